@@ -1,0 +1,126 @@
+/**
+ * Reverse-mode backward over the graph of Nodes. Nodes run in reverse topological order, so each
+ * node's upstream gradient is complete (summed over all its consumers) before it runs, and each
+ * local gradient is computed exactly once.
+ */
+import { getBackend } from '../backend/index.js';
+import { BinaryOp } from '../backend/types.js';
+import { NodegradError, formatShape } from '../errors.js';
+import { broadcastStrides, contiguousStrides, sameShape } from '../tensor/shape.js';
+import { emptyTensor, Tensor } from '../tensor/tensor.js';
+import { noGrad } from './grad-mode.js';
+import type { Node } from './node.js';
+
+export interface BackwardOptions {
+  /** Keep saved tensors so backward can run through this graph again. */
+  retainGraph?: boolean;
+}
+
+/** Adds b into the contiguous tensor `into`, in place (b may be a strided or broadcast view). */
+function addInto(into: Tensor, b: Tensor): void {
+  getBackend().binary(BinaryOp.Add, into.shape,
+    { data: into.storage.data, offset: into.offset, strides: into.strides },
+    { data: b.storage.data, offset: b.offset, strides: broadcastStrides(b.shape, b.strides, into.shape) },
+    into.storage.data);
+  into.storage.version++;
+}
+
+/** A fresh contiguous copy of g (gradients handed to users never alias graph internals). */
+function denseCopy(g: Tensor): Tensor {
+  const out = emptyTensor(g.shape, g.dtype);
+  getBackend().copyStrided(g.shape,
+    { data: g.storage.data, offset: g.offset, strides: g.strides },
+    { data: out.storage.data, offset: 0, strides: contiguousStrides(g.shape) });
+  return out;
+}
+
+function topologicalOrder(root: Node): Node[] {
+  const order: Node[] = [];
+  const visited = new Set<Node>();
+  const stack: { node: Node; next: number }[] = [{ node: root, next: 0 }];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next < top.node.inputs.length) {
+      const child = top.node.inputs[top.next++].gradFn;
+      if (child && !visited.has(child)) {
+        visited.add(child);
+        stack.push({ node: child, next: 0 });
+      }
+    } else {
+      order.push(top.node);
+      stack.pop();
+    }
+  }
+  return order.reverse();
+}
+
+function accumulateLeaf(leaf: Tensor, g: Tensor): void {
+  if (!sameShape(leaf.shape, g.shape)) {
+    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+      `backward: gradient of shape ${formatShape(g.shape)} does not match its tensor's shape ${formatShape(leaf.shape)}`);
+  }
+  if (leaf.grad) addInto(leaf.grad, g);
+  else leaf.grad = denseCopy(g);
+}
+
+export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
+  if (!root.requiresGrad) {
+    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+      'backward: tensor does not require grad and has no gradFn; create inputs with { requiresGrad: true }');
+  }
+  let seed = grad;
+  if (!seed) {
+    if (root.numel !== 1) {
+      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+        `backward: grad can be implicitly created only for scalar outputs, got shape ${formatShape(root.shape)}; ` +
+        'pass a gradient of the same shape');
+    }
+    seed = emptyTensor(root.shape, root.dtype);
+    seed.storage.data.fill(1);
+  } else if (!sameShape(seed.shape, root.shape)) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `backward: gradient shape ${formatShape(seed.shape)} does not match output shape ${formatShape(root.shape)}`);
+  }
+  if (!root.gradFn) {
+    accumulateLeaf(root, seed);
+    return;
+  }
+  const pending = new Map<Node, Tensor>([[root.gradFn, seed]]);
+  noGrad(() => {
+    for (const node of topologicalOrder(root.gradFn!)) {
+      const g = pending.get(node);
+      if (!g) continue;
+      pending.delete(node);
+      const inputGrads = node.apply(g);
+      if (!options.retainGraph) node.release();
+      node.inputs.forEach((input, i) => {
+        const ig = inputGrads[i];
+        if (!ig || !input.requiresGrad) return;
+        if (!sameShape(ig.shape, input.shape)) {
+          throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+            `backward: ${node.name} returned a gradient of shape ${formatShape(ig.shape)} for input ${i} ` +
+            `of shape ${formatShape(input.shape)}`);
+        }
+        if (!input.gradFn) {
+          accumulateLeaf(input, ig);
+          return;
+        }
+        const existing = pending.get(input.gradFn);
+        if (!existing) {
+          pending.set(input.gradFn, ig);
+        } else {
+          // Own the buffer before summing in place: `existing` may alias another tensor.
+          const sum = existing.isContiguous() && existing.gradFn === null && ownedGrads.has(existing)
+            ? existing : denseCopy(existing);
+          ownedGrads.add(sum);
+          addInto(sum, ig);
+          pending.set(input.gradFn, sum);
+        }
+      });
+    }
+  });
+}
+
+/** Gradient buffers the engine allocated itself, safe to sum into in place. */
+const ownedGrads = new WeakSet<Tensor>();

@@ -1,0 +1,68 @@
+/**
+ * A node of the autograd graph: the op's name, its inputs, and the closure that maps the gradient
+ * of its output to gradients of its inputs. The closure holds only what that backward reads; the
+ * engine drops it once the node has run (unless retainGraph), which frees the saved tensors.
+ */
+import { NodegradError } from '../errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { isGradEnabled } from './grad-mode.js';
+
+/** Gradients for each input, in order; null where an input needs none. */
+export type BackwardFn = (grad: Tensor) => readonly (Tensor | null)[];
+
+export class Node {
+  private backwardFn: BackwardFn | null;
+  private saved: { tensor: Tensor; version: number }[];
+
+  constructor(
+    readonly name: string,
+    readonly inputs: readonly Tensor[],
+    backwardFn: BackwardFn,
+    saved: readonly Tensor[],
+  ) {
+    this.backwardFn = backwardFn;
+    this.saved = saved.map((tensor) => ({ tensor, version: tensor.storage.version }));
+  }
+
+  /** How many tensors this node keeps alive for its backward. */
+  get savedCount(): number {
+    return this.saved.length;
+  }
+
+  get released(): boolean {
+    return this.backwardFn === null;
+  }
+
+  apply(grad: Tensor): readonly (Tensor | null)[] {
+    if (!this.backwardFn) {
+      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+        `backward: trying to backward through the graph a second time (node ${this.name}); ` +
+        'its saved tensors were freed after the first backward. Pass { retainGraph: true } to the first call.');
+    }
+    for (const { tensor, version } of this.saved) {
+      if (tensor.storage.version !== version) {
+        throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+          `backward: a tensor saved for backward by ${this.name} was modified in place ` +
+          `(version ${tensor.storage.version}, expected ${version}); clone it before modifying it`);
+      }
+    }
+    return this.backwardFn(grad);
+  }
+
+  release(): void {
+    this.backwardFn = null;
+    this.saved = [];
+  }
+}
+
+/**
+ * Attaches a graph node to `out` when recording is on and an input requires grad. `saved` lists
+ * the tensors the closure reads, so in-place changes to them are caught before backward uses them.
+ */
+export function record(name: string, out: Tensor, inputs: readonly Tensor[], backward: BackwardFn,
+  saved: readonly Tensor[] = []): Tensor {
+  if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return out;
+  out.gradFn = new Node(name, inputs, backward, saved);
+  out.requiresGrad = true;
+  return out;
+}

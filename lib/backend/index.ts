@@ -1,0 +1,45 @@
+/**
+ * Backend selection. The native backend is used when the addon loads; otherwise the reference
+ * backend runs, after one warning that says why. NODEGRAD_BACKEND=reference forces the reference.
+ */
+import { loadAddon, type NativeAddon } from './loader.js';
+import { nativeBackend } from './native.js';
+import { referenceBackend } from './reference.js';
+import type { Backend } from './types.js';
+
+let addon: NativeAddon | null | undefined;
+let active: Backend | undefined;
+
+/** The addon, or null when it could not be loaded (the reason was printed once). */
+export function tryAddon(): NativeAddon | null {
+  if (addon !== undefined) return addon;
+  try {
+    addon = loadAddon();
+  } catch (error) {
+    addon = null;
+    process.emitWarning(`${(error as Error).message}\nFalling back to the pure TypeScript reference backend (slow).`,
+      { code: 'NODEGRAD_NO_ADDON' });
+  }
+  return addon;
+}
+
+export function getBackend(): Backend {
+  if (active) return active;
+  if (process.env.NODEGRAD_BACKEND === 'reference') {
+    active = referenceBackend;
+  } else {
+    const loaded = tryAddon();
+    active = loaded ? nativeBackend(loaded) : referenceBackend;
+  }
+  return active;
+}
+
+/** Switches the backend every op uses from now on (tests run the same cases on each). */
+export function setBackend(backend: Backend): void {
+  active = backend;
+}
+
+export { referenceBackend } from './reference.js';
+export { nativeBackend } from './native.js';
+export { loadAddon, addonCandidates, type NativeAddon } from './loader.js';
+export * from './types.js';

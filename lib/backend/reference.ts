@@ -1,0 +1,159 @@
+/**
+ * Pure TypeScript kernels: the oracle the native kernels are tested against, and the fallback when
+ * the addon cannot load. Written for clarity, not speed; math runs in float64 and rounds on store.
+ */
+import { NodegradError } from '../errors.js';
+import {
+  BinaryOp, ReduceOp, UnaryOp,
+  type Backend, type DataArray, type FloatArray, type GemmParams, type StridedView,
+} from './types.js';
+
+function sigmoid(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
+function unaryFn(op: UnaryOp, p1: number, p2: number): (v: number) => number {
+  switch (op) {
+    case UnaryOp.Neg: return (v) => -v;
+    case UnaryOp.Exp: return Math.exp;
+    case UnaryOp.Log: return Math.log;
+    case UnaryOp.Sqrt: return Math.sqrt;
+    case UnaryOp.Abs: return Math.abs;
+    case UnaryOp.Sign: return (v) => (v > 0 ? 1 : v < 0 ? -1 : 0);
+    case UnaryOp.Relu: return (v) => (v > 0 ? v : 0);
+    case UnaryOp.Sigmoid: return sigmoid;
+    case UnaryOp.Tanh: return Math.tanh;
+    case UnaryOp.Clamp: return (v) => (v < p1 ? p1 : v > p2 ? p2 : v);
+    case UnaryOp.ClampMask: return (v) => (v >= p1 && v <= p2 ? 1 : 0);
+    case UnaryOp.PowScalar: return (v) => Math.pow(v, p1);
+    case UnaryOp.Affine: return (v) => p1 * v + p2;
+  }
+}
+
+function binaryFn(op: BinaryOp): (a: number, b: number) => number {
+  switch (op) {
+    case BinaryOp.Add: return (a, b) => a + b;
+    case BinaryOp.Sub: return (a, b) => a - b;
+    case BinaryOp.Mul: return (a, b) => a * b;
+    case BinaryOp.Div: return (a, b) => a / b;
+    case BinaryOp.Pow: return Math.pow;
+    case BinaryOp.Maximum: return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b));
+    case BinaryOp.Minimum: return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b));
+    case BinaryOp.ReluBackward: return (g, y) => (y > 0 ? g : 0);
+    case BinaryOp.SigmoidBackward: return (g, y) => g * y * (1 - y);
+    case BinaryOp.TanhBackward: return (g, y) => g * (1 - y * y);
+  }
+}
+
+/** Calls visit(flatIndex, offsets...) for every index of `shape`, in row-major order. */
+function forEachIndex(shape: readonly number[], views: readonly StridedView[],
+  visit: (flat: number, offsets: number[]) => void): void {
+  const total = shape.reduce((p, s) => p * s, 1);
+  if (total === 0) return;
+  const counter = new Array<number>(shape.length).fill(0);
+  const offsets = views.map((v) => v.offset);
+  for (let flat = 0; flat < total; flat++) {
+    visit(flat, offsets);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      counter[d]++;
+      views.forEach((v, i) => { offsets[i] += v.strides[d]; });
+      if (counter[d] < shape[d]) break;
+      views.forEach((v, i) => { offsets[i] -= v.strides[d] * shape[d]; });
+      counter[d] = 0;
+    }
+  }
+}
+
+export const referenceBackend: Backend = {
+  name: 'reference',
+
+  unary(op, x, out, n, p1, p2) {
+    const f = unaryFn(op, p1, p2);
+    for (let i = 0; i < n; i++) out[i] = f(x[i]);
+  },
+
+  binary(op, shape, a, b, out) {
+    if (out instanceof Int32Array && ![BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Maximum, BinaryOp.Minimum].includes(op)) {
+      throw new NodegradError('ERR_NODEGRAD_DTYPE', `reference binary: op ${BinaryOp[op]} is not defined for int32`);
+    }
+    const f = binaryFn(op);
+    forEachIndex(shape, [a, b], (flat, [oa, ob]) => { out[flat] = f(a.data[oa], b.data[ob]); });
+  },
+
+  copyStrided(shape, src, dst) {
+    forEachIndex(shape, [src, dst], (_flat, [os, od]) => { dst.data[od] = src.data[os]; });
+  },
+
+  reduce(op, x, outer, n, inner, values, indices) {
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const at = (j: number) => x[(o * n + j) * inner + i];
+        const out = o * inner + i;
+        if (op === ReduceOp.Sum) {
+          let acc = 0;
+          for (let j = 0; j < n; j++) acc += at(j);
+          values![out] = acc;
+        } else if (op === ReduceOp.LogSumExp) {
+          let m = -Infinity;
+          for (let j = 0; j < n; j++) m = Math.max(m, at(j));
+          if (!Number.isFinite(m)) { values![out] = m; continue; }
+          let acc = 0;
+          for (let j = 0; j < n; j++) acc += Math.exp(at(j) - m);
+          values![out] = m + Math.log(acc);
+        } else {
+          const better = op === ReduceOp.Max ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;
+          let best = at(0);
+          let bestIndex = 0;
+          for (let j = 1; j < n && !Number.isNaN(best); j++) {
+            const v = at(j);
+            if (Number.isNaN(v) || better(v, best)) { best = v; bestIndex = j; }
+          }
+          if (values) values[out] = best;
+          if (indices) indices[out] = bestIndex;
+        }
+      }
+    }
+  },
+
+  indexSelect(src, outer, n, inner, index, k, out) {
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < k; j++) {
+        const from = (o * n + index[j]) * inner;
+        const to = (o * k + j) * inner;
+        for (let i = 0; i < inner; i++) out[to + i] = src[from + i];
+      }
+    }
+  },
+
+  indexAdd(src, outer, k, inner, index, n, out) {
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < k; j++) {
+        const from = (o * k + j) * inner;
+        const to = (o * n + index[j]) * inner;
+        for (let i = 0; i < inner; i++) out[to + i] += src[from + i];
+      }
+    }
+  },
+
+  gemm(p: GemmParams, a: FloatArray, b: FloatArray, c: FloatArray) {
+    for (let t = 0; t < p.batch; t++) {
+      const ao = p.aOffset + t * p.strideA;
+      const bo = p.bOffset + t * p.strideB;
+      const co = p.cOffset + t * p.strideC;
+      for (let i = 0; i < p.m; i++) {
+        for (let j = 0; j < p.n; j++) {
+          let acc = 0;
+          for (let q = 0; q < p.k; q++) {
+            const av = p.transA ? a[ao + q * p.lda + i] : a[ao + i * p.lda + q];
+            const bv = p.transB ? b[bo + j * p.ldb + q] : b[bo + q * p.ldb + j];
+            acc += av * bv;
+          }
+          const ci = co + i * p.ldc + j;
+          c[ci] = p.beta === 0 ? p.alpha * acc : p.alpha * acc + p.beta * c[ci];
+        }
+      }
+    }
+  },
+};

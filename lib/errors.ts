@@ -1,0 +1,26 @@
+/** Error codes nodegrad throws; tests and callers can switch on `error.code`. */
+export type ErrorCode =
+  | 'ERR_NODEGRAD_SHAPE'
+  | 'ERR_NODEGRAD_DTYPE'
+  | 'ERR_NODEGRAD_DIM'
+  | 'ERR_NODEGRAD_ARGUMENT'
+  | 'ERR_NODEGRAD_AUTOGRAD'
+  | 'ERR_NODEGRAD_DISPOSED'
+  | 'ERR_NODEGRAD_ADDON'
+  | 'ERR_NODEGRAD_NATIVE';
+
+/** Every error nodegrad raises on bad input. The message starts with the op's name. */
+export class NodegradError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'NodegradError';
+    this.code = code;
+  }
+}
+
+/** Formats a shape the way messages show it: `[8, 1, 28, 28]`. */
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

@@ -1,0 +1,16 @@
+/** nodegrad: `import * as ng from 'nodegrad'`. */
+import './ops/methods.js';
+
+export { Tensor, type NestedArray, type Device } from './tensor/tensor.js';
+export { tensor, zeros, ones, full, rand, randn, arange, eye, type TensorOptions } from './tensor/creation.js';
+export { manualSeed, getRngState, setRngState } from './tensor/random.js';
+export { memory, resetPeakMemory, type MemoryStats } from './tensor/storage.js';
+export type { Shape } from './tensor/shape.js';
+export type { DType } from './backend/types.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { backward, type BackwardOptions } from './autograd/engine.js';
+export { gradcheck, type GradcheckOptions } from './autograd/gradcheck.js';
+export * from './ops/index.js';
+export { NodegradError, type ErrorCode } from './errors.js';
+export * as scalar from './scalar/index.js';
+export * as backend from './backend/index.js';

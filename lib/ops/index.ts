@@ -1,0 +1,10 @@
+import './methods.js';
+
+export * from './elementwise.js';
+export * from './reduce.js';
+export * from './matmul.js';
+export * from './join.js';
+export {
+  contiguous, clone, detach, to, view, reshape, flatten, transpose, permute, squeeze, unsqueeze,
+  expand, narrow,
+} from './shape.js';

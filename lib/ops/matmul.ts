@@ -1,0 +1,102 @@
+/**
+ * Matrix products through the backend GEMM: 1-D·1-D (dot), matrix-vector, 2-D, and batched with
+ * broadcast batch dims. Transposed views are read in place (GEMM's trans flags) and a broadcast
+ * operand uses batch stride 0, so neither is copied.
+ */
+import { getBackend } from '../backend/index.js';
+import type { FloatArray } from '../backend/types.js';
+import { record } from '../autograd/node.js';
+import { NodegradError, formatShape } from '../errors.js';
+import { broadcastShapes, broadcastStrides, numelOf, type Shape } from '../tensor/shape.js';
+import { emptyTensor, Tensor } from '../tensor/tensor.js';
+import { sumToShape } from './reduce.js';
+import { contiguous, expand, reshape, squeeze, to, transpose, unsqueeze } from './shape.js';
+
+interface Operand {
+  data: FloatArray;
+  offset: number;
+  ld: number;
+  trans: boolean;
+  batchStride: number;
+}
+
+/** Reads t (viewed as [...batch, rows, cols]) as a GEMM operand, or null if it needs a copy. */
+function asOperand(t: Tensor, batch: Shape): Operand | null {
+  const rows = t.shape[t.ndim - 2];
+  const cols = t.shape[t.ndim - 1];
+  const sr = t.strides[t.ndim - 2];
+  const sc = t.strides[t.ndim - 1];
+  let trans: boolean;
+  let ld: number;
+  if ((cols === 1 || sc === 1) && (rows === 1 || sr >= cols)) {
+    trans = false;
+    ld = rows === 1 ? cols : sr;
+  } else if ((rows === 1 || sr === 1) && (cols === 1 || sc >= rows)) {
+    trans = true;
+    ld = cols === 1 ? rows : sc;
+  } else {
+    return null;
+  }
+  ld = Math.max(ld, 1);
+  const strides = broadcastStrides(t.shape.slice(0, -2), t.strides.slice(0, -2), batch);
+  let batchStride = 0;
+  let expected = -1;
+  for (let d = batch.length - 1; d >= 0; d--) {
+    if (batch[d] === 1) continue;
+    if (expected === -1) {
+      batchStride = strides[d];
+      expected = strides[d];
+    }
+    if (strides[d] !== expected) return null;
+    expected *= batch[d];
+  }
+  return { data: t.storage.data as FloatArray, offset: t.offset, ld, trans, batchStride };
+}
+
+function matmulBatched(a: Tensor, b: Tensor): Tensor {
+  const [m, k] = a.shape.slice(-2);
+  const [k2, n] = b.shape.slice(-2);
+  if (k !== k2) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `matmul: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be multiplied (${k} columns vs ${k2} rows)`);
+  }
+  const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const operand = (t: Tensor): Operand =>
+    asOperand(t, batch) ?? asOperand(contiguous(expand(t, [...batch, ...t.shape.slice(-2)])), batch)!;
+  const A = operand(a);
+  const B = operand(b);
+  const out = emptyTensor([...batch, m, n], a.dtype);
+  getBackend().gemm({
+    transA: A.trans, transB: B.trans, m, n, k, alpha: 1, beta: 0,
+    aOffset: A.offset, lda: A.ld, bOffset: B.offset, ldb: B.ld, cOffset: 0, ldc: Math.max(n, 1),
+    batch: numelOf(batch), strideA: A.batchStride, strideB: B.batchStride, strideC: m * n,
+  }, A.data, B.data, out.storage.data as FloatArray);
+  return record('matmul', out, [a, b], (g) => [
+    a.requiresGrad ? sumToShape(matmul(g, transpose(b, -1, -2)), a.shape) : null,
+    b.requiresGrad ? sumToShape(matmul(transpose(a, -1, -2), g), b.shape) : null,
+  ], [a, b]);
+}
+
+/**
+ * PyTorch's matmul: dot product for two vectors, matrix-vector, matrix-matrix, and batched
+ * products whose leading dims broadcast ([B, m, k] @ [k, n] -> [B, m, n]).
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `matmul: both arguments need at least 1 dimension, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  }
+  const dtype = a.dtype === 'float64' || b.dtype === 'float64' ? 'float64' : 'float32';
+  const x = to(a, dtype);
+  const y = to(b, dtype);
+  if (x.ndim === 1 && y.ndim === 1) {
+    if (x.shape[0] !== y.shape[0]) {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE',
+        `matmul: vectors of shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} differ in length`);
+    }
+    return reshape(matmulBatched(unsqueeze(x, 0), unsqueeze(y, 1)), []);
+  }
+  if (x.ndim === 1) return squeeze(matmulBatched(unsqueeze(x, 0), y), -2);
+  if (y.ndim === 1) return squeeze(matmulBatched(x, unsqueeze(y, 1)), -1);
+  return matmulBatched(x, y);
+}

@@ -1,0 +1,148 @@
+/**
+ * Reductions over one dim, several dims or all: sum, mean, max, min, argmax, logsumexp. The
+ * kernel reduces the middle axis of a dense [outer, n, inner] view; several dims reduce one at a
+ * time. Backward broadcasts the gradient back (a stride-0 view, no copy).
+ */
+import { getBackend } from '../backend/index.js';
+import { ReduceOp, type FloatArray } from '../backend/types.js';
+import { record } from '../autograd/node.js';
+import { NodegradError, formatShape } from '../errors.js';
+import { normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
+import { emptyTensor, Tensor } from '../tensor/tensor.js';
+import { exp, mul, sub } from './elementwise.js';
+import { denseCopy, expand, reshape, to } from './shape.js';
+
+export type Dims = number | readonly number[];
+
+function reducedDims(op: string, x: Tensor, dim: Dims | undefined): number[] {
+  if (dim === undefined) return x.shape.map((_, d) => d);
+  const list = typeof dim === 'number' ? [dim] : [...dim];
+  const dims = list.map((d) => normalizeDim(op, d, x.ndim));
+  if (new Set(dims).size !== dims.length) {
+    throw new NodegradError('ERR_NODEGRAD_DIM', `${op}: dim [${list.join(', ')}] names a dim twice`);
+  }
+  return x.ndim === 0 ? [] : dims.sort((a, b) => a - b);
+}
+
+function keptShape(shape: Shape, dims: readonly number[]): number[] {
+  return shape.map((s, d) => (dims.includes(d) ? 1 : s));
+}
+
+function finalShape(shape: Shape, dims: readonly number[], keepDim: boolean): number[] {
+  return keepDim ? keptShape(shape, dims) : shape.filter((_, d) => !dims.includes(d));
+}
+
+function floatDense(x: Tensor): Tensor {
+  const f = x.dtype === 'int32' ? denseCopy(x, 'float32') : x;
+  return f.isContiguous() && f.offset === 0 ? f : denseCopy(f);
+}
+
+function splitAt(shape: Shape, d: number): [number, number, number] {
+  return [numelOf(shape.slice(0, d)), shape[d], numelOf(shape.slice(d + 1))];
+}
+
+function checkNonEmpty(op: string, x: Tensor, dims: readonly number[]): void {
+  if (dims.some((d) => x.shape[d] === 0) || (dims.length === 0 && x.numel === 0)) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: cannot reduce an empty dimension of shape ${formatShape(x.shape)}`);
+  }
+}
+
+/** Applies a value-only reduction (Sum, LogSumExp) over `dims`, one dim at a time, keeping dims. */
+function reduceKeep(kernel: ReduceOp, x: Tensor, dims: readonly number[]): Tensor {
+  let current = floatDense(x);
+  for (const d of dims) {
+    const [outer, n, inner] = splitAt(current.shape, d);
+    const shape = [...current.shape];
+    shape[d] = 1;
+    const out = emptyTensor(shape, current.dtype);
+    if (n === 0) { current = out; continue; } // sum over an empty dim is 0
+    getBackend().reduce(kernel, current.storage.data as FloatArray, outer, n, inner, out.storage.data as FloatArray, null);
+    current = out;
+  }
+  return current;
+}
+
+/** Sum over `dim` (a dim, a list, or all when omitted). Integers are summed as float32. */
+export function sum(x: Tensor, dim?: Dims, keepDim = false): Tensor {
+  const dims = reducedDims('sum', x, dim);
+  const input = x.dtype === 'int32' ? to(x, 'float32') : x;
+  const out = reshape(reduceKeep(ReduceOp.Sum, input, dims), finalShape(x.shape, dims, keepDim));
+  return record('sum', out, [input], (g) => [expand(reshape(g, keptShape(x.shape, dims)), x.shape)]);
+}
+
+export function mean(x: Tensor, dim?: Dims, keepDim = false): Tensor {
+  const dims = reducedDims('mean', x, dim);
+  checkNonEmpty('mean', x, dims);
+  const count = dims.reduce((p, d) => p * x.shape[d], 1);
+  return mul(sum(x, dim, keepDim), 1 / count);
+}
+
+/** log(sum(exp(x))) computed with the max subtracted, so large inputs never overflow. */
+export function logsumexp(x: Tensor, dim?: Dims, keepDim = false): Tensor {
+  const dims = reducedDims('logsumexp', x, dim);
+  checkNonEmpty('logsumexp', x, dims);
+  const input = x.dtype === 'int32' ? to(x, 'float32') : x;
+  const kept = reduceKeep(ReduceOp.LogSumExp, input, dims);
+  const out = reshape(kept, finalShape(x.shape, dims, keepDim));
+  // d/dx = softmax(x) = exp(x - logsumexp).
+  return record('logsumexp', out, [input],
+    (g) => [mul(expand(reshape(g, kept.shape), x.shape), exp(sub(input, kept)))], [input, kept]);
+}
+
+/** Values and first-occurrence indices of the max/min along one dim (or over all elements). */
+function extremum(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim: boolean): { values: Tensor; indices: Tensor } {
+  const dense = floatDense(x);
+  const kernel = op === 'max' ? ReduceOp.Max : ReduceOp.Min;
+  const d = dim === undefined ? undefined : normalizeDim(op, dim, x.ndim);
+  if (x.numel === 0 || (d !== undefined && x.ndim > 0 && x.shape[d] === 0)) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: cannot reduce an empty tensor of shape ${formatShape(x.shape)}`);
+  }
+  const [outer, n, inner] = d === undefined || x.ndim === 0 ? [1, x.numel, 1] : splitAt(x.shape, d);
+  const shape = d === undefined || x.ndim === 0 ? [] : finalShape(x.shape, [d], keepDim);
+  const values = emptyTensor(shape, dense.dtype);
+  const indices = emptyTensor(shape, 'int32');
+  getBackend().reduce(kernel, dense.storage.data as FloatArray, outer, n, inner,
+    values.storage.data as FloatArray, indices.storage.data as Int32Array);
+  const input = x.dtype === 'int32' ? to(x, 'float32') : x;
+  const out = record(op, values, [input], (g) => {
+    // Routes each gradient element to the position that won; O(output) work, done here in TS.
+    const grad = emptyTensor(x.shape, g.dtype);
+    const gd = denseCopy(g).storage.data;
+    const target = grad.storage.data;
+    const idx = indices.storage.data;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) target[(o * n + idx[o * inner + i]) * inner + i] = gd[o * inner + i];
+    }
+    return [grad];
+  }, [indices]);
+  return { values: out, indices };
+}
+
+/** The largest value along `dim` (or of all elements); the gradient flows to the first max. */
+export function max(x: Tensor, dim?: number, keepDim = false): Tensor {
+  return extremum('max', x, dim, keepDim).values;
+}
+
+export function min(x: Tensor, dim?: number, keepDim = false): Tensor {
+  return extremum('min', x, dim, keepDim).values;
+}
+
+/** Index of the first largest value along `dim`, or in the flattened tensor; int32, no gradient. */
+export function argmax(x: Tensor, dim?: number, keepDim = false): Tensor {
+  return extremum('max', x, dim, keepDim).indices;
+}
+
+export function argmin(x: Tensor, dim?: number, keepDim = false): Tensor {
+  return extremum('min', x, dim, keepDim).indices;
+}
+
+/** Sums a broadcast gradient back down to `shape` (the inverse of broadcasting). */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const dims: number[] = [];
+  for (let d = 0; d < g.ndim; d++) {
+    if (d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1)) dims.push(d);
+  }
+  return reshape(sum(g, dims, true), shape);
+}

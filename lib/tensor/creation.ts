@@ -1,0 +1,132 @@
+/** Creation functions: tensor, zeros, ones, full, rand, randn, arange, eye. */
+import type { DataArray, DType } from '../backend/types.js';
+import { NodegradError, formatShape } from '../errors.js';
+import { fillNormal, nextUniform } from './random.js';
+import { checkShape, numelOf, type Shape } from './shape.js';
+import { arrayFor } from './storage.js';
+import { fromArray, type NestedArray, type Tensor } from './tensor.js';
+
+export interface TensorOptions {
+  /** Element type; float32 unless given. */
+  dtype?: DType;
+  /** Record operations on this tensor for backward(). */
+  requiresGrad?: boolean;
+}
+
+const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
+
+function checkDtype(op: string, dtype: DType): void {
+  if (!DTYPES.includes(dtype)) {
+    throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: unknown dtype '${String(dtype)}', expected one of ${DTYPES.join(', ')}`);
+  }
+}
+
+function finish(array: DataArray, shape: Shape, options: TensorOptions): Tensor {
+  const t = fromArray(array, shape);
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function nestedShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  return shape;
+}
+
+function flattenInto(op: string, data: NestedArray, shape: Shape, d: number, out: number[]): void {
+  if (d === shape.length) {
+    if (typeof data !== 'number') throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: nested arrays are ragged; expected numbers at depth ${d}`);
+    out.push(data);
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[d]) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `${op}: nested arrays are ragged; expected ${shape[d]} entries at depth ${d} to match shape ${formatShape(shape)}`);
+  }
+  for (const item of data) flattenInto(op, item, shape, d + 1, out);
+}
+
+/**
+ * A tensor from a number, nested arrays or a typed array (copied). Example:
+ * `ng.tensor([[1, 2], [3, 4]], { requiresGrad: true })`.
+ */
+export function tensor(data: NestedArray | DataArray, options: TensorOptions & { shape?: Shape } = {}): Tensor {
+  if (ArrayBuffer.isView(data)) {
+    const dtype = options.dtype ?? (data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32');
+    checkDtype('tensor', dtype);
+    const shape = options.shape ?? [data.length];
+    const array = arrayFor(dtype, data.length);
+    array.set(data);
+    return finish(array, shape, options);
+  }
+  const dtype = options.dtype ?? 'float32';
+  checkDtype('tensor', dtype);
+  const shape = nestedShape(data);
+  const flat: number[] = [];
+  flattenInto('tensor', data, shape, 0, flat);
+  const array = arrayFor(dtype, flat.length);
+  array.set(flat);
+  return finish(array, options.shape ?? shape, options);
+}
+
+export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+  const dtype = options.dtype ?? 'float32';
+  checkDtype('full', dtype);
+  checkShape('full', shape);
+  const array = arrayFor(dtype, numelOf(shape));
+  if (value !== 0) array.fill(value);
+  return finish(array, shape, options);
+}
+
+export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
+  return full(shape, 0, options);
+}
+
+export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+/** Uniform samples in [0, 1) from the seeded generator. */
+export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
+  const t = full(shape, 0, { dtype: options.dtype ?? 'float32' });
+  const data = t.storage.data;
+  for (let i = 0; i < data.length; i++) data[i] = nextUniform();
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** Standard normal samples from the seeded generator. */
+export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
+  const t = full(shape, 0, { dtype: options.dtype ?? 'float32' });
+  fillNormal(t.storage.data);
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** Values from start (inclusive) to end (exclusive) by step: `arange(5)`, `arange(1, 2, 0.25)`. */
+export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  const [from, to] = end === undefined ? [0, start] : [start, end];
+  if (step === 0 || !Number.isFinite(step)) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `arange: step must be a finite non-zero number, got ${step}`);
+  }
+  const n = Math.max(0, Math.ceil((to - from) / step));
+  const t = full([n], 0, { dtype: options.dtype ?? 'float32' });
+  const data = t.storage.data;
+  for (let i = 0; i < n; i++) data[i] = from + i * step;
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** An n x m matrix with ones on the diagonal. */
+export function eye(n: number, m: number = n, options: TensorOptions = {}): Tensor {
+  const t = full([n, m], 0, { dtype: options.dtype ?? 'float32' });
+  const data = t.storage.data;
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}

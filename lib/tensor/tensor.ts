@@ -1,0 +1,139 @@
+/**
+ * Tensor: a strided view (shape, strides, offset) of a typed-array Storage. Views share storage;
+ * ops that need dense input call `contiguous()` first. Arithmetic, shape ops and autograd methods
+ * are attached in lib/ops/methods.ts so this file stays free of op imports.
+ */
+import { getBackend } from '../backend/index.js';
+import type { DataArray, DType } from '../backend/types.js';
+import { NodegradError, formatShape } from '../errors.js';
+import type { Node } from '../autograd/node.js';
+import { contiguousStrides, numelOf, type Shape } from './shape.js';
+import { arrayFor, Storage } from './storage.js';
+
+export type Device = 'cpu';
+export type NestedArray = number | NestedArray[];
+
+export class Tensor {
+  readonly shape: Shape;
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly storage: Storage;
+  readonly device: Device = 'cpu';
+  /** Accumulated gradient of a leaf that requires grad, filled by backward(). */
+  grad: Tensor | null = null;
+  /** The graph node that produced this tensor; null for leaves. */
+  gradFn: Node | null = null;
+  private needsGrad = false;
+
+  constructor(storage: Storage, shape: Shape, strides?: readonly number[], offset = 0) {
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
+    this.offset = offset;
+  }
+
+  get dtype(): DType {
+    return this.storage.dtype;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  get numel(): number {
+    return numelOf(this.shape);
+  }
+
+  get requiresGrad(): boolean {
+    return this.needsGrad;
+  }
+
+  set requiresGrad(flag: boolean) {
+    if (flag && this.dtype === 'int32') {
+      throw new NodegradError('ERR_NODEGRAD_DTYPE', 'requiresGrad: only float32 and float64 tensors can require gradients, got int32');
+    }
+    if (!flag && this.gradFn) {
+      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', 'requiresGrad: cannot turn off gradients of a non-leaf tensor; use detach()');
+    }
+    this.needsGrad = flag;
+  }
+
+  /** A leaf is a tensor not produced by a recorded op. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** True when the elements lie in row-major order without gaps (size-1 dims ignored). */
+  isContiguous(): boolean {
+    let expected = 1;
+    for (let d = this.ndim - 1; d >= 0; d--) {
+      if (this.shape[d] === 1) continue;
+      if (this.strides[d] !== expected) return false;
+      expected *= this.shape[d];
+    }
+    return true;
+  }
+
+  /** The elements in row-major order, as a new typed array (writes do not reach the tensor). */
+  data(): DataArray {
+    const src = this.storage.data;
+    if (this.isContiguous()) return src.slice(this.offset, this.offset + this.numel);
+    const out = arrayFor(this.dtype, this.numel);
+    getBackend().copyStrided(this.shape,
+      { data: src, offset: this.offset, strides: this.strides },
+      { data: out, offset: 0, strides: contiguousStrides(this.shape) });
+    return out;
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.numel !== 1) {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE',
+        `item: expected a tensor with one element, got shape ${formatShape(this.shape)} (${this.numel} elements)`);
+    }
+    return this.storage.data[this.offset];
+  }
+
+  /** Nested arrays of numbers in the tensor's shape (a number for a 0-d tensor). */
+  toArray(): NestedArray {
+    const flat = this.data();
+    if (this.ndim === 0) return flat[0];
+    let position = 0;
+    const build = (d: number): NestedArray[] => {
+      const out: NestedArray[] = [];
+      for (let i = 0; i < this.shape[d]; i++) {
+        out.push(d === this.ndim - 1 ? flat[position++] : build(d + 1));
+      }
+      return out;
+    };
+    return build(0);
+  }
+
+  /** Releases the storage now; any later use of this tensor (or a view of it) throws. */
+  dispose(): void {
+    this.storage.dispose();
+    this.grad = null;
+    this.gradFn = null;
+  }
+
+  toString(): string {
+    const body = this.numel <= 64 ? JSON.stringify(this.toArray()) : `<${this.numel} elements>`;
+    const grad = this.gradFn ? `, gradFn=${this.gradFn.name}` : this.requiresGrad ? ', requiresGrad=true' : '';
+    return `tensor(${body}, shape=${formatShape(this.shape)}, dtype=${this.dtype}${grad})`;
+  }
+}
+
+/** A fresh contiguous tensor of zeros. */
+export function emptyTensor(shape: Shape, dtype: DType): Tensor {
+  return new Tensor(new Storage(dtype, arrayFor(dtype, numelOf(shape))), shape);
+}
+
+/** Wraps an existing typed array (no copy) as a contiguous tensor. */
+export function fromArray(array: DataArray, shape: Shape): Tensor {
+  if (array.length !== numelOf(shape)) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `tensor: ${array.length} values do not fill shape ${formatShape(shape)} (${numelOf(shape)} elements)`);
+  }
+  const dtype: DType = array instanceof Float32Array ? 'float32' : array instanceof Float64Array ? 'float64' : 'int32';
+  return new Tensor(new Storage(dtype, array), shape);
+}

@@ -1,0 +1,384 @@
+// N-API glue: registers the kernels and re-checks, at this boundary, everything that protects
+// memory — typed-array kinds, lengths against shapes, strides and offsets, index ranges. A bad call
+// throws a JS Error with code ERR_NODEGRAD_NATIVE naming the kernel; it never reaches a kernel.
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+
+namespace {
+
+using nodegrad::BinaryOp;
+using nodegrad::ReduceOp;
+using nodegrad::UnaryOp;
+
+struct ArgError {
+  std::string message;
+};
+
+[[noreturn]] void fail(const std::string& kernel, const std::string& what) {
+  throw ArgError{kernel + ": " + what};
+}
+
+struct Buffer {
+  napi_typedarray_type type;
+  void* data;
+  int64_t length;
+};
+
+const char* typeName(napi_typedarray_type t) {
+  switch (t) {
+    case napi_float32_array: return "Float32Array";
+    case napi_float64_array: return "Float64Array";
+    case napi_int32_array: return "Int32Array";
+    default: return "an unsupported typed array";
+  }
+}
+
+Buffer buffer(const Napi::CallbackInfo& info, size_t i, const std::string& kernel,
+              const char* name) {
+  if (i >= info.Length() || !info[i].IsTypedArray()) fail(kernel, std::string(name) + " must be a typed array");
+  const Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+  const napi_typedarray_type t = ta.TypedArrayType();
+  if (t != napi_float32_array && t != napi_float64_array && t != napi_int32_array)
+    fail(kernel, std::string(name) + " must be a Float32Array, Float64Array or Int32Array");
+  const size_t elementSize = t == napi_float64_array ? 8 : 4;
+  auto* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data());
+  return {t, base + ta.ByteOffset(), static_cast<int64_t>(ta.ByteLength() / elementSize)};
+}
+
+int64_t integer(const Napi::CallbackInfo& info, size_t i, const std::string& kernel,
+                const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) fail(kernel, std::string(name) + " must be a number");
+  const double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v == static_cast<double>(static_cast<int64_t>(v))) || v < 0 || v > 9.0e15)
+    fail(kernel, std::string(name) + " must be a non-negative integer, got " + std::to_string(v));
+  return static_cast<int64_t>(v);
+}
+
+double number(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) fail(kernel, std::string(name) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+std::vector<int64_t> intList(const Napi::CallbackInfo& info, size_t i, const std::string& kernel,
+                             const char* name) {
+  if (i >= info.Length() || !info[i].IsArray()) fail(kernel, std::string(name) + " must be an array of integers");
+  const Napi::Array arr = info[i].As<Napi::Array>();
+  if (arr.Length() > 64) fail(kernel, std::string(name) + " has more than 64 dimensions");
+  std::vector<int64_t> out(arr.Length());
+  for (uint32_t d = 0; d < arr.Length(); ++d) {
+    const Napi::Value v = arr.Get(d);
+    if (!v.IsNumber()) fail(kernel, std::string(name) + " must contain only numbers");
+    const double x = v.As<Napi::Number>().DoubleValue();
+    if (!(x == static_cast<double>(static_cast<int64_t>(x))) || x < 0 || x > 9.0e15)
+      fail(kernel, std::string(name) + "[" + std::to_string(d) + "] must be a non-negative integer");
+    out[d] = static_cast<int64_t>(x);
+  }
+  return out;
+}
+
+void sameType(const std::string& kernel, const Buffer& a, const Buffer& b, const char* an, const char* bn) {
+  if (a.type != b.type)
+    fail(kernel, std::string(an) + " is " + typeName(a.type) + " but " + bn + " is " + typeName(b.type));
+}
+
+void requireFloat(const std::string& kernel, const Buffer& a, const char* name) {
+  if (a.type != napi_float32_array && a.type != napi_float64_array)
+    fail(kernel, std::string(name) + " must be a Float32Array or Float64Array, got " + typeName(a.type));
+}
+
+void requireLength(const std::string& kernel, const Buffer& b, int64_t needed, const char* name) {
+  if (b.length < needed)
+    fail(kernel, std::string("buffer ") + name + " has " + std::to_string(b.length) +
+                     " elements, expected at least " + std::to_string(needed));
+}
+
+int64_t product(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (const int64_t s : shape) n *= s;
+  return n;
+}
+
+// The last element a strided view touches, plus one; 0 for an empty view.
+int64_t extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides, int64_t offset) {
+  if (product(shape) == 0) return 0;
+  int64_t last = offset;
+  for (size_t d = 0; d < shape.size(); ++d) last += (shape[d] - 1) * strides[d];
+  return last + 1;
+}
+
+void requireView(const std::string& kernel, const Buffer& b, const std::vector<int64_t>& shape,
+                 const std::vector<int64_t>& strides, int64_t offset, const char* name) {
+  if (strides.size() != shape.size())
+    fail(kernel, std::string(name) + " strides have " + std::to_string(strides.size()) +
+                     " entries for a shape of rank " + std::to_string(shape.size()));
+  requireLength(kernel, b, extent(shape, strides, offset), name);
+}
+
+template <typename Fn>
+Napi::Value guarded(const Napi::CallbackInfo& info, Fn fn) {
+  try {
+    return fn();
+  } catch (const ArgError& e) {
+    Napi::Error err = Napi::Error::New(info.Env(), e.message);
+    err.Set("code", Napi::String::New(info.Env(), "ERR_NODEGRAD_NATIVE"));
+    throw err;
+  }
+}
+
+// unary(op, x, out, n, p1, p2)
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const std::string k = "native unary";
+    const int64_t op = integer(info, 0, k, "op");
+    if (op >= static_cast<int64_t>(UnaryOp::Count)) fail(k, "unknown op " + std::to_string(op));
+    const Buffer x = buffer(info, 1, k, "x"), out = buffer(info, 2, k, "out");
+    sameType(k, x, out, "x", "out");
+    requireFloat(k, x, "x");
+    const int64_t n = integer(info, 3, k, "n");
+    requireLength(k, x, n, "x");
+    requireLength(k, out, n, "out");
+    const double p1 = number(info, 4, k, "p1"), p2 = number(info, 5, k, "p2");
+    if (x.type == napi_float32_array)
+      nodegrad::unary(static_cast<UnaryOp>(op), static_cast<float*>(x.data), static_cast<float*>(out.data), n, p1, p2);
+    else
+      nodegrad::unary(static_cast<UnaryOp>(op), static_cast<double*>(x.data), static_cast<double*>(out.data), n, p1, p2);
+    return info.Env().Undefined();
+  });
+}
+
+// binary(op, shape, a, aOffset, aStrides, b, bOffset, bStrides, out)
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const std::string k = "native binary";
+    const int64_t op = integer(info, 0, k, "op");
+    if (op >= static_cast<int64_t>(BinaryOp::Count)) fail(k, "unknown op " + std::to_string(op));
+    const std::vector<int64_t> shape = intList(info, 1, k, "shape");
+    const Buffer a = buffer(info, 2, k, "a");
+    const int64_t aOff = integer(info, 3, k, "aOffset");
+    const std::vector<int64_t> aStr = intList(info, 4, k, "aStrides");
+    const Buffer b = buffer(info, 5, k, "b");
+    const int64_t bOff = integer(info, 6, k, "bOffset");
+    const std::vector<int64_t> bStr = intList(info, 7, k, "bStrides");
+    const Buffer out = buffer(info, 8, k, "out");
+    sameType(k, a, b, "a", "b");
+    sameType(k, a, out, "a", "out");
+    requireView(k, a, shape, aStr, aOff, "a");
+    requireView(k, b, shape, bStr, bOff, "b");
+    requireLength(k, out, product(shape), "out");
+    const auto bop = static_cast<BinaryOp>(op);
+    const int nd = static_cast<int>(shape.size());
+    if (a.type == napi_int32_array) {
+      if (bop != BinaryOp::Add && bop != BinaryOp::Sub && bop != BinaryOp::Mul &&
+          bop != BinaryOp::Maximum && bop != BinaryOp::Minimum)
+        fail(k, "op " + std::to_string(op) + " is not defined for Int32Array");
+      nodegrad::binary(bop, nd, shape.data(), static_cast<int32_t*>(a.data) + aOff, aStr.data(),
+                       static_cast<int32_t*>(b.data) + bOff, bStr.data(), static_cast<int32_t*>(out.data));
+    } else if (a.type == napi_float32_array) {
+      nodegrad::binary(bop, nd, shape.data(), static_cast<float*>(a.data) + aOff, aStr.data(),
+                       static_cast<float*>(b.data) + bOff, bStr.data(), static_cast<float*>(out.data));
+    } else {
+      nodegrad::binary(bop, nd, shape.data(), static_cast<double*>(a.data) + aOff, aStr.data(),
+                       static_cast<double*>(b.data) + bOff, bStr.data(), static_cast<double*>(out.data));
+    }
+    return info.Env().Undefined();
+  });
+}
+
+// copyStrided(shape, src, srcOffset, srcStrides, dst, dstOffset, dstStrides)
+Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const std::string k = "native copyStrided";
+    const std::vector<int64_t> shape = intList(info, 0, k, "shape");
+    const Buffer src = buffer(info, 1, k, "src");
+    const int64_t sOff = integer(info, 2, k, "srcOffset");
+    const std::vector<int64_t> sStr = intList(info, 3, k, "srcStrides");
+    const Buffer dst = buffer(info, 4, k, "dst");
+    const int64_t dOff = integer(info, 5, k, "dstOffset");
+    const std::vector<int64_t> dStr = intList(info, 6, k, "dstStrides");
+    sameType(k, src, dst, "src", "dst");
+    requireView(k, src, shape, sStr, sOff, "src");
+    requireView(k, dst, shape, dStr, dOff, "dst");
+    const int nd = static_cast<int>(shape.size());
+    if (src.type == napi_float32_array)
+      nodegrad::copyStrided(nd, shape.data(), static_cast<float*>(src.data) + sOff, sStr.data(), static_cast<float*>(dst.data) + dOff, dStr.data());
+    else if (src.type == napi_float64_array)
+      nodegrad::copyStrided(nd, shape.data(), static_cast<double*>(src.data) + sOff, sStr.data(), static_cast<double*>(dst.data) + dOff, dStr.data());
+    else
+      nodegrad::copyStrided(nd, shape.data(), static_cast<int32_t*>(src.data) + sOff, sStr.data(), static_cast<int32_t*>(dst.data) + dOff, dStr.data());
+    return info.Env().Undefined();
+  });
+}
+
+// reduce(op, x, outer, n, inner, values | null, indices | null)
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const std::string k = "native reduce";
+    const int64_t op = integer(info, 0, k, "op");
+    if (op >= static_cast<int64_t>(ReduceOp::Count)) fail(k, "unknown op " + std::to_string(op));
+    const Buffer x = buffer(info, 1, k, "x");
+    requireFloat(k, x, "x");
+    const int64_t outer = integer(info, 2, k, "outer"), n = integer(info, 3, k, "n"),
+                  inner = integer(info, 4, k, "inner");
+    if (n == 0) fail(k, "cannot reduce an axis of size 0");
+    requireLength(k, x, outer * n * inner, "x");
+    const auto rop = static_cast<ReduceOp>(op);
+    void* values = nullptr;
+    int32_t* indices = nullptr;
+    if (info.Length() > 5 && !info[5].IsNull() && !info[5].IsUndefined()) {
+      const Buffer v = buffer(info, 5, k, "values");
+      sameType(k, x, v, "x", "values");
+      requireLength(k, v, outer * inner, "values");
+      values = v.data;
+    }
+    if (info.Length() > 6 && !info[6].IsNull() && !info[6].IsUndefined()) {
+      const Buffer ix = buffer(info, 6, k, "indices");
+      if (ix.type != napi_int32_array) fail(k, "indices must be an Int32Array");
+      requireLength(k, ix, outer * inner, "indices");
+      indices = static_cast<int32_t*>(ix.data);
+    }
+    if (rop != ReduceOp::Max && rop != ReduceOp::Min && indices) fail(k, "only max and min produce indices");
+    if (!values && (rop == ReduceOp::Sum || rop == ReduceOp::LogSumExp)) fail(k, "values buffer is required");
+    if (!values && !indices) fail(k, "values or indices buffer is required");
+    if (x.type == napi_float32_array)
+      nodegrad::reduce(rop, static_cast<float*>(x.data), outer, n, inner, static_cast<float*>(values), indices);
+    else
+      nodegrad::reduce(rop, static_cast<double*>(x.data), outer, n, inner, static_cast<double*>(values), indices);
+    return info.Env().Undefined();
+  });
+}
+
+void checkIndices(const std::string& k, const Buffer& index, int64_t count, int64_t limit) {
+  if (index.type != napi_int32_array) fail(k, "index must be an Int32Array");
+  requireLength(k, index, count, "index");
+  const auto* idx = static_cast<const int32_t*>(index.data);
+  for (int64_t j = 0; j < count; ++j)
+    if (idx[j] < 0 || idx[j] >= limit)
+      fail(k, "index " + std::to_string(idx[j]) + " is out of range for a dimension of size " + std::to_string(limit));
+}
+
+// indexSelect(src, outer, n, inner, index, k, out)
+Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const std::string k = "native indexSelect";
+    const Buffer src = buffer(info, 0, k, "src");
+    const int64_t outer = integer(info, 1, k, "outer"), n = integer(info, 2, k, "n"), inner = integer(info, 3, k, "inner");
+    const Buffer index = buffer(info, 4, k, "index");
+    const int64_t count = integer(info, 5, k, "k");
+    const Buffer out = buffer(info, 6, k, "out");
+    sameType(k, src, out, "src", "out");
+    requireLength(k, src, outer * n * inner, "src");
+    requireLength(k, out, outer * count * inner, "out");
+    checkIndices(k, index, count, n);
+    const auto* idx = static_cast<const int32_t*>(index.data);
+    if (src.type == napi_float32_array)
+      nodegrad::indexSelect(static_cast<float*>(src.data), outer, n, inner, idx, count, static_cast<float*>(out.data));
+    else if (src.type == napi_float64_array)
+      nodegrad::indexSelect(static_cast<double*>(src.data), outer, n, inner, idx, count, static_cast<double*>(out.data));
+    else
+      nodegrad::indexSelect(static_cast<int32_t*>(src.data), outer, n, inner, idx, count, static_cast<int32_t*>(out.data));
+    return info.Env().Undefined();
+  });
+}
+
+// indexAdd(src, outer, k, inner, index, n, out)
+Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const std::string k = "native indexAdd";
+    const Buffer src = buffer(info, 0, k, "src");
+    requireFloat(k, src, "src");
+    const int64_t outer = integer(info, 1, k, "outer"), count = integer(info, 2, k, "k"), inner = integer(info, 3, k, "inner");
+    const Buffer index = buffer(info, 4, k, "index");
+    const int64_t n = integer(info, 5, k, "n");
+    const Buffer out = buffer(info, 6, k, "out");
+    sameType(k, src, out, "src", "out");
+    requireLength(k, src, outer * count * inner, "src");
+    requireLength(k, out, outer * n * inner, "out");
+    checkIndices(k, index, count, n);
+    const auto* idx = static_cast<const int32_t*>(index.data);
+    if (src.type == napi_float32_array)
+      nodegrad::indexAdd(static_cast<float*>(src.data), outer, count, inner, idx, n, static_cast<float*>(out.data));
+    else
+      nodegrad::indexAdd(static_cast<double*>(src.data), outer, count, inner, idx, n, static_cast<double*>(out.data));
+    return info.Env().Undefined();
+  });
+}
+
+// Elements a (possibly transposed) rows x cols operand with leading dimension ld spans.
+int64_t matrixExtent(bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t offset) {
+  if (rows == 0 || cols == 0) return 0;
+  return trans ? offset + (cols - 1) * ld + rows : offset + (rows - 1) * ld + cols;
+}
+
+// gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc,
+//      batch, strideA, strideB, strideC)
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const std::string k = "native gemm";
+    nodegrad::GemmArgs g;
+    if (info.Length() < 20) fail(k, "expected 20 arguments, got " + std::to_string(info.Length()));
+    g.transA = info[0].ToBoolean();
+    g.transB = info[1].ToBoolean();
+    g.m = integer(info, 2, k, "m");
+    g.n = integer(info, 3, k, "n");
+    g.k = integer(info, 4, k, "k");
+    g.alpha = number(info, 5, k, "alpha");
+    const Buffer a = buffer(info, 6, k, "a");
+    const int64_t aOff = integer(info, 7, k, "aOffset");
+    g.lda = integer(info, 8, k, "lda");
+    const Buffer b = buffer(info, 9, k, "b");
+    const int64_t bOff = integer(info, 10, k, "bOffset");
+    g.ldb = integer(info, 11, k, "ldb");
+    g.beta = number(info, 12, k, "beta");
+    const Buffer c = buffer(info, 13, k, "c");
+    const int64_t cOff = integer(info, 14, k, "cOffset");
+    g.ldc = integer(info, 15, k, "ldc");
+    g.batch = integer(info, 16, k, "batch");
+    g.strideA = integer(info, 17, k, "strideA");
+    g.strideB = integer(info, 18, k, "strideB");
+    g.strideC = integer(info, 19, k, "strideC");
+    sameType(k, a, b, "a", "b");
+    sameType(k, a, c, "a", "c");
+    requireFloat(k, a, "a");
+    const int64_t aRows = g.transA ? g.k : g.m, aCols = g.transA ? g.m : g.k;
+    const int64_t bRows = g.transB ? g.n : g.k, bCols = g.transB ? g.k : g.n;
+    if (aCols > 0 && g.lda < aCols) fail(k, "lda " + std::to_string(g.lda) + " is smaller than the row length " + std::to_string(aCols));
+    if (bCols > 0 && g.ldb < bCols) fail(k, "ldb " + std::to_string(g.ldb) + " is smaller than the row length " + std::to_string(bCols));
+    if (g.n > 0 && g.ldc < g.n) fail(k, "ldc " + std::to_string(g.ldc) + " is smaller than n = " + std::to_string(g.n));
+    if (g.batch > 0) {
+      const int64_t last = g.batch - 1;
+      requireLength(k, a, matrixExtent(false, aRows, aCols, g.lda, aOff + last * g.strideA), "a");
+      requireLength(k, b, matrixExtent(false, bRows, bCols, g.ldb, bOff + last * g.strideB), "b");
+      requireLength(k, c, matrixExtent(false, g.m, g.n, g.ldc, cOff + last * g.strideC), "c");
+    }
+    if (a.type == napi_float32_array)
+      nodegrad::gemm_f32(g, static_cast<float*>(a.data) + aOff, static_cast<float*>(b.data) + bOff, static_cast<float*>(c.data) + cOff);
+    else
+      nodegrad::gemm_f64(g, static_cast<double*>(a.data) + aOff, static_cast<double*>(b.data) + bOff, static_cast<double*>(c.data) + cOff);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GemmIsa(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), nodegrad::gemmIsa());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+  exports.Set("copyStrided", Napi::Function::New(env, CopyStrided, "copyStrided"));
+  exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
+  exports.Set("indexSelect", Napi::Function::New(env, IndexSelect, "indexSelect"));
+  exports.Set("indexAdd", Napi::Function::New(env, IndexAdd, "indexAdd"));
+  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("gemmIsa", Napi::Function::New(env, GemmIsa, "gemmIsa"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(nodegrad, Init)

@@ -1,0 +1,102 @@
+// Reductions along the middle axis of a contiguous [outer, n, inner] view, and index gathers /
+// scatter-adds along the same axis. Sums accumulate in double so float32 results stay within
+// rounding of the float64 reference.
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "kernels.h"
+
+namespace nodegrad {
+
+template <typename T>
+void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* values,
+            int32_t* indices) {
+  for (int64_t o = 0; o < outer; ++o) {
+    const T* base = x + o * n * inner;
+    for (int64_t i = 0; i < inner; ++i) {
+      const T* p = base + i;
+      const int64_t outIndex = o * inner + i;
+      switch (op) {
+        case ReduceOp::Sum: {
+          double acc = 0;
+          for (int64_t j = 0; j < n; ++j) acc += static_cast<double>(p[j * inner]);
+          values[outIndex] = static_cast<T>(acc);
+          break;
+        }
+        case ReduceOp::Max:
+        case ReduceOp::Min: {
+          const bool isMax = op == ReduceOp::Max;
+          T best = p[0];
+          int64_t bestIndex = 0;
+          for (int64_t j = 1; j < n; ++j) {
+            const T v = p[j * inner];
+            if (std::isnan(best)) break;  // NaN wins, as in PyTorch
+            if (std::isnan(v) || (isMax ? v > best : v < best)) {
+              best = v;
+              bestIndex = j;
+            }
+          }
+          if (values) values[outIndex] = best;
+          if (indices) indices[outIndex] = static_cast<int32_t>(bestIndex);
+          break;
+        }
+        case ReduceOp::LogSumExp: {
+          // Subtracting the max keeps every exp() in [0, 1]: no overflow for huge inputs.
+          T m = -std::numeric_limits<T>::infinity();
+          for (int64_t j = 0; j < n; ++j) m = p[j * inner] > m ? p[j * inner] : m;
+          if (!std::isfinite(m)) {
+            values[outIndex] = m;
+            break;
+          }
+          double acc = 0;
+          for (int64_t j = 0; j < n; ++j) acc += std::exp(static_cast<double>(p[j * inner] - m));
+          values[outIndex] = static_cast<T>(static_cast<double>(m) + std::log(acc));
+          break;
+        }
+        case ReduceOp::Count: break;
+      }
+    }
+  }
+}
+
+template <typename T>
+void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index,
+                 int64_t k, T* out) {
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t j = 0; j < k; ++j) {
+      const T* from = src + (o * n + index[j]) * inner;
+      T* to = out + (o * k + j) * inner;
+      for (int64_t i = 0; i < inner; ++i) to[i] = from[i];
+    }
+  }
+}
+
+template <typename T>
+void indexAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index,
+              int64_t n, T* out) {
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t j = 0; j < k; ++j) {
+      const T* from = src + (o * k + j) * inner;
+      T* to = out + (o * n + index[j]) * inner;
+      for (int64_t i = 0; i < inner; ++i) to[i] += from[i];
+    }
+  }
+}
+
+template void reduce<float>(ReduceOp, const float*, int64_t, int64_t, int64_t, float*, int32_t*);
+template void reduce<double>(ReduceOp, const double*, int64_t, int64_t, int64_t, double*,
+                             int32_t*);
+template void indexSelect<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t,
+                                 float*);
+template void indexSelect<double>(const double*, int64_t, int64_t, int64_t, const int32_t*,
+                                  int64_t, double*);
+template void indexSelect<int32_t>(const int32_t*, int64_t, int64_t, int64_t, const int32_t*,
+                                   int64_t, int32_t*);
+template void indexAdd<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t,
+                              float*);
+template void indexAdd<double>(const double*, int64_t, int64_t, int64_t, const int32_t*, int64_t,
+                               double*);
+
+}  // namespace nodegrad
