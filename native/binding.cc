@@ -3,6 +3,7 @@
 // throws a JS Error with code ERR_NODEGRAD_NATIVE naming the kernel; it never reaches a kernel.
 #include <napi.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -54,7 +55,7 @@ int64_t integer(const Napi::CallbackInfo& info, size_t i, const std::string& ker
                 const char* name) {
   if (i >= info.Length() || !info[i].IsNumber()) fail(kernel, std::string(name) + " must be a number");
   const double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v == static_cast<double>(static_cast<int64_t>(v))) || v < 0 || v > 9.0e15)
+  if (!std::isfinite(v) || v < 0 || v > 9.0e15 || v != std::floor(v))
     fail(kernel, std::string(name) + " must be a non-negative integer, got " + std::to_string(v));
   return static_cast<int64_t>(v);
 }
@@ -74,7 +75,7 @@ std::vector<int64_t> intList(const Napi::CallbackInfo& info, size_t i, const std
     const Napi::Value v = arr.Get(d);
     if (!v.IsNumber()) fail(kernel, std::string(name) + " must contain only numbers");
     const double x = v.As<Napi::Number>().DoubleValue();
-    if (!(x == static_cast<double>(static_cast<int64_t>(x))) || x < 0 || x > 9.0e15)
+    if (!std::isfinite(x) || x < 0 || x > 9.0e15 || x != std::floor(x))
       fail(kernel, std::string(name) + "[" + std::to_string(d) + "] must be a non-negative integer");
     out[d] = static_cast<int64_t>(x);
   }
@@ -97,9 +98,25 @@ void requireLength(const std::string& kernel, const Buffer& b, int64_t needed, c
                      " elements, expected at least " + std::to_string(needed));
 }
 
+// Sizes come from JS numbers: anything past 2^53 elements is nonsense, and checking here keeps
+// every later multiplication free of int64 overflow.
+constexpr int64_t kMaxElements = int64_t(1) << 53;
+
+int64_t checkedMul(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r) || r > kMaxElements) throw ArgError{"native: size overflow"};
+  return r;
+}
+
+int64_t checkedAdd(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r) || r > kMaxElements) throw ArgError{"native: size overflow"};
+  return r;
+}
+
 int64_t product(const std::vector<int64_t>& shape) {
   int64_t n = 1;
-  for (const int64_t s : shape) n *= s;
+  for (const int64_t s : shape) n = checkedMul(n, s);
   return n;
 }
 
@@ -107,7 +124,7 @@ int64_t product(const std::vector<int64_t>& shape) {
 int64_t extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides, int64_t offset) {
   if (product(shape) == 0) return 0;
   int64_t last = offset;
-  for (size_t d = 0; d < shape.size(); ++d) last += (shape[d] - 1) * strides[d];
+  for (size_t d = 0; d < shape.size(); ++d) last = checkedAdd(last, checkedMul(shape[d] - 1, strides[d]));
   return last + 1;
 }
 
@@ -225,20 +242,20 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     const int64_t outer = integer(info, 2, k, "outer"), n = integer(info, 3, k, "n"),
                   inner = integer(info, 4, k, "inner");
     if (n == 0) fail(k, "cannot reduce an axis of size 0");
-    requireLength(k, x, outer * n * inner, "x");
+    requireLength(k, x, checkedMul(checkedMul(outer, n), inner), "x");
     const auto rop = static_cast<ReduceOp>(op);
     void* values = nullptr;
     int32_t* indices = nullptr;
     if (info.Length() > 5 && !info[5].IsNull() && !info[5].IsUndefined()) {
       const Buffer v = buffer(info, 5, k, "values");
       sameType(k, x, v, "x", "values");
-      requireLength(k, v, outer * inner, "values");
+      requireLength(k, v, checkedMul(outer, inner), "values");
       values = v.data;
     }
     if (info.Length() > 6 && !info[6].IsNull() && !info[6].IsUndefined()) {
       const Buffer ix = buffer(info, 6, k, "indices");
       if (ix.type != napi_int32_array) fail(k, "indices must be an Int32Array");
-      requireLength(k, ix, outer * inner, "indices");
+      requireLength(k, ix, checkedMul(outer, inner), "indices");
       indices = static_cast<int32_t*>(ix.data);
     }
     if (rop != ReduceOp::Max && rop != ReduceOp::Min && indices) fail(k, "only max and min produce indices");
@@ -271,8 +288,8 @@ Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
     const int64_t count = integer(info, 5, k, "k");
     const Buffer out = buffer(info, 6, k, "out");
     sameType(k, src, out, "src", "out");
-    requireLength(k, src, outer * n * inner, "src");
-    requireLength(k, out, outer * count * inner, "out");
+    requireLength(k, src, checkedMul(checkedMul(outer, n), inner), "src");
+    requireLength(k, out, checkedMul(checkedMul(outer, count), inner), "out");
     checkIndices(k, index, count, n);
     const auto* idx = static_cast<const int32_t*>(index.data);
     if (src.type == napi_float32_array)
@@ -296,8 +313,8 @@ Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
     const int64_t n = integer(info, 5, k, "n");
     const Buffer out = buffer(info, 6, k, "out");
     sameType(k, src, out, "src", "out");
-    requireLength(k, src, outer * count * inner, "src");
-    requireLength(k, out, outer * n * inner, "out");
+    requireLength(k, src, checkedMul(checkedMul(outer, count), inner), "src");
+    requireLength(k, out, checkedMul(checkedMul(outer, n), inner), "out");
     checkIndices(k, index, count, n);
     const auto* idx = static_cast<const int32_t*>(index.data);
     if (src.type == napi_float32_array)
@@ -311,7 +328,8 @@ Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
 // Elements a (possibly transposed) rows x cols operand with leading dimension ld spans.
 int64_t matrixExtent(bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t offset) {
   if (rows == 0 || cols == 0) return 0;
-  return trans ? offset + (cols - 1) * ld + rows : offset + (rows - 1) * ld + cols;
+  return trans ? checkedAdd(checkedAdd(offset, checkedMul(cols - 1, ld)), rows)
+               : checkedAdd(checkedAdd(offset, checkedMul(rows - 1, ld)), cols);
 }
 
 // gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc,
@@ -351,9 +369,9 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     if (g.n > 0 && g.ldc < g.n) fail(k, "ldc " + std::to_string(g.ldc) + " is smaller than n = " + std::to_string(g.n));
     if (g.batch > 0) {
       const int64_t last = g.batch - 1;
-      requireLength(k, a, matrixExtent(false, aRows, aCols, g.lda, aOff + last * g.strideA), "a");
-      requireLength(k, b, matrixExtent(false, bRows, bCols, g.ldb, bOff + last * g.strideB), "b");
-      requireLength(k, c, matrixExtent(false, g.m, g.n, g.ldc, cOff + last * g.strideC), "c");
+      requireLength(k, a, matrixExtent(false, aRows, aCols, g.lda, checkedAdd(aOff, checkedMul(last, g.strideA))), "a");
+      requireLength(k, b, matrixExtent(false, bRows, bCols, g.ldb, checkedAdd(bOff, checkedMul(last, g.strideB))), "b");
+      requireLength(k, c, matrixExtent(false, g.m, g.n, g.ldc, checkedAdd(cOff, checkedMul(last, g.strideC))), "c");
     }
     if (a.type == napi_float32_array)
       nodegrad::gemm_f32(g, static_cast<float*>(a.data) + aOff, static_cast<float*>(b.data) + bOff, static_cast<float*>(c.data) + cOff);

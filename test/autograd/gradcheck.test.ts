@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ng from '../../lib/index.js';
+import { randomTensor } from '../helpers.js';
+
+type Case = [name: string, shapes: number[][], fn: (...xs: ng.Tensor[]) => ng.Tensor];
+
+/** Positive inputs for ops whose domain needs them (log, sqrt, pow with a tensor exponent). */
+const positive = (x: ng.Tensor) => x.abs().add(0.5);
+
+// One row per differentiable op: shapes include size-1 dims, broadcasting and transposed
+// (non-contiguous) inputs. Every row runs through float64 central differences.
+const cases: Case[] = [
+  ['add', [[3, 4], [3, 4]], (a, b) => a.add(b)],
+  ['add broadcast row', [[3, 4], [4]], (a, b) => a.add(b)],
+  ['add broadcast both', [[3, 1], [1, 4]], (a, b) => a.add(b)],
+  ['add scalar', [[2, 3]], (a) => a.add(2.5)],
+  ['sub broadcast', [[2, 3, 4], [3, 1]], (a, b) => a.sub(b)],
+  ['mul broadcast', [[4, 1, 3], [2, 1]], (a, b) => a.mul(b)],
+  ['mul transposed', [[3, 4], [4, 3]], (a, b) => a.t().mul(b)],
+  ['div', [[3, 4], [3, 4]], (a, b) => a.div(positive(b))],
+  ['div broadcast transposed', [[4, 3], [4, 1]], (a, b) => a.t().div(positive(b).t())],
+  ['pow scalar', [[3, 4]], (a) => positive(a).pow(2.5)],
+  ['pow tensor', [[3, 4], [4]], (a, b) => positive(a).pow(b)],
+  ['neg', [[5]], (a) => a.neg()],
+  ['exp', [[2, 3]], (a) => a.exp()],
+  ['log', [[2, 3]], (a) => positive(a).log()],
+  ['sqrt', [[2, 3]], (a) => positive(a).sqrt()],
+  ['abs', [[2, 3]], (a) => a.abs()],
+  ['clamp', [[4, 4]], (a) => a.clamp(-0.5, 0.4)],
+  ['clamp min only', [[4, 4]], (a) => a.clamp(0.1)],
+  ['relu', [[3, 5]], (a) => a.relu()],
+  ['relu transposed', [[3, 5]], (a) => a.t().relu()],
+  ['sigmoid', [[3, 5]], (a) => a.sigmoid()],
+  ['tanh', [[3, 5]], (a) => a.tanh()],
+  ['sum all', [[3, 4]], (a) => a.sum()],
+  ['sum dim', [[3, 4, 2]], (a) => a.sum(1)],
+  ['sum dims keepDim', [[3, 4, 2]], (a) => a.sum([0, 2], true)],
+  ['sum transposed', [[3, 4]], (a) => a.t().sum(1)],
+  ['mean all', [[3, 4]], (a) => a.mean()],
+  ['mean dim', [[3, 4]], (a) => a.mean(-1, true)],
+  ['max all', [[3, 4]], (a) => a.max()],
+  ['max dim', [[3, 4, 2]], (a) => a.max(1)],
+  ['min dim keepDim', [[3, 4]], (a) => a.min(0, true)],
+  ['max transposed', [[3, 4]], (a) => a.t().max(1)],
+  ['logsumexp dim', [[3, 4]], (a) => a.logsumexp(1)],
+  ['logsumexp all', [[3, 4]], (a) => a.logsumexp()],
+  ['logsumexp large values', [[2, 3]], (a) => a.mul(300).logsumexp(1)],
+  ['matmul 2-D', [[3, 4], [4, 5]], (a, b) => a.matmul(b)],
+  ['matmul transposed A', [[4, 3], [4, 5]], (a, b) => a.t().matmul(b)],
+  ['matmul transposed B', [[3, 4], [5, 4]], (a, b) => a.matmul(b.t())],
+  ['matmul both transposed', [[4, 3], [5, 4]], (a, b) => a.t().matmul(b.t())],
+  ['matmul vector-vector', [[4], [4]], (a, b) => a.matmul(b)],
+  ['matmul matrix-vector', [[3, 4], [4]], (a, b) => a.matmul(b)],
+  ['matmul vector-matrix', [[4], [4, 2]], (a, b) => a.matmul(b)],
+  ['matmul batched', [[2, 3, 4], [2, 4, 5]], (a, b) => a.matmul(b)],
+  ['matmul batched broadcast B', [[2, 3, 4], [4, 5]], (a, b) => a.matmul(b)],
+  ['matmul batched broadcast A', [[3, 4], [2, 4, 5]], (a, b) => a.matmul(b)],
+  ['matmul batched transposed', [[2, 4, 3], [2, 4, 5]], (a, b) => a.transpose(1, 2).matmul(b)],
+  ['matmul batch dims broadcast', [[2, 1, 3, 4], [3, 4, 2]], (a, b) => a.matmul(b)],
+  ['reshape', [[3, 4]], (a) => a.reshape([2, -1]).mul(ng.arange(6, undefined, 1, { dtype: 'float64' }))],
+  ['reshape transposed', [[3, 4]], (a) => a.t().reshape([12]).mul(ng.arange(12, undefined, 1, { dtype: 'float64' }))],
+  ['view', [[3, 4]], (a) => a.view([4, 3]).exp()],
+  ['transpose', [[2, 3, 4]], (a) => a.transpose(0, 2).exp()],
+  ['permute', [[2, 3, 4]], (a) => a.permute([2, 0, 1]).mul(ng.arange(4, undefined, 1, { dtype: 'float64' }).reshape([4, 1, 1]))],
+  ['flatten', [[2, 3, 4]], (a) => a.flatten(1).exp()],
+  ['squeeze', [[3, 1, 2]], (a) => a.squeeze(1).exp()],
+  ['squeeze all', [[1, 3, 1]], (a) => a.squeeze().exp()],
+  ['unsqueeze', [[3, 2]], (a) => a.unsqueeze(1).exp()],
+  ['expand', [[3, 1]], (a) => a.expand([2, 3, 4]).mul(ng.arange(24, undefined, 1, { dtype: 'float64' }).reshape([2, 3, 4]))],
+  ['narrow', [[5, 3]], (a) => a.narrow(0, 1, 3).exp()],
+  ['narrow transposed', [[5, 3]], (a) => a.t().narrow(1, 2, 2).exp()],
+  ['cat', [[2, 3], [4, 3]], (a, b) => ng.cat([a, b], 0).exp()],
+  ['cat dim 1 transposed', [[3, 2], [3, 4]], (a, b) => ng.cat([a.t().t(), b], 1).exp()],
+  ['stack', [[2, 3], [2, 3]], (a, b) => ng.stack([a, b], 1).exp()],
+  ['indexSelect with repeats', [[4, 3]], (a) => a.indexSelect(0, [3, 0, 3, 1]).exp()],
+  ['indexSelect dim 1', [[2, 5]], (a) => a.indexSelect(1, [4, 2]).exp()],
+  ['contiguous', [[3, 4]], (a) => a.t().contiguous().exp()],
+  ['to float32 and back', [[3]], (a) => a.mul(2).to('float32').to('float64')],
+  ['composite: softmax-like', [[3, 4]], (a) => a.sub(a.logsumexp(1, true)).exp()],
+  ['composite: diamond reuse', [[3]], (a) => a.mul(a).add(a.exp()).mul(a.tanh())],
+];
+
+const backends = [['native', ng.backend.getBackend()], ['reference', ng.backend.referenceBackend]] as const;
+
+describe.each(backends)('gradcheck over every differentiable op (%s backend)', (_backend, backend) => {
+  const previous = ng.backend.getBackend();
+  beforeAll(() => ng.backend.setBackend(backend));
+  afterAll(() => ng.backend.setBackend(previous));
+
+  it.each(cases)('%s', (_name, shapes, fn) => {
+    const inputs = shapes.map((s, i) => randomTensor(s, 17 + i * 101, 'float64', true));
+    // The float32 round-trip row rounds to float32 by design: a larger step and tolerance there only.
+    const options = _name.startsWith('to float32') ? { eps: 1e-2, atol: 1e-3, rtol: 1e-2 } : {};
+    expect(ng.gradcheck(fn, inputs, options)).toBe(true);
+  });
+});
+
+describe('gradcheck itself', () => {
+
+  it('reports a wrong gradient', () => {
+    const x = randomTensor([3], 5, 'float64', true);
+    // detach() hides the dependency from autograd, so analytic and numerical gradients differ.
+    const wrong = (a: ng.Tensor) => a.mul(a.detach());
+    expect(() => ng.gradcheck(wrong, [x])).toThrow(/gradcheck: \d+ gradient element/);
+  });
+
+  it('refuses float32 inputs', () => {
+    const x = randomTensor([3], 5, 'float32', true);
+    expect(() => ng.gradcheck((a) => a.exp(), [x])).toThrow(/float64/);
+  });
+});
