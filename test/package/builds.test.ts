@@ -1,0 +1,73 @@
+// The two build paths and the published package, exercised the way users meet them: the cmake-js
+// build must load and compute like the node-gyp one, and the packed tarball must install into a
+// fresh project (running its install-time build) and train a step there.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+// Runs under the built dist/ so that it exercises exactly what users import.
+const smokeScript = `
+import * as ng from 'nodegrad';
+ng.manualSeed(0);
+const w = ng.randn([3, 1], { requiresGrad: true });
+const x = ng.randn([64, 3]);
+const y = x.matmul(ng.tensor([[1], [-2], [0.5]]));
+const losses = [];
+for (let step = 0; step < 20; step++) {
+  w.grad = null;
+  const loss = x.matmul(w).sub(y).pow(2).mean();
+  loss.backward();
+  ng.noGrad(() => { w.storage.data.set(w.sub(w.grad.mul(0.1)).data()); });
+  losses.push(loss.item());
+}
+const a = ng.randn([33, 65]), b = ng.randn([65, 17]);
+const native = a.matmul(b).data();
+ng.backend.setBackend(ng.backend.referenceBackend);
+const reference = a.matmul(b).data();
+let maxError = 0;
+for (let i = 0; i < native.length; i++) maxError = Math.max(maxError, Math.abs(native[i] - reference[i]));
+console.log(JSON.stringify({ first: losses[0], last: losses.at(-1), maxError, addon: ng.backend.addonCandidates()[0] }));
+`;
+
+function runSmoke(cwd: string, env: NodeJS.ProcessEnv = {}): { first: number; last: number; maxError: number; addon: string } {
+  const file = join(cwd, 'smoke.mjs');
+  writeFileSync(file, smokeScript);
+  const out = execFileSync(process.execPath, [file], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+describe('build paths', () => {
+  it('the cmake-js build compiles the same sources and computes the same results', () => {
+    execFileSync(npm, ['run', 'build:cmake'], { cwd: root, stdio: 'pipe' });
+    const addon = join(root, 'build-cmake', 'Release', 'nodegrad.node');
+    expect(existsSync(addon)).toBe(true);
+    // A self-reference import ('nodegrad') resolves to this package's exports map.
+    const result = runSmoke(root, { NODEGRAD_ADDON: addon });
+    expect(result.addon).toBe(addon);
+    expect(result.last).toBeLessThan(result.first * 0.1);
+    expect(result.maxError).toBeLessThan(1e-4);
+  }, 300_000);
+
+  it('npm pack, then install the tarball into a fresh project and train there', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'nodegrad-consumer-'));
+    try {
+      const packed = execFileSync(npm, ['pack', '--pack-destination', scratch, '--silent'], { cwd: root, encoding: 'utf8' });
+      const tarball = join(scratch, packed.trim().split('\n').at(-1)!);
+      writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
+      execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: scratch, stdio: 'pipe' });
+      expect(existsSync(join(scratch, 'node_modules', 'nodegrad', 'build', 'Release', 'nodegrad.node'))).toBe(true);
+      expect(existsSync(join(scratch, 'node_modules', 'nodegrad', 'dist', 'index.d.ts'))).toBe(true);
+      const result = runSmoke(scratch, { NODEGRAD_ADDON: '' });
+      expect(result.addon).toContain(join('node_modules', 'nodegrad', 'build', 'Release'));
+      expect(result.last).toBeLessThan(result.first * 0.1);
+      expect(result.maxError).toBeLessThan(1e-4);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 600_000);
+});
