@@ -12,7 +12,7 @@ describe('native argument checks', () => {
   const cases: [string, () => void, string[]][] = [
     ['unary: out too short', () => addon.unary(UnaryOp.Exp, f(10), f(5), 10, 0, 0), ['native unary', 'out', '5 elements', 'at least 10']],
     ['unary: mixed dtypes', () => addon.unary(UnaryOp.Exp, f(4), new Float64Array(4), 4, 0, 0), ['Float32Array', 'Float64Array']],
-    ['unary: int32 input', () => addon.unary(UnaryOp.Exp, new Int32Array(4), new Int32Array(4), 4, 0, 0), ['Int32Array']],
+    ['unary: int32 input', () => addon.unary(UnaryOp.Exp, new Int32Array(4) as unknown as Float32Array, new Int32Array(4) as unknown as Float32Array, 4, 0, 0), ['Int32Array']],
     ['unary: unknown op', () => addon.unary(99, f(4), f(4), 4, 0, 0), ['unknown op 99']],
     ['unary: negative n', () => addon.unary(UnaryOp.Exp, f(4), f(4), -1, 0, 0), ['n must be a non-negative integer']],
     ['unary: NaN n', () => addon.unary(UnaryOp.Exp, f(4), f(4), NaN, 0, 0), ['n must be a non-negative integer']],
