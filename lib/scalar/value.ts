@@ -43,11 +43,13 @@ export class Value {
     return out;
   }
 
-  /** this ** exponent for a constant exponent. */
-  pow(exponent: number): Value {
-    const out = new Value(this.data ** exponent, [this], `**${exponent}`);
+  /** this ** exponent; the exponent may be a number or a Value (then it gets a gradient too). */
+  pow(exponent: ValueLike): Value {
+    const e = Value.of(exponent);
+    const out = new Value(this.data ** e.data, [this, e], '**');
     out.backwardStep = () => {
-      this.grad += exponent * this.data ** (exponent - 1) * out.grad;
+      this.grad += e.data * this.data ** (e.data - 1) * out.grad;
+      e.grad += out.data * Math.log(this.data) * out.grad;
     };
     return out;
   }

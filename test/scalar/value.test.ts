@@ -39,6 +39,7 @@ describe('scalar Value', () => {
     ['sub', (a: Value, b: Value) => a.sub(b)],
     ['mul', (a: Value, b: Value) => a.mul(b)],
     ['div', (a: Value, b: Value) => a.div(b)],
+    ['pow with a Value exponent', (a: Value, b: Value) => a.pow(b)],
   ] as const)('%s: both input gradients match finite differences', (_name, op) => {
     const a = new Value(1.5);
     const b = new Value(-0.8);
