@@ -18,7 +18,12 @@
         "native/elementwise.cc",
         "native/reduce.cc",
         "native/gemm.cc",
-        "native/gemm_portable.cc"
+        "native/gemm_portable.cc",
+        "native/thread_pool.cc",
+        "native/binding_nn.cc",
+        "native/conv.cc",
+        "native/pool.cc",
+        "native/softmax.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", {"dependencies": ["nodegrad_avx512", "nodegrad_avx2"]}]

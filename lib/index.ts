@@ -14,3 +14,4 @@ export * from './ops/index.js';
 export { NodegradError, type ErrorCode } from './errors.js';
 export * as scalar from './scalar/index.js';
 export * as backend from './backend/index.js';
+export { getNumThreads, setNumThreads } from './backend/index.js';

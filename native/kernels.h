@@ -59,6 +59,82 @@ struct GemmArgs {
 };
 void gemm_f32(const GemmArgs& args, const float* a, const float* b, float* c);
 void gemm_f64(const GemmArgs& args, const double* a, const double* b, double* c);
+// Runs on the calling thread only: for callers that already split work over the pool.
+void gemm_f32_serial(const GemmArgs& args, const float* a, const float* b, float* c);
+void gemm_f64_serial(const GemmArgs& args, const double* a, const double* b, double* c);
+template <typename T>
+inline void gemm(const GemmArgs& g, const T* a, const T* b, T* c);
+template <>
+inline void gemm<float>(const GemmArgs& g, const float* a, const float* b, float* c) { gemm_f32(g, a, b, c); }
+template <>
+inline void gemm<double>(const GemmArgs& g, const double* a, const double* b, double* c) { gemm_f64(g, a, b, c); }
+template <typename T>
+inline void gemmSerial(const GemmArgs& g, const T* a, const T* b, T* c);
+template <>
+inline void gemmSerial<float>(const GemmArgs& g, const float* a, const float* b, float* c) { gemm_f32_serial(g, a, b, c); }
+template <>
+inline void gemmSerial<double>(const GemmArgs& g, const double* a, const double* b, double* c) { gemm_f64_serial(g, a, b, c); }
+
+// ---- convolution (NCHW input, [Cout, Cin / groups, kh, kw] weight) ----
+struct Conv2dShape {
+  int64_t batch = 0, inChannels = 0, inH = 0, inW = 0;
+  int64_t outChannels = 0, kernelH = 0, kernelW = 0;
+  int64_t strideH = 1, strideW = 1, padH = 0, padW = 0, dilationH = 1, dilationW = 1;
+  int64_t groups = 1;
+  int64_t outH = 0, outW = 0;  // derived by the caller (PyTorch's formula)
+};
+// out = conv(input, weight) + bias (bias may be null); relu applies max(0, .) in the same pass.
+template <typename T>
+void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const T* bias, T* out,
+                   bool relu);
+// gradInput = conv_transpose(gradOut, weight); gradInput is overwritten.
+template <typename T>
+void conv2dBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight, T* gradInput);
+// gradWeight (and gradBias when not null) = the gradients summed over the batch; overwritten.
+template <typename T>
+void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight,
+                          T* gradBias);
+
+// ---- pooling over NCHW, planes = batch * channels ----
+struct Pool2dShape {
+  int64_t planes = 0, inH = 0, inW = 0, outH = 0, outW = 0;
+  int64_t kernelH = 1, kernelW = 1, strideH = 1, strideW = 1, padH = 0, padW = 0;
+  int64_t dilationH = 1, dilationW = 1;
+  bool countIncludePad = true;
+  int64_t divisorOverride = 0;  // 0 = none
+};
+// indices receive the flat position (h * inW + w) of each window's max within its plane.
+template <typename T>
+void maxPool2dForward(const Pool2dShape& s, const T* input, T* out, int32_t* indices);
+// gradInput is overwritten with the gradient routed through indices.
+template <typename T>
+void maxPool2dBackward(const Pool2dShape& s, const T* gradOut, const int32_t* indices,
+                       T* gradInput);
+template <typename T>
+void avgPool2dForward(const Pool2dShape& s, const T* input, T* out);
+template <typename T>
+void avgPool2dBackward(const Pool2dShape& s, const T* gradOut, T* gradInput);
+// Adaptive average pooling: window i spans [floor(i * in / out), ceil((i + 1) * in / out)).
+template <typename T>
+void adaptiveAvgPool2dForward(int64_t planes, int64_t inH, int64_t inW, int64_t outH,
+                              int64_t outW, const T* input, T* out);
+template <typename T>
+void adaptiveAvgPool2dBackward(int64_t planes, int64_t inH, int64_t inW, int64_t outH,
+                               int64_t outW, const T* gradOut, T* gradInput);
+
+// ---- softmax family over the middle axis of [outer, n, inner] ----
+template <typename T>
+void softmax(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool log);
+// softmax: gx = y * (g - sum(g * y)); log-softmax: gx = g - exp(y) * sum(g).
+template <typename T>
+void softmaxBackward(const T* y, const T* g, int64_t outer, int64_t n, int64_t inner, T* gx,
+                     bool log);
+// Cross-entropy from logits [n, classes] with class-index targets, in one pass per row:
+// loss[i] = weighted, label-smoothed -log softmax; grad (may be null) = d loss[i] / d logits.
+// Rows whose target equals ignoreIndex get loss 0 and gradient 0.
+template <typename T>
+void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* target,
+                  const T* weight, int64_t ignoreIndex, double labelSmoothing, T* loss, T* grad);
 
 // Which SIMD path GEMM picked at load time: "avx512", "avx2", or "portable".
 const char* gemmIsa();

@@ -2,6 +2,7 @@
  * Backend selection. The native backend is used when the addon loads; otherwise the reference
  * backend runs, after one warning that says why. NODEGRAD_BACKEND=reference forces the reference.
  */
+import { NodegradError } from '../errors.js';
 import { loadAddon, type NativeAddon } from './loader.js';
 import { nativeBackend } from './native.js';
 import { referenceBackend } from './reference.js';
@@ -32,6 +33,22 @@ export function getBackend(): Backend {
     active = loaded ? nativeBackend(loaded) : referenceBackend;
   }
   return active;
+}
+
+/** Threads the native kernels use (1 with the reference backend). */
+export function getNumThreads(): number {
+  return tryAddon()?.getNumThreads() ?? 1;
+}
+
+/**
+ * Sets the native thread pool's size (default: NODEGRAD_NUM_THREADS, else the number of cores).
+ * Small problems stay on one thread whatever this says.
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `setNumThreads: expected an integer in [1, 256], got ${n}`);
+  }
+  tryAddon()?.setNumThreads(n);
 }
 
 /** Switches the backend every op uses from now on (tests run the same cases on each). */

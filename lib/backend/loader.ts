@@ -24,6 +24,26 @@ export interface NativeAddon {
     beta: number, c: FloatArray, cOffset: number, ldc: number,
     batch: number, strideA: number, strideB: number, strideC: number): void;
   gemmIsa(): string;
+  getNumThreads(): number;
+  setNumThreads(n: number): void;
+  conv2dForward(params: number[], input: FloatArray, weight: FloatArray, bias: FloatArray | null,
+    out: FloatArray, relu: boolean): void;
+  conv2dBackwardInput(params: number[], gradOut: FloatArray, weight: FloatArray, gradInput: FloatArray): void;
+  conv2dBackwardWeight(params: number[], input: FloatArray, gradOut: FloatArray, gradWeight: FloatArray,
+    gradBias: FloatArray | null): void;
+  maxPool2dForward(params: number[], input: FloatArray, out: FloatArray, indices: Int32Array): void;
+  maxPool2dBackward(params: number[], gradOut: FloatArray, indices: Int32Array, gradInput: FloatArray): void;
+  avgPool2dForward(params: number[], input: FloatArray, out: FloatArray): void;
+  avgPool2dBackward(params: number[], gradOut: FloatArray, gradInput: FloatArray): void;
+  adaptiveAvgPool2dForward(planes: number, inH: number, inW: number, outH: number, outW: number,
+    input: FloatArray, out: FloatArray): void;
+  adaptiveAvgPool2dBackward(planes: number, inH: number, inW: number, outH: number, outW: number,
+    gradOut: FloatArray, gradInput: FloatArray): void;
+  softmax(x: FloatArray, outer: number, n: number, inner: number, out: FloatArray, log: boolean): void;
+  softmaxBackward(y: FloatArray, g: FloatArray, outer: number, n: number, inner: number, gx: FloatArray,
+    log: boolean): void;
+  crossEntropy(logits: FloatArray, n: number, classes: number, target: Int32Array, weight: FloatArray | null,
+    ignoreIndex: number, labelSmoothing: number, loss: FloatArray, grad: FloatArray | null): void;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -7,6 +7,7 @@ import {
   BinaryOp, ReduceOp, UnaryOp,
   type Backend, type DataArray, type FloatArray, type GemmParams, type StridedView,
 } from './types.js';
+import { referenceNnKernels } from './reference-nn.js';
 
 function sigmoid(v: number): number {
   if (v >= 0) return 1 / (1 + Math.exp(-v));
@@ -68,6 +69,7 @@ function forEachIndex(shape: readonly number[], views: readonly StridedView[],
 
 export const referenceBackend: Backend = {
   name: 'reference',
+  ...referenceNnKernels,
 
   unary(op, x, out, n, p1, p2) {
     const f = unaryFn(op, p1, p2);

@@ -44,6 +44,64 @@ export interface GemmParams {
   strideC: number;
 }
 
+/** A 2-D convolution's geometry (NCHW input, [outC, inC / groups, kH, kW] weight). */
+export interface Conv2dParams {
+  batch: number;
+  inChannels: number;
+  inH: number;
+  inW: number;
+  outChannels: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
+}
+
+/** A 2-D pooling's geometry over `planes` = batch * channels planes of inH x inW. */
+export interface Pool2dParams {
+  planes: number;
+  inH: number;
+  inW: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  ceilMode: boolean;
+  countIncludePad: boolean;
+  /** 0 = divide by the window size. */
+  divisorOverride: number;
+}
+
+/** Output length of a convolution along one axis (PyTorch's formula). */
+export function convOutputSize(input: number, kernel: number, stride: number, pad: number, dilation: number): number {
+  return Math.floor((input + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+/** Output length of a pooling along one axis, with ceil mode's rule that no window starts in the right padding. */
+export function poolOutputSize(input: number, kernel: number, stride: number, pad: number, dilation: number, ceilMode: boolean): number {
+  const span = input + 2 * pad - dilation * (kernel - 1) - 1;
+  let out = Math.floor((span + (ceilMode ? stride - 1 : 0)) / stride) + 1;
+  if (ceilMode && (out - 1) * stride >= input + pad) out--;
+  return out;
+}
+
+export interface CrossEntropyParams {
+  n: number;
+  classes: number;
+  /** Rows whose target equals this get loss 0 and gradient 0. */
+  ignoreIndex: number;
+  labelSmoothing: number;
+}
+
 export interface Backend {
   readonly name: string;
   /** out[0..n) = op(x[0..n)); p1/p2 parameterize Clamp, ClampMask, PowScalar, Affine. */
@@ -62,4 +120,28 @@ export interface Backend {
   indexAdd(src: FloatArray, outer: number, k: number, inner: number, index: Int32Array,
     n: number, out: FloatArray): void;
   gemm(params: GemmParams, a: FloatArray, b: FloatArray, c: FloatArray): void;
+  /** out = conv(input, weight) + bias, optionally followed by ReLU in the same pass. */
+  conv2dForward(p: Conv2dParams, input: FloatArray, weight: FloatArray, bias: FloatArray | null,
+    out: FloatArray, relu: boolean): void;
+  /** gradInput (overwritten) from gradOut and weight. */
+  conv2dBackwardInput(p: Conv2dParams, gradOut: FloatArray, weight: FloatArray, gradInput: FloatArray): void;
+  /** gradWeight and gradBias (overwritten) summed over the batch. */
+  conv2dBackwardWeight(p: Conv2dParams, input: FloatArray, gradOut: FloatArray, gradWeight: FloatArray,
+    gradBias: FloatArray | null): void;
+  /** indices receive each window's argmax as h * inW + w within its plane. */
+  maxPool2dForward(p: Pool2dParams, input: FloatArray, out: FloatArray, indices: Int32Array): void;
+  maxPool2dBackward(p: Pool2dParams, gradOut: FloatArray, indices: Int32Array, gradInput: FloatArray): void;
+  avgPool2dForward(p: Pool2dParams, input: FloatArray, out: FloatArray): void;
+  avgPool2dBackward(p: Pool2dParams, gradOut: FloatArray, gradInput: FloatArray): void;
+  adaptiveAvgPool2dForward(planes: number, inH: number, inW: number, outH: number, outW: number,
+    input: FloatArray, out: FloatArray): void;
+  adaptiveAvgPool2dBackward(planes: number, inH: number, inW: number, outH: number, outW: number,
+    gradOut: FloatArray, gradInput: FloatArray): void;
+  /** Softmax (or log-softmax) over the middle axis of [outer, n, inner]. */
+  softmax(x: FloatArray, outer: number, n: number, inner: number, out: FloatArray, log: boolean): void;
+  softmaxBackward(y: FloatArray, g: FloatArray, outer: number, n: number, inner: number, gx: FloatArray,
+    log: boolean): void;
+  /** Per-row cross-entropy from logits and, when grad is given, d loss_i / d logits_i. */
+  crossEntropy(p: CrossEntropyParams, logits: FloatArray, target: Int32Array, weight: FloatArray | null,
+    loss: FloatArray, grad: FloatArray | null): void;
 }

@@ -8,3 +8,7 @@ export {
   contiguous, clone, detach, to, view, reshape, flatten, transpose, permute, squeeze, unsqueeze,
   expand, narrow,
 } from './shape.js';
+export * from './conv.js';
+export * from './pool.js';
+export * from './softmax.js';
+export * from './loss.js';

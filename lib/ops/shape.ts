@@ -3,7 +3,7 @@
  * backward maps the gradient back to the input's shape and needs nothing saved.
  */
 import { getBackend } from '../backend/index.js';
-import type { DType } from '../backend/types.js';
+import type { DType, FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { contiguousStrides, inferShape, normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
@@ -25,6 +25,12 @@ export function denseCopy(x: Tensor, dtype: DType = x.dtype): Tensor {
   const cast = arrayFor(dtype, out.numel);
   cast.set(out.storage.data);
   return new Tensor(new Storage(dtype, cast), x.shape);
+}
+
+/** The elements of a float tensor as one dense typed array starting at index 0 (no copy if possible). */
+export function denseArray(x: Tensor): FloatArray {
+  if (x.isContiguous()) return (x.storage.data as FloatArray).subarray(x.offset, x.offset + x.numel);
+  return denseCopy(x).storage.data as FloatArray;
 }
 
 /** x itself when already dense, else a dense copy; gradients pass through unchanged. */

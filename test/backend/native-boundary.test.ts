@@ -33,6 +33,21 @@ describe('native argument checks', () => {
     ['gemm: lda too small', () => addon.gemm(false, false, 4, 4, 4, 1, f(16), 0, 3, f(16), 0, 4, 0, f(16), 0, 4, 1, 0, 0, 0), ['lda 3', 'row length 4']],
     ['gemm: transposed a too short', () => addon.gemm(true, false, 2, 2, 8, 1, f(15), 0, 2, f(16), 0, 2, 0, f(4), 0, 2, 1, 0, 0, 0), ['buffer a', 'at least 16']],
     ['gemm: batch overruns b', () => addon.gemm(false, false, 2, 2, 2, 1, f(8), 0, 2, f(4), 0, 2, 0, f(8), 0, 2, 2, 4, 4, 4), ['buffer b', 'at least 8']],
+    ['conv2d: input too short', () => addon.conv2dForward([1, 3, 5, 5, 2, 3, 3, 1, 1, 0, 0, 1, 1, 1], f(74), f(54), null, f(18), false), ['native conv2dForward', 'buffer input', 'at least 75']],
+    ['conv2d: output too short', () => addon.conv2dForward([1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1], f(25), f(9), null, f(8), false), ['output', 'at least 9']],
+    ['conv2d: stride 0', () => addon.conv2dForward([1, 1, 5, 5, 1, 3, 3, 0, 1, 0, 0, 1, 1, 1], f(25), f(9), null, f(9), false), ['stride must be >= 1']],
+    ['conv2d: groups not dividing channels', () => addon.conv2dForward([1, 3, 5, 5, 2, 3, 3, 1, 1, 0, 0, 1, 1, 2], f(75), f(54), null, f(18), false), ['groups 2', 'in channels 3']],
+    ['conv2d: kernel larger than padded input', () => addon.conv2dForward([1, 1, 2, 2, 1, 5, 5, 1, 1, 1, 1, 1, 1, 1], f(4), f(25), null, f(1), false), ['smaller than the kernel']],
+    ['conv2d: bias too short', () => addon.conv2dForward([1, 1, 5, 5, 2, 3, 3, 1, 1, 0, 0, 1, 1, 1], f(25), f(18), f(1), f(18), false), ['bias', 'at least 2']],
+    ['conv2d: wrong param count', () => addon.conv2dForward([1, 1, 5], f(25), f(9), null, f(9), false), ['14 entries']],
+    ['maxPool2d: padding over half the kernel', () => addon.maxPool2dForward([1, 4, 4, 2, 2, 2, 2, 2, 2, 1, 1, 0, 1, 0], f(16), f(9), new Int32Array(9)), ['padding 2', 'half of the kernel']],
+    ['maxPool2d: indices too short', () => addon.maxPool2dForward([1, 4, 4, 2, 2, 2, 2, 0, 0, 1, 1, 0, 1, 0], f(16), f(4), new Int32Array(3)), ['indices', 'at least 4']],
+    ['maxPool2d backward: index outside the plane', () => addon.maxPool2dBackward([1, 4, 4, 2, 2, 2, 2, 0, 0, 1, 1, 0, 1, 0], f(4), new Int32Array([0, 1, 2, 16]), f(16)), ['index 16', 'outside the input plane']],
+    ['avgPool2d: dilation refused', () => addon.avgPool2dForward([1, 4, 4, 2, 2, 2, 2, 0, 0, 2, 1, 0, 1, 0], f(16), f(4)), ['no dilation']],
+    ['adaptiveAvgPool2d: zero output', () => addon.adaptiveAvgPool2dForward(1, 4, 4, 0, 2, f(16), f(4)), ['output size must be >= 1']],
+    ['softmax: out too short', () => addon.softmax(f(12), 3, 4, 1, f(11), false), ['native softmax', 'out', 'at least 12']],
+    ['crossEntropy: target out of range', () => addon.crossEntropy(f(6), 2, 3, new Int32Array([0, 3]), null, -100, 0, f(2), null), ['target 3', 'row 1', '3 classes']],
+    ['crossEntropy: float targets', () => addon.crossEntropy(f(6), 2, 3, f(2) as unknown as Int32Array, null, -100, 0, f(2), null), ['target must be an Int32Array']],
     ['gemm: missing arguments', () => (addon.gemm as unknown as (...a: unknown[]) => void)(false, false, 2), ['expected 20 arguments']],
   ];
 
@@ -96,8 +111,48 @@ describe('fuzzing the native entry points', () => {
       expect(Array.from(dst)).toEqual(Array.from(dst2));
       valid++;
     }
-    expect(valid).toBeGreaterThan(50);
-    expect(rejected).toBeGreaterThan(50);
+    for (let trial = 0; trial < 300; trial++) {
+      // [batch, inC, inH, inW, outC, kH, kW, sH, sW, pH, pW, dH, dW, groups], some of them invalid
+      const params = [1 + rnd(2), 1 + rnd(4), rnd(7), rnd(7), 1 + rnd(4), rnd(4), rnd(4), rnd(3), rnd(3), rnd(3), rnd(3), rnd(3), rnd(3), rnd(3)];
+      const [batch, inC, inH, inW, outC, kH, kW] = params;
+      const input = new Float64Array(Math.max(0, batch * inC * inH * inW - rnd(2))).map(() => rnd(100) / 50 - 1);
+      const weight = new Float64Array(Math.max(0, outC * inC * kH * kW)).map(() => rnd(100) / 50 - 1);
+      const out = new Float64Array(rnd(200)).fill(NaN);
+      try {
+        addon.conv2dForward(params, input, weight, null, out, false);
+      } catch (error) {
+        expect((error as { code?: string }).code).toBe('ERR_NODEGRAD_NATIVE');
+        expect((error as Error).message).toMatch(/^native conv2dForward: /);
+        rejected++;
+        continue;
+      }
+      const p = { batch, inChannels: inC, inH, inW, outChannels: outC, kernelH: kH, kernelW: kW, strideH: params[7], strideW: params[8],
+        padH: params[9], padW: params[10], dilationH: params[11], dilationW: params[12], groups: params[13] };
+      const expected = out.slice().fill(NaN);
+      reference.conv2dForward(p, input, weight, null, expected, false);
+      const outH = Math.floor((inH + 2 * p.padH - p.dilationH * (kH - 1) - 1) / p.strideH) + 1;
+      const outW = Math.floor((inW + 2 * p.padW - p.dilationW * (kW - 1) - 1) / p.strideW) + 1;
+      const n = batch * outC * outH * outW;
+      for (let i = 0; i < n; i++) expect(out[i]).toBeCloseTo(expected[i], 9);
+      valid++;
+    }
+    for (let trial = 0; trial < 300; trial++) {
+      const params = [1 + rnd(3), rnd(8), rnd(8), rnd(4), rnd(4), rnd(3), rnd(3), rnd(3), rnd(3), 1 + rnd(2), 1 + rnd(2), rnd(2), rnd(2), 0];
+      const [planes, inH, inW] = params;
+      const input = new Float32Array(Math.max(0, planes * inH * inW - rnd(2))).map(() => rnd(10));
+      const out = new Float32Array(rnd(120));
+      const indices = new Int32Array(out.length);
+      try {
+        addon.maxPool2dForward(params, input, out, indices);
+        addon.avgPool2dForward([...params.slice(0, 9), 1, 1, ...params.slice(11)], input, out);
+        valid++;
+      } catch (error) {
+        expect((error as { code?: string }).code).toBe('ERR_NODEGRAD_NATIVE');
+        rejected++;
+      }
+    }
+    expect(valid).toBeGreaterThan(100);
+    expect(rejected).toBeGreaterThan(100);
   });
 });
 
