@@ -23,7 +23,9 @@
         "native/binding_nn.cc",
         "native/conv.cc",
         "native/pool.cc",
-        "native/softmax.cc"
+        "native/softmax.cc",
+        "native/optim.cc",
+        "native/binding_optim.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", {"dependencies": ["nodegrad_avx512", "nodegrad_avx2"]}]

@@ -144,5 +144,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info, Fn fn) {
 
 // Registers the neural-network kernels (convolution, pooling, softmax, cross-entropy).
 void registerNnFunctions(Napi::Env env, Napi::Object exports);
+// Registers the optimizer updates (SGD, Adam/AdamW).
+void registerOptimFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace nodegrad::glue

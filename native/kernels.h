@@ -136,6 +136,24 @@ template <typename T>
 void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* target,
                   const T* weight, int64_t ignoreIndex, double labelSmoothing, T* loss, T* grad);
 
+// ---- optimizer updates, in place ----
+struct SgdOptions {
+  double lr = 0, momentum = 0, dampening = 0, weightDecay = 0;
+  bool nesterov = false, maximize = false;
+};
+// momentumBuffer may be null (momentum 0); on the first step it is set to the gradient.
+template <typename T>
+void sgdStep(T* param, const T* grad, T* momentumBuffer, int64_t n, const SgdOptions& o, bool firstStep);
+
+struct AdamOptions {
+  double lr = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0;
+  bool decoupled = false, maximize = false;  // decoupled: AdamW
+};
+// maxExpAvgSq non-null selects AMSGrad. step counts from 1.
+template <typename T>
+void adamStep(T* param, const T* grad, T* expAvg, T* expAvgSq, T* maxExpAvgSq, int64_t n, const AdamOptions& o,
+              int64_t step);
+
 // Which SIMD path GEMM picked at load time: "avx512", "avx2", or "portable".
 const char* gemmIsa();
 

@@ -7,7 +7,8 @@ import { getBackend } from '../backend/index.js';
 import { BinaryOp } from '../backend/types.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { broadcastStrides, contiguousStrides, sameShape } from '../tensor/shape.js';
-import { emptyTensor, Tensor } from '../tensor/tensor.js';
+import { trackAllocations, type Storage } from '../tensor/storage.js';
+import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { noGrad } from './grad-mode.js';
 import type { Node } from './node.js';
 
@@ -27,7 +28,7 @@ function addInto(into: Tensor, b: Tensor): void {
 
 /** A fresh contiguous copy of g (gradients handed to users never alias graph internals). */
 function denseCopy(g: Tensor): Tensor {
-  const out = emptyTensor(g.shape, g.dtype);
+  const out = uninitTensor(g.shape, g.dtype);
   getBackend().copyStrided(g.shape,
     { data: g.storage.data, offset: g.offset, strides: g.strides },
     { data: out.storage.data, offset: 0, strides: contiguousStrides(g.shape) });
@@ -86,13 +87,42 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
     accumulateLeaf(root, seed);
     return;
   }
-  const pending = new Map<Node, Tensor>([[root.gradFn, seed]]);
+  const pending = new Map<Node, Tensor>();
+  // Storages allocated by backward closures during this call: once no pending gradient refers to
+  // one, nothing else can (closures keep no references), so it goes back to the buffer pool.
+  const transient = new Set<Storage>();
+  const pendingRefs = new Map<Storage, number>();
+  const setPending = (node: Node, g: Tensor): void => {
+    pending.set(node, g);
+    pendingRefs.set(g.storage, (pendingRefs.get(g.storage) ?? 0) + 1);
+  };
+  const takePending = (node: Node): Tensor | undefined => {
+    const g = pending.get(node);
+    if (!g) return undefined;
+    pending.delete(node);
+    pendingRefs.set(g.storage, pendingRefs.get(g.storage)! - 1);
+    return g;
+  };
+  const recycleIfDead = (storage: Storage): void => {
+    if (transient.has(storage) && !pendingRefs.get(storage)) {
+      transient.delete(storage);
+      storage.recycle();
+    }
+  };
+  setPending(root.gradFn, seed);
   noGrad(() => {
     for (const node of topologicalOrder(root.gradFn!)) {
-      const g = pending.get(node);
+      const g = takePending(node);
       if (!g) continue;
-      pending.delete(node);
-      const inputGrads = node.apply(g);
+      const allocated: Storage[] = [];
+      const outer = trackAllocations(allocated);
+      let inputGrads: readonly (Tensor | null)[];
+      try {
+        inputGrads = node.apply(g);
+      } finally {
+        trackAllocations(outer);
+      }
+      for (const storage of allocated) transient.add(storage);
       if (!options.retainGraph) node.release();
       node.inputs.forEach((input, i) => {
         const ig = inputGrads[i];
@@ -108,19 +138,22 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
         }
         const existing = pending.get(input.gradFn);
         if (!existing) {
-          pending.set(input.gradFn, ig);
-        } else {
-          // Own the buffer before summing in place: `existing` may alias another tensor.
-          const sum = existing.isContiguous() && existing.gradFn === null && ownedGrads.has(existing)
-            ? existing : denseCopy(existing);
-          ownedGrads.add(sum);
-          addInto(sum, ig);
-          pending.set(input.gradFn, sum);
+          setPending(input.gradFn, ig);
+          return;
         }
+        // Sum into a buffer this call owns: `existing` may alias another gradient.
+        const owned = transient.has(existing.storage) && pendingRefs.get(existing.storage) === 1 &&
+          existing.isContiguous() && existing.offset === 0 && existing.numel === existing.storage.data.length;
+        const sum = owned ? existing : denseCopy(existing);
+        transient.add(sum.storage);
+        addInto(sum, ig);
+        takePending(input.gradFn);
+        setPending(input.gradFn, sum);
+        recycleIfDead(existing.storage);
       });
+      recycleIfDead(g.storage);
+      for (const storage of allocated) recycleIfDead(storage);
     }
   });
 }
 
-/** Gradient buffers the engine allocated itself, safe to sum into in place. */
-const ownedGrads = new WeakSet<Tensor>();

@@ -44,6 +44,12 @@ export interface NativeAddon {
     log: boolean): void;
   crossEntropy(logits: FloatArray, n: number, classes: number, target: Int32Array, weight: FloatArray | null,
     ignoreIndex: number, labelSmoothing: number, loss: FloatArray, grad: FloatArray | null): void;
+  sgdStep(param: FloatArray, grad: FloatArray, momentumBuffer: FloatArray | null, n: number, lr: number,
+    momentum: number, dampening: number, weightDecay: number, nesterov: boolean, maximize: boolean,
+    firstStep: boolean): void;
+  adamStep(param: FloatArray, grad: FloatArray, expAvg: FloatArray, expAvgSq: FloatArray,
+    maxExpAvgSq: FloatArray | null, n: number, lr: number, beta1: number, beta2: number, eps: number,
+    weightDecay: number, decoupled: boolean, maximize: boolean, step: number): void;
 }
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -50,5 +50,11 @@ export function nativeBackend(addon: NativeAddon): Backend {
     softmaxBackward: (y, g, outer, n, inner, gx, log) => addon.softmaxBackward(y, g, outer, n, inner, gx, log),
     crossEntropy: (p, logits, target, weight, loss, grad) =>
       addon.crossEntropy(logits, p.n, p.classes, target, weight, p.ignoreIndex, p.labelSmoothing, loss, grad),
+    sgdStep: (param, grad, buffer, p, first) =>
+      addon.sgdStep(param, grad, buffer, param.length, p.lr, p.momentum, p.dampening, p.weightDecay,
+        p.nesterov, p.maximize, first),
+    adamStep: (param, grad, m, v, vmax, p, step) =>
+      addon.adamStep(param, grad, m, v, vmax, param.length, p.lr, p.beta1, p.beta2, p.eps, p.weightDecay,
+        p.decoupled, p.maximize, step),
   };
 }

@@ -139,6 +139,32 @@ export const referenceBackend: Backend = {
     }
   },
 
+  sgdStep(param, grad, buffer, p, first) {
+    for (let i = 0; i < param.length; i++) {
+      let d = (p.maximize ? -grad[i] : grad[i]) + p.weightDecay * param[i];
+      if (buffer) {
+        buffer[i] = first ? d : p.momentum * buffer[i] + (1 - p.dampening) * d;
+        d = p.nesterov ? d + p.momentum * buffer[i] : buffer[i];
+      }
+      param[i] -= p.lr * d;
+    }
+  },
+
+  adamStep(param, grad, m, v, vmax, p, step) {
+    const bias1 = 1 - p.beta1 ** step;
+    const bias2Sqrt = Math.sqrt(1 - p.beta2 ** step);
+    for (let i = 0; i < param.length; i++) {
+      let g = p.maximize ? -grad[i] : grad[i];
+      if (p.decoupled) param[i] *= 1 - p.lr * p.weightDecay;
+      else g += p.weightDecay * param[i];
+      m[i] = p.beta1 * m[i] + (1 - p.beta1) * g;
+      v[i] = p.beta2 * v[i] + (1 - p.beta2) * g * g;
+      let second = v[i];
+      if (vmax) second = vmax[i] = Math.max(vmax[i], v[i]);
+      param[i] -= (p.lr / bias1) * m[i] / (Math.sqrt(second) / bias2Sqrt + p.eps);
+    }
+  },
+
   gemm(p: GemmParams, a: FloatArray, b: FloatArray, c: FloatArray) {
     for (let t = 0; t < p.batch; t++) {
       const ao = p.aOffset + t * p.strideA;

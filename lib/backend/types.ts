@@ -102,6 +102,26 @@ export interface CrossEntropyParams {
   labelSmoothing: number;
 }
 
+export interface SgdParams {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+}
+
+export interface AdamParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: decay the weights directly instead of adding weightDecay·w to the gradient. */
+  decoupled: boolean;
+  maximize: boolean;
+}
+
 export interface Backend {
   readonly name: string;
   /** out[0..n) = op(x[0..n)); p1/p2 parameterize Clamp, ClampMask, PowScalar, Affine. */
@@ -144,4 +164,9 @@ export interface Backend {
   /** Per-row cross-entropy from logits and, when grad is given, d loss_i / d logits_i. */
   crossEntropy(p: CrossEntropyParams, logits: FloatArray, target: Int32Array, weight: FloatArray | null,
     loss: FloatArray, grad: FloatArray | null): void;
+  /** One SGD update in place (PyTorch's rule); momentumBuffer null when momentum is 0. */
+  sgdStep(param: FloatArray, grad: FloatArray, momentumBuffer: FloatArray | null, p: SgdParams, firstStep: boolean): void;
+  /** One Adam/AdamW update in place; maxExpAvgSq non-null selects AMSGrad; step counts from 1. */
+  adamStep(param: FloatArray, grad: FloatArray, expAvg: FloatArray, expAvgSq: FloatArray,
+    maxExpAvgSq: FloatArray | null, p: AdamParams, step: number): void;
 }

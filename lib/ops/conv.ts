@@ -8,7 +8,7 @@ import { convOutputSize, type Conv2dParams, type FloatArray } from '../backend/t
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { zeros } from '../tensor/creation.js';
-import { emptyTensor, Tensor } from '../tensor/tensor.js';
+import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { binaryKernel } from './elementwise.js';
 import { BinaryOp } from '../backend/types.js';
 import { cat } from './join.js';
@@ -96,7 +96,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     strideH, strideW, padH, padW, dilationH, dilationW, groups,
   };
   const relu = options.activation === 'relu';
-  const out = emptyTensor([N, outC, outH, outW], xf.dtype);
+  const out = uninitTensor([N, outC, outH, outW], xf.dtype);
   getBackend().conv2dForward(params, denseArray(xf), denseArray(wf), b ? denseArray(b) : null,
     out.storage.data as FloatArray, relu);
   const inputs = b ? [xf, wf, b] : [xf, wf];
@@ -105,14 +105,14 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     const gData = denseArray(g);
     let gx: Tensor | null = null;
     if (xf.requiresGrad) {
-      gx = emptyTensor(xf.shape, xf.dtype);
+      gx = uninitTensor(xf.shape, xf.dtype);
       getBackend().conv2dBackwardInput(params, gData, denseArray(wf), gx.storage.data as FloatArray);
     }
     let gw: Tensor | null = null;
     let gb: Tensor | null = null;
     if (wf.requiresGrad || b?.requiresGrad) {
-      gw = emptyTensor(wf.shape, wf.dtype);
-      gb = b ? emptyTensor(b.shape, b.dtype) : null;
+      gw = uninitTensor(wf.shape, wf.dtype);
+      gb = b ? uninitTensor(b.shape, b.dtype) : null;
       getBackend().conv2dBackwardWeight(params, denseArray(xf), gData, gw.storage.data as FloatArray,
         gb ? gb.storage.data as FloatArray : null);
     }

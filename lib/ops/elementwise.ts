@@ -9,7 +9,7 @@ import { record } from '../autograd/node.js';
 import { NodegradError } from '../errors.js';
 import { broadcastShapes, broadcastStrides } from '../tensor/shape.js';
 import { full } from '../tensor/creation.js';
-import { emptyTensor, Tensor } from '../tensor/tensor.js';
+import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './reduce.js';
 import { denseCopy, to } from './shape.js';
 
@@ -40,7 +40,7 @@ function operands(op: string, a: TensorLike, b: TensorLike, floatOnly: boolean):
 /** out = a op b with broadcasting, no autograd. */
 export function binaryKernel(op: string, kernel: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = emptyTensor(shape, a.dtype);
+  const out = uninitTensor(shape, a.dtype);
   getBackend().binary(kernel, shape,
     { data: a.storage.data, offset: a.offset, strides: broadcastStrides(a.shape, a.strides, shape) },
     { data: b.storage.data, offset: b.offset, strides: broadcastStrides(b.shape, b.strides, shape) },
@@ -51,7 +51,7 @@ export function binaryKernel(op: string, kernel: BinaryOp, a: Tensor, b: Tensor)
 /** out = op(x) over a dense float copy of x, no autograd. */
 export function unaryKernel(kernel: UnaryOp, x: Tensor, p1 = 0, p2 = 0): Tensor {
   const dense = x.isContiguous() ? x : denseCopy(x);
-  const out = emptyTensor(x.shape, x.dtype);
+  const out = uninitTensor(x.shape, x.dtype);
   const n = x.numel;
   const input = (dense.storage.data as FloatArray).subarray(dense.offset, dense.offset + n);
   getBackend().unary(kernel, input, out.storage.data as FloatArray, n, p1, p2);

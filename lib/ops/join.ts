@@ -4,7 +4,7 @@ import type { FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { normalizeDim, numelOf } from '../tensor/shape.js';
-import { emptyTensor, Tensor } from '../tensor/tensor.js';
+import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 import { denseCopy, narrow, narrowRaw, to, unsqueeze } from './shape.js';
 
@@ -27,7 +27,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   }
   const shape = [...first.shape];
   shape[d] = inputs.reduce((s, t) => s + t.shape[d], 0);
-  const out = emptyTensor(shape, dtype);
+  const out = uninitTensor(shape, dtype);
   const starts: number[] = [];
   let start = 0;
   for (const t of inputs) {
@@ -78,7 +78,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
   const outer = numelOf(x.shape.slice(0, d));
   const inner = numelOf(x.shape.slice(d + 1));
   const dense = x.isContiguous() && x.offset === 0 ? x : denseCopy(x);
-  const out = emptyTensor(shape, x.dtype);
+  const out = uninitTensor(shape, x.dtype);
   getBackend().indexSelect(dense.storage.data, outer, size, inner, indices, indices.length, out.storage.data);
   return record('indexSelect', out, [x], (g) => {
     const grad = emptyTensor(x.shape, g.dtype);

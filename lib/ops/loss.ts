@@ -8,7 +8,7 @@ import type { FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { full } from '../tensor/creation.js';
-import { emptyTensor, type Tensor } from '../tensor/tensor.js';
+import { emptyTensor, uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { mul, neg } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { denseArray, denseCopy, permute, reshape, to } from './shape.js';
@@ -74,9 +74,9 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `crossEntropy: target ${t} is out of range for ${classes} classes`);
     }
   }
-  const loss = emptyTensor([n], x.dtype);
+  const loss = uninitTensor([n], x.dtype);
   const needsGrad = x.requiresGrad;
-  const grad = needsGrad ? emptyTensor([n, classes], x.dtype) : null;
+  const grad = needsGrad ? uninitTensor([n, classes], x.dtype) : null;
   getBackend().crossEntropy({ n, classes, ignoreIndex, labelSmoothing }, denseArray(rows), targets,
     weight ? denseArray(weight) : null, loss.storage.data as FloatArray, grad ? grad.storage.data as FloatArray : null);
   let out: Tensor;

@@ -8,7 +8,7 @@ import type { FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { broadcastShapes, broadcastStrides, numelOf, type Shape } from '../tensor/shape.js';
-import { emptyTensor, Tensor } from '../tensor/tensor.js';
+import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './reduce.js';
 import { contiguous, expand, reshape, squeeze, to, transpose, unsqueeze } from './shape.js';
 
@@ -65,7 +65,7 @@ function matmulBatched(a: Tensor, b: Tensor): Tensor {
     asOperand(t, batch) ?? asOperand(contiguous(expand(t, [...batch, ...t.shape.slice(-2)])), batch)!;
   const A = operand(a);
   const B = operand(b);
-  const out = emptyTensor([...batch, m, n], a.dtype);
+  const out = uninitTensor([...batch, m, n], a.dtype);
   getBackend().gemm({
     transA: A.trans, transB: B.trans, m, n, k, alpha: 1, beta: 0,
     aOffset: A.offset, lda: A.ld, bOffset: B.offset, ldb: B.ld, cOffset: 0, ldc: Math.max(n, 1),

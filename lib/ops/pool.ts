@@ -6,7 +6,7 @@ import { getBackend } from '../backend/index.js';
 import { poolOutputSize, type FloatArray, type Pool2dParams } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
-import { emptyTensor, type Tensor } from '../tensor/tensor.js';
+import { emptyTensor, uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { pair, type Pair } from './conv.js';
 import { denseArray, squeeze, to, unsqueeze } from './shape.js';
 
@@ -69,11 +69,11 @@ export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOpt
   const x = floatInput(input);
   const p = geometry('maxPool2d', x, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false);
   const shape = [x.shape[0], x.shape[1], p.outH, p.outW];
-  const out = emptyTensor(shape, x.dtype);
-  const indices = emptyTensor(shape, 'int32');
+  const out = uninitTensor(shape, x.dtype);
+  const indices = uninitTensor(shape, 'int32');
   getBackend().maxPool2dForward(p, denseArray(x), out.storage.data as FloatArray, indices.storage.data as Int32Array);
   return record('maxPool2d', out, [x], (g) => {
-    const gx = emptyTensor(x.shape, g.dtype);
+    const gx = uninitTensor(x.shape, g.dtype);
     getBackend().maxPool2dBackward(p, denseArray(g), indices.storage.data as Int32Array, gx.storage.data as FloatArray);
     return [gx];
   }, [indices]);
@@ -92,10 +92,10 @@ export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOpt
     countIncludePad: options.countIncludePad ?? true,
     divisorOverride,
   };
-  const out = emptyTensor([x.shape[0], x.shape[1], p.outH, p.outW], x.dtype);
+  const out = uninitTensor([x.shape[0], x.shape[1], p.outH, p.outW], x.dtype);
   getBackend().avgPool2dForward(p, denseArray(x), out.storage.data as FloatArray);
   return record('avgPool2d', out, [x], (g) => {
-    const gx = emptyTensor(x.shape, g.dtype);
+    const gx = uninitTensor(x.shape, g.dtype);
     getBackend().avgPool2dBackward(p, denseArray(g), gx.storage.data as FloatArray);
     return [gx];
   });
@@ -111,10 +111,10 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor {
   if (inH < 1 || inW < 1) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE', `adaptiveAvgPool2d: input ${formatShape(x.shape)} has an empty plane`);
   }
-  const out = emptyTensor([N, C, outH, outW], x.dtype);
+  const out = uninitTensor([N, C, outH, outW], x.dtype);
   getBackend().adaptiveAvgPool2dForward(N * C, inH, inW, outH, outW, denseArray(x), out.storage.data as FloatArray);
   return record('adaptiveAvgPool2d', out, [x], (g) => {
-    const gx = emptyTensor(x.shape, g.dtype);
+    const gx = uninitTensor(x.shape, g.dtype);
     getBackend().adaptiveAvgPool2dBackward(N * C, inH, inW, outH, outW, denseArray(g), gx.storage.data as FloatArray);
     return [gx];
   });

@@ -8,7 +8,7 @@ import { ReduceOp, type FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
-import { emptyTensor, Tensor } from '../tensor/tensor.js';
+import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { exp, mul, sub } from './elementwise.js';
 import { denseCopy, expand, reshape, to } from './shape.js';
 
@@ -99,8 +99,8 @@ function extremum(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim
   }
   const [outer, n, inner] = d === undefined || x.ndim === 0 ? [1, x.numel, 1] : splitAt(x.shape, d);
   const shape = d === undefined || x.ndim === 0 ? [] : finalShape(x.shape, [d], keepDim);
-  const values = emptyTensor(shape, dense.dtype);
-  const indices = emptyTensor(shape, 'int32');
+  const values = uninitTensor(shape, dense.dtype);
+  const indices = uninitTensor(shape, 'int32');
   getBackend().reduce(kernel, dense.storage.data as FloatArray, outer, n, inner,
     values.storage.data as FloatArray, indices.storage.data as Int32Array);
   const input = x.dtype === 'int32' ? to(x, 'float32') : x;

@@ -8,7 +8,7 @@ import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { contiguousStrides, inferShape, normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
 import { arrayFor, Storage } from '../tensor/storage.js';
-import { emptyTensor, Tensor } from '../tensor/tensor.js';
+import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './reduce.js';
 
 function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset = x.offset): Tensor {
@@ -17,7 +17,7 @@ function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset = x.
 
 /** Copies any view into a fresh dense tensor (no autograd). */
 export function denseCopy(x: Tensor, dtype: DType = x.dtype): Tensor {
-  const out = emptyTensor(x.shape, x.dtype);
+  const out = uninitTensor(x.shape, x.dtype);
   getBackend().copyStrided(x.shape,
     { data: x.storage.data, offset: x.offset, strides: x.strides },
     { data: out.storage.data, offset: 0, strides: contiguousStrides(x.shape) });

@@ -6,7 +6,7 @@ import { getBackend } from '../backend/index.js';
 import type { FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { normalizeDim, numelOf } from '../tensor/shape.js';
-import { emptyTensor, type Tensor } from '../tensor/tensor.js';
+import { emptyTensor, uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { denseArray, to } from './shape.js';
 
 function softmaxFamily(name: string, log: boolean, input: Tensor, dim: number): Tensor {
@@ -15,10 +15,10 @@ function softmaxFamily(name: string, log: boolean, input: Tensor, dim: number): 
   const outer = numelOf(x.shape.slice(0, d));
   const n = x.ndim === 0 ? 1 : x.shape[d];
   const inner = numelOf(x.shape.slice(d + 1));
-  const out = emptyTensor(x.shape, x.dtype);
+  const out = uninitTensor(x.shape, x.dtype);
   getBackend().softmax(denseArray(x), outer, n, inner, out.storage.data as FloatArray, log);
   return record(name, out, [x], (g) => {
-    const gx = emptyTensor(x.shape, g.dtype);
+    const gx = uninitTensor(x.shape, g.dtype);
     getBackend().softmaxBackward(out.storage.data as FloatArray, denseArray(g), outer, n, inner,
       gx.storage.data as FloatArray, log);
     return [gx];

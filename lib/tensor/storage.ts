@@ -1,7 +1,12 @@
 /**
- * Typed-array storage and the framework's memory accounting. Storage is allocated on the JS side
- * and handed to native kernels zero-copy; bytes are counted on allocation and uncounted on
- * dispose() or when the garbage collector finalizes the storage.
+ * Typed-array storage, the framework's buffer pool and its memory accounting. Storage is allocated
+ * on the JS side and handed to native kernels zero-copy; bytes are counted on allocation and
+ * uncounted on dispose(), recycle() or when the garbage collector finalizes the storage.
+ *
+ * Creating an ArrayBuffer costs far more here than filling one (V8's external-memory accounting
+ * triggers collections, and fresh pages fault at ~12 µs per 4 KiB), so buffers the framework knows
+ * to be dead — gradients and temporaries of a finished backward step — go back to a size-keyed
+ * pool and are handed out again by the next allocation of the same size.
  */
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
@@ -9,6 +14,50 @@ import { NodegradError } from '../errors.js';
 export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
 
 const stats = { liveBytes: 0, peakBytes: 0, liveTensors: 0 };
+
+const pool = new Map<string, DataArray[]>();
+let pooledBytes = 0;
+let poolLimitBytes = 1024 * 1024 * 1024;
+let tracker: Storage[] | null = null;
+
+function poolKey(dtype: DType, n: number): string {
+  return `${dtype}:${n}`;
+}
+
+/** A typed array of n elements: a pooled one if the pool has that size, else a fresh one. */
+function takeArray(dtype: DType, n: number, zero: boolean): DataArray {
+  const list = n >= 256 ? pool.get(poolKey(dtype, n)) : undefined;
+  const reused = list?.pop();
+  if (!reused) return zero ? arrayFor(dtype, n) : uninitializedArrayFor(dtype, n);
+  pooledBytes -= reused.byteLength;
+  if (zero) reused.fill(0);
+  return reused;
+}
+
+function giveBack(dtype: DType, array: DataArray): void {
+  if (array.length < 256 || pooledBytes + array.byteLength > poolLimitBytes) return;
+  const key = poolKey(dtype, array.length);
+  const list = pool.get(key);
+  if (list) list.push(array);
+  else pool.set(key, [array]);
+  pooledBytes += array.byteLength;
+}
+
+/** Collects every Storage created until stopped (the engine uses it around each backward node). */
+export function trackAllocations(list: Storage[] | null): Storage[] | null {
+  const previous = tracker;
+  tracker = list;
+  return previous;
+}
+
+/** Caps the bytes the pool keeps (default 1 GiB); 0 turns pooling off and empties the pool. */
+export function setPoolLimit(bytes: number): void {
+  poolLimitBytes = Math.max(0, bytes);
+  if (poolLimitBytes === 0) {
+    pool.clear();
+    pooledBytes = 0;
+  }
+}
 
 const finalizer = new FinalizationRegistry<number>((bytes) => {
   stats.liveBytes -= bytes;
@@ -27,6 +76,7 @@ export class Storage {
     stats.liveTensors += 1;
     stats.peakBytes = Math.max(stats.peakBytes, stats.liveBytes);
     finalizer.register(this, array.byteLength, this);
+    tracker?.push(this);
   }
 
   get disposed(): boolean {
@@ -46,10 +96,20 @@ export class Storage {
   }
 
   dispose(): void {
+    this.release(false);
+  }
+
+  /** Like dispose(), but the buffer goes to the pool for reuse. Only for buffers nothing else can reach. */
+  recycle(): void {
+    this.release(true);
+  }
+
+  private release(toPool: boolean): void {
     if (this.released) return;
     finalizer.unregister(this);
     stats.liveBytes -= this.array.byteLength;
     stats.liveTensors -= 1;
+    if (toPool) giveBack(this.dtype, this.array);
     this.array = new (this.array.constructor as new (n: number) => DataArray)(0);
     this.released = true;
   }
@@ -63,14 +123,31 @@ export function arrayFor(dtype: DType, n: number): DataArray {
   }
 }
 
+/** A typed array without zero-filling (malloc, not calloc): for outputs a kernel overwrites. */
+function uninitializedArrayFor(dtype: DType, n: number): DataArray {
+  if (n < 1024) return arrayFor(dtype, n);
+  const bytes = Buffer.allocUnsafeSlow(n * BYTES_PER_ELEMENT[dtype]).buffer;
+  switch (dtype) {
+    case 'float32': return new Float32Array(bytes, 0, n);
+    case 'float64': return new Float64Array(bytes, 0, n);
+    case 'int32': return new Int32Array(bytes, 0, n);
+  }
+}
+
 export function dtypeOf(array: DataArray): DType {
   if (array instanceof Float32Array) return 'float32';
   if (array instanceof Float64Array) return 'float64';
   return 'int32';
 }
 
+/** Storage of n zeros. */
 export function allocate(dtype: DType, n: number): Storage {
-  return new Storage(dtype, arrayFor(dtype, n));
+  return new Storage(dtype, takeArray(dtype, n, true));
+}
+
+/** Storage whose contents are unspecified: only for outputs a kernel overwrites entirely. */
+export function allocateUninitialized(dtype: DType, n: number): Storage {
+  return new Storage(dtype, takeArray(dtype, n, false));
 }
 
 export interface MemoryStats {
@@ -80,10 +157,12 @@ export interface MemoryStats {
   peakBytes: number;
   /** Storages alive now. */
   liveTensors: number;
+  /** Bytes held in the buffer pool for reuse (not counted in liveBytes). */
+  pooledBytes: number;
 }
 
 export function memory(): MemoryStats {
-  return { ...stats };
+  return { ...stats, pooledBytes };
 }
 
 export function resetPeakMemory(): void {

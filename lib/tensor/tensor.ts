@@ -8,7 +8,7 @@ import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError, formatShape } from '../errors.js';
 import type { Node } from '../autograd/node.js';
 import { contiguousStrides, numelOf, type Shape } from './shape.js';
-import { arrayFor, Storage } from './storage.js';
+import { allocate, allocateUninitialized, arrayFor, Storage } from './storage.js';
 
 export type Device = 'cpu';
 export type NestedArray = number | NestedArray[];
@@ -125,7 +125,12 @@ export class Tensor {
 
 /** A fresh contiguous tensor of zeros. */
 export function emptyTensor(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(new Storage(dtype, arrayFor(dtype, numelOf(shape))), shape);
+  return new Tensor(allocate(dtype, numelOf(shape)), shape);
+}
+
+/** A contiguous tensor with unspecified contents, for a kernel output that writes every element. */
+export function uninitTensor(shape: Shape, dtype: DType): Tensor {
+  return new Tensor(allocateUninitialized(dtype, numelOf(shape)), shape);
 }
 
 /** Wraps an existing typed array (no copy) as a contiguous tensor. */
