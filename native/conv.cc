@@ -25,9 +25,10 @@ T* threadScratch(int64_t size) {
 }
 
 // col[(c * kh + i) * kw + j][oh * outW + ow] = input[c][oh*sh - ph + i*dh][ow*sw - pw + j*dw], 0 outside.
+// Rows are ldcol apart, so several images can fill side-by-side column blocks of one matrix.
 template <typename T>
-void im2col(const Conv2dShape& s, int64_t channels, const T* input, T* col) {
-  const int64_t plane = s.outH * s.outW;
+void im2col(const Conv2dShape& s, int64_t channels, const T* input, T* col, int64_t ldcol) {
+  const int64_t plane = ldcol;
   for (int64_t c = 0; c < channels; ++c) {
     const T* in = input + c * s.inH * s.inW;
     for (int64_t i = 0; i < s.kernelH; ++i) {
@@ -63,8 +64,8 @@ void im2col(const Conv2dShape& s, int64_t channels, const T* input, T* col) {
 
 // The adjoint of im2col: input[c][ih][iw] += col[...] for every window position that read it.
 template <typename T>
-void col2im(const Conv2dShape& s, int64_t channels, const T* col, T* input) {
-  const int64_t plane = s.outH * s.outW;
+void col2im(const Conv2dShape& s, int64_t channels, const T* col, T* input, int64_t ldcol) {
+  const int64_t plane = ldcol;
   for (int64_t c = 0; c < channels; ++c) {
     T* in = input + c * s.inH * s.inW;
     for (int64_t i = 0; i < s.kernelH; ++i) {
@@ -96,13 +97,29 @@ ConvDims dimsOf(const Conv2dShape& s) {
           s.inH * s.inW};
 }
 
-// Runs fn(image, serialGemm) for every image: over the pool when there are enough images.
+// Images per GEMM: small output planes (LeNet's 10x10) make thin GEMMs whose packing and call
+// overhead dominate, so several images share one GEMM with their columns side by side. Large
+// planes (ResNet's 56x56) already give long GEMMs: one image each.
+int64_t imagesPerGemm(const Conv2dShape& s, int64_t plane) {
+  if (plane >= 512) return 1;
+  const int64_t wanted = (512 + plane - 1) / plane;
+  const int64_t perThread = (s.batch + numThreads() - 1) / numThreads();
+  return std::max<int64_t>(1, std::min({wanted, perThread, s.batch}));
+}
+
+// Runs fn(firstImage, count, serialGemm) for every group of images: over the pool when there
+// are enough groups, else one group at a time with the GEMM itself split over the pool.
 template <typename Fn>
-void forEachImage(int64_t batch, Fn fn) {
-  if (batch >= numThreads() && numThreads() > 1) {
-    parallelFor(batch, [&](int64_t n) { fn(n, true); });
+void forEachGroup(int64_t batch, int64_t perGroup, Fn fn) {
+  const int64_t groups = (batch + perGroup - 1) / perGroup;
+  auto run = [&](int64_t grp, bool serial) {
+    const int64_t first = grp * perGroup;
+    fn(first, std::min(perGroup, batch - first), serial);
+  };
+  if (groups >= numThreads() && numThreads() > 1) {
+    parallelFor(groups, [&](int64_t grp) { run(grp, true); });
   } else {
-    for (int64_t n = 0; n < batch; ++n) fn(n, false);
+    for (int64_t grp = 0; grp < groups; ++grp) run(grp, false);
   }
 }
 
@@ -112,6 +129,16 @@ void runGemm(bool serial, const GemmArgs& g, const T* a, const T* b, T* c) {
   else gemm<T>(g, a, b, c);
 }
 
+// Copies channels [c0, c0 + count) of `count` images' [channels, plane] maps into (or out of) a
+// [count, cols] block whose rows hold the images side by side.
+template <typename T>
+void gatherPlanes(const T* src, int64_t images, int64_t channelStride, int64_t imageStride, int64_t rows,
+                  int64_t plane, T* dst) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < images; ++i)
+      std::memcpy(dst + (r * images + i) * plane, src + i * imageStride + r * channelStride, sizeof(T) * plane);
+}
+
 }  // namespace
 
 template <typename T>
@@ -119,33 +146,50 @@ void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const 
                    bool relu) {
   const ConvDims d = dimsOf(s);
   const bool pointwise = isPointwise(s);
-  forEachImage(s.batch, [&](int64_t n, bool serial) {
-    const T* in = input + n * s.inChannels * d.inPlane;
-    T* o = out + n * s.outChannels * d.plane;
+  const int64_t per = pointwise ? 1 : imagesPerGemm(s, d.plane);
+  forEachGroup(s.batch, per, [&](int64_t first, int64_t count, bool serial) {
+    const int64_t cols = count * d.plane;
     for (int64_t g = 0; g < s.groups; ++g) {
-      const T* col = in + g * d.cinG * d.inPlane;
+      const T* col = input + first * s.inChannels * d.inPlane + g * d.cinG * d.inPlane;
       if (!pointwise) {
-        T* buffer = threadScratch<T>(d.k * d.plane);
-        im2col(s, d.cinG, col, buffer);
+        T* buffer = threadScratch<T>(d.k * cols + (count > 1 ? d.coutG * cols : 0));
+        for (int64_t i = 0; i < count; ++i)
+          im2col(s, d.cinG, input + (first + i) * s.inChannels * d.inPlane + g * d.cinG * d.inPlane,
+                 buffer + i * d.plane, cols);
         col = buffer;
       }
       GemmArgs args;
       args.m = d.coutG;
-      args.n = d.plane;
+      args.n = cols;
       args.k = d.k;
       args.lda = d.k;
-      args.ldb = d.plane;
-      args.ldc = d.plane;
-      runGemm(serial, args, weight + g * d.coutG * d.k, col, o + g * d.coutG * d.plane);
+      args.ldb = cols;
+      T* o = out + first * s.outChannels * d.plane + g * d.coutG * d.plane;
+      if (count == 1) {
+        args.ldc = d.plane;
+        runGemm(serial, args, weight + g * d.coutG * d.k, col, o);
+      } else {
+        // [coutG, count * plane] result, then each image's block to its place in NCHW.
+        T* result = const_cast<T*>(col) + d.k * cols;
+        args.ldc = cols;
+        runGemm(serial, args, weight + g * d.coutG * d.k, col, result);
+        for (int64_t co = 0; co < d.coutG; ++co)
+          for (int64_t i = 0; i < count; ++i)
+            std::memcpy(o + i * s.outChannels * d.plane + co * d.plane, result + co * cols + i * d.plane,
+                        sizeof(T) * d.plane);
+      }
     }
     if (bias || relu) {
-      for (int64_t c = 0; c < s.outChannels; ++c) {
-        T* row = o + c * d.plane;
-        const T b = bias ? bias[c] : T(0);
-        if (relu) {
-          for (int64_t p = 0; p < d.plane; ++p) row[p] = std::max(T(0), row[p] + b);
-        } else {
-          for (int64_t p = 0; p < d.plane; ++p) row[p] += b;
+      for (int64_t i = 0; i < count; ++i) {
+        T* o = out + (first + i) * s.outChannels * d.plane;
+        for (int64_t c = 0; c < s.outChannels; ++c) {
+          T* row = o + c * d.plane;
+          const T b = bias ? bias[c] : T(0);
+          if (relu) {
+            for (int64_t p = 0; p < d.plane; ++p) row[p] = std::max(T(0), row[p] + b);
+          } else {
+            for (int64_t p = 0; p < d.plane; ++p) row[p] += b;
+          }
         }
       }
     }
@@ -156,24 +200,37 @@ template <typename T>
 void conv2dBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight, T* gradInput) {
   const ConvDims d = dimsOf(s);
   const bool pointwise = isPointwise(s);
-  forEachImage(s.batch, [&](int64_t n, bool serial) {
-    const T* go = gradOut + n * s.outChannels * d.plane;
-    T* gi = gradInput + n * s.inChannels * d.inPlane;
-    if (!pointwise) std::fill(gi, gi + s.inChannels * d.inPlane, T(0));
+  const int64_t per = pointwise ? 1 : imagesPerGemm(s, d.plane);
+  forEachGroup(s.batch, per, [&](int64_t first, int64_t count, bool serial) {
+    const int64_t cols = count * d.plane;
+    T* gi = gradInput + first * s.inChannels * d.inPlane;
+    if (!pointwise) std::fill(gi, gi + count * s.inChannels * d.inPlane, T(0));
     for (int64_t g = 0; g < s.groups; ++g) {
-      // dcol [k, plane] = W_g^T [k, coutG] x dOut_g [coutG, plane]
+      // dcol [k, cols] = W_g^T [k, coutG] x dOut_g [coutG, cols]
       GemmArgs args;
       args.transA = true;
       args.m = d.k;
-      args.n = d.plane;
+      args.n = cols;
       args.k = d.coutG;
       args.lda = d.k;
-      args.ldb = d.plane;
-      args.ldc = d.plane;
       T* target = gi + g * d.cinG * d.inPlane;
-      T* dcol = pointwise ? target : threadScratch<T>(d.k * d.plane);
-      runGemm(serial, args, weight + g * d.coutG * d.k, go + g * d.coutG * d.plane, dcol);
-      if (!pointwise) col2im(s, d.cinG, dcol, target);
+      const T* go = gradOut + first * s.outChannels * d.plane + g * d.coutG * d.plane;
+      if (count == 1) {
+        args.ldb = d.plane;
+        args.ldc = d.plane;
+        T* dcol = pointwise ? target : threadScratch<T>(d.k * d.plane);
+        runGemm(serial, args, weight + g * d.coutG * d.k, go, dcol);
+        if (!pointwise) col2im(s, d.cinG, dcol, target, d.plane);
+      } else {
+        T* dcol = threadScratch<T>(d.k * cols + d.coutG * cols);
+        T* gathered = dcol + d.k * cols;
+        gatherPlanes(go, count, d.plane, s.outChannels * d.plane, d.coutG, d.plane, gathered);
+        args.ldb = cols;
+        args.ldc = cols;
+        runGemm(serial, args, weight + g * d.coutG * d.k, static_cast<const T*>(gathered), dcol);
+        for (int64_t i = 0; i < count; ++i)
+          col2im(s, d.cinG, dcol + i * d.plane, target + i * s.inChannels * d.inPlane, cols);
+      }
     }
   });
 }
@@ -185,36 +242,45 @@ void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
   const bool pointwise = isPointwise(s);
   const int64_t weightSize = s.outChannels * d.k;
   const int threads = numThreads();
-  // Each chunk of images sums into its own buffer (chunk 0 into gradWeight); then they are added.
-  const int64_t chunks = (threads > 1 && s.batch >= threads) ? threads : 1;
+  const int64_t per = pointwise ? 1 : imagesPerGemm(s, d.plane);
+  const int64_t groupsOfImages = (s.batch + per - 1) / per;
+  // Each chunk of image groups sums into its own buffer (chunk 0 into gradWeight); then they are added.
+  const int64_t chunks = (threads > 1 && groupsOfImages >= threads) ? threads : 1;
   std::vector<std::vector<T>> partials(static_cast<size_t>(chunks > 1 ? chunks - 1 : 0),
                                        std::vector<T>(static_cast<size_t>(weightSize)));
   auto runChunk = [&](int64_t chunk) {
     const bool serial = chunks > 1;
     T* target = chunk == 0 ? gradWeight : partials[static_cast<size_t>(chunk - 1)].data();
-    const int64_t begin = s.batch * chunk / chunks, end = s.batch * (chunk + 1) / chunks;
+    const int64_t begin = groupsOfImages * chunk / chunks, end = groupsOfImages * (chunk + 1) / chunks;
     std::fill(target, target + weightSize, T(0));
-    for (int64_t n = begin; n < end; ++n) {
-      const T* in = input + n * s.inChannels * d.inPlane;
-      const T* go = gradOut + n * s.outChannels * d.plane;
+    for (int64_t grp = begin; grp < end; ++grp) {
+      const int64_t first = grp * per, count = std::min(per, s.batch - first), cols = count * d.plane;
       for (int64_t g = 0; g < s.groups; ++g) {
-        const T* col = in + g * d.cinG * d.inPlane;
+        const T* col = input + first * s.inChannels * d.inPlane + g * d.cinG * d.inPlane;
+        const T* go = gradOut + first * s.outChannels * d.plane + g * d.coutG * d.plane;
+        T* buffer = threadScratch<T>((pointwise ? 0 : d.k * cols) + (count > 1 ? d.coutG * cols : 0));
         if (!pointwise) {
-          T* buffer = threadScratch<T>(d.k * d.plane);
-          im2col(s, d.cinG, col, buffer);
+          for (int64_t i = 0; i < count; ++i)
+            im2col(s, d.cinG, input + (first + i) * s.inChannels * d.inPlane + g * d.cinG * d.inPlane,
+                   buffer + i * d.plane, cols);
           col = buffer;
         }
-        // dW_g [coutG, k] += dOut_g [coutG, plane] x col^T [plane, k]
+        if (count > 1) {
+          T* gathered = buffer + (pointwise ? 0 : d.k * cols);
+          gatherPlanes(go, count, d.plane, s.outChannels * d.plane, d.coutG, d.plane, gathered);
+          go = gathered;
+        }
+        // dW_g [coutG, k] += dOut_g [coutG, cols] x col^T [cols, k]
         GemmArgs args;
         args.transB = true;
         args.m = d.coutG;
         args.n = d.k;
-        args.k = d.plane;
-        args.lda = d.plane;
-        args.ldb = d.plane;
+        args.k = cols;
+        args.lda = count > 1 ? cols : d.plane;
+        args.ldb = count > 1 || !pointwise ? cols : d.inPlane;
         args.ldc = d.k;
         args.beta = 1.0;
-        runGemm(serial, args, go + g * d.coutG * d.plane, col, target + g * d.coutG * d.k);
+        runGemm(serial, args, go, col, target + g * d.coutG * d.k);
       }
     }
   };
