@@ -19,7 +19,7 @@ function convParams(inC, outC, k) {
   return { weight: uniformParam([outC, inC, k, k], fanIn), bias: uniformParam([outC], fanIn) };
 }
 
-const linear = (x, p) => x.matmul(p.weight.t()).add(p.bias);
+const linear = (x, p, activation) => ng.linear(x, p.weight, p.bias, { activation });
 
 export function lenet5() {
   const layers = {
@@ -30,8 +30,8 @@ export function lenet5() {
     let h = ng.maxPool2d(ng.conv2d(x, layers.conv1.weight, layers.conv1.bias, { padding: 2, activation: 'relu' }), 2);
     h = ng.maxPool2d(ng.conv2d(h, layers.conv2.weight, layers.conv2.bias, { activation: 'relu' }), 2);
     h = h.flatten(1);
-    h = linear(h, layers.fc1).relu();
-    h = linear(h, layers.fc2).relu();
+    h = linear(h, layers.fc1, 'relu');
+    h = linear(h, layers.fc2, 'relu');
     return linear(h, layers.fc3);
   };
   return { forward, parameters: Object.values(layers).flatMap((l) => [l.weight, l.bias]), inputShape: [1, 28, 28] };
@@ -39,7 +39,7 @@ export function lenet5() {
 
 export function mlp() {
   const layers = { fc1: linearParams(784, 256), fc2: linearParams(256, 256), fc3: linearParams(256, 10) };
-  const forward = (x) => linear(linear(linear(x.flatten(1), layers.fc1).relu(), layers.fc2).relu(), layers.fc3);
+  const forward = (x) => linear(linear(linear(x.flatten(1), layers.fc1, 'relu'), layers.fc2, 'relu'), layers.fc3);
   return { forward, parameters: Object.values(layers).flatMap((l) => [l.weight, l.bias]), inputShape: [1, 28, 28] };
 }
 
@@ -50,7 +50,8 @@ export function sgd(parameters, lr = 0.01, momentum = 0.9) {
   const options = { lr, momentum, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
   let first = true;
   return {
-    zeroGrad() { for (const p of parameters) p.grad = null; },
+    // Gradient buffers go back to the pool: the next backward reuses them instead of faulting in new pages.
+    zeroGrad() { for (const p of parameters) { p.grad?.storage.recycle(); p.grad = null; } },
     step() {
       parameters.forEach((p, i) => {
         backend.sgdStep(p.storage.data, p.grad.storage.data, buffers[i], options, first);

@@ -282,7 +282,7 @@ void tuneMalloc() {
 #if defined(__GLIBC__)
   const char* env = std::getenv("NODEGRAD_MALLOPT");
   if (env && std::string(env) == "0") return;
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024);
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);  // glibc's maximum on 64-bit; larger values are refused
   mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
   mallopt(M_TOP_PAD, 64 * 1024 * 1024);
 #endif

@@ -82,7 +82,7 @@ class Pool {
     for (;;) {
       // Spin first: back-to-back kernels then cost no futex wake-up.
       bool ready = false;
-      for (int i = 0; i < 4000 && !ready; ++i) {
+      for (int i = 0; i < 100000 && !ready; ++i) {
         ready = generation_.load(std::memory_order_acquire) != seen || stopping_.load();
         if (!ready) cpuRelax();
       }

@@ -124,6 +124,9 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
       }
       for (const storage of allocated) transient.add(storage);
       if (!options.retainGraph) node.release();
+      // How many of this node's input gradients share each storage (add returns g for both inputs).
+      const shared = new Map<Storage, number>();
+      for (const ig of inputGrads) if (ig) shared.set(ig.storage, (shared.get(ig.storage) ?? 0) + 1);
       node.inputs.forEach((input, i) => {
         const ig = inputGrads[i];
         if (!ig || !input.requiresGrad) return;
@@ -133,7 +136,15 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
             `of shape ${formatShape(input.shape)}`);
         }
         if (!input.gradFn) {
-          accumulateLeaf(input, ig);
+          // A fresh, dense, unshared gradient buffer becomes the leaf's .grad without a copy.
+          const adoptable = !input.grad && transient.has(ig.storage) && !pendingRefs.get(ig.storage) &&
+            shared.get(ig.storage) === 1 && ig.isContiguous() && ig.offset === 0 && ig.numel === ig.storage.data.length;
+          if (adoptable) {
+            transient.delete(ig.storage);
+            input.grad = ig.gradFn ? new Tensor(ig.storage, ig.shape) : ig;
+          } else {
+            accumulateLeaf(input, ig);
+          }
           return;
         }
         const existing = pending.get(input.gradFn);

@@ -4,12 +4,13 @@
  * operand uses batch stride 0, so neither is copied.
  */
 import { getBackend } from '../backend/index.js';
-import type { FloatArray } from '../backend/types.js';
+import { BinaryOp, UnaryOp, type FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { broadcastShapes, broadcastStrides, numelOf, type Shape } from '../tensor/shape.js';
-import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
-import { sumToShape } from './reduce.js';
+import { uninitTensor, Tensor } from '../tensor/tensor.js';
+import { binaryKernel } from './elementwise.js';
+import { sum, sumToShape } from './reduce.js';
 import { contiguous, expand, reshape, squeeze, to, transpose, unsqueeze } from './shape.js';
 
 interface Operand {
@@ -71,9 +72,16 @@ function matmulBatched(a: Tensor, b: Tensor): Tensor {
     aOffset: A.offset, lda: A.ld, bOffset: B.offset, ldb: B.ld, cOffset: 0, ldc: Math.max(n, 1),
     batch: numelOf(batch), strideA: A.batchStride, strideB: B.batchStride, strideC: m * n,
   }, A.data, B.data, out.storage.data as FloatArray);
+  // Each gradient is produced in its input's memory layout: for a transposed view (a Linear
+  // layer's weight.t()) the product is computed transposed, so the gradient that reaches the
+  // weight is dense and needs no copy.
   return record('matmul', out, [a, b], (g) => [
-    a.requiresGrad ? sumToShape(matmul(g, transpose(b, -1, -2)), a.shape) : null,
-    b.requiresGrad ? sumToShape(matmul(transpose(a, -1, -2), g), b.shape) : null,
+    a.requiresGrad ? sumToShape(A.trans
+      ? transpose(matmul(b, transpose(g, -1, -2)), -1, -2)
+      : matmul(g, transpose(b, -1, -2)), a.shape) : null,
+    b.requiresGrad ? sumToShape(B.trans
+      ? transpose(matmul(transpose(g, -1, -2), a), -1, -2)
+      : matmul(transpose(a, -1, -2), g), b.shape) : null,
   ], [a, b]);
 }
 
@@ -99,4 +107,62 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (x.ndim === 1) return squeeze(matmulBatched(unsqueeze(x, 0), y), -2);
   if (y.ndim === 1) return squeeze(matmulBatched(x, unsqueeze(y, 1)), -1);
   return matmulBatched(x, y);
+}
+
+export interface LinearOptions {
+  /** 'relu' applies ReLU inside the same node: one output buffer instead of three. */
+  activation?: 'relu';
+}
+
+/**
+ * y = x Wᵀ + b, x [..., in], weight [out, in], bias [out]. One graph node: the bias is written into
+ * the output before the GEMM accumulates onto it (beta = 1), and an optional ReLU runs in place, so
+ * the node keeps x, W and (with ReLU) y — not the three intermediates of matmul, add and relu.
+ */
+export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, options: LinearOptions = {}): Tensor {
+  if (weight.ndim !== 2) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE', `linear: expected weight of shape [out, in], got ${formatShape(weight.shape)}`);
+  }
+  const [outF, inF] = weight.shape;
+  if (input.ndim < 1 || input.shape[input.ndim - 1] !== inF) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `linear: expected input of shape [..., ${inF}] for weight ${formatShape(weight.shape)}, got ${formatShape(input.shape)}`);
+  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE', `linear: expected bias of shape [${outF}], got ${formatShape(bias.shape)}`);
+  }
+  const dtype = input.dtype === 'float64' || weight.dtype === 'float64' ? 'float64' : 'float32';
+  const x2 = reshape(to(input, dtype), [-1, inF]);
+  const x = asOperand(x2, []) ? x2 : contiguous(x2);
+  const w = to(weight, dtype);
+  const b = bias ? to(bias, dtype) : null;
+  const rows = x.shape[0];
+  const out = uninitTensor([rows, outF], dtype);
+  const outData = out.storage.data as FloatArray;
+  const backend = getBackend();
+  if (b) {
+    // Every row starts as the bias (a stride-0 read), then the GEMM adds x Wᵀ onto it.
+    backend.copyStrided([rows, outF], { data: b.storage.data, offset: b.offset, strides: [0, b.strides[0]] },
+      { data: outData, offset: 0, strides: [outF, 1] });
+  }
+  const X = asOperand(x, [])!;
+  const W = asOperand(w, []) ?? asOperand(contiguous(w), [])!;
+  backend.gemm({
+    transA: X.trans, transB: !W.trans, m: rows, n: outF, k: inF, alpha: 1, beta: b ? 1 : 0,
+    aOffset: X.offset, lda: X.ld, bOffset: W.offset, ldb: W.ld, cOffset: 0, ldc: Math.max(outF, 1),
+    batch: 1, strideA: 0, strideB: 0, strideC: 0,
+  }, X.data, W.data, outData);
+  const relu = options.activation === 'relu';
+  if (relu) backend.unary(UnaryOp.Relu, outData, outData, outData.length, 0, 0);
+  const inputs = b ? [x, w, b] : [x, w];
+  const result = record(relu ? 'linear+relu' : 'linear', out, inputs, (gOut) => {
+    const g = relu ? binaryKernel('linear', BinaryOp.ReluBackward, gOut, out) : gOut;
+    return [
+      x.requiresGrad ? matmul(g, w) : null,
+      // dW = gᵀ x, computed directly in W's [out, in] layout.
+      w.requiresGrad ? matmul(transpose(g, 0, 1), x) : null,
+      ...(b ? [b.requiresGrad ? sum(g, 0) : null] : []),
+    ];
+  }, relu ? [x, w, out] : [x, w]);
+  return input.ndim === 2 ? result : reshape(result, [...input.shape.slice(0, -1), outF]);
 }

@@ -24,9 +24,13 @@ function poolKey(dtype: DType, n: number): string {
   return `${dtype}:${n}`;
 }
 
-/** A typed array of n elements: a pooled one if the pool has that size, else a fresh one. */
+/**
+ * A typed array of n elements: inside backward, a pooled one if the pool has that size; else a
+ * fresh one. Forward outputs never take from the pool: they live on as garbage until V8 collects
+ * them, and would drain the pool that backward's temporaries cycle through every step.
+ */
 function takeArray(dtype: DType, n: number, zero: boolean): DataArray {
-  const list = n >= 256 ? pool.get(poolKey(dtype, n)) : undefined;
+  const list = tracker && n >= 256 ? pool.get(poolKey(dtype, n)) : undefined;
   const reused = list?.pop();
   if (!reused) return zero ? arrayFor(dtype, n) : uninitializedArrayFor(dtype, n);
   pooledBytes -= reused.byteLength;

@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// `npm run bench [-- suite ...] [--no-peers]`: nodegrad's kernels and training throughput on this
+// machine, side by side with OpenBLAS and PyTorch when they are installed (never required).
+// Figures are medians of 5 timed repetitions after warm-up; ratios are nodegrad / peer.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ng from '../dist/index.js';
+import { lenet5, mlp, sgd } from './nets.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const usePeers = !args.includes('--no-peers');
+const suites = args.filter((a) => !a.startsWith('--'));
+const wanted = (name) => suites.length === 0 || suites.includes(name);
+const allThreads = ng.getNumThreads();
+const rows = [];
+
+/** Median seconds per call over 5 repetitions, each long enough (>= ~75 ms) to time reliably. */
+export function median(fn) {
+  fn();
+  fn();
+  let inner = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < inner; i++) fn();
+    if (performance.now() - t0 > 75 || inner >= 1 << 16) break;
+    inner *= 2;
+  }
+  const times = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < inner; i++) fn();
+    times.push((performance.now() - t0) / inner / 1000);
+  }
+  return times.sort((a, b) => a - b)[2];
+}
+
+function report(name, value, unit, peerName, peerValue) {
+  rows.push({ name, value, unit, peerName, peerValue });
+  const ratio = peerValue ? `${(value / peerValue).toFixed(2)}x ${peerName} (${peerValue.toFixed(1)})` : '';
+  console.log(`${name.padEnd(46)} ${value.toFixed(1).padStart(10)} ${unit.padEnd(9)} ${ratio}`);
+}
+
+function withThreads(n, fn) {
+  const before = ng.getNumThreads();
+  ng.setNumThreads(n);
+  try {
+    return fn();
+  } finally {
+    ng.setNumThreads(before);
+  }
+}
+
+// ---- peers ----
+const cleanEnv = () => {
+  const env = { ...process.env };
+  // These force OpenBLAS's slower AVX2 kernel on this CPU; the fair comparison unsets them.
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+};
+
+function openblas(sizes, threads) {
+  if (!usePeers) return new Map();
+  const header = ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h'].some(existsSync);
+  if (!header) return new Map();
+  const exe = join(mkdtempSync(join(tmpdir(), 'nodegrad-bench-')), 'openblas_gemm');
+  const built = spawnSync('cc', ['-O2', '-o', exe, join(here, 'openblas_gemm.c'), '-lopenblas']);
+  if (built.status !== 0) return new Map();
+  const out = execFileSync(exe, sizes.map(String), { env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: String(threads) }, encoding: 'utf8' });
+  return new Map(out.trim().split('\n').map((l) => l.split(' ').map(Number)));
+}
+
+const torchCache = new Map();
+function torch(suite) {
+  if (!usePeers) return new Map();
+  if (torchCache.has(suite)) return torchCache.get(suite);
+  const python = '/usr/bin/python3';
+  const results = new Map();
+  if (existsSync(python)) {
+    // PyTorch is measured with glibc's default malloc and with malloc tuned to keep freed memory;
+    // the better of the two is the peer figure.
+    const tuned = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296:glibc.malloc.top_pad=67108864';
+    for (const extra of [{}, { GLIBC_TUNABLES: tuned }]) {
+      const run = spawnSync(python, [join(here, 'torch_peer.py'), suite], {
+        env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: String(allThreads), ...extra }, encoding: 'utf8',
+      });
+      if (run.status !== 0) break;
+      for (const line of run.stdout.trim().split('\n')) {
+        const { name, value } = JSON.parse(line);
+        results.set(name, Math.max(results.get(name) ?? 0, value));
+      }
+    }
+  }
+  torchCache.set(suite, results);
+  return results;
+}
+
+// ---- suites ----
+function gemmSuite() {
+  console.log(`\n## GEMM float32, square n (GFLOP/s), ISA ${ng.backend.loadAddon().gemmIsa()}`);
+  const sizes = [64, 128, 256, 512, 1024, 2048];
+  const addon = ng.backend.loadAddon();
+  for (const threads of [1, allThreads]) {
+    const peer = openblas(sizes, threads);
+    for (const n of sizes) {
+      const a = ng.randn([n, n]).data();
+      const b = ng.randn([n, n]).data();
+      const c = new Float32Array(n * n);
+      const seconds = withThreads(threads, () =>
+        median(() => addon.gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n, 1, 0, 0, 0)));
+      report(`sgemm n=${n} threads=${threads}`, (2 * n ** 3) / seconds / 1e9, 'GFLOP/s', 'OpenBLAS', peer.get(n));
+    }
+    if (threads === allThreads) break;
+  }
+}
+
+function convSuite() {
+  console.log(`\n## Convolution layers (GFLOP/s, ${allThreads} threads; backward = input + weight gradients)`);
+  const peer = torch('conv');
+  const be = ng.backend.getBackend();
+  const layers = [
+    ['conv lenet conv1 64x1x28x28 6@5x5', 64, 1, 28, 28, 6, 5, 2],
+    ['conv lenet conv2 64x6x14x14 16@5x5', 64, 6, 14, 14, 16, 5, 0],
+    ['conv resnet 32x64x56x56 64@3x3', 32, 64, 56, 56, 64, 3, 1],
+  ];
+  for (const [name, n, c, h, w, oc, k, pad] of layers) {
+    const p = { batch: n, inChannels: c, inH: h, inW: w, outChannels: oc, kernelH: k, kernelW: k, strideH: 1, strideW: 1,
+      padH: pad, padW: pad, dilationH: 1, dilationW: 1, groups: 1 };
+    const oh = h + 2 * pad - k + 1;
+    const ow = w + 2 * pad - k + 1;
+    const x = ng.randn([n * c * h * w]).data();
+    const wt = ng.randn([oc * c * k * k]).data();
+    const bias = new Float32Array(oc);
+    const out = new Float32Array(n * oc * oh * ow);
+    const gx = new Float32Array(x.length);
+    const gw = new Float32Array(wt.length);
+    const gb = new Float32Array(oc);
+    const flops = 2 * n * oc * c * k * k * oh * ow;
+    const fwd = median(() => be.conv2dForward(p, x, wt, bias, out, false));
+    const bwd = median(() => {
+      be.conv2dBackwardInput(p, out, wt, gx);
+      be.conv2dBackwardWeight(p, x, out, gw, gb);
+    });
+    report(`${name} forward`, flops / fwd / 1e9, 'GFLOP/s', 'PyTorch', peer.get(`${name} forward`));
+    report(`${name} backward`, (2 * flops) / bwd / 1e9, 'GFLOP/s', 'PyTorch', peer.get(`${name} backward`));
+  }
+}
+
+function trainSuite() {
+  console.log(`\n## Training and inference throughput (images/s, ${allThreads} threads; SGD momentum 0.9, cross-entropy)`);
+  const peer = torch('train');
+  for (const [name, make] of [['lenet5', lenet5], ['mlp', mlp]]) {
+    for (const batch of [64, 128]) {
+      ng.manualSeed(0);
+      const net = make();
+      const opt = sgd(net.parameters);
+      const x = ng.randn([batch, 1, 28, 28]);
+      const y = ng.tensor(Array.from({ length: batch }, (_, i) => i % 10), { dtype: 'int32' });
+      const step = () => {
+        opt.zeroGrad();
+        ng.crossEntropy(net.forward(x), y).backward();
+        opt.step();
+      };
+      const faults0 = process.resourceUsage().minorPageFault;
+      for (let i = 0; i < 20; i++) step();
+      const seconds = median(step);
+      const faults = (process.resourceUsage().minorPageFault - faults0) / 20;
+      report(`train ${name} batch ${batch}`, batch / seconds, 'images/s', 'PyTorch', peer.get(`train ${name} batch ${batch}`));
+      console.log(`${''.padEnd(46)} ${faults.toFixed(0).padStart(10)} page faults per step (warm-up)`);
+    }
+    ng.manualSeed(0);
+    const net = make();
+    const x = ng.randn([256, 1, 28, 28]);
+    const seconds = median(() => ng.noGrad(() => net.forward(x)));
+    report(`inference ${name} batch 256`, 256 / seconds, 'images/s', 'PyTorch', peer.get(`inference ${name} batch 256`));
+  }
+}
+
+console.log(`nodegrad bench — ${cpus()[0]?.model ?? 'cpu'}, ${allThreads} threads, node ${process.version}`);
+if (wanted('gemm')) gemmSuite();
+if (wanted('conv')) convSuite();
+if (wanted('train')) trainSuite();
