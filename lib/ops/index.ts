@@ -12,3 +12,8 @@ export * from './conv.js';
 export * from './pool.js';
 export * from './softmax.js';
 export * from './loss.js';
+export * from './losses.js';
+export * from './framework-loss.js';
+export * from './dropout.js';
+export * from './norm.js';
+export * from './inplace.js';

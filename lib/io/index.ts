@@ -1,0 +1,1 @@
+export { save, load, readSafetensors, type SafetensorsFile } from './safetensors.js';

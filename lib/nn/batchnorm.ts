@@ -1,0 +1,93 @@
+/**
+ * BatchNorm1d / BatchNorm2d: batch statistics in training mode (running statistics updated in
+ * place), running statistics in eval mode. running_mean, running_var and num_batches_tracked are
+ * buffers: in the state dict, not in parameters().
+ */
+import { NodegradError, formatShape } from '../errors.js';
+import { batchNorm } from '../ops/norm.js';
+import { full } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Module } from './module.js';
+import { Parameter } from './parameter.js';
+
+export interface BatchNormLayerOptions {
+  eps?: number;
+  /** Weight of each new batch in the running statistics; null = cumulative average. Default 0.1. */
+  momentum?: number | null;
+  /** Learnable scale and shift. Default true. */
+  affine?: boolean;
+  /** Keep running statistics (and use them in eval mode). Default true. */
+  trackRunningStats?: boolean;
+  dtype?: 'float32' | 'float64';
+}
+
+abstract class BatchNormBase extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  declare running_mean: Tensor | null;
+  declare running_var: Tensor | null;
+  declare num_batches_tracked: Tensor | null;
+  readonly eps: number;
+  readonly momentum: number | null;
+
+  constructor(readonly numFeatures: number, readonly options: BatchNormLayerOptions = {}) {
+    super();
+    const dtype = options.dtype ?? 'float32';
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    const affine = options.affine ?? true;
+    this.weight = affine ? new Parameter(full([numFeatures], 1, { dtype })) : null;
+    this.bias = affine ? new Parameter(full([numFeatures], 0, { dtype })) : null;
+    const track = options.trackRunningStats ?? true;
+    this.registerBuffer('running_mean', track ? full([numFeatures], 0, { dtype }) : null);
+    this.registerBuffer('running_var', track ? full([numFeatures], 1, { dtype }) : null);
+    this.registerBuffer('num_batches_tracked', track ? full([], 0, { dtype: 'int32' }) : null);
+  }
+
+  protected abstract checkInput(x: Tensor): void;
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    if (x.shape[1] !== this.numFeatures) {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE',
+        `${this.typeName}: expected input with ${this.numFeatures} channels (dim 1), got ${formatShape(x.shape)}`);
+    }
+    // Batch statistics in training, and always when no running statistics are kept.
+    const useBatch = this.training || !this.running_mean;
+    let batchesTracked = 0;
+    if (this.training && this.num_batches_tracked) {
+      batchesTracked = this.num_batches_tracked.item() + 1;
+      this.num_batches_tracked.storage.data[this.num_batches_tracked.offset] = batchesTracked;
+      this.num_batches_tracked.storage.version++;
+    }
+    return batchNorm(x, {
+      runningMean: useBatch && !this.training ? null : this.running_mean,
+      runningVar: useBatch && !this.training ? null : this.running_var,
+      weight: this.weight, bias: this.bias, training: useBatch, momentum: this.momentum, eps: this.eps,
+      batchesTracked,
+    });
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, ` +
+      `affine=${this.weight ? 'True' : 'False'}, track_running_stats=${this.running_mean ? 'True' : 'False'}`;
+  }
+}
+
+/** Over [N, C] or [N, C, L] inputs. */
+export class BatchNorm1d extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
+    if (x.ndim !== 2 && x.ndim !== 3) {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE', `BatchNorm1d: expected 2-D or 3-D input, got ${formatShape(x.shape)}`);
+    }
+  }
+}
+
+/** Over [N, C, H, W] inputs. */
+export class BatchNorm2d extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
+    if (x.ndim !== 4) {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE', `BatchNorm2d: expected 4-D input [N, C, H, W], got ${formatShape(x.shape)}`);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/** Linear, Conv2d and the parameter-free layers, with PyTorch's defaults and reprs. */
+import { NodegradError } from '../errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { emptyTensor } from '../tensor/tensor.js';
+import * as ops from '../ops/index.js';
+import type { Pair } from '../ops/conv.js';
+import { uniformFanIn_ } from './init.js';
+import { Module } from './module.js';
+import { Parameter } from './parameter.js';
+
+const pairText = (v: Pair) => (typeof v === 'number' ? `(${v}, ${v})` : `(${v[0]}, ${v[1]})`);
+
+export interface LinearOptions {
+  bias?: boolean;
+  dtype?: 'float32' | 'float64';
+}
+
+/** y = x Wᵀ + b. Weight [out, in] and bias [out] start as U(±1/√in), like PyTorch's. */
+export class Linear extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+    super();
+    const dtype = options.dtype ?? 'float32';
+    this.weight = new Parameter(uniformFanIn_(emptyTensor([outFeatures, inFeatures], dtype)));
+    this.bias = options.bias === false ? null : new Parameter(uniformFanIn_(emptyTensor([outFeatures], dtype), inFeatures));
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.linear(x, this.weight, this.bias);
+  }
+
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`;
+  }
+}
+
+export interface Conv2dLayerOptions extends Omit<ops.Conv2dOptions, 'activation'> {
+  bias?: boolean;
+  dtype?: 'float32' | 'float64';
+}
+
+/** 2-D convolution; weight [out, in / groups, kH, kW] and bias start as U(±1/√(in/groups·kH·kW)). */
+export class Conv2d extends Module {
+  weight: Parameter;
+  bias: Parameter | null;
+  readonly kernelSize: [number, number];
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair,
+    readonly options: Conv2dLayerOptions = {}) {
+    super();
+    const groups = options.groups ?? 1;
+    this.kernelSize = ops.pair('Conv2d', 'kernelSize', kernelSize, 1);
+    const dtype = options.dtype ?? 'float32';
+    const shape = [outChannels, inChannels / groups, ...this.kernelSize];
+    this.weight = new Parameter(uniformFanIn_(emptyTensor(shape, dtype)));
+    const fanIn = (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1];
+    this.bias = options.bias === false ? null : new Parameter(uniformFanIn_(emptyTensor([outChannels], dtype), fanIn));
+  }
+
+  forward(x: Tensor): Tensor {
+    const { stride, padding, dilation, groups } = this.options;
+    return ops.conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups });
+  }
+
+  override extraRepr(): string {
+    const o = this.options;
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(o.stride ?? 1)}`;
+    if (o.padding !== undefined && o.padding !== 0) s += `, padding=${typeof o.padding === 'string' ? `'${o.padding}'` : pairText(o.padding)}`;
+    if (o.dilation !== undefined && o.dilation !== 1) s += `, dilation=${pairText(o.dilation)}`;
+    if ((o.groups ?? 1) !== 1) s += `, groups=${o.groups}`;
+    if (o.bias === false) s += ', bias=False';
+    return s;
+  }
+}
+
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly options: ops.MaxPool2dOptions = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.maxPool2d(x, this.kernelSize, this.options);
+  }
+
+  override extraRepr(): string {
+    const o = this.options;
+    return `kernel_size=${this.kernelSize}, stride=${o.stride ?? this.kernelSize}, padding=${o.padding ?? 0}, ` +
+      `dilation=${o.dilation ?? 1}, ceil_mode=${o.ceilMode ? 'True' : 'False'}`;
+  }
+}
+
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly options: ops.AvgPool2dOptions = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.avgPool2d(x, this.kernelSize, this.options);
+  }
+
+  override extraRepr(): string {
+    const o = this.options;
+    return `kernel_size=${this.kernelSize}, stride=${o.stride ?? this.kernelSize}, padding=${o.padding ?? 0}`;
+  }
+}
+
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: Pair) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.adaptiveAvgPool2d(x, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${pairText(this.outputSize)}`;
+  }
+}
+
+export interface InplaceOptions {
+  /** Overwrite the input instead of allocating an output. */
+  inplace?: boolean;
+}
+
+export class ReLU extends Module {
+  constructor(readonly options: InplaceOptions = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.options.inplace ? ops.relu_(x) : ops.relu(x);
+  }
+
+  override extraRepr(): string {
+    return this.options.inplace ? 'inplace=True' : '';
+  }
+}
+
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return ops.sigmoid(x);
+  }
+}
+
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return ops.tanh(x);
+  }
+}
+
+export class Softmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.softmax(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+export class LogSoftmax extends Module {
+  constructor(readonly dim: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.logSoftmax(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
+/** Inverted dropout in training mode, identity in eval mode. */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `Dropout: probability must be in [0, 1], got ${p}`);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.dropout(x, this.p, { training: this.training });
+  }
+
+  override extraRepr(): string {
+    return `p=${this.p}, inplace=False`;
+  }
+}
+
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.flatten(x, this.startDim, this.endDim);
+  }
+
+  override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+  }
+}
+
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
+/** Runs its children in order; they are named '0', '1', ... as in PyTorch. */
+export class Sequential extends Module {
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => { (this as unknown as Record<string, Module>)[String(i)] = m; });
+  }
+
+  get length(): number {
+    return [...this.children()].length;
+  }
+
+  /** The i-th child (negative counts from the end). */
+  at(i: number): Module {
+    const list = [...this.children()];
+    return list[i < 0 ? list.length + i : i];
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = x;
+    for (const m of this.children()) h = m.forward(h);
+    return h;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Batch normalization over all dims but the channel dim (dim 1), composed from differentiable
+ * ops. Training mode normalizes with the batch's biased variance and updates running statistics
+ * in place with the unbiased one, as PyTorch does.
+ */
+import { noGrad } from '../autograd/grad-mode.js';
+import { NodegradError, formatShape } from '../errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { add, div, mul, sqrt, sub } from './elementwise.js';
+import { mean } from './reduce.js';
+import { reshape } from './shape.js';
+
+export interface BatchNormOptions {
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  /** Batch statistics (and running-stat updates) when true; running statistics when false. */
+  training?: boolean;
+  /** Weight of the new batch in the running average; null = cumulative average. Default 0.1. */
+  momentum?: number | null;
+  eps?: number;
+  /** With momentum null: the number of batches seen so far, including this one. */
+  batchesTracked?: number;
+}
+
+export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
+  const { runningMean = null, runningVar = null, weight = null, bias = null, eps = 1e-5 } = options;
+  const training = options.training ?? true;
+  const momentum = options.momentum === undefined ? 0.1 : options.momentum;
+  if (x.ndim < 2) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE', `batchNorm: expected input of shape [N, C, ...], got ${formatShape(x.shape)}`);
+  }
+  const C = x.shape[1];
+  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
+    if (t && (t.ndim !== 1 || t.shape[0] !== C)) {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE', `batchNorm: expected ${name} of shape [${C}], got ${formatShape(t.shape)}`);
+    }
+  }
+  const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
+  const channelShape = [1, C, ...Array.from({ length: x.ndim - 2 }, () => 1)];
+  const asChannel = (t: Tensor) => reshape(t, channelShape);
+  let mu: Tensor;
+  let variance: Tensor;
+  if (training) {
+    const count = x.numel / C;
+    if (count <= 1) {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE',
+        `batchNorm: expected more than 1 value per channel when training, got input of shape ${formatShape(x.shape)}`);
+    }
+    mu = mean(x, dims, true);
+    const centered = sub(x, mu);
+    variance = mean(mul(centered, centered), dims, true);
+    if (runningMean && runningVar) {
+      noGrad(() => {
+        const factor = momentum ?? 1 / Math.max(options.batchesTracked ?? 1, 1);
+        const unbiased = mul(reshape(variance, [C]), count / (count - 1));
+        const newMean = add(mul(runningMean, 1 - factor), mul(reshape(mu, [C]), factor));
+        const newVar = add(mul(runningVar, 1 - factor), mul(unbiased, factor));
+        runningMean.storage.data.set(newMean.data());
+        runningVar.storage.data.set(newVar.data());
+        runningMean.storage.version++;
+        runningVar.storage.version++;
+      });
+    }
+  } else {
+    if (!runningMean || !runningVar) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'batchNorm: eval mode needs runningMean and runningVar');
+    }
+    mu = asChannel(runningMean);
+    variance = asChannel(runningVar);
+  }
+  let y = div(sub(x, mu), sqrt(add(variance, eps)));
+  if (weight) y = mul(y, asChannel(weight));
+  if (bias) y = add(y, asChannel(bias));
+  return y;
+}

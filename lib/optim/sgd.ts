@@ -1,0 +1,56 @@
+/** Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's rule). */
+import { getBackend } from '../backend/index.js';
+import type { FloatArray } from '../backend/types.js';
+import { NodegradError } from '../errors.js';
+import { emptyTensor, type Tensor } from '../tensor/tensor.js';
+import { checkNumber, Optimizer, type ParamGroupInput } from './optimizer.js';
+
+export interface SgdOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  /** The L2 term C/2‖w‖² of the lecture's objective, as its gradient C·w. */
+  weightDecay: number;
+  nesterov: boolean;
+  maximize: boolean;
+}
+
+/**
+ * new SGD(params, { lr, momentum, dampening, weightDecay, nesterov }):
+ * d = g + λw; b = μb + (1 − τ)d (b = d on the first step); d = nesterov ? d + μb : b; w −= lr·d.
+ */
+export class SGD extends Optimizer<SgdOptions> {
+  constructor(params: Iterable<Tensor> | ParamGroupInput<SgdOptions>[], options: Partial<SgdOptions> & { lr: number }) {
+    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+  }
+
+  protected validate(o: SgdOptions): void {
+    checkNumber('SGD', 'learning rate', o.lr, (v) => v >= 0, 'lr >= 0');
+    checkNumber('SGD', 'momentum', o.momentum, (v) => v >= 0 && v < 1, 'momentum in [0, 1)');
+    checkNumber('SGD', 'dampening', o.dampening, (v) => v >= 0 && v <= 1, 'dampening in [0, 1]');
+    checkNumber('SGD', 'weightDecay', o.weightDecay, (v) => v >= 0, 'weightDecay >= 0');
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'SGD: nesterov momentum requires momentum > 0 and dampening 0');
+    }
+  }
+
+  step(): void {
+    const backend = getBackend();
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        if (!p.grad) continue;
+        const state = this.stateOf(p);
+        let buffer: Tensor | null = null;
+        let first = false;
+        if (group.momentum !== 0) {
+          first = !state.momentum_buffer;
+          if (first) state.momentum_buffer = emptyTensor(p.shape, p.dtype);
+          buffer = state.momentum_buffer as Tensor;
+        }
+        backend.sgdStep(p.storage.data as FloatArray, p.grad.contiguous().storage.data as FloatArray,
+          buffer ? buffer.storage.data as FloatArray : null, group, first);
+        p.storage.version++;
+      }
+    }
+  }
+}
