@@ -21,6 +21,12 @@ export interface BatchNormLayerOptions {
   dtype?: 'float32' | 'float64';
 }
 
+/** Formats a number as Python's repr does (1e-05, 0.1), so reprs match PyTorch's. */
+function pythonNumber(v: number): string {
+  if (v !== 0 && Math.abs(v) < 1e-4) return v.toExponential().replace(/e([+-])(\d)$/, 'e$10$2');
+  return String(v);
+}
+
 abstract class BatchNormBase extends Module {
   weight: Parameter | null;
   bias: Parameter | null;
@@ -69,7 +75,7 @@ abstract class BatchNormBase extends Module {
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? 'None'}, ` +
+    return `${this.numFeatures}, eps=${pythonNumber(this.eps)}, momentum=${this.momentum ?? 'None'}, ` +
       `affine=${this.weight ? 'True' : 'False'}, track_running_stats=${this.running_mean ? 'True' : 'False'}`;
   }
 }

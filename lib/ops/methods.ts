@@ -8,6 +8,7 @@ import type { Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import * as ew from './elementwise.js';
 import type { TensorLike } from './elementwise.js';
+import * as inplace from './inplace.js';
 import { indexSelect } from './join.js';
 import { matmul } from './matmul.js';
 import * as red from './reduce.js';
@@ -27,6 +28,10 @@ declare module '../tensor/tensor.js' {
     sqrt(): Tensor;
     abs(): Tensor;
     relu(): Tensor;
+    /** ReLU in place: overwrites this tensor and returns it. */
+    relu_(): Tensor;
+    sigmoid_(): Tensor;
+    tanh_(): Tensor;
     sigmoid(): Tensor;
     tanh(): Tensor;
     clamp(min?: number | null, max?: number | null): Tensor;
@@ -71,6 +76,9 @@ p.log = function () { return ew.log(this); };
 p.sqrt = function () { return ew.sqrt(this); };
 p.abs = function () { return ew.abs(this); };
 p.relu = function () { return ew.relu(this); };
+p.relu_ = function () { return inplace.relu_(this); };
+p.sigmoid_ = function () { return inplace.sigmoid_(this); };
+p.tanh_ = function () { return inplace.tanh_(this); };
 p.sigmoid = function () { return ew.sigmoid(this); };
 p.tanh = function () { return ew.tanh(this); };
 p.clamp = function (lo, hi) { return ew.clamp(this, lo, hi); };
