@@ -15,6 +15,8 @@ export { NodegradError, type ErrorCode } from './errors.js';
 export * as scalar from './scalar/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export * as data from './data/index.js';
+export * as models from './models/index.js';
 export { save, load, readSafetensors, type SafetensorsFile } from './io/index.js';
 export * as backend from './backend/index.js';
 export { getNumThreads, setNumThreads } from './backend/index.js';

@@ -1,0 +1,116 @@
+/** Datasets and the DataLoader that batches them (iterable and async-iterable, seeded shuffling). */
+import { NodegradError, formatShape } from '../errors.js';
+import { indexSelect } from '../ops/join.js';
+import { tensor } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Anything with a length whose items can be gathered in batches. */
+export interface Dataset {
+  readonly length: number;
+  /** The tensors of the items at `indices`, each with a leading batch dim. */
+  batch(indices: readonly number[]): Tensor[];
+}
+
+/** Tensors sharing their first dim: item i is (t[i] for each tensor). */
+export class TensorDataset implements Dataset {
+  readonly tensors: readonly Tensor[];
+
+  constructor(...tensors: Tensor[]) {
+    if (tensors.length === 0) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'TensorDataset: expected at least one tensor');
+    }
+    const n = tensors[0].shape[0];
+    for (const t of tensors) {
+      if (t.ndim === 0 || t.shape[0] !== n) {
+        throw new NodegradError('ERR_NODEGRAD_SHAPE',
+          `TensorDataset: every tensor needs the same first dim ${n}, got ${formatShape(t.shape)}`);
+      }
+    }
+    this.tensors = tensors;
+  }
+
+  get length(): number {
+    return this.tensors[0].shape[0];
+  }
+
+  batch(indices: readonly number[]): Tensor[] {
+    const index = tensor([...indices], { dtype: 'int32' });
+    return this.tensors.map((t) => indexSelect(t.detach(), 0, index));
+  }
+
+  /** The first n items (or items [start, start + n)) as a new dataset sharing nothing. */
+  subset(indices: readonly number[]): TensorDataset {
+    return new TensorDataset(...this.batch(indices));
+  }
+}
+
+export interface DataLoaderOptions {
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Drop the last batch when it is smaller than batchSize. */
+  dropLast?: boolean;
+  /** Seed of the shuffling; epoch e uses seed + e, so a resumed run sees the same order. */
+  seed?: number;
+  /** Applied to each batch (augmentation, normalization). */
+  transform?: (batch: Tensor[]) => Tensor[];
+}
+
+/** Deterministic Fisher–Yates permutation from a 32-bit seed (independent of ng.manualSeed). */
+export function permutation(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let s = (seed >>> 0) ^ 0x9e3779b9;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+export class DataLoader {
+  readonly batchSize: number;
+  /** Epochs iterated so far; the next iteration shuffles with seed + epoch. */
+  epoch = 0;
+
+  constructor(readonly dataset: Dataset, readonly options: DataLoaderOptions = {}) {
+    this.batchSize = options.batchSize ?? 1;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
+    }
+  }
+
+  /** Batches per epoch. */
+  get length(): number {
+    const n = this.dataset.length;
+    return this.options.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  /** The item order of epoch `epoch`. */
+  order(epoch: number): number[] {
+    const n = this.dataset.length;
+    return this.options.shuffle ? permutation(n, (this.options.seed ?? 0) + epoch) : Array.from({ length: n }, (_, i) => i);
+  }
+
+  *[Symbol.iterator](): Generator<Tensor[]> {
+    const order = this.order(this.epoch++);
+    for (let b = 0; b < this.length; b++) {
+      const indices = order.slice(b * this.batchSize, (b + 1) * this.batchSize);
+      const batch = this.dataset.batch(indices);
+      yield this.options.transform ? this.options.transform(batch) : batch;
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Tensor[]> {
+    for (const batch of this) {
+      yield batch;
+      // Let timers, signals and I/O run between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}

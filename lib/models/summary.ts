@@ -1,0 +1,77 @@
+/**
+ * summary(model, inputShape): runs one sample through the model (no grad, eval mode) and tabulates
+ * every leaf layer's output shape and parameters, with totals: parameters, multiply-accumulates
+ * per sample (convolutions and linear layers) and activation memory per sample (float32 outputs).
+ */
+import { noGrad } from '../autograd/grad-mode.js';
+import { zeros } from '../tensor/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Conv2d, Linear } from '../nn/layers.js';
+import type { Module } from '../nn/module.js';
+
+export interface SummaryRow {
+  name: string;
+  type: string;
+  outputShape: number[];
+  params: number;
+  macs: number;
+}
+
+export interface Summary {
+  rows: SummaryRow[];
+  totalParams: number;
+  trainableParams: number;
+  macsPerSample: number;
+  activationBytesPerSample: number;
+  /** The formatted table. */
+  text: string;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+export function summary(model: Module, inputShape: readonly number[]): Summary {
+  const rows: SummaryRow[] = [];
+  const restore: (() => void)[] = [];
+  for (const [name, m] of model.namedModules()) {
+    if ([...m.children()].length > 0) continue;
+    const original = m.forward;
+    const wrapped = (...inputs: Tensor[]) => {
+      const out = original.apply(m, inputs);
+      const own = [...m.namedParameters()].reduce((n, [, p]) => n + p.numel, 0);
+      const outputs = out.numel;
+      let macs = 0;
+      if (m instanceof Conv2d) macs = outputs * (m.inChannels / (m.options.groups ?? 1)) * m.kernelSize[0] * m.kernelSize[1];
+      if (m instanceof Linear) macs = outputs * m.inFeatures;
+      rows.push({ name, type: m.typeName, outputShape: [...out.shape], params: own, macs });
+      return out;
+    };
+    m.forward = wrapped;
+    restore.push(() => { m.forward = original; });
+  }
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    noGrad(() => model.forward(zeros([1, ...inputShape])));
+  } finally {
+    for (const r of restore) r();
+    // Instance-level forwards were added; drop them so the prototype's methods show through again.
+    for (const m of model.modules()) delete (m as unknown as { forward?: unknown }).forward;
+    model.train(wasTraining);
+  }
+  const totalParams = model.parameters().reduce((n, p) => n + p.numel, 0);
+  const trainableParams = model.parameters().filter((p) => p.requiresGrad).reduce((n, p) => n + p.numel, 0);
+  const macsPerSample = rows.reduce((n, r) => n + r.macs, 0);
+  const activationBytesPerSample = rows.reduce((n, r) => n + r.outputShape.reduce((p, s) => p * s, 1) * 4, 0);
+  const header = ['Layer', 'Type', 'Output shape', 'Params'];
+  const body = rows.map((r) => [r.name, r.type, `[${r.outputShape.join(', ')}]`, fmt(r.params)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2));
+  const text = [
+    line(header), rule, ...body.map(line), rule,
+    `Total params: ${fmt(totalParams)} (trainable ${fmt(trainableParams)})`,
+    `MACs per sample: ${fmt(macsPerSample)}`,
+    `Activation memory per sample: ${(activationBytesPerSample / 1024 / 1024).toFixed(2)} MiB`,
+  ].join('\n');
+  return { rows, totalParams, trainableParams, macsPerSample, activationBytesPerSample, text };
+}

@@ -1,0 +1,184 @@
+/**
+ * The training loop behind `nodegrad train`: seeded data order, SGD or Adam, a progress line per
+ * batch, test loss and top-1/top-5 per epoch, checkpoints, metrics.jsonl, config.json and
+ * report.html in the output folder. Resuming restores weights, optimizer state, generator state and
+ * the position in the data, so a resumed run ends with the weights an uninterrupted one has.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setNumThreads } from '../backend/index.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { NodegradError } from '../errors.js';
+import { DataLoader, permutation, type TensorDataset } from '../data/dataset.js';
+import { cifar10, idxDataset, mnist, type Split } from '../data/sources.js';
+import { normalize } from '../data/transforms.js';
+import { registry } from '../models/index.js';
+import type { Module } from '../nn/module.js';
+import { crossEntropy } from '../ops/loss.js';
+import { Adam } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { SGD } from '../optim/sgd.js';
+import { getRngState, manualSeed, setRngState } from '../tensor/random.js';
+import { loadCheckpoint, saveCheckpoint, writeFileAtomic, type TrainerState } from './checkpoint.js';
+import { topKCorrect } from './metrics.js';
+import { renderReport, type EpochMetrics } from './report.js';
+
+export interface TrainConfig {
+  model: string;
+  data: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  optimizer: 'sgd' | 'adam';
+  seed: number;
+  threads?: number;
+  /** Save a checkpoint every N batches (0: at the end of each epoch only). */
+  checkpointEvery: number;
+  out: string;
+  resume?: string;
+  /** Use only the first N training / test items (of a fixed shuffled order). */
+  trainLimit?: number;
+  testLimit?: number;
+}
+
+/** What the loop reports; the CLI renders it as a progress bar, plain lines or JSON. */
+export interface TrainEvents {
+  start(info: { epochs: number; batchesPerEpoch: number; trainSize: number; testSize: number; resumedAt?: TrainerState }): void;
+  batch(info: { epoch: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number }): void;
+  epoch(metrics: EpochMetrics): void;
+  checkpoint(dir: string): void;
+}
+
+export interface DataSpec extends Split {
+  inChannels: number;
+  size: number;
+  mean: number[];
+  std: number[];
+}
+
+export const DATASETS = ['mnist', 'idx:<dir>', 'cifar10:<dir>'];
+
+/** Resolves --data: 'mnist' (embedded), 'idx:<dir>' (MNIST/Fashion-MNIST files), 'cifar10:<dir>'. */
+export function loadData(spec: string): DataSpec {
+  if (spec === 'mnist') return { ...mnist(), inChannels: 1, size: 28, mean: [0.1307], std: [0.3081] };
+  if (spec.startsWith('idx:')) return { ...idxDataset(spec.slice(4)), inChannels: 1, size: 28, mean: [0.1307], std: [0.3081] };
+  if (spec.startsWith('cifar10:')) {
+    return { ...cifar10(spec.slice(8)), inChannels: 3, size: 32, mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
+  }
+  throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `unknown dataset '${spec}'; valid: ${DATASETS.join(', ')}`);
+}
+
+export function buildModel(name: string, data: { inChannels: number; size: number }): Module {
+  const make = registry[name];
+  if (!make) throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `unknown model '${name}'; valid: ${Object.keys(registry).join(', ')}`);
+  return make({ numClasses: 10, inChannels: data.inChannels, ...(name === 'lenet5' ? { inputSize: data.size } : {}) });
+}
+
+function limit(dataset: TensorDataset, n: number | undefined, seed: number): TensorDataset {
+  if (!n || n >= dataset.length) return dataset;
+  return dataset.subset(permutation(dataset.length, seed).slice(0, n));
+}
+
+/** Test loss, top-1 and top-5 over a dataset, in eval mode without recording a graph. */
+export function evaluate(model: Module, loader: DataLoader): { loss: number; top1: number; top5: number } {
+  const wasTraining = model.training;
+  model.eval();
+  let loss = 0;
+  let top1 = 0;
+  let top5 = 0;
+  let n = 0;
+  noGrad(() => {
+    for (const [x, y] of loader) {
+      const logits = model.forward(x);
+      loss += crossEntropy(logits, y, { reduction: 'sum' }).item();
+      top1 += topKCorrect(logits, y, 1);
+      top5 += topKCorrect(logits, y, 5);
+      n += y.shape[0];
+    }
+  });
+  model.train(wasTraining);
+  return { loss: loss / n, top1: top1 / n, top5: top5 / n };
+}
+
+export interface TrainResult {
+  /** 0 when all epochs ran, 130 when stopped by a signal (after saving a checkpoint). */
+  exitCode: number;
+  history: EpochMetrics[];
+  model: Module;
+}
+
+export async function train(config: TrainConfig, events: TrainEvents, shouldStop: () => boolean = () => false): Promise<TrainResult> {
+  manualSeed(config.seed);
+  if (config.threads) setNumThreads(config.threads);
+  const data = loadData(config.data);
+  const trainSet = limit(data.train, config.trainLimit, config.seed + 101);
+  const testSet = limit(data.test, config.testLimit, config.seed + 202);
+  const model = buildModel(config.model, data);
+  const optimizer: Optimizer<{ lr: number }> = config.optimizer === 'adam'
+    ? new Adam(model.parameters(), { lr: config.lr, weightDecay: config.weightDecay })
+    : new SGD(model.parameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
+  const transform = normalize(data.mean, data.std);
+  const trainLoader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: true, seed: config.seed, transform });
+  const testLoader = new DataLoader(testSet, { batchSize: 256, transform });
+  mkdirSync(config.out, { recursive: true });
+  writeFileAtomic(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+
+  let state: TrainerState = { epoch: 0, batchesDone: 0, globalStep: 0, rngState: [], history: [] };
+  if (config.resume) {
+    state = loadCheckpoint(config.resume, model, optimizer);
+    setRngState(Uint32Array.from(state.rngState));
+  }
+  const checkpoint = (s: TrainerState) => {
+    saveCheckpoint(config.out, model, optimizer, { ...s, rngState: [...getRngState()] });
+    events.checkpoint(config.out);
+  };
+  events.start({ epochs: config.epochs, batchesPerEpoch: trainLoader.length, trainSize: trainSet.length,
+    testSize: testSet.length, resumedAt: config.resume ? state : undefined });
+
+  model.train();
+  for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
+    const started = performance.now();
+    const skip = epoch === state.epoch ? state.batchesDone : 0;
+    trainLoader.epoch = epoch;
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let batch = 0;
+    for await (const [x, y] of trainLoader) {
+      batch++;
+      if (batch <= skip) continue;
+      optimizer.zeroGrad();
+      const logits = model.forward(x);
+      const loss = crossEntropy(logits, y);
+      loss.backward();
+      optimizer.step();
+      state.globalStep++;
+      lossSum += loss.item() * y.shape[0];
+      correct += topKCorrect(logits.detach(), y, 1);
+      seen += y.shape[0];
+      events.batch({ epoch, batch, batches: trainLoader.length, loss: lossSum / seen, accuracy: correct / seen,
+        imagesPerSecond: seen / ((performance.now() - started) / 1000) });
+      const position = { ...state, epoch, batchesDone: batch };
+      if (shouldStop()) {
+        checkpoint(position);
+        return { exitCode: 130, history: state.history, model };
+      }
+      if (config.checkpointEvery > 0 && batch % config.checkpointEvery === 0 && batch < trainLoader.length) checkpoint(position);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const test = evaluate(model, testLoader);
+    const metrics: EpochMetrics = {
+      epoch: epoch + 1, trainLoss: seen ? lossSum / seen : NaN, trainAccuracy: seen ? correct / seen : NaN,
+      testLoss: test.loss, top1: test.top1, top5: test.top5, seconds, imagesPerSecond: seen / seconds,
+    };
+    state = { ...state, epoch: epoch + 1, batchesDone: 0, history: [...state.history, metrics] };
+    writeFileAtomic(join(config.out, 'metrics.jsonl'), state.history.map((m) => JSON.stringify(m)).join('\n') + '\n');
+    writeFileAtomic(join(config.out, 'report.html'), renderReport(`nodegrad: ${config.model} on ${config.data}`, { ...config }, state.history));
+    checkpoint(state);
+    events.epoch(metrics);
+    if (shouldStop()) return { exitCode: 130, history: state.history, model };
+  }
+  return { exitCode: 0, history: state.history, model };
+}
