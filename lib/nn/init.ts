@@ -5,7 +5,7 @@
  */
 import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError, formatShape } from '../errors.js';
-import { fillNormal, nextUniform } from '../tensor/random.js';
+import { fillNormal, fillUniform } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
@@ -48,7 +48,11 @@ function fill(t: Tensor, draw: () => number): Tensor {
 
 /** U(low, high). */
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
-  return fill(t, () => low + (high - low) * nextUniform());
+  noGrad(() => {
+    fillUniform(t.storage.data, low, high);
+    t.storage.version++;
+  });
+  return t;
 }
 
 /** N(mean, std²). */

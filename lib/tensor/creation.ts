@@ -1,7 +1,7 @@
 /** Creation functions: tensor, zeros, ones, full, rand, randn, arange, eye. */
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError, formatShape } from '../errors.js';
-import { fillNormal, nextUniform } from './random.js';
+import { fillNormal, fillUniform } from './random.js';
 import { checkShape, numelOf, type Shape } from './shape.js';
 import { arrayFor } from './storage.js';
 import { fromArray, type NestedArray, type Tensor } from './tensor.js';
@@ -94,8 +94,7 @@ export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
 /** Uniform samples in [0, 1) from the seeded generator. */
 export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
   const t = full(shape, 0, { dtype: options.dtype ?? 'float32' });
-  const data = t.storage.data;
-  for (let i = 0; i < data.length; i++) data[i] = nextUniform();
+  fillUniform(t.storage.data);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
 }

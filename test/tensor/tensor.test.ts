@@ -194,3 +194,25 @@ describe('memory accounting', () => {
     expect(ng.memory().liveBytes).toBeLessThanOrEqual(base);
   });
 });
+
+describe('generator fast paths', () => {
+  it('rand (inlined generator) gives the same sequence as repeated draws', async () => {
+    const random = await import('../../lib/tensor/random.js');
+    ng.manualSeed(9);
+    const fast = flat(ng.rand([1001], { dtype: 'float64' }));
+    ng.manualSeed(9);
+    const slow = Array.from({ length: 1001 }, () => random.nextUniform());
+    expect(fast).toEqual(slow);
+  });
+
+  it('randn of odd and chunk-crossing lengths is reproducible and standard normal', () => {
+    ng.manualSeed(4);
+    const a = flat(ng.randn([70001], { dtype: 'float64' }));
+    ng.manualSeed(4);
+    expect(flat(ng.randn([70001], { dtype: 'float64' }))).toEqual(a);
+    const mean = a.reduce((x, y) => x + y, 0) / a.length;
+    const sd = Math.sqrt(a.reduce((x, y) => x + (y - mean) ** 2, 0) / a.length);
+    expect(Math.abs(mean)).toBeLessThan(0.02);
+    expect(Math.abs(sd - 1)).toBeLessThan(0.02);
+  });
+});
