@@ -180,7 +180,34 @@ function trainSuite() {
   }
 }
 
+function mainJobSuite() {
+  console.log('\n## The main job: `npm start` (LeNet-5, embedded digits, batch 64, 3 epochs; seconds, lower is better)');
+  const out = mkdtempSync(join(tmpdir(), 'nodegrad-mainjob-'));
+  const t0 = performance.now();
+  const run = spawnSync(process.execPath, [join(here, '..', 'dist', 'cli.js'), 'train', '--out', out, '--json'], { encoding: 'utf8' });
+  const wall = (performance.now() - t0) / 1000;
+  if (run.status !== 0) {
+    console.log(`nodegrad train failed: ${run.stderr}`);
+    return;
+  }
+  const epochs = run.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'epoch');
+  const trainSeconds = epochs.reduce((a, e) => a + e.seconds, 0);
+  let peer = null;
+  if (usePeers && existsSync('/usr/bin/python3')) {
+    const p = spawnSync('/usr/bin/python3', [join(here, 'main_job_peer.py')], {
+      env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: String(allThreads) }, encoding: 'utf8' });
+    if (p.status === 0) peer = JSON.parse(p.stdout.trim().split('\n').at(-1));
+  }
+  const line = (name, ours, theirs) => console.log(`${name.padEnd(46)} ${ours.toFixed(2).padStart(10)} s         ` +
+    (theirs ? `PyTorch ${theirs.toFixed(2)} s (nodegrad takes ${(ours / theirs).toFixed(2)}x)` : ''));
+  line('main job: 3 training epochs', trainSeconds, peer?.trainSeconds);
+  line('main job: whole command (start-up, data, eval)', wall, peer?.wallSeconds);
+  console.log(`${'test top-1 after 3 epochs'.padEnd(46)} ${(epochs.at(-1).top1 * 100).toFixed(2).padStart(10)} %         ` +
+    (peer ? `PyTorch ${(peer.top1 * 100).toFixed(2)} %` : ''));
+}
+
 console.log(`nodegrad bench — ${cpus()[0]?.model ?? 'cpu'}, ${allThreads} threads, node ${process.version}`);
 if (wanted('gemm')) gemmSuite();
 if (wanted('conv')) convSuite();
 if (wanted('train')) trainSuite();
+if (wanted('mainjob')) mainJobSuite();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setNumThreads } from '../backend/index.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
-import { DataLoader, permutation, type TensorDataset } from '../data/dataset.js';
+import { DataLoader, permutation, TensorDataset } from '../data/dataset.js';
 import { cifar10, idxDataset, mnist, type Split } from '../data/sources.js';
 import { normalize } from '../data/transforms.js';
 import { registry } from '../models/index.js';
@@ -113,15 +113,17 @@ export async function train(config: TrainConfig, events: TrainEvents, shouldStop
   manualSeed(config.seed);
   if (config.threads) setNumThreads(config.threads);
   const data = loadData(config.data);
-  const trainSet = limit(data.train, config.trainLimit, config.seed + 101);
-  const testSet = limit(data.test, config.testLimit, config.seed + 202);
+  // Normalized once up front: per-batch normalization cost a tenth of each epoch.
+  const transform = normalize(data.mean, data.std);
+  const prepare = (set: TensorDataset) => new TensorDataset(...transform([...set.tensors]));
+  const trainSet = prepare(limit(data.train, config.trainLimit, config.seed + 101));
+  const testSet = prepare(limit(data.test, config.testLimit, config.seed + 202));
   const model = buildModel(config.model, data);
   const optimizer: Optimizer<{ lr: number }> = config.optimizer === 'adam'
     ? new Adam(model.parameters(), { lr: config.lr, weightDecay: config.weightDecay })
     : new SGD(model.parameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
-  const transform = normalize(data.mean, data.std);
-  const trainLoader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: true, seed: config.seed, transform });
-  const testLoader = new DataLoader(testSet, { batchSize: 256, transform });
+  const trainLoader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
+  const testLoader = new DataLoader(testSet, { batchSize: 256 });
   mkdirSync(config.out, { recursive: true });
   writeFileAtomic(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 
