@@ -18,6 +18,8 @@ const wanted = (name) => suites.length === 0 || suites.includes(name);
 const allThreads = ng.getNumThreads();
 const rows = [];
 
+let lastCalls = 0;
+
 /** Median seconds per call over 5 repetitions, each long enough (>= ~75 ms) to time reliably. */
 export function median(fn) {
   fn();
@@ -30,6 +32,7 @@ export function median(fn) {
     inner *= 2;
   }
   const times = [];
+  lastCalls = 5 * inner;
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
     for (let i = 0; i < inner; i++) fn();
@@ -165,12 +168,12 @@ function trainSuite() {
         ng.crossEntropy(net.forward(x), y).backward();
         opt.step();
       };
-      const faults0 = process.resourceUsage().minorPageFault;
       for (let i = 0; i < 20; i++) step();
+      const faults0 = process.resourceUsage().minorPageFault;
       const seconds = median(step);
-      const faults = (process.resourceUsage().minorPageFault - faults0) / 20;
+      const faults = (process.resourceUsage().minorPageFault - faults0) / lastCalls;
       report(`train ${name} batch ${batch}`, batch / seconds, 'images/s', 'PyTorch', peer.get(`train ${name} batch ${batch}`));
-      console.log(`${''.padEnd(46)} ${faults.toFixed(0).padStart(10)} page faults per step (warm-up)`);
+      console.log(`${''.padEnd(46)} ${faults.toFixed(1).padStart(10)} minor page faults per step (timed steps)`);
     }
     ng.manualSeed(0);
     const net = make();
