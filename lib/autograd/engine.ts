@@ -23,7 +23,7 @@ function addInto(into: Tensor, b: Tensor): void {
     { data: into.storage.data, offset: into.offset, strides: into.strides },
     { data: b.storage.data, offset: b.offset, strides: broadcastStrides(b.shape, b.strides, into.shape) },
     into.storage.data);
-  into.storage.version++;
+  into.storage.bump('backward');
 }
 
 /** A fresh contiguous copy of g (gradients handed to users never alias graph internals). */
@@ -110,7 +110,14 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
     }
   };
   setPending(root.gradFn, seed);
-  noGrad(() => {
+  // A backward nested inside another node's backward (checkpoint) tracks its own allocations only.
+  const outerTracker = trackAllocations(null);
+  try {
+    noGrad(() => run());
+  } finally {
+    trackAllocations(outerTracker);
+  }
+  function run(): void {
     for (const node of topologicalOrder(root.gradFn!)) {
       const g = takePending(node);
       if (!g) continue;
@@ -165,6 +172,6 @@ export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions =
       recycleIfDead(g.storage);
       for (const storage of allocated) recycleIfDead(storage);
     }
-  });
+  }
 }
 

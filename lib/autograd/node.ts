@@ -41,9 +41,10 @@ export class Node {
     }
     for (const { tensor, version } of this.saved) {
       if (tensor.storage.version !== version) {
+        const writer = tensor.storage.lastWriter || 'an in-place write';
         throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-          `backward: a tensor saved for backward by ${this.name} was modified in place ` +
-          `(version ${tensor.storage.version}, expected ${version}); clone it before modifying it`);
+          `${writer}: a tensor saved for backward by ${this.name} was modified in place; clone it first ` +
+          `(version ${tensor.storage.version}, expected ${version})`);
       }
     }
     return this.backwardFn(grad);

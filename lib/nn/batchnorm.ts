@@ -64,7 +64,7 @@ abstract class BatchNormBase extends Module {
     if (this.training && this.num_batches_tracked) {
       batchesTracked = this.num_batches_tracked.item() + 1;
       this.num_batches_tracked.storage.data[this.num_batches_tracked.offset] = batchesTracked;
-      this.num_batches_tracked.storage.version++;
+      this.num_batches_tracked.storage.bump(this.typeName);
     }
     return batchNorm(x, {
       runningMean: useBatch && !this.training ? null : this.running_mean,

@@ -41,7 +41,7 @@ function fill(t: Tensor, draw: () => number): Tensor {
   noGrad(() => {
     const data = t.storage.data;
     for (let i = 0; i < data.length; i++) data[i] = draw();
-    t.storage.version++;
+    t.storage.bump('init');
   });
   return t;
 }
@@ -50,7 +50,7 @@ function fill(t: Tensor, draw: () => number): Tensor {
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
   noGrad(() => {
     fillUniform(t.storage.data, low, high);
-    t.storage.version++;
+    t.storage.bump('init');
   });
   return t;
 }
@@ -59,7 +59,7 @@ export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   noGrad(() => {
     fillNormal(t.storage.data, mean, std);
-    t.storage.version++;
+    t.storage.bump('init');
   });
   return t;
 }

@@ -1,4 +1,6 @@
 /** Linear, Conv2d and the parameter-free layers, with PyTorch's defaults and reprs. */
+import { checkpoint } from '../autograd/checkpoint.js';
+import { isInferenceMode } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { emptyTensor } from '../tensor/tensor.js';
@@ -236,7 +238,33 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const m of this.children()) h = m.forward(h);
+    const release = isInferenceMode();
+    for (const m of this.children()) {
+      const next = m.forward(h);
+      // In inference mode an intermediate dies as soon as the next layer has consumed it (unless
+      // the next output is a view of it, or it is the caller's input).
+      if (release && h !== x && next.storage !== h.storage) h.storage.recycle();
+      h = next;
+    }
     return h;
   }
+}
+
+/**
+ * Runs a Sequential in `segments` pieces, checkpointing all but the last: only each segment's input
+ * is kept for backward, the rest is recomputed (√depth segments is the usual balance).
+ */
+export function checkpointSequential(seq: Sequential, segments: number, input: Tensor): Tensor {
+  const layers = [...seq.children()];
+  if (!Number.isInteger(segments) || segments < 1) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpointSequential: segments must be a positive integer, got ${segments}`);
+  }
+  const size = Math.ceil(layers.length / segments);
+  let h = input;
+  for (let start = 0; start < layers.length; start += size) {
+    const part = layers.slice(start, start + size);
+    const run = (x: Tensor) => part.reduce((acc, m) => m.forward(acc), x);
+    h = start + size >= layers.length ? run(h) : checkpoint(run, h);
+  }
+  return h;
 }

@@ -152,7 +152,7 @@ export abstract class Module {
         const source = stateDict[key];
         if (!source) continue;
         target.storage.data.set(source.to(target.dtype).contiguous().data());
-        target.storage.version++;
+        target.storage.bump('loadStateDict');
       }
     });
     return { missingKeys, unexpectedKeys };

@@ -29,7 +29,7 @@ function inPlace(name: string, x: Tensor, kernel: UnaryOp, backward: (g: Tensor,
     getBackend().copyStrided(x.shape, { data: result.storage.data, offset: 0, strides: result.strides },
       { data, offset: x.offset, strides: x.strides });
   }
-  x.storage.version++;
+  x.storage.bump(name);
   if (recording) {
     // `previous` carries x's history up to now; x becomes the output of this op.
     const previous = new Tensor(x.storage, x.shape, x.strides, x.offset);

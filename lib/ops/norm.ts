@@ -59,8 +59,8 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
         const newVar = add(mul(runningVar, 1 - factor), mul(unbiased, factor));
         runningMean.storage.data.set(newMean.data());
         runningVar.storage.data.set(newVar.data());
-        runningMean.storage.version++;
-        runningVar.storage.version++;
+        runningMean.storage.bump('batchNorm');
+        runningVar.storage.bump('batchNorm');
       });
     }
   } else {

@@ -48,7 +48,7 @@ class AdamBase extends Optimizer<AdamOptions> {
           data('exp_avg'), data('exp_avg_sq'), group.amsgrad ? data('max_exp_avg_sq') : null,
           { lr: group.lr, beta1: group.betas[0], beta2: group.betas[1], eps: group.eps, weightDecay: group.weightDecay,
             decoupled: this.decoupled, maximize: group.maximize }, state.step);
-        p.storage.version++;
+        p.storage.bump(this.constructor.name + '.step');
       }
     }
   }

@@ -49,7 +49,7 @@ export class SGD extends Optimizer<SgdOptions> {
         }
         backend.sgdStep(p.storage.data as FloatArray, p.grad.contiguous().storage.data as FloatArray,
           buffer ? buffer.storage.data as FloatArray : null, group, first);
-        p.storage.version++;
+        p.storage.bump('SGD.step');
       }
     }
   }

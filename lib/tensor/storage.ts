@@ -30,7 +30,7 @@ function poolKey(dtype: DType, n: number): string {
  * them, and would drain the pool that backward's temporaries cycle through every step.
  */
 function takeArray(dtype: DType, n: number, zero: boolean): DataArray {
-  const list = tracker && n >= 256 ? pool.get(poolKey(dtype, n)) : undefined;
+  const list = (tracker || poolForward) && n >= 256 ? pool.get(poolKey(dtype, n)) : undefined;
   const reused = list?.pop();
   if (!reused) return zero ? arrayFor(dtype, n) : uninitializedArrayFor(dtype, n);
   pooledBytes -= reused.byteLength;
@@ -45,6 +45,15 @@ function giveBack(dtype: DType, array: DataArray): void {
   if (list) list.push(array);
   else pool.set(key, [array]);
   pooledBytes += array.byteLength;
+}
+
+let poolForward = false;
+
+/** Lets forward allocations take pooled buffers (inference mode recycles its intermediates). */
+export function setForwardPooling(on: boolean): boolean {
+  const previous = poolForward;
+  poolForward = on;
+  return previous;
 }
 
 /** Collects every Storage created until stopped (the engine uses it around each backward node). */
@@ -71,6 +80,8 @@ const finalizer = new FinalizationRegistry<number>((bytes) => {
 export class Storage {
   /** Bumped by every in-place write; saved tensors record it to detect later modification. */
   version = 0;
+  /** The op of the last in-place write, named by the error that catches a stale saved tensor. */
+  lastWriter = '';
   private array: DataArray;
   private released = false;
 
@@ -81,6 +92,12 @@ export class Storage {
     stats.peakBytes = Math.max(stats.peakBytes, stats.liveBytes);
     finalizer.register(this, array.byteLength, this);
     tracker?.push(this);
+  }
+
+  /** Records an in-place write by `op`. */
+  bump(op: string): void {
+    this.version++;
+    this.lastWriter = op;
   }
 
   get disposed(): boolean {

@@ -1,0 +1,49 @@
+/**
+ * Recomputation (gradient checkpointing): run a segment without recording its graph, keep only its
+ * inputs, and recompute it inside backward — trading one extra forward of the segment for not
+ * storing its intermediates. The generator's state is restored for the recomputation, so dropout
+ * draws the same masks.
+ */
+import { NodegradError } from '../errors.js';
+import { getRngState, setRngState } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import { backward } from './engine.js';
+import { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
+import { Node } from './node.js';
+
+/**
+ * checkpoint(fn, ...inputs): fn(...inputs) with only `inputs` saved for backward. Parameters used
+ * inside fn receive their gradients when backward recomputes the segment.
+ */
+export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tensor[]): Tensor {
+  if (typeof fn !== 'function') {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpoint: expected a function as the first argument, got ${typeof fn}`);
+  }
+  const rngState = getRngState();
+  const out = noGrad(() => fn(...inputs));
+  if (!(out instanceof Tensor)) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpoint: the function must return a Tensor, got ${out === null ? 'null' : typeof out}`);
+  }
+  if (!isGradEnabled()) return out;
+  // The segment may reach parameters that are not among `inputs`, so the node is attached whenever
+  // grad is on (its backward finds out by recomputing).
+  out.gradFn = new Node('checkpoint', inputs, (g) => {
+    const current = getRngState();
+    setRngState(rngState);
+    const detached = inputs.map((t) => {
+      const d = t.detach();
+      if (t.requiresGrad) d.requiresGrad = true;
+      return d;
+    });
+    let recomputed: Tensor;
+    try {
+      recomputed = enableGrad(() => fn(...detached));
+    } finally {
+      setRngState(current);
+    }
+    if (recomputed.requiresGrad) backward(recomputed, g);
+    return detached.map((d) => (d.requiresGrad ? d.grad ?? null : null));
+  }, inputs);
+  out.requiresGrad = true;
+  return out;
+}

@@ -1,0 +1,170 @@
+// The memory modes' structural facts: what is recorded, what is kept, what is released.
+import { describe, expect, it } from 'vitest';
+import * as ng from '../../lib/index.js';
+import type { Node } from '../../lib/autograd/node.js';
+import { expectClose, expectNodegradError, flat } from '../helpers.js';
+
+const { nn } = ng;
+
+function nodesOf(t: ng.Tensor): Node[] {
+  const seen = new Set<Node>();
+  const stack = t.gradFn ? [t.gradFn] : [];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const i of n.inputs) if (i.gradFn) stack.push(i.gradFn);
+  }
+  return [...seen];
+}
+
+async function collectGarbage(): Promise<void> {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const mlp = () => new nn.Sequential(new nn.Linear(32, 64), new nn.ReLU(), new nn.Linear(64, 64), new nn.ReLU(), new nn.Linear(64, 10));
+
+describe('inference', () => {
+  it('noGrad records no node, and the intermediates of a dropped forward are released', async () => {
+    const model = mlp();
+    const x = ng.randn([16, 32]);
+    await collectGarbage();
+    const baseline = ng.memory().liveTensors;
+    (() => {
+      const y = ng.noGrad(() => model.forward(x));
+      expect(y.gradFn).toBeNull();
+      expect(y.requiresGrad).toBe(false);
+    })();
+    await collectGarbage();
+    expect(ng.memory().liveTensors).toBeLessThanOrEqual(baseline);
+  });
+
+  it('inferenceMode releases each Sequential intermediate as soon as the next layer has run', () => {
+    const model = mlp();
+    const x = ng.randn([256, 32]);
+    const before = ng.memory().liveBytes;
+    ng.resetPeakMemory();
+    const y = ng.inferenceMode(() => model.forward(x));
+    // Live after: the output only. Peak: at most two activations at once (64-wide layers), not five.
+    expect(ng.memory().liveBytes - before).toBe(y.storage.byteLength);
+    expect(ng.memory().peakBytes - before).toBeLessThanOrEqual(2 * 256 * 64 * 4);
+    expect(flat(y)).toEqual(flat(ng.noGrad(() => model.forward(x))));
+  });
+
+  it('eval() switches Dropout and BatchNorm independently of grad mode', () => {
+    const m = new nn.Sequential(new nn.Dropout(0.9), new nn.BatchNorm1d(4)).eval();
+    const x = ng.randn([8, 4], { requiresGrad: true });
+    const y = m.forward(x);
+    expect(y.requiresGrad).toBe(true);
+    expectClose(flat(y), flat(x.detach()).map((v) => v / Math.sqrt(1 + 1e-5)), 1e-5, 1e-6);
+  });
+});
+
+describe('training keeps only what backward reads, and releases it', () => {
+  it('after backward the graph holds no saved tensors; a second backward throws', () => {
+    const model = mlp();
+    const loss = ng.crossEntropy(model.forward(ng.randn([8, 32])), ng.tensor([1, 2, 3, 4, 5, 6, 7, 8], { dtype: 'int32' }));
+    const nodes = nodesOf(loss);
+    expect(nodes.some((n) => n.savedCount > 0)).toBe(true);
+    loss.backward();
+    expect(nodes.every((n) => n.released && n.savedCount === 0)).toBe(true);
+    expectNodegradError(() => loss.backward(), 'ERR_NODEGRAD_AUTOGRAD', 'second time', 'retainGraph');
+  });
+
+  it('relu saves its output only; max pooling its int32 indices; fused cross-entropy one buffer', () => {
+    const x = ng.randn([2, 3, 4, 4], { requiresGrad: true });
+    expect(x.relu().gradFn!.savedCount).toBe(1);
+    const pooled = ng.maxPool2d(x, 2);
+    expect(pooled.gradFn!.savedCount).toBe(1);
+    const logits = ng.randn([4, 10], { requiresGrad: true });
+    const target = ng.tensor([1, 2, 3, 4], { dtype: 'int32' });
+    expect(ng.crossEntropy(logits, target).gradFn!.savedCount).toBe(1);
+  });
+
+  it('fused linear+relu and conv+bias+relu equal the composed ops and allocate less', () => {
+    const x = ng.randn([64, 128], { requiresGrad: true });
+    const w = ng.randn([96, 128], { requiresGrad: true });
+    const b = ng.randn([96], { requiresGrad: true });
+    let before = ng.memory().liveBytes;
+    const fused = ng.linear(x, w, b, { activation: 'relu' });
+    const fusedBytes = ng.memory().liveBytes - before;
+    before = ng.memory().liveBytes;
+    const composed = x.matmul(w.t()).add(b).relu();
+    const composedBytes = ng.memory().liveBytes - before;
+    expect(fusedBytes).toBeLessThan(composedBytes);
+    expectClose(flat(fused), flat(composed), 1e-5, 1e-5);
+    const grads = (y: ng.Tensor) => {
+      for (const t of [x, w, b]) t.grad = null;
+      y.sum().backward();
+      return [x, w, b].map((t) => flat(t.grad!));
+    };
+    const [gf, gc] = [grads(fused), grads(composed)];
+    gf.forEach((g, i) => expectClose(g, gc[i], 1e-4, 1e-4));
+
+    const img = ng.randn([2, 3, 8, 8], { requiresGrad: true });
+    const k = ng.randn([4, 3, 3, 3], { requiresGrad: true });
+    const fusedConv = ng.conv2d(img, k, b.narrow(0, 0, 4), { padding: 1, activation: 'relu' });
+    expect(fusedConv.gradFn!.name).toBe('conv2d+relu');
+    expectClose(flat(fusedConv), flat(ng.conv2d(img, k, b.narrow(0, 0, 4), { padding: 1 }).relu()), 1e-5, 1e-5);
+  });
+
+  it('an in-place write to a tensor saved for backward is caught, naming both ops', () => {
+    const x = ng.randn([4], { requiresGrad: true });
+    const h = x.mul(1);
+    const y = h.mul(h);
+    h.relu_();
+    expectNodegradError(() => y.sum().backward(), 'ERR_NODEGRAD_AUTOGRAD', 'relu_: a tensor saved for backward by mul was modified in place; clone it first');
+    expectNodegradError(() => x.relu_(), 'ERR_NODEGRAD_AUTOGRAD', 'relu_', 'leaf tensor that requires grad');
+  });
+});
+
+describe('recomputation', () => {
+  it('checkpoint gives the gradients of the plain run, dropout masks included', () => {
+    const lin1 = new nn.Linear(8, 16);
+    const lin2 = new nn.Linear(16, 4);
+    const segment = (h: ng.Tensor) => ng.dropout(lin1.forward(h).relu(), 0.5);
+    const x = ng.randn([5, 8], { requiresGrad: true });
+    const run = (useCheckpoint: boolean) => {
+      for (const p of [...lin1.parameters(), ...lin2.parameters(), x]) p.grad = null;
+      ng.manualSeed(21);
+      const h = useCheckpoint ? ng.checkpoint(segment, x) : segment(x);
+      lin2.forward(h).pow(2).sum().backward();
+      return [x, ...lin1.parameters(), ...lin2.parameters()].map((p) => flat(p.grad!));
+    };
+    const plain = run(false);
+    const checkpointed = run(true);
+    plain.forEach((g, i) => expectClose(checkpointed[i], g, 1e-6, 1e-7));
+  });
+
+  it('checkpointSequential in 2 and 4 segments equals the plain run, and keeps fewer tensors', () => {
+    ng.manualSeed(2);
+    const seq = new nn.Sequential(...Array.from({ length: 8 }, (_, i) => (i % 2 ? new nn.ReLU() : new nn.Linear(16, 16))));
+    const x = ng.randn([4, 16]);
+    const run = (segments: number) => {
+      seq.zeroGrad();
+      const y = segments === 1 ? seq.forward(x) : nn.checkpointSequential(seq, segments, x);
+      const saved = nodesOf(y).reduce((n, node) => n + node.savedCount, 0);
+      y.sum().backward();
+      return { grads: seq.parameters().map((p) => flat(p.grad!)), saved };
+    };
+    const plain = run(1);
+    for (const segments of [2, 4]) {
+      const c = run(segments);
+      plain.grads.forEach((g, i) => expectClose(c.grads[i], g, 1e-6, 1e-7));
+      expect(c.saved).toBeLessThan(plain.saved);
+    }
+  });
+
+  it('refuses a non-function and a function that returns no tensor', () => {
+    expectNodegradError(() => ng.checkpoint(42 as unknown as () => ng.Tensor), 'ERR_NODEGRAD_ARGUMENT', 'checkpoint', 'function');
+    expectNodegradError(() => ng.checkpoint((() => 3) as unknown as () => ng.Tensor, ng.ones([1])), 'ERR_NODEGRAD_ARGUMENT',
+      'checkpoint', 'must return a Tensor', 'number');
+  });
+});
