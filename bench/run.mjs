@@ -8,6 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ng from '../dist/index.js';
+import { memorySuite } from './memory.mjs';
 import { lenet5, mlp, sgd } from './nets.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -214,3 +215,5 @@ if (wanted('gemm')) gemmSuite();
 if (wanted('conv')) convSuite();
 if (wanted('train')) trainSuite();
 if (wanted('mainjob')) mainJobSuite();
+// The memory suite takes minutes (1,000 steps per model for the leak check): only when asked for.
+if (suites.includes('memory')) await memorySuite();

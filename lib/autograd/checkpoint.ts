@@ -8,7 +8,7 @@ import { NodegradError } from '../errors.js';
 import { getRngState, setRngState } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { backward } from './engine.js';
-import { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
+import { enableGrad, isGradEnabled, withReleasedIntermediates } from './grad-mode.js';
 import { Node } from './node.js';
 
 /**
@@ -20,7 +20,8 @@ export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tenso
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpoint: expected a function as the first argument, got ${typeof fn}`);
   }
   const rngState = getRngState();
-  const out = noGrad(() => fn(...inputs));
+  // The segment's intermediates are recycled as they are consumed: only its output survives.
+  const out = withReleasedIntermediates(() => fn(...inputs));
   if (!(out instanceof Tensor)) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpoint: the function must return a Tensor, got ${out === null ? 'null' : typeof out}`);
   }

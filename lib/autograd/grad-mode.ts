@@ -1,5 +1,6 @@
 /** Whether ops record graph nodes. Off inside noGrad(), and while backward() runs. */
 import { setForwardPooling } from '../tensor/storage.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 let enabled = true;
 let inference = false;
@@ -33,6 +34,36 @@ export function isInferenceMode(): boolean {
   return inference;
 }
 
+let releasing = false;
+
+/**
+ * True while layers may recycle their own intermediates as soon as they are consumed: inside
+ * inferenceMode(), and inside a checkpointed segment's first (no-grad) forward.
+ */
+export function releasesIntermediates(): boolean {
+  return releasing;
+}
+
+/** Runs fn without grad, recycling intermediates as they are consumed (see releasesIntermediates). */
+export function withReleasedIntermediates<T>(fn: () => T): T {
+  const previous = releasing;
+  const pooling = setForwardPooling(true);
+  releasing = true;
+  try {
+    return noGrad(fn);
+  } finally {
+    releasing = previous;
+    setForwardPooling(pooling);
+  }
+}
+
+/** Recycles `used` once `produced` exists, when intermediates are being released and `used` is not
+ * the caller's input (`keep`) nor shares storage with the result. */
+export function releaseConsumed(used: Tensor, produced: Tensor, ...keep: Tensor[]): void {
+  if (!releasing || used.storage === produced.storage || keep.some((k) => k.storage === used.storage)) return;
+  used.storage.recycle();
+}
+
 /**
  * Like noGrad, and stricter: intermediates are released as soon as their consumer ran (Sequential
  * disposes each child's input once the next output exists), so peak memory stays near the two
@@ -41,12 +72,10 @@ export function isInferenceMode(): boolean {
  */
 export function inferenceMode<T>(fn: () => T): T {
   const previous = inference;
-  const pooling = setForwardPooling(true);
   inference = true;
   try {
-    return noGrad(fn);
+    return withReleasedIntermediates(fn);
   } finally {
     inference = previous;
-    setForwardPooling(pooling);
   }
 }

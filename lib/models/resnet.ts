@@ -2,11 +2,23 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
 import { relu_ } from '../ops/inplace.js';
+import { releaseConsumed } from '../autograd/grad-mode.js';
 import { BatchNorm2d } from '../nn/batchnorm.js';
 import { kaimingNormal_ } from '../nn/init.js';
 import { AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import type { ClassifierOptions } from './alexnet-vgg.js';
+
+/** Runs modules in order; in inference mode each intermediate is recycled once consumed. */
+function chain(x: Tensor, modules: Module[]): Tensor {
+  let h = x;
+  for (const m of modules) {
+    const next = m.forward(h);
+    releaseConsumed(h, next, x);
+    h = next;
+  }
+  return h;
+}
 
 const conv3x3 = (inC: number, outC: number, stride = 1) => new Conv2d(inC, outC, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (inC: number, outC: number, stride = 1) => new Conv2d(inC, outC, 1, { stride, bias: false });
@@ -30,11 +42,13 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.bn2.forward(this.conv2.forward(out));
+    const out = chain(x, [this.conv1, this.bn1, this.relu, this.conv2, this.bn2]);
     const identity = this.downsample ? this.downsample.forward(x) : x;
     // The residual connection: the block learns F(x) and outputs relu(F(x) + x).
-    return relu_(add(out, identity));
+    const sum = add(out, identity);
+    releaseConsumed(out, sum);
+    if (identity !== x) releaseConsumed(identity, sum);
+    return relu_(sum);
   }
 }
 
@@ -61,11 +75,12 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
-    out = this.bn3.forward(this.conv3.forward(out));
+    const out = chain(x, [this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3]);
     const identity = this.downsample ? this.downsample.forward(x) : x;
-    return relu_(add(out, identity));
+    const sum = add(out, identity);
+    releaseConsumed(out, sum);
+    if (identity !== x) releaseConsumed(identity, sum);
+    return relu_(sum);
   }
 }
 
@@ -108,9 +123,8 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))));
-    h = this.layer4.forward(this.layer3.forward(this.layer2.forward(this.layer1.forward(h))));
-    return this.fc.forward(this.avgpool.forward(h).flatten(1));
+    const h = chain(x, [this.conv1, this.bn1, this.relu, this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4, this.avgpool]);
+    return this.fc.forward(h.flatten(1));
   }
 }
 

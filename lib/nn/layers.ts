@@ -1,6 +1,6 @@
 /** Linear, Conv2d and the parameter-free layers, with PyTorch's defaults and reprs. */
 import { checkpoint } from '../autograd/checkpoint.js';
-import { isInferenceMode } from '../autograd/grad-mode.js';
+import { releaseConsumed } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { emptyTensor } from '../tensor/tensor.js';
@@ -238,12 +238,11 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let h = x;
-    const release = isInferenceMode();
     for (const m of this.children()) {
       const next = m.forward(h);
       // In inference mode an intermediate dies as soon as the next layer has consumed it (unless
       // the next output is a view of it, or it is the caller's input).
-      if (release && h !== x && next.storage !== h.storage) h.storage.recycle();
+      releaseConsumed(h, next, x);
       h = next;
     }
     return h;
@@ -260,11 +259,22 @@ export function checkpointSequential(seq: Sequential, segments: number, input: T
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpointSequential: segments must be a positive integer, got ${segments}`);
   }
   const size = Math.ceil(layers.length / segments);
-  let h = input;
-  for (let start = 0; start < layers.length; start += size) {
-    const part = layers.slice(start, start + size);
-    const run = (x: Tensor) => part.reduce((acc, m) => m.forward(acc), x);
-    h = start + size >= layers.length ? run(h) : checkpoint(run, h);
+  // Segment starts; an in-place layer never starts one (it would overwrite the segment's saved input).
+  const starts: number[] = [];
+  for (let b = 0; b < layers.length; b += size) {
+    let start = b;
+    while (start > 0 && start < layers.length && layers[start] instanceof ReLU && (layers[start] as ReLU).options.inplace) start++;
+    if (start < layers.length && !starts.includes(start)) starts.push(start);
   }
+  let h = input;
+  starts.forEach((start, i) => {
+    const part = layers.slice(start, starts[i + 1] ?? layers.length);
+    const run = (x: Tensor) => part.reduce((acc, m) => {
+      const next = m.forward(acc);
+      releaseConsumed(acc, next, x);
+      return next;
+    }, x);
+    h = i === starts.length - 1 ? run(h) : checkpoint(run, h);
+  });
   return h;
 }

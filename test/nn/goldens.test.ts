@@ -85,6 +85,17 @@ describe.each(['float64', 'float32'] as const)('layers match PyTorch (%s)', (dty
       expect(bn.num_batches_tracked!.item()).toBe(2);
       bn.eval();
       expectClose(flat(bn.forward(c.t.x_eval.to(dtype))), flat(c.t.out_eval), rtol, atol);
+      // The same two training steps without grad take the fused path (y = x·a + c).
+      const fast = new Layer(3, { momentum: c.options.momentum as number | null, dtype });
+      fast.loadStateDict({ weight: c.t.weight, bias: c.t.bias }, { strict: false });
+      ng.noGrad(() => {
+        expectClose(flat(fast.forward(c.t.x.to(dtype))), flat(c.t.out), rtol, atol);
+        expectClose(flat(fast.forward(c.t.x.to(dtype).mul(2).add(1))), flat(c.t.out2), rtol, atol);
+      });
+      expectClose(flat(fast.running_mean!), flat(c.t.running_mean), rtol, atol);
+      expectClose(flat(fast.running_var!), flat(c.t.running_var), rtol, atol);
+      fast.eval();
+      expectClose(flat(ng.noGrad(() => fast.forward(c.t.x_eval.to(dtype)))), flat(c.t.out_eval), rtol, atol);
     });
 });
 

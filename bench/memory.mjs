@@ -1,0 +1,110 @@
+// `npm run bench -- memory`: what a step costs in memory, per mode. For ResNet-18 (3×32×32,
+// batch 32) and an MLP 784-1024×8-10 (batch 256): peak tensor bytes from ng.memory() (live storage
+// at its highest during the step; buffers are counted until the framework recycles them or the
+// garbage collector finalizes them), peak RSS of the process, and the step time.
+import * as ng from '../dist/index.js';
+
+const { nn } = ng;
+const mib = (b) => (b / 1024 / 1024).toFixed(1);
+
+async function settle() {
+  // Let V8 collect and run finalizers, so the next measurement starts from live tensors only.
+  for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 5));
+}
+
+function setInplace(model, inplace) {
+  for (const m of model.modules()) if (m instanceof nn.ReLU) m.options.inplace = inplace;
+}
+
+function resnetChain(model) {
+  // ResNet-18's top level as one Sequential, so checkpointSequential can cut it into segments.
+  return new nn.Sequential(model.conv1, model.bn1, model.relu, model.maxpool, model.layer1, model.layer2,
+    model.layer3, model.layer4, model.avgpool, new nn.Flatten(), model.fc);
+}
+
+async function measure(name, step, repeats) {
+  await settle();
+  const base = ng.memory().liveBytes;
+  ng.resetPeakMemory();
+  const rss0 = process.memoryUsage().rss;
+  let rssPeak = rss0;
+  const times = [];
+  let kept = 0;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    kept = Math.max(kept, step() ?? 0);
+    times.push(performance.now() - t0);
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    await settle();
+  }
+  times.sort((a, b) => a - b);
+  const row = { name, peakBytes: ng.memory().peakBytes - base, kept, rssPeak, ms: times[Math.floor(times.length / 2)] };
+  console.log(`${name.padEnd(40)} peak ${mib(row.peakBytes).padStart(7)} MiB` +
+    (kept ? `  kept for backward ${mib(kept).padStart(7)} MiB` : '').padEnd(34) +
+    `  peak RSS ${mib(rssPeak).padStart(7)} MiB  step ${row.ms.toFixed(1).padStart(7)} ms`);
+  return row;
+}
+
+async function suite(label, makeModel, inputShape, classes, chain, largestActivation) {
+  console.log(`\n## ${label}`);
+  ng.manualSeed(0);
+  const model = makeModel();
+  const x = ng.randn(inputShape);
+  const y = ng.tensor(Array.from({ length: inputShape[0] }, (_, i) => i % classes), { dtype: 'int32' });
+  const opt = new ng.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const weights = model.parameters().reduce((n, p) => n + p.storage.byteLength, 0);
+  console.log(`weights ${mib(weights)} MiB; largest single activation ${mib(largestActivation)} MiB`);
+  // Returns the bytes the forward left alive for backward (activations and saved tensors).
+  const train = (forward) => () => {
+    opt.zeroGrad();
+    const from = ng.memory().liveBytes;
+    const loss = ng.crossEntropy(forward(), y);
+    const kept = ng.memory().liveBytes - from;
+    loss.backward();
+    opt.step();
+    return kept;
+  };
+  model.eval();
+  await measure('inference, noGrad', () => ng.noGrad(() => model.forward(x)), 5);
+  const inf = await measure('inference, inferenceMode', () => ng.inferenceMode(() => model.forward(x)), 5);
+  console.log(`${''.padEnd(40)} inference peak / largest activation: ${(inf.peakBytes / largestActivation).toFixed(2)}x`);
+  model.train();
+  setInplace(model, false);
+  const plain = await measure('training step, ReLU out of place', train(() => model.forward(x)), 5);
+  setInplace(model, true);
+  const inplace = await measure('training step, in-place ReLU', train(() => model.forward(x)), 5);
+  const seq = chain(model);
+  for (const segments of [2, 4]) {
+    const c = await measure(`training step, checkpointSequential(${segments})`, train(() => nn.checkpointSequential(seq, segments, x)), 5);
+    console.log(`${''.padEnd(40)} activations kept ${(100 * (1 - c.kept / inplace.kept)).toFixed(0)}% below the in-place step, ` +
+      `step time +${(100 * (c.ms / inplace.ms - 1)).toFixed(0)}%`);
+  }
+  console.log(`${''.padEnd(40)} in-place ReLU: peak ${(100 * (1 - inplace.peakBytes / plain.peakBytes)).toFixed(0)}% below out of place, ` +
+    `activations kept ${(100 * (1 - inplace.kept / plain.kept)).toFixed(0)}% below`);
+  // Leak check: RSS over many steps stays flat.
+  const step = train(() => model.forward(x));
+  const rss = [];
+  const steps = Number(process.env.MEMORY_STEPS ?? 1000);
+  for (let i = 1; i <= steps; i++) {
+    step();
+    if (i % Math.max(1, Math.floor(steps / 10)) === 0) {
+      await settle();
+      rss.push(process.memoryUsage().rss);
+    }
+  }
+  const tail = rss.slice(1);
+  console.log(`RSS over ${steps} training steps (MiB, every ${steps / 10}): ${rss.map(mib).join(' ')}; ` +
+    `spread after the first checkpoint ${(100 * (Math.max(...tail) / Math.min(...tail) - 1)).toFixed(1)}%`);
+}
+
+export async function memorySuite() {
+  await suite('ResNet-18, 3×32×32, batch 32', () => ng.models.resnet18({ numClasses: 10 }), [32, 3, 32, 32], 10, resnetChain,
+    32 * 64 * 16 * 16 * 4);
+  const mlpLayers = () => {
+    const layers = [new nn.Flatten(), new nn.Linear(784, 1024), new nn.ReLU()];
+    for (let i = 0; i < 7; i++) layers.push(new nn.Linear(1024, 1024), new nn.ReLU());
+    layers.push(new nn.Linear(1024, 10));
+    return new nn.Sequential(...layers);
+  };
+  await suite('MLP 784-1024×8-10, batch 256', mlpLayers, [256, 1, 28, 28], 10, (m) => m, 256 * 1024 * 4);
+}
