@@ -24,21 +24,24 @@ function resnetChain(model) {
 
 async function measure(name, step, repeats) {
   await settle();
-  const base = ng.memory().liveBytes;
-  ng.resetPeakMemory();
   const rss0 = process.memoryUsage().rss;
   let rssPeak = rss0;
   const times = [];
   let kept = 0;
+  let peak = 0;
   for (let i = 0; i < repeats; i++) {
+    // Each repetition's peak above what was live when it started (earlier outputs may await GC).
+    const start = ng.memory().liveBytes;
+    ng.resetPeakMemory();
     const t0 = performance.now();
     kept = Math.max(kept, step() ?? 0);
     times.push(performance.now() - t0);
+    peak = Math.max(peak, ng.memory().peakBytes - start);
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
     await settle();
   }
   times.sort((a, b) => a - b);
-  const row = { name, peakBytes: ng.memory().peakBytes - base, kept, rssPeak, ms: times[Math.floor(times.length / 2)] };
+  const row = { name, peakBytes: peak, kept, rssPeak, ms: times[Math.floor(times.length / 2)] };
   console.log(`${name.padEnd(40)} peak ${mib(row.peakBytes).padStart(7)} MiB` +
     (kept ? `  kept for backward ${mib(kept).padStart(7)} MiB` : '').padEnd(34) +
     `  peak RSS ${mib(rssPeak).padStart(7)} MiB  step ${row.ms.toFixed(1).padStart(7)} ms`);

@@ -5,20 +5,9 @@ import { relu_ } from '../ops/inplace.js';
 import { releaseConsumed } from '../autograd/grad-mode.js';
 import { BatchNorm2d } from '../nn/batchnorm.js';
 import { kaimingNormal_ } from '../nn/init.js';
-import { AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, ReLU, Sequential } from '../nn/layers.js';
+import { AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, ReLU, runChain, Sequential } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import type { ClassifierOptions } from './alexnet-vgg.js';
-
-/** Runs modules in order; in inference mode each intermediate is recycled once consumed. */
-function chain(x: Tensor, modules: Module[]): Tensor {
-  let h = x;
-  for (const m of modules) {
-    const next = m.forward(h);
-    releaseConsumed(h, next, x);
-    h = next;
-  }
-  return h;
-}
 
 const conv3x3 = (inC: number, outC: number, stride = 1) => new Conv2d(inC, outC, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (inC: number, outC: number, stride = 1) => new Conv2d(inC, outC, 1, { stride, bias: false });
@@ -42,7 +31,7 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = chain(x, [this.conv1, this.bn1, this.relu, this.conv2, this.bn2]);
+    const out = runChain([this.conv1, this.bn1, this.relu, this.conv2, this.bn2], x);
     const identity = this.downsample ? this.downsample.forward(x) : x;
     // The residual connection: the block learns F(x) and outputs relu(F(x) + x).
     const sum = add(out, identity);
@@ -75,7 +64,7 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const out = chain(x, [this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3]);
+    const out = runChain([this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3], x);
     const identity = this.downsample ? this.downsample.forward(x) : x;
     const sum = add(out, identity);
     releaseConsumed(out, sum);
@@ -123,7 +112,7 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = chain(x, [this.conv1, this.bn1, this.relu, this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4, this.avgpool]);
+    const h = runChain([this.conv1, this.bn1, this.relu, this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4, this.avgpool], x);
     return this.fc.forward(h.flatten(1));
   }
 }

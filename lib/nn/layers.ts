@@ -1,6 +1,6 @@
 /** Linear, Conv2d and the parameter-free layers, with PyTorch's defaults and reprs. */
 import { checkpoint } from '../autograd/checkpoint.js';
-import { releaseConsumed } from '../autograd/grad-mode.js';
+import { releaseConsumed, releasesIntermediates } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { emptyTensor } from '../tensor/tensor.js';
@@ -219,6 +219,22 @@ export class Identity extends Module {
   }
 }
 
+/**
+ * Runs modules in order. When intermediates are being released (inference mode, a checkpointed
+ * segment's first forward) each one is recycled once the next layer has consumed it, and a ReLU
+ * works in place on an intermediate, so at most two activations are alive at once.
+ */
+export function runChain(modules: readonly Module[], x: Tensor): Tensor {
+  let h = x;
+  for (const m of modules) {
+    const own = releasesIntermediates() && h.storage !== x.storage;
+    const next = own && m instanceof ReLU ? ops.relu_(h) : m.forward(h);
+    releaseConsumed(h, next, x);
+    h = next;
+  }
+  return h;
+}
+
 /** Runs its children in order; they are named '0', '1', ... as in PyTorch. */
 export class Sequential extends Module {
   constructor(...modules: Module[]) {
@@ -237,15 +253,7 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = x;
-    for (const m of this.children()) {
-      const next = m.forward(h);
-      // In inference mode an intermediate dies as soon as the next layer has consumed it (unless
-      // the next output is a view of it, or it is the caller's input).
-      releaseConsumed(h, next, x);
-      h = next;
-    }
-    return h;
+    return runChain([...this.children()], x);
   }
 }
 
@@ -269,11 +277,7 @@ export function checkpointSequential(seq: Sequential, segments: number, input: T
   let h = input;
   starts.forEach((start, i) => {
     const part = layers.slice(start, starts[i + 1] ?? layers.length);
-    const run = (x: Tensor) => part.reduce((acc, m) => {
-      const next = m.forward(acc);
-      releaseConsumed(acc, next, x);
-      return next;
-    }, x);
+    const run = (x: Tensor) => runChain(part, x);
     h = i === starts.length - 1 ? run(h) : checkpoint(run, h);
   });
   return h;

@@ -27,6 +27,18 @@ export interface BatchNormOptions {
   batchesTracked?: number;
 }
 
+/** running = (1 − f)·running + f·batch, in place; the variance enters unbiased (n / (n − 1)). */
+function updateRunningStats(runningMean: Tensor, runningVar: Tensor, mu: Tensor, variance: Tensor, count: number, factor: number): void {
+  noGrad(() => {
+    const C = runningMean.shape[0];
+    const unbiased = mul(reshape(variance, [C]), count / (count - 1));
+    runningMean.storage.data.set(add(mul(runningMean, 1 - factor), mul(reshape(mu, [C]), factor)).data());
+    runningVar.storage.data.set(add(mul(runningVar, 1 - factor), mul(unbiased, factor)).data());
+    runningMean.storage.bump('batchNorm');
+    runningVar.storage.bump('batchNorm');
+  });
+}
+
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const { runningMean = null, runningVar = null, weight = null, bias = null, eps = 1e-5 } = options;
   const training = options.training ?? true;
@@ -56,16 +68,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
     const centered = sub(x, mu);
     variance = mean(mul(centered, centered), dims, true);
     if (runningMean && runningVar) {
-      noGrad(() => {
-        const factor = momentum ?? 1 / Math.max(options.batchesTracked ?? 1, 1);
-        const unbiased = mul(reshape(variance, [C]), count / (count - 1));
-        const newMean = add(mul(runningMean, 1 - factor), mul(reshape(mu, [C]), factor));
-        const newVar = add(mul(runningVar, 1 - factor), mul(unbiased, factor));
-        runningMean.storage.data.set(newMean.data());
-        runningVar.storage.data.set(newVar.data());
-        runningMean.storage.bump('batchNorm');
-        runningVar.storage.bump('batchNorm');
-      });
+      updateRunningStats(runningMean, runningVar, mu, variance, count, momentum ?? 1 / Math.max(options.batchesTracked ?? 1, 1));
     }
   } else {
     if (!runningMean || !runningVar) {
@@ -103,12 +106,7 @@ function batchNormNoGrad(x: Tensor, dims: number[], o: Required<Pick<BatchNormOp
     centered.storage.recycle();
     squared.storage.recycle();
     if (o.runningMean && o.runningVar) {
-      const factor = o.momentum ?? 1 / Math.max(o.batchesTracked ?? 1, 1);
-      const unbiased = mul(reshape(variance, [C]), count / (count - 1));
-      o.runningMean.storage.data.set(add(mul(o.runningMean, 1 - factor), mul(reshape(mu, [C]), factor)).data());
-      o.runningVar.storage.data.set(add(mul(o.runningVar, 1 - factor), mul(unbiased, factor)).data());
-      o.runningMean.storage.bump('batchNorm');
-      o.runningVar.storage.bump('batchNorm');
+      updateRunningStats(o.runningMean, o.runningVar, mu, variance, count, o.momentum ?? 1 / Math.max(o.batchesTracked ?? 1, 1));
     }
   } else {
     if (!o.runningMean || !o.runningVar) {

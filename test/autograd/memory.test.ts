@@ -58,6 +58,20 @@ describe('inference', () => {
     expect(flat(y)).toEqual(flat(ng.noGrad(() => model.forward(x))));
   });
 
+  it('inferenceMode keeps ResNet-18 within two of its largest activations, with the same logits', () => {
+    ng.manualSeed(3);
+    const model = ng.models.resnet18({ numClasses: 10 }).eval();
+    const x = ng.randn([4, 3, 32, 32]);
+    const expected = flat(ng.noGrad(() => model.forward(x)));
+    const before = ng.memory().liveBytes;
+    ng.resetPeakMemory();
+    const y = ng.inferenceMode(() => model.forward(x));
+    const largest = 4 * 64 * 16 * 16 * 4; // the stem's conv1 output
+    // Plus a few KiB of per-channel batch-norm coefficients (derived from the weights).
+    expect(ng.memory().peakBytes - before).toBeLessThanOrEqual(2 * largest + 4096);
+    expectClose(flat(y), expected, 1e-5, 1e-6);
+  });
+
   it('eval() switches Dropout and BatchNorm independently of grad mode', () => {
     const m = new nn.Sequential(new nn.Dropout(0.9), new nn.BatchNorm1d(4)).eval();
     const x = ng.randn([8, 4], { requiresGrad: true });

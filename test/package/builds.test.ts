@@ -34,8 +34,9 @@ for (let i = 0; i < native.length; i++) maxError = Math.max(maxError, Math.abs(n
 console.log(JSON.stringify({ first: losses[0], last: losses.at(-1), maxError, addon: ng.backend.addonCandidates()[0] }));
 `;
 
-function runSmoke(cwd: string, env: NodeJS.ProcessEnv = {}): { first: number; last: number; maxError: number; addon: string } {
-  const file = join(cwd, 'smoke.mjs');
+/** Runs the smoke script from `dir` (inside the package, so the 'nodegrad' import resolves there). */
+function runSmoke(cwd: string, dir: string, env: NodeJS.ProcessEnv = {}): { first: number; last: number; maxError: number; addon: string } {
+  const file = join(dir, 'smoke.mjs');
   writeFileSync(file, smokeScript);
   const out = execFileSync(process.execPath, [file], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').at(-1)!);
@@ -47,7 +48,8 @@ describe('build paths', () => {
     const addon = join(root, 'build-cmake', 'Release', 'nodegrad.node');
     expect(existsSync(addon)).toBe(true);
     // A self-reference import ('nodegrad') resolves to this package's exports map.
-    const result = runSmoke(root, { NODEGRAD_ADDON: addon });
+    // build-cmake/ is inside the package and ignored by git: the script leaves no file in the tree.
+    const result = runSmoke(root, join(root, 'build-cmake'), { NODEGRAD_ADDON: addon });
     expect(result.addon).toBe(addon);
     expect(result.last).toBeLessThan(result.first * 0.1);
     expect(result.maxError).toBeLessThan(1e-4);
@@ -62,7 +64,7 @@ describe('build paths', () => {
       execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: scratch, stdio: 'pipe' });
       expect(existsSync(join(scratch, 'node_modules', 'nodegrad', 'build', 'Release', 'nodegrad.node'))).toBe(true);
       expect(existsSync(join(scratch, 'node_modules', 'nodegrad', 'dist', 'index.d.ts'))).toBe(true);
-      const result = runSmoke(scratch, { NODEGRAD_ADDON: '' });
+      const result = runSmoke(scratch, scratch, { NODEGRAD_ADDON: '' });
       expect(result.addon).toContain(join('node_modules', 'nodegrad', 'build', 'Release'));
       expect(result.last).toBeLessThan(result.first * 0.1);
       expect(result.maxError).toBeLessThan(1e-4);
