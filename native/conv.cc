@@ -27,15 +27,17 @@ T* threadScratch(int64_t size) {
 // col[(c * kh + i) * kw + j][oh * outW + ow] = input[c][oh*sh - ph + i*dh][ow*sw - pw + j*dw], 0 outside.
 // Rows are ldcol apart, so several images can fill side-by-side column blocks of one matrix.
 template <typename T>
-void im2col(const Conv2dShape& s, int64_t channels, const T* input, T* col, int64_t ldcol) {
+void im2col(const Conv2dShape& s, int64_t channels, const T* input, T* col, int64_t ldcol, int64_t oh0 = 0,
+            int64_t oh1 = -1) {
   const int64_t plane = ldcol;
+  if (oh1 < 0) oh1 = s.outH;
   for (int64_t c = 0; c < channels; ++c) {
     const T* in = input + c * s.inH * s.inW;
     for (int64_t i = 0; i < s.kernelH; ++i) {
       for (int64_t j = 0; j < s.kernelW; ++j) {
         T* row = col + ((c * s.kernelH + i) * s.kernelW + j) * plane;
-        for (int64_t oh = 0; oh < s.outH; ++oh) {
-          T* dst = row + oh * s.outW;
+        for (int64_t oh = oh0; oh < oh1; ++oh) {
+          T* dst = row + (oh - oh0) * s.outW;
           const int64_t ih = oh * s.strideH - s.padH + i * s.dilationH;
           if (ih < 0 || ih >= s.inH) {
             std::fill(dst, dst + s.outW, T(0));
@@ -66,18 +68,20 @@ void im2col(const Conv2dShape& s, int64_t channels, const T* input, T* col, int6
 
 // The adjoint of im2col: input[c][ih][iw] += col[...] for every window position that read it.
 template <typename T>
-void col2im(const Conv2dShape& s, int64_t channels, const T* col, T* input, int64_t ldcol) {
+void col2im(const Conv2dShape& s, int64_t channels, const T* col, T* input, int64_t ldcol, int64_t oh0 = 0,
+            int64_t oh1 = -1) {
   const int64_t plane = ldcol;
+  if (oh1 < 0) oh1 = s.outH;
   for (int64_t c = 0; c < channels; ++c) {
     T* in = input + c * s.inH * s.inW;
     for (int64_t i = 0; i < s.kernelH; ++i) {
       for (int64_t j = 0; j < s.kernelW; ++j) {
         const T* row = col + ((c * s.kernelH + i) * s.kernelW + j) * plane;
-        for (int64_t oh = 0; oh < s.outH; ++oh) {
+        for (int64_t oh = oh0; oh < oh1; ++oh) {
           const int64_t ih = oh * s.strideH - s.padH + i * s.dilationH;
           if (ih < 0 || ih >= s.inH) continue;
           T* dst = in + ih * s.inW;
-          const T* src = row + oh * s.outW;
+          const T* src = row + (oh - oh0) * s.outW;
           const int64_t offset = j * s.dilationW - s.padW;
           for (int64_t ow = 0; ow < s.outW; ++ow) {
             const int64_t iw = ow * s.strideW + offset;
@@ -97,6 +101,14 @@ ConvDims dimsOf(const Conv2dShape& s) {
   const int64_t cinG = s.inChannels / s.groups;
   return {cinG, s.outChannels / s.groups, cinG * s.kernelH * s.kernelW, s.outH * s.outW,
           s.inH * s.inW};
+}
+
+// Output rows per column tile for one image: the tile's columns (k x rows*outW) stay within about
+// 512 KiB, so im2col writes them into cache and the GEMM reads them from there. Without tiling a
+// ResNet 3x3 layer's full column matrix (576 x 3136 floats, 7 MiB) went through memory twice.
+int64_t rowsPerTile(const Conv2dShape& s, int64_t k, size_t elementSize) {
+  const int64_t cols = static_cast<int64_t>((512 * 1024) / (elementSize * static_cast<size_t>(k)));
+  return std::max<int64_t>(1, std::min(s.outH, cols / std::max<int64_t>(1, s.outW)));
 }
 
 // Images per GEMM: small output planes (LeNet's 10x10) make thin GEMMs whose packing and call
@@ -167,6 +179,25 @@ void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const 
     const int64_t cols = count * d.plane;
     for (int64_t g = 0; g < s.groups; ++g) {
       const T* col = input + first * s.inChannels * d.inPlane + g * d.cinG * d.inPlane;
+      if (!pointwise && count == 1) {
+        // One image: im2col and GEMM tile by tile of output rows.
+        const int64_t rows = rowsPerTile(s, d.k, sizeof(T));
+        T* buffer = threadScratch<T>(d.k * rows * s.outW);
+        T* o = out + first * s.outChannels * d.plane + g * d.coutG * d.plane;
+        for (int64_t oh0 = 0; oh0 < s.outH; oh0 += rows) {
+          const int64_t oh1 = std::min(s.outH, oh0 + rows), tileCols = (oh1 - oh0) * s.outW;
+          im2col(s, d.cinG, col, buffer, tileCols, oh0, oh1);
+          GemmArgs args;
+          args.m = d.coutG;
+          args.n = tileCols;
+          args.k = d.k;
+          args.lda = d.k;
+          args.ldb = tileCols;
+          args.ldc = d.plane;
+          runGemm(serial, args, weight + g * d.coutG * d.k, static_cast<const T*>(buffer), o + oh0 * s.outW);
+        }
+        continue;
+      }
       if (!pointwise) {
         T* buffer = threadScratch<T>(d.k * cols + (count > 1 ? d.coutG * cols : 0));
         for (int64_t i = 0; i < count; ++i)
