@@ -30,6 +30,7 @@ const convCases: [string, Conv2dParams][] = [
   ['5x5 LeNet-like', conv(4, 1, 28, 28, 6, [5, 5], { padH: 2, padW: 2 })],
   ['odd sizes 17 channels', conv(1, 17, 7, 3, 129, [1, 3], { padW: 1 })],
   ['batch of 1 (parallel GEMM path)', conv(1, 8, 12, 12, 16, [3, 3], { padH: 1, padW: 1 })],
+  ['large columns: im2col and GEMM in row tiles, padding reused across tiles', conv(2, 64, 30, 30, 8, [3, 3], { padH: 1, padW: 1 })],
   ['small planes: several images per GEMM', conv(9, 4, 6, 5, 6, [3, 3], { padH: 1, padW: 1, groups: 2 })],
   ['small planes, strided, odd batch', conv(7, 3, 9, 9, 5, [3, 3], { strideH: 2, strideW: 2 })],
 ];
