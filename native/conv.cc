@@ -108,10 +108,9 @@ void im2col(const Conv2dShape& s, int64_t channels, const T* input, T* col, int6
 
 // The adjoint of im2col: input[c][ih][iw] += col[...] for every window position that read it.
 template <typename T>
-void col2im(const Conv2dShape& s, int64_t channels, const T* col, T* input, int64_t ldcol, int64_t oh0 = 0,
-            int64_t oh1 = -1) {
+void col2imGeneral(const Conv2dShape& s, int64_t channels, const T* col, T* input, int64_t ldcol, int64_t oh0,
+                   int64_t oh1) {
   const int64_t plane = ldcol;
-  if (oh1 < 0) oh1 = s.outH;
   for (int64_t c = 0; c < channels; ++c) {
     T* in = input + c * s.inH * s.inW;
     for (int64_t i = 0; i < s.kernelH; ++i) {
@@ -131,6 +130,39 @@ void col2im(const Conv2dShape& s, int64_t channels, const T* col, T* input, int6
       }
     }
   }
+}
+
+// Stride 1, no dilation: accumulate into a zero-bordered buffer with plain shifted adds, then add
+// its interior into the input gradient (the adjoint of im2col's fast path).
+template <typename T>
+void col2im(const Conv2dShape& s, int64_t channels, const T* col, T* input, int64_t ldcol, int64_t oh0 = 0,
+            int64_t oh1 = -1) {
+  if (oh1 < 0) oh1 = s.outH;
+  if (s.strideH != 1 || s.strideW != 1 || s.dilationH != 1 || s.dilationW != 1) {
+    col2imGeneral(s, channels, col, input, ldcol, oh0, oh1);
+    return;
+  }
+  const int64_t pw = s.inW + 2 * s.padW, ph = s.inH + 2 * s.padH;
+  thread_local std::vector<T> padded;
+  if (static_cast<int64_t>(padded.size()) < channels * ph * pw) padded.resize(static_cast<size_t>(channels * ph * pw));
+  T* acc = padded.data();
+  std::fill(acc, acc + channels * ph * pw, T(0));
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t i = 0; i < s.kernelH; ++i) {
+      for (int64_t j = 0; j < s.kernelW; ++j) {
+        const T* src = col + ((c * s.kernelH + i) * s.kernelW + j) * ldcol;
+        T* to = acc + (c * ph + oh0 + i) * pw + j;
+        for (int64_t oh = oh0; oh < oh1; ++oh, src += s.outW, to += pw)
+          for (int64_t ow = 0; ow < s.outW; ++ow) to[ow] += src[ow];
+      }
+    }
+  }
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t h = 0; h < s.inH; ++h) {
+      const T* from = acc + (c * ph + h + s.padH) * pw + s.padW;
+      T* into = input + (c * s.inH + h) * s.inW;
+      for (int64_t w = 0; w < s.inW; ++w) into[w] += from[w];
+    }
 }
 
 struct ConvDims {
