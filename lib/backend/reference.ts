@@ -5,7 +5,7 @@
 import { NodegradError } from '../errors.js';
 import {
   BinaryOp, ReduceOp, UnaryOp,
-  type Backend, type DataArray, type FloatArray, type GemmParams, type StridedView,
+  type Backend, type FloatArray, type GemmParams, type StridedView,
 } from './types.js';
 import { referenceNnKernels } from './reference-nn.js';
 

@@ -4,13 +4,12 @@
  * instead of keeping them. With `activation: 'relu'` the ReLU runs in the same output pass.
  */
 import { getBackend } from '../backend/index.js';
-import { convOutputSize, type Conv2dParams, type FloatArray } from '../backend/types.js';
+import { BinaryOp, convOutputSize, type Conv2dParams, type FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { zeros } from '../tensor/creation.js';
-import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
+import { uninitTensor, Tensor } from '../tensor/tensor.js';
 import { binaryKernel } from './elementwise.js';
-import { BinaryOp } from '../backend/types.js';
 import { cat } from './join.js';
 import { denseArray, squeeze, to, unsqueeze } from './shape.js';
 

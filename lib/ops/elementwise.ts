@@ -9,7 +9,7 @@ import { record } from '../autograd/node.js';
 import { NodegradError } from '../errors.js';
 import { broadcastShapes, broadcastStrides } from '../tensor/shape.js';
 import { full } from '../tensor/creation.js';
-import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
+import { uninitTensor, Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './reduce.js';
 import { denseCopy, to } from './shape.js';
 

@@ -8,7 +8,7 @@ import type { FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { full } from '../tensor/creation.js';
-import { emptyTensor, uninitTensor, type Tensor } from '../tensor/tensor.js';
+import { uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { mul, neg } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { denseArray, denseCopy, permute, reshape, to } from './shape.js';

@@ -6,7 +6,7 @@ import { getBackend } from '../backend/index.js';
 import { poolOutputSize, type FloatArray, type Pool2dParams } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
-import { emptyTensor, uninitTensor, type Tensor } from '../tensor/tensor.js';
+import { uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { pair, type Pair } from './conv.js';
 import { denseArray, squeeze, to, unsqueeze } from './shape.js';
 

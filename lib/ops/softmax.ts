@@ -6,7 +6,7 @@ import { getBackend } from '../backend/index.js';
 import type { FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { normalizeDim, numelOf } from '../tensor/shape.js';
-import { emptyTensor, uninitTensor, type Tensor } from '../tensor/tensor.js';
+import { uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { denseArray, to } from './shape.js';
 
 function softmaxFamily(name: string, log: boolean, input: Tensor, dim: number): Tensor {
