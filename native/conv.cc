@@ -99,8 +99,14 @@ void im2col(const Conv2dShape& s, int64_t channels, const T* input, T* col, int6
       for (int64_t j = 0; j < s.kernelW; ++j) {
         T* dst = col + ((c * s.kernelH + i) * s.kernelW + j) * ldcol;
         const T* from = src + (c * ph + oh0 + i) * pw + j;
-        for (int64_t oh = oh0; oh < oh1; ++oh, dst += s.outW, from += pw)
-          for (int64_t ow = 0; ow < s.outW; ++ow) dst[ow] = from[ow];
+        if (s.outW >= 32) {
+          // Long rows: glibc's memcpy runs the CPU's widest vector copy (this file is compiled
+          // for the baseline ISA, whose loop copies 16 bytes at a time).
+          for (int64_t oh = oh0; oh < oh1; ++oh, dst += s.outW, from += pw) std::memcpy(dst, from, sizeof(T) * s.outW);
+        } else {
+          for (int64_t oh = oh0; oh < oh1; ++oh, dst += s.outW, from += pw)
+            for (int64_t ow = 0; ow < s.outW; ++ow) dst[ow] = from[ow];
+        }
       }
     }
   }
