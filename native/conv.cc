@@ -383,6 +383,26 @@ void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
       for (int64_t g = 0; g < s.groups; ++g) {
         const T* col = input + first * s.inChannels * d.inPlane + g * d.cinG * d.inPlane;
         const T* go = gradOut + first * s.outChannels * d.plane + g * d.coutG * d.plane;
+        if (!pointwise && count == 1) {
+          // One image: accumulate tile by tile of output rows, the columns staying in cache.
+          const int64_t rows = rowsPerTile(s, d.k, sizeof(T));
+          T* tile = threadScratch<T>(d.k * rows * s.outW);
+          for (int64_t oh0 = 0; oh0 < s.outH; oh0 += rows) {
+            const int64_t oh1 = std::min(s.outH, oh0 + rows), tileCols = (oh1 - oh0) * s.outW;
+            im2col(s, d.cinG, col, tile, tileCols, oh0, oh1);
+            GemmArgs args;
+            args.transB = true;
+            args.m = d.coutG;
+            args.n = d.k;
+            args.k = tileCols;
+            args.lda = d.plane;
+            args.ldb = tileCols;
+            args.ldc = d.k;
+            args.beta = 1.0;
+            runGemm(serial, args, go + oh0 * s.outW, static_cast<const T*>(tile), target + g * d.coutG * d.k);
+          }
+          continue;
+        }
         T* buffer = threadScratch<T>((pointwise ? 0 : d.k * cols) + (count > 1 ? d.coutG * cols : 0));
         if (!pointwise) {
           for (int64_t i = 0; i < count; ++i)
