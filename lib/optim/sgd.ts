@@ -1,19 +1,12 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (PyTorch's rule). */
 import { getBackend } from '../backend/index.js';
-import type { FloatArray } from '../backend/types.js';
+import type { FloatArray, SgdParams } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
 import { emptyTensor, type Tensor } from '../tensor/tensor.js';
 import { checkNumber, Optimizer, type ParamGroupInput } from './optimizer.js';
 
-export interface SgdOptions {
-  lr: number;
-  momentum: number;
-  dampening: number;
-  /** The L2 term C/2‖w‖² of the lecture's objective, as its gradient C·w. */
-  weightDecay: number;
-  nesterov: boolean;
-  maximize: boolean;
-}
+/** lr, momentum, dampening, weightDecay (the lecture's C: the L2 term C/2‖w‖² as its gradient C·w), nesterov, maximize. */
+export type SgdOptions = SgdParams;
 
 /**
  * new SGD(params, { lr, momentum, dampening, weightDecay, nesterov }):
