@@ -229,3 +229,48 @@ describe.each(DTYPES)('gemm (%s)', (kind) => {
     expect(Array.from(c)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });
+
+describe.each(DTYPES)('optimizer update kernels (%s)', (kind) => {
+  const copy = (a: FloatArray): FloatArray => a.slice();
+  const flags = [false, true];
+
+  it('sgdStep matches the reference for every option combination, size and step', () => {
+    for (const n of SIZES) {
+      for (const momentum of [0, 0.9]) for (const nesterov of flags) for (const maximize of flags) for (const weightDecay of [0, 0.1]) {
+        if (nesterov && momentum === 0) continue;
+        const p = { lr: 0.05, momentum, dampening: nesterov ? 0 : 0.2, weightDecay, nesterov, maximize };
+        const w1 = randomArray(n, n + 1, kind);
+        const w2 = copy(w1);
+        const b1 = momentum ? poisoned(kind, n) : null;
+        const b2 = momentum ? poisoned(kind, n) : null;
+        for (let step = 0; step < 3; step++) {
+          const g = randomArray(n, n * 31 + step, kind);
+          native.sgdStep(w1, g, b1, p, step === 0);
+          reference.sgdStep(w2, g, b2, p, step === 0);
+        }
+        expectClose(w1, w2, tol(kind), kind === 'float32' ? 1e-7 : 1e-14);
+        if (b1 && b2) expectClose(b1, b2, tol(kind), kind === 'float32' ? 1e-7 : 1e-14);
+      }
+    }
+  });
+
+  it('adamStep matches the reference for Adam, AdamW and AMSGrad at every size', () => {
+    for (const n of SIZES) {
+      for (const decoupled of flags) for (const amsgrad of flags) for (const maximize of flags) {
+        const p = { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.05, decoupled, maximize };
+        const w = [randomArray(n, n + 2, kind), null as FloatArray | null];
+        w[1] = copy(w[0]!);
+        const state = [0, 1].map(() => [new (kind === 'float32' ? Float32Array : Float64Array)(n),
+          new (kind === 'float32' ? Float32Array : Float64Array)(n),
+          amsgrad ? new (kind === 'float32' ? Float32Array : Float64Array)(n) : null] as const);
+        for (let step = 1; step <= 3; step++) {
+          const g = randomArray(n, n * 17 + step, kind);
+          native.adamStep(w[0]!, g, state[0][0], state[0][1], state[0][2], p, step);
+          reference.adamStep(w[1]!, g, state[1][0], state[1][1], state[1][2], p, step);
+        }
+        expectClose(w[0]!, w[1]!, 1e-5, 1e-6);
+        expectClose(state[0][1], state[1][1], tol(kind), 1e-12);
+      }
+    }
+  });
+});
