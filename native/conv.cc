@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "simd.h"
 #include "thread_pool.h"
 
 namespace nodegrad {
@@ -70,8 +71,8 @@ void im2colGeneral(const Conv2dShape& s, int64_t channels, const T* input, T* co
 // has no bounds checks; for short rows (LeNet's 10 and 28) the checks and zero fills per row
 // cost more than the copy (im2col was half of conv2's forward time).
 template <typename T>
-void im2col(const Conv2dShape& s, int64_t channels, const T* input, T* col, int64_t ldcol, int64_t oh0 = 0,
-            int64_t oh1 = -1) {
+NODEGRAD_CLONES void im2col(const Conv2dShape& s, int64_t channels, const T* input, T* col, int64_t ldcol,
+                            int64_t oh0 = 0, int64_t oh1 = -1) {
   if (oh1 < 0) oh1 = s.outH;
   if (s.strideH != 1 || s.strideW != 1 || s.dilationH != 1 || s.dilationW != 1) {
     im2colGeneral(s, channels, input, col, ldcol, oh0, oh1);
@@ -141,8 +142,8 @@ void col2imGeneral(const Conv2dShape& s, int64_t channels, const T* col, T* inpu
 // Stride 1, no dilation: accumulate into a zero-bordered buffer with plain shifted adds, then add
 // its interior into the input gradient (the adjoint of im2col's fast path).
 template <typename T>
-void col2im(const Conv2dShape& s, int64_t channels, const T* col, T* input, int64_t ldcol, int64_t oh0 = 0,
-            int64_t oh1 = -1) {
+NODEGRAD_CLONES void col2im(const Conv2dShape& s, int64_t channels, const T* col, T* input, int64_t ldcol,
+                            int64_t oh0 = 0, int64_t oh1 = -1) {
   if (oh1 < 0) oh1 = s.outH;
   if (s.strideH != 1 || s.strideW != 1 || s.dilationH != 1 || s.dilationW != 1) {
     col2imGeneral(s, channels, col, input, ldcol, oh0, oh1);
@@ -234,7 +235,7 @@ void gatherPlanes(const T* src, int64_t images, int64_t channelStride, int64_t i
 // Sum of one plane with eight independent partial sums: a single running sum is one long chain
 // of dependent adds (4 cycles each), the partial sums vectorize.
 template <typename T>
-double sumPlane(const T* row, int64_t n) {
+NODEGRAD_CLONES double sumPlane(const T* row, int64_t n) {
   T partial[8] = {};
   int64_t p = 0;
   for (; p + 8 <= n; p += 8)
@@ -243,6 +244,20 @@ double sumPlane(const T* row, int64_t n) {
   for (int j = 0; j < 8; ++j) acc += partial[j];
   for (; p < n; ++p) acc += row[p];
   return acc;
+}
+
+// out[i][c][p] = (relu ? max(0, x + bias[c]) : x + bias[c]) over `planes` [plane] rows, channel i % channels.
+template <typename T>
+NODEGRAD_CLONES void biasRelu(T* out, int64_t planes, int64_t channels, int64_t plane, const T* bias, bool relu) {
+  for (int64_t i = 0; i < planes; ++i) {
+    T* row = out + i * plane;
+    const T b = bias ? bias[i % channels] : T(0);
+    if (relu) {
+      for (int64_t p = 0; p < plane; ++p) row[p] = std::max(T(0), row[p] + b);
+    } else {
+      for (int64_t p = 0; p < plane; ++p) row[p] += b;
+    }
+  }
 }
 
 }  // namespace
@@ -304,20 +319,7 @@ void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const 
                         sizeof(T) * d.plane);
       }
     }
-    if (bias || relu) {
-      for (int64_t i = 0; i < count; ++i) {
-        T* o = out + (first + i) * s.outChannels * d.plane;
-        for (int64_t c = 0; c < s.outChannels; ++c) {
-          T* row = o + c * d.plane;
-          const T b = bias ? bias[c] : T(0);
-          if (relu) {
-            for (int64_t p = 0; p < d.plane; ++p) row[p] = std::max(T(0), row[p] + b);
-          } else {
-            for (int64_t p = 0; p < d.plane; ++p) row[p] += b;
-          }
-        }
-      }
-    }
+    if (bias || relu) biasRelu(out + first * s.outChannels * d.plane, count * s.outChannels, s.outChannels, d.plane, bias, relu);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "simd.h"
 
 namespace nodegrad {
 namespace {
@@ -19,7 +20,7 @@ inline T sigmoidOf(T x) {
 }
 
 template <typename T, typename F>
-inline void mapUnary(const T* x, T* out, int64_t n, F f) {
+NODEGRAD_CLONES void mapUnary(const T* x, T* out, int64_t n, F f) {
   for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
 }
 
@@ -50,7 +51,7 @@ struct BinaryFns {
 // Walks every index of `shape` except the last with a counter; the last axis is the inner loop,
 // specialized for the common unit-stride and broadcast-scalar cases.
 template <typename T, T (*F)(T, T)>
-void binaryLoop(int ndim, const int64_t* shape, const T* a, const int64_t* as, const T* b,
+NODEGRAD_CLONES void binaryLoop(int ndim, const int64_t* shape, const T* a, const int64_t* as, const T* b,
                 const int64_t* bs, T* out) {
   if (ndim == 0) {
     out[0] = F(a[0], b[0]);
@@ -146,7 +147,7 @@ void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64
 }
 
 template <typename T>
-void copyStrided(int ndim, const int64_t* shape, const T* src, const int64_t* ss, T* dst,
+NODEGRAD_CLONES void copyStrided(int ndim, const int64_t* shape, const T* src, const int64_t* ss, T* dst,
                  const int64_t* ds) {
   if (ndim == 0) {
     dst[0] = src[0];

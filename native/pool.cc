@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "kernels.h"
+#include "simd.h"
 #include "thread_pool.h"
 
 namespace nodegrad {
@@ -34,51 +35,132 @@ int64_t avgDivisor(const Pool2dShape& s, int64_t oh, int64_t ow) {
   return std::max<int64_t>((h1 - h0) * (w1 - w0), 1);
 }
 
-}  // namespace
+bool isPlain2x2(const Pool2dShape& s) {
+  return s.kernelH == 2 && s.kernelW == 2 && s.strideH == 2 && s.strideW == 2 && s.padH == 0 && s.padW == 0 &&
+         s.dilationH == 1 && s.dilationW == 1 && 2 * s.outH <= s.inH && 2 * s.outW <= s.inW;
+}
 
-// Takes `value` if it is strictly larger than `best`, or a NaN while best is not (NaN sticks), with
-// integer masks instead of branches: compare-and-branch on random data mispredicts about half the
-// time (measured 12 ns per 2x2 window with branches).
+// Keeps (best, at) or takes (v, pos): v wins if strictly larger, or if it is NaN while best is not
+// (NaN sticks, the first max wins ties, as in PyTorch).
 template <typename T>
-inline void selectIfBetter(T value, int64_t pos, T& best, int64_t& at) {
+inline void takeIfBetter(T v, int32_t pos, T& best, int32_t& at) {
+  if (v > best || (v != v && best == best)) {
+    best = v;
+    at = pos;
+  }
+}
+
+// takeIfBetter with integer masks instead of a branch, for rows too short for the vector loop.
+template <typename T>
+inline void selectIfBetter(T v, int32_t pos, T& best, int32_t& at) {
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  const bool take = (value > best) | ((value != value) & (best == best));
-  const int64_t mask = -static_cast<int64_t>(take);
+  const bool take = (v > best) | ((v != v) & (best == best));
+  const int32_t mask = -static_cast<int32_t>(take);
   at = (pos & mask) | (at & ~mask);
   Bits vb, bb;
-  std::memcpy(&vb, &value, sizeof(T));
+  std::memcpy(&vb, &v, sizeof(T));
   std::memcpy(&bb, &best, sizeof(T));
-  const Bits m = static_cast<Bits>(mask);
+  const Bits m = static_cast<Bits>(-static_cast<std::make_signed_t<Bits>>(take));
   const Bits r = (vb & m) | (bb & ~m);
   std::memcpy(&best, &r, sizeof(T));
 }
 
+// Output rows at least this wide run the vector loops; shorter ones (LeNet's 14 and 5) the scalar ones.
+constexpr int64_t kVectorRow = 16;
+
 // The common 2x2, stride-2, unpadded window (LeNet, VGG): no bounds checks, one pass per row pair.
+// The loop compares with > only and selects, so it vectorizes (a compare-and-branch mispredicts
+// about half the time on random data); it also notes whether the rows held a NaN, and only then
+// is the row pair redone with the NaN rule.
 template <typename T>
-void maxPool2x2(const Pool2dShape& s, const T* in, T* o, int32_t* idx) {
+NODEGRAD_CLONES void maxPool2x2(const Pool2dShape& s, const T* in, T* o, int32_t* idx) {
+  const int32_t inW = static_cast<int32_t>(s.inW);
   for (int64_t oh = 0; oh < s.outH; ++oh) {
-    const T* r0 = in + 2 * oh * s.inW;
-    const T* r1 = r0 + s.inW;
+    const T* __restrict r0 = in + 2 * oh * s.inW;
+    const T* __restrict r1 = r0 + s.inW;
+    T* __restrict orow = o + oh * s.outW;
+    int32_t* __restrict irow = idx + oh * s.outW;
+    const int32_t base = static_cast<int32_t>(2 * oh) * inW;
+    if (s.outW < kVectorRow) {
+      for (int64_t ow = 0; ow < s.outW; ++ow) {
+        const int32_t first = base + 2 * static_cast<int32_t>(ow);
+        T best = r0[2 * ow];
+        int32_t at = first;
+        selectIfBetter(r0[2 * ow + 1], first + 1, best, at);
+        selectIfBetter(r1[2 * ow], first + inW, best, at);
+        selectIfBetter(r1[2 * ow + 1], first + inW + 1, best, at);
+        orow[ow] = best;
+        irow[ow] = at;
+      }
+      continue;
+    }
+    int nan = 0;
     for (int64_t ow = 0; ow < s.outW; ++ow) {
-      const int64_t c = 2 * ow;
-      // Window order (0,0) (0,1) (1,0) (1,1). Branch-free selects: on random data a compare-and-
-      // branch mispredicts about half the time (measured 12 ns per window, now ~2).
-      T best = r0[c];
-      int64_t at = 2 * oh * s.inW + c;
-      const T cand[3] = {r0[c + 1], r1[c], r1[c + 1]};
-      const int64_t pos[3] = {at + 1, at + s.inW, at + s.inW + 1};
-      for (int q = 0; q < 3; ++q) selectIfBetter(cand[q], pos[q], best, at);
-      o[oh * s.outW + ow] = best;
-      idx[oh * s.outW + ow] = static_cast<int32_t>(at);
+      // Window order (0,0) (0,1) (1,0) (1,1).
+      const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+      nan |= (a != a) | (b != b) | (c != c) | (d != d);
+      const int32_t first = base + 2 * static_cast<int32_t>(ow);
+      T best = a;
+      int32_t at = first;
+      bool take = b > best;
+      best = take ? b : best;
+      at = take ? first + 1 : at;
+      take = c > best;
+      best = take ? c : best;
+      at = take ? first + inW : at;
+      take = d > best;
+      best = take ? d : best;
+      at = take ? first + inW + 1 : at;
+      orow[ow] = best;
+      irow[ow] = at;
+    }
+    if (!nan) continue;
+    for (int64_t ow = 0; ow < s.outW; ++ow) {
+      const int32_t first = base + 2 * static_cast<int32_t>(ow);
+      T best = r0[2 * ow];
+      int32_t at = first;
+      takeIfBetter(r0[2 * ow + 1], first + 1, best, at);
+      takeIfBetter(r1[2 * ow], first + inW, best, at);
+      takeIfBetter(r1[2 * ow + 1], first + inW + 1, best, at);
+      orow[ow] = best;
+      irow[ow] = at;
     }
   }
 }
 
+// Backward of the plain 2x2 window: every input element belongs to at most one window, so on wide
+// rows each is written once (the gradient or 0) by a vector loop instead of zero-filling the plane
+// and scattering into it.
+template <typename T>
+NODEGRAD_CLONES void maxPool2x2Backward(const Pool2dShape& s, const T* go, const int32_t* idx, T* gi) {
+  if (s.outW < kVectorRow || 2 * s.outH != s.inH || 2 * s.outW != s.inW) std::fill(gi, gi + s.inH * s.inW, T(0));
+  if (s.outW < kVectorRow) {
+    for (int64_t o = 0; o < s.outH * s.outW; ++o) gi[idx[o]] += go[o];
+    return;
+  }
+  const int32_t inW = static_cast<int32_t>(s.inW);
+  for (int64_t oh = 0; oh < s.outH; ++oh) {
+    T* __restrict r0 = gi + 2 * oh * s.inW;
+    T* __restrict r1 = r0 + s.inW;
+    const T* __restrict grow = go + oh * s.outW;
+    const int32_t* __restrict irow = idx + oh * s.outW;
+    const int32_t base = static_cast<int32_t>(2 * oh) * inW;
+    for (int64_t ow = 0; ow < s.outW; ++ow) {
+      const int32_t at = irow[ow] - base - 2 * static_cast<int32_t>(ow);
+      const T g = grow[ow];
+      r0[2 * ow] = at == 0 ? g : T(0);
+      r0[2 * ow + 1] = at == 1 ? g : T(0);
+      r1[2 * ow] = at == inW ? g : T(0);
+      r1[2 * ow + 1] = at == inW + 1 ? g : T(0);
+    }
+  }
+}
+
+}  // namespace
+
 template <typename T>
 void maxPool2dForward(const Pool2dShape& s, const T* input, T* out, int32_t* indices) {
-  const bool fast = s.kernelH == 2 && s.kernelW == 2 && s.strideH == 2 && s.strideW == 2 && s.padH == 0 &&
-                    s.padW == 0 && s.dilationH == 1 && s.dilationW == 1 && 2 * s.outH <= s.inH &&
-                    2 * s.outW <= s.inW;
+  const bool fast = isPlain2x2(s);
   forEachPlane(s, [&](int64_t p) {
     if (fast) {
       maxPool2x2(s, input + p * s.inH * s.inW, out + p * s.outH * s.outW, indices + p * s.outH * s.outW);
@@ -115,11 +197,16 @@ void maxPool2dForward(const Pool2dShape& s, const T* input, T* out, int32_t* ind
 
 template <typename T>
 void maxPool2dBackward(const Pool2dShape& s, const T* gradOut, const int32_t* indices, T* gradInput) {
+  const bool fast = isPlain2x2(s);
   forEachPlane(s, [&](int64_t p) {
     T* gi = gradInput + p * s.inH * s.inW;
-    std::fill(gi, gi + s.inH * s.inW, T(0));
     const T* go = gradOut + p * s.outH * s.outW;
     const int32_t* idx = indices + p * s.outH * s.outW;
+    if (fast) {
+      maxPool2x2Backward(s, go, idx, gi);
+      return;
+    }
+    std::fill(gi, gi + s.inH * s.inW, T(0));
     for (int64_t o = 0; o < s.outH * s.outW; ++o) gi[idx[o]] += go[o];
   });
 }

@@ -1,18 +1,48 @@
 // Reductions along the middle axis of a contiguous [outer, n, inner] view, and index gathers /
 // scatter-adds along the same axis. Sums accumulate in double so float32 results stay within
 // rounding of the float64 reference.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
 #include "kernels.h"
+#include "simd.h"
 
 namespace nodegrad {
+
+namespace {
+
+// Sums along the middle axis when it is not the last (bias gradients: [batch, features] summed over
+// the batch): whole rows are added into double accumulators, a contiguous loop that vectorizes,
+// instead of walking each column with a stride.
+template <typename T>
+NODEGRAD_CLONES void sumRows(const T* x, int64_t outer, int64_t n, int64_t inner, T* values) {
+  constexpr int64_t kBlock = 512;
+  double acc[kBlock];
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i0 = 0; i0 < inner; i0 += kBlock) {
+      const int64_t width = std::min(kBlock, inner - i0);
+      std::fill(acc, acc + width, 0.0);
+      for (int64_t j = 0; j < n; ++j) {
+        const T* row = x + (o * n + j) * inner + i0;
+        for (int64_t i = 0; i < width; ++i) acc[i] += static_cast<double>(row[i]);
+      }
+      for (int64_t i = 0; i < width; ++i) values[o * inner + i0 + i] = static_cast<T>(acc[i]);
+    }
+  }
+}
+
+}  // namespace
 
 template <typename T>
 void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* values,
             int32_t* indices) {
+  if (op == ReduceOp::Sum && inner > 1) {
+    sumRows(x, outer, n, inner, values);
+    return;
+  }
   for (int64_t o = 0; o < outer; ++o) {
     const T* base = x + o * n * inner;
     for (int64_t i = 0; i < inner; ++i) {

@@ -92,6 +92,8 @@ function pool(planes: number, inH: number, inW: number, k: [number, number], ext
 
 const poolCases: [string, Pool2dParams][] = [
   ['2x2', pool(6, 8, 8, [2, 2])],
+  ['2x2 on odd sizes (last row and column unread)', pool(5, 7, 9, [2, 2])],
+  ['2x2 on wide rows (vector loop and tail)', pool(3, 4, 70, [2, 2])],
   ['3x3 stride 2 pad 1', pool(4, 9, 7, [3, 3], { strideH: 2, strideW: 2, padH: 1, padW: 1 })],
   ['ceil mode', pool(3, 7, 7, [2, 2], { ceilMode: true })],
   ['ceil mode with padding (last window rule)', pool(2, 6, 6, [3, 3], { strideH: 2, strideW: 2, padH: 1, padW: 1, ceilMode: true })],
@@ -136,6 +138,20 @@ describe.each(DTYPES)('pooling kernels (%s)', (kind) => {
     const idx = new Int32Array(2);
     native.maxPool2dForward(p, x, out, idx);
     expect(Array.from(idx)).toEqual([1, 2]);
+  });
+
+  it('max pooling propagates NaN from any window position, as the reference does', () => {
+    const p = pool(4, 2, 2, [2, 2]);
+    const x = (kind === 'float32' ? new Float32Array(16) : new Float64Array(16)).fill(1);
+    for (let q = 0; q < 4; q++) x[q * 4 + q] = NaN;
+    x[3 * 4 + 0] = 7;
+    const [o1, o2] = [poisoned(kind, 4), poisoned(kind, 4)];
+    const [i1, i2] = [new Int32Array(4), new Int32Array(4)];
+    native.maxPool2dForward(p, x, o1, i1);
+    reference.maxPool2dForward(p, x, o2, i2);
+    expect(Array.from(o1)).toEqual([NaN, NaN, NaN, NaN]);
+    expect(Array.from(i1)).toEqual(Array.from(i2));
+    expect(Array.from(i1)).toEqual([0, 1, 2, 3]);
   });
 
   it.each([[1, 1], [3, 2], [4, 4], [5, 3]] as const)('adaptive average to %ix%i', (outH, outW) => {
