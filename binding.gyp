@@ -38,7 +38,7 @@
         {
           "target_name": "nodegrad_avx512",
           "type": "static_library",
-          "sources": ["native/gemm_avx512.cc"],
+          "sources": ["native/gemm_avx512.cc", "native/conv_direct_avx512.cc"],
           "cflags_cc": ["-mavx512f", "-mavx512vl", "-mavx512dq", "-mavx512bw", "-mfma", "-mavx2"],
           "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512vl", "-mavx512dq", "-mavx512bw", "-mfma", "-mavx2"]}
         },

@@ -261,6 +261,18 @@ Napi::Value GemmIsa(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), nodegrad::gemmIsa());
 }
 
+// convDirect(enabled?): whether convolutions use the direct few-channel kernels; with a boolean,
+// switches them and returns the previous state.
+Napi::Value ConvDirect(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+      if (!info[0].IsBoolean()) throw ArgError{"native convDirect: enabled must be a boolean"};
+      return Napi::Boolean::New(info.Env(), nodegrad::setConvDirect(info[0].As<Napi::Boolean>().Value()));
+    }
+    return Napi::Boolean::New(info.Env(), nodegrad::convDirectActive());
+  });
+}
+
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), nodegrad::numThreads());
 }
@@ -298,6 +310,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("indexAdd", Napi::Function::New(env, IndexAdd, "indexAdd"));
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("gemmIsa", Napi::Function::New(env, GemmIsa, "gemmIsa"));
+  exports.Set("convDirect", Napi::Function::New(env, ConvDirect, "convDirect"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   registerNnFunctions(env, exports);

@@ -3,9 +3,13 @@
 // GEMM itself is split instead. A 1x1, stride-1, unpadded convolution reads its input as the
 // column matrix directly (no copy).
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
+#include "conv_direct.h"
 #include "kernels.h"
 #include "simd.h"
 #include "thread_pool.h"
@@ -260,11 +264,229 @@ NODEGRAD_CLONES void biasRelu(T* out, int64_t planes, int64_t channels, int64_t 
   }
 }
 
+// ---- direct path for few channels (conv_direct.h) ----
+
+int64_t roundUp(int64_t n, int64_t step) { return (n + step - 1) / step * step; }
+
+// AVX-512 CPUs run the direct kernels unless NODEGRAD_CONV_DIRECT=0 or setConvDirect(false) (for
+// comparisons and for testing both paths).
+std::atomic<bool>& directSwitch() {
+  static std::atomic<bool> enabled{[] {
+    const char* env = std::getenv("NODEGRAD_CONV_DIRECT");
+    return !(env && env[0] == '0');
+  }()};
+  return enabled;
+}
+
+bool directAvailable() {
+#if defined(__x86_64__)
+  static const bool available = convDirectAvailable();
+  return available;
+#else
+  return false;
+#endif
+}
+
+bool directEnabled() { return directAvailable() && directSwitch().load(std::memory_order_relaxed); }
+
+#if defined(__x86_64__)
+// Few output channels (a 6- or 16-row GEMM wastes most of a 12-row micro-kernel), stride 1, no
+// dilation, a kernel larger than 1x1 (1x1 reads its input in place) and planes small enough that
+// one image's buffers stay in cache.
+bool directSuits(const Conv2dShape& s, int64_t outChannels, int64_t pw, int64_t outH) {
+  return directEnabled() && s.strideH == 1 && s.strideW == 1 && s.dilationH == 1 && s.dilationW == 1 &&
+         (s.kernelH > 1 || s.kernelW > 1) && outChannels <= 16 && outH * pw <= 4096;
+}
+
+// One image's channels [channels][h][w] into a zero-bordered [channels][h + 2 top][w + 2 left]
+// buffer followed by zero slack.
+NODEGRAD_CLONES void padImage(const float* in, int64_t channels, int64_t h, int64_t w, int64_t top, int64_t left,
+                              float* buffer, int64_t length) {
+  const int64_t pw = w + 2 * left, ph = h + 2 * top;
+  std::fill(buffer, buffer + length, 0.0f);
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t y = 0; y < h; ++y)
+      std::memcpy(buffer + (c * ph + y + top) * pw + left, in + (c * h + y) * w, sizeof(float) * w);
+}
+
+// The kept outputs of the flattened planes, plus bias and ReLU, into NCHW.
+NODEGRAD_CLONES void keepOutputs(const float* flat, int64_t channels, int64_t ldf, int64_t outH, int64_t outW,
+                                 int64_t pw, const float* bias, bool relu, float* out) {
+  for (int64_t c = 0; c < channels; ++c) {
+    const float b = bias ? bias[c] : 0.0f;
+    for (int64_t y = 0; y < outH; ++y) {
+      const float* from = flat + c * ldf + y * pw;
+      float* to = out + (c * outH + y) * outW;
+      if (relu) {
+        for (int64_t x = 0; x < outW; ++x) to[x] = std::max(0.0f, from[x] + b);
+      } else {
+        for (int64_t x = 0; x < outW; ++x) to[x] = from[x] + b;
+      }
+    }
+  }
+}
+
+// Stride-1 convolution of every image of one group through the direct kernel: input images of
+// [cin][h][w] (imageStride apart), padding (top, left) on both sides, weight [cout][cin * kh * kw].
+void directConvImages(int64_t batch, const float* input, int64_t inImageStride, int64_t cin, int64_t h, int64_t w,
+                      int64_t top, int64_t left, int64_t kh, int64_t kw, const float* weight, int64_t cout,
+                      const float* bias, bool relu, float* out, int64_t outImageStride) {
+  const int64_t pw = w + 2 * left, ph = h + 2 * top, outH = ph - kh + 1, outW = pw - kw + 1;
+  const int64_t plane = ph * pw, positions = roundUp(outH * pw, kDirectLanes);
+  const int64_t taps = cin * kh * kw, xLength = cin * plane + positions + kDirectSlack;
+  std::vector<int64_t> offsets(static_cast<size_t>(taps));
+  for (int64_t c = 0; c < cin; ++c)
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) offsets[static_cast<size_t>((c * kh + i) * kw + j)] = c * plane + i * pw + j;
+  parallelFor(batch, [&](int64_t n) {
+    float* x = threadScratch<float>(xLength + cout * positions);
+    float* flat = x + xLength;
+    padImage(input + n * inImageStride, cin, h, w, top, left, x, xLength);
+    convDirectForward_f32_avx512(x, offsets.data(), taps, weight, cout, positions, flat, positions);
+    keepOutputs(flat, cout, positions, outH, outW, pw, bias, relu, out + n * outImageStride);
+  });
+}
+
+bool directForward(const Conv2dShape& s, const float* input, const float* weight, const float* bias, float* out,
+                   bool relu) {
+  const ConvDims d = dimsOf(s);
+  if (!directSuits(s, d.coutG, s.inW + 2 * s.padW, s.outH)) return false;
+  for (int64_t g = 0; g < s.groups; ++g)
+    directConvImages(s.batch, input + g * d.cinG * d.inPlane, s.inChannels * d.inPlane, d.cinG, s.inH, s.inW,
+                     s.padH, s.padW, s.kernelH, s.kernelW, weight + g * d.coutG * d.k, d.coutG,
+                     bias ? bias + g * d.coutG : nullptr, relu, out + g * d.coutG * d.plane,
+                     s.outChannels * d.plane);
+  return true;
+}
+
+// The input gradient of a stride-1 convolution is a stride-1 convolution of the output gradient,
+// padded by (kernel - 1 - padding), with the kernel flipped and its in/out channels swapped.
+bool directBackwardInput(const Conv2dShape& s, const float* gradOut, const float* weight, float* gradInput) {
+  const ConvDims d = dimsOf(s);
+  const int64_t top = s.kernelH - 1 - s.padH, left = s.kernelW - 1 - s.padW;
+  if (top < 0 || left < 0 || !directSuits(s, d.cinG, s.outW + 2 * left, s.inH)) return false;
+  std::vector<float> flipped(static_cast<size_t>(d.cinG * d.coutG * s.kernelH * s.kernelW));
+  for (int64_t g = 0; g < s.groups; ++g) {
+    for (int64_t ci = 0; ci < d.cinG; ++ci)
+      for (int64_t co = 0; co < d.coutG; ++co)
+        for (int64_t i = 0; i < s.kernelH; ++i)
+          for (int64_t j = 0; j < s.kernelW; ++j)
+            flipped[static_cast<size_t>(((ci * d.coutG + co) * s.kernelH + i) * s.kernelW + j)] =
+                weight[(((g * d.coutG + co) * d.cinG + ci) * s.kernelH + s.kernelH - 1 - i) * s.kernelW +
+                       s.kernelW - 1 - j];
+    directConvImages(s.batch, gradOut + g * d.coutG * d.plane, s.outChannels * d.plane, d.coutG, s.outH, s.outW,
+                     top, left, s.kernelH, s.kernelW, flipped.data(), d.cinG, nullptr, false,
+                     gradInput + g * d.cinG * d.inPlane, s.inChannels * d.inPlane);
+  }
+  return true;
+}
+
+// Weight gradient: each thread takes a contiguous share of the images, pads them and lays their
+// output gradients out on the flattened planes (zeros at the discarded positions), a few images at
+// a time, and accumulates its own [cout][taps] sums; the shares are added at the end.
+bool directBackwardWeight(const Conv2dShape& s, const float* input, const float* gradOut, float* gradWeight) {
+  const ConvDims d = dimsOf(s);
+  const int64_t pw = s.inW + 2 * s.padW, ph = s.inH + 2 * s.padH;
+  if (!directSuits(s, d.coutG, pw, s.outH)) return false;
+  const int64_t plane = ph * pw, positions = roundUp(s.outH * pw, kDirectLanes);
+  const int64_t taps = d.k, tapsPadded = roundUp(taps, kDirectGradTaps);
+  const int64_t channels = roundUp(d.coutG, kDirectGradChannels);
+  const int64_t xLength = d.cinG * plane + positions + kDirectSlack, gLength = channels * positions;
+  std::vector<int64_t> offsets(static_cast<size_t>(tapsPadded), 0);
+  for (int64_t c = 0; c < d.cinG; ++c)
+    for (int64_t i = 0; i < s.kernelH; ++i)
+      for (int64_t j = 0; j < s.kernelW; ++j)
+        offsets[static_cast<size_t>((c * s.kernelH + i) * s.kernelW + j)] = c * plane + i * pw + j;
+  constexpr int64_t kImagesAtOnce = 8;
+  const int64_t shares = std::min<int64_t>(numThreads(), s.batch);
+  std::vector<float> sums(static_cast<size_t>(shares * channels * tapsPadded));
+  for (int64_t g = 0; g < s.groups; ++g) {
+    std::fill(sums.begin(), sums.end(), 0.0f);
+    parallelFor(shares, [&](int64_t share) {
+      const int64_t begin = s.batch * share / shares, end = s.batch * (share + 1) / shares;
+      float* buffers = threadScratch<float>(kImagesAtOnce * (xLength + gLength));
+      const float* xs[kImagesAtOnce];
+      const float* gs[kImagesAtOnce];
+      for (int64_t n0 = begin; n0 < end; n0 += kImagesAtOnce) {
+        const int64_t count = std::min(kImagesAtOnce, end - n0);
+        for (int64_t i = 0; i < count; ++i) {
+          float* x = buffers + i * (xLength + gLength);
+          float* gv = x + xLength;
+          const int64_t n = n0 + i;
+          padImage(input + n * s.inChannels * d.inPlane + g * d.cinG * d.inPlane, d.cinG, s.inH, s.inW, s.padH,
+                   s.padW, x, xLength);
+          // Output gradient rows at the kept positions of the flattened planes, zeros elsewhere.
+          std::fill(gv, gv + gLength, 0.0f);
+          for (int64_t c = 0; c < d.coutG; ++c)
+            for (int64_t y = 0; y < s.outH; ++y)
+              std::memcpy(gv + c * positions + y * pw, gradOut + n * s.outChannels * d.plane +
+                          (g * d.coutG + c) * d.plane + y * s.outW, sizeof(float) * s.outW);
+          xs[i] = x;
+          gs[i] = gv;
+        }
+        convDirectWeightGrad_f32_avx512(xs, gs, count, offsets.data(), tapsPadded, channels, positions, positions,
+                                        sums.data() + share * channels * tapsPadded);
+      }
+    });
+    for (int64_t c = 0; c < d.coutG; ++c)
+      for (int64_t r = 0; r < taps; ++r) {
+        float total = 0;
+        for (int64_t share = 0; share < shares; ++share)
+          total += sums[static_cast<size_t>((share * channels + c) * tapsPadded + r)];
+        gradWeight[(g * d.coutG + c) * taps + r] = total;
+      }
+  }
+  return true;
+}
+
+#endif  // __x86_64__
+
+}  // namespace
+
+bool setConvDirect(bool enabled) {
+  const bool before = directEnabled();
+  directSwitch().store(enabled);
+  return before;
+}
+
+bool convDirectActive() { return directEnabled(); }
+
+namespace {
+
+template <typename T>
+bool tryDirectForward([[maybe_unused]] const Conv2dShape& s, [[maybe_unused]] const T* input,
+                      [[maybe_unused]] const T* weight, [[maybe_unused]] const T* bias, [[maybe_unused]] T* out,
+                      [[maybe_unused]] bool relu) {
+#if defined(__x86_64__)
+  if constexpr (std::is_same_v<T, float>) return directForward(s, input, weight, bias, out, relu);
+#endif
+  return false;
+}
+
+template <typename T>
+bool tryDirectBackwardInput([[maybe_unused]] const Conv2dShape& s, [[maybe_unused]] const T* gradOut,
+                            [[maybe_unused]] const T* weight, [[maybe_unused]] T* gradInput) {
+#if defined(__x86_64__)
+  if constexpr (std::is_same_v<T, float>) return directBackwardInput(s, gradOut, weight, gradInput);
+#endif
+  return false;
+}
+
+template <typename T>
+bool tryDirectBackwardWeight([[maybe_unused]] const Conv2dShape& s, [[maybe_unused]] const T* input,
+                             [[maybe_unused]] const T* gradOut, [[maybe_unused]] T* gradWeight) {
+#if defined(__x86_64__)
+  if constexpr (std::is_same_v<T, float>) return directBackwardWeight(s, input, gradOut, gradWeight);
+#endif
+  return false;
+}
+
 }  // namespace
 
 template <typename T>
 void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const T* bias, T* out,
                    bool relu) {
+  if (tryDirectForward(s, input, weight, bias, out, relu)) return;
   const ConvDims d = dimsOf(s);
   const bool pointwise = isPointwise(s);
   const int64_t per = pointwise ? 1 : imagesPerGemm(s, d.plane);
@@ -325,6 +547,7 @@ void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const 
 
 template <typename T>
 void conv2dBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight, T* gradInput) {
+  if (tryDirectBackwardInput(s, gradOut, weight, gradInput)) return;
   const ConvDims d = dimsOf(s);
   const bool pointwise = isPointwise(s);
   const int64_t per = pointwise ? 1 : imagesPerGemm(s, d.plane);
@@ -362,9 +585,9 @@ void conv2dBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight
   });
 }
 
+// dW by im2col + GEMM, image groups spread over the pool.
 template <typename T>
-void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight,
-                          T* gradBias) {
+void weightGradByGemm(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight) {
   const ConvDims d = dimsOf(s);
   const bool pointwise = isPointwise(s);
   const int64_t weightSize = s.outChannels * d.k;
@@ -434,6 +657,13 @@ void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
   parallelFor(chunks, runChunk);
   for (const auto& partial : partials)
     for (int64_t i = 0; i < weightSize; ++i) gradWeight[i] += partial[static_cast<size_t>(i)];
+}
+
+template <typename T>
+void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight,
+                          T* gradBias) {
+  const ConvDims d = dimsOf(s);
+  if (!tryDirectBackwardWeight(s, input, gradOut, gradWeight)) weightGradByGemm(s, input, gradOut, gradWeight);
   if (gradBias) {
     for (int64_t c = 0; c < s.outChannels; ++c) {
       double acc = 0;

@@ -95,6 +95,11 @@ template <typename T>
 void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight,
                           T* gradBias);
 
+// Direct stride-1 kernels for few channels (conv_direct.h), on AVX-512 CPUs: whether they run now,
+// and a switch (returns the previous state; enabling has no effect where they are unavailable).
+bool convDirectActive();
+bool setConvDirect(bool enabled);
+
 // ---- pooling over NCHW, planes = batch * channels ----
 struct Pool2dShape {
   int64_t planes = 0, inH = 0, inW = 0, outH = 0, outW = 0;

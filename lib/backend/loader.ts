@@ -24,6 +24,8 @@ export interface NativeAddon {
     beta: number, c: FloatArray, cOffset: number, ldc: number,
     batch: number, strideA: number, strideB: number, strideC: number): void;
   gemmIsa(): string;
+  /** Whether convolutions use the direct few-channel kernels (AVX-512); a boolean switches them, returning the previous state. */
+  convDirect(enabled?: boolean): boolean;
   getNumThreads(): number;
   setNumThreads(n: number): void;
   conv2dForward(params: number[], input: FloatArray, weight: FloatArray, bias: FloatArray | null,

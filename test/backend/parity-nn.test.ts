@@ -33,40 +33,68 @@ const convCases: [string, Conv2dParams][] = [
   ['large columns: im2col and GEMM in row tiles, padding reused across tiles', conv(2, 64, 30, 30, 8, [3, 3], { padH: 1, padW: 1 })],
   ['small planes: several images per GEMM', conv(9, 4, 6, 5, 6, [3, 3], { padH: 1, padW: 1, groups: 2 })],
   ['small planes, strided, odd batch', conv(7, 3, 9, 9, 5, [3, 3], { strideH: 2, strideW: 2 })],
+  ['LeNet conv2-like, odd batch (direct kernels: channel remainders, position tails)', conv(9, 6, 14, 14, 16, [5, 5])],
+  ['wide kernel with padding past kernel - 1 (input gradient not direct)', conv(3, 2, 6, 9, 7, [2, 5], { padH: 2, padW: 1 })],
+  ['13 output channels, 3 input channels, 5x3 kernel', conv(5, 3, 11, 13, 13, [5, 3], { padH: 2, padW: 1 })],
 ];
 
+// float32 convolutions with few channels run the direct AVX-512 kernels where the CPU has them;
+// every case also runs with them switched off, on the im2col + GEMM path.
+const addon = ng.backend.loadAddon();
+const convPaths = (kind: string) => (kind === 'float32' && addon.convDirect() ? ['direct', 'gemm'] : ['gemm']);
+
+function checkConv(kind: 'float32' | 'float64', p: Conv2dParams): void {
+  const outH = convOutputSize(p.inH, p.kernelH, p.strideH, p.padH, p.dilationH);
+  const outW = convOutputSize(p.inW, p.kernelW, p.strideW, p.padW, p.dilationW);
+  const inSize = p.batch * p.inChannels * p.inH * p.inW;
+  const wSize = p.outChannels * (p.inChannels / p.groups) * p.kernelH * p.kernelW;
+  const outSize = p.batch * p.outChannels * outH * outW;
+  const x = randomArray(inSize, 3, kind);
+  const w = randomArray(wSize, 5, kind);
+  const b = randomArray(p.outChannels, 7, kind);
+  const g = randomArray(outSize, 11, kind);
+  const { rtol, atol } = tol(kind);
+  for (const relu of [false, true]) {
+    const o1 = poisoned(kind, outSize);
+    const o2 = poisoned(kind, outSize);
+    native.conv2dForward(p, x, w, b, o1, relu);
+    reference.conv2dForward(p, x, w, b, o2, relu);
+    expectClose(o1, o2, rtol, atol);
+  }
+  const gi1 = poisoned(kind, inSize);
+  const gi2 = poisoned(kind, inSize);
+  native.conv2dBackwardInput(p, g, w, gi1);
+  reference.conv2dBackwardInput(p, g, w, gi2);
+  expectClose(gi1, gi2, rtol, atol);
+  const gw1 = poisoned(kind, wSize);
+  const gw2 = poisoned(kind, wSize);
+  const gb1 = poisoned(kind, p.outChannels);
+  const gb2 = poisoned(kind, p.outChannels);
+  native.conv2dBackwardWeight(p, x, g, gw1, gb1);
+  reference.conv2dBackwardWeight(p, x, g, gw2, gb2);
+  expectClose(gw1, gw2, rtol * 10, atol * 10);
+  expectClose(gb1, gb2, rtol * 10, atol * 10);
+}
+
+describe('conv2d path switch', () => {
+  it('switches the direct kernels off and on again', () => {
+    const before = addon.convDirect(false);
+    expect(addon.convDirect()).toBe(false);
+    addon.convDirect(before);
+    expect(addon.convDirect()).toBe(before);
+    expect(() => (addon.convDirect as (v: unknown) => boolean)(1)).toThrow(/convDirect: enabled must be a boolean/);
+  });
+});
+
 describe.each(DTYPES)('conv2d kernels (%s)', (kind) => {
-  it.each(convCases)('%s: forward (with bias, with fused ReLU), backward input, backward weight', (_name, p) => {
-    const outH = convOutputSize(p.inH, p.kernelH, p.strideH, p.padH, p.dilationH);
-    const outW = convOutputSize(p.inW, p.kernelW, p.strideW, p.padW, p.dilationW);
-    const inSize = p.batch * p.inChannels * p.inH * p.inW;
-    const wSize = p.outChannels * (p.inChannels / p.groups) * p.kernelH * p.kernelW;
-    const outSize = p.batch * p.outChannels * outH * outW;
-    const x = randomArray(inSize, 3, kind);
-    const w = randomArray(wSize, 5, kind);
-    const b = randomArray(p.outChannels, 7, kind);
-    const g = randomArray(outSize, 11, kind);
-    const { rtol, atol } = tol(kind);
-    for (const relu of [false, true]) {
-      const o1 = poisoned(kind, outSize);
-      const o2 = poisoned(kind, outSize);
-      native.conv2dForward(p, x, w, b, o1, relu);
-      reference.conv2dForward(p, x, w, b, o2, relu);
-      expectClose(o1, o2, rtol, atol);
+  const cases = convCases.flatMap(([name, p]) => convPaths(kind).map((path) => [`${name} [${path}]`, p, path] as const));
+  it.each(cases)('%s: forward (with bias, with fused ReLU), backward input, backward weight', (_name, p, path) => {
+    const before = addon.convDirect(path === 'direct');
+    try {
+      checkConv(kind, p);
+    } finally {
+      addon.convDirect(before);
     }
-    const gi1 = poisoned(kind, inSize);
-    const gi2 = poisoned(kind, inSize);
-    native.conv2dBackwardInput(p, g, w, gi1);
-    reference.conv2dBackwardInput(p, g, w, gi2);
-    expectClose(gi1, gi2, rtol, atol);
-    const gw1 = poisoned(kind, wSize);
-    const gw2 = poisoned(kind, wSize);
-    const gb1 = poisoned(kind, p.outChannels);
-    const gb2 = poisoned(kind, p.outChannels);
-    native.conv2dBackwardWeight(p, x, g, gw1, gb1);
-    reference.conv2dBackwardWeight(p, x, g, gw2, gb2);
-    expectClose(gw1, gw2, rtol * 10, atol * 10);
-    expectClose(gb1, gb2, rtol * 10, atol * 10);
   });
 
   it('gives the same results with 1 thread and with all threads', () => {
