@@ -33,6 +33,11 @@ export class Linear extends Module {
     return ops.linear(x, this.weight, this.bias);
   }
 
+  /** relu(forward(x)) as one fused op (Sequential uses it for a Linear followed by a ReLU). */
+  forwardRelu(x: Tensor): Tensor {
+    return ops.linear(x, this.weight, this.bias, { activation: 'relu' });
+  }
+
   override extraRepr(): string {
     return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`;
   }
@@ -64,6 +69,12 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     const { stride, padding, dilation, groups } = this.options;
     return ops.conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups });
+  }
+
+  /** relu(forward(x)) as one fused op (Sequential uses it for a Conv2d followed by a ReLU). */
+  forwardRelu(x: Tensor): Tensor {
+    const { stride, padding, dilation, groups } = this.options;
+    return ops.conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups, activation: 'relu' });
   }
 
   override extraRepr(): string {
@@ -220,15 +231,34 @@ export class Identity extends Module {
 }
 
 /**
- * Runs modules in order. When intermediates are being released (inference mode, a checkpointed
- * segment's first forward) each one is recycled once the next layer has consumed it, and a ReLU
- * works in place on an intermediate, so at most two activations are alive at once.
+ * A Conv2d or Linear followed by a ReLU, both with their own forward (not a subclass or an instance
+ * that replaced it): the pair runs as one fused op, which writes the activation once and keeps only
+ * the output for backward. Values and gradients are those of the two layers run one after the other.
+ */
+function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linear {
+  if (!(next instanceof ReLU) || next.forward !== ReLU.prototype.forward) return false;
+  return (m instanceof Conv2d && m.forward === Conv2d.prototype.forward) ||
+    (m instanceof Linear && m.forward === Linear.prototype.forward);
+}
+
+/**
+ * Runs modules in order, a Conv2d or Linear and the ReLU after it as one fused op. When
+ * intermediates are being released (inference mode, a checkpointed segment's first forward) each
+ * one is recycled once the next layer has consumed it, and a ReLU works in place on an
+ * intermediate, so at most two activations are alive at once.
  */
 export function runChain(modules: readonly Module[], x: Tensor): Tensor {
   let h = x;
-  for (const m of modules) {
-    const own = releasesIntermediates() && h.storage !== x.storage;
-    const next = own && m instanceof ReLU ? ops.relu_(h) : m.forward(h);
+  for (let i = 0; i < modules.length; i++) {
+    const m = modules[i];
+    let next: Tensor;
+    if (fusesWithRelu(m, modules[i + 1])) {
+      next = m.forwardRelu(h);
+      i++;
+    } else {
+      const own = releasesIntermediates() && h.storage !== x.storage;
+      next = own && m instanceof ReLU ? ops.relu_(h) : m.forward(h);
+    }
     releaseConsumed(h, next, x);
     h = next;
   }

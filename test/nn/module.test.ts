@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
-import { expectNodegradError, flat } from '../helpers.js';
+import { expectClose, expectNodegradError, flat } from '../helpers.js';
 
 const { nn } = ng;
 
@@ -150,5 +150,45 @@ describe('layer and loss bad input', () => {
     expectNodegradError(() => new nn.BCELoss().forward(ng.tensor([0.5, 1.2]), ng.tensor([1, 0])), 'ERR_NODEGRAD_ARGUMENT', 'bceLoss', '[0, 1]', '1.2');
     expectNodegradError(() => new nn.CrossEntropyLoss({ reduction: 'avg' as 'mean' }).forward(logits, ng.tensor([0, 1], { dtype: 'int32' })),
       'ERR_NODEGRAD_ARGUMENT', 'crossEntropy', "reduction must be 'mean', 'sum' or 'none'");
+  });
+});
+
+describe('Sequential fuses a Conv2d or Linear with the ReLU after it', () => {
+  const build = () => {
+    ng.manualSeed(3);
+    return new nn.Sequential(new nn.Conv2d(2, 3, 3, { padding: 1 }), new nn.ReLU(), new nn.Flatten(),
+      new nn.Linear(3 * 5 * 5, 4), new nn.ReLU({ inplace: true }), new nn.Linear(4, 2));
+  };
+
+  it('gives the values and gradients of the layers run one by one, through one fused op per pair', () => {
+    const x = ng.randn([2, 2, 5, 5]).sub(0.2);
+    const fused = build();
+    const yFused = fused.forward(x);
+    expect(yFused.gradFn?.inputs[0].gradFn?.name).toBe('linear+relu');
+    yFused.mul(yFused).sum().backward();
+    const separate = build();
+    let h = x;
+    for (const m of separate.children()) h = m.forward(h);
+    expect(h.gradFn?.inputs[0].gradFn?.name).not.toBe('linear+relu');
+    h.mul(h).sum().backward();
+    expect(flat(yFused)).toEqual(flat(h));
+    const a = [...fused.parameters()];
+    const b = [...separate.parameters()];
+    a.forEach((p, i) => expectClose(flat(p.grad!), flat(b[i].grad!), 1e-6, 1e-7));
+  });
+
+  it('leaves a subclass that overrides forward, or a replaced forward, unfused', () => {
+    class Shifted extends nn.Conv2d {
+      override forward(x: ng.Tensor): ng.Tensor {
+        return super.forward(x).add(-10);
+      }
+    }
+    ng.manualSeed(3);
+    const seq = new nn.Sequential(new Shifted(1, 1, 1), new nn.ReLU());
+    const x = ng.ones([1, 1, 2, 2]);
+    expect(Array.from(seq.forward(x).data())).toEqual([0, 0, 0, 0]);
+    const lin = new nn.Linear(2, 2);
+    lin.forward = (t: ng.Tensor) => ng.linear(t, lin.weight, lin.bias).sub(100);
+    expect(Array.from(new nn.Sequential(lin, new nn.ReLU()).forward(ng.ones([1, 2])).data())).toEqual([0, 0]);
   });
 });
