@@ -1,5 +1,8 @@
 // AVX-512 GEMM: 12 x 32 float tiles (24 zmm accumulators of the 32) and 12 x 16 double tiles.
-// MC 144 / KC 384 measured best of (192, 256), (144, 384), (196, 256), (112, 384) on Zen 5.
+// MC 48 / KC 1024: of (144, 384), (144, 256), (240, 256), (96, 512), (120, 512), (72, 768),
+// (192, 512) and (48, 1024), run interleaved on Zen 5 (one thread, n = 512..2048, medians of 5-6
+// rounds), (48, 1024) was fastest or level at every size; a k up to 1024 is then one block, so C
+// is written once.
 #include "gemm_kernel.inc"
 
 namespace {
@@ -7,4 +10,4 @@ typedef float Vec16f __attribute__((vector_size(64)));
 typedef double Vec8d __attribute__((vector_size(64)));
 }  // namespace
 
-NODEGRAD_DEFINE_GEMM_VARIANT(avx512, Vec16f, 12, 2, Vec8d, 12, 2, 144, 384, 4096)
+NODEGRAD_DEFINE_GEMM_VARIANT(avx512, Vec16f, 12, 2, Vec8d, 12, 2, 48, 1024, 4096)

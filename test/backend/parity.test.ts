@@ -222,6 +222,19 @@ describe.each(DTYPES)('gemm (%s)', (kind) => {
     expectClose(c1, c2, kind === 'float32' ? 1e-4 : 1e-12, kind === 'float32' ? 1e-4 : 1e-12);
   });
 
+  it.each([[5, 7, 2500, false, true], [13, 4100, 9, true, false], [50, 33, 1100, true, true]] as const)(
+    'spans several cache blocks: m %i, n %i, k %i (transA %s, transB %s), alpha and beta', (m, n, k, transA, transB) => {
+      const a = randomArray(m * k, m + k, kind);
+      const b = randomArray(k * n, n + k, kind);
+      const c0 = randomArray(m * n, m * n, kind);
+      const [c1, c2] = [c0.slice(), c0.slice()];
+      const p = { transA, transB, m, n, k, alpha: 0.5, beta: 2, aOffset: 0, lda: transA ? m : k, bOffset: 0,
+        ldb: transB ? k : n, cOffset: 0, ldc: n, batch: 1, strideA: 0, strideB: 0, strideC: 0 };
+      native.gemm(p, a, b, c1);
+      reference.gemm(p, a, b, c2);
+      expectClose(c1, c2, kind === 'float32' ? 1e-4 : 1e-11, kind === 'float32' ? 1e-3 : 1e-11);
+    });
+
   it('k = 0 gives beta * C (zeros when beta = 0)', () => {
     const c = poisoned(kind, 6);
     native.gemm({ transA: false, transB: false, m: 2, n: 3, k: 0, alpha: 1, beta: 0, aOffset: 0, lda: 1, bOffset: 0,
