@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench [-- suite ...] [--no-peers]`: nodegrad's kernels and training throughput on this
 // machine, side by side with OpenBLAS and PyTorch when they are installed (never required).
-// Figures are medians of 5 timed repetitions after warm-up; ratios are nodegrad / peer.
+// Each figure is the median of 5 timed repetitions after warm-up. Peer and nodegrad measurements
+// alternate over several rounds, so both sides see the same stretches of a noisy shared machine;
+// each side's figure is its best round. Ratios are nodegrad / peer.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -67,40 +69,57 @@ const cleanEnv = () => {
   return env;
 };
 
+let openblasExe;
 function openblas(sizes, threads) {
   if (!usePeers) return new Map();
-  const header = ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h'].some(existsSync);
-  if (!header) return new Map();
-  const exe = join(mkdtempSync(join(tmpdir(), 'nodegrad-bench-')), 'openblas_gemm');
-  const built = spawnSync('cc', ['-O2', '-o', exe, join(here, 'openblas_gemm.c'), '-lopenblas']);
-  if (built.status !== 0) return new Map();
-  const out = execFileSync(exe, sizes.map(String), { env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: String(threads) }, encoding: 'utf8' });
+  if (openblasExe === undefined) {
+    openblasExe = null;
+    const header = ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h'].some(existsSync);
+    const exe = join(mkdtempSync(join(tmpdir(), 'nodegrad-bench-')), 'openblas_gemm');
+    if (header && spawnSync('cc', ['-O2', '-o', exe, join(here, 'openblas_gemm.c'), '-lopenblas']).status === 0) openblasExe = exe;
+  }
+  if (!openblasExe) return new Map();
+  const out = execFileSync(openblasExe, sizes.map(String), { env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: String(threads) }, encoding: 'utf8' });
   return new Map(out.trim().split('\n').map((l) => l.split(' ').map(Number)));
 }
 
-const torchCache = new Map();
-function torch(suite) {
-  if (!usePeers) return new Map();
-  if (torchCache.has(suite)) return torchCache.get(suite);
+/** Keeps the larger value per key (each side's best round). */
+function keepBest(into, from) {
+  for (const [k, v] of from) into.set(k, Math.max(into.get(k) ?? 0, v));
+  return into;
+}
+
+// PyTorch runs once with glibc's default malloc and once with malloc tuned to keep freed memory
+// (round r uses variant r % 2); its figure is its better round.
+const TUNED_MALLOC = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296:glibc.malloc.top_pad=67108864';
+function torch(suite, round) {
   const python = '/usr/bin/python3';
-  const results = new Map();
-  if (existsSync(python)) {
-    // PyTorch is measured with glibc's default malloc and with malloc tuned to keep freed memory;
-    // the better of the two is the peer figure.
-    const tuned = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296:glibc.malloc.top_pad=67108864';
-    for (const extra of [{}, { GLIBC_TUNABLES: tuned }]) {
-      const run = spawnSync(python, [join(here, 'torch_peer.py'), suite], {
-        env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: String(allThreads), ...extra }, encoding: 'utf8',
-      });
-      if (run.status !== 0) break;
-      for (const line of run.stdout.trim().split('\n')) {
-        const { name, value } = JSON.parse(line);
-        results.set(name, Math.max(results.get(name) ?? 0, value));
-      }
-    }
+  if (!usePeers || !existsSync(python)) return new Map();
+  const extra = round % 2 === 0 ? {} : { GLIBC_TUNABLES: TUNED_MALLOC };
+  const run = spawnSync(python, [join(here, 'torch_peer.py'), suite], {
+    env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: String(allThreads), ...extra }, encoding: 'utf8',
+  });
+  if (run.status !== 0) return new Map();
+  return new Map(run.stdout.trim().split('\n').map((line) => {
+    const { name, value } = JSON.parse(line);
+    return [name, value];
+  }));
+}
+
+/**
+ * Alternates the peer and nodegrad for `rounds` rounds: ours(results) records nodegrad's figures
+ * of one round into the map it is given. Returns both sides' best per name.
+ */
+function interleaved(rounds, peerRound, ours) {
+  const peer = new Map();
+  const mine = new Map();
+  for (let r = 0; r < rounds; r++) {
+    keepBest(peer, peerRound(r));
+    const once = new Map();
+    ours(once);
+    keepBest(mine, once);
   }
-  torchCache.set(suite, results);
-  return results;
+  return { peer, mine };
 }
 
 // ---- suites ----
@@ -108,79 +127,89 @@ function gemmSuite() {
   console.log(`\n## GEMM float32, square n (GFLOP/s), ISA ${ng.backend.loadAddon().gemmIsa()}`);
   const sizes = [64, 128, 256, 512, 1024, 2048];
   const addon = ng.backend.loadAddon();
+  const operands = new Map(sizes.map((n) => [n, [ng.randn([n, n]).data(), ng.randn([n, n]).data(), new Float32Array(n * n)]]));
   for (const threads of [1, allThreads]) {
-    const peer = openblas(sizes, threads);
-    for (const n of sizes) {
-      const a = ng.randn([n, n]).data();
-      const b = ng.randn([n, n]).data();
-      const c = new Float32Array(n * n);
-      const seconds = withThreads(threads, () =>
-        median(() => addon.gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n, 1, 0, 0, 0)));
-      report(`sgemm n=${n} threads=${threads}`, (2 * n ** 3) / seconds / 1e9, 'GFLOP/s', 'OpenBLAS', peer.get(n));
-    }
+    const { peer, mine } = interleaved(5, () => openblas(sizes, threads), (once) => {
+      for (const n of sizes) {
+        const [a, b, c] = operands.get(n);
+        const seconds = withThreads(threads, () =>
+          median(() => addon.gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n, 1, 0, 0, 0)));
+        once.set(n, (2 * n ** 3) / seconds / 1e9);
+      }
+    });
+    for (const n of sizes) report(`sgemm n=${n} threads=${threads}`, mine.get(n), 'GFLOP/s', 'OpenBLAS', peer.get(n));
     if (threads === allThreads) break;
   }
 }
 
 function convSuite() {
   console.log(`\n## Convolution layers (GFLOP/s, ${allThreads} threads; backward = input + weight gradients)`);
-  const peer = torch('conv');
   const be = ng.backend.getBackend();
   const layers = [
     ['conv lenet conv1 64x1x28x28 6@5x5', 64, 1, 28, 28, 6, 5, 2],
     ['conv lenet conv2 64x6x14x14 16@5x5', 64, 6, 14, 14, 16, 5, 0],
     ['conv resnet 32x64x56x56 64@3x3', 32, 64, 56, 56, 64, 3, 1],
   ];
-  for (const [name, n, c, h, w, oc, k, pad] of layers) {
-    const p = { batch: n, inChannels: c, inH: h, inW: w, outChannels: oc, kernelH: k, kernelW: k, strideH: 1, strideW: 1,
-      padH: pad, padW: pad, dilationH: 1, dilationW: 1, groups: 1 };
-    const oh = h + 2 * pad - k + 1;
-    const ow = w + 2 * pad - k + 1;
-    const x = ng.randn([n * c * h * w]).data();
-    const wt = ng.randn([oc * c * k * k]).data();
-    const bias = new Float32Array(oc);
-    const out = new Float32Array(n * oc * oh * ow);
-    const gx = new Float32Array(x.length);
-    const gw = new Float32Array(wt.length);
-    const gb = new Float32Array(oc);
-    const flops = 2 * n * oc * c * k * k * oh * ow;
-    const fwd = median(() => be.conv2dForward(p, x, wt, bias, out, false));
-    const bwd = median(() => {
-      be.conv2dBackwardInput(p, out, wt, gx);
-      be.conv2dBackwardWeight(p, x, out, gw, gb);
-    });
-    report(`${name} forward`, flops / fwd / 1e9, 'GFLOP/s', 'PyTorch', peer.get(`${name} forward`));
-    report(`${name} backward`, (2 * flops) / bwd / 1e9, 'GFLOP/s', 'PyTorch', peer.get(`${name} backward`));
-  }
+  const { peer, mine } = interleaved(2, (r) => torch('conv', r), (once) => {
+    for (const [name, n, c, h, w, oc, k, pad] of layers) {
+      const p = { batch: n, inChannels: c, inH: h, inW: w, outChannels: oc, kernelH: k, kernelW: k, strideH: 1, strideW: 1,
+        padH: pad, padW: pad, dilationH: 1, dilationW: 1, groups: 1 };
+      const oh = h + 2 * pad - k + 1;
+      const ow = w + 2 * pad - k + 1;
+      const x = ng.randn([n * c * h * w]).data();
+      const wt = ng.randn([oc * c * k * k]).data();
+      const bias = new Float32Array(oc);
+      const out = new Float32Array(n * oc * oh * ow);
+      const gx = new Float32Array(x.length);
+      const gw = new Float32Array(wt.length);
+      const gb = new Float32Array(oc);
+      const flops = 2 * n * oc * c * k * k * oh * ow;
+      const fwd = median(() => be.conv2dForward(p, x, wt, bias, out, false));
+      const bwd = median(() => {
+        be.conv2dBackwardInput(p, out, wt, gx);
+        be.conv2dBackwardWeight(p, x, out, gw, gb);
+      });
+      once.set(`${name} forward`, flops / fwd / 1e9);
+      once.set(`${name} backward`, (2 * flops) / bwd / 1e9);
+    }
+  });
+  for (const [name, value] of mine) report(name, value, 'GFLOP/s', 'PyTorch', peer.get(name));
 }
 
 function trainSuite() {
   console.log(`\n## Training and inference throughput (images/s, ${allThreads} threads; SGD momentum 0.9, cross-entropy)`);
-  const peer = torch('train');
-  for (const [name, make] of [['lenet5', lenet5], ['mlp', mlp]]) {
-    for (const batch of [64, 128]) {
+  const faultsPerStep = new Map();
+  const { peer, mine } = interleaved(2, (r) => torch('train', r), (once) => {
+    for (const [name, make] of [['lenet5', lenet5], ['mlp', mlp]]) {
+      for (const batch of [64, 128]) {
+        ng.manualSeed(0);
+        const net = make();
+        const opt = sgd(net.parameters);
+        const x = ng.randn([batch, 1, 28, 28]);
+        const y = ng.tensor(Array.from({ length: batch }, (_, i) => i % 10), { dtype: 'int32' });
+        const step = () => {
+          opt.zeroGrad();
+          ng.crossEntropy(net.forward(x), y).backward();
+          opt.step();
+        };
+        for (let i = 0; i < 20; i++) step();
+        const faults0 = process.resourceUsage().minorPageFault;
+        const seconds = median(step);
+        faultsPerStep.set(`train ${name} batch ${batch}`, (process.resourceUsage().minorPageFault - faults0) / lastCalls);
+        once.set(`train ${name} batch ${batch}`, batch / seconds);
+      }
       ng.manualSeed(0);
       const net = make();
-      const opt = sgd(net.parameters);
-      const x = ng.randn([batch, 1, 28, 28]);
-      const y = ng.tensor(Array.from({ length: batch }, (_, i) => i % 10), { dtype: 'int32' });
-      const step = () => {
-        opt.zeroGrad();
-        ng.crossEntropy(net.forward(x), y).backward();
-        opt.step();
-      };
-      for (let i = 0; i < 20; i++) step();
-      const faults0 = process.resourceUsage().minorPageFault;
-      const seconds = median(step);
-      const faults = (process.resourceUsage().minorPageFault - faults0) / lastCalls;
-      report(`train ${name} batch ${batch}`, batch / seconds, 'images/s', 'PyTorch', peer.get(`train ${name} batch ${batch}`));
-      console.log(`${''.padEnd(46)} ${faults.toFixed(1).padStart(10)} minor page faults per step (timed steps)`);
+      const x = ng.randn([256, 1, 28, 28]);
+      const seconds = median(() => ng.noGrad(() => net.forward(x)));
+      once.set(`inference ${name} batch 256`, 256 / seconds);
     }
-    ng.manualSeed(0);
-    const net = make();
-    const x = ng.randn([256, 1, 28, 28]);
-    const seconds = median(() => ng.noGrad(() => net.forward(x)));
-    report(`inference ${name} batch 256`, 256 / seconds, 'images/s', 'PyTorch', peer.get(`inference ${name} batch 256`));
+  });
+  for (const [name, value] of mine) {
+    report(name, value, 'images/s', 'PyTorch', peer.get(name));
+    if (faultsPerStep.has(name)) {
+      console.log(`${''.padEnd(46)} ${faultsPerStep.get(name).toFixed(1).padStart(10)} minor page faults per step (timed steps)`);
+    }
   }
 }
 
