@@ -56,6 +56,9 @@ struct GemmArgs {
   int64_t lda = 0, ldb = 0, ldc = 0;
   int64_t batch = 1, strideA = 0, strideB = 0, strideC = 0;
   double alpha = 1.0, beta = 0.0;
+  // Non-transposed B only: row p of B starts at b + bRows[p] instead of b + p * ldb (a convolution
+  // reads its shifted input rows in place this way). Kernel-internal, never set from JS.
+  const int64_t* bRows = nullptr;
 };
 void gemm_f32(const GemmArgs& args, const float* a, const float* b, float* c);
 void gemm_f64(const GemmArgs& args, const double* a, const double* b, double* c);

@@ -36,6 +36,8 @@ const convCases: [string, Conv2dParams][] = [
   ['LeNet conv2-like, odd batch (direct kernels: channel remainders, position tails)', conv(9, 6, 14, 14, 16, [5, 5])],
   ['wide kernel with padding past kernel - 1 (input gradient not direct)', conv(3, 2, 6, 9, 7, [2, 5], { padH: 2, padW: 1 })],
   ['13 output channels, 3 input channels, 5x3 kernel', conv(5, 3, 11, 13, 13, [5, 3], { padH: 2, padW: 1 })],
+  ['implicit GEMM on large planes: groups 2, batch of 1', conv(1, 4, 24, 24, 6, [3, 3], { groups: 2, padH: 1, padW: 1 })],
+  ['implicit GEMM: 2x4 kernel, padding (0, 2), 20 output channels', conv(3, 3, 25, 26, 20, [2, 4], { padW: 2 })],
 ];
 
 // float32 convolutions with few channels run the direct AVX-512 kernels where the CPU has them;
