@@ -41,16 +41,8 @@ bool isPlain2x2(const Pool2dShape& s) {
 }
 
 // Keeps (best, at) or takes (v, pos): v wins if strictly larger, or if it is NaN while best is not
-// (NaN sticks, the first max wins ties, as in PyTorch).
-template <typename T>
-inline void takeIfBetter(T v, int32_t pos, T& best, int32_t& at) {
-  if (v > best || (v != v && best == best)) {
-    best = v;
-    at = pos;
-  }
-}
-
-// takeIfBetter with integer masks instead of a branch, for rows too short for the vector loop.
+// (NaN sticks, the first max wins ties, as in PyTorch). Integer masks instead of a branch: a
+// compare-and-branch on random data mispredicts about half the time.
 template <typename T>
 inline void selectIfBetter(T v, int32_t pos, T& best, int32_t& at) {
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
@@ -65,13 +57,28 @@ inline void selectIfBetter(T v, int32_t pos, T& best, int32_t& at) {
   std::memcpy(&best, &r, sizeof(T));
 }
 
+// One output row of 2x2 windows over input rows r0 and r1 with the full NaN rule, scalar. Inlined
+// into each per-ISA copy of maxPool2x2 (as a separate baseline function it ran 2-3x slower).
+template <typename T>
+__attribute__((always_inline)) inline void maxPoolRowPair(const T* r0, const T* r1, int64_t outW, int32_t base, int32_t inW, T* orow, int32_t* irow) {
+  for (int64_t ow = 0; ow < outW; ++ow) {
+    const int32_t first = base + 2 * static_cast<int32_t>(ow);
+    T best = r0[2 * ow];
+    int32_t at = first;
+    selectIfBetter(r0[2 * ow + 1], first + 1, best, at);
+    selectIfBetter(r1[2 * ow], first + inW, best, at);
+    selectIfBetter(r1[2 * ow + 1], first + inW + 1, best, at);
+    orow[ow] = best;
+    irow[ow] = at;
+  }
+}
+
 // Output rows at least this wide run the vector loops; shorter ones (LeNet's 14 and 5) the scalar ones.
 constexpr int64_t kVectorRow = 16;
 
 // The common 2x2, stride-2, unpadded window (LeNet, VGG): no bounds checks, one pass per row pair.
-// The loop compares with > only and selects, so it vectorizes (a compare-and-branch mispredicts
-// about half the time on random data); it also notes whether the rows held a NaN, and only then
-// is the row pair redone with the NaN rule.
+// On wide rows the loop compares with > only and selects, so it vectorizes; it also notes whether
+// the rows held a NaN, and only then is the row pair redone with the NaN rule.
 template <typename T>
 NODEGRAD_CLONES void maxPool2x2(const Pool2dShape& s, const T* in, T* o, int32_t* idx) {
   const int32_t inW = static_cast<int32_t>(s.inW);
@@ -82,16 +89,7 @@ NODEGRAD_CLONES void maxPool2x2(const Pool2dShape& s, const T* in, T* o, int32_t
     int32_t* __restrict irow = idx + oh * s.outW;
     const int32_t base = static_cast<int32_t>(2 * oh) * inW;
     if (s.outW < kVectorRow) {
-      for (int64_t ow = 0; ow < s.outW; ++ow) {
-        const int32_t first = base + 2 * static_cast<int32_t>(ow);
-        T best = r0[2 * ow];
-        int32_t at = first;
-        selectIfBetter(r0[2 * ow + 1], first + 1, best, at);
-        selectIfBetter(r1[2 * ow], first + inW, best, at);
-        selectIfBetter(r1[2 * ow + 1], first + inW + 1, best, at);
-        orow[ow] = best;
-        irow[ow] = at;
-      }
+      maxPoolRowPair(r0, r1, s.outW, base, inW, orow, irow);
       continue;
     }
     int nan = 0;
@@ -114,17 +112,7 @@ NODEGRAD_CLONES void maxPool2x2(const Pool2dShape& s, const T* in, T* o, int32_t
       orow[ow] = best;
       irow[ow] = at;
     }
-    if (!nan) continue;
-    for (int64_t ow = 0; ow < s.outW; ++ow) {
-      const int32_t first = base + 2 * static_cast<int32_t>(ow);
-      T best = r0[2 * ow];
-      int32_t at = first;
-      takeIfBetter(r0[2 * ow + 1], first + 1, best, at);
-      takeIfBetter(r1[2 * ow], first + inW, best, at);
-      takeIfBetter(r1[2 * ow + 1], first + inW + 1, best, at);
-      orow[ow] = best;
-      irow[ow] = at;
-    }
+    if (nan) maxPoolRowPair(r0, r1, s.outW, base, inW, orow, irow);
   }
 }
 
