@@ -7,6 +7,7 @@
 
 #include "kernels.h"
 #include "simd.h"
+#include "thread_pool.h"
 
 namespace nodegrad {
 namespace {
@@ -92,8 +93,12 @@ NODEGRAD_CLONES void binaryLoop(int ndim, const int64_t* shape, const T* a, cons
 
 }  // namespace
 
+// Element counts below this run on the calling thread: waking a worker costs a few microseconds,
+// about what one thread needs for 64K simple element operations.
+constexpr double kParallelElements = 65536;
+
 template <typename T>
-void unary(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2) {
+void unaryRange(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2) {
   const T a = static_cast<T>(p1), b = static_cast<T>(p2);
   switch (op) {
     case UnaryOp::Neg: mapUnary(x, out, n, [](T v) { return -v; }); break;
@@ -122,8 +127,8 @@ void unary(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2) {
 }
 
 template <typename T>
-void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64_t* as,
-            const T* b, const int64_t* bs, T* out) {
+void binaryRange(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64_t* as,
+                 const T* b, const int64_t* bs, T* out) {
   using F = BinaryFns<T>;
   switch (op) {
     case BinaryOp::Add: binaryLoop<T, F::add>(ndim, shape, a, as, b, bs, out); break;
@@ -147,8 +152,8 @@ void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64
 }
 
 template <typename T>
-NODEGRAD_CLONES void copyStrided(int ndim, const int64_t* shape, const T* src, const int64_t* ss, T* dst,
-                 const int64_t* ds) {
+NODEGRAD_CLONES void copyRange(int ndim, const int64_t* shape, const T* src, const int64_t* ss, T* dst,
+                               const int64_t* ds) {
   if (ndim == 0) {
     dst[0] = src[0];
     return;
@@ -177,6 +182,54 @@ NODEGRAD_CLONES void copyStrided(int ndim, const int64_t* shape, const T* src, c
       counter[d] = 0;
     }
   }
+}
+
+// Splits [0, shape[0]) of a strided operation over the pool when it is large: each thread runs the
+// serial loop on its slab of the first dimension, so every element is computed as it would be on
+// one thread.
+template <typename Fn>
+void splitFirstDim(int ndim, const int64_t* shape, Fn fn) {
+  int64_t total = 1;
+  for (int d = 0; d < ndim; ++d) total *= shape[d];
+  if (ndim == 0 || total < kParallelElements || numThreads() == 1) {
+    fn(int64_t{0}, ndim == 0 ? int64_t{1} : shape[0]);
+    return;
+  }
+  parallelRange(shape[0], static_cast<double>(total), fn);
+}
+
+template <typename T>
+void unary(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2) {
+  if (n < kParallelElements) {
+    unaryRange(op, x, out, n, p1, p2);
+    return;
+  }
+  parallelRange(n, static_cast<double>(n), [&](int64_t begin, int64_t end) {
+    unaryRange(op, x + begin, out + begin, end - begin, p1, p2);
+  });
+}
+
+template <typename T>
+void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64_t* as,
+            const T* b, const int64_t* bs, T* out) {
+  int64_t rowSize = 1;
+  for (int d = 1; d < ndim; ++d) rowSize *= shape[d];
+  splitFirstDim(ndim, shape, [&](int64_t begin, int64_t end) {
+    if (ndim == 0) return binaryRange(op, ndim, shape, a, as, b, bs, out);
+    std::vector<int64_t> part(shape, shape + ndim);
+    part[0] = end - begin;
+    binaryRange(op, ndim, part.data(), a + begin * as[0], as, b + begin * bs[0], bs, out + begin * rowSize);
+  });
+}
+
+template <typename T>
+void copyStrided(int ndim, const int64_t* shape, const T* src, const int64_t* ss, T* dst, const int64_t* ds) {
+  splitFirstDim(ndim, shape, [&](int64_t begin, int64_t end) {
+    if (ndim == 0) return copyRange(ndim, shape, src, ss, dst, ds);
+    std::vector<int64_t> part(shape, shape + ndim);
+    part[0] = end - begin;
+    copyRange(ndim, part.data(), src + begin * ss[0], ss, dst + begin * ds[0], ds);
+  });
 }
 
 template void unary<float>(UnaryOp, const float*, float*, int64_t, double, double);

@@ -9,6 +9,7 @@
 
 #include "kernels.h"
 #include "simd.h"
+#include "thread_pool.h"
 
 namespace nodegrad {
 
@@ -17,13 +18,14 @@ namespace {
 // Sums along the middle axis when it is not the last (bias gradients: [batch, features] summed over
 // the batch): whole rows are added into double accumulators, a contiguous loop that vectorizes,
 // instead of walking each column with a stride.
+// Columns [0, width) of rows `inner` apart.
 template <typename T>
-NODEGRAD_CLONES void sumRows(const T* x, int64_t outer, int64_t n, int64_t inner, T* values) {
+NODEGRAD_CLONES void sumRows(const T* x, int64_t outer, int64_t n, int64_t inner, int64_t columns, T* values) {
   constexpr int64_t kBlock = 512;
   double acc[kBlock];
   for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t i0 = 0; i0 < inner; i0 += kBlock) {
-      const int64_t width = std::min(kBlock, inner - i0);
+    for (int64_t i0 = 0; i0 < columns; i0 += kBlock) {
+      const int64_t width = std::min(kBlock, columns - i0);
       std::fill(acc, acc + width, 0.0);
       for (int64_t j = 0; j < n; ++j) {
         const T* row = x + (o * n + j) * inner + i0;
@@ -34,18 +36,17 @@ NODEGRAD_CLONES void sumRows(const T* x, int64_t outer, int64_t n, int64_t inner
   }
 }
 
-}  // namespace
-
+// Outputs [0, outer) x [0, columns) of a [outer, n, inner] reduction (columns <= inner).
 template <typename T>
-void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* values,
-            int32_t* indices) {
+void reduceRange(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, int64_t columns, T* values,
+                 int32_t* indices) {
   if (op == ReduceOp::Sum && inner > 1) {
-    sumRows(x, outer, n, inner, values);
+    sumRows(x, outer, n, inner, columns, values);
     return;
   }
   for (int64_t o = 0; o < outer; ++o) {
     const T* base = x + o * n * inner;
-    for (int64_t i = 0; i < inner; ++i) {
+    for (int64_t i = 0; i < columns; ++i) {
       const T* p = base + i;
       const int64_t outIndex = o * inner + i;
       switch (op) {
@@ -88,6 +89,29 @@ void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T*
         case ReduceOp::Count: break;
       }
     }
+  }
+}
+
+}  // namespace
+
+// Large reductions split over the pool by outer index, or by column when there is one outer row;
+// each output is still computed by one thread in the serial order.
+template <typename T>
+void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* values,
+            int32_t* indices) {
+  const double work = static_cast<double>(outer) * n * inner;
+  if (work < 65536 || numThreads() == 1 || (outer == 1 && inner == 1)) {
+    reduceRange(op, x, outer, n, inner, inner, values, indices);
+  } else if (outer > 1) {
+    parallelRange(outer, work, [&](int64_t begin, int64_t end) {
+      reduceRange(op, x + begin * n * inner, end - begin, n, inner, inner, values ? values + begin * inner : nullptr,
+                  indices ? indices + begin * inner : nullptr);
+    });
+  } else {
+    parallelRange(inner, work, [&](int64_t begin, int64_t end) {
+      reduceRange(op, x + begin, 1, n, inner, end - begin, values ? values + begin : nullptr,
+                  indices ? indices + begin : nullptr);
+    });
   }
 }
 

@@ -287,3 +287,76 @@ describe.each(DTYPES)('optimizer update kernels (%s)', (kind) => {
     }
   });
 });
+
+// Above 64K elements the element-wise, copy and reduction kernels split over the pool; each output
+// is still computed as on one thread, so the results equal the reference and the 1-thread run.
+describe.each(DTYPES)('large element-wise, copy and reduction kernels, threaded (%s)', (kind) => {
+  const withThreads = <R>(threads: number, fn: () => R): R => {
+    const before = ng.getNumThreads();
+    ng.setNumThreads(threads);
+    try {
+      return fn();
+    } finally {
+      ng.setNumThreads(before);
+    }
+  };
+  const both = (fn: () => ArrayLike<number>): [number[], number[]] =>
+    [Array.from(withThreads(1, fn)), Array.from(withThreads(2, fn))];
+
+  it('unary over 100,003 elements', () => {
+    const n = 100_003;
+    const x = randomArray(n, 5, kind);
+    const run = () => {
+      const out = poisoned(kind, n);
+      native.unary(UnaryOp.Tanh, x, out, n, 0, 0);
+      return out;
+    };
+    const [one, two] = both(run);
+    expect(two).toEqual(one);
+    const ref = poisoned(kind, n);
+    reference.unary(UnaryOp.Tanh, x, ref, n, 0, 0);
+    expectClose(two, ref, tol(kind), 1e-7);
+  });
+
+  it('binary with a broadcast row and a transposed operand over [301, 400]', () => {
+    const shape = [301, 400];
+    const a = randomArray(301 * 400, 6, kind);
+    const b = randomArray(400, 7, kind);
+    const run = (be: Backend) => () => {
+      const out = poisoned(kind, 301 * 400);
+      be.binary(BinaryOp.Mul, shape, { data: a, offset: 0, strides: [1, 301] }, { data: b, offset: 0, strides: [0, 1] }, out);
+      return out;
+    };
+    const [one, two] = both(run(native));
+    expect(two).toEqual(one);
+    expectClose(two, run(reference)(), tol(kind), 1e-7);
+  });
+
+  it('copyStrided of a transposed [401, 300] view', () => {
+    const src = randomArray(401 * 300, 8, kind);
+    const run = (be: Backend) => () => {
+      const dst = poisoned(kind, 401 * 300);
+      be.copyStrided([401, 300], { data: src, offset: 0, strides: [1, 401] }, { data: dst, offset: 0, strides: [300, 1] });
+      return dst;
+    };
+    const [one, two] = both(run(native));
+    expect(two).toEqual(one);
+    expect(two).toEqual(Array.from(run(reference)()));
+  });
+
+  it.each([[ReduceOp.Sum, 300, 50, 10], [ReduceOp.Max, 300, 50, 10], [ReduceOp.Sum, 1, 300, 400],
+    [ReduceOp.Max, 1, 300, 400], [ReduceOp.LogSumExp, 1, 200, 401]] as const)(
+    'reduce op %i over [%i, %i, %i]', (op, outer, n, inner) => {
+      const x = randomArray(outer * n * inner, 9, kind);
+      const withIndex = op === ReduceOp.Max;
+      const run = (be: Backend) => () => {
+        const v = poisoned(kind, outer * inner);
+        const idx = withIndex ? new Int32Array(outer * inner).fill(-1) : null;
+        be.reduce(op, x, outer, n, inner, v, idx);
+        return idx ? [...Array.from(v), ...Array.from(idx)] : v;
+      };
+      const [one, two] = both(run(native));
+      expect(two).toEqual(one);
+      expectClose(two, Array.from(run(reference)()), tol(kind), kind === 'float32' ? 1e-6 : 1e-13);
+    });
+});
