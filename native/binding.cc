@@ -259,8 +259,20 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   });
 }
 
+// gemmIsa(name?): the GEMM variant in use; with a name, switches to it (only variants this CPU
+// runs) and returns the previous one.
 Napi::Value GemmIsa(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), nodegrad::gemmIsa());
+  return guarded(info, [&] {
+    const std::string before = nodegrad::gemmIsa();
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+      if (!info[0].IsString()) throw ArgError{"native gemmIsa: name must be a string"};
+      const std::string name = info[0].As<Napi::String>().Utf8Value();
+      if (!nodegrad::setGemmIsa(name))
+        throw ArgError{"native gemmIsa: '" + name + "' is not a GEMM variant this CPU runs (valid: avx512, avx2, " +
+                       "portable, at or below the best one CPUID reports)"};
+    }
+    return Napi::String::New(info.Env(), before);
+  });
 }
 
 // convDirect(enabled?): whether convolutions use the direct few-channel kernels; with a boolean,

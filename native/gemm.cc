@@ -1,6 +1,8 @@
 // GEMM front end: picks the instruction-set variant once at load time and owns the packing
 // scratch, kept per thread and grown on demand so repeated calls fault no fresh pages.
+#include <atomic>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include <algorithm>
@@ -23,7 +25,10 @@ Isa detectIsa() {
   return Isa::Portable;
 }
 
-const Isa kIsa = detectIsa();
+const Isa kDetected = detectIsa();
+// The variant in use: the detected one, or a lower one picked by setGemmIsa (tests run every
+// variant this CPU can execute).
+std::atomic<Isa> gIsa{kDetected};
 
 template <typename T>
 T* scratch(std::vector<T>& buffer, int64_t size) {
@@ -93,8 +98,20 @@ void runSerialBatched(const GemmArgs& g, const T* a, const T* b, T* c, ScratchFn
 
 }  // namespace
 
+bool setGemmIsa(const std::string& name) {
+  Isa wanted;
+  if (name == "avx512") wanted = Isa::Avx512;
+  else if (name == "avx2") wanted = Isa::Avx2;
+  else if (name == "portable") wanted = Isa::Portable;
+  else return false;
+  // Isa is ordered best first: a variant runs here if it is the detected one or a lower one.
+  if (static_cast<int>(wanted) < static_cast<int>(kDetected)) return false;
+  gIsa.store(wanted);
+  return true;
+}
+
 const char* gemmIsa() {
-  switch (kIsa) {
+  switch (gIsa.load(std::memory_order_relaxed)) {
     case Isa::Avx512: return "avx512";
     case Isa::Avx2: return "avx2";
     case Isa::Portable: break;
@@ -104,7 +121,7 @@ const char* gemmIsa() {
 
 void gemm_f32(const GemmArgs& g, const float* a, const float* b, float* c) {
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
-  switch (kIsa) {
+  switch (gIsa.load(std::memory_order_relaxed)) {
 #if defined(__x86_64__)
     case Isa::Avx512: return runParallel(g, a, b, c, gemmScratch_f32_avx512, gemm_f32_avx512);
     case Isa::Avx2: return runParallel(g, a, b, c, gemmScratch_f32_avx2, gemm_f32_avx2);
@@ -116,7 +133,7 @@ void gemm_f32(const GemmArgs& g, const float* a, const float* b, float* c) {
 
 void gemm_f64(const GemmArgs& g, const double* a, const double* b, double* c) {
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;
-  switch (kIsa) {
+  switch (gIsa.load(std::memory_order_relaxed)) {
 #if defined(__x86_64__)
     case Isa::Avx512: return runParallel(g, a, b, c, gemmScratch_f64_avx512, gemm_f64_avx512);
     case Isa::Avx2: return runParallel(g, a, b, c, gemmScratch_f64_avx2, gemm_f64_avx2);
@@ -127,7 +144,7 @@ void gemm_f64(const GemmArgs& g, const double* a, const double* b, double* c) {
 }
 
 void gemm_f32_serial(const GemmArgs& g, const float* a, const float* b, float* c) {
-  switch (kIsa) {
+  switch (gIsa.load(std::memory_order_relaxed)) {
 #if defined(__x86_64__)
     case Isa::Avx512: return runSerialBatched(g, a, b, c, gemmScratch_f32_avx512, gemm_f32_avx512);
     case Isa::Avx2: return runSerialBatched(g, a, b, c, gemmScratch_f32_avx2, gemm_f32_avx2);
@@ -138,7 +155,7 @@ void gemm_f32_serial(const GemmArgs& g, const float* a, const float* b, float* c
 }
 
 void gemm_f64_serial(const GemmArgs& g, const double* a, const double* b, double* c) {
-  switch (kIsa) {
+  switch (gIsa.load(std::memory_order_relaxed)) {
 #if defined(__x86_64__)
     case Isa::Avx512: return runSerialBatched(g, a, b, c, gemmScratch_f64_avx512, gemm_f64_avx512);
     case Isa::Avx2: return runSerialBatched(g, a, b, c, gemmScratch_f64_avx2, gemm_f64_avx2);

@@ -2,6 +2,7 @@
 // N-API or autograd: they read raw buffers whose sizes the glue has already checked.
 #pragma once
 #include <cstdint>
+#include <string>
 
 namespace nodegrad {
 
@@ -164,5 +165,8 @@ void adamStep(T* param, const T* grad, T* expAvg, T* expAvgSq, T* maxExpAvgSq, i
 
 // Which SIMD path GEMM picked at load time: "avx512", "avx2", or "portable".
 const char* gemmIsa();
+// Switches GEMM to the named variant ("avx512", "avx2", "portable") if this CPU runs it; false
+// (and no change) otherwise.
+bool setGemmIsa(const std::string& name);
 
 }  // namespace nodegrad

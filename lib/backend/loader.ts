@@ -23,7 +23,8 @@ export interface NativeAddon {
     a: FloatArray, aOffset: number, lda: number, b: FloatArray, bOffset: number, ldb: number,
     beta: number, c: FloatArray, cOffset: number, ldc: number,
     batch: number, strideA: number, strideB: number, strideC: number): void;
-  gemmIsa(): string;
+  /** The GEMM variant in use; with a name, switches to it (only variants this CPU runs) and returns the previous one. */
+  gemmIsa(name?: 'avx512' | 'avx2' | 'portable'): string;
   /** Whether convolutions use the direct few-channel kernels (AVX-512); a boolean switches them, returning the previous state. */
   convDirect(enabled?: boolean): boolean;
   getNumThreads(): number;

@@ -1,6 +1,6 @@
 // Native kernels against the pure TypeScript reference, on random inputs with outputs poisoned
 // (NaN-filled) beforehand so an element the kernel forgets to write fails the comparison.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { BinaryOp, ReduceOp, UnaryOp, type Backend, type FloatArray } from '../../lib/backend/types.js';
 import { expectClose, randomArray } from '../helpers.js';
@@ -163,7 +163,26 @@ describe.each(DTYPES)('indexSelect / indexAdd (%s)', (kind) => {
   });
 });
 
-describe.each(DTYPES)('gemm (%s)', (kind) => {
+// Every GEMM variant this CPU runs (the detected one and those below it) is tested here.
+const addon = ng.backend.loadAddon();
+const ISAS = ['avx512', 'avx2', 'portable'] as const;
+const gemmIsas = ISAS.slice(ISAS.indexOf(addon.gemmIsa() as (typeof ISAS)[number]));
+
+it('switches the GEMM variant only to ones this CPU runs, by name', () => {
+  const before = addon.gemmIsa();
+  for (const isa of gemmIsas) {
+    addon.gemmIsa(isa);
+    expect(addon.gemmIsa()).toBe(isa);
+  }
+  addon.gemmIsa(before as (typeof ISAS)[number]);
+  expect(addon.gemmIsa()).toBe(before);
+  expect(() => addon.gemmIsa('sse9' as 'avx2')).toThrow(/gemmIsa: 'sse9' is not a GEMM variant this CPU runs/);
+});
+
+describe.each(DTYPES.flatMap((kind) => gemmIsas.map((isa) => [kind, isa] as const)))('gemm (%s, %s)', (kind, isa) => {
+  let previous = '';
+  beforeAll(() => { previous = addon.gemmIsa(isa); });
+  afterAll(() => { addon.gemmIsa(previous as (typeof ISAS)[number]); });
   // Every size appears in every dimension; all four transpose cases; offsets and padded leading
   // dimensions; alpha/beta. The error bound scales with sum |a||b| (float32: 1e-5 of it).
   const triples: [number, number, number][] = [];
