@@ -274,6 +274,16 @@ NODEGRAD_CLONES void biasRelu(T* out, int64_t planes, int64_t channels, int64_t 
 
 int64_t roundUp(int64_t n, int64_t step) { return (n + step - 1) / step * step; }
 
+// Where tap (c, i, j) of a kh x kw kernel over cin padded planes (plane elements, rows pw apart)
+// starts: c * plane + i * pw + j, in (c, i, j) order; `length` >= cin * kh * kw pads with 0.
+std::vector<int64_t> tapOffsets(int64_t cin, int64_t kh, int64_t kw, int64_t plane, int64_t pw, int64_t length) {
+  std::vector<int64_t> offsets(static_cast<size_t>(length), 0);
+  for (int64_t c = 0; c < cin; ++c)
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) offsets[static_cast<size_t>((c * kh + i) * kw + j)] = c * plane + i * pw + j;
+  return offsets;
+}
+
 // One image's channels [channels][h][w] into a zero-bordered [channels][h + 2 top][w + 2 left]
 // buffer followed by zero slack (length elements in all).
 template <typename T>
@@ -313,10 +323,7 @@ void implicitConvImages(int64_t batch, const T* input, int64_t inImageStride, in
                         const T* bias, bool relu, T* out, int64_t outImageStride) {
   const int64_t pw = w + 2 * left, ph = h + 2 * top, outH = ph - kh + 1, outW = pw - kw + 1;
   const int64_t plane = ph * pw, taps = cin * kh * kw, xLength = cin * plane + pw + 64;
-  std::vector<int64_t> offsets(static_cast<size_t>(taps));
-  for (int64_t c = 0; c < cin; ++c)
-    for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j) offsets[static_cast<size_t>((c * kh + i) * kw + j)] = c * plane + i * pw + j;
+  const std::vector<int64_t> offsets = tapOffsets(cin, kh, kw, plane, pw, taps);
   // Tiles of up to 16 MiB of (virtual) columns: the GEMM packs its B panels from the padded image
   // either way, and fewer, longer GEMMs repack the weights less and waste less on partial panels
   // (measured on ResNet's 3x3 layers: whole 56x56 images beat 512 KiB tiles by 15-20%).
@@ -435,10 +442,7 @@ void directConvImages(int64_t batch, const float* input, int64_t inImageStride, 
   const int64_t pw = w + 2 * left, ph = h + 2 * top, outH = ph - kh + 1, outW = pw - kw + 1;
   const int64_t plane = ph * pw, positions = roundUp(outH * pw, kDirectLanes);
   const int64_t taps = cin * kh * kw, xLength = cin * plane + positions + kDirectSlack;
-  std::vector<int64_t> offsets(static_cast<size_t>(taps));
-  for (int64_t c = 0; c < cin; ++c)
-    for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j) offsets[static_cast<size_t>((c * kh + i) * kw + j)] = c * plane + i * pw + j;
+  const std::vector<int64_t> offsets = tapOffsets(cin, kh, kw, plane, pw, taps);
   parallelFor(batch, [&](int64_t n) {
     float* x = threadScratch<float>(xLength + cout * positions);
     float* flat = x + xLength;
@@ -488,11 +492,7 @@ bool directBackwardWeight(const Conv2dShape& s, const float* input, const float*
   const int64_t taps = d.k, tapsPadded = roundUp(taps, kDirectGradTaps);
   const int64_t channels = roundUp(d.coutG, kDirectGradChannels);
   const int64_t xLength = d.cinG * plane + positions + kDirectSlack, gLength = channels * positions;
-  std::vector<int64_t> offsets(static_cast<size_t>(tapsPadded), 0);
-  for (int64_t c = 0; c < d.cinG; ++c)
-    for (int64_t i = 0; i < s.kernelH; ++i)
-      for (int64_t j = 0; j < s.kernelW; ++j)
-        offsets[static_cast<size_t>((c * s.kernelH + i) * s.kernelW + j)] = c * plane + i * pw + j;
+  const std::vector<int64_t> offsets = tapOffsets(d.cinG, s.kernelH, s.kernelW, plane, pw, tapsPadded);
   constexpr int64_t kImagesAtOnce = 8;
   const int64_t shares = std::min<int64_t>(numThreads(), s.batch);
   std::vector<float> sums(static_cast<size_t>(shares * channels * tapsPadded));
