@@ -138,7 +138,7 @@ export const referenceNnKernels: NnKernels = {
     });
   },
 
-  adaptiveAvgPool2dForward(planes, inH, inW, outH, outW, input, out) {
+  adaptiveAvgPool2dForward({ planes, inH, inW, outH, outW }, input, out) {
     for (let plane = 0; plane < planes; plane++) {
       for (let oh = 0; oh < outH; oh++) {
         const [h0, h1] = adaptiveRange(oh, inH, outH);
@@ -152,7 +152,7 @@ export const referenceNnKernels: NnKernels = {
     }
   },
 
-  adaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, gradOut, gradInput) {
+  adaptiveAvgPool2dBackward({ planes, inH, inW, outH, outW }, gradOut, gradInput) {
     gradInput.fill(0);
     for (let plane = 0; plane < planes; plane++) {
       for (let oh = 0; oh < outH; oh++) {
