@@ -192,6 +192,7 @@ export const referenceNnKernels: NnKernels = {
   },
 
   crossEntropy(p, logits, target, weight, loss, grad) {
+    if (p.n === 0) return; // no rows: no work, whatever the class count
     const C = p.classes;
     const eps = p.labelSmoothing;
     const w = (c: number) => (weight ? weight[c] : 1);
