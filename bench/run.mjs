@@ -132,8 +132,9 @@ function gemmSuite() {
     const { peer, mine } = interleaved(5, () => openblas(sizes, threads), (once) => {
       for (const n of sizes) {
         const [a, b, c] = operands.get(n);
-        const seconds = withThreads(threads, () =>
-          median(() => addon.gemm(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n, 1, 0, 0, 0)));
+        const params = { transA: false, transB: false, m: n, n, k: n, alpha: 1, beta: 0, aOffset: 0, lda: n, bOffset: 0, ldb: n,
+          cOffset: 0, ldc: n, batch: 1, strideA: 0, strideB: 0, strideC: 0 };
+        const seconds = withThreads(threads, () => median(() => addon.gemm(params, a, b, c)));
         once.set(n, (2 * n ** 3) / seconds / 1e9);
       }
     });

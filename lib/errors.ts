@@ -7,7 +7,9 @@ export type ErrorCode =
   | 'ERR_NODEGRAD_AUTOGRAD'
   | 'ERR_NODEGRAD_DISPOSED'
   | 'ERR_NODEGRAD_ADDON'
-  | 'ERR_NODEGRAD_NATIVE';
+  | 'ERR_NODEGRAD_NATIVE'
+  /** A native kernel could not allocate its workspace (thrown as a RangeError). */
+  | 'ERR_NODEGRAD_ALLOC';
 
 /** Every error nodegrad raises on bad input. The message starts with the op's name. */
 export class NodegradError extends Error {

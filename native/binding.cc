@@ -1,12 +1,15 @@
-// N-API glue: registers the kernels and re-checks, at this boundary, everything that protects
-// memory — typed-array kinds, lengths against shapes, strides and offsets, index ranges. A bad call
-// throws a JS Error with code ERR_NODEGRAD_NATIVE naming the kernel; it never reaches a kernel.
+// N-API glue: the addon's exports take exactly the arguments of the Backend interface
+// (lib/backend/types.ts): strided views and parameter objects read by field name. Each re-checks,
+// at this boundary, everything that protects memory — typed-array kinds, lengths against shapes,
+// strides and offsets, index ranges. A bad call throws a JS Error with code ERR_NODEGRAD_NATIVE
+// naming the kernel; it never reaches a kernel.
 #include <napi.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #include <sys/mman.h>
@@ -27,277 +30,230 @@ using nodegrad::UnaryOp;
 
 // unary(op, x, out, n, p1, p2)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    const std::string k = "native unary";
-    const int64_t op = integer(info, 0, k, "op");
-    if (op >= static_cast<int64_t>(UnaryOp::Count)) fail(k, "unknown op " + std::to_string(op));
-    const Buffer x = buffer(info, 1, k, "x"), out = buffer(info, 2, k, "out");
-    sameType(k, x, out, "x", "out");
-    requireFloat(k, x, "x");
-    const int64_t n = integer(info, 3, k, "n");
-    requireLength(k, x, n, "x");
-    requireLength(k, out, n, "out");
-    const double p1 = number(info, 4, k, "p1"), p2 = number(info, 5, k, "p2");
-    if (x.type == napi_float32_array)
-      nodegrad::unary(static_cast<UnaryOp>(op), static_cast<float*>(x.data), static_cast<float*>(out.data), n, p1, p2);
-    else
-      nodegrad::unary(static_cast<UnaryOp>(op), static_cast<double*>(x.data), static_cast<double*>(out.data), n, p1, p2);
-    return info.Env().Undefined();
+  return guarded(info, "native unary", [&](Args& args) {
+    const int64_t op = args.integer(0, "op");
+    if (op >= static_cast<int64_t>(UnaryOp::Count)) args.fail("unknown op " + std::to_string(op));
+    const ArrayRef x = args.array(1, "x"), out = args.array(2, "out");
+    const int64_t n = args.integer(3, "n");
+    const double p1 = args.number(4, "p1"), p2 = args.number(5, "p2");
+    args.sameType(x, out);
+    dispatchFloat(args, x, [&](auto tag) {
+      using T = decltype(tag);
+      nodegrad::unary(static_cast<UnaryOp>(op), args.bind(x, n).as<T>(), args.bind(out, n).as<T>(), n, p1, p2);
+    });
+    return args.env().Undefined();
   });
 }
 
-// binary(op, shape, a, aOffset, aStrides, b, bOffset, bStrides, out)
+// binary(op, shape, a, b, out) with a and b strided views.
 Napi::Value Binary(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    const std::string k = "native binary";
-    const int64_t op = integer(info, 0, k, "op");
-    if (op >= static_cast<int64_t>(BinaryOp::Count)) fail(k, "unknown op " + std::to_string(op));
-    const std::vector<int64_t> shape = intList(info, 1, k, "shape");
-    const Buffer a = buffer(info, 2, k, "a");
-    const int64_t aOff = integer(info, 3, k, "aOffset");
-    const std::vector<int64_t> aStr = intList(info, 4, k, "aStrides");
-    const Buffer b = buffer(info, 5, k, "b");
-    const int64_t bOff = integer(info, 6, k, "bOffset");
-    const std::vector<int64_t> bStr = intList(info, 7, k, "bStrides");
-    const Buffer out = buffer(info, 8, k, "out");
-    sameType(k, a, b, "a", "b");
-    sameType(k, a, out, "a", "out");
-    requireView(k, a, shape, aStr, aOff, "a");
-    requireView(k, b, shape, bStr, bOff, "b");
-    requireLength(k, out, product(shape), "out");
+  return guarded(info, "native binary", [&](Args& args) {
+    const int64_t op = args.integer(0, "op");
+    if (op >= static_cast<int64_t>(BinaryOp::Count)) args.fail("unknown op " + std::to_string(op));
+    const std::vector<int64_t> shape = args.intList(args.at(1), "shape");
+    const ViewRef a = args.view(args.at(2), "a"), b = args.view(args.at(3), "b");
+    const ArrayRef out = args.array(4, "out");
+    args.sameType(a.data, b.data);
+    args.sameType(a.data, out);
     const auto bop = static_cast<BinaryOp>(op);
-    const int nd = static_cast<int>(shape.size());
-    if (a.type == napi_int32_array) {
-      if (bop != BinaryOp::Add && bop != BinaryOp::Sub && bop != BinaryOp::Mul &&
-          bop != BinaryOp::Maximum && bop != BinaryOp::Minimum)
-        fail(k, "op " + std::to_string(op) + " is not defined for Int32Array");
-      nodegrad::binary(bop, nd, shape.data(), static_cast<int32_t*>(a.data) + aOff, aStr.data(),
-                       static_cast<int32_t*>(b.data) + bOff, bStr.data(), static_cast<int32_t*>(out.data));
-    } else if (a.type == napi_float32_array) {
-      nodegrad::binary(bop, nd, shape.data(), static_cast<float*>(a.data) + aOff, aStr.data(),
-                       static_cast<float*>(b.data) + bOff, bStr.data(), static_cast<float*>(out.data));
-    } else {
-      nodegrad::binary(bop, nd, shape.data(), static_cast<double*>(a.data) + aOff, aStr.data(),
-                       static_cast<double*>(b.data) + bOff, bStr.data(), static_cast<double*>(out.data));
-    }
-    return info.Env().Undefined();
+    if (out.type == napi_int32_array && bop != BinaryOp::Add && bop != BinaryOp::Sub && bop != BinaryOp::Mul &&
+        bop != BinaryOp::Maximum && bop != BinaryOp::Minimum)
+      args.fail("op " + std::to_string(op) + " is not defined for Int32Array");
+    dispatch(args, out.type, [&](auto tag) {
+      using T = decltype(tag);
+      const T* pa = args.bindView<T>(a, shape);
+      const T* pb = args.bindView<T>(b, shape);
+      T* po = args.bind(out, product(shape)).as<T>();
+      nodegrad::binary(bop, static_cast<int>(shape.size()), shape.data(), pa, a.strides.data(), pb, b.strides.data(), po);
+    });
+    return args.env().Undefined();
   });
 }
 
-// copyStrided(shape, src, srcOffset, srcStrides, dst, dstOffset, dstStrides)
+// copyStrided(shape, src, dst) with src and dst strided views.
 Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    const std::string k = "native copyStrided";
-    const std::vector<int64_t> shape = intList(info, 0, k, "shape");
-    const Buffer src = buffer(info, 1, k, "src");
-    const int64_t sOff = integer(info, 2, k, "srcOffset");
-    const std::vector<int64_t> sStr = intList(info, 3, k, "srcStrides");
-    const Buffer dst = buffer(info, 4, k, "dst");
-    const int64_t dOff = integer(info, 5, k, "dstOffset");
-    const std::vector<int64_t> dStr = intList(info, 6, k, "dstStrides");
-    sameType(k, src, dst, "src", "dst");
-    requireView(k, src, shape, sStr, sOff, "src");
-    requireView(k, dst, shape, dStr, dOff, "dst");
-    const int nd = static_cast<int>(shape.size());
-    if (src.type == napi_float32_array)
-      nodegrad::copyStrided(nd, shape.data(), static_cast<float*>(src.data) + sOff, sStr.data(), static_cast<float*>(dst.data) + dOff, dStr.data());
-    else if (src.type == napi_float64_array)
-      nodegrad::copyStrided(nd, shape.data(), static_cast<double*>(src.data) + sOff, sStr.data(), static_cast<double*>(dst.data) + dOff, dStr.data());
-    else
-      nodegrad::copyStrided(nd, shape.data(), static_cast<int32_t*>(src.data) + sOff, sStr.data(), static_cast<int32_t*>(dst.data) + dOff, dStr.data());
-    return info.Env().Undefined();
+  return guarded(info, "native copyStrided", [&](Args& args) {
+    const std::vector<int64_t> shape = args.intList(args.at(0), "shape");
+    const ViewRef src = args.view(args.at(1), "src"), dst = args.view(args.at(2), "dst");
+    args.sameType(src.data, dst.data);
+    dispatch(args, src.data.type, [&](auto tag) {
+      using T = decltype(tag);
+      const T* from = args.bindView<T>(src, shape);
+      T* to = args.bindView<T>(dst, shape);
+      nodegrad::copyStrided(static_cast<int>(shape.size()), shape.data(), from, src.strides.data(), to, dst.strides.data());
+    });
+    return args.env().Undefined();
   });
 }
 
-// reduce(op, x, outer, n, inner, values | null, indices | null)
+// reduce(op, x, outer, n, inner, values | null, indices | null); Int32Array x for max and min.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    const std::string k = "native reduce";
-    const int64_t op = integer(info, 0, k, "op");
-    if (op >= static_cast<int64_t>(ReduceOp::Count)) fail(k, "unknown op " + std::to_string(op));
-    const Buffer x = buffer(info, 1, k, "x");
-    requireFloat(k, x, "x");
-    const int64_t outer = integer(info, 2, k, "outer"), n = integer(info, 3, k, "n"),
-                  inner = integer(info, 4, k, "inner");
-    if (n == 0) fail(k, "cannot reduce an axis of size 0");
-    requireLength(k, x, checkedMul(checkedMul(outer, n), inner), "x");
+  return guarded(info, "native reduce", [&](Args& args) {
+    const int64_t op = args.integer(0, "op");
+    if (op >= static_cast<int64_t>(ReduceOp::Count)) args.fail("unknown op " + std::to_string(op));
+    const ArrayRef x = args.array(1, "x");
+    const int64_t outer = args.integer(2, "outer"), n = args.integer(3, "n"), inner = args.integer(4, "inner");
+    const std::optional<ArrayRef> values = args.optionalArray(5, "values"), indices = args.optionalArray(6, "indices");
     const auto rop = static_cast<ReduceOp>(op);
-    void* values = nullptr;
-    int32_t* indices = nullptr;
-    if (info.Length() > 5 && !info[5].IsNull() && !info[5].IsUndefined()) {
-      const Buffer v = buffer(info, 5, k, "values");
-      sameType(k, x, v, "x", "values");
-      requireLength(k, v, checkedMul(outer, inner), "values");
-      values = v.data;
-    }
-    if (info.Length() > 6 && !info[6].IsNull() && !info[6].IsUndefined()) {
-      const Buffer ix = buffer(info, 6, k, "indices");
-      if (ix.type != napi_int32_array) fail(k, "indices must be an Int32Array");
-      requireLength(k, ix, checkedMul(outer, inner), "indices");
-      indices = static_cast<int32_t*>(ix.data);
-    }
-    if (rop != ReduceOp::Max && rop != ReduceOp::Min && indices) fail(k, "only max and min produce indices");
-    if (!values && (rop == ReduceOp::Sum || rop == ReduceOp::LogSumExp)) fail(k, "values buffer is required");
-    if (!values && !indices) fail(k, "values or indices buffer is required");
-    if (x.type == napi_float32_array)
-      nodegrad::reduce(rop, static_cast<float*>(x.data), outer, n, inner, static_cast<float*>(values), indices);
-    else
-      nodegrad::reduce(rop, static_cast<double*>(x.data), outer, n, inner, static_cast<double*>(values), indices);
-    return info.Env().Undefined();
+    const bool extremum = rop == ReduceOp::Max || rop == ReduceOp::Min;
+    if (!extremum) args.requireFloat(x);
+    if (values) args.sameType(x, *values);
+    if (indices) args.requireInt32(*indices);
+    if (!extremum && indices) args.fail("only max and min produce indices");
+    if (!values && !extremum) args.fail("values buffer is required");
+    if (!values && !indices) args.fail("values or indices buffer is required");
+    const int64_t size = checkedMul(checkedMul(outer, n), inner), outputs = checkedMul(outer, inner);
+    if (outputs == 0) return args.env().Undefined();
+    // An empty sum is 0 and an empty logsumexp -inf (the kernel writes both); max and min have no value.
+    if (n == 0 && extremum) args.fail("cannot reduce an axis of size 0");
+    dispatch(args, x.type, [&](auto tag) {
+      using T = decltype(tag);
+      const T* px = args.bind(x, size).as<T>();
+      nodegrad::reduce(rop, px, outer, n, inner, args.bindOptional<T>(values, outputs),
+                       args.bindOptional<int32_t>(indices, outputs));
+    });
+    return args.env().Undefined();
   });
 }
 
-void checkIndices(const std::string& k, const Buffer& index, int64_t count, int64_t limit) {
-  if (index.type != napi_int32_array) fail(k, "index must be an Int32Array");
-  requireLength(k, index, count, "index");
-  const auto* idx = static_cast<const int32_t*>(index.data);
+void checkIndices(const Args& args, const int32_t* index, int64_t count, int64_t limit) {
   for (int64_t j = 0; j < count; ++j)
-    if (idx[j] < 0 || idx[j] >= limit)
-      fail(k, "index " + std::to_string(idx[j]) + " is out of range for a dimension of size " + std::to_string(limit));
+    if (index[j] < 0 || index[j] >= limit)
+      args.fail("index " + std::to_string(index[j]) + " is out of range for a dimension of size " + std::to_string(limit));
 }
 
 // indexSelect(src, outer, n, inner, index, k, out)
 Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    const std::string k = "native indexSelect";
-    const Buffer src = buffer(info, 0, k, "src");
-    const int64_t outer = integer(info, 1, k, "outer"), n = integer(info, 2, k, "n"), inner = integer(info, 3, k, "inner");
-    const Buffer index = buffer(info, 4, k, "index");
-    const int64_t count = integer(info, 5, k, "k");
-    const Buffer out = buffer(info, 6, k, "out");
-    sameType(k, src, out, "src", "out");
-    requireLength(k, src, checkedMul(checkedMul(outer, n), inner), "src");
-    requireLength(k, out, checkedMul(checkedMul(outer, count), inner), "out");
-    checkIndices(k, index, count, n);
-    const auto* idx = static_cast<const int32_t*>(index.data);
-    if (src.type == napi_float32_array)
-      nodegrad::indexSelect(static_cast<float*>(src.data), outer, n, inner, idx, count, static_cast<float*>(out.data));
-    else if (src.type == napi_float64_array)
-      nodegrad::indexSelect(static_cast<double*>(src.data), outer, n, inner, idx, count, static_cast<double*>(out.data));
-    else
-      nodegrad::indexSelect(static_cast<int32_t*>(src.data), outer, n, inner, idx, count, static_cast<int32_t*>(out.data));
-    return info.Env().Undefined();
+  return guarded(info, "native indexSelect", [&](Args& args) {
+    const ArrayRef src = args.array(0, "src");
+    const int64_t outer = args.integer(1, "outer"), n = args.integer(2, "n"), inner = args.integer(3, "inner");
+    const ArrayRef index = args.array(4, "index");
+    const int64_t count = args.integer(5, "k");
+    const ArrayRef out = args.array(6, "out");
+    args.sameType(src, out);
+    args.requireInt32(index);
+    dispatch(args, src.type, [&](auto tag) {
+      using T = decltype(tag);
+      const T* from = args.bind(src, checkedMul(checkedMul(outer, n), inner)).as<T>();
+      T* to = args.bind(out, checkedMul(checkedMul(outer, count), inner)).as<T>();
+      const int32_t* idx = args.bind(index, count).as<int32_t>();
+      checkIndices(args, idx, count, n);
+      nodegrad::indexSelect(from, outer, n, inner, idx, count, to);
+    });
+    return args.env().Undefined();
   });
 }
 
 // indexAdd(src, outer, k, inner, index, n, out)
 Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    const std::string k = "native indexAdd";
-    const Buffer src = buffer(info, 0, k, "src");
-    requireFloat(k, src, "src");
-    const int64_t outer = integer(info, 1, k, "outer"), count = integer(info, 2, k, "k"), inner = integer(info, 3, k, "inner");
-    const Buffer index = buffer(info, 4, k, "index");
-    const int64_t n = integer(info, 5, k, "n");
-    const Buffer out = buffer(info, 6, k, "out");
-    sameType(k, src, out, "src", "out");
-    requireLength(k, src, checkedMul(checkedMul(outer, count), inner), "src");
-    requireLength(k, out, checkedMul(checkedMul(outer, n), inner), "out");
-    checkIndices(k, index, count, n);
-    const auto* idx = static_cast<const int32_t*>(index.data);
-    if (src.type == napi_float32_array)
-      nodegrad::indexAdd(static_cast<float*>(src.data), outer, count, inner, idx, n, static_cast<float*>(out.data));
-    else
-      nodegrad::indexAdd(static_cast<double*>(src.data), outer, count, inner, idx, n, static_cast<double*>(out.data));
-    return info.Env().Undefined();
+  return guarded(info, "native indexAdd", [&](Args& args) {
+    const ArrayRef src = args.array(0, "src");
+    const int64_t outer = args.integer(1, "outer"), count = args.integer(2, "k"), inner = args.integer(3, "inner");
+    const ArrayRef index = args.array(4, "index");
+    const int64_t n = args.integer(5, "n");
+    const ArrayRef out = args.array(6, "out");
+    args.sameType(src, out);
+    args.requireInt32(index);
+    dispatchFloat(args, src, [&](auto tag) {
+      using T = decltype(tag);
+      const T* from = args.bind(src, checkedMul(checkedMul(outer, count), inner)).as<T>();
+      T* to = args.bind(out, checkedMul(checkedMul(outer, n), inner)).as<T>();
+      const int32_t* idx = args.bind(index, count).as<int32_t>();
+      checkIndices(args, idx, count, n);
+      nodegrad::indexAdd(from, outer, count, inner, idx, n, to);
+    });
+    return args.env().Undefined();
   });
 }
 
-// Elements a (possibly transposed) rows x cols operand with leading dimension ld spans.
-int64_t matrixExtent(bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t offset) {
+// Elements a rows x cols operand with leading dimension ld spans, starting at offset.
+int64_t matrixExtent(int64_t rows, int64_t cols, int64_t ld, int64_t offset) {
   if (rows == 0 || cols == 0) return 0;
-  return trans ? checkedAdd(checkedAdd(offset, checkedMul(cols - 1, ld)), rows)
-               : checkedAdd(checkedAdd(offset, checkedMul(rows - 1, ld)), cols);
+  return checkedAdd(checkedAdd(offset, checkedMul(rows - 1, ld)), cols);
 }
 
-// gemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc,
-//      batch, strideA, strideB, strideC)
+// gemm(params, a, b, c) with params a GemmParams object.
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    const std::string k = "native gemm";
+  return guarded(info, "native gemm", [&](Args& args) {
+    const Napi::Object p = args.object(args.at(0), "params");
     nodegrad::GemmArgs g;
-    if (info.Length() < 20) fail(k, "expected 20 arguments, got " + std::to_string(info.Length()));
-    g.transA = info[0].ToBoolean();
-    g.transB = info[1].ToBoolean();
-    g.m = integer(info, 2, k, "m");
-    g.n = integer(info, 3, k, "n");
-    g.k = integer(info, 4, k, "k");
-    g.alpha = number(info, 5, k, "alpha");
-    const Buffer a = buffer(info, 6, k, "a");
-    const int64_t aOff = integer(info, 7, k, "aOffset");
-    g.lda = integer(info, 8, k, "lda");
-    const Buffer b = buffer(info, 9, k, "b");
-    const int64_t bOff = integer(info, 10, k, "bOffset");
-    g.ldb = integer(info, 11, k, "ldb");
-    g.beta = number(info, 12, k, "beta");
-    const Buffer c = buffer(info, 13, k, "c");
-    const int64_t cOff = integer(info, 14, k, "cOffset");
-    g.ldc = integer(info, 15, k, "ldc");
-    g.batch = integer(info, 16, k, "batch");
-    g.strideA = integer(info, 17, k, "strideA");
-    g.strideB = integer(info, 18, k, "strideB");
-    g.strideC = integer(info, 19, k, "strideC");
-    sameType(k, a, b, "a", "b");
-    sameType(k, a, c, "a", "c");
-    requireFloat(k, a, "a");
+    g.transA = args.flag(p, "transA");
+    g.transB = args.flag(p, "transB");
+    g.m = args.integer(p, "m");
+    g.n = args.integer(p, "n");
+    g.k = args.integer(p, "k");
+    g.alpha = args.number(p, "alpha");
+    g.beta = args.number(p, "beta");
+    const int64_t aOff = args.integer(p, "aOffset"), bOff = args.integer(p, "bOffset"), cOff = args.integer(p, "cOffset");
+    g.lda = args.integer(p, "lda");
+    g.ldb = args.integer(p, "ldb");
+    g.ldc = args.integer(p, "ldc");
+    g.batch = args.integer(p, "batch");
+    g.strideA = args.integer(p, "strideA");
+    g.strideB = args.integer(p, "strideB");
+    g.strideC = args.integer(p, "strideC");
+    const ArrayRef a = args.array(1, "a"), b = args.array(2, "b"), c = args.array(3, "c");
+    args.sameType(a, b);
+    args.sameType(a, c);
     const int64_t aRows = g.transA ? g.k : g.m, aCols = g.transA ? g.m : g.k;
     const int64_t bRows = g.transB ? g.n : g.k, bCols = g.transB ? g.k : g.n;
-    if (aCols > 0 && g.lda < aCols) fail(k, "lda " + std::to_string(g.lda) + " is smaller than the row length " + std::to_string(aCols));
-    if (bCols > 0 && g.ldb < bCols) fail(k, "ldb " + std::to_string(g.ldb) + " is smaller than the row length " + std::to_string(bCols));
-    if (g.n > 0 && g.ldc < g.n) fail(k, "ldc " + std::to_string(g.ldc) + " is smaller than n = " + std::to_string(g.n));
-    if (g.batch > 0) {
-      const int64_t last = g.batch - 1;
-      requireLength(k, a, matrixExtent(false, aRows, aCols, g.lda, checkedAdd(aOff, checkedMul(last, g.strideA))), "a");
-      requireLength(k, b, matrixExtent(false, bRows, bCols, g.ldb, checkedAdd(bOff, checkedMul(last, g.strideB))), "b");
-      requireLength(k, c, matrixExtent(false, g.m, g.n, g.ldc, checkedAdd(cOff, checkedMul(last, g.strideC))), "c");
-    }
-    if (a.type == napi_float32_array)
-      nodegrad::gemm_f32(g, static_cast<float*>(a.data) + aOff, static_cast<float*>(b.data) + bOff, static_cast<float*>(c.data) + cOff);
-    else
-      nodegrad::gemm_f64(g, static_cast<double*>(a.data) + aOff, static_cast<double*>(b.data) + bOff, static_cast<double*>(c.data) + cOff);
-    return info.Env().Undefined();
+    if (aCols > 0 && g.lda < aCols) args.fail("lda " + std::to_string(g.lda) + " is smaller than the row length " + std::to_string(aCols));
+    if (bCols > 0 && g.ldb < bCols) args.fail("ldb " + std::to_string(g.ldb) + " is smaller than the row length " + std::to_string(bCols));
+    if (g.n > 0 && g.ldc < g.n) args.fail("ldc " + std::to_string(g.ldc) + " is smaller than n = " + std::to_string(g.n));
+    const int64_t last = g.batch > 0 ? g.batch - 1 : 0, batches = g.batch > 0 ? 1 : 0;
+    const int64_t aNeeded = batches * matrixExtent(aRows, aCols, g.lda, checkedAdd(aOff, checkedMul(last, g.strideA)));
+    const int64_t bNeeded = batches * matrixExtent(bRows, bCols, g.ldb, checkedAdd(bOff, checkedMul(last, g.strideB)));
+    const int64_t cNeeded = batches * matrixExtent(g.m, g.n, g.ldc, checkedAdd(cOff, checkedMul(last, g.strideC)));
+    dispatchFloat(args, a, [&](auto tag) {
+      using T = decltype(tag);
+      const T* pa = args.bind(a, aNeeded).as<T>();
+      const T* pb = args.bind(b, bNeeded).as<T>();
+      T* pc = args.bind(c, cNeeded).as<T>();
+      if (g.batch == 0 || g.m == 0 || g.n == 0) return;
+      nodegrad::gemm<T>(g, pa + aOff, pb + bOff, pc + cOff);
+    });
+    return args.env().Undefined();
   });
 }
 
 // gemmIsa(name?): the GEMM variant in use; with a name, switches to it (only variants this CPU
 // runs) and returns the previous one.
 Napi::Value GemmIsa(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
+  return guarded(info, "native gemmIsa", [&](Args& args) {
     const std::string before = nodegrad::gemmIsa();
-    if (info.Length() > 0 && !info[0].IsUndefined()) {
-      if (!info[0].IsString()) throw ArgError{"native gemmIsa: name must be a string"};
-      const std::string name = info[0].As<Napi::String>().Utf8Value();
+    if (args.present(0)) {
+      if (!args.at(0).IsString()) args.fail("name must be a string");
+      const std::string name = args.at(0).As<Napi::String>().Utf8Value();
       if (!nodegrad::setGemmIsa(name))
-        throw ArgError{"native gemmIsa: '" + name + "' is not a GEMM variant this CPU runs (valid: avx512, avx2, " +
-                       "portable, at or below the best one CPUID reports)"};
+        args.fail("'" + name + "' is not a GEMM variant this CPU runs (valid: avx512, avx2, portable, at or below the best one CPUID reports)");
     }
-    return Napi::String::New(info.Env(), before);
+    return Napi::String::New(args.env(), before);
   });
 }
 
 // convDirect(enabled?): whether convolutions use the direct few-channel kernels; with a boolean,
 // switches them and returns the previous state.
 Napi::Value ConvDirect(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    if (info.Length() > 0 && !info[0].IsUndefined()) {
-      if (!info[0].IsBoolean()) throw ArgError{"native convDirect: enabled must be a boolean"};
-      return Napi::Boolean::New(info.Env(), nodegrad::setConvDirect(info[0].As<Napi::Boolean>().Value()));
+  return guarded(info, "native convDirect", [&](Args& args) {
+    if (args.present(0)) {
+      if (!args.at(0).IsBoolean()) args.fail("enabled must be a boolean");
+      return Napi::Boolean::New(args.env(), nodegrad::setConvDirect(args.at(0).As<Napi::Boolean>().Value()));
     }
-    return Napi::Boolean::New(info.Env(), nodegrad::convDirectActive());
+    return Napi::Boolean::New(args.env(), nodegrad::convDirectActive());
   });
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), nodegrad::numThreads());
+  return guarded(info, "native getNumThreads", [&](Args& args) { return Napi::Number::New(args.env(), nodegrad::numThreads()); });
 }
 
-// setNumThreads(n): resizes the pool (n >= 1).
+// setNumThreads(n): resizes the pool (n in [1, 256]).
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    const int64_t n = integer(info, 0, "native setNumThreads", "n");
-    if (n < 1 || n > 256) fail("native setNumThreads", "n must be in [1, 256], got " + std::to_string(n));
+  return guarded(info, "native setNumThreads", [&](Args& args) {
+    const int64_t n = args.integer(0, "n");
+    if (n < 1 || n > 256) args.fail("n must be in [1, 256], got " + std::to_string(n));
     nodegrad::setNumThreads(static_cast<int>(n));
-    return info.Env().Undefined();
+    return args.env().Undefined();
   });
 }
 

@@ -1,6 +1,7 @@
 // N-API glue for the optimizer updates.
 #include <napi.h>
 
+#include <optional>
 #include <string>
 
 #include "glue.h"
@@ -9,78 +10,64 @@
 namespace nodegrad::glue {
 namespace {
 
-// sgdStep(param, grad, momentumBuffer | null, n, lr, momentum, dampening, weightDecay, nesterov,
-//         maximize, firstStep)
+// sgdStep(param, grad, momentumBuffer | null, params, firstStep) with params an SgdParams object;
+// the update covers all of param.
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    const std::string k = "native sgdStep";
-    const Buffer param = buffer(info, 0, k, "param"), grad = buffer(info, 1, k, "grad");
-    requireFloat(k, param, "param");
-    sameType(k, param, grad, "param", "grad");
-    const int64_t n = integer(info, 3, k, "n");
-    requireLength(k, param, n, "param");
-    requireLength(k, grad, n, "grad");
-    void* momentum = nullptr;
-    if (!info[2].IsNull() && !info[2].IsUndefined()) {
-      const Buffer m = buffer(info, 2, k, "momentumBuffer");
-      sameType(k, param, m, "param", "momentumBuffer");
-      requireLength(k, m, n, "momentumBuffer");
-      momentum = m.data;
-    }
+  return guarded(info, "native sgdStep", [&](Args& args) {
+    const ArrayRef param = args.array(0, "param"), grad = args.array(1, "grad");
+    const std::optional<ArrayRef> momentum = args.optionalArray(2, "momentumBuffer");
+    const Napi::Object p = args.object(args.at(3), "params");
     SgdOptions o;
-    o.lr = number(info, 4, k, "lr");
-    o.momentum = number(info, 5, k, "momentum");
-    o.dampening = number(info, 6, k, "dampening");
-    o.weightDecay = number(info, 7, k, "weightDecay");
-    o.nesterov = info[8].ToBoolean();
-    o.maximize = info[9].ToBoolean();
-    const bool first = info[10].ToBoolean();
-    if (param.type == napi_float32_array)
-      sgdStep(static_cast<float*>(param.data), static_cast<float*>(grad.data), static_cast<float*>(momentum), n, o, first);
-    else
-      sgdStep(static_cast<double*>(param.data), static_cast<double*>(grad.data), static_cast<double*>(momentum), n, o, first);
-    return info.Env().Undefined();
+    o.lr = args.number(p, "lr");
+    o.momentum = args.number(p, "momentum");
+    o.dampening = args.number(p, "dampening");
+    o.weightDecay = args.number(p, "weightDecay");
+    o.nesterov = args.flag(p, "nesterov");
+    o.maximize = args.flag(p, "maximize");
+    const bool first = args.flag(args.at(4));
+    args.sameType(param, grad);
+    if (momentum) args.sameType(param, *momentum);
+    dispatchFloat(args, param, [&](auto tag) {
+      using T = decltype(tag);
+      const Buffer w = args.bind(param);
+      const T* g = args.bind(grad, w.length).as<T>();
+      T* m = args.bindOptional<T>(momentum, w.length);
+      sgdStep(w.as<T>(), g, m, w.length, o, first);
+    });
+    return args.env().Undefined();
   });
 }
 
-// adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq | null, n, lr, beta1, beta2, eps, weightDecay,
-//          decoupled, maximize, step)
+// adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq | null, params, step) with params an
+// AdamParams object; the update covers all of param.
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
-  return guarded(info, [&] {
-    const std::string k = "native adamStep";
-    const Buffer param = buffer(info, 0, k, "param"), grad = buffer(info, 1, k, "grad");
-    const Buffer m = buffer(info, 2, k, "expAvg"), v = buffer(info, 3, k, "expAvgSq");
-    requireFloat(k, param, "param");
-    sameType(k, param, grad, "param", "grad");
-    sameType(k, param, m, "param", "expAvg");
-    sameType(k, param, v, "param", "expAvgSq");
-    const int64_t n = integer(info, 5, k, "n");
-    for (const auto& [b, name] : {std::pair{param, "param"}, {grad, "grad"}, {m, "expAvg"}, {v, "expAvgSq"}})
-      requireLength(k, b, n, name);
-    void* vmax = nullptr;
-    if (!info[4].IsNull() && !info[4].IsUndefined()) {
-      const Buffer x = buffer(info, 4, k, "maxExpAvgSq");
-      sameType(k, param, x, "param", "maxExpAvgSq");
-      requireLength(k, x, n, "maxExpAvgSq");
-      vmax = x.data;
-    }
+  return guarded(info, "native adamStep", [&](Args& args) {
+    const ArrayRef param = args.array(0, "param"), grad = args.array(1, "grad");
+    const ArrayRef expAvg = args.array(2, "expAvg"), expAvgSq = args.array(3, "expAvgSq");
+    const std::optional<ArrayRef> maxExpAvgSq = args.optionalArray(4, "maxExpAvgSq");
+    const Napi::Object p = args.object(args.at(5), "params");
     AdamOptions o;
-    o.lr = number(info, 6, k, "lr");
-    o.beta1 = number(info, 7, k, "beta1");
-    o.beta2 = number(info, 8, k, "beta2");
-    o.eps = number(info, 9, k, "eps");
-    o.weightDecay = number(info, 10, k, "weightDecay");
-    o.decoupled = info[11].ToBoolean();
-    o.maximize = info[12].ToBoolean();
-    const int64_t step = integer(info, 13, k, "step");
-    if (step < 1) fail(k, "step must be >= 1");
-    if (param.type == napi_float32_array)
-      adamStep(static_cast<float*>(param.data), static_cast<float*>(grad.data), static_cast<float*>(m.data),
-               static_cast<float*>(v.data), static_cast<float*>(vmax), n, o, step);
-    else
-      adamStep(static_cast<double*>(param.data), static_cast<double*>(grad.data), static_cast<double*>(m.data),
-               static_cast<double*>(v.data), static_cast<double*>(vmax), n, o, step);
-    return info.Env().Undefined();
+    o.lr = args.number(p, "lr");
+    o.beta1 = args.number(p, "beta1");
+    o.beta2 = args.number(p, "beta2");
+    o.eps = args.number(p, "eps");
+    o.weightDecay = args.number(p, "weightDecay");
+    o.decoupled = args.flag(p, "decoupled");
+    o.maximize = args.flag(p, "maximize");
+    const int64_t step = args.integer(6, "step");
+    if (step < 1) args.fail("step must be >= 1");
+    for (const ArrayRef& other : {grad, expAvg, expAvgSq}) args.sameType(param, other);
+    if (maxExpAvgSq) args.sameType(param, *maxExpAvgSq);
+    dispatchFloat(args, param, [&](auto tag) {
+      using T = decltype(tag);
+      const Buffer w = args.bind(param);
+      const T* g = args.bind(grad, w.length).as<T>();
+      T* m = args.bind(expAvg, w.length).as<T>();
+      T* v = args.bind(expAvgSq, w.length).as<T>();
+      T* vmax = args.bindOptional<T>(maxExpAvgSq, w.length);
+      adamStep(w.as<T>(), g, m, v, vmax, w.length, o, step);
+    });
+    return args.env().Undefined();
   });
 }
 

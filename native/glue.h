@@ -1,11 +1,19 @@
-// Argument checking shared by the N-API glue files: typed-array kinds, integer arguments, and
-// buffer lengths against shapes, strides and offsets. Failures throw ArgError, which guarded()
-// turns into a JS Error with code ERR_NODEGRAD_NATIVE.
+// Argument handling shared by the N-API glue files. Every entry point works in two phases:
+//   1. read: every argument (numbers, shapes, strides, parameter-object fields, typed-array
+//      handles) into plain C++ values. Reading can run JS (getters, proxies), which can shrink or
+//      detach any buffer, so no data pointer exists yet.
+//   2. bind: take each typed array's pointer and length (no JS runs from here on), check lengths
+//      against shapes, strides and offsets, and call the kernel.
+// guarded() turns every failure into a JS exception and never lets a C++ exception escape, also
+// while a worker's environment is terminating and no JS exception can be thrown.
 #pragma once
 #include <napi.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,16 +21,6 @@ namespace nodegrad::glue {
 
 struct ArgError {
   std::string message;
-};
-
-[[noreturn]] inline void fail(const std::string& kernel, const std::string& what) {
-  throw ArgError{kernel + ": " + what};
-}
-
-struct Buffer {
-  napi_typedarray_type type;
-  void* data;
-  int64_t length;
 };
 
 inline const char* typeName(napi_typedarray_type t) {
@@ -34,64 +32,30 @@ inline const char* typeName(napi_typedarray_type t) {
   }
 }
 
-inline Buffer buffer(const Napi::CallbackInfo& info, size_t i, const std::string& kernel,
-              const char* name) {
-  if (i >= info.Length() || !info[i].IsTypedArray()) fail(kernel, std::string(name) + " must be a typed array");
-  const Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
-  const napi_typedarray_type t = ta.TypedArrayType();
-  if (t != napi_float32_array && t != napi_float64_array && t != napi_int32_array)
-    fail(kernel, std::string(name) + " must be a Float32Array, Float64Array or Int32Array");
-  const size_t elementSize = t == napi_float64_array ? 8 : 4;
-  auto* base = static_cast<uint8_t*>(ta.ArrayBuffer().Data());
-  return {t, base + ta.ByteOffset(), static_cast<int64_t>(ta.ByteLength() / elementSize)};
-}
+// A typed array read in phase 1: its handle and kind, no pointer yet.
+struct ArrayRef {
+  napi_env env = nullptr;
+  napi_value handle = nullptr;
+  napi_typedarray_type type = napi_float32_array;
+  const char* name = "";
+};
 
-inline int64_t integer(const Napi::CallbackInfo& info, size_t i, const std::string& kernel,
-                const char* name) {
-  if (i >= info.Length() || !info[i].IsNumber()) fail(kernel, std::string(name) + " must be a number");
-  const double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(v) || v < 0 || v > 9.0e15 || v != std::floor(v))
-    fail(kernel, std::string(name) + " must be a non-negative integer, got " + std::to_string(v));
-  return static_cast<int64_t>(v);
-}
+// A typed array bound in phase 2.
+struct Buffer {
+  napi_typedarray_type type;
+  void* data;
+  int64_t length;
+  const char* name;
+  template <typename T>
+  T* as() const { return static_cast<T*>(data); }
+};
 
-inline double number(const Napi::CallbackInfo& info, size_t i, const std::string& kernel, const char* name) {
-  if (i >= info.Length() || !info[i].IsNumber()) fail(kernel, std::string(name) + " must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
-}
-
-inline std::vector<int64_t> intList(const Napi::CallbackInfo& info, size_t i, const std::string& kernel,
-                             const char* name) {
-  if (i >= info.Length() || !info[i].IsArray()) fail(kernel, std::string(name) + " must be an array of integers");
-  const Napi::Array arr = info[i].As<Napi::Array>();
-  if (arr.Length() > 64) fail(kernel, std::string(name) + " has more than 64 dimensions");
-  std::vector<int64_t> out(arr.Length());
-  for (uint32_t d = 0; d < arr.Length(); ++d) {
-    const Napi::Value v = arr.Get(d);
-    if (!v.IsNumber()) fail(kernel, std::string(name) + " must contain only numbers");
-    const double x = v.As<Napi::Number>().DoubleValue();
-    if (!std::isfinite(x) || x < 0 || x > 9.0e15 || x != std::floor(x))
-      fail(kernel, std::string(name) + "[" + std::to_string(d) + "] must be a non-negative integer");
-    out[d] = static_cast<int64_t>(x);
-  }
-  return out;
-}
-
-inline void sameType(const std::string& kernel, const Buffer& a, const Buffer& b, const char* an, const char* bn) {
-  if (a.type != b.type)
-    fail(kernel, std::string(an) + " is " + typeName(a.type) + " but " + bn + " is " + typeName(b.type));
-}
-
-inline void requireFloat(const std::string& kernel, const Buffer& a, const char* name) {
-  if (a.type != napi_float32_array && a.type != napi_float64_array)
-    fail(kernel, std::string(name) + " must be a Float32Array or Float64Array, got " + typeName(a.type));
-}
-
-inline void requireLength(const std::string& kernel, const Buffer& b, int64_t needed, const char* name) {
-  if (b.length < needed)
-    fail(kernel, std::string("buffer ") + name + " has " + std::to_string(b.length) +
-                     " elements, expected at least " + std::to_string(needed));
-}
+// An ArrayRef with its element offset and strides (the Backend's StridedView).
+struct ViewRef {
+  ArrayRef data;
+  int64_t offset = 0;
+  std::vector<int64_t> strides;
+};
 
 // Sizes come from JS numbers: anything past 2^53 elements is nonsense, and checking here keeps
 // every later multiplication free of int64 overflow.
@@ -123,23 +87,184 @@ inline int64_t extent(const std::vector<int64_t>& shape, const std::vector<int64
   return last + 1;
 }
 
-inline void requireView(const std::string& kernel, const Buffer& b, const std::vector<int64_t>& shape,
-                 const std::vector<int64_t>& strides, int64_t offset, const char* name) {
-  if (strides.size() != shape.size())
-    fail(kernel, std::string(name) + " strides have " + std::to_string(strides.size()) +
-                     " entries for a shape of rank " + std::to_string(shape.size()));
-  requireLength(kernel, b, extent(shape, strides, offset), name);
+// One entry point's arguments; `kernel` prefixes every message.
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* kernel) : info_(info), kernel(kernel) {}
+
+  [[noreturn]] void fail(const std::string& what) const { throw ArgError{kernel + ": " + what}; }
+
+  Napi::Env env() const { return info_.Env(); }
+  Napi::Value at(size_t i) const { return i < info_.Length() ? info_[i] : info_.Env().Undefined(); }
+  bool present(size_t i) const { return present(at(i)); }
+  static bool present(const Napi::Value& v) { return !v.IsNull() && !v.IsUndefined(); }
+
+  // ---- phase 1: reading (may run JS) ----
+  double number(const Napi::Value& v, const std::string& name) const {
+    if (!v.IsNumber()) fail(name + " must be a number");
+    return v.As<Napi::Number>().DoubleValue();
+  }
+  int64_t integer(const Napi::Value& v, const std::string& name) const {
+    const double x = number(v, name);
+    if (!std::isfinite(x) || x < 0 || x > 9.0e15 || x != std::floor(x))
+      fail(name + " must be a non-negative integer, got " + std::to_string(x));
+    return static_cast<int64_t>(x);
+  }
+  bool flag(const Napi::Value& v) const { return v.ToBoolean().Value(); }
+  std::vector<int64_t> intList(const Napi::Value& v, const std::string& name) const {
+    if (!v.IsArray()) fail(name + " must be an array of integers");
+    const Napi::Array arr = v.As<Napi::Array>();
+    const uint32_t length = arr.Length();
+    if (length > 64) fail(name + " has more than 64 dimensions");
+    std::vector<int64_t> out(length);
+    for (uint32_t d = 0; d < length; ++d) out[d] = integer(arr.Get(d), name + "[" + std::to_string(d) + "]");
+    return out;
+  }
+  Napi::Object object(const Napi::Value& v, const std::string& name) const {
+    if (!v.IsObject()) fail(name + " must be an object");
+    return v.As<Napi::Object>();
+  }
+  ArrayRef array(const Napi::Value& v, const char* name) const {
+    if (!v.IsTypedArray()) fail(std::string(name) + " must be a typed array");
+    const napi_typedarray_type t = v.As<Napi::TypedArray>().TypedArrayType();
+    if (t != napi_float32_array && t != napi_float64_array && t != napi_int32_array)
+      fail(std::string(name) + " must be a Float32Array, Float64Array or Int32Array");
+    return {v.Env(), v, t, name};
+  }
+  std::optional<ArrayRef> optionalArray(const Napi::Value& v, const char* name) const {
+    if (!present(v)) return std::nullopt;
+    return array(v, name);
+  }
+  ViewRef view(const Napi::Value& v, const char* name) const {
+    const Napi::Object o = object(v, name);
+    ViewRef r;
+    r.data = array(o.Get("data"), name);
+    r.offset = integer(o.Get("offset"), std::string(name) + ".offset");
+    r.strides = intList(o.Get("strides"), std::string(name) + ".strides");
+    return r;
+  }
+
+  double number(size_t i, const char* name) const { return number(at(i), name); }
+  int64_t integer(size_t i, const char* name) const { return integer(at(i), name); }
+  ArrayRef array(size_t i, const char* name) const { return array(at(i), name); }
+  std::optional<ArrayRef> optionalArray(size_t i, const char* name) const { return optionalArray(at(i), name); }
+  double number(const Napi::Object& o, const char* field) const { return number(o.Get(field), field); }
+  int64_t integer(const Napi::Object& o, const char* field) const { return integer(o.Get(field), field); }
+  bool flag(const Napi::Object& o, const char* field) const { return flag(o.Get(field)); }
+
+  // ---- phase 1 checks on kinds (no pointers needed) ----
+  void sameType(const ArrayRef& a, const ArrayRef& b) const {
+    if (a.type != b.type)
+      fail(std::string(a.name) + " is " + typeName(a.type) + " but " + b.name + " is " + typeName(b.type));
+  }
+  void requireFloat(const ArrayRef& a) const {
+    if (a.type != napi_float32_array && a.type != napi_float64_array)
+      fail(std::string(a.name) + " must be a Float32Array or Float64Array, got " + typeName(a.type));
+  }
+  void requireInt32(const ArrayRef& a) const {
+    if (a.type != napi_int32_array) fail(std::string(a.name) + " must be an Int32Array");
+  }
+
+  // ---- phase 2: binding (no JS runs) ----
+  Buffer bind(const ArrayRef& a) const {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(a.env, a.handle, &type, &length, &data, nullptr, nullptr) != napi_ok)
+      fail(std::string(a.name) + " could not be read");
+    return {type, data, static_cast<int64_t>(length), a.name};
+  }
+  // Binds `a` and checks it holds at least `needed` elements.
+  Buffer bind(const ArrayRef& a, int64_t needed) const {
+    const Buffer b = bind(a);
+    if (b.length < needed)
+      fail(std::string("buffer ") + a.name + " has " + std::to_string(b.length) + " elements, expected at least " +
+           std::to_string(needed));
+    return b;
+  }
+  // Binds an optional array (null pointer when absent).
+  template <typename T>
+  T* bindOptional(const std::optional<ArrayRef>& a, int64_t needed) const {
+    return a ? bind(*a, needed).as<T>() : nullptr;
+  }
+  // Binds a strided view of `shape` and returns the pointer to its first element.
+  template <typename T>
+  T* bindView(const ViewRef& v, const std::vector<int64_t>& shape) const {
+    if (v.strides.size() != shape.size())
+      fail(std::string(v.data.name) + " strides have " + std::to_string(v.strides.size()) + " entries for a shape of rank " +
+           std::to_string(shape.size()));
+    T* const first = bind(v.data, extent(shape, v.strides, v.offset)).as<T>();
+    return first ? first + v.offset : first;
+  }
+
+ private:
+  const Napi::CallbackInfo& info_;
+
+ public:
+  const std::string kernel;
+};
+
+// Calls fn with a value of the element type `t` holds: float, double or int32_t.
+template <typename Fn>
+void dispatch(const Args& args, napi_typedarray_type t, Fn&& fn) {
+  switch (t) {
+    case napi_float32_array: fn(float{}); return;
+    case napi_float64_array: fn(double{}); return;
+    case napi_int32_array: fn(int32_t{}); return;
+    default: args.fail(std::string("unsupported element type ") + typeName(t));
+  }
 }
 
+// As dispatch, for kernels that only exist for float and double.
 template <typename Fn>
-Napi::Value guarded(const Napi::CallbackInfo& info, Fn fn) {
+void dispatchFloat(const Args& args, const ArrayRef& a, Fn&& fn) {
+  args.requireFloat(a);
+  if (a.type == napi_float32_array) fn(float{});
+  else fn(double{});
+}
+
+// Throws a new JS error (RangeError when `range`) with `code`, unless one is already pending or the
+// environment cannot run JS any more (a terminating worker); failures are ignored on purpose.
+inline void throwJs(napi_env env, const char* code, const char* message, bool range) noexcept {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || pending) return;
+  napi_value codeValue = nullptr, messageValue = nullptr, error = nullptr;
+  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &codeValue) != napi_ok) return;
+  if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &messageValue) != napi_ok) return;
+  const napi_status made = range ? napi_create_range_error(env, codeValue, messageValue, &error)
+                                 : napi_create_error(env, codeValue, messageValue, &error);
+  if (made == napi_ok) napi_throw(env, error);
+}
+
+// Runs an entry point. A JS exception raised while reading (a getter that throws) propagates as
+// is; argument errors become Error(code ERR_NODEGRAD_NATIVE), allocation failures
+// RangeError(code ERR_NODEGRAD_ALLOC). Nothing escapes: a C++ exception leaving an N-API callback
+// aborts the process.
+template <typename Fn>
+Napi::Value guarded(const Napi::CallbackInfo& info, const char* kernel, Fn&& fn) noexcept {
+  const napi_env env = info.Env();
   try {
-    return fn();
+    Args args(info, kernel);
+    return fn(args);
   } catch (const ArgError& e) {
-    Napi::Error err = Napi::Error::New(info.Env(), e.message);
-    err.Set("code", Napi::String::New(info.Env(), "ERR_NODEGRAD_NATIVE"));
-    throw err;
+    throwJs(env, "ERR_NODEGRAD_NATIVE", e.message.c_str(), false);
+  } catch (const Napi::Error& e) {
+    try {
+      bool pending = false;
+      const napi_value value = e.Value();
+      if (value && napi_is_exception_pending(env, &pending) == napi_ok && !pending) napi_throw(env, value);
+    } catch (...) {
+    }
+  } catch (const std::bad_alloc&) {
+    char message[160];
+    std::snprintf(message, sizeof message, "%s: out of memory for this call's buffers", kernel);
+    throwJs(env, "ERR_NODEGRAD_ALLOC", message, true);
+  } catch (...) {
+    char message[160];
+    std::snprintf(message, sizeof message, "%s: unexpected native failure", kernel);
+    throwJs(env, "ERR_NODEGRAD_NATIVE", message, false);
   }
+  return Napi::Value();
 }
 
 // Registers the neural-network kernels (convolution, pooling, softmax, cross-entropy).

@@ -142,6 +142,7 @@ void indexAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32
 template void reduce<float>(ReduceOp, const float*, int64_t, int64_t, int64_t, float*, int32_t*);
 template void reduce<double>(ReduceOp, const double*, int64_t, int64_t, int64_t, double*,
                              int32_t*);
+template void reduce<int32_t>(ReduceOp, const int32_t*, int64_t, int64_t, int64_t, int32_t*, int32_t*);
 template void indexSelect<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t,
                                  float*);
 template void indexSelect<double>(const double*, int64_t, int64_t, int64_t, const int32_t*,

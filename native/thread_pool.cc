@@ -1,5 +1,8 @@
 // Workers spin briefly after each job (the next kernel usually follows within microseconds), then
-// sleep on a condition variable so an idle process does not burn a core.
+// sleep on a condition variable so an idle process does not burn a core. One pool serves every
+// Node environment in the process (worker threads included): runs share it under a shared lock,
+// and a resize takes the lock exclusively, so it waits for the runs in flight and two resizes
+// never join the same threads.
 #include "thread_pool.h"
 
 #include <algorithm>
@@ -8,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -31,19 +35,22 @@ class Pool {
   explicit Pool(int threads) { start(threads); }
   ~Pool() { stop(); }
 
-  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+  int threads() const { return threads_.load(std::memory_order_relaxed); }
 
   void resize(int threads) {
+    std::unique_lock<std::shared_mutex> exclusive(resizing_);
+    if (threads == this->threads()) return;
     stop();
     start(threads);
   }
 
   void run(int64_t tasks, const std::function<void(int64_t)>& fn) {
     if (tasks <= 0) return;
-    if (tasks == 1 || workers_.empty() || insideTask) {
+    if (tasks == 1 || threads() == 1 || insideTask) {
       for (int64_t t = 0; t < tasks; ++t) fn(t);
       return;
     }
+    std::shared_lock<std::shared_mutex> shared(resizing_);
     // Each run gets its own Job, so a worker still finishing the previous run can never take a
     // task of this one.
     auto job = std::make_shared<Job>(fn, tasks);
@@ -101,6 +108,7 @@ class Pool {
   void start(int threads) {
     stopping_.store(false);
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { workerLoop(); });
+    threads_.store(threads, std::memory_order_relaxed);
   }
 
   void stop() {
@@ -111,9 +119,12 @@ class Pool {
     wake_.notify_all();
     for (auto& w : workers_) w.join();
     workers_.clear();
+    threads_.store(1, std::memory_order_relaxed);
   }
 
   std::vector<std::thread> workers_;
+  std::atomic<int> threads_{1};
+  std::shared_mutex resizing_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<uint64_t> generation_{0};
@@ -140,8 +151,7 @@ Pool& pool() {
 int numThreads() { return pool().threads(); }
 
 void setNumThreads(int n) {
-  const int clamped = std::max(1, std::min(n, 256));
-  if (clamped != pool().threads()) pool().resize(clamped);
+  pool().resize(std::max(1, std::min(n, 256)));
 }
 
 void parallelFor(int64_t tasks, const std::function<void(int64_t)>& fn) { pool().run(tasks, fn); }

@@ -58,5 +58,5 @@ export function setBackend(backend: Backend): void {
 
 export { referenceBackend } from './reference.js';
 export { nativeBackend } from './native.js';
-export { loadAddon, addonCandidates, type NativeAddon } from './loader.js';
+export { loadAddon, addonCandidates, type NativeAddon, type NativeControls } from './loader.js';
 export * from './types.js';

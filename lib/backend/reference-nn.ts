@@ -138,7 +138,7 @@ export const referenceNnKernels: NnKernels = {
     });
   },
 
-  adaptiveAvgPool2dForward(planes, inH, inW, outH, outW, input, out) {
+  adaptiveAvgPool2dForward({ planes, inH, inW, outH, outW }, input, out) {
     for (let plane = 0; plane < planes; plane++) {
       for (let oh = 0; oh < outH; oh++) {
         const [h0, h1] = adaptiveRange(oh, inH, outH);
@@ -152,7 +152,7 @@ export const referenceNnKernels: NnKernels = {
     }
   },
 
-  adaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, gradOut, gradInput) {
+  adaptiveAvgPool2dBackward({ planes, inH, inW, outH, outW }, gradOut, gradInput) {
     gradInput.fill(0);
     for (let plane = 0; plane < planes; plane++) {
       for (let oh = 0; oh < outH; oh++) {
@@ -192,6 +192,7 @@ export const referenceNnKernels: NnKernels = {
   },
 
   crossEntropy(p, logits, target, weight, loss, grad) {
+    if (p.n === 0) return; // no rows: no work, whatever the class count
     const C = p.classes;
     const eps = p.labelSmoothing;
     const w = (c: number) => (weight ? weight[c] : 1);

@@ -94,6 +94,15 @@ export function poolOutputSize(input: number, kernel: number, stride: number, pa
   return out;
 }
 
+/** An adaptive average pooling's geometry over `planes` = batch * channels planes. */
+export interface AdaptivePool2dParams {
+  planes: number;
+  inH: number;
+  inW: number;
+  outH: number;
+  outW: number;
+}
+
 export interface CrossEntropyParams {
   n: number;
   classes: number;
@@ -122,6 +131,10 @@ export interface AdamParams {
   maximize: boolean;
 }
 
+/**
+ * The kernels every backend provides. The native addon exports exactly these functions with these
+ * arguments (native/binding*.cc reads the parameter objects by field name).
+ */
 export interface Backend {
   readonly name: string;
   /** out[0..n) = op(x[0..n)); p1/p2 parameterize Clamp, ClampMask, PowScalar, Affine. */
@@ -130,9 +143,12 @@ export interface Backend {
   binary(op: BinaryOp, shape: readonly number[], a: StridedView, b: StridedView, out: DataArray): void;
   /** Copies the strided view src into the strided view dst, both of `shape`. */
   copyStrided(shape: readonly number[], src: StridedView, dst: StridedView): void;
-  /** Reduces the middle axis of contiguous [outer, n, inner]; indices only for Max/Min. */
-  reduce(op: ReduceOp, x: FloatArray, outer: number, n: number, inner: number,
-    values: FloatArray | null, indices: Int32Array | null): void;
+  /**
+   * Reduces the middle axis of contiguous [outer, n, inner]; indices only for Max/Min, which also
+   * take an Int32Array x (values then Int32Array too, compared exactly).
+   */
+  reduce(op: ReduceOp, x: DataArray, outer: number, n: number, inner: number,
+    values: DataArray | null, indices: Int32Array | null): void;
   /** out[o, j, i] = src[o, index[j], i]. */
   indexSelect(src: DataArray, outer: number, n: number, inner: number, index: Int32Array,
     k: number, out: DataArray): void;
@@ -153,10 +169,8 @@ export interface Backend {
   maxPool2dBackward(p: Pool2dParams, gradOut: FloatArray, indices: Int32Array, gradInput: FloatArray): void;
   avgPool2dForward(p: Pool2dParams, input: FloatArray, out: FloatArray): void;
   avgPool2dBackward(p: Pool2dParams, gradOut: FloatArray, gradInput: FloatArray): void;
-  adaptiveAvgPool2dForward(planes: number, inH: number, inW: number, outH: number, outW: number,
-    input: FloatArray, out: FloatArray): void;
-  adaptiveAvgPool2dBackward(planes: number, inH: number, inW: number, outH: number, outW: number,
-    gradOut: FloatArray, gradInput: FloatArray): void;
+  adaptiveAvgPool2dForward(p: AdaptivePool2dParams, input: FloatArray, out: FloatArray): void;
+  adaptiveAvgPool2dBackward(p: AdaptivePool2dParams, gradOut: FloatArray, gradInput: FloatArray): void;
   /** Softmax (or log-softmax) over the middle axis of [outer, n, inner]. */
   softmax(x: FloatArray, outer: number, n: number, inner: number, out: FloatArray, log: boolean): void;
   softmaxBackward(y: FloatArray, g: FloatArray, outer: number, n: number, inner: number, gx: FloatArray,
@@ -164,9 +178,9 @@ export interface Backend {
   /** Per-row cross-entropy from logits and, when grad is given, d loss_i / d logits_i. */
   crossEntropy(p: CrossEntropyParams, logits: FloatArray, target: Int32Array, weight: FloatArray | null,
     loss: FloatArray, grad: FloatArray | null): void;
-  /** One SGD update in place (PyTorch's rule); momentumBuffer null when momentum is 0. */
+  /** One SGD update of all of param in place (PyTorch's rule); momentumBuffer null when momentum is 0. */
   sgdStep(param: FloatArray, grad: FloatArray, momentumBuffer: FloatArray | null, p: SgdParams, firstStep: boolean): void;
-  /** One Adam/AdamW update in place; maxExpAvgSq non-null selects AMSGrad; step counts from 1. */
+  /** One Adam/AdamW update of all of param in place; maxExpAvgSq non-null selects AMSGrad; step counts from 1. */
   adamStep(param: FloatArray, grad: FloatArray, expAvg: FloatArray, expAvgSq: FloatArray,
     maxExpAvgSq: FloatArray | null, p: AdamParams, step: number): void;
 }

@@ -111,11 +111,12 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor {
   if (inH < 1 || inW < 1) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE', `adaptiveAvgPool2d: input ${formatShape(x.shape)} has an empty plane`);
   }
+  const params = { planes: N * C, inH, inW, outH, outW };
   const out = uninitTensor([N, C, outH, outW], x.dtype);
-  getBackend().adaptiveAvgPool2dForward(N * C, inH, inW, outH, outW, denseArray(x), out.storage.data as FloatArray);
+  getBackend().adaptiveAvgPool2dForward(params, denseArray(x), out.storage.data as FloatArray);
   return record('adaptiveAvgPool2d', out, [x], (g) => {
     const gx = uninitTensor(x.shape, g.dtype);
-    getBackend().adaptiveAvgPool2dBackward(N * C, inH, inW, outH, outW, denseArray(g), gx.storage.data as FloatArray);
+    getBackend().adaptiveAvgPool2dBackward(params, denseArray(g), gx.storage.data as FloatArray);
     return [gx];
   });
 }

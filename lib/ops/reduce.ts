@@ -91,7 +91,8 @@ export function logsumexp(x: Tensor, dim?: Dims, keepDim = false): Tensor {
 
 /** Values and first-occurrence indices of the max/min along one dim (or over all elements). */
 function extremum(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim: boolean): { values: Tensor; indices: Tensor } {
-  const dense = floatDense(x);
+  // int32 stays int32: comparing in float32 would merge integers above 2^24.
+  const dense = x.dtype === 'int32' ? (x.isContiguous() && x.offset === 0 ? x : denseCopy(x)) : floatDense(x);
   const kernel = op === 'max' ? ReduceOp.Max : ReduceOp.Min;
   const d = dim === undefined ? undefined : normalizeDim(op, dim, x.ndim);
   if (x.numel === 0 || (d !== undefined && x.ndim > 0 && x.shape[d] === 0)) {
@@ -101,8 +102,7 @@ function extremum(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim
   const shape = d === undefined || x.ndim === 0 ? [] : finalShape(x.shape, [d], keepDim);
   const values = uninitTensor(shape, dense.dtype);
   const indices = uninitTensor(shape, 'int32');
-  getBackend().reduce(kernel, dense.storage.data as FloatArray, outer, n, inner,
-    values.storage.data as FloatArray, indices.storage.data as Int32Array);
+  getBackend().reduce(kernel, dense.storage.data, outer, n, inner, values.storage.data, indices.storage.data as Int32Array);
   const input = x.dtype === 'int32' ? to(x, 'float32') : x;
   const out = record(op, values, [input], (g) => {
     // Routes each gradient element to the position that won; O(output) work, done here in TS.

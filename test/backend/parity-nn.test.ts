@@ -190,12 +190,12 @@ describe.each(DTYPES)('pooling kernels (%s)', (kind) => {
     const g = randomArray(planes * outH * outW, 23, kind);
     const { rtol, atol } = tol(kind);
     const [o1, o2] = [poisoned(kind, planes * outH * outW), poisoned(kind, planes * outH * outW)];
-    native.adaptiveAvgPool2dForward(planes, inH, inW, outH, outW, x, o1);
-    reference.adaptiveAvgPool2dForward(planes, inH, inW, outH, outW, x, o2);
+    native.adaptiveAvgPool2dForward({ planes, inH, inW, outH, outW }, x, o1);
+    reference.adaptiveAvgPool2dForward({ planes, inH, inW, outH, outW }, x, o2);
     expectClose(o1, o2, rtol, atol);
     const [g1, g2] = [poisoned(kind, x.length), poisoned(kind, x.length)];
-    native.adaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, g, g1);
-    reference.adaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, g, g2);
+    native.adaptiveAvgPool2dBackward({ planes, inH, inW, outH, outW }, g, g1);
+    reference.adaptiveAvgPool2dBackward({ planes, inH, inW, outH, outW }, g, g2);
     expectClose(g1, g2, rtol, atol);
   });
 });
