@@ -95,9 +95,11 @@ export const referenceNnKernels: NnKernels = {
     forEachTap(p, (ii, wi, oi) => { acc[wi] += gradOut[oi] * input[ii]; });
     gradWeight.set(acc);
     if (gradBias) {
-      const plane = gradOut.length / (p.batch * p.outChannels);
-      gradBias.fill(0);
-      for (let k = 0; k < gradOut.length; k++) gradBias[Math.floor(k / plane) % p.outChannels] += gradOut[k];
+      const plane = convOutputSize(p.inH, p.kernelH, p.strideH, p.padH, p.dilationH) *
+        convOutputSize(p.inW, p.kernelW, p.strideW, p.padW, p.dilationW);
+      gradBias.fill(0, 0, p.outChannels);
+      const n = p.batch * p.outChannels * plane;
+      for (let k = 0; k < n; k++) gradBias[Math.floor(k / plane) % p.outChannels] += gradOut[k];
     }
   },
 
@@ -117,8 +119,9 @@ export const referenceNnKernels: NnKernels = {
 
   maxPool2dBackward(p, gradOut, indices, gradInput) {
     gradInput.fill(0);
-    const outPlane = gradOut.length / p.planes;
-    for (let k = 0; k < gradOut.length; k++) {
+    const outPlane = poolOutputSize(p.inH, p.kernelH, p.strideH, p.padH, p.dilationH, p.ceilMode) *
+      poolOutputSize(p.inW, p.kernelW, p.strideW, p.padW, p.dilationW, p.ceilMode);
+    for (let k = 0; k < p.planes * outPlane; k++) {
       gradInput[Math.floor(k / outPlane) * p.inH * p.inW + indices[k]] += gradOut[k];
     }
   },
