@@ -139,6 +139,58 @@ describe('training keeps only what backward reads, and releases it', () => {
   });
 });
 
+describe('backward owns its gradient buffers', () => {
+  it('a fresh gradient buffer becomes the leaf\'s .grad without a copy; temporaries go back', () => {
+    const n = 1 << 16;
+    const x = ng.randn([n], { requiresGrad: true });
+    const loss = x.exp().sum();
+    const before = ng.memory().liveBytes;
+    ng.resetPeakMemory();
+    loss.backward();
+    // exp's backward allocates one buffer, which becomes x.grad: live and peak are that buffer (plus
+    // the 4-byte seed), not a second one to copy it into.
+    expect(ng.memory().liveBytes - before).toBeGreaterThanOrEqual(4 * n);
+    expect(ng.memory().peakBytes - before).toBeLessThanOrEqual(4 * n + 64);
+    expectClose(flat(x.grad!), flat(x.detach()).map(Math.exp), 1e-6, 1e-7);
+  });
+
+  it('a tensor used twice sums its gradients into a buffer backward owns, without a copy', () => {
+    const n = 1 << 16;
+    const x = ng.randn([n], { requiresGrad: true });
+    const h = x.exp();
+    const loss = h.mul(2).add(h.mul(3)).sum();
+    const before = ng.memory().liveBytes;
+    ng.resetPeakMemory();
+    loss.backward();
+    // At most two buffers at once: h's first gradient, summed in place with its second, then exp's.
+    expect(ng.memory().peakBytes - before).toBeLessThanOrEqual(2 * 4 * n + 64);
+    expectClose(flat(x.grad!), flat(x.detach()).map((v) => 5 * Math.exp(v)), 1e-5, 1e-6);
+  });
+
+  it('an MLP step leaves only the parameters\' gradients alive, and a second step adds into them', () => {
+    ng.manualSeed(5);
+    const model = mlp();
+    const x = ng.randn([256, 32]);
+    const gradBytes = model.parameters().reduce((n, p) => n + p.storage.byteLength, 0);
+    const loss = () => model.forward(x).pow(2).mean();
+    let l = loss();
+    let before = ng.memory().liveBytes;
+    l.backward();
+    expect(ng.memory().liveBytes - before).toBeLessThanOrEqual(gradBytes + 64);
+    expect(ng.memory().liveBytes - before).toBeGreaterThanOrEqual(gradBytes);
+    const first = model.parameters().map((p) => flat(p.grad!));
+    const storages = model.parameters().map((p) => p.grad!.storage);
+    l = loss();
+    before = ng.memory().liveBytes;
+    l.backward();
+    expect(ng.memory().liveBytes - before).toBeLessThanOrEqual(64);
+    model.parameters().forEach((p, i) => {
+      expect(p.grad!.storage).toBe(storages[i]);
+      expectClose(flat(p.grad!), first[i].map((v) => 2 * v), 1e-5, 1e-6);
+    });
+  });
+});
+
 describe('recomputation', () => {
   it('checkpoint gives the gradients of the plain run, dropout masks included', () => {
     const lin1 = new nn.Linear(8, 16);
