@@ -1,6 +1,6 @@
 /** Linear, Conv2d and the parameter-free layers, with PyTorch's defaults and reprs. */
 import { checkpoint } from '../autograd/checkpoint.js';
-import { releaseConsumed, releasesIntermediates } from '../autograd/grad-mode.js';
+import { forwardScope, releaseConsumed, releasesIntermediates } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { emptyTensor } from '../tensor/tensor.js';
@@ -244,8 +244,9 @@ function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linea
 /**
  * Runs modules in order, a Conv2d or Linear and the ReLU after it as one fused op. When
  * intermediates are being released (inference mode, a checkpointed segment's first forward) each
- * one is recycled once the next layer has consumed it, and a ReLU works in place on an
- * intermediate, so at most two activations are alive at once.
+ * module keeps only its output (forwardScope), each output is recycled once the next layer has
+ * consumed it, and a ReLU works in place on an intermediate, so at most two activations are alive
+ * between layers.
  */
 export function runChain(modules: readonly Module[], x: Tensor): Tensor {
   let h = x;
@@ -257,7 +258,8 @@ export function runChain(modules: readonly Module[], x: Tensor): Tensor {
       i++;
     } else {
       const own = releasesIntermediates() && h.storage !== x.storage;
-      next = own && m instanceof ReLU ? ops.relu_(h) : m.forward(h);
+      const input = h;
+      next = own && m instanceof ReLU ? ops.relu_(h) : forwardScope(() => m.forward(input));
     }
     releaseConsumed(h, next, x);
     h = next;

@@ -72,6 +72,47 @@ describe('inference', () => {
     expectClose(flat(y), expected, 1e-5, 1e-6);
   });
 
+  it('inferenceMode keeps a ResNet block within two block-sized activations besides its input', () => {
+    ng.manualSeed(4);
+    const { BasicBlock, Bottleneck } = ng.models;
+    const x = ng.randn([2, 64, 16, 16]);
+    const downsample = new nn.Sequential(new nn.Conv2d(64, 128, 1, { stride: 2, bias: false }), new nn.BatchNorm2d(128));
+    const cases = [
+      // Block, the bytes of its output, and how many outputs it holds at its peak: two in the chain
+      // and at the residual sum, three with a downsample (the chain's output, the shortcut's two).
+      [new BasicBlock(64, 64), x.storage.byteLength, 2],
+      [new Bottleneck(64, 16), x.storage.byteLength, 2],
+      [new BasicBlock(64, 128, 2, downsample), x.storage.byteLength / 2, 3],
+    ] as const;
+    for (const [block, outBytes, held] of cases) {
+      block.eval();
+      const expected = flat(ng.noGrad(() => block.forward(x)));
+      const before = ng.memory().liveBytes;
+      ng.resetPeakMemory();
+      const y = ng.inferenceMode(() => new nn.Sequential(block).forward(x));
+      expect(ng.memory().peakBytes - before).toBeLessThanOrEqual(held * outBytes + 4096);
+      // Live after: the output only; the residual's operands were recycled with the block's forward.
+      expect(ng.memory().liveBytes - before).toBe(y.storage.byteLength);
+      expectClose(flat(y), expected, 1e-5, 1e-6);
+    }
+  });
+
+  it('any module run by a Sequential keeps only its output under inferenceMode', () => {
+    class TwoBranches extends nn.Module {
+      left = new nn.Linear(32, 64);
+      right = new nn.Linear(32, 64);
+      forward(x: ng.Tensor): ng.Tensor {
+        return this.left.forward(x).relu().add(this.right.forward(x).tanh());
+      }
+    }
+    const model = new nn.Sequential(new TwoBranches(), new nn.Linear(64, 8));
+    const x = ng.randn([128, 32]);
+    const before = ng.memory().liveBytes;
+    const y = ng.inferenceMode(() => model.forward(x));
+    expect(ng.memory().liveBytes - before).toBe(y.storage.byteLength);
+    expectClose(flat(y), flat(ng.noGrad(() => model.forward(x))), 1e-6, 1e-7);
+  });
+
   it('eval() switches Dropout and BatchNorm independently of grad mode', () => {
     const m = new nn.Sequential(new nn.Dropout(0.9), new nn.BatchNorm1d(4)).eval();
     const x = ng.randn([8, 4], { requiresGrad: true });
@@ -226,6 +267,20 @@ describe('recomputation', () => {
       plain.grads.forEach((g, i) => expectClose(c.grads[i], g, 1e-6, 1e-7));
       expect(c.saved).toBeLessThan(plain.saved);
     }
+  });
+
+  it('a checkpointed segment keeps only its output until backward recomputes it', () => {
+    const lin = new nn.Linear(32, 64);
+    const segment = (h: ng.Tensor) => lin.forward(h).relu().add(lin.forward(h).sigmoid());
+    const x = ng.randn([128, 32], { requiresGrad: true });
+    const before = ng.memory().liveBytes;
+    const y = ng.checkpoint(segment, x);
+    expect(ng.memory().liveBytes - before).toBe(y.storage.byteLength);
+    y.sum().backward();
+    const plain = lin.parameters().map((p) => flat(p.grad!));
+    lin.zeroGrad();
+    segment(x).sum().backward();
+    lin.parameters().forEach((p, i) => expectClose(plain[i], flat(p.grad!), 1e-5, 1e-6));
   });
 
   it('refuses a non-function and a function that returns no tensor', () => {
