@@ -7,7 +7,7 @@
 import { NodegradError, formatShape } from '../errors.js';
 import { sameShape } from '../tensor/shape.js';
 import { trackAllocations } from '../tensor/storage.js';
-import { emptyTensor, type Tensor } from '../tensor/tensor.js';
+import { zerosTensor, type Tensor } from '../tensor/tensor.js';
 import { noGrad } from './grad-mode.js';
 import { accumulateLeaf, GradientBuffers } from './gradient-buffers.js';
 import type { Node } from './node.js';
@@ -79,7 +79,7 @@ function seedGradient(root: Tensor, grad: Tensor | undefined): Tensor {
       `backward: grad can be implicitly created only for scalar outputs, got shape ${formatShape(root.shape)}; ` +
       'pass a gradient of the same shape');
   }
-  const seed = emptyTensor(root.shape, root.dtype);
+  const seed = zerosTensor(root.shape, root.dtype);
   seed.storage.data.fill(1);
   return seed;
 }
