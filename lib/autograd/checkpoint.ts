@@ -8,7 +8,7 @@ import { NodegradError } from '../errors.js';
 import { getRngState, setRngState } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { backward } from './engine.js';
-import { enableGrad, isGradEnabled, withReleasedIntermediates } from './grad-mode.js';
+import { enableGrad, forwardScope, isGradEnabled, withReleasedIntermediates } from './grad-mode.js';
 import { Node } from './node.js';
 
 /**
@@ -21,10 +21,13 @@ export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tenso
   }
   const rngState = getRngState();
   // The segment's intermediates are recycled as they are consumed: only its output survives.
-  const out = withReleasedIntermediates(() => fn(...inputs));
-  if (!(out instanceof Tensor)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpoint: the function must return a Tensor, got ${out === null ? 'null' : typeof out}`);
-  }
+  const out = withReleasedIntermediates(() => forwardScope(() => {
+    const y: unknown = fn(...inputs);
+    if (!(y instanceof Tensor)) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpoint: the function must return a Tensor, got ${y === null ? 'null' : typeof y}`);
+    }
+    return y;
+  }));
   if (!isGradEnabled()) return out;
   // The segment may reach parameters that are not among `inputs`, so the node is attached whenever
   // grad is on (its backward finds out by recomputing).

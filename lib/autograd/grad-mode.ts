@@ -1,5 +1,5 @@
 /** Whether ops record graph nodes. Off inside noGrad(), and while backward() runs. */
-import { setForwardPooling } from '../tensor/storage.js';
+import { setForwardPooling, trackAllocations, type Storage } from '../tensor/storage.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 let enabled = true;
@@ -65,10 +65,37 @@ export function releaseConsumed(used: Tensor, produced: Tensor, ...keep: Tensor[
 }
 
 /**
- * Like noGrad, and stricter: intermediates are released as soon as their consumer ran (Sequential
- * disposes each child's input once the next output exists), so peak memory stays near the two
- * largest activations plus the weights. Tensors created inside must not be used after they were
- * passed through a Sequential; the result returned by fn is safe.
+ * Runs a module's forward. While intermediates are being released, every storage it allocated
+ * except its output's is recycled when it returns: only the output leaves a module, so a residual
+ * sum's operands or an Inception's branches die with the forward. The output's storage passes to
+ * the enclosing forward.
+ */
+export function forwardScope(forward: () => Tensor): Tensor {
+  if (!releasing) return forward();
+  const allocated: Storage[] = [];
+  const outer = trackAllocations(allocated);
+  let out: Tensor;
+  try {
+    out = forward();
+  } catch (error) {
+    trackAllocations(outer);
+    outer?.push(...allocated);
+    throw error;
+  }
+  trackAllocations(outer);
+  for (const storage of allocated) {
+    if (storage === out.storage) outer?.push(storage);
+    else storage.recycle();
+  }
+  return out;
+}
+
+/**
+ * Like noGrad, and stricter: intermediates are released as soon as nothing can use them. A
+ * Sequential recycles each child's input once the next output exists, and a module it runs keeps
+ * only its output (forwardScope), so peak memory stays near the two largest activations plus the
+ * weights. Tensors created inside must not be used after they were passed through a Sequential,
+ * nor kept by a module's forward other than as its output; the result returned by fn is safe.
  */
 export function inferenceMode<T>(fn: () => T): T {
   const previous = inference;

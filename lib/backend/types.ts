@@ -1,4 +1,4 @@
-/** The contract every backend (native CPU, pure TypeScript reference, later CUDA) implements. */
+/** The contract every backend implements: the native CPU addon and the pure TypeScript reference. */
 
 export type DType = 'float32' | 'float64' | 'int32';
 export type FloatArray = Float32Array | Float64Array;

@@ -1,8 +1,6 @@
 /** ResNet-18/34 (BasicBlock) and ResNet-50 (Bottleneck), He et al. (2016), torchvision's layout. */
 import type { Tensor } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
-import { relu_ } from '../ops/inplace.js';
-import { releaseConsumed } from '../autograd/grad-mode.js';
 import { BatchNorm2d } from '../nn/batchnorm.js';
 import { kaimingNormal_ } from '../nn/init.js';
 import { AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, ReLU, runChain, Sequential } from '../nn/layers.js';
@@ -34,10 +32,7 @@ export class BasicBlock extends Module {
     const out = runChain([this.conv1, this.bn1, this.relu, this.conv2, this.bn2], x);
     const identity = this.downsample ? this.downsample.forward(x) : x;
     // The residual connection: the block learns F(x) and outputs relu(F(x) + x).
-    const sum = add(out, identity);
-    releaseConsumed(out, sum);
-    if (identity !== x) releaseConsumed(identity, sum);
-    return relu_(sum);
+    return this.relu.forward(add(out, identity));
   }
 }
 
@@ -66,10 +61,7 @@ export class Bottleneck extends Module {
   forward(x: Tensor): Tensor {
     const out = runChain([this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3], x);
     const identity = this.downsample ? this.downsample.forward(x) : x;
-    const sum = add(out, identity);
-    releaseConsumed(out, sum);
-    if (identity !== x) releaseConsumed(identity, sum);
-    return relu_(sum);
+    return this.relu.forward(add(out, identity));
   }
 }
 

@@ -1,9 +1,9 @@
 /** Linear, Conv2d and the parameter-free layers, with PyTorch's defaults and reprs. */
 import { checkpoint } from '../autograd/checkpoint.js';
-import { releaseConsumed, releasesIntermediates } from '../autograd/grad-mode.js';
+import { forwardScope, releaseConsumed, releasesIntermediates } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { emptyTensor } from '../tensor/tensor.js';
+import { zerosTensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
 import type { Pair } from '../ops/conv.js';
 import { uniformFanIn_ } from './init.js';
@@ -25,8 +25,8 @@ export class Linear extends Module {
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
     const dtype = options.dtype ?? 'float32';
-    this.weight = new Parameter(uniformFanIn_(emptyTensor([outFeatures, inFeatures], dtype)));
-    this.bias = options.bias === false ? null : new Parameter(uniformFanIn_(emptyTensor([outFeatures], dtype), inFeatures));
+    this.weight = new Parameter(uniformFanIn_(zerosTensor([outFeatures, inFeatures], dtype)));
+    this.bias = options.bias === false ? null : new Parameter(uniformFanIn_(zerosTensor([outFeatures], dtype), inFeatures));
   }
 
   forward(x: Tensor): Tensor {
@@ -61,9 +61,9 @@ export class Conv2d extends Module {
     this.kernelSize = ops.pair('Conv2d', 'kernelSize', kernelSize, 1);
     const dtype = options.dtype ?? 'float32';
     const shape = [outChannels, inChannels / groups, ...this.kernelSize];
-    this.weight = new Parameter(uniformFanIn_(emptyTensor(shape, dtype)));
+    this.weight = new Parameter(uniformFanIn_(zerosTensor(shape, dtype)));
     const fanIn = (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1];
-    this.bias = options.bias === false ? null : new Parameter(uniformFanIn_(emptyTensor([outChannels], dtype), fanIn));
+    this.bias = options.bias === false ? null : new Parameter(uniformFanIn_(zerosTensor([outChannels], dtype), fanIn));
   }
 
   forward(x: Tensor): Tensor {
@@ -244,8 +244,9 @@ function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linea
 /**
  * Runs modules in order, a Conv2d or Linear and the ReLU after it as one fused op. When
  * intermediates are being released (inference mode, a checkpointed segment's first forward) each
- * one is recycled once the next layer has consumed it, and a ReLU works in place on an
- * intermediate, so at most two activations are alive at once.
+ * module keeps only its output (forwardScope), each output is recycled once the next layer has
+ * consumed it, and a ReLU works in place on an intermediate, so at most two activations are alive
+ * between layers.
  */
 export function runChain(modules: readonly Module[], x: Tensor): Tensor {
   let h = x;
@@ -257,7 +258,8 @@ export function runChain(modules: readonly Module[], x: Tensor): Tensor {
       i++;
     } else {
       const own = releasesIntermediates() && h.storage !== x.storage;
-      next = own && m instanceof ReLU ? ops.relu_(h) : m.forward(h);
+      const input = h;
+      next = own && m instanceof ReLU ? ops.relu_(h) : forwardScope(() => m.forward(input));
     }
     releaseConsumed(h, next, x);
     h = next;

@@ -10,10 +10,10 @@
  * Σ_ŷ (p_ŷ − δ_{ŷ, y}) ∂F/∂w with p = softmax((L + F) / ε).
  */
 import { NodegradError, formatShape } from '../errors.js';
-import { uninitTensor, type Tensor } from '../tensor/tensor.js';
+import { zerosTensor, type Tensor } from '../tensor/tensor.js';
 import { add, mul, sub } from './elementwise.js';
 import { indexSelect } from './join.js';
-import { checkReduction, type Reduction } from './loss.js';
+import { checkReduction, type Reduction } from './losses.js';
 import { logsumexp, max, mean, sum } from './reduce.js';
 import { denseCopy, to } from './shape.js';
 
@@ -43,9 +43,8 @@ export function frameworkLoss(scores: Tensor, target: Tensor, options: Framework
   }
   const F = scores.dtype === 'int32' ? to(scores, 'float32') : scores;
   const targets = denseCopy(target).storage.data;
-  const onehot = uninitTensor([N, C], F.dtype === 'float64' ? 'float64' : 'float32');
+  const onehot = zerosTensor([N, C], F.dtype === 'float64' ? 'float64' : 'float32');
   const o = onehot.storage.data;
-  o.fill(0);
   targets.forEach((t, i) => {
     if (t < 0 || t >= C) throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `frameworkLoss: target ${t} is out of range for ${C} classes`);
     o[i * C + t] = 1;
@@ -61,8 +60,9 @@ export function frameworkLoss(scores: Tensor, target: Tensor, options: Framework
     }
     augmented = add(F, indexSelect(to(taskLoss, F.dtype), 0, target));
   }
-  const softMax = epsilon === 0 ? max(augmented, 1) : mul(logsumexp(mul(augmented, 1 / epsilon), 1), epsilon);
-  const perSample = sub(softMax, sum(mul(F, onehot), 1));
+  // ε · logsumexp(·/ε): a max smoothed by the temperature, the hard max at ε = 0.
+  const smoothMax = epsilon === 0 ? max(augmented, 1) : mul(logsumexp(mul(augmented, 1 / epsilon), 1), epsilon);
+  const perSample = sub(smoothMax, sum(mul(F, onehot), 1));
   if (reduction === 'mean') return mean(perSample);
   if (reduction === 'sum') return sum(perSample);
   return perSample;

@@ -11,7 +11,7 @@ export {
 export * from './conv.js';
 export * from './pool.js';
 export * from './softmax.js';
-export * from './loss.js';
+export * from './cross-entropy.js';
 export * from './losses.js';
 export * from './framework-loss.js';
 export * from './dropout.js';

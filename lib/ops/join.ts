@@ -4,7 +4,7 @@ import type { FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { normalizeDim, numelOf } from '../tensor/shape.js';
-import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
+import { zerosTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 import { denseCopy, narrow, narrowRaw, to, unsqueeze } from './shape.js';
 
@@ -81,7 +81,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
   const out = uninitTensor(shape, x.dtype);
   getBackend().indexSelect(dense.storage.data, outer, size, inner, indices, indices.length, out.storage.data);
   return record('indexSelect', out, [x], (g) => {
-    const grad = emptyTensor(x.shape, g.dtype);
+    const grad = zerosTensor(x.shape, g.dtype);
     const gd = g.isContiguous() && g.offset === 0 ? g : denseCopy(g);
     getBackend().indexAdd(gd.storage.data as FloatArray, outer, indices.length, inner, indices, size,
       grad.storage.data as FloatArray);

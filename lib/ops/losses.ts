@@ -1,6 +1,6 @@
 /**
  * Regression and binary losses, NLL and KL divergence, composed from differentiable ops (their
- * gradients come from autograd). Each takes PyTorch's `reduction` and validates shapes.
+ * gradients come from autograd), and the `reduction` option every loss shares. Each validates shapes.
  */
 import { NodegradError, formatShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -8,9 +8,18 @@ import { uninitTensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { abs, add, clamp, exp, log, mul, neg, relu, sigmoid, sub } from './elementwise.js';
-import { checkReduction, type Reduction } from './loss.js';
 import { mean, sum } from './reduce.js';
 import { denseCopy, to } from './shape.js';
+
+/** How a loss combines its per-element values, as PyTorch's `reduction`. */
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export function checkReduction(op: string, reduction: string): Reduction {
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
+  }
+  return reduction;
+}
 
 function reduce(x: Tensor, reduction: Reduction): Tensor {
   if (reduction === 'mean') return mean(x);

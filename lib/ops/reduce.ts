@@ -8,7 +8,7 @@ import { ReduceOp, type FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
-import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
+import { zerosTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { exp, mul, sub } from './elementwise.js';
 import { denseCopy, expand, reshape, to } from './shape.js';
 
@@ -54,7 +54,7 @@ function reduceKeep(kernel: ReduceOp, x: Tensor, dims: readonly number[]): Tenso
     const [outer, n, inner] = splitAt(current.shape, d);
     const shape = [...current.shape];
     shape[d] = 1;
-    const out = emptyTensor(shape, current.dtype);
+    const out = zerosTensor(shape, current.dtype);
     if (n === 0) { current = out; continue; } // sum over an empty dim is 0
     getBackend().reduce(kernel, current.storage.data as FloatArray, outer, n, inner, out.storage.data as FloatArray, null);
     current = out;
@@ -106,7 +106,7 @@ function extremum(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim
   const input = x.dtype === 'int32' ? to(x, 'float32') : x;
   const out = record(op, values, [input], (g) => {
     // Routes each gradient element to the position that won; O(output) work, done here in TS.
-    const grad = emptyTensor(x.shape, g.dtype);
+    const grad = zerosTensor(x.shape, g.dtype);
     const gd = denseCopy(g).storage.data;
     const target = grad.storage.data;
     const idx = indices.storage.data;

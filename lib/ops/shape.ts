@@ -8,7 +8,7 @@ import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { contiguousStrides, inferShape, normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
 import { arrayFor, Storage } from '../tensor/storage.js';
-import { emptyTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
+import { zerosTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './reduce.js';
 
 function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset = x.offset): Tensor {
@@ -168,7 +168,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   shape[d] = length;
   const out = viewOf(x, shape, x.strides, x.offset + from * x.strides[d]);
   return record('narrow', out, [x], (g) => {
-    const full = emptyTensor(x.shape, g.dtype);
+    const full = zerosTensor(x.shape, g.dtype);
     const slice = narrowRaw(full, d, from, length);
     getBackend().copyStrided(g.shape,
       { data: g.storage.data, offset: g.offset, strides: g.strides },

@@ -1,7 +1,7 @@
 /** Adam (Kingma & Ba, 2015) and AdamW (decoupled weight decay, Loshchilov & Hutter, 2019). */
 import { getBackend } from '../backend/index.js';
 import type { FloatArray } from '../backend/types.js';
-import { emptyTensor, type Tensor } from '../tensor/tensor.js';
+import { zerosTensor, type Tensor } from '../tensor/tensor.js';
 import { checkNumber, Optimizer, type ParamGroupInput } from './optimizer.js';
 
 export interface AdamOptions {
@@ -38,9 +38,9 @@ class AdamBase extends Optimizer<AdamOptions> {
         const state = this.stateOf(p);
         if (state.step === undefined) {
           state.step = 0;
-          state.exp_avg = emptyTensor(p.shape, p.dtype);
-          state.exp_avg_sq = emptyTensor(p.shape, p.dtype);
-          if (group.amsgrad) state.max_exp_avg_sq = emptyTensor(p.shape, p.dtype);
+          state.exp_avg = zerosTensor(p.shape, p.dtype);
+          state.exp_avg_sq = zerosTensor(p.shape, p.dtype);
+          if (group.amsgrad) state.max_exp_avg_sq = zerosTensor(p.shape, p.dtype);
         }
         state.step = (state.step as number) + 1;
         const data = (name: string) => (state[name] as Tensor).storage.data as FloatArray;

@@ -2,7 +2,7 @@
 import { getBackend } from '../backend/index.js';
 import type { FloatArray, SgdParams } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
-import { emptyTensor, type Tensor } from '../tensor/tensor.js';
+import { zerosTensor, type Tensor } from '../tensor/tensor.js';
 import { checkNumber, Optimizer, type ParamGroupInput } from './optimizer.js';
 
 /** lr, momentum, dampening, weightDecay (the lecture's C: the L2 term C/2‖w‖² as its gradient C·w), nesterov, maximize. */
@@ -37,7 +37,7 @@ export class SGD extends Optimizer<SgdOptions> {
         let first = false;
         if (group.momentum !== 0) {
           first = !state.momentum_buffer;
-          if (first) state.momentum_buffer = emptyTensor(p.shape, p.dtype);
+          if (first) state.momentum_buffer = zerosTensor(p.shape, p.dtype);
           buffer = state.momentum_buffer as Tensor;
         }
         backend.sgdStep(p.storage.data as FloatArray, p.grad.contiguous().storage.data as FloatArray,

@@ -56,7 +56,7 @@ export function setForwardPooling(on: boolean): boolean {
   return previous;
 }
 
-/** Collects every Storage created until stopped (the engine uses it around each backward node). */
+/** Collects every Storage created until stopped (backward around each node, forwardScope around a forward). */
 export function trackAllocations(list: Storage[] | null): Storage[] | null {
   const previous = tracker;
   tracker = list;

@@ -124,7 +124,7 @@ export class Tensor {
 }
 
 /** A fresh contiguous tensor of zeros. */
-export function emptyTensor(shape: Shape, dtype: DType): Tensor {
+export function zerosTensor(shape: Shape, dtype: DType): Tensor {
   return new Tensor(allocate(dtype, numelOf(shape)), shape);
 }
 

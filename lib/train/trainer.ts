@@ -14,7 +14,7 @@ import { cifar10, idxDataset, mnist, type Split } from '../data/sources.js';
 import { normalize } from '../data/transforms.js';
 import { registry } from '../models/index.js';
 import type { Module } from '../nn/module.js';
-import { crossEntropy } from '../ops/loss.js';
+import { crossEntropy } from '../ops/cross-entropy.js';
 import { Adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { SGD } from '../optim/sgd.js';

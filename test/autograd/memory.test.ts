@@ -72,6 +72,47 @@ describe('inference', () => {
     expectClose(flat(y), expected, 1e-5, 1e-6);
   });
 
+  it('inferenceMode keeps a ResNet block within two block-sized activations besides its input', () => {
+    ng.manualSeed(4);
+    const { BasicBlock, Bottleneck } = ng.models;
+    const x = ng.randn([2, 64, 16, 16]);
+    const downsample = new nn.Sequential(new nn.Conv2d(64, 128, 1, { stride: 2, bias: false }), new nn.BatchNorm2d(128));
+    const cases = [
+      // Block, the bytes of its output, and how many outputs it holds at its peak: two in the chain
+      // and at the residual sum, three with a downsample (the chain's output, the shortcut's two).
+      [new BasicBlock(64, 64), x.storage.byteLength, 2],
+      [new Bottleneck(64, 16), x.storage.byteLength, 2],
+      [new BasicBlock(64, 128, 2, downsample), x.storage.byteLength / 2, 3],
+    ] as const;
+    for (const [block, outBytes, held] of cases) {
+      block.eval();
+      const expected = flat(ng.noGrad(() => block.forward(x)));
+      const before = ng.memory().liveBytes;
+      ng.resetPeakMemory();
+      const y = ng.inferenceMode(() => new nn.Sequential(block).forward(x));
+      expect(ng.memory().peakBytes - before).toBeLessThanOrEqual(held * outBytes + 4096);
+      // Live after: the output only; the residual's operands were recycled with the block's forward.
+      expect(ng.memory().liveBytes - before).toBe(y.storage.byteLength);
+      expectClose(flat(y), expected, 1e-5, 1e-6);
+    }
+  });
+
+  it('any module run by a Sequential keeps only its output under inferenceMode', () => {
+    class TwoBranches extends nn.Module {
+      left = new nn.Linear(32, 64);
+      right = new nn.Linear(32, 64);
+      forward(x: ng.Tensor): ng.Tensor {
+        return this.left.forward(x).relu().add(this.right.forward(x).tanh());
+      }
+    }
+    const model = new nn.Sequential(new TwoBranches(), new nn.Linear(64, 8));
+    const x = ng.randn([128, 32]);
+    const before = ng.memory().liveBytes;
+    const y = ng.inferenceMode(() => model.forward(x));
+    expect(ng.memory().liveBytes - before).toBe(y.storage.byteLength);
+    expectClose(flat(y), flat(ng.noGrad(() => model.forward(x))), 1e-6, 1e-7);
+  });
+
   it('eval() switches Dropout and BatchNorm independently of grad mode', () => {
     const m = new nn.Sequential(new nn.Dropout(0.9), new nn.BatchNorm1d(4)).eval();
     const x = ng.randn([8, 4], { requiresGrad: true });
@@ -139,6 +180,58 @@ describe('training keeps only what backward reads, and releases it', () => {
   });
 });
 
+describe('backward owns its gradient buffers', () => {
+  it('a fresh gradient buffer becomes the leaf\'s .grad without a copy; temporaries go back', () => {
+    const n = 1 << 16;
+    const x = ng.randn([n], { requiresGrad: true });
+    const loss = x.exp().sum();
+    const before = ng.memory().liveBytes;
+    ng.resetPeakMemory();
+    loss.backward();
+    // exp's backward allocates one buffer, which becomes x.grad: live and peak are that buffer (plus
+    // the 4-byte seed), not a second one to copy it into.
+    expect(ng.memory().liveBytes - before).toBeGreaterThanOrEqual(4 * n);
+    expect(ng.memory().peakBytes - before).toBeLessThanOrEqual(4 * n + 64);
+    expectClose(flat(x.grad!), flat(x.detach()).map(Math.exp), 1e-6, 1e-7);
+  });
+
+  it('a tensor used twice sums its gradients into a buffer backward owns, without a copy', () => {
+    const n = 1 << 16;
+    const x = ng.randn([n], { requiresGrad: true });
+    const h = x.exp();
+    const loss = h.mul(2).add(h.mul(3)).sum();
+    const before = ng.memory().liveBytes;
+    ng.resetPeakMemory();
+    loss.backward();
+    // At most two buffers at once: h's first gradient, summed in place with its second, then exp's.
+    expect(ng.memory().peakBytes - before).toBeLessThanOrEqual(2 * 4 * n + 64);
+    expectClose(flat(x.grad!), flat(x.detach()).map((v) => 5 * Math.exp(v)), 1e-5, 1e-6);
+  });
+
+  it('an MLP step leaves only the parameters\' gradients alive, and a second step adds into them', () => {
+    ng.manualSeed(5);
+    const model = mlp();
+    const x = ng.randn([256, 32]);
+    const gradBytes = model.parameters().reduce((n, p) => n + p.storage.byteLength, 0);
+    const loss = () => model.forward(x).pow(2).mean();
+    let l = loss();
+    let before = ng.memory().liveBytes;
+    l.backward();
+    expect(ng.memory().liveBytes - before).toBeLessThanOrEqual(gradBytes + 64);
+    expect(ng.memory().liveBytes - before).toBeGreaterThanOrEqual(gradBytes);
+    const first = model.parameters().map((p) => flat(p.grad!));
+    const storages = model.parameters().map((p) => p.grad!.storage);
+    l = loss();
+    before = ng.memory().liveBytes;
+    l.backward();
+    expect(ng.memory().liveBytes - before).toBeLessThanOrEqual(64);
+    model.parameters().forEach((p, i) => {
+      expect(p.grad!.storage).toBe(storages[i]);
+      expectClose(flat(p.grad!), first[i].map((v) => 2 * v), 1e-5, 1e-6);
+    });
+  });
+});
+
 describe('recomputation', () => {
   it('checkpoint gives the gradients of the plain run, dropout masks included', () => {
     const lin1 = new nn.Linear(8, 16);
@@ -174,6 +267,20 @@ describe('recomputation', () => {
       plain.grads.forEach((g, i) => expectClose(c.grads[i], g, 1e-6, 1e-7));
       expect(c.saved).toBeLessThan(plain.saved);
     }
+  });
+
+  it('a checkpointed segment keeps only its output until backward recomputes it', () => {
+    const lin = new nn.Linear(32, 64);
+    const segment = (h: ng.Tensor) => lin.forward(h).relu().add(lin.forward(h).sigmoid());
+    const x = ng.randn([128, 32], { requiresGrad: true });
+    const before = ng.memory().liveBytes;
+    const y = ng.checkpoint(segment, x);
+    expect(ng.memory().liveBytes - before).toBe(y.storage.byteLength);
+    y.sum().backward();
+    const plain = lin.parameters().map((p) => flat(p.grad!));
+    lin.zeroGrad();
+    segment(x).sum().backward();
+    lin.parameters().forEach((p, i) => expectClose(plain[i], flat(p.grad!), 1e-5, 1e-6));
   });
 
   it('refuses a non-function and a function that returns no tensor', () => {

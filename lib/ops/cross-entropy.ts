@@ -12,9 +12,8 @@ import { uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { mul, neg } from './elementwise.js';
 import { mean, sum } from './reduce.js';
 import { denseArray, denseCopy, permute, reshape, to } from './shape.js';
+import { checkReduction, type Reduction } from './losses.js';
 import { logSoftmax } from './softmax.js';
-
-export type Reduction = 'mean' | 'sum' | 'none';
 
 export interface CrossEntropyOptions {
   /** A manual rescaling weight per class, shape [C]. */
@@ -24,13 +23,6 @@ export interface CrossEntropyOptions {
   /** Mixes the target with the uniform distribution: (1 − ε)·target + ε / C. */
   labelSmoothing?: number;
   reduction?: Reduction;
-}
-
-export function checkReduction(op: string, reduction: string): Reduction {
-  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
-  }
-  return reduction;
 }
 
 /** [N, C, d1, ...] → [N·d1·..., C] with the class dim last, and the matching target shape. */
