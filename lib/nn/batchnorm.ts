@@ -7,6 +7,7 @@ import { NodegradError, formatShape } from '../errors.js';
 import { batchNorm } from '../ops/norm.js';
 import { full } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { writeInPlace } from '../tensor/write.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
@@ -63,8 +64,7 @@ abstract class BatchNormBase extends Module {
     let batchesTracked = 0;
     if (this.training && this.num_batches_tracked) {
       batchesTracked = this.num_batches_tracked.item() + 1;
-      this.num_batches_tracked.storage.data[this.num_batches_tracked.offset] = batchesTracked;
-      this.num_batches_tracked.storage.bump(this.typeName);
+      writeInPlace(this.typeName, this.num_batches_tracked, (values) => values.fill(batchesTracked));
     }
     return batchNorm(x, {
       runningMean: useBatch && !this.training ? null : this.running_mean,
