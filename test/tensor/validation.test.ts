@@ -27,3 +27,52 @@ describe('indexSelect validates every index (PyTorch refuses negatives too)', ()
     expect(x.indexSelect(0, [2, -0, 2]).toArray()).toEqual([[5, 6], [1, 2], [5, 6]]);
   });
 });
+
+describe('shapes are integers >= 0, with -1 only where PyTorch takes it', () => {
+  it('creation functions name themselves', () => {
+    expectNodegradError(() => ng.zeros([2, -1]), 'ERR_NODEGRAD_SHAPE', 'zeros:', 'size at dim 1', 'got -1');
+    expectNodegradError(() => ng.ones([1.5]), 'ERR_NODEGRAD_SHAPE', 'ones:', 'got 1.5');
+    expectNodegradError(() => ng.full([NaN], 1), 'ERR_NODEGRAD_SHAPE', 'full:', 'got NaN');
+    expectNodegradError(() => ng.rand([2, 0.5]), 'ERR_NODEGRAD_SHAPE', 'rand:');
+    expectNodegradError(() => ng.randn([-3]), 'ERR_NODEGRAD_SHAPE', 'randn:');
+    expectNodegradError(() => ng.eye(2.5), 'ERR_NODEGRAD_SHAPE', 'eye:', 'got 2.5');
+    expectNodegradError(() => ng.tensor(new Float32Array(4), { shape: [-2, -2] }), 'ERR_NODEGRAD_SHAPE', 'tensor:', 'got -2');
+    expectNodegradError(() => ng.arange(NaN), 'ERR_NODEGRAD_ARGUMENT', 'arange:', 'finite');
+  });
+
+  it('reshape and view take one -1 to infer, nothing else negative or fractional', () => {
+    const x = ng.zeros([2, 3]);
+    expect(x.reshape([3, -1]).shape).toEqual([3, 2]);
+    expectNodegradError(() => x.reshape([-2, -3]), 'ERR_NODEGRAD_SHAPE', 'reshape:', 'got -2', 'or -1 to infer');
+    expectNodegradError(() => x.view([1.5, 4]), 'ERR_NODEGRAD_SHAPE', 'view:', 'got 1.5');
+    expectNodegradError(() => x.reshape([-1, -1]), 'ERR_NODEGRAD_SHAPE', 'reshape:', 'only one dimension can be -1');
+  });
+
+  it('expand takes -1 to keep a size, and nothing else negative', () => {
+    const x = ng.ones([1, 3]);
+    expect(x.expand([2, -1]).shape).toEqual([2, 3]);
+    expectNodegradError(() => x.expand([-5, 3]), 'ERR_NODEGRAD_SHAPE', 'expand:', 'got -5', 'or -1 to keep');
+    expectNodegradError(() => x.expand([4, 2.5]), 'ERR_NODEGRAD_SHAPE', 'expand:', 'got 2.5');
+    expectNodegradError(() => x.expand([-1, 1, 3]), 'ERR_NODEGRAD_SHAPE', 'expand:', 'new leading dim');
+  });
+});
+
+describe('int32 values must fit (PyTorch raises an overflow error)', () => {
+  it.each([
+    ['3e9', [3e9], 'value 3000000000 at index 0'],
+    ['-2**31 - 1', [1, -(2 ** 31) - 1], 'value -2147483649 at index 1'],
+    ['a fraction', [1.5], 'value 1.5'],
+    ['NaN', [NaN], 'value NaN'],
+  ])('tensor() refuses %s', (_name, values, fragment) => {
+    expectNodegradError(() => ng.tensor(values, { dtype: 'int32' }), 'ERR_NODEGRAD_DTYPE', 'tensor:', fragment, 'int32');
+  });
+
+  it('refuses it from a float typed array and from full()', () => {
+    expectNodegradError(() => ng.tensor(Float64Array.of(0, 2 ** 31), { dtype: 'int32' }), 'ERR_NODEGRAD_DTYPE', 'tensor:', 'value 2147483648 at index 1');
+    expectNodegradError(() => ng.full([2], 1e10, { dtype: 'int32' }), 'ERR_NODEGRAD_DTYPE', 'full:', 'value 10000000000');
+  });
+
+  it('keeps the extremes of int32', () => {
+    expect(Array.from(ng.tensor([-(2 ** 31), 2 ** 31 - 1], { dtype: 'int32' }).data())).toEqual([-(2 ** 31), 2 ** 31 - 1]);
+  });
+});
