@@ -76,3 +76,21 @@ describe('int32 values must fit (PyTorch raises an overflow error)', () => {
     expect(Array.from(ng.tensor([-(2 ** 31), 2 ** 31 - 1], { dtype: 'int32' }).data())).toEqual([-(2 ** 31), 2 ** 31 - 1]);
   });
 });
+
+describe('setRngState validates the state', () => {
+  it('refuses a wrong length or an all-zero state, and keeps the old state', () => {
+    ng.manualSeed(5);
+    const expected = ng.rand([3]).toArray();
+    ng.manualSeed(5);
+    expectNodegradError(() => ng.setRngState(new Uint32Array(1)), 'ERR_NODEGRAD_ARGUMENT', 'setRngState:', 'length 4', 'length 1');
+    expectNodegradError(() => ng.setRngState(new Uint32Array(4)), 'ERR_NODEGRAD_ARGUMENT', 'setRngState:', 'all-zero');
+    expect(ng.rand([3]).toArray()).toEqual(expected);
+  });
+
+  it('restores a state from getRngState', () => {
+    const saved = ng.getRngState();
+    const first = ng.rand([4]).toArray();
+    ng.setRngState(saved);
+    expect(ng.rand([4]).toArray()).toEqual(first);
+  });
+});
