@@ -6,6 +6,7 @@
 import { NodegradError, formatShape } from '../errors.js';
 import { batchNorm } from '../ops/norm.js';
 import { full } from '../tensor/creation.js';
+import { checkShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeInPlace } from '../tensor/write.js';
 import { Module } from './module.js';
@@ -39,6 +40,7 @@ abstract class BatchNormBase extends Module {
 
   constructor(readonly numFeatures: number, readonly options: BatchNormLayerOptions = {}) {
     super();
+    checkShape(this.typeName, [numFeatures], { names: ['numFeatures'] });
     const dtype = options.dtype ?? 'float32';
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
