@@ -46,6 +46,7 @@ class AdamBase extends Optimizer<AdamOptions> {
         }
         state.step = (state.step as number) + 1;
         const step = state.step;
+        // State tensors are the optimizer's own dense tensors, so denseArray is a view the kernel writes through.
         const data = (name: string) => denseArray(state[name] as Tensor);
         const grad = denseArray(p.grad);
         const [expAvg, expAvgSq] = [data('exp_avg'), data('exp_avg_sq')];

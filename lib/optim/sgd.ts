@@ -43,6 +43,7 @@ export class SGD extends Optimizer<SgdOptions> {
           buffer = state.momentum_buffer as Tensor;
         }
         const grad = denseArray(p.grad);
+        // The buffer is the optimizer's own dense tensor, so denseArray is a view the kernel writes through.
         const momentum = buffer ? denseArray(buffer) : null;
         writeInPlace('SGD.step', p, (param) => backend.sgdStep(param as FloatArray, grad, momentum, group, first));
       }
