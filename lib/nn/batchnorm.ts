@@ -6,7 +6,9 @@
 import { NodegradError, formatShape } from '../errors.js';
 import { batchNorm } from '../ops/norm.js';
 import { full } from '../tensor/creation.js';
+import { checkShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { writeInPlace } from '../tensor/write.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
@@ -38,6 +40,7 @@ abstract class BatchNormBase extends Module {
 
   constructor(readonly numFeatures: number, readonly options: BatchNormLayerOptions = {}) {
     super();
+    checkShape(this.typeName, [numFeatures], { names: ['numFeatures'] });
     const dtype = options.dtype ?? 'float32';
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
@@ -63,8 +66,7 @@ abstract class BatchNormBase extends Module {
     let batchesTracked = 0;
     if (this.training && this.num_batches_tracked) {
       batchesTracked = this.num_batches_tracked.item() + 1;
-      this.num_batches_tracked.storage.data[this.num_batches_tracked.offset] = batchesTracked;
-      this.num_batches_tracked.storage.bump(this.typeName);
+      writeInPlace(this.typeName, this.num_batches_tracked, (values) => values.fill(batchesTracked));
     }
     return batchNorm(x, {
       runningMean: useBatch && !this.training ? null : this.running_mean,

@@ -7,6 +7,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { fillNormal, fillUniform } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { writeInPlace } from '../tensor/write.js';
 
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 export type FanMode = 'fan_in' | 'fan_out';
@@ -39,9 +40,9 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 
 function fill(t: Tensor, draw: () => number): Tensor {
   noGrad(() => {
-    const data = t.storage.data;
-    for (let i = 0; i < data.length; i++) data[i] = draw();
-    t.storage.bump('init');
+    writeInPlace('init', t, (values) => {
+      for (let i = 0; i < values.length; i++) values[i] = draw();
+    });
   });
   return t;
 }
@@ -49,8 +50,7 @@ function fill(t: Tensor, draw: () => number): Tensor {
 /** U(low, high). */
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
   noGrad(() => {
-    fillUniform(t.storage.data, low, high);
-    t.storage.bump('init');
+    writeInPlace('init', t, (values) => fillUniform(values, low, high));
   });
   return t;
 }
@@ -58,8 +58,7 @@ export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
 /** N(mean, std²). */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   noGrad(() => {
-    fillNormal(t.storage.data, mean, std);
-    t.storage.bump('init');
+    writeInPlace('init', t, (values) => fillNormal(values, mean, std));
   });
   return t;
 }

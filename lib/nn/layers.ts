@@ -4,11 +4,19 @@ import { forwardScope, releaseConsumed, releasesIntermediates } from '../autogra
 import { NodegradError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { zerosTensor } from '../tensor/tensor.js';
+import { checkShape } from '../tensor/shape.js';
 import * as ops from '../ops/index.js';
 import type { Pair } from '../ops/conv.js';
 import { uniformFanIn_ } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
+
+/** Checks a window's stride and dilation (integers >= 1) and padding (>= 0) when given. */
+function checkWindowOptions(layer: string, o: { stride?: Pair; padding?: Pair | 'same' | 'valid'; dilation?: Pair }): void {
+  if (o.stride !== undefined) ops.pair(layer, 'stride', o.stride, 1);
+  if (o.dilation !== undefined) ops.pair(layer, 'dilation', o.dilation, 1);
+  if (o.padding !== undefined && o.padding !== 'same' && o.padding !== 'valid') ops.pair(layer, 'padding', o.padding, 0);
+}
 
 const pairText = (v: Pair) => (typeof v === 'number' ? `(${v}, ${v})` : `(${v[0]}, ${v[1]})`);
 
@@ -24,6 +32,7 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkShape('Linear', [inFeatures, outFeatures], { names: ['inFeatures', 'outFeatures'] });
     const dtype = options.dtype ?? 'float32';
     this.weight = new Parameter(uniformFanIn_(zerosTensor([outFeatures, inFeatures], dtype)));
     this.bias = options.bias === false ? null : new Parameter(uniformFanIn_(zerosTensor([outFeatures], dtype), inFeatures));
@@ -57,8 +66,14 @@ export class Conv2d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair,
     readonly options: Conv2dLayerOptions = {}) {
     super();
+    checkShape('Conv2d', [inChannels, outChannels], { names: ['inChannels', 'outChannels'] });
     const groups = options.groups ?? 1;
+    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `Conv2d: groups must be a positive integer dividing inChannels ` +
+        `(${inChannels}) and outChannels (${outChannels}), got ${groups}`);
+    }
     this.kernelSize = ops.pair('Conv2d', 'kernelSize', kernelSize, 1);
+    checkWindowOptions('Conv2d', options);
     const dtype = options.dtype ?? 'float32';
     const shape = [outChannels, inChannels / groups, ...this.kernelSize];
     this.weight = new Parameter(uniformFanIn_(zerosTensor(shape, dtype)));
@@ -91,6 +106,8 @@ export class Conv2d extends Module {
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly options: ops.MaxPool2dOptions = {}) {
     super();
+    ops.pair('MaxPool2d', 'kernelSize', kernelSize, 1);
+    checkWindowOptions('MaxPool2d', options);
   }
 
   forward(x: Tensor): Tensor {
@@ -107,6 +124,8 @@ export class MaxPool2d extends Module {
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly options: ops.AvgPool2dOptions = {}) {
     super();
+    ops.pair('AvgPool2d', 'kernelSize', kernelSize, 1);
+    checkWindowOptions('AvgPool2d', options);
   }
 
   forward(x: Tensor): Tensor {
@@ -122,6 +141,7 @@ export class AvgPool2d extends Module {
 export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: Pair) {
     super();
+    ops.pair('AdaptiveAvgPool2d', 'outputSize', outputSize, 1);
   }
 
   forward(x: Tensor): Tensor {

@@ -7,6 +7,7 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { writeInPlace } from '../tensor/write.js';
 import { Parameter } from './parameter.js';
 
 export type StateDict = Record<string, Tensor>;
@@ -151,8 +152,8 @@ export abstract class Module {
       for (const [key, target] of Object.entries(own)) {
         const source = stateDict[key];
         if (!source) continue;
-        target.storage.data.set(source.to(target.dtype).contiguous().data());
-        target.storage.bump('loadStateDict');
+        const values = source.to(target.dtype).data();
+        writeInPlace('loadStateDict', target, (into) => into.set(values));
       }
     });
     return { missingKeys, unexpectedKeys };

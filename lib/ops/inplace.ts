@@ -9,7 +9,8 @@ import { isGradEnabled } from '../autograd/grad-mode.js';
 import { Node, type BackwardFn } from '../autograd/node.js';
 import { NodegradError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { binaryKernel, unaryKernel } from './elementwise.js';
+import { writeInPlace } from '../tensor/write.js';
+import { binaryKernel } from './elementwise.js';
 
 function inPlace(name: string, x: Tensor, kernel: UnaryOp, backward: (g: Tensor, out: Tensor) => Tensor): Tensor {
   if (x.dtype === 'int32') {
@@ -20,16 +21,7 @@ function inPlace(name: string, x: Tensor, kernel: UnaryOp, backward: (g: Tensor,
     throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
       `${name}: a leaf tensor that requires grad cannot be modified in place; use ${name.slice(0, -1)}() or detach() first`);
   }
-  const data = x.storage.data as FloatArray;
-  if (x.isContiguous()) {
-    const view = data.subarray(x.offset, x.offset + x.numel);
-    getBackend().unary(kernel, view, view, x.numel, 0, 0);
-  } else {
-    const result = unaryKernel(kernel, x);
-    getBackend().copyStrided(x.shape, { data: result.storage.data, offset: 0, strides: result.strides },
-      { data, offset: x.offset, strides: x.strides });
-  }
-  x.storage.bump(name);
+  writeInPlace(name, x, (values) => getBackend().unary(kernel, values as FloatArray, values as FloatArray, values.length, 0, 0));
   if (recording) {
     // `previous` carries x's history up to now; x becomes the output of this op.
     const previous = new Tensor(x.storage, x.shape, x.strides, x.offset);

@@ -57,22 +57,30 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   return cat(tensors.map((t) => unsqueeze(t, d)), d);
 }
 
+/** Every index must be an integer in [0, size): PyTorch's index_select refuses negatives too. */
+function checkIndices(indices: ArrayLike<number>, x: Tensor, dim: number, size: number): void {
+  for (let i = 0; i < indices.length; i++) {
+    const value = indices[i];
+    if (!Number.isInteger(value) || value < 0 || value >= size) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+        `indexSelect: index ${value} at position ${i} is invalid; expected an integer in [0, ${size}) ` +
+        `for dim ${dim} of size ${size} (shape ${formatShape(x.shape)})`);
+    }
+  }
+}
+
 /** Picks the entries `index` (int32 tensor or number list) along `dim`. Backward scatter-adds. */
 export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly number[]): Tensor {
   const d = normalizeDim('indexSelect', dim, x.ndim);
+  const size = x.ndim === 0 ? 1 : x.shape[d];
+  if (!(index instanceof Tensor)) checkIndices(index, x, d, size);
   const idx = index instanceof Tensor ? index : tensor([...index], { dtype: 'int32' });
   if (idx.dtype !== 'int32' || idx.ndim > 1) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
       `indexSelect: expected a 1-D int32 index, got ${idx.dtype} of shape ${formatShape(idx.shape)}`);
   }
   const indices = denseCopy(idx).storage.data as Int32Array;
-  const size = x.ndim === 0 ? 1 : x.shape[d];
-  for (const i of indices) {
-    if (i < 0 || i >= size) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `indexSelect: index ${i} is out of range for dim ${d} of size ${size} (shape ${formatShape(x.shape)})`);
-    }
-  }
+  checkIndices(indices, x, d, size);
   const shape = x.ndim === 0 ? [indices.length] : [...x.shape];
   if (x.ndim > 0) shape[d] = indices.length;
   const outer = numelOf(x.shape.slice(0, d));

@@ -9,6 +9,7 @@ import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { broadcastStrides } from '../tensor/shape.js';
 import { NodegradError, formatShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { writeInPlace } from '../tensor/write.js';
 import { add, div, mul, neg, sqrt, sub } from './elementwise.js';
 import { mean } from './reduce.js';
 import { reshape } from './shape.js';
@@ -32,10 +33,10 @@ function updateRunningStats(runningMean: Tensor, runningVar: Tensor, mu: Tensor,
   noGrad(() => {
     const C = runningMean.shape[0];
     const unbiased = mul(reshape(variance, [C]), count / (count - 1));
-    runningMean.storage.data.set(add(mul(runningMean, 1 - factor), mul(reshape(mu, [C]), factor)).data());
-    runningVar.storage.data.set(add(mul(runningVar, 1 - factor), mul(unbiased, factor)).data());
-    runningMean.storage.bump('batchNorm');
-    runningVar.storage.bump('batchNorm');
+    const newMean = add(mul(runningMean, 1 - factor), mul(reshape(mu, [C]), factor)).data();
+    const newVar = add(mul(runningVar, 1 - factor), mul(unbiased, factor)).data();
+    writeInPlace('batchNorm', runningMean, (values) => values.set(newMean));
+    writeInPlace('batchNorm', runningVar, (values) => values.set(newVar));
   });
 }
 

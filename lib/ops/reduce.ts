@@ -9,6 +9,7 @@ import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
 import { zerosTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
+import { full } from '../tensor/creation.js';
 import { exp, mul, sub } from './elementwise.js';
 import { denseCopy, expand, reshape, to } from './shape.js';
 
@@ -41,25 +42,24 @@ function splitAt(shape: Shape, d: number): [number, number, number] {
   return [numelOf(shape.slice(0, d)), shape[d], numelOf(shape.slice(d + 1))];
 }
 
-function checkNonEmpty(op: string, x: Tensor, dims: readonly number[]): void {
-  if (dims.some((d) => x.shape[d] === 0) || (dims.length === 0 && x.numel === 0)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: cannot reduce an empty dimension of shape ${formatShape(x.shape)}`);
-  }
-}
-
-/** Applies a value-only reduction (Sum, LogSumExp) over `dims`, one dim at a time, keeping dims. */
+/**
+ * Applies a value-only reduction (Sum, LogSumExp) over `dims`, one dim at a time, keeping dims.
+ * Always returns a new tensor, so the reduction's node never has its own output as input. An
+ * empty dim reduces to the identity of the reduction: 0 for a sum, -inf for logsumexp.
+ */
 function reduceKeep(kernel: ReduceOp, x: Tensor, dims: readonly number[]): Tensor {
   let current = floatDense(x);
   for (const d of dims) {
     const [outer, n, inner] = splitAt(current.shape, d);
     const shape = [...current.shape];
     shape[d] = 1;
-    const out = zerosTensor(shape, current.dtype);
-    if (n === 0) { current = out; continue; } // sum over an empty dim is 0
-    getBackend().reduce(kernel, current.storage.data as FloatArray, outer, n, inner, out.storage.data as FloatArray, null);
+    const out = n === 0 && kernel === ReduceOp.LogSumExp ? full(shape, -Infinity, { dtype: current.dtype }) : zerosTensor(shape, current.dtype);
+    if (n > 0 && out.numel > 0) {
+      getBackend().reduce(kernel, current.storage.data as FloatArray, outer, n, inner, out.storage.data as FloatArray, null);
+    }
     current = out;
   }
-  return current;
+  return current === x ? denseCopy(x) : current;
 }
 
 /** Sum over `dim` (a dim, a list, or all when omitted). Integers are summed as float32. */
@@ -72,7 +72,7 @@ export function sum(x: Tensor, dim?: Dims, keepDim = false): Tensor {
 
 export function mean(x: Tensor, dim?: Dims, keepDim = false): Tensor {
   const dims = reducedDims('mean', x, dim);
-  checkNonEmpty('mean', x, dims);
+  // An empty reduction divides 0 by 0: NaN, as in PyTorch.
   const count = dims.reduce((p, d) => p * x.shape[d], 1);
   return mul(sum(x, dim, keepDim), 1 / count);
 }
@@ -80,7 +80,6 @@ export function mean(x: Tensor, dim?: Dims, keepDim = false): Tensor {
 /** log(sum(exp(x))) computed with the max subtracted, so large inputs never overflow. */
 export function logsumexp(x: Tensor, dim?: Dims, keepDim = false): Tensor {
   const dims = reducedDims('logsumexp', x, dim);
-  checkNonEmpty('logsumexp', x, dims);
   const input = x.dtype === 'int32' ? to(x, 'float32') : x;
   const kept = reduceKeep(ReduceOp.LogSumExp, input, dims);
   const out = reshape(kept, finalShape(x.shape, dims, keepDim));
@@ -90,19 +89,28 @@ export function logsumexp(x: Tensor, dim?: Dims, keepDim = false): Tensor {
 }
 
 /** Values and first-occurrence indices of the max/min along one dim (or over all elements). */
-function extremum(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim: boolean): { values: Tensor; indices: Tensor } {
+function extremum(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim: boolean,
+  name: string = op): { values: Tensor; indices: Tensor } {
   // int32 stays int32: comparing in float32 would merge integers above 2^24.
   const dense = x.dtype === 'int32' ? (x.isContiguous() && x.offset === 0 ? x : denseCopy(x)) : floatDense(x);
   const kernel = op === 'max' ? ReduceOp.Max : ReduceOp.Min;
-  const d = dim === undefined ? undefined : normalizeDim(op, dim, x.ndim);
-  if (x.numel === 0 || (d !== undefined && x.ndim > 0 && x.shape[d] === 0)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: cannot reduce an empty tensor of shape ${formatShape(x.shape)}`);
+  const d = dim === undefined ? undefined : normalizeDim(name, dim, x.ndim);
+  // PyTorch refuses these: an empty dim has no extremum (a non-empty dim of an empty tensor is fine).
+  if (d === undefined && x.numel === 0) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `${name}: cannot reduce an empty tensor of shape ${formatShape(x.shape)} over all elements; pass a dim of non-zero size`);
+  }
+  if (d !== undefined && x.ndim > 0 && x.shape[d] === 0) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `${name}: cannot reduce dim ${d} of size 0 (shape ${formatShape(x.shape)}); expected a dim of non-zero size`);
   }
   const [outer, n, inner] = d === undefined || x.ndim === 0 ? [1, x.numel, 1] : splitAt(x.shape, d);
   const shape = d === undefined || x.ndim === 0 ? [] : finalShape(x.shape, [d], keepDim);
   const values = uninitTensor(shape, dense.dtype);
   const indices = uninitTensor(shape, 'int32');
-  getBackend().reduce(kernel, dense.storage.data, outer, n, inner, values.storage.data, indices.storage.data as Int32Array);
+  if (values.numel > 0) {
+    getBackend().reduce(kernel, dense.storage.data, outer, n, inner, values.storage.data, indices.storage.data as Int32Array);
+  }
   const input = x.dtype === 'int32' ? to(x, 'float32') : x;
   const out = record(op, values, [input], (g) => {
     // Routes each gradient element to the position that won; O(output) work, done here in TS.
@@ -129,11 +137,11 @@ export function min(x: Tensor, dim?: number, keepDim = false): Tensor {
 
 /** Index of the first largest value along `dim`, or in the flattened tensor; int32, no gradient. */
 export function argmax(x: Tensor, dim?: number, keepDim = false): Tensor {
-  return extremum('max', x, dim, keepDim).indices;
+  return extremum('max', x, dim, keepDim, 'argmax').indices;
 }
 
 export function argmin(x: Tensor, dim?: number, keepDim = false): Tensor {
-  return extremum('min', x, dim, keepDim).indices;
+  return extremum('min', x, dim, keepDim, 'argmin').indices;
 }
 
 /** Sums a broadcast gradient back down to `shape` (the inverse of broadcasting). */

@@ -6,7 +6,7 @@ import { getBackend } from '../backend/index.js';
 import type { DType, FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
-import { contiguousStrides, inferShape, normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
+import { checkShape, contiguousStrides, inferShape, normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
 import { arrayFor, Storage } from '../tensor/storage.js';
 import { zerosTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './reduce.js';
@@ -137,11 +137,17 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 
 /** Broadcasts size-1 dims to larger sizes without copying (stride 0); -1 keeps a size. */
 export function expand(x: Tensor, shape: Shape): Tensor {
+  checkShape('expand', shape, { minusOne: 'keep' });
   if (shape.length < x.ndim) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE',
       `expand: target ${formatShape(shape)} has fewer dims than the tensor's shape ${formatShape(x.shape)}`);
   }
   const lead = shape.length - x.ndim;
+  const leadingKeep = shape.slice(0, lead).indexOf(-1);
+  if (leadingKeep >= 0) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `expand: size -1 (keep) at dim ${leadingKeep} of ${formatShape(shape)} names a new leading dim, which has no size to keep`);
+  }
   const target = shape.map((s, i) => (s === -1 && i >= lead ? x.shape[i - lead] : s));
   const strides = target.map((s, i) => {
     if (i < lead) return 0;

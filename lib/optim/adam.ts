@@ -2,6 +2,8 @@
 import { getBackend } from '../backend/index.js';
 import type { FloatArray } from '../backend/types.js';
 import { zerosTensor, type Tensor } from '../tensor/tensor.js';
+import { writeInPlace } from '../tensor/write.js';
+import { denseArray } from '../ops/shape.js';
 import { checkNumber, Optimizer, type ParamGroupInput } from './optimizer.js';
 
 export interface AdamOptions {
@@ -43,12 +45,16 @@ class AdamBase extends Optimizer<AdamOptions> {
           if (group.amsgrad) state.max_exp_avg_sq = zerosTensor(p.shape, p.dtype);
         }
         state.step = (state.step as number) + 1;
-        const data = (name: string) => (state[name] as Tensor).storage.data as FloatArray;
-        backend.adamStep(p.storage.data as FloatArray, p.grad.contiguous().storage.data as FloatArray,
-          data('exp_avg'), data('exp_avg_sq'), group.amsgrad ? data('max_exp_avg_sq') : null,
+        const step = state.step;
+        // State tensors are the optimizer's own dense tensors, so denseArray is a view the kernel writes through.
+        const data = (name: string) => denseArray(state[name] as Tensor);
+        const grad = denseArray(p.grad);
+        const [expAvg, expAvgSq] = [data('exp_avg'), data('exp_avg_sq')];
+        const maxExpAvgSq = group.amsgrad ? data('max_exp_avg_sq') : null;
+        writeInPlace(this.constructor.name + '.step', p, (param) => backend.adamStep(param as FloatArray, grad,
+          expAvg, expAvgSq, maxExpAvgSq,
           { lr: group.lr, beta1: group.betas[0], beta2: group.betas[1], eps: group.eps, weightDecay: group.weightDecay,
-            decoupled: this.decoupled, maximize: group.maximize }, state.step);
-        p.storage.bump(this.constructor.name + '.step');
+            decoupled: this.decoupled, maximize: group.maximize }, step));
       }
     }
   }

@@ -3,6 +3,8 @@ import { getBackend } from '../backend/index.js';
 import type { FloatArray, SgdParams } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
 import { zerosTensor, type Tensor } from '../tensor/tensor.js';
+import { writeInPlace } from '../tensor/write.js';
+import { denseArray } from '../ops/shape.js';
 import { checkNumber, Optimizer, type ParamGroupInput } from './optimizer.js';
 
 /** lr, momentum, dampening, weightDecay (the lecture's C: the L2 term C/2‖w‖² as its gradient C·w), nesterov, maximize. */
@@ -40,9 +42,10 @@ export class SGD extends Optimizer<SgdOptions> {
           if (first) state.momentum_buffer = zerosTensor(p.shape, p.dtype);
           buffer = state.momentum_buffer as Tensor;
         }
-        backend.sgdStep(p.storage.data as FloatArray, p.grad.contiguous().storage.data as FloatArray,
-          buffer ? buffer.storage.data as FloatArray : null, group, first);
-        p.storage.bump('SGD.step');
+        const grad = denseArray(p.grad);
+        // The buffer is the optimizer's own dense tensor, so denseArray is a view the kernel writes through.
+        const momentum = buffer ? denseArray(buffer) : null;
+        writeInPlace('SGD.step', p, (param) => backend.sgdStep(param as FloatArray, grad, momentum, group, first));
       }
     }
   }

@@ -21,6 +21,17 @@ function checkDtype(op: string, dtype: DType): void {
   }
 }
 
+/** PyTorch refuses a value that int32 cannot hold; a fraction is refused too rather than truncated. */
+function checkInt32Values(op: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+      throw new NodegradError('ERR_NODEGRAD_DTYPE',
+        `${op}: value ${v} at index ${i} cannot be converted to int32; expected an integer in [-2147483648, 2147483647]`);
+    }
+  }
+}
+
 function finish(array: DataArray, shape: Shape, options: TensorOptions): Tensor {
   const t = fromArray(array, shape);
   if (options.requiresGrad) t.requiresGrad = true;
@@ -60,6 +71,8 @@ export function tensor(data: NestedArray | DataArray, options: TensorOptions & {
     const dtype = options.dtype ?? (data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32');
     checkDtype('tensor', dtype);
     const shape = options.shape ?? [data.length];
+    checkShape('tensor', shape);
+    if (dtype === 'int32' && !(data instanceof Int32Array)) checkInt32Values('tensor', data);
     const array = arrayFor(dtype, data.length);
     array.set(data);
     return finish(array, shape, options);
@@ -69,31 +82,39 @@ export function tensor(data: NestedArray | DataArray, options: TensorOptions & {
   const shape = nestedShape(data);
   const flat: number[] = [];
   flattenInto('tensor', data, shape, 0, flat);
+  if (options.shape) checkShape('tensor', options.shape);
+  if (dtype === 'int32') checkInt32Values('tensor', flat);
   const array = arrayFor(dtype, flat.length);
   array.set(flat);
   return finish(array, options.shape ?? shape, options);
 }
 
-export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+/** A new tensor of `shape` filled with `value`, checked and named as `op`. */
+function filled(op: string, shape: Shape, value: number, options: TensorOptions): Tensor {
   const dtype = options.dtype ?? 'float32';
-  checkDtype('full', dtype);
-  checkShape('full', shape);
+  checkDtype(op, dtype);
+  checkShape(op, shape);
+  if (dtype === 'int32') checkInt32Values(op, [value]);
   const array = arrayFor(dtype, numelOf(shape));
   if (value !== 0) array.fill(value);
   return finish(array, shape, options);
 }
 
+export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
+  return filled('full', shape, value, options);
+}
+
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
-  return full(shape, 0, options);
+  return filled('zeros', shape, 0, options);
 }
 
 export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
-  return full(shape, 1, options);
+  return filled('ones', shape, 1, options);
 }
 
 /** Uniform samples in [0, 1) from the seeded generator. */
 export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
-  const t = full(shape, 0, { dtype: options.dtype ?? 'float32' });
+  const t = filled('rand', shape, 0, { dtype: options.dtype ?? 'float32' });
   fillUniform(t.storage.data);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
@@ -101,7 +122,7 @@ export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
 
 /** Standard normal samples from the seeded generator. */
 export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
-  const t = full(shape, 0, { dtype: options.dtype ?? 'float32' });
+  const t = filled('randn', shape, 0, { dtype: options.dtype ?? 'float32' });
   fillNormal(t.storage.data);
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
@@ -110,11 +131,14 @@ export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
 /** Values from start (inclusive) to end (exclusive) by step: `arange(5)`, `arange(1, 2, 0.25)`. */
 export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
   const [from, to] = end === undefined ? [0, start] : [start, end];
+  if (!Number.isFinite(from) || !Number.isFinite(to)) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `arange: start and end must be finite numbers, got ${from} and ${to}`);
+  }
   if (step === 0 || !Number.isFinite(step)) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `arange: step must be a finite non-zero number, got ${step}`);
   }
   const n = Math.max(0, Math.ceil((to - from) / step));
-  const t = full([n], 0, { dtype: options.dtype ?? 'float32' });
+  const t = filled('arange', [n], 0, { dtype: options.dtype ?? 'float32' });
   const data = t.storage.data;
   for (let i = 0; i < n; i++) data[i] = from + i * step;
   if (options.requiresGrad) t.requiresGrad = true;
@@ -123,7 +147,7 @@ export function arange(start: number, end?: number, step = 1, options: TensorOpt
 
 /** An n x m matrix with ones on the diagonal. */
 export function eye(n: number, m: number = n, options: TensorOptions = {}): Tensor {
-  const t = full([n, m], 0, { dtype: options.dtype ?? 'float32' });
+  const t = filled('eye', [n, m], 0, { dtype: options.dtype ?? 'float32' });
   const data = t.storage.data;
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   if (options.requiresGrad) t.requiresGrad = true;

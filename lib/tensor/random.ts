@@ -2,6 +2,7 @@
  * The seeded generator behind rand, randn, dropout and init: xoshiro128** over 32-bit integer
  * arithmetic, so the same seed gives the same numbers on every run, machine and Node version.
  */
+import { NodegradError } from '../errors.js';
 
 let state = new Uint32Array(4);
 
@@ -101,6 +102,15 @@ export function getRngState(): Uint32Array {
   return state.slice();
 }
 
+/** Restores a state from getRngState(): four 32-bit words, not all zero (xoshiro's fixed point). */
 export function setRngState(saved: Uint32Array): void {
+  if (!(saved instanceof Uint32Array) || saved.length !== 4) {
+    const got = saved instanceof Uint32Array ? `a Uint32Array of length ${saved.length}` : String(saved);
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `setRngState: expected a Uint32Array of length 4 from getRngState(), got ${got}`);
+  }
+  if (saved.every((word) => word === 0)) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+      'setRngState: an all-zero state would generate zeros forever; expected a state from getRngState()');
+  }
   state = saved.slice();
 }

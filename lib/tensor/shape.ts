@@ -23,14 +23,29 @@ export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
-/** Checks that a shape is a list of non-negative integers; names the op on failure. */
-export function checkShape(op: string, shape: Shape): void {
-  for (const s of shape) {
-    if (!Number.isInteger(s) || s < 0) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `${op}: expected a shape of non-negative integers, got ${formatShape(shape)}`);
-    }
+export interface ShapeCheck {
+  /** What -1 means here, if it is allowed: 'infer' (reshape, view) or 'keep' (expand). */
+  minusOne?: 'infer' | 'keep';
+  /** Names of the sizes, for sizes given as separate arguments (a layer's inFeatures, outFeatures). */
+  names?: readonly string[];
+}
+
+/**
+ * The one check every shape passes where it enters (creation, reshape/view, expand, layer sizes):
+ * each size an integer >= 0, or -1 where `check.minusOne` allows it. Names the op on failure.
+ */
+export function checkShape(op: string, shape: Shape, check: ShapeCheck = {}): void {
+  if (!Array.isArray(shape)) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: expected a shape as an array of integers, got ${String(shape)}`);
   }
+  const allowed = check.minusOne === 'infer' ? ' (or -1 to infer one size)'
+    : check.minusOne === 'keep' ? ' (or -1 to keep a size)' : '';
+  shape.forEach((s: unknown, d) => {
+    if (Number.isInteger(s) && ((s as number) >= 0 || (s === -1 && check.minusOne))) return;
+    const what = check.names?.[d] ?? `size at dim ${d}`;
+    const where = check.names ? '' : ` in shape ${formatShape(shape)}`;
+    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: ${what} must be an integer >= 0${allowed}, got ${String(s)}${where}`);
+  });
 }
 
 /** Maps a possibly negative dim into [0, ndim); `ndim` may be 0 for scalars, treated as 1. */
@@ -72,6 +87,7 @@ export function broadcastStrides(shape: Shape, strides: readonly number[], targe
 
 /** Resolves a single -1 in a requested shape against the element count. */
 export function inferShape(op: string, requested: Shape, numel: number, from: Shape): number[] {
+  checkShape(op, requested, { minusOne: 'infer' });
   const shape = [...requested];
   const unknown = shape.indexOf(-1);
   if (shape.filter((s) => s === -1).length > 1) {
@@ -85,7 +101,6 @@ export function inferShape(op: string, requested: Shape, numel: number, from: Sh
     }
     shape[unknown] = numel / known;
   }
-  checkShape(op, shape);
   if (numelOf(shape) !== numel) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE',
       `${op}: shape ${formatShape(requested)} is invalid for a tensor of shape ${formatShape(from)} (${numel} elements)`);

@@ -32,7 +32,7 @@ describe('creation', () => {
   it('rejects ragged nested arrays and unknown dtypes', () => {
     expectNodegradError(() => ng.tensor([[1, 2], [3]]), 'ERR_NODEGRAD_SHAPE', 'tensor', 'ragged');
     expectNodegradError(() => ng.zeros([2], { dtype: 'float16' as ng.DType }), 'ERR_NODEGRAD_DTYPE', 'float16');
-    expectNodegradError(() => ng.zeros([2, -1]), 'ERR_NODEGRAD_SHAPE', 'full', '[2, -1]');
+    expectNodegradError(() => ng.zeros([2, -1]), 'ERR_NODEGRAD_SHAPE', 'zeros:', '[2, -1]');
   });
 
   it('zeros, ones, full, eye, arange', () => {
