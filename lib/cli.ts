@@ -21,6 +21,7 @@ commands:
               --model lenet5  --data mnist|idx:<dir>|cifar10:<dir>  --epochs 3  --batch-size 64
               --lr 0.01  --momentum 0.9  --weight-decay 5e-4  --optimizer sgd|adam  --seed 0
               --threads N  --checkpoint-every N  --out runs/<timestamp>  --resume <checkpoint>
+              --allow-config-change (resume with other --seed/--batch-size/--optimizer/... than the checkpoint's)
               --train-limit N  --test-limit N  --json  --verbose
   eval      --checkpoint <model.safetensors or run folder> [--model lenet5] [--data mnist]
   summary   <model> [--input 3,224,224]
@@ -104,6 +105,7 @@ async function trainCommand(args: string[]): Promise<number> {
       'weight-decay': { type: 'string', default: '5e-4' }, optimizer: { type: 'string', default: 'sgd' },
       seed: { type: 'string', default: '0' }, threads: { type: 'string' }, 'checkpoint-every': { type: 'string', default: '0' },
       out: { type: 'string' }, resume: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
+      'allow-config-change': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
     },
   });
@@ -117,6 +119,7 @@ async function trainCommand(args: string[]): Promise<number> {
     seed: number('seed', values.seed, true, 0), threads: values.threads ? number('threads', values.threads, true, 1) : undefined,
     checkpointEvery: number('checkpoint-every', values['checkpoint-every'], true, 0),
     out: values.out ?? (resume ? checkpointDir(resume) : join('runs', timestamp())), resume,
+    allowConfigChange: values['allow-config-change'],
     trainLimit: values['train-limit'] ? number('train-limit', values['train-limit'], true, 1) : undefined,
     testLimit: values['test-limit'] ? number('test-limit', values['test-limit'], true, 1) : undefined,
   };

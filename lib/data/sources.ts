@@ -3,11 +3,12 @@
  * digits, no download), the standard MNIST / Fashion-MNIST IDX files and CIFAR-10's binary batches
  * for users who have the full sets.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlib, gunzipSync } from 'node:zlib';
 import { NodegradError } from '../errors.js';
+import { openRegularFile, readRegularFile } from '../io/files.js';
 import { fromArray, type Tensor } from '../tensor/tensor.js';
 import { TensorDataset } from './dataset.js';
 
@@ -47,31 +48,74 @@ export function mnist(): Split {
   return digits;
 }
 
-function readMaybeGzip(path: string): Buffer {
-  let bytes: Buffer;
+/** Bytes per element of each IDX type code. */
+const ELEMENT_BYTES: Record<number, number> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
+/** Past this many elements a header is taken as corrupt: twice EMNIST's largest file (547M pixels). */
+const MAX_IDX_ELEMENTS = 2 ** 30;
+/** Compressed bytes decompressed to find the header: a gzip header plus at most ~4 MB of output. */
+const GZIP_HEADER_PREFIX = 4096;
+
+interface IdxHeader { type: number; shape: number[]; start: number; bytes: number }
+
+function parseIdxHeader(head: Uint8Array, fail: (what: string) => never): IdxHeader {
+  const view = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (view.length < 4 || view[0] !== 0 || view[1] !== 0) fail('missing the 0x0000 magic');
+  const type = view[2];
+  const ndim = view[3];
+  if (!(type in ELEMENT_BYTES)) fail(`unknown element type 0x${type.toString(16)}`);
+  const start = 4 + 4 * ndim;
+  if (view.length < start) fail(`${view.length} bytes cannot hold the ${ndim} dimensions the header announces`);
+  const shape = Array.from({ length: ndim }, (_, d) => view.readUInt32BE(4 + 4 * d));
+  const elements = shape.reduce((p, s) => p * s, 1);
+  if (elements > MAX_IDX_ELEMENTS) fail(`shape [${shape}] holds ${elements} elements; expected at most ${MAX_IDX_ELEMENTS}`);
+  return { type, shape, start, bytes: start + elements * ELEMENT_BYTES[type] };
+}
+
+/**
+ * The IDX bytes of a plain or gzipped file, never more than its header's shape implies: a gzip
+ * bomb stops at that size instead of exhausting memory, and a huge plain file is not read past it.
+ */
+function readIdxBytes(path: string, fail: (what: string) => never): { bytes: Buffer; header: IdxHeader } {
+  const file = openRegularFile('readIdx', path);
   try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `readIdx: cannot read ${path}: ${(error as Error).message}`);
+    const first = Buffer.from(file.read(0, Math.min(file.size, GZIP_HEADER_PREFIX)));
+    if (first[0] !== 0x1f || first[1] !== 0x8b) {
+      const header = parseIdxHeader(first, fail);
+      if (file.size !== header.bytes) fail(`${file.size} bytes, but shape [${header.shape}] needs ${header.bytes}`);
+      return { bytes: Buffer.from(file.read(0, header.bytes)), header };
+    }
+    const compressed = Buffer.from(file.read(0, file.size));
+    let header: IdxHeader;
+    try {
+      // Z_SYNC_FLUSH returns what a truncated stream decodes to instead of failing on its end.
+      header = parseIdxHeader(gunzipSync(first, { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength: 8 * 1024 * 1024 }), fail);
+    } catch (error) {
+      if (error instanceof NodegradError) throw error;
+      return fail(`gzip data before the IDX header is corrupt (${(error as Error).message})`);
+    }
+    let bytes: Buffer;
+    try {
+      bytes = gunzipSync(compressed, { maxOutputLength: header.bytes });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        fail(`decompresses to more than the ${header.bytes} bytes its shape [${header.shape}] needs`);
+      }
+      return fail(`gzip data is corrupt (${(error as Error).message})`);
+    }
+    if (bytes.length !== header.bytes) fail(`decompresses to ${bytes.length} bytes, but shape [${header.shape}] needs ${header.bytes}`);
+    return { bytes, header };
+  } finally {
+    file.close();
   }
-  return bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
 }
 
 /** Reads an IDX file (MNIST's format; gzip too): integers as int32, floats as float32/float64. */
 export function readIdx(path: string): Tensor {
-  const bytes = readMaybeGzip(path);
   const fail = (what: string): never => {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `readIdx: ${path} is not a valid IDX file: ${what}`);
   };
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) fail('missing the 0x0000 magic');
-  const type = bytes[2];
-  const ndim = bytes[3];
-  const shape = Array.from({ length: ndim }, (_, d) => bytes.readUInt32BE(4 + 4 * d));
-  const start = 4 + 4 * ndim;
+  const { bytes, header: { type, shape, start } } = readIdxBytes(path, fail);
   const n = shape.reduce((p, s) => p * s, 1);
-  const size: Record<number, number> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
-  if (!(type in size)) fail(`unknown element type 0x${type.toString(16)}`);
-  if (bytes.length < start + n * size[type]) fail(`${bytes.length} bytes cannot hold shape [${shape}]`);
   const read: Record<number, (i: number) => number> = {
     0x08: (i) => bytes.readUInt8(start + i), 0x09: (i) => bytes.readInt8(start + i),
     0x0b: (i) => bytes.readInt16BE(start + 2 * i), 0x0c: (i) => bytes.readInt32BE(start + 4 * i),
@@ -90,8 +134,14 @@ function findFile(dir: string, names: string[]): string {
 /** MNIST or Fashion-MNIST from a folder of the four standard IDX files; images scaled to [0, 1]. */
 export function idxDataset(dir: string): Split {
   const load = (images: string[], labels: string[]) => {
-    const x = readIdx(findFile(dir, images));
-    const y = readIdx(findFile(dir, labels));
+    const imagesPath = findFile(dir, images);
+    const labelsPath = findFile(dir, labels);
+    const x = readIdx(imagesPath);
+    const y = readIdx(labelsPath);
+    if (x.ndim !== 3 || y.ndim !== 1 || x.shape[0] !== y.shape[0]) {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE', `idx: expected images [N, H, W] and labels [N] in ${imagesPath} and ${labelsPath}, ` +
+        `got [${x.shape}] and [${y.shape}]`);
+    }
     const pixels = Float32Array.from(x.storage.data, (v) => v / 255);
     return new TensorDataset(fromArray(pixels, [x.shape[0], 1, x.shape[1], x.shape[2]]), y);
   };
@@ -101,19 +151,21 @@ export function idxDataset(dir: string): Split {
   };
 }
 
+/** A batch of the real set holds 10,000 records (30.7 MB); a hundred times that is no CIFAR-10 file. */
+const MAX_CIFAR_BATCH_BYTES = 100 * 10_000 * 3073;
+
 /** CIFAR-10 from its binary batches (data_batch_1..5.bin, test_batch.bin): [N, 3, 32, 32] in [0, 1]. */
 export function cifar10(dir: string): Split {
   const load = (files: string[]) => {
-    const records: Buffer[] = files.map((f) => {
+    const records = files.map((f) => {
       const path = join(dir, f);
-      try {
-        return readFileSync(path);
-      } catch (error) {
-        throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `cifar10: cannot read ${path}: ${(error as Error).message}`);
+      const bytes = readRegularFile('cifar10', path, MAX_CIFAR_BATCH_BYTES);
+      if (bytes.length % 3073 !== 0) {
+        throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `cifar10: ${path} holds ${bytes.length} bytes; expected a whole number of 3073-byte records`);
       }
+      return bytes;
     });
     const total = records.reduce((n, r) => n + r.length / 3073, 0);
-    if (!Number.isInteger(total)) throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `cifar10: ${dir} holds a batch that is not a whole number of 3073-byte records`);
     const images = new Float32Array(total * 3072);
     const labels = new Int32Array(total);
     let k = 0;

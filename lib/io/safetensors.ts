@@ -1,14 +1,13 @@
 /**
  * safetensors files (the format PyTorch's `safetensors` package reads and writes): an 8-byte
  * little-endian header length, a JSON header {name: {dtype, shape, data_offsets}, __metadata__},
- * then the raw little-endian data. Writes go to a temporary file that is synced and renamed over
- * the target, so a crash never leaves a half-written file where a good one was.
+ * then the raw little-endian data. Writes are atomic (lib/io/files.ts); reads check the header
+ * against the file's size before reading any tensor data.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
 import { fromArray, type Tensor } from '../tensor/tensor.js';
+import { openRegularFile, writeFileAtomic } from './files.js';
 
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
@@ -20,12 +19,12 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-function fail(path: string, what: string): never {
-  throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `load: ${path} is not a valid safetensors file: ${what}`);
+function fail(source: string, what: string): never {
+  throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `load: ${source} is not a valid safetensors file: ${what}`);
 }
 
-/** Writes tensors (a state dict) to `path` atomically; metadata values must be strings. */
-export function save(tensors: Record<string, Tensor>, path: string, metadata: Record<string, string> = {}): void {
+/** The bytes of a safetensors file holding `tensors`, as chunks to write one after another. */
+export function serializeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array[] {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
@@ -44,20 +43,12 @@ export function save(tensors: Record<string, Tensor>, path: string, metadata: Re
   const headerBytes = Buffer.from(json, 'utf8');
   const lengthBytes = Buffer.alloc(8);
   lengthBytes.writeBigUInt64LE(BigInt(headerBytes.length));
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(temp, 'w');
-  try {
-    writeSync(fd, lengthBytes);
-    writeSync(fd, headerBytes);
-    for (const c of chunks) writeSync(fd, c);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(temp, path);
-  } catch (error) {
-    try { closeSync(fd); } catch { /* already closed */ }
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  return [lengthBytes, headerBytes, ...chunks];
+}
+
+/** Writes tensors (a state dict) to `path` atomically; metadata values must be strings. */
+export function save(tensors: Record<string, Tensor>, path: string, metadata: Record<string, string> = {}): void {
+  writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }
 
 function halfToFloat(h: number): number {
@@ -69,18 +60,18 @@ function halfToFloat(h: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
-function decode(path: string, name: string, dtype: string, bytes: Uint8Array, numel: number): DataArray {
-  const copy = new Uint8Array(bytes);  // a real copy: Buffer.slice would only make a view
-  const view = new DataView(copy.buffer);
+function decode(source: string, name: string, dtype: string, bytes: Uint8Array, numel: number): DataArray {
+  // `bytes` is a fresh, 0-offset buffer of its own, so the typed arrays can wrap it without a copy.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
-    case 'F32': return new Float32Array(copy.buffer, 0, numel);
-    case 'F64': return new Float64Array(copy.buffer, 0, numel);
-    case 'I32': return new Int32Array(copy.buffer, 0, numel);
+    case 'F32': return new Float32Array(bytes.buffer, 0, numel);
+    case 'F64': return new Float64Array(bytes.buffer, 0, numel);
+    case 'I32': return new Int32Array(bytes.buffer, 0, numel);
     case 'I64': {
       const out = new Int32Array(numel);
       for (let i = 0; i < numel; i++) {
         const v = view.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) fail(path, `tensor '${name}' (I64) holds ${v}, outside the int32 range`);
+        if (v > 2147483647n || v < -2147483648n) fail(source, `tensor '${name}' (I64) holds ${v}, outside the int32 range`);
         out[i] = Number(v);
       }
       return out;
@@ -91,75 +82,113 @@ function decode(path: string, name: string, dtype: string, bytes: Uint8Array, nu
       f.setUint32(0, view.getUint16(i * 2, true) << 16, true);
       return f.getFloat32(0, true);
     });
-    default: return fail(path, `tensor '${name}' has dtype ${dtype}, which nodegrad cannot load (F32, F64, I32, I64, F16, BF16)`);
+    default: return fail(source, `tensor '${name}' has dtype ${dtype}, which nodegrad cannot load (F32, F64, I32, I64, F16, BF16)`);
   }
 }
 
-/** Reads and validates a safetensors file: tensors (I64 → int32, F16/BF16 → float32) and metadata. */
-export function readSafetensors(path: string): SafetensorsFile {
-  let file: Buffer;
-  try {
-    file = readFileSync(path);
-  } catch (error) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `load: cannot read ${path}: ${(error as Error).message}`);
-  }
-  if (file.length < 8) fail(path, `${file.length} bytes is shorter than the 8-byte header length`);
-  const headerLength = file.readBigUInt64LE(0);
-  if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, file.length - 8))) {
-    fail(path, `header length ${headerLength} exceeds the file (${file.length} bytes) or the ${MAX_HEADER_BYTES}-byte limit`);
-  }
-  const dataStart = 8 + Number(headerLength);
-  let header: unknown;
-  try {
-    header = JSON.parse(file.subarray(8, dataStart).toString('utf8'));
-  } catch (error) {
-    fail(path, `header is not valid JSON (${(error as Error).message})`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(path, 'header is not a JSON object');
-  const dataLength = file.length - dataStart;
-  const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
+interface Entry { name: string; dtype: string; shape: number[]; begin: number; end: number }
+
+/** Checks a parsed header against the data section's length: every byte belongs to exactly one tensor. */
+function parseHeader(source: string, header: unknown, dataLength: number): { entries: Entry[]; metadata: Record<string, string> } {
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(source, 'header is not a JSON object');
+  const entries: Entry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Object.values(raw).some((v) => typeof v !== 'string')) {
-        fail(path, '__metadata__ must map strings to strings');
+        fail(source, '__metadata__ must map strings to strings');
       }
       metadata = raw as Record<string, string>;
       continue;
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e !== 'object' || e === null) fail(path, `entry '${name}' is not an object`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in ITEM_SIZE)) fail(path, `tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
-    if (!Array.isArray(e.shape) || e.shape.some((s) => !Number.isInteger(s) || s < 0)) fail(path, `tensor '${name}' has an invalid shape`);
+    if (typeof e !== 'object' || e === null) fail(source, `entry '${name}' is not an object`);
+    if (typeof e.dtype !== 'string' || !(e.dtype in ITEM_SIZE)) fail(source, `tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (!Array.isArray(e.shape) || e.shape.some((s) => !Number.isSafeInteger(s) || s < 0)) fail(source, `tensor '${name}' has an invalid shape`);
     const offsets = e.data_offsets;
-    if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isInteger(o) || o < 0)) {
-      fail(path, `tensor '${name}' has invalid data_offsets`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) {
+      fail(source, `tensor '${name}' has invalid data_offsets`);
     }
     const [begin, end] = offsets as number[];
-    if (begin > end || end > dataLength) fail(path, `tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLength}-byte data section (truncated file?)`);
+    if (begin > end || end > dataLength) {
+      fail(source, `tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLength}-byte data section (truncated file?)`);
+    }
     const numel = (e.shape as number[]).reduce((p, s) => p * s, 1);
     if (end - begin !== numel * ITEM_SIZE[e.dtype]) {
-      fail(path, `tensor '${name}' spans ${end - begin} bytes but shape [${e.shape}] of ${e.dtype} needs ${numel * ITEM_SIZE[e.dtype]}`);
+      fail(source, `tensor '${name}' spans ${end - begin} bytes but shape [${e.shape}] of ${e.dtype} needs ${numel * ITEM_SIZE[e.dtype]}`);
     }
     entries.push({ name, dtype: e.dtype, shape: e.shape as number[], begin, end });
   }
   const sorted = [...entries].sort((a, b) => a.begin - b.begin);
   let cursor = 0;
   for (const e of sorted) {
-    if (e.begin < cursor) fail(path, `tensor '${e.name}' overlaps the previous tensor`);
-    if (e.begin > cursor) fail(path, `${e.begin - cursor} bytes before tensor '${e.name}' belong to no tensor`);
+    if (e.begin < cursor) fail(source, `tensor '${e.name}' overlaps the previous tensor`);
+    if (e.begin > cursor) fail(source, `${e.begin - cursor} bytes before tensor '${e.name}' belong to no tensor`);
     cursor = e.end;
   }
-  if (cursor !== dataLength) fail(path, `${dataLength - cursor} bytes after the last tensor belong to no tensor`);
-  const tensors: Record<string, Tensor> = {};
-  for (const e of entries) {
-    const numel = e.shape.reduce((p, s) => p * s, 1);
-    tensors[e.name] = fromArray(decode(path, e.name, e.dtype, file.subarray(dataStart + e.begin, dataStart + e.end), numel), e.shape);
-  }
-  return { tensors, metadata };
+  if (cursor !== dataLength) fail(source, `${dataLength - cursor} bytes after the last tensor belong to no tensor`);
+  return { entries, metadata };
 }
 
-/** The tensors of a safetensors file, by name (a state dict for Module.loadStateDict). */
-export function load(path: string): Record<string, Tensor> {
-  return readSafetensors(path).tensors;
+/** Bytes to read from: an open regular file, or a caller's buffer. */
+interface Source {
+  readonly name: string;
+  readonly size: number;
+  read(position: number, length: number): Uint8Array;
+  close(): void;
+}
+
+function openSource(input: string | Uint8Array): Source {
+  if (input instanceof Uint8Array) {
+    return {
+      name: `the given ${input.byteLength}-byte buffer`,
+      size: input.byteLength,
+      // A copy: the tensors own their bytes, and Buffer#slice would only make a view.
+      read: (position, length) => new Uint8Array(input.subarray(position, position + length)),
+      close: () => undefined,
+    };
+  }
+  if (typeof input !== 'string') {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `load: expected a file path or a Uint8Array, got ${input === null ? 'null' : typeof input}`);
+  }
+  const file = openRegularFile('load', input);
+  return { name: input, size: file.size, read: (position, length) => file.read(position, length), close: () => file.close() };
+}
+
+/**
+ * Reads and validates a safetensors file (a path, or its bytes as a Buffer/Uint8Array): tensors
+ * (I64 → int32, F16/BF16 → float32) and metadata. The 8-byte length and the JSON header are read
+ * and checked against the file's size first; then only the bytes the header names are read.
+ */
+export function readSafetensors(input: string | Uint8Array): SafetensorsFile {
+  const source = openSource(input);
+  try {
+    const { name, size } = source;
+    if (size < 8) fail(name, `${size} bytes is shorter than the 8-byte header length`);
+    const headerLength = Buffer.from(source.read(0, 8)).readBigUInt64LE(0);
+    if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, size - 8))) {
+      fail(name, `header length ${headerLength} exceeds the file (${size} bytes) or the ${MAX_HEADER_BYTES}-byte limit`);
+    }
+    const dataStart = 8 + Number(headerLength);
+    let header: unknown;
+    try {
+      header = JSON.parse(Buffer.from(source.read(8, Number(headerLength))).toString('utf8'));
+    } catch (error) {
+      fail(name, `header is not valid JSON (${(error as Error).message})`);
+    }
+    const { entries, metadata } = parseHeader(name, header, size - dataStart);
+    const tensors: Record<string, Tensor> = {};
+    for (const e of entries) {
+      const numel = e.shape.reduce((p, s) => p * s, 1);
+      tensors[e.name] = fromArray(decode(name, e.name, e.dtype, source.read(dataStart + e.begin, e.end - e.begin), numel), e.shape);
+    }
+    return { tensors, metadata };
+  } finally {
+    source.close();
+  }
+}
+
+/** The tensors of a safetensors file (a path or its bytes), by name: a state dict for Module.loadStateDict. */
+export function load(input: string | Uint8Array): Record<string, Tensor> {
+  return readSafetensors(input).tensors;
 }

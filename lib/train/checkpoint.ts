@@ -1,16 +1,25 @@
 /**
- * Checkpoints: the model's state dict in model.safetensors, and the optimizer's tensors plus the
- * trainer's progress (epoch, batches done, generator state, history) in optimizer.safetensors,
- * whose __metadata__ holds the JSON. Both are written atomically.
+ * Checkpoints. Everything --resume needs (weights, optimizer state, the trainer's position and
+ * generator state, the settings the run was started with) is one file, checkpoint.safetensors,
+ * written under a temporary name and renamed into place. One file and one rename make a checkpoint
+ * one atomic unit: a crash at any moment leaves the previous checkpoint or the new one, never the
+ * weights of one step beside the optimizer state of another, so loading has nothing to cross-check.
+ * (A folder cannot be renamed over a non-empty one atomically, and a manifest written last would
+ * need every file of the previous checkpoint kept until it lands.) model.safetensors beside it holds
+ * the weights alone, for eval and PyTorch; it is rewritten right after and never read by --resume.
  */
-import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodegradError } from '../errors.js';
-import { readSafetensors, save } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/files.js';
+import { readSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer, OptimizerStateDict, ParamState } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EpochMetrics } from './report.js';
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+const FORMAT = 'nodegrad-checkpoint-1';
 
 export interface TrainerState {
   /** The epoch in progress (0-based) and how many of its batches are done. */
@@ -21,29 +30,63 @@ export interface TrainerState {
   history: EpochMetrics[];
 }
 
-/** Writes text to path via a temporary file and a rename. */
-export function writeFileAtomic(path: string, text: string): void {
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, text);
-  renameSync(temp, path);
+/** The settings that decide a run's data order and updates: a resumed run must use the same ones. */
+export interface RunSettings {
+  model: string;
+  data: string;
+  seed: number;
+  batchSize: number;
+  optimizer: 'sgd' | 'adam';
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  trainLimit?: number;
+  testLimit?: number;
 }
 
-export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer<{ lr: number }>, state: TrainerState): void {
-  save(model.stateDict(), join(dir, 'model.safetensors'));
-  const sd = optimizer.stateDict();
+/** Each setting with the flag a user passes for it, in the order differences are reported. */
+const FLAGS: [keyof RunSettings, string][] = [
+  ['model', '--model'], ['data', '--data'], ['seed', '--seed'], ['batchSize', '--batch-size'], ['optimizer', '--optimizer'],
+  ['lr', '--lr'], ['momentum', '--momentum'], ['weightDecay', '--weight-decay'], ['trainLimit', '--train-limit'], ['testLimit', '--test-limit'],
+];
+
+export interface Checkpoint {
+  settings: RunSettings;
+  state: TrainerState;
+  weights: Record<string, Tensor>;
+  optimizer: OptimizerStateDict<{ lr: number }>;
+}
+
+/**
+ * Test hook: NODEGRAD_CRASH_AT=<point>:<n> kills the process with SIGKILL, as a crash would, the
+ * n-th time a checkpoint write reaches <point> (checkpoint-written: complete but not renamed yet;
+ * checkpoint-renamed; model-written).
+ */
+const crashAt = /^([a-z-]+):(\d+)$/.exec(process.env.NODEGRAD_CRASH_AT ?? '');
+let crashCount = 0;
+function crashPoint(point: string): void {
+  if (crashAt && crashAt[1] === point && ++crashCount === Number(crashAt[2])) process.kill(process.pid, 'SIGKILL');
+}
+
+export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer<{ lr: number }>, state: TrainerState, settings: RunSettings): void {
+  const weights = model.stateDict();
   const tensors: Record<string, Tensor> = {};
+  for (const [key, t] of Object.entries(weights)) tensors[`model.${key}`] = t;
+  const sd = optimizer.stateDict();
   const scalars: Record<string, Record<string, number>> = {};
   for (const [index, s] of Object.entries(sd.state)) {
     for (const [key, value] of Object.entries(s)) {
       if (typeof value === 'number') (scalars[index] ??= {})[key] = value;
-      else tensors[`state.${index}.${key}`] = value;
+      else tensors[`optimizer.${index}.${key}`] = value;
     }
   }
-  save(tensors, join(dir, 'optimizer.safetensors'), {
-    paramGroups: JSON.stringify(sd.paramGroups),
-    scalars: JSON.stringify(scalars),
-    trainer: JSON.stringify(state),
-  });
+  const metadata = {
+    format: FORMAT, settings: JSON.stringify(settings), trainer: JSON.stringify(state),
+    paramGroups: JSON.stringify(sd.paramGroups), scalars: JSON.stringify(scalars),
+  };
+  writeFileAtomic(join(dir, CHECKPOINT_FILE), serializeSafetensors(tensors, metadata), { beforeRename: () => crashPoint('checkpoint-written') });
+  crashPoint('checkpoint-renamed');
+  writeFileAtomic(join(dir, 'model.safetensors'), serializeSafetensors(weights), { beforeRename: () => crashPoint('model-written') });
 }
 
 /** The folder of a checkpoint given as a folder or as a path to one of its files. */
@@ -52,20 +95,70 @@ export function checkpointDir(path: string): string {
   return statSync(path).isDirectory() ? path : join(path, '..');
 }
 
-export function loadCheckpoint(path: string, model: Module, optimizer: Optimizer<{ lr: number }>): TrainerState {
+export function readCheckpoint(path: string): Checkpoint {
   const dir = checkpointDir(path);
-  const weights = readSafetensors(join(dir, 'model.safetensors')).tensors;
-  model.loadStateDict(weights, { strict: true });
-  const { tensors, metadata } = readSafetensors(join(dir, 'optimizer.safetensors'));
+  const file = join(dir, CHECKPOINT_FILE);
+  if (!existsSync(file)) {
+    const legacy = existsSync(join(dir, 'optimizer.safetensors'))
+      ? '; its model.safetensors and optimizer.safetensors come from an older nodegrad that saved them separately, so they may be from different steps'
+      : '';
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `--resume: ${dir} holds no ${CHECKPOINT_FILE}${legacy}`);
+  }
+  const { tensors, metadata } = readSafetensors(file);
+  if (metadata.format !== FORMAT) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `--resume: ${file} has format ${JSON.stringify(metadata.format)}; expected ${FORMAT}`);
+  }
+  const weights: Record<string, Tensor> = {};
   const state: Record<number, ParamState> = {};
   for (const [key, t] of Object.entries(tensors)) {
-    const [, index, name] = key.split('.');
-    (state[Number(index)] ??= {})[name] = t;
+    if (key.startsWith('model.')) {
+      weights[key.slice('model.'.length)] = t;
+    } else {
+      const [, index, name] = key.split('.');
+      (state[Number(index)] ??= {})[name] = t;
+    }
   }
-  for (const [index, s] of Object.entries(JSON.parse(metadata.scalars ?? '{}') as Record<string, Record<string, number>>)) {
+  for (const [index, s] of Object.entries(JSON.parse(metadata.scalars) as Record<string, Record<string, number>>)) {
     Object.assign((state[Number(index)] ??= {}), s);
   }
-  const sd = { state, paramGroups: JSON.parse(metadata.paramGroups) } as OptimizerStateDict<{ lr: number }>;
-  optimizer.loadStateDict(sd);
-  return JSON.parse(metadata.trainer) as TrainerState;
+  return {
+    settings: JSON.parse(metadata.settings) as RunSettings,
+    state: JSON.parse(metadata.trainer) as TrainerState,
+    weights,
+    optimizer: { state, paramGroups: JSON.parse(metadata.paramGroups) } as OptimizerStateDict<{ lr: number }>,
+  };
+}
+
+/** One entry per setting a resumed run changes, e.g. "--batch-size 64, this run asks for 32". */
+export function settingsDifferences(saved: RunSettings, current: RunSettings): string[] {
+  const show = (v: unknown) => (v === undefined ? '(unset)' : String(v));
+  return FLAGS.filter(([key]) => saved[key] !== current[key] && !(key === 'momentum' && current.optimizer === 'adam' && saved.optimizer === 'adam'))
+    .map(([key, flag]) => `${flag} ${show(saved[key])}, this run asks for ${show(current[key])}`);
+}
+
+/** Refuses to resume with other settings than the checkpoint's unless `allowChanges`. */
+export function checkResumable(checkpoint: Checkpoint, settings: RunSettings, allowChanges: boolean): void {
+  const differences = settingsDifferences(checkpoint.settings, settings);
+  if (differences.length > 0 && !allowChanges) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `--resume: checkpoint was trained with ${differences.join('; with ')} ` +
+      '(pass --allow-config-change to resume with the new settings)');
+  }
+}
+
+/**
+ * Restores a checkpoint into a freshly built model and optimizer. Where the run's settings differ
+ * (allowed by checkResumable), the run's own apply from here on: the optimizer state is kept only
+ * for the same optimizer, its options become the run's, and the position in the epoch is
+ * converted to the new batch size.
+ */
+export function restoreCheckpoint(checkpoint: Checkpoint, settings: RunSettings, model: Module, optimizer: Optimizer<{ lr: number }>): TrainerState {
+  model.loadStateDict(checkpoint.weights, { strict: true });
+  if (checkpoint.settings.optimizer === settings.optimizer) optimizer.loadStateDict(checkpoint.optimizer);
+  if (settingsDifferences(checkpoint.settings, settings).length > 0) {
+    const options = settings.optimizer === 'sgd' ? { lr: settings.lr, momentum: settings.momentum, weightDecay: settings.weightDecay }
+      : { lr: settings.lr, weightDecay: settings.weightDecay };
+    for (const group of optimizer.paramGroups) Object.assign(group, options);
+  }
+  const state = checkpoint.state;
+  return { ...state, batchesDone: Math.floor((state.batchesDone * checkpoint.settings.batchSize) / settings.batchSize) };
 }

@@ -19,7 +19,8 @@ import { Adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { SGD } from '../optim/sgd.js';
 import { getRngState, manualSeed, setRngState } from '../tensor/random.js';
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic, type TrainerState } from './checkpoint.js';
+import { removeStaleTemps, writeFileAtomic } from '../io/files.js';
+import { checkpointDir, checkResumable, readCheckpoint, restoreCheckpoint, saveCheckpoint, type RunSettings, type TrainerState } from './checkpoint.js';
 import { topKCorrect } from './metrics.js';
 import { renderReport, type EpochMetrics } from './report.js';
 
@@ -38,6 +39,8 @@ export interface TrainConfig {
   checkpointEvery: number;
   out: string;
   resume?: string;
+  /** Resume even when the checkpoint was trained with other settings (see restoreCheckpoint). */
+  allowConfigChange?: boolean;
   /** Use only the first N training / test items (of a fixed shuffled order). */
   trainLimit?: number;
   testLimit?: number;
@@ -112,6 +115,13 @@ export interface TrainResult {
 export async function train(config: TrainConfig, events: TrainEvents, shouldStop: () => boolean = () => false): Promise<TrainResult> {
   manualSeed(config.seed);
   if (config.threads) setNumThreads(config.threads);
+  const settings: RunSettings = {
+    model: config.model, data: config.data, seed: config.seed, batchSize: config.batchSize, optimizer: config.optimizer,
+    lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay, trainLimit: config.trainLimit, testLimit: config.testLimit,
+  };
+  // Read and checked before the data, so a refused --resume answers at once.
+  const resumeFrom = config.resume ? readCheckpoint(config.resume) : undefined;
+  if (resumeFrom) checkResumable(resumeFrom, settings, config.allowConfigChange ?? false);
   const data = loadData(config.data);
   // Normalized once up front: per-batch normalization cost a tenth of each epoch.
   const transform = normalize(data.mean, data.std);
@@ -124,16 +134,17 @@ export async function train(config: TrainConfig, events: TrainEvents, shouldStop
     : new SGD(model.parameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
   const trainLoader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
   const testLoader = new DataLoader(testSet, { batchSize: 256 });
-  mkdirSync(config.out, { recursive: true });
-  writeFileAtomic(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-
   let state: TrainerState = { epoch: 0, batchesDone: 0, globalStep: 0, rngState: [], history: [] };
-  if (config.resume) {
-    state = loadCheckpoint(config.resume, model, optimizer);
+  if (config.resume && resumeFrom) {
+    state = restoreCheckpoint(resumeFrom, settings, model, optimizer);
     setRngState(Uint32Array.from(state.rngState));
+    removeStaleTemps(checkpointDir(config.resume));
   }
+  mkdirSync(config.out, { recursive: true });
+  removeStaleTemps(config.out);
+  writeFileAtomic(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   const checkpoint = (s: TrainerState) => {
-    saveCheckpoint(config.out, model, optimizer, { ...s, rngState: [...getRngState()] });
+    saveCheckpoint(config.out, model, optimizer, { ...s, rngState: [...getRngState()] }, settings);
     events.checkpoint(config.out);
   };
   events.start({ epochs: config.epochs, batchesPerEpoch: trainLoader.length, trainSize: trainSet.length,

@@ -1,29 +1,19 @@
 // End to end: the nodegrad command as a user runs it (built dist/cli.js), on a small subset of the
 // embedded digits.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const cli = resolve(import.meta.dirname, '..', '..', 'dist', 'cli.js');
-const tiny = ['--train-limit', '640', '--test-limit', '300', '--batch-size', '32', '--lr', '0.05', '--threads', '1'];
-
-function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function jsonLines(stdout: string): Record<string, unknown>[] {
-  return stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-}
+import * as ng from '../../lib/index.js';
+import { cli, jsonLines, run, sameWeights, tiny } from './helpers.js';
 
 describe('nodegrad train', () => {
   it('trains on a subset and writes the checkpoint, metrics, config and report', () => {
     const out = mkdtempSync(join(tmpdir(), 'nodegrad-run-'));
     const r = run(['train', '--epochs', '2', ...tiny, '--out', out, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    for (const f of ['model.safetensors', 'optimizer.safetensors', 'metrics.jsonl', 'config.json', 'report.html']) {
+    for (const f of ['checkpoint.safetensors', 'model.safetensors', 'metrics.jsonl', 'config.json', 'report.html']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -66,16 +56,44 @@ describe('nodegrad train', () => {
     });
     const code = await new Promise<number | null>((done) => child.on('close', done));
     expect(code).toBe(130);
-    const saved = JSON.parse(readFileSync(join(parts, 'optimizer.safetensors')).subarray(8, 8 + Number(readFileSync(join(parts, 'optimizer.safetensors')).readBigUInt64LE(0))).toString()).__metadata__;
-    const stoppedAt = JSON.parse(saved.trainer) as { epoch: number; batchesDone: number };
+    const stoppedAt = JSON.parse(ng.readSafetensors(join(parts, 'checkpoint.safetensors')).metadata.trainer) as { epoch: number; batchesDone: number };
     expect(stoppedAt.epoch * 100 + stoppedAt.batchesDone).toBeLessThan(200);
 
     const resumed = run(['train', '--epochs', '2', ...tiny, '--resume', parts, '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(jsonLines(resumed.stdout)[0]).toMatchObject({ event: 'start' });
-    expect(readFileSync(join(parts, 'model.safetensors')).equals(readFileSync(join(whole, 'model.safetensors')))).toBe(true);
+    expect(sameWeights(parts, whole)).toBe(true);
     expect(readFileSync(join(parts, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
   }, 60_000);
+});
+
+describe('accuracy counts ties and NaN as PyTorch does', () => {
+  const labels = Array.from(ng.data.mnist().test.tensors[1].data());
+  const share = (classes: number[]) => labels.filter((l) => classes.includes(l)).length / labels.length;
+
+  it.each([['all-zero', 0], ['all-NaN', NaN]])('eval of an %s model predicts class 0 everywhere: top-1 is the share of class 0', (_, fill) => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodegrad-constant-'));
+    const model = ng.models.registry.lenet5({ numClasses: 10, inChannels: 1 });
+    ng.save(Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, ng.full(t.shape, fill)])), join(dir, 'model.safetensors'));
+    const r = run(['eval', '--checkpoint', join(dir, 'model.safetensors'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { top1: number; top5: number; images: number; confusion: number[][] };
+    expect(result.images).toBe(labels.length);
+    expect(result.top1).toBe(share([0]));
+    expect(result.top1).toBeCloseTo(0.1, 1);
+    expect(result.top5).toBe(share([0, 1, 2, 3, 4]));
+    expect(result.confusion.map((row) => row[0])).toEqual(Array.from({ length: 10 }, (_, c) => labels.filter((l) => l === c).length));
+  });
+
+  it('a run whose loss turns NaN reports chance-level train and test accuracy, not 100%', () => {
+    const out = mkdtempSync(join(tmpdir(), 'nodegrad-diverged-'));
+    const r = run(['train', '--epochs', '1', ...tiny, '--lr', '1e10', '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const [m] = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(m.testLoss).toBeNull(); // NaN in JSON
+    expect(m.trainAccuracy).toBeLessThan(0.2);
+    expect(m.top1).toBeLessThan(0.2);
+  });
 });
 
 describe('nodegrad errors and other commands', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -82,6 +82,48 @@ describe('files', () => {
     expectNodegradError(() => data.idxDataset(join(dir, 'nowhere')), 'ERR_NODEGRAD_ARGUMENT', 'train-images-idx3-ubyte');
   });
 
+  it('a gzip bomb stops at the size its header implies, quickly', () => {
+    // The header claims 2 images of 28 x 28 (1,584 bytes); the stream expands to 64 MB.
+    const bomb = gzipSync(Buffer.concat([idx(0x08, [2, 28, 28], []), Buffer.alloc(64 << 20)]));
+    expect(bomb.length).toBeLessThan(1 << 20);
+    const path = join(dir, 'bomb-idx3-ubyte.gz');
+    writeFileSync(path, bomb);
+    const started = performance.now();
+    expectNodegradError(() => data.readIdx(path), 'ERR_NODEGRAD_ARGUMENT', `readIdx: ${path} is not a valid IDX file`,
+      'decompresses to more than the 1584 bytes its shape [2,28,28] needs');
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('refuses absurd dimensions, a size that disagrees with them, and files that are not regular', () => {
+    const cases: [string, Buffer, string][] = [
+      ['absurd.gz', gzipSync(idx(0x08, [0xffffffff, 28, 28], [])), 'holds 3367254359280 elements; expected at most 1073741824'],
+      ['absurd', idx(0x08, [60000, 60000, 28], []), 'expected at most'],
+      ['short', idx(0x08, [3], [1, 2]), '10 bytes, but shape [3] needs 11'],
+      ['long', idx(0x08, [1], [1, 2]), '10 bytes, but shape [1] needs 9'],
+      ['short.gz', gzipSync(idx(0x08, [3], [1, 2])), 'decompresses to 10 bytes, but shape [3] needs 11'],
+      ['dims cut off', Buffer.from([0, 0, 8, 3, 0, 0]), 'cannot hold the 3 dimensions'],
+    ];
+    for (const [name, bytes, fragment] of cases) {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      expectNodegradError(() => data.readIdx(path), 'ERR_NODEGRAD_ARGUMENT', `readIdx: ${path} is not a valid IDX file`, fragment);
+    }
+    // A 1.9 GB file whose header names 10 bytes is refused by its size, not read.
+    const huge = join(dir, 'huge');
+    writeFileSync(huge, idx(0x08, [2], [1, 2]));
+    truncateSync(huge, 1.9e9);
+    const started = performance.now();
+    expectNodegradError(() => data.readIdx(huge), 'ERR_NODEGRAD_ARGUMENT', '1900000000 bytes, but shape [2] needs 10');
+    expect(performance.now() - started).toBeLessThan(1000);
+    rmSync(huge);
+    expectNodegradError(() => data.readIdx('/dev/zero'), 'ERR_NODEGRAD_ARGUMENT', 'readIdx: /dev/zero is a character device; expected a regular file');
+    const flatImages = join(dir, 'flat-images');
+    mkdirSync(flatImages);
+    writeFileSync(join(flatImages, 'train-images-idx3-ubyte'), idx(0x08, [8], [0, 1, 2, 3, 4, 5, 6, 7]));
+    writeFileSync(join(flatImages, 'train-labels-idx1-ubyte'), idx(0x08, [2], [7, 3]));
+    expectNodegradError(() => data.idxDataset(flatImages), 'ERR_NODEGRAD_SHAPE', 'idx: expected images [N, H, W] and labels [N]', 'got [8] and [2]');
+  });
+
   it('cifar10 reads binary batches: label byte then 3 x 32 x 32 pixels', () => {
     const record = (label: number, fill: number) => Buffer.concat([Buffer.from([label]), Buffer.alloc(3072, fill)]);
     for (let i = 1; i <= 5; i++) writeFileSync(join(dir, `data_batch_${i}.bin`), Buffer.concat([record(i, 51), record(0, 255)]));
@@ -92,6 +134,8 @@ describe('files', () => {
     expect(flat(train.tensors[1]).slice(0, 4)).toEqual([1, 0, 2, 0]);
     expect(train.tensors[0].narrow(0, 0, 1).max().item()).toBeCloseTo(0.2, 6);
     expect(flat(test.tensors[1])).toEqual([9]);
+    writeFileSync(join(dir, 'test_batch.bin'), Buffer.alloc(3074));
+    expectNodegradError(() => data.cifar10(dir), 'ERR_NODEGRAD_ARGUMENT', 'test_batch.bin holds 3074 bytes; expected a whole number of 3073-byte records');
   });
 });
 

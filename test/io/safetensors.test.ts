@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -91,5 +92,61 @@ describe('safetensors', () => {
     expect(readFileSync(path).equals(before)).toBe(true);
     expect(readdirSync(dir).filter((f) => f.includes('atomic') && f.endsWith('.tmp'))).toEqual([]);
     expect(existsSync(path)).toBe(true);
+  });
+
+  it('loads from a Buffer or Uint8Array as from its file, and names neither bytes nor a path in errors', () => {
+    const path = join(dir, 'bytes.safetensors');
+    ng.save(fixtureTensors(), path, { epoch: '3' });
+    const bytes = readFileSync(path);
+    for (const input of [bytes, new Uint8Array(bytes)]) {
+      const { tensors, metadata } = ng.readSafetensors(input);
+      expect(metadata).toEqual({ epoch: '3' });
+      for (const [k, t] of Object.entries(fixtureTensors())) {
+        expect(tensors[k].dtype).toBe(t.dtype);
+        expect(flat(tensors[k])).toEqual(flat(t));
+      }
+    }
+    // The tensors own their bytes: changing the buffer afterwards changes nothing.
+    const loaded = ng.load(bytes);
+    bytes.fill(0xff);
+    expect(flat(loaded.weight)).toEqual(flat(fixtureTensors().weight));
+    const junk = Buffer.from('{"this is": "not a safetensors file"}');
+    expectNodegradError(() => ng.load(junk), 'ERR_NODEGRAD_ARGUMENT', 'load: the given 37-byte buffer is not a valid safetensors file', 'header length');
+    expect(() => ng.load(junk)).not.toThrow(/this is/);
+    expectNodegradError(() => ng.load(42 as unknown as string), 'ERR_NODEGRAD_ARGUMENT', 'load: expected a file path or a Uint8Array, got number');
+  });
+
+  it('refuses a FIFO and a character device at once instead of waiting or reading without end', () => {
+    const fifo = join(dir, 'pipe.safetensors');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // A writer that shows up later: a reader that blocked on the FIFO would return its junk after 2 s.
+    const writer = spawn('sh', ['-c', `sleep 2; printf junkjunkjunk > '${fifo}'`], { stdio: 'ignore' });
+    try {
+      const started = performance.now();
+      expectNodegradError(() => ng.load(fifo), 'ERR_NODEGRAD_ARGUMENT', `load: ${fifo} is a FIFO; expected a regular file`);
+      expect(performance.now() - started).toBeLessThan(1000);
+    } finally {
+      writer.kill('SIGKILL');
+      rmSync(fifo);
+    }
+    expectNodegradError(() => ng.load('/dev/zero'), 'ERR_NODEGRAD_ARGUMENT', 'load: /dev/zero is a character device; expected a regular file');
+    expectNodegradError(() => ng.load(dir), 'ERR_NODEGRAD_ARGUMENT', `load: ${dir} is a folder`);
+  });
+
+  it('checks a 1.9 GB file by its header and size alone, without reading its data', () => {
+    const cases: [string, Buffer, string][] = [
+      ['junk', Buffer.from('\x13\x37\x42\x99junkjunk'), 'header length'],
+      ['small header, huge data', header({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)), 'after the last tensor belong to no tensor'],
+      ['offsets past the end', header({ a: { dtype: 'F32', shape: [1e9], data_offsets: [0, 4e9] } }), 'outside the'],
+    ];
+    for (const [name, head, fragment] of cases) {
+      const path = join(dir, `${name.replace(/\W+/g, '-')}-big.safetensors`);
+      writeFileSync(path, head);
+      truncateSync(path, 1.9e9); // sparse: no disk space used
+      const started = performance.now();
+      expectNodegradError(() => ng.load(path), 'ERR_NODEGRAD_ARGUMENT', `${path} is not a valid safetensors file`, fragment);
+      expect(performance.now() - started, name).toBeLessThan(1000);
+      rmSync(path);
+    }
   });
 });
