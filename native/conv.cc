@@ -1,6 +1,6 @@
-// 2-D convolution: runs the first strategy of the selection table below whose predicate holds for
-// the direction (forward, input gradient, weight gradient). Each strategy lives in its own file:
-// conv_direct.cc, conv_implicit.cc, conv_im2col.cc.
+// 2-D convolution: answers empty work itself, then runs the first strategy of the selection table
+// below whose predicate holds for the direction (forward, input gradient, weight gradient). Each
+// strategy lives in its own file: conv_direct.cc, conv_implicit.cc, conv_im2col.cc.
 #include <algorithm>
 #include <type_traits>
 
@@ -114,6 +114,22 @@ const Strategy<T>& pick(const Conv2dShape& s, Suits suits) {
   return std::end(kStrategies<T>)[-1];
 }
 
+// ---- empty work ----
+
+// Nothing to write: no images, no output channels or an empty output plane.
+bool outputEmpty(const Conv2dShape& s) {
+  return s.batch <= 0 || s.outChannels <= 0 || s.outH <= 0 || s.outW <= 0 || s.groups <= 0;
+}
+// Every output is a sum of no products: no input channels per group, an empty kernel or input plane.
+bool tapsEmpty(const Conv2dShape& s) {
+  return s.inChannels / s.groups <= 0 || s.kernelH <= 0 || s.kernelW <= 0 || s.inH <= 0 || s.inW <= 0;
+}
+
+template <typename T>
+void fillZero(T* data, int64_t size) {
+  if (size > 0) std::fill(data, data + size, T(0));
+}
+
 // Sum of one plane with eight independent partial sums: a single running sum is one long chain
 // of dependent adds (4 cycles each), the partial sums vectorize.
 template <typename T>
@@ -133,20 +149,36 @@ NODEGRAD_CLONES double sumPlane(const T* row, int64_t n) {
 template <typename T>
 void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const T* bias, T* out,
                    bool relu) {
+  if (outputEmpty(s)) return;
+  const int64_t plane = s.outH * s.outW;
+  if (tapsEmpty(s)) {
+    fillZero(out, s.batch * s.outChannels * plane);
+    conv::biasRelu(out, s.batch * s.outChannels, s.outChannels, plane, bias, relu);
+    return;
+  }
   pick<T>(s, &Strategy<T>::forwardSuits).forward(s, input, weight, bias, out, relu);
 }
 
 template <typename T>
 void conv2dBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight, T* gradInput) {
+  if (outputEmpty(s) || tapsEmpty(s)) {
+    if (s.groups > 0) fillZero(gradInput, s.batch * s.inChannels * s.inH * s.inW);
+    return;
+  }
   pick<T>(s, &Strategy<T>::inputSuits).backwardInput(s, gradOut, weight, gradInput);
 }
 
 template <typename T>
 void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight,
                           T* gradBias) {
-  pick<T>(s, &Strategy<T>::weightSuits).backwardWeight(s, input, gradOut, gradWeight);
+  if (s.groups <= 0) return;
+  if (outputEmpty(s) || tapsEmpty(s)) {
+    fillZero(gradWeight, s.outChannels * (s.inChannels / s.groups) * s.kernelH * s.kernelW);
+  } else {
+    pick<T>(s, &Strategy<T>::weightSuits).backwardWeight(s, input, gradOut, gradWeight);
+  }
   if (gradBias) {
-    const int64_t plane = s.outH * s.outW;
+    const int64_t plane = std::max<int64_t>(0, s.outH * s.outW);
     for (int64_t c = 0; c < s.outChannels; ++c) {
       double acc = 0;
       for (int64_t n = 0; n < s.batch; ++n) acc += sumPlane(gradOut + (n * s.outChannels + c) * plane, plane);
