@@ -8,8 +8,8 @@
 // positions with ow >= outW are computed and discarded (forward), or multiplied by a zero gradient
 // (weight gradient). Buffers carry zero slack so the last vector may run past the plane.
 //
-// The kernels here are compiled for AVX-512 only (conv_direct_avx512.cc); conv.cc prepares the
-// padded buffers, splits the batch over the pool, and calls them when the CPU has AVX-512.
+// The kernels here are compiled for AVX-512 only (conv_direct_avx512.cc); conv_direct.cc prepares
+// the padded buffers, splits the batch over the pool, and calls them when the CPU has AVX-512.
 #pragma once
 #include <cstdint>
 

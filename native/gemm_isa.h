@@ -1,5 +1,6 @@
 // Per-instruction-set GEMM entry points. Each is defined in its own translation unit compiled
-// with that ISA's flags; gemm.cc picks one at load time from the CPU's features.
+// with that ISA's flags; gemm.cc lists them in its variant table and runs the best one the CPU
+// supports.
 #pragma once
 #include <cstdint>
 
