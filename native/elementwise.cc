@@ -44,7 +44,8 @@ struct BinaryFns {
     }
     return a < b ? a : b;
   }
-  static T reluBackward(T g, T y) { return y > T(0) ? g : T(0); }
+  // PyTorch's threshold_backward: only y <= 0 blocks the gradient, so a NaN output passes it on.
+  static T reluBackward(T g, T y) { return y <= T(0) ? T(0) : g; }
   static T sigmoidBackward(T g, T y) { return g * y * (T(1) - y); }
   static T tanhBackward(T g, T y) { return g * (T(1) - y * y); }
 };
@@ -109,7 +110,9 @@ void unaryRange(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2)
     case UnaryOp::Sign:
       mapUnary(x, out, n, [](T v) { return static_cast<T>((v > T(0)) - (v < T(0))); });
       break;
-    case UnaryOp::Relu: mapUnary(x, out, n, [](T v) { return v > T(0) ? v : T(0); }); break;
+    // v < 0 ? 0 : v keeps NaN (and -0, as PyTorch does) and compiles to one max instruction whose
+    // NaN operand wins.
+    case UnaryOp::Relu: mapUnary(x, out, n, [](T v) { return v < T(0) ? T(0) : v; }); break;
     case UnaryOp::Sigmoid: mapUnary(x, out, n, [](T v) { return sigmoidOf(v); }); break;
     case UnaryOp::Tanh: mapUnary(x, out, n, [](T v) { return std::tanh(v); }); break;
     case UnaryOp::Clamp:
@@ -119,7 +122,14 @@ void unaryRange(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2)
       mapUnary(x, out, n, [a, b](T v) { return (v >= a && v <= b) ? T(1) : T(0); });
       break;
     case UnaryOp::PowScalar:
-      mapUnary(x, out, n, [a](T v) { return static_cast<T>(std::pow(v, a)); });
+      // PyTorch computes x ** 0.5 and x ** -0.5 as sqrt and rsqrt: sqrt(-inf) is NaN where pow gives inf.
+      if (p1 == 0.5) {
+        mapUnary(x, out, n, [](T v) { return std::sqrt(v); });
+      } else if (p1 == -0.5) {
+        mapUnary(x, out, n, [](T v) { return T(1) / std::sqrt(v); });
+      } else {
+        mapUnary(x, out, n, [a](T v) { return static_cast<T>(std::pow(v, a)); });
+      }
       break;
     case UnaryOp::Affine: mapUnary(x, out, n, [a, b](T v) { return a * v + b; }); break;
     case UnaryOp::Count: break;

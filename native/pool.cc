@@ -40,13 +40,13 @@ bool isPlain2x2(const Pool2dShape& s) {
          s.dilationH == 1 && s.dilationW == 1 && 2 * s.outH <= s.inH && 2 * s.outW <= s.inW;
 }
 
-// Keeps (best, at) or takes (v, pos): v wins if strictly larger, or if it is NaN while best is not
-// (NaN sticks, the first max wins ties, as in PyTorch). Integer masks instead of a branch: a
+// Keeps (best, at) or takes (v, pos): v wins if strictly larger or if it is NaN, PyTorch's rule
+// (the first max wins ties, the last NaN wins the index). Integer masks instead of a branch: a
 // compare-and-branch on random data mispredicts about half the time.
 template <typename T>
 inline void selectIfBetter(T v, int32_t pos, T& best, int32_t& at) {
   using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  const bool take = (v > best) | ((v != v) & (best == best));
+  const bool take = (v > best) | (v != v);
   const int32_t mask = -static_cast<int32_t>(take);
   at = (pos & mask) | (at & ~mask);
   Bits vb, bb;
@@ -168,9 +168,8 @@ void maxPool2dForward(const Pool2dShape& s, const T* input, T* out, int32_t* ind
             const int64_t iw = ow * s.strideW - s.padW + j * s.dilationW;
             if (iw < 0 || iw >= s.inW) continue;
             const T v = in[ih * s.inW + iw];
-            // The first max wins on ties; NaN propagates, as in PyTorch.
+            // The first max wins on ties; NaN propagates and the last NaN's index is kept, as in PyTorch.
             if (bestAt < 0 || v > best || std::isnan(v)) {
-              if (bestAt >= 0 && std::isnan(best)) continue;
               best = v;
               bestAt = ih * s.inW + iw;
             }

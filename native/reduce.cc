@@ -74,9 +74,10 @@ void reduceRange(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
           break;
         }
         case ReduceOp::LogSumExp: {
-          // Subtracting the max keeps every exp() in [0, 1]: no overflow for huge inputs.
+          // Subtracting the max keeps every exp() in [0, 1]: no overflow for huge inputs. A NaN
+          // becomes the max, so [inf, NaN] gives NaN as in PyTorch, not inf.
           T m = -std::numeric_limits<T>::infinity();
-          for (int64_t j = 0; j < n; ++j) m = p[j * inner] > m ? p[j * inner] : m;
+          for (int64_t j = 0; j < n; ++j) m = (p[j * inner] > m || std::isnan(p[j * inner])) ? p[j * inner] : m;
           if (!std::isfinite(m)) {
             values[outIndex] = m;
             break;

@@ -19,8 +19,8 @@ void softmax(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool l
       const T* p = x + o * n * inner + i;
       T* q = out + o * n * inner + i;
       T m = -std::numeric_limits<T>::infinity();
+      // A NaN, +inf or all -inf row makes some x - m NaN, so the whole row is NaN, as in PyTorch.
       for (int64_t j = 0; j < n; ++j) m = std::max(m, p[j * inner]);
-      if (std::isinf(m) && m < 0) m = 0;  // an all -inf row: keep exp() finite (results 0 / -inf)
       double sum = 0;
       for (int64_t j = 0; j < n; ++j) sum += std::exp(static_cast<double>(p[j * inner] - m));
       if (log) {
@@ -73,13 +73,18 @@ void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* ta
       const T* z = logits + i * classes;
       T* gz = grad ? grad + i * classes : nullptr;
       const int64_t y = target[i];
+      double m = -std::numeric_limits<double>::infinity();
+      for (int64_t c = 0; c < classes; ++c) {
+        const double v = static_cast<double>(z[c]);
+        m = (v > m || std::isnan(v)) ? v : m;
+      }
       if (y == ignoreIndex) {
+        // PyTorch's gradient of an ignored row is 0 - softmax * 0: NaN when its log-softmax is NaN,
+        // that is when the row's max is NaN, +inf or -inf.
         loss[i] = 0;
-        if (gz) std::fill(gz, gz + classes, T(0));
+        if (gz) std::fill(gz, gz + classes, std::isfinite(m) ? T(0) : std::numeric_limits<T>::quiet_NaN());
         continue;
       }
-      double m = -std::numeric_limits<double>::infinity();
-      for (int64_t c = 0; c < classes; ++c) m = std::max(m, static_cast<double>(z[c]));
       double sum = 0;
       for (int64_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(z[c]) - m);
       const double lse = m + std::log(sum);

@@ -110,7 +110,8 @@ export const referenceNnKernels: NnKernels = {
       let at = -1;
       for (const t of taps) {
         const v = input[base + t];
-        if (at < 0 || v > best || (Number.isNaN(v) && !Number.isNaN(best))) { best = v; at = t; }
+        // PyTorch's rule: the first max wins ties, the last NaN wins the index.
+        if (at < 0 || v > best || Number.isNaN(v)) { best = v; at = t; }
       }
       out[oi] = best;
       indices[oi] = Math.max(at, 0);
@@ -173,9 +174,9 @@ export const referenceNnKernels: NnKernels = {
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const at = (j: number) => (o * n + j) * inner + i;
+        // A NaN, +inf or all -inf row makes some x - m NaN, so the whole row is NaN, as in PyTorch.
         let m = -Infinity;
         for (let j = 0; j < n; j++) m = Math.max(m, x[at(j)]);
-        if (m === -Infinity) m = 0;
         let sum = 0;
         for (let j = 0; j < n; j++) sum += Math.exp(x[at(j)] - m);
         for (let j = 0; j < n; j++) out[at(j)] = log ? x[at(j)] - m - Math.log(sum) : Math.exp(x[at(j)] - m) / sum;
@@ -203,19 +204,21 @@ export const referenceNnKernels: NnKernels = {
     for (let c = 0; c < C; c++) weightSum += w(c);
     for (let r = 0; r < p.n; r++) {
       const y = target[r];
-      if (y === p.ignoreIndex) {
-        loss[r] = 0;
-        if (grad) grad.fill(0, r * C, (r + 1) * C);
-        continue;
-      }
       const row = logits.subarray(r * C, (r + 1) * C) as FloatArray;
       let m = -Infinity;
       for (const v of row) m = Math.max(m, v);
+      if (y === p.ignoreIndex) {
+        // PyTorch's gradient of an ignored row is 0 - softmax * 0: NaN when its log-softmax is NaN.
+        loss[r] = 0;
+        if (grad) grad.fill(Number.isFinite(m) ? 0 : NaN, r * C, (r + 1) * C);
+        continue;
+      }
       let sum = 0;
       for (const v of row) sum += Math.exp(v - m);
       const logp = Array.from(row, (v) => v - m - Math.log(sum));
+      // Only with smoothing: at eps = 0 an infinite smoothing term would turn 0 · inf into NaN.
       let smooth = 0;
-      for (let c = 0; c < C; c++) smooth -= w(c) * logp[c];
+      if (eps > 0) for (let c = 0; c < C; c++) smooth -= w(c) * logp[c];
       loss[r] = (1 - eps) * w(y) * -logp[y] + (eps / C) * smooth;
       if (grad) {
         for (let c = 0; c < C; c++) {

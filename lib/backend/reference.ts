@@ -15,6 +15,19 @@ function sigmoid(v: number): number {
   return e / (1 + e);
 }
 
+/** C's pow, which PyTorch uses: 1 ** y and (-1) ** ±inf are 1 where Math.pow gives NaN. */
+function powC(a: number, b: number): number {
+  if (a === 1 || (a === -1 && Math.abs(b) === Infinity)) return 1;
+  return Math.pow(a, b);
+}
+
+/** x ** p as PyTorch computes it: exponents 0.5 and -0.5 run sqrt and rsqrt (sqrt(-inf) is NaN). */
+function powScalar(p: number): (v: number) => number {
+  if (p === 0.5) return Math.sqrt;
+  if (p === -0.5) return (v) => 1 / Math.sqrt(v);
+  return (v) => powC(v, p);
+}
+
 function unaryFn(op: UnaryOp, p1: number, p2: number): (v: number) => number {
   switch (op) {
     case UnaryOp.Neg: return (v) => -v;
@@ -23,12 +36,12 @@ function unaryFn(op: UnaryOp, p1: number, p2: number): (v: number) => number {
     case UnaryOp.Sqrt: return Math.sqrt;
     case UnaryOp.Abs: return Math.abs;
     case UnaryOp.Sign: return (v) => (v > 0 ? 1 : v < 0 ? -1 : 0);
-    case UnaryOp.Relu: return (v) => (v > 0 ? v : 0);
+    case UnaryOp.Relu: return (v) => (v < 0 ? 0 : v);
     case UnaryOp.Sigmoid: return sigmoid;
     case UnaryOp.Tanh: return Math.tanh;
     case UnaryOp.Clamp: return (v) => (v < p1 ? p1 : v > p2 ? p2 : v);
     case UnaryOp.ClampMask: return (v) => (v >= p1 && v <= p2 ? 1 : 0);
-    case UnaryOp.PowScalar: return (v) => Math.pow(v, p1);
+    case UnaryOp.PowScalar: return powScalar(p1);
     case UnaryOp.Affine: return (v) => p1 * v + p2;
   }
 }
@@ -39,10 +52,10 @@ function binaryFn(op: BinaryOp): (a: number, b: number) => number {
     case BinaryOp.Sub: return (a, b) => a - b;
     case BinaryOp.Mul: return (a, b) => a * b;
     case BinaryOp.Div: return (a, b) => a / b;
-    case BinaryOp.Pow: return Math.pow;
+    case BinaryOp.Pow: return powC;
     case BinaryOp.Maximum: return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b));
     case BinaryOp.Minimum: return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b));
-    case BinaryOp.ReluBackward: return (g, y) => (y > 0 ? g : 0);
+    case BinaryOp.ReluBackward: return (g, y) => (y <= 0 ? 0 : g);
     case BinaryOp.SigmoidBackward: return (g, y) => g * y * (1 - y);
     case BinaryOp.TanhBackward: return (g, y) => g * (1 - y * y);
   }
@@ -99,7 +112,7 @@ export const referenceBackend: Backend = {
           values![out] = acc;
         } else if (op === ReduceOp.LogSumExp) {
           let m = -Infinity;
-          for (let j = 0; j < n; j++) m = Math.max(m, at(j));
+          for (let j = 0; j < n; j++) m = Math.max(m, at(j)); // Math.max returns NaN if any is NaN
           if (!Number.isFinite(m)) { values![out] = m; continue; }
           let acc = 0;
           for (let j = 0; j < n; j++) acc += Math.exp(at(j) - m);

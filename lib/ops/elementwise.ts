@@ -11,7 +11,7 @@ import { broadcastShapes, broadcastStrides } from '../tensor/shape.js';
 import { full } from '../tensor/creation.js';
 import { uninitTensor, Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './reduce.js';
-import { denseCopy, to } from './shape.js';
+import { denseCopy, expand, to } from './shape.js';
 
 export type TensorLike = Tensor | number;
 
@@ -94,19 +94,45 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
     [y, out]);
 }
 
-/** x ** exponent; a number exponent uses the scalar kernel and saves only x. */
+/**
+ * t (a fresh dense tensor) with 0 wherever `where(i)` holds, i indexing t's elements: PyTorch's
+ * where(cond, 0, t) in a backward, which a product with a 0/1 mask is not when t holds NaN or inf.
+ */
+function zeroWhere(t: Tensor, where: (i: number) => boolean): Tensor {
+  const data = t.storage.data;
+  for (let i = 0; i < t.numel; i++) if (where(i)) data[i] = 0;
+  return t;
+}
+
+/** x's elements as read at each element of `shape` (x broadcast to it). */
+function broadcastValues(x: Tensor, shape: readonly number[]): FloatArray {
+  return denseCopy(expand(x, shape)).storage.data as FloatArray;
+}
+
+/**
+ * x ** exponent; a number exponent uses the scalar kernel and saves only x. As in PyTorch, the
+ * gradient is 0 where the exponent is 0 (not 0 · x^-1, NaN at x = 0), and the exponent's gradient
+ * is 0 where x = 0 and the exponent >= 0 (not x^y · log 0).
+ */
 export function pow(a: TensorLike, exponent: TensorLike): Tensor {
   if (a instanceof Tensor && typeof exponent === 'number') {
     const x = floatInput(a);
     return record('pow', unaryKernel(UnaryOp.PowScalar, x, exponent), [x],
-      (g) => [mul(g, mul(unaryKernel(UnaryOp.PowScalar, x, exponent - 1), exponent))], [x]);
+      (g) => [exponent === 0 ? full(x.shape, 0, { dtype: g.dtype })
+        : mul(g, mul(unaryKernel(UnaryOp.PowScalar, x, exponent - 1), exponent))], [x]);
   }
   const [x, y] = operands('pow', a, exponent, true);
   const out = binaryKernel('pow', BinaryOp.Pow, x, y);
-  return record('pow', out, [x, y], (g) => [
-    needs(x, () => sumToShape(mul(g, mul(y, pow(x, sub(y, 1)))), x.shape)),
-    needs(y, () => sumToShape(mul(g, mul(out, log(x))), y.shape)),
-  ], [x, y, out]);
+  return record('pow', out, [x, y], (g) => {
+    const ys = broadcastValues(y, out.shape);
+    return [
+      needs(x, () => sumToShape(zeroWhere(mul(g, mul(y, pow(x, sub(y, 1)))), (i) => ys[i] === 0), x.shape)),
+      needs(y, () => {
+        const xs = broadcastValues(x, out.shape);
+        return sumToShape(mul(g, zeroWhere(mul(out, log(x)), (i) => xs[i] === 0 && ys[i] >= 0)), y.shape);
+      }),
+    ];
+  }, [x, y, out]);
 }
 
 export function neg(x: Tensor): Tensor {

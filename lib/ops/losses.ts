@@ -9,7 +9,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { abs, add, clamp, exp, log, mul, neg, relu, sigmoid, sub } from './elementwise.js';
 import { mean, sum } from './reduce.js';
-import { denseCopy, to } from './shape.js';
+import { denseArray, denseCopy, reshape, to } from './shape.js';
 
 /** How a loss combines its per-element values, as PyTorch's `reduction`. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -139,22 +139,29 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   if (options.weight && (options.weight.ndim !== 1 || options.weight.shape[0] !== C)) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE', `nllLoss: expected weight of shape [${C}], got ${formatShape(options.weight.shape)}`);
   }
-  // Row i picks −w[y_i]·x[i, y_i]: a [N, C] selector holding the weight at each target position.
-  const selector = uninitTensor([N, C], x.dtype === 'float64' ? 'float64' : 'float32');
+  // Row i is −w[y_i]·x[i, y_i], read alone: a NaN or −inf elsewhere in the row does not reach the
+  // loss (as in PyTorch), where a product with a 0/1 selector would turn it into NaN.
+  const xf = x.dtype === 'int32' ? to(x, 'float32') : x;
+  const values = denseArray(xf);
+  const selector = uninitTensor([N, C], xf.dtype);
   const s = selector.storage.data;
   s.fill(0);
+  const rows = uninitTensor([N], xf.dtype);
+  const r = rows.storage.data;
   const targets = denseCopy(target).storage.data;
   let denominator = 0;
   targets.forEach((t, i) => {
+    r[i] = 0;
     if (t === ignoreIndex) return;
     if (t < 0 || t >= C) {
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `nllLoss: target ${t} is out of range for ${C} classes`);
     }
     const w = weights ? weights[t] : 1;
-    s[i * C + t] = w;
+    s[i * C + t] = -w;
+    r[i] = -w * values[i * C + t];
     denominator += w;
   });
-  const perRow = neg(sum(mul(x, selector), 1));
+  const perRow = record('nllLoss', rows, [xf], (g) => [mul(reshape(g, [N, 1]), selector)], [selector]);
   if (reduction === 'none') return input.ndim === 1 ? perRow.reshape([]) : perRow;
   const total = sum(perRow);
   return reduction === 'sum' ? total : mul(total, 1 / denominator);

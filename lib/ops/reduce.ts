@@ -112,6 +112,9 @@ function extremum(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim
     getBackend().reduce(kernel, dense.storage.data, outer, n, inner, values.storage.data, indices.storage.data as Int32Array);
   }
   const input = x.dtype === 'int32' ? to(x, 'float32') : x;
+  if (shape.length === 0 && dim === undefined) {
+    return { values: record(op, values, [input], (g) => [evenlyDistributed(g, dense, values)], [dense, values]), indices };
+  }
   const out = record(op, values, [input], (g) => {
     // Routes each gradient element to the position that won; O(output) work, done here in TS.
     const grad = zerosTensor(x.shape, g.dtype);
@@ -126,7 +129,27 @@ function extremum(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim
   return { values: out, indices };
 }
 
-/** The largest value along `dim` (or of all elements); the gradient flows to the first max. */
+/**
+ * The gradient of a max/min over all elements, as PyTorch splits it: equally among every element
+ * equal to the result, or among every NaN when the result is NaN.
+ */
+function evenlyDistributed(g: Tensor, dense: Tensor, value: Tensor): Tensor {
+  const data = (dense.storage.data as FloatArray).subarray(0, dense.numel);
+  const v = (value.storage.data as FloatArray)[0];
+  const hit = Number.isNaN(v) ? (e: number) => Number.isNaN(e) : (e: number) => e === v;
+  let count = 0;
+  for (const e of data) if (hit(e)) count++;
+  const share = (denseCopy(g).storage.data as FloatArray)[0] / count;
+  const grad = emptyTensor(dense.shape, g.dtype);
+  const target = grad.storage.data;
+  data.forEach((e, i) => { if (hit(e)) target[i] = share; });
+  return grad;
+}
+
+/**
+ * The largest value along `dim` (or of all elements); the gradient flows to the first max along
+ * `dim`, and is split equally among all maxima when reducing every element.
+ */
 export function max(x: Tensor, dim?: number, keepDim = false): Tensor {
   return extremum('max', x, dim, keepDim).values;
 }
