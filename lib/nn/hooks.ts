@@ -6,12 +6,10 @@
  */
 import { NodegradError } from '../errors.js';
 
-// Method-style signatures (checked bivariantly), so that a Module<[Tensor], Tensor> still counts as a
-// module of any signature (AnyModule) although its hooks take and return its own argument types.
 /** Runs before forward; returning an argument array replaces the arguments. */
-export type ForwardPreHook<M, Args extends unknown[]> = { hook(module: M, args: Args): Args | void }['hook'];
+export type ForwardPreHook<M, Args extends unknown[]> = (module: M, args: Args) => Args | void;
 /** Runs after forward; returning a value replaces the output. */
-export type ForwardHook<M, Args extends unknown[], Out> = { hook(module: M, args: Args, output: Out): Out | void }['hook'];
+export type ForwardHook<M, Args extends unknown[], Out> = (module: M, args: Args, output: Out) => Out | void;
 
 export interface HookOptions {
   /** Run this hook before the ones already registered (default false: after them). */

@@ -67,7 +67,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
 
   /**
    * The named values where parameters and children are looked for: the own properties, in
-   * assignment order. Containers yield their items instead.
+   * assignment order. Containers yield their items first.
    */
   protected *ownEntries(): Iterable<[string, unknown]> {
     yield* Object.entries(this);
