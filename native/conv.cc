@@ -144,6 +144,19 @@ NODEGRAD_CLONES double sumPlane(const T* row, int64_t n) {
   return acc;
 }
 
+// x - x is 0 for every finite x and NaN otherwise, so one vectorized sum finds any NaN or ±inf.
+template <typename T>
+NODEGRAD_CLONES bool allFinite(const T* data, int64_t n) {
+  T partial[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) partial[j] += data[i + j] - data[i + j];
+  T acc = 0;
+  for (int j = 0; j < 8; ++j) acc += partial[j];
+  for (; i < n; ++i) acc += data[i] - data[i];
+  return acc == 0;
+}
+
 }  // namespace
 
 template <typename T>
@@ -175,7 +188,13 @@ void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
   if (outputEmpty(s) || tapsEmpty(s)) {
     fillZero(gradWeight, s.outChannels * (s.inChannels / s.groups) * s.kernelH * s.kernelW);
   } else {
-    pick<T>(s, &Strategy<T>::weightSuits).backwardWeight(s, input, gradOut, gradWeight);
+    const Strategy<T>* strategy = &pick<T>(s, &Strategy<T>::weightSuits);
+    // The direct kernels also multiply zero gradients of the discarded columns of the flattened
+    // padded planes by the input there: a NaN or ±inf input would turn them into NaN where PyTorch
+    // sums only real taps, so such inputs take the im2col path (the scan costs one read of the input).
+    if (strategy == &kStrategies<T>[0] && !allFinite(input, s.batch * s.inChannels * s.inH * s.inW))
+      strategy = &std::end(kStrategies<T>)[-1];
+    strategy->backwardWeight(s, input, gradOut, gradWeight);
   }
   if (gradBias) {
     const int64_t plane = std::max<int64_t>(0, s.outH * s.outW);

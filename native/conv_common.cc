@@ -36,7 +36,7 @@ NODEGRAD_CLONES void keepOutputs(const T* flat, int64_t channels, int64_t ldf, i
       const T* from = flat + c * ldf + y * pw;
       T* to = out + c * outPlane + y * outW;
       if (relu) {
-        for (int64_t x = 0; x < outW; ++x) to[x] = std::max(T(0), from[x] + b);
+        for (int64_t x = 0; x < outW; ++x) to[x] = std::max(from[x] + b, T(0));
       } else {
         for (int64_t x = 0; x < outW; ++x) to[x] = from[x] + b;
       }
@@ -50,7 +50,7 @@ NODEGRAD_CLONES void biasRelu(T* out, int64_t planes, int64_t channels, int64_t 
     T* row = out + i * plane;
     const T b = bias ? bias[i % channels] : T(0);
     if (relu) {
-      for (int64_t p = 0; p < plane; ++p) row[p] = std::max(T(0), row[p] + b);
+      for (int64_t p = 0; p < plane; ++p) row[p] = std::max(row[p] + b, T(0));
     } else {
       for (int64_t p = 0; p < plane; ++p) row[p] += b;
     }

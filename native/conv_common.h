@@ -59,7 +59,7 @@ template <typename T>
 void keepOutputs(const T* flat, int64_t channels, int64_t ldf, int64_t rows, int64_t outW, int64_t pw,
                  const T* bias, bool relu, T* out, int64_t outPlane);
 
-// out[i][c][p] = (relu ? max(0, x + bias[c]) : x + bias[c]) over `planes` [plane] rows, channel i % channels.
+// out[i][c][p] = (relu ? max(x + bias[c], 0), NaN kept : x + bias[c]) over `planes` [plane] rows, channel i % channels.
 template <typename T>
 void biasRelu(T* out, int64_t planes, int64_t channels, int64_t plane, const T* bias, bool relu);
 

@@ -5,8 +5,9 @@
  */
 import { noGrad } from '../autograd/grad-mode.js';
 import { zeros } from '../tensor/creation.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { Conv2d, Linear } from '../nn/layers.js';
+import type { RemovableHandle } from '../nn/hooks.js';
 import type { Module } from '../nn/module.js';
 
 export interface SummaryRow {
@@ -31,31 +32,25 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 export function summary(model: Module, inputShape: readonly number[]): Summary {
   const rows: SummaryRow[] = [];
-  const restore: (() => void)[] = [];
+  const handles: RemovableHandle[] = [];
   for (const [name, m] of model.namedModules()) {
     if ([...m.children()].length > 0) continue;
-    const original = m.forward;
-    const wrapped = (...inputs: Tensor[]) => {
-      const out = original.apply(m, inputs);
-      const own = [...m.namedParameters()].reduce((n, [, p]) => n + p.numel, 0);
+    handles.push(m.registerForwardHook((_module, _args, out) => {
+      if (!(out instanceof Tensor)) return;
+      const own = m.parameters().reduce((n, p) => n + p.numel, 0);
       const outputs = out.numel;
       let macs = 0;
       if (m instanceof Conv2d) macs = outputs * (m.inChannels / (m.options.groups ?? 1)) * m.kernelSize[0] * m.kernelSize[1];
       if (m instanceof Linear) macs = outputs * m.inFeatures;
       rows.push({ name, type: m.typeName, outputShape: [...out.shape], params: own, macs });
-      return out;
-    };
-    m.forward = wrapped;
-    restore.push(() => { m.forward = original; });
+    }));
   }
   const wasTraining = model.training;
   model.eval();
   try {
     noGrad(() => model.forward(zeros([1, ...inputShape])));
   } finally {
-    for (const r of restore) r();
-    // Instance-level forwards were added; drop them so the prototype's methods show through again.
-    for (const m of model.modules()) delete (m as unknown as { forward?: unknown }).forward;
+    for (const handle of handles) handle.remove();
     model.train(wasTraining);
   }
   const totalParams = model.parameters().reduce((n, p) => n + p.numel, 0);

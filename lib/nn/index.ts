@@ -1,7 +1,13 @@
-export { Module, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export {
+  Module, type AnyModule, type StateDict, type LoadStateDictOptions, type LoadStateDictResult, type RegisterBufferOptions,
+  type NamedMembersOptions,
+} from './module.js';
 export { Parameter } from './parameter.js';
 export * from './layers.js';
 export * from './batchnorm.js';
 export * from './losses.js';
 export * as functional from './functional.js';
 export * as init from './init.js';
+export { ModuleList, ModuleDict, ParameterList, ParameterDict } from './containers.js';
+export type { ForwardHook, ForwardPreHook, HookOptions, RemovableHandle } from './hooks.js';
+export type { ModuleDType, ModuleToOptions } from './convert.js';

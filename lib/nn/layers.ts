@@ -279,7 +279,7 @@ export function runChain(modules: readonly Module[], x: Tensor): Tensor {
     } else {
       const own = releasesIntermediates() && h.storage !== x.storage;
       const input = h;
-      next = own && m instanceof ReLU ? ops.relu_(h) : forwardScope(() => m.forward(input));
+      next = own && m instanceof ReLU && m.forward === ReLU.prototype.forward ? ops.relu_(h) : forwardScope(() => m.forward(input));
     }
     releaseConsumed(h, next, x);
     h = next;
@@ -294,18 +294,27 @@ export class Sequential extends Module {
     modules.forEach((m, i) => { (this as unknown as Record<string, Module>)[String(i)] = m; });
   }
 
+  /** The children in order, typed as the Tensor → Tensor modules the constructor takes. */
+  override *children(): Generator<Module> {
+    for (const child of super.children()) yield child as Module;
+  }
+
+  layers(): Module[] {
+    return [...this.children()];
+  }
+
   get length(): number {
-    return [...this.children()].length;
+    return this.layers().length;
   }
 
   /** The i-th child (negative counts from the end). */
   at(i: number): Module {
-    const list = [...this.children()];
+    const list = this.layers();
     return list[i < 0 ? list.length + i : i];
   }
 
   forward(x: Tensor): Tensor {
-    return runChain([...this.children()], x);
+    return runChain(this.layers(), x);
   }
 }
 
@@ -314,7 +323,7 @@ export class Sequential extends Module {
  * is kept for backward, the rest is recomputed (√depth segments is the usual balance).
  */
 export function checkpointSequential(seq: Sequential, segments: number, input: Tensor): Tensor {
-  const layers = [...seq.children()];
+  const layers = seq.layers();
   if (!Number.isInteger(segments) || segments < 1) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpointSequential: segments must be a positive integer, got ${segments}`);
   }

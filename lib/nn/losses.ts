@@ -3,7 +3,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
 import { Module } from './module.js';
 
-abstract class Loss<O> extends Module {
+/** Losses take (input, target). */
+abstract class Loss<O> extends Module<[input: Tensor, target: Tensor]> {
   constructor(readonly options: O = {} as O) {
     super();
   }

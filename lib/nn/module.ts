@@ -1,13 +1,17 @@
 /**
- * Module: the base of every layer and model. Parameters and child modules register by assignment
- * (`this.weight = new Parameter(...)`, `this.conv1 = new Conv2d(...)`): they are found among the
- * module's own properties, in assignment order, so names match PyTorch's (`layer1.0.conv1.weight`).
- * Buffers (BatchNorm's running statistics) register with registerBuffer and join the state dict.
+ * Module: the base of every layer and model, typed by its forward: `Module<[Tensor, number?], [Tensor,
+ * Tensor]>` takes a tensor and an optional number and returns a pair (the default is Tensor → Tensor).
+ * Parameters and child modules register by assignment (`this.weight = new Parameter(...)`,
+ * `this.conv1 = new Conv2d(...)`): they are found among the module's own properties, in assignment
+ * order, so names match PyTorch's (`layer1.0.conv1.weight`). Buffers (BatchNorm's running statistics)
+ * register with registerBuffer; persistent ones join the state dict.
  */
 import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError, formatShape } from '../errors.js';
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, type Device } from '../tensor/tensor.js';
 import { writeInPlace } from '../tensor/write.js';
+import { checkModuleDType, parseToTarget, setData, type ModuleDType, type ModuleToOptions } from './convert.js';
+import { addHook, type ForwardHook, type ForwardPreHook, type HookOptions, type RemovableHandle } from './hooks.js';
 import { Parameter } from './parameter.js';
 
 export type StateDict = Record<string, Tensor>;
@@ -22,76 +26,173 @@ export interface LoadStateDictResult {
   unexpectedKeys: string[];
 }
 
-export abstract class Module {
+export interface RegisterBufferOptions {
+  /** Saved in the state dict (default true); a non-persistent buffer still moves with .to(). */
+  persistent?: boolean;
+}
+
+export interface NamedMembersOptions {
+  /** Prepended to every name, with a dot. */
+  prefix?: string;
+  /** Include submodules' members (default true); false: this module's own only. */
+  recurse?: boolean;
+}
+
+/** A module of any forward signature (what containers hold and module-tree walks yield). */
+export type AnyModule = Module<never, unknown>;
+
+/** Anything with a forward method; hooks take the argument and return types of the module's own forward. */
+type Forwarding = { forward(...args: never[]): unknown };
+
+const join = (prefix: string, name: string) => (prefix ? `${prefix}.${name}` : name);
+const isFloat = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';
+
+function checkMemberName(op: string, kind: string, name: string): void {
+  if (name === '' || name.includes('.')) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: ${kind} name must be non-empty and contain no '.', got '${name}'`);
+  }
+}
+
+export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
   /** Training mode: Dropout drops, BatchNorm uses batch statistics. */
   training = true;
   private readonly bufferNames = new Set<string>();
   private readonly nonPersistent = new Set<string>();
 
-  abstract forward(...inputs: Tensor[]): Tensor;
+  abstract forward(...args: Args): Out;
 
   /** The PyTorch class name shown by toString(). */
   get typeName(): string {
     return this.constructor.name;
   }
 
+  /**
+   * The named values where parameters and children are looked for: the own properties, in
+   * assignment order. Containers yield their items first.
+   */
+  protected *ownEntries(): Iterable<[string, unknown]> {
+    yield* Object.entries(this);
+  }
+
   /** Registers a tensor (or null) that is state but not a parameter; persistent ones are saved. */
-  registerBuffer(name: string, tensor: Tensor | null, persistent = true): void {
-    if (name.includes('.') || name === '') {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerBuffer: invalid buffer name '${name}'`);
+  registerBuffer(name: string, tensor: Tensor | null, options: RegisterBufferOptions = {}): void {
+    checkMemberName('registerBuffer', 'buffer', name);
+    if (name in this && !this.bufferNames.has(name)) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerBuffer: attribute '${name}' already exists`);
+    }
+    if (tensor !== null && !(tensor instanceof Tensor)) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerBuffer: buffer '${name}' must be a Tensor or null, got ${typeof tensor}`);
     }
     this.bufferNames.add(name);
-    if (!persistent) this.nonPersistent.add(name);
-    (this as unknown as Record<string, unknown>)[name] = tensor;
+    if (options.persistent ?? true) this.nonPersistent.delete(name);
+    else this.nonPersistent.add(name);
+    (this as Record<string, unknown>)[name] = tensor;
   }
 
-  *namedChildren(): Generator<[string, Module]> {
-    for (const [name, value] of Object.entries(this)) {
-      if (value instanceof Module) yield [name, value];
+  /** Registers a parameter (or null) under a computed name; the same as assigning it. */
+  registerParameter(name: string, parameter: Parameter | null): void {
+    checkMemberName('registerParameter', 'parameter', name);
+    const existing = (this as Record<string, unknown>)[name];
+    if (name in this && !(existing instanceof Parameter) && existing != null) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerParameter: attribute '${name}' already exists`);
+    }
+    if (parameter !== null && !(parameter instanceof Parameter)) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+        `registerParameter: '${name}' must be a Parameter or null (wrap a tensor with new Parameter(t))`);
+    }
+    (this as Record<string, unknown>)[name] = parameter;
+  }
+
+  /** Registers a child module (or null) under a computed name; the same as assigning it. */
+  registerModule(name: string, module: AnyModule | null): void {
+    checkMemberName('registerModule', 'module', name);
+    const existing = (this as Record<string, unknown>)[name];
+    if (name in this && !(existing instanceof Module) && existing != null) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerModule: attribute '${name}' already exists`);
+    }
+    (this as Record<string, unknown>)[name] = module;
+  }
+
+  /** PyTorch's older name for registerModule. */
+  addModule(name: string, module: AnyModule | null): void {
+    this.registerModule(name, module);
+  }
+
+  *namedChildren(): Generator<[string, AnyModule]> {
+    const seen = new Set<AnyModule>();
+    for (const [name, value] of this.ownEntries()) {
+      if (value instanceof Module && !seen.has(value)) {
+        seen.add(value);
+        yield [name, value];
+      }
     }
   }
 
-  *children(): Generator<Module> {
+  *children(): Generator<AnyModule> {
     for (const [, child] of this.namedChildren()) yield child;
   }
 
-  /** This module and all below it, depth first, with dotted names ('' for this one). */
-  *namedModules(prefix = ''): Generator<[string, Module]> {
-    yield [prefix, this];
-    for (const [name, child] of this.namedChildren()) yield* child.namedModules(prefix ? `${prefix}.${name}` : name);
+  /** This module and all below it, depth first, each once, with dotted names ('' for this one). */
+  *namedModules(options: { prefix?: string } = {}): Generator<[string, AnyModule]> {
+    const seen = new Set<AnyModule>();
+    for (const entry of this.walk(options.prefix ?? '')) {
+      if (seen.has(entry[1])) continue;
+      seen.add(entry[1]);
+      yield entry;
+    }
   }
 
-  *modules(): Generator<Module> {
+  *modules(): Generator<AnyModule> {
     for (const [, m] of this.namedModules()) yield m;
   }
 
-  *namedParameters(prefix = ''): Generator<[string, Parameter]> {
+  /** Every module of the tree by path, a shared one under each of its names (the state dict's walk). */
+  private *walk(prefix: string): Generator<[string, AnyModule]> {
+    yield [prefix, this as AnyModule];
+    for (const [name, value] of this.ownEntries()) {
+      if (value instanceof Module) yield* (value as AnyModule).walk(join(prefix, name));
+    }
+  }
+
+  private *scopes(options: NamedMembersOptions): Generator<[string, AnyModule]> {
+    const prefix = options.prefix ?? '';
+    if (options.recurse ?? true) yield* this.namedModules({ prefix });
+    else yield [prefix, this as AnyModule];
+  }
+
+  /** Parameters by dotted name, each once (a shared one under its first name). */
+  *namedParameters(options: NamedMembersOptions = {}): Generator<[string, Parameter]> {
     const seen = new Set<Tensor>();
-    for (const [path, module] of this.namedModules(prefix)) {
-      for (const [name, value] of Object.entries(module)) {
+    for (const [path, module] of this.scopes(options)) {
+      for (const [name, value] of module.ownEntries()) {
         if (value instanceof Parameter && !seen.has(value)) {
           seen.add(value);
-          yield [path ? `${path}.${name}` : name, value];
+          yield [join(path, name), value];
         }
       }
     }
   }
 
-  parameters(): Parameter[] {
-    return [...this.namedParameters()].map(([, p]) => p);
+  parameters(options: { recurse?: boolean } = {}): Parameter[] {
+    return [...this.namedParameters(options)].map(([, p]) => p);
   }
 
-  *namedBuffers(prefix = ''): Generator<[string, Tensor]> {
-    for (const [path, module] of this.namedModules(prefix)) {
+  /** Buffers by dotted name, persistent or not, each once. */
+  *namedBuffers(options: NamedMembersOptions = {}): Generator<[string, Tensor]> {
+    const seen = new Set<Tensor>();
+    for (const [path, module] of this.scopes(options)) {
       for (const name of module.bufferNames) {
         const value = (module as unknown as Record<string, unknown>)[name];
-        if (value instanceof Tensor) yield [path ? `${path}.${name}` : name, value];
+        if (value instanceof Tensor && !seen.has(value)) {
+          seen.add(value);
+          yield [join(path, name), value];
+        }
       }
     }
   }
 
-  buffers(): Tensor[] {
-    return [...this.namedBuffers()].map(([, b]) => b);
+  buffers(options: { recurse?: boolean } = {}): Tensor[] {
+    return [...this.namedBuffers(options)].map(([, b]) => b);
   }
 
   /** Sets training mode here and in every submodule. */
@@ -110,20 +211,90 @@ export abstract class Module {
   }
 
   /** Calls fn on every submodule, then on this one (PyTorch's order), e.g. for custom init. */
-  apply(fn: (module: Module) => void): this {
+  apply(fn: (module: AnyModule) => void): this {
     for (const child of this.children()) child.apply(fn);
-    fn(this);
+    fn(this as AnyModule);
     return this;
   }
 
-  /** Parameters and persistent buffers by dotted name (the tensors themselves, not copies). */
+  /**
+   * Converts floating-point parameters (and their gradients) and buffers to `dtype`, in place as
+   * PyTorch does: a parameter stays the same object with new data, so an optimizer built before still
+   * holds it; a buffer is replaced by its converted copy; int32 tensors stay as they are. Only the CPU
+   * device exists: `.to('cpu')` does nothing, any other device throws.
+   */
+  to(target: ModuleDType | Device | ModuleToOptions): this {
+    const dtype = parseToTarget(target);
+    if (dtype) this.convert(dtype);
+    return this;
+  }
+
+  double(): this {
+    return this.to('float64');
+  }
+
+  float(): this {
+    return this.to('float32');
+  }
+
+  /** Refused: there is no float16 tensor type. */
+  half(): this {
+    checkModuleDType('Module.half', 'float16');
+    return this;
+  }
+
+  private convert(dtype: ModuleDType): void {
+    const done = new Set<Tensor>();
+    const swap = (t: Tensor) => {
+      if (done.has(t) || !isFloat(t) || t.dtype === dtype) return;
+      done.add(t);
+      setData(t, t.to(dtype).contiguous());
+    };
+    noGrad(() => {
+      for (const module of this.modules()) {
+        for (const [, value] of module.ownEntries()) {
+          if (!(value instanceof Parameter)) continue;
+          swap(value);
+          if (value.grad) swap(value.grad);
+        }
+        const slots = module as unknown as Record<string, unknown>;
+        for (const name of module.bufferNames) {
+          const buffer = slots[name];
+          if (buffer instanceof Tensor && isFloat(buffer) && buffer.dtype !== dtype) slots[name] = buffer.to(dtype).contiguous();
+        }
+      }
+    });
+  }
+
+  /**
+   * Runs `hook(module, args)` before every forward call; returning an argument array replaces the
+   * arguments. Costs nothing while a module has no hooks.
+   */
+  registerForwardPreHook<M extends Forwarding>(this: M, hook: NoInfer<ForwardPreHook<M, Parameters<M['forward']>>>,
+    options: HookOptions = {}): RemovableHandle {
+    return addHook(this, 'pre', hook as (module: object, args: unknown[]) => unknown, options);
+  }
+
+  /** Runs `hook(module, args, output)` after every forward call; returning a value replaces the output. */
+  registerForwardHook<M extends Forwarding>(this: M, hook: NoInfer<ForwardHook<M, Parameters<M['forward']>, ReturnType<M['forward']>>>,
+    options: HookOptions = {}): RemovableHandle {
+    return addHook(this, 'post', hook as (module: object, args: unknown[], output: unknown) => unknown, options);
+  }
+
+  /**
+   * Parameters and persistent buffers by dotted name (the tensors themselves, not copies), in
+   * PyTorch's order: each module's parameters, then its buffers, then its children's.
+   */
   stateDict(): StateDict {
     const out: StateDict = {};
-    for (const [path, module] of this.namedModules()) {
-      for (const [name, value] of Object.entries(module)) {
-        const key = path ? `${path}.${name}` : name;
-        if (value instanceof Parameter) out[key] = value;
-        else if (module.bufferNames.has(name) && !module.nonPersistent.has(name) && value instanceof Tensor) out[key] = value;
+    for (const [path, module] of this.walk('')) {
+      for (const [name, value] of module.ownEntries()) {
+        if (value instanceof Parameter) out[join(path, name)] = value;
+      }
+      const slots = module as unknown as Record<string, unknown>;
+      for (const name of module.bufferNames) {
+        const value = slots[name];
+        if (!module.nonPersistent.has(name) && value instanceof Tensor) out[join(path, name)] = value;
       }
     }
     return out;
@@ -166,10 +337,11 @@ export abstract class Module {
 
   /** The module tree, formatted like PyTorch's repr. */
   toString(): string {
-    const children = [...this.namedChildren()];
-    if (children.length === 0) return `${this.typeName}(${this.extraRepr()})`;
-    const lines = children.map(([name, child]) => `  (${name}): ${child.toString().split('\n').join('\n  ')}`);
     const extra = this.extraRepr();
-    return `${this.typeName}(${extra ? `\n  ${extra}` : ''}\n${lines.join('\n')}\n)`;
+    const lines = extra ? extra.split('\n') : [];
+    const children = [...this.ownEntries()].filter((e): e is [string, AnyModule] => e[1] instanceof Module);
+    if (children.length === 0 && lines.length <= 1) return `${this.typeName}(${extra})`;
+    for (const [name, child] of children) lines.push(`(${name}): ${child.toString().split('\n').join('\n  ')}`);
+    return `${this.typeName}(\n${lines.map((l) => `  ${l}`).join('\n')}\n)`;
   }
 }

@@ -140,7 +140,7 @@ function evenlyDistributed(g: Tensor, dense: Tensor, value: Tensor): Tensor {
   let count = 0;
   for (const e of data) if (hit(e)) count++;
   const share = (denseCopy(g).storage.data as FloatArray)[0] / count;
-  const grad = emptyTensor(dense.shape, g.dtype);
+  const grad = zerosTensor(dense.shape, g.dtype);
   const target = grad.storage.data;
   data.forEach((e, i) => { if (hit(e)) target[i] = share; });
   return grad;

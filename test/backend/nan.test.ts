@@ -14,8 +14,6 @@ const checked = cases.filter((c) => c.kind !== 'shared');
 
 /** Copies that make the large unary and reduction inputs (520 x 200 elements) run on several threads. */
 const TILES = 200;
-/** The fused conv2d+ReLU epilogue lives in native/conv.cc, outside this suite's kernels. */
-const NATIVE_PENDING = new Set(['conv2d_relu']);
 
 type Leaf = (key: string) => ng.Tensor;
 type Forward = (o: Record<string, unknown>, leaf: Leaf, plain: Leaf) => ng.Tensor;
@@ -126,17 +124,16 @@ function check(c: GoldenCase, t: Record<string, ng.Tensor>, dtype: 'float32' | '
 
 const backends = [['native', ng.backend.getBackend()], ['reference', ng.backend.referenceBackend]] as const;
 
-describe.each(backends)('NaN and ±inf as in PyTorch (%s backend)', (name, backend: Backend) => {
+describe.each(backends)('NaN and ±inf as in PyTorch (%s backend)', (_name, backend: Backend) => {
   const previous = ng.backend.getBackend();
   beforeAll(() => ng.backend.setBackend(backend));
   afterAll(() => ng.backend.setBackend(previous));
 
-  const runnable = checked.filter((c) => name !== 'native' || !NATIVE_PENDING.has(c.name));
-  it.each(runnable.map((c) => [c.name, c] as const))('%s', (_n, c) => {
+  it.each(checked.map((c) => [c.name, c] as const))('%s', (_n, c) => {
     for (const dtype of ['float64', 'float32'] as const) check(c, tensorsOf(c), dtype);
   });
 
-  const large = runnable.filter((c) => tileDims(c) !== null);
+  const large = checked.filter((c) => tileDims(c) !== null);
   it.each(large.map((c) => [c.name, c] as const))('%s, tiled over threads', (_n, c) => {
     check(c, tiled(tensorsOf(c), tileDims(c)!), 'float32');
   });

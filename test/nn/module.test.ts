@@ -192,3 +192,75 @@ describe('Sequential fuses a Conv2d or Linear with the ReLU after it', () => {
     expect(Array.from(new nn.Sequential(lin, new nn.ReLU()).forward(ng.ones([1, 2])).data())).toEqual([0, 0]);
   });
 });
+
+describe('Module buffers and member walks', () => {
+  class WithBuffers extends nn.Module {
+    lin = new nn.Linear(2, 2);
+    declare steps: ng.Tensor;
+    declare mask: ng.Tensor | null;
+
+    constructor() {
+      super();
+      this.registerBuffer('steps', ng.zeros([1]));
+      this.registerBuffer('mask', ng.ones([2]), { persistent: false });
+    }
+
+    forward(x: ng.Tensor): ng.Tensor {
+      return this.lin.forward(x).mul(this.mask!);
+    }
+  }
+
+  it('non-persistent buffers stay out of the state dict but are listed and can be reassigned', () => {
+    const m = new WithBuffers();
+    expect(Object.keys(m.stateDict())).toEqual(['steps', 'lin.weight', 'lin.bias']);
+    expect([...m.namedBuffers()].map(([n]) => n)).toEqual(['steps', 'mask']);
+    expect(m.buffers()).toHaveLength(2);
+    m.loadStateDict(new WithBuffers().stateDict());
+    m.registerBuffer('mask', ng.zeros([2]), { persistent: true });
+    expect(Object.keys(m.stateDict())).toContain('mask');
+    m.mask = null;
+    expect([...m.namedBuffers()].map(([n]) => n)).toEqual(['steps']);
+  });
+
+  it('registerBuffer, registerParameter and registerModule refuse bad names, taken attributes and wrong types', () => {
+    const m = new WithBuffers();
+    expectNodegradError(() => m.registerBuffer('a.b', null), 'ERR_NODEGRAD_ARGUMENT', 'registerBuffer', "'a.b'");
+    expectNodegradError(() => m.registerBuffer('', null), 'ERR_NODEGRAD_ARGUMENT', 'registerBuffer');
+    expectNodegradError(() => m.registerBuffer('lin', null), 'ERR_NODEGRAD_ARGUMENT', 'registerBuffer', "attribute 'lin' already exists");
+    expectNodegradError(() => m.registerBuffer('x', [1] as unknown as ng.Tensor), 'ERR_NODEGRAD_ARGUMENT', "buffer 'x' must be a Tensor");
+    expectNodegradError(() => m.registerParameter('steps', null), 'ERR_NODEGRAD_ARGUMENT', 'registerParameter', "'steps' already exists");
+    expectNodegradError(() => m.registerParameter('w', ng.ones([1]) as ng.nn.Parameter), 'ERR_NODEGRAD_ARGUMENT', 'must be a Parameter');
+    expectNodegradError(() => m.registerModule('forward', new nn.ReLU()), 'ERR_NODEGRAD_ARGUMENT', 'registerModule', "'forward'");
+    m.registerParameter('scale', new nn.Parameter(ng.ones([1])));
+    m.addModule('head', new nn.Linear(2, 1));
+    expect(Object.keys(m.stateDict())).toEqual(['scale', 'steps', 'lin.weight', 'lin.bias', 'head.weight', 'head.bias']);
+  });
+
+  it('namedParameters and namedBuffers take a prefix and recurse: false; shared members appear once', () => {
+    const shared = new nn.Linear(2, 2);
+    class Tied extends nn.Module {
+      scale = new nn.Parameter(ng.ones([1]));
+      a = shared;
+      b = shared;
+      inner = new WithBuffers();
+
+      forward(x: ng.Tensor): ng.Tensor {
+        return this.b.forward(this.a.forward(x)).mul(this.scale);
+      }
+    }
+    const t = new Tied();
+    expect([...t.namedParameters({ prefix: 'model' })].map(([n]) => n)).toEqual([
+      'model.scale', 'model.a.weight', 'model.a.bias', 'model.inner.lin.weight', 'model.inner.lin.bias',
+    ]);
+    expect([...t.namedParameters({ recurse: false })].map(([n]) => n)).toEqual(['scale']);
+    expect(t.parameters({ recurse: false })).toHaveLength(1);
+    expect([...t.namedBuffers({ prefix: 'm' })].map(([n]) => n)).toEqual(['m.inner.steps', 'm.inner.mask']);
+    expect(t.buffers({ recurse: false })).toEqual([]);
+    expect([...t.namedModules()].map(([n]) => n)).toEqual(['', 'a', 'inner', 'inner.lin']);
+    expect([...t.namedModules({ prefix: 'x' })].map(([n]) => n)[1]).toBe('x.a');
+    expect([...t.namedChildren()].map(([n]) => n)).toEqual(['a', 'inner']);
+    // PyTorch's state dict keeps a shared module under each name.
+    expect(Object.keys(t.stateDict())).toEqual(['scale', 'a.weight', 'a.bias', 'b.weight', 'b.bias', 'inner.steps',
+      'inner.lin.weight', 'inner.lin.bias']);
+  });
+});

@@ -1,0 +1,265 @@
+/**
+ * ModuleList, ModuleDict, ParameterList, ParameterDict: hold modules or parameters under index or
+ * key names, so state-dict keys are PyTorch's (`layers.0.weight`, `blocks.attn.weight`, `params.0`,
+ * `pdict.bias`). Items live in the container (not as its properties), listed first by ownEntries.
+ * Like PyTorch's, the containers have no forward: iterate them and call the modules.
+ */
+import { NodegradError } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { Module, type AnyModule } from './module.js';
+import { Parameter } from './parameter.js';
+
+function checkKey(op: string, key: string): void {
+  if (key === '' || key.includes('.')) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: key must be non-empty and contain no '.', got '${key}'`);
+  }
+}
+
+/** An index into `length` items, negative counting from the end, as Python's list[i]. */
+function absoluteIndex(op: string, i: number, length: number): number {
+  const index = i < 0 ? length + i : i;
+  if (!Number.isInteger(i) || index < 0 || index >= length) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: index ${i} is out of range for ${length} items`);
+  }
+  return index;
+}
+
+const asParameter = (t: Tensor) => (t instanceof Parameter ? t : new Parameter(t));
+
+const typeNames: Record<string, string> = { float32: 'FloatTensor', float64: 'DoubleTensor', int32: 'IntTensor' };
+
+/** One line of PyTorch's repr; ParameterDict's names the tensor type (torch.FloatTensor), ParameterList's the dtype. */
+function parameterLine(key: string, p: Tensor, style: 'dtype' | 'typename'): string {
+  const type = style === 'dtype' ? `torch.${p.dtype}` : `torch.${typeNames[p.dtype]}`;
+  return `  (${key}): Parameter containing: [${type} of size ${p.shape.join('x')}]`;
+}
+
+abstract class Container extends Module<never, never> {
+  forward(): never {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+      `${this.typeName}.forward: a container has no forward; iterate it and call each module's forward`);
+  }
+}
+
+/** A list of modules named '0', '1', ... */
+export class ModuleList<M extends AnyModule = AnyModule> extends Container implements Iterable<M> {
+  readonly #items: M[] = [];
+
+  constructor(modules: Iterable<M> = []) {
+    super();
+    this.extend(modules);
+  }
+
+  protected override *ownEntries(): Iterable<[string, unknown]> {
+    for (let i = 0; i < this.#items.length; i++) yield [String(i), this.#items[i]];
+    yield* super.ownEntries();
+  }
+
+  get length(): number {
+    return this.#items.length;
+  }
+
+  /** The i-th module (negative counts from the end); out of range throws, as in PyTorch. */
+  at(i: number): M {
+    return this.#items[absoluteIndex('ModuleList.at', i, this.#items.length)];
+  }
+
+  set(i: number, module: M): this {
+    this.#items[absoluteIndex('ModuleList.set', i, this.#items.length)] = module;
+    return this;
+  }
+
+  append(module: M): this {
+    this.#items.push(module);
+    return this;
+  }
+
+  extend(modules: Iterable<M>): this {
+    for (const m of modules) this.append(m);
+    return this;
+  }
+
+  /** Inserts before `index` (clamped like Python's list.insert); later modules are renumbered. */
+  insert(index: number, module: M): this {
+    const n = this.#items.length;
+    const at = Math.min(Math.max(index < 0 ? n + index : index, 0), n);
+    this.#items.splice(at, 0, module);
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<M> {
+    return this.#items[Symbol.iterator]();
+  }
+}
+
+/** Modules by string key, in insertion order. Iterates [key, module] entries, like a Map. */
+export class ModuleDict<M extends AnyModule = AnyModule> extends Container implements Iterable<[string, M]> {
+  readonly #items = new Map<string, M>();
+
+  constructor(modules: Record<string, M> | Iterable<[string, M]> = {}) {
+    super();
+    const entries = Symbol.iterator in modules ? (modules as Iterable<[string, M]>) : Object.entries(modules);
+    for (const [key, m] of entries) this.set(key, m);
+  }
+
+  protected override *ownEntries(): Iterable<[string, unknown]> {
+    yield* this.#items;
+    yield* super.ownEntries();
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+
+  /** The module under `key`; a missing key throws, as in PyTorch (check with has()). */
+  get(key: string): M {
+    const m = this.#items.get(key);
+    if (m === undefined) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `ModuleDict.get: no module under key '${key}' (keys: ${[...this.#items.keys()].join(', ')})`);
+    }
+    return m;
+  }
+
+  set(key: string, module: M): this {
+    checkKey('ModuleDict.set', key);
+    this.#items.set(key, module);
+    return this;
+  }
+
+  has(key: string): boolean {
+    return this.#items.has(key);
+  }
+
+  delete(key: string): boolean {
+    return this.#items.delete(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#items.keys();
+  }
+
+  values(): IterableIterator<M> {
+    return this.#items.values();
+  }
+
+  entries(): IterableIterator<[string, M]> {
+    return this.#items.entries();
+  }
+
+  [Symbol.iterator](): Iterator<[string, M]> {
+    return this.#items.entries();
+  }
+}
+
+/** A list of parameters named '0', '1', ...; a plain tensor is wrapped in a Parameter, as in PyTorch. */
+export class ParameterList extends Container implements Iterable<Parameter> {
+  readonly #items: Parameter[] = [];
+
+  constructor(parameters: Iterable<Tensor> = []) {
+    super();
+    this.extend(parameters);
+  }
+
+  protected override *ownEntries(): Iterable<[string, unknown]> {
+    for (let i = 0; i < this.#items.length; i++) yield [String(i), this.#items[i]];
+    yield* super.ownEntries();
+  }
+
+  get length(): number {
+    return this.#items.length;
+  }
+
+  at(i: number): Parameter {
+    return this.#items[absoluteIndex('ParameterList.at', i, this.#items.length)];
+  }
+
+  set(i: number, parameter: Tensor): this {
+    this.#items[absoluteIndex('ParameterList.set', i, this.#items.length)] = asParameter(parameter);
+    return this;
+  }
+
+  append(parameter: Tensor): this {
+    this.#items.push(asParameter(parameter));
+    return this;
+  }
+
+  extend(parameters: Iterable<Tensor>): this {
+    for (const p of parameters) this.append(p);
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<Parameter> {
+    return this.#items[Symbol.iterator]();
+  }
+
+  override extraRepr(): string {
+    return this.#items.map((p, i) => parameterLine(String(i), p, 'dtype')).join('\n');
+  }
+}
+
+/**
+ * Parameters by string key, in insertion order; a plain tensor is wrapped in a Parameter. Built from
+ * a plain object, the keys are sorted, as PyTorch sorts a dict's (a Map or entry list keeps its order).
+ */
+export class ParameterDict extends Container implements Iterable<[string, Parameter]> {
+  readonly #items = new Map<string, Parameter>();
+
+  constructor(parameters: Record<string, Tensor> | Iterable<[string, Tensor]> = {}) {
+    super();
+    const entries = Symbol.iterator in parameters
+      ? (parameters as Iterable<[string, Tensor]>)
+      : Object.entries(parameters).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [key, p] of entries) this.set(key, p);
+  }
+
+  protected override *ownEntries(): Iterable<[string, unknown]> {
+    yield* this.#items;
+    yield* super.ownEntries();
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+
+  get(key: string): Parameter {
+    const p = this.#items.get(key);
+    if (p === undefined) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `ParameterDict.get: no parameter under key '${key}' (keys: ${[...this.#items.keys()].join(', ')})`);
+    }
+    return p;
+  }
+
+  set(key: string, parameter: Tensor): this {
+    checkKey('ParameterDict.set', key);
+    this.#items.set(key, asParameter(parameter));
+    return this;
+  }
+
+  has(key: string): boolean {
+    return this.#items.has(key);
+  }
+
+  delete(key: string): boolean {
+    return this.#items.delete(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#items.keys();
+  }
+
+  values(): IterableIterator<Parameter> {
+    return this.#items.values();
+  }
+
+  entries(): IterableIterator<[string, Parameter]> {
+    return this.#items.entries();
+  }
+
+  [Symbol.iterator](): Iterator<[string, Parameter]> {
+    return this.#items.entries();
+  }
+
+  override extraRepr(): string {
+    return [...this.#items].map(([k, p]) => parameterLine(k, p, 'typename')).join('\n');
+  }
+}
