@@ -92,9 +92,67 @@ export class ModuleList<M extends AnyModule = AnyModule> extends Container imple
   }
 }
 
+/** Items by string key in insertion order, iterated as [key, item] entries like a Map. */
+abstract class KeyedContainer<V, In> extends Container implements Iterable<[string, V]> {
+  protected readonly items = new Map<string, V>();
+
+  /** What an item is called in errors ('module', 'parameter'), and how an input becomes one. */
+  protected abstract readonly itemNoun: string;
+  protected abstract toItem(value: In): V;
+
+  protected override *ownEntries(): Iterable<[string, unknown]> {
+    yield* this.items;
+    yield* super.ownEntries();
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  /** The item under `key`; a missing key throws, as in PyTorch (check with has()). */
+  get(key: string): V {
+    const item = this.items.get(key);
+    if (item === undefined) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+        `${this.typeName}.get: no ${this.itemNoun} under key '${key}' (keys: ${[...this.items.keys()].join(', ')})`);
+    }
+    return item;
+  }
+
+  set(key: string, value: In): this {
+    checkKey(`${this.typeName}.set`, key);
+    this.items.set(key, this.toItem(value));
+    return this;
+  }
+
+  has(key: string): boolean {
+    return this.items.has(key);
+  }
+
+  delete(key: string): boolean {
+    return this.items.delete(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.items.keys();
+  }
+
+  values(): IterableIterator<V> {
+    return this.items.values();
+  }
+
+  entries(): IterableIterator<[string, V]> {
+    return this.items.entries();
+  }
+
+  [Symbol.iterator](): Iterator<[string, V]> {
+    return this.items.entries();
+  }
+}
+
 /** Modules by string key, in insertion order. Iterates [key, module] entries, like a Map. */
-export class ModuleDict<M extends AnyModule = AnyModule> extends Container implements Iterable<[string, M]> {
-  readonly #items = new Map<string, M>();
+export class ModuleDict<M extends AnyModule = AnyModule> extends KeyedContainer<M, M> {
+  protected readonly itemNoun = 'module';
 
   constructor(modules: Record<string, M> | Iterable<[string, M]> = {}) {
     super();
@@ -102,52 +160,8 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends Container imple
     for (const [key, m] of entries) this.set(key, m);
   }
 
-  protected override *ownEntries(): Iterable<[string, unknown]> {
-    yield* this.#items;
-    yield* super.ownEntries();
-  }
-
-  get size(): number {
-    return this.#items.size;
-  }
-
-  /** The module under `key`; a missing key throws, as in PyTorch (check with has()). */
-  get(key: string): M {
-    const m = this.#items.get(key);
-    if (m === undefined) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `ModuleDict.get: no module under key '${key}' (keys: ${[...this.#items.keys()].join(', ')})`);
-    }
-    return m;
-  }
-
-  set(key: string, module: M): this {
-    checkKey('ModuleDict.set', key);
-    this.#items.set(key, module);
-    return this;
-  }
-
-  has(key: string): boolean {
-    return this.#items.has(key);
-  }
-
-  delete(key: string): boolean {
-    return this.#items.delete(key);
-  }
-
-  keys(): IterableIterator<string> {
-    return this.#items.keys();
-  }
-
-  values(): IterableIterator<M> {
-    return this.#items.values();
-  }
-
-  entries(): IterableIterator<[string, M]> {
-    return this.#items.entries();
-  }
-
-  [Symbol.iterator](): Iterator<[string, M]> {
-    return this.#items.entries();
+  protected toItem(module: M): M {
+    return module;
   }
 }
 
@@ -201,8 +215,8 @@ export class ParameterList extends Container implements Iterable<Parameter> {
  * Parameters by string key, in insertion order; a plain tensor is wrapped in a Parameter. Built from
  * a plain object, the keys are sorted, as PyTorch sorts a dict's (a Map or entry list keeps its order).
  */
-export class ParameterDict extends Container implements Iterable<[string, Parameter]> {
-  readonly #items = new Map<string, Parameter>();
+export class ParameterDict extends KeyedContainer<Parameter, Tensor> {
+  protected readonly itemNoun = 'parameter';
 
   constructor(parameters: Record<string, Tensor> | Iterable<[string, Tensor]> = {}) {
     super();
@@ -212,54 +226,11 @@ export class ParameterDict extends Container implements Iterable<[string, Parame
     for (const [key, p] of entries) this.set(key, p);
   }
 
-  protected override *ownEntries(): Iterable<[string, unknown]> {
-    yield* this.#items;
-    yield* super.ownEntries();
-  }
-
-  get size(): number {
-    return this.#items.size;
-  }
-
-  get(key: string): Parameter {
-    const p = this.#items.get(key);
-    if (p === undefined) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `ParameterDict.get: no parameter under key '${key}' (keys: ${[...this.#items.keys()].join(', ')})`);
-    }
-    return p;
-  }
-
-  set(key: string, parameter: Tensor): this {
-    checkKey('ParameterDict.set', key);
-    this.#items.set(key, asParameter(parameter));
-    return this;
-  }
-
-  has(key: string): boolean {
-    return this.#items.has(key);
-  }
-
-  delete(key: string): boolean {
-    return this.#items.delete(key);
-  }
-
-  keys(): IterableIterator<string> {
-    return this.#items.keys();
-  }
-
-  values(): IterableIterator<Parameter> {
-    return this.#items.values();
-  }
-
-  entries(): IterableIterator<[string, Parameter]> {
-    return this.#items.entries();
-  }
-
-  [Symbol.iterator](): Iterator<[string, Parameter]> {
-    return this.#items.entries();
+  protected toItem(parameter: Tensor): Parameter {
+    return asParameter(parameter);
   }
 
   override extraRepr(): string {
-    return [...this.#items].map(([k, p]) => parameterLine(k, p, 'typename')).join('\n');
+    return [...this.items].map(([k, p]) => parameterLine(k, p, 'typename')).join('\n');
   }
 }

@@ -40,6 +40,39 @@ function updateRunningStats(runningMean: Tensor, runningVar: Tensor, mu: Tensor,
   });
 }
 
+/**
+ * The mean and biased variance to normalize with, shaped [1, C, 1, ...]: the batch's in training
+ * (updating the running statistics), the running ones in eval mode. `recycle` returns the
+ * temporaries to the pool at once (only without grad, where nothing else can hold them).
+ */
+function statistics(x: Tensor, dims: number[], channelShape: number[],
+  o: Pick<BatchNormOptions, 'training' | 'momentum' | 'runningMean' | 'runningVar' | 'batchesTracked'>,
+  recycle: boolean): { mu: Tensor; variance: Tensor } {
+  if (!o.training) {
+    if (!o.runningMean || !o.runningVar) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'batchNorm: eval mode needs runningMean and runningVar');
+    }
+    return { mu: reshape(o.runningMean, channelShape), variance: reshape(o.runningVar, channelShape) };
+  }
+  const count = x.numel / x.shape[1];
+  if (count <= 1) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `batchNorm: expected more than 1 value per channel when training, got input of shape ${formatShape(x.shape)}`);
+  }
+  const mu = mean(x, dims, true);
+  const centered = sub(x, mu);
+  const squared = mul(centered, centered);
+  const variance = mean(squared, dims, true);
+  if (recycle) {
+    centered.storage.recycle();
+    squared.storage.recycle();
+  }
+  if (o.runningMean && o.runningVar) {
+    updateRunningStats(o.runningMean, o.runningVar, mu, variance, count, o.momentum ?? 1 / Math.max(o.batchesTracked ?? 1, 1));
+  }
+  return { mu, variance };
+}
+
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const { runningMean = null, runningVar = null, weight = null, bias = null, eps = 1e-5 } = options;
   const training = options.training ?? true;
@@ -57,27 +90,8 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   if (!isGradEnabled()) return batchNormNoGrad(x, dims, { ...options, training, momentum, eps, runningMean, runningVar, weight, bias });
   const channelShape = [1, C, ...Array.from({ length: x.ndim - 2 }, () => 1)];
   const asChannel = (t: Tensor) => reshape(t, channelShape);
-  let mu: Tensor;
-  let variance: Tensor;
-  if (training) {
-    const count = x.numel / C;
-    if (count <= 1) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `batchNorm: expected more than 1 value per channel when training, got input of shape ${formatShape(x.shape)}`);
-    }
-    mu = mean(x, dims, true);
-    const centered = sub(x, mu);
-    variance = mean(mul(centered, centered), dims, true);
-    if (runningMean && runningVar) {
-      updateRunningStats(runningMean, runningVar, mu, variance, count, momentum ?? 1 / Math.max(options.batchesTracked ?? 1, 1));
-    }
-  } else {
-    if (!runningMean || !runningVar) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'batchNorm: eval mode needs runningMean and runningVar');
-    }
-    mu = asChannel(runningMean);
-    variance = asChannel(runningVar);
-  }
+  const { mu, variance } = statistics(x, dims, channelShape, { training, momentum, runningMean, runningVar,
+    batchesTracked: options.batchesTracked }, false);
   let y = div(sub(x, mu), sqrt(add(variance, eps)));
   if (weight) y = mul(y, asChannel(weight));
   if (bias) y = add(y, asChannel(bias));
@@ -91,31 +105,7 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
 function batchNormNoGrad(x: Tensor, dims: number[], o: Required<Pick<BatchNormOptions, 'training' | 'eps'>> & BatchNormOptions): Tensor {
   const C = x.shape[1];
   const channelShape = [1, C, ...Array.from({ length: x.ndim - 2 }, () => 1)];
-  let mu: Tensor;
-  let variance: Tensor;
-  if (o.training) {
-    const count = x.numel / C;
-    if (count <= 1) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `batchNorm: expected more than 1 value per channel when training, got input of shape ${formatShape(x.shape)}`);
-    }
-    mu = mean(x, dims, true);
-    const centered = sub(x, mu);
-    const squared = mul(centered, centered);
-    variance = mean(squared, dims, true);
-    // Local temporaries: nothing else can hold them.
-    centered.storage.recycle();
-    squared.storage.recycle();
-    if (o.runningMean && o.runningVar) {
-      updateRunningStats(o.runningMean, o.runningVar, mu, variance, count, o.momentum ?? 1 / Math.max(o.batchesTracked ?? 1, 1));
-    }
-  } else {
-    if (!o.runningMean || !o.runningVar) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'batchNorm: eval mode needs runningMean and runningVar');
-    }
-    mu = reshape(o.runningMean, channelShape);
-    variance = reshape(o.runningVar, channelShape);
-  }
+  const { mu, variance } = statistics(x, dims, channelShape, o, true);
   let scale = div(1, sqrt(add(variance, o.eps)));
   if (o.weight) scale = mul(scale, reshape(o.weight, channelShape));
   let shift = neg(mul(mu, scale));

@@ -34,28 +34,24 @@ class AdamBase extends Optimizer<AdamOptions> {
 
   step(): void {
     const backend = getBackend();
-    for (const group of this.paramGroups) {
-      for (const p of group.params) {
-        if (!p.grad) continue;
-        const state = this.stateOf(p);
-        if (state.step === undefined) {
-          state.step = 0;
-          state.exp_avg = zerosTensor(p.shape, p.dtype);
-          state.exp_avg_sq = zerosTensor(p.shape, p.dtype);
-          if (group.amsgrad) state.max_exp_avg_sq = zerosTensor(p.shape, p.dtype);
-        }
-        state.step = (state.step as number) + 1;
-        const step = state.step;
-        // State tensors are the optimizer's own dense tensors, so denseArray is a view the kernel writes through.
-        const data = (name: string) => denseArray(state[name] as Tensor);
-        const grad = denseArray(p.grad);
-        const [expAvg, expAvgSq] = [data('exp_avg'), data('exp_avg_sq')];
-        const maxExpAvgSq = group.amsgrad ? data('max_exp_avg_sq') : null;
-        writeInPlace(this.constructor.name + '.step', p, (param) => backend.adamStep(param as FloatArray, grad,
-          expAvg, expAvgSq, maxExpAvgSq,
-          { lr: group.lr, beta1: group.betas[0], beta2: group.betas[1], eps: group.eps, weightDecay: group.weightDecay,
-            decoupled: this.decoupled, maximize: group.maximize }, step));
+    for (const [group, p, g, state] of this.paramsWithGrad()) {
+      if (state.step === undefined) {
+        state.step = 0;
+        state.exp_avg = zerosTensor(p.shape, p.dtype);
+        state.exp_avg_sq = zerosTensor(p.shape, p.dtype);
+        if (group.amsgrad) state.max_exp_avg_sq = zerosTensor(p.shape, p.dtype);
       }
+      state.step = (state.step as number) + 1;
+      const step = state.step;
+      // State tensors are the optimizer's own dense tensors, so denseArray is a view the kernel writes through.
+      const data = (name: string) => denseArray(state[name] as Tensor);
+      const grad = denseArray(g);
+      const [expAvg, expAvgSq] = [data('exp_avg'), data('exp_avg_sq')];
+      const maxExpAvgSq = group.amsgrad ? data('max_exp_avg_sq') : null;
+      writeInPlace(this.constructor.name + '.step', p, (param) => backend.adamStep(param as FloatArray, grad,
+        expAvg, expAvgSq, maxExpAvgSq,
+        { lr: group.lr, beta1: group.betas[0], beta2: group.betas[1], eps: group.eps, weightDecay: group.weightDecay,
+          decoupled: this.decoupled, maximize: group.maximize }, step));
     }
   }
 }

@@ -55,6 +55,15 @@ export abstract class Optimizer<O extends { lr: number }> {
     }
   }
 
+  /** Every parameter that has a gradient, with its group, its gradient and its state. */
+  protected *paramsWithGrad(): Generator<[ParamGroup<O>, Tensor, Tensor, ParamState]> {
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        if (p.grad) yield [group, p, p.grad, this.stateOf(p)];
+      }
+    }
+  }
+
   protected stateOf(p: Tensor): ParamState {
     let s = this.state.get(p);
     if (!s) {

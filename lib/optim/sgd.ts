@@ -31,22 +31,18 @@ export class SGD extends Optimizer<SgdOptions> {
 
   step(): void {
     const backend = getBackend();
-    for (const group of this.paramGroups) {
-      for (const p of group.params) {
-        if (!p.grad) continue;
-        const state = this.stateOf(p);
-        let buffer: Tensor | null = null;
-        let first = false;
-        if (group.momentum !== 0) {
-          first = !state.momentum_buffer;
-          if (first) state.momentum_buffer = zerosTensor(p.shape, p.dtype);
-          buffer = state.momentum_buffer as Tensor;
-        }
-        const grad = denseArray(p.grad);
-        // The buffer is the optimizer's own dense tensor, so denseArray is a view the kernel writes through.
-        const momentum = buffer ? denseArray(buffer) : null;
-        writeInPlace('SGD.step', p, (param) => backend.sgdStep(param as FloatArray, grad, momentum, group, first));
+    for (const [group, p, g, state] of this.paramsWithGrad()) {
+      let buffer: Tensor | null = null;
+      let first = false;
+      if (group.momentum !== 0) {
+        first = !state.momentum_buffer;
+        if (first) state.momentum_buffer = zerosTensor(p.shape, p.dtype);
+        buffer = state.momentum_buffer as Tensor;
       }
+      const grad = denseArray(g);
+      // The buffer is the optimizer's own dense tensor, so denseArray is a view the kernel writes through.
+      const momentum = buffer ? denseArray(buffer) : null;
+      writeInPlace('SGD.step', p, (param) => backend.sgdStep(param as FloatArray, grad, momentum, group, first));
     }
   }
 }
