@@ -16,15 +16,11 @@
 namespace nodegrad::glue {
 namespace {
 
-// Reads a Conv2dParams object by field name and validates it.
-Conv2dShape convShape(const Args& args, size_t i) {
-  const Napi::Object p = args.object(args.at(i), "params");
-  Conv2dShape s;
-  s.batch = args.integer(p, "batch");
-  s.inChannels = args.integer(p, "inChannels");
+// Reads the sliding-window fields Conv2dParams and Pool2dParams share (Window2dParams in TS).
+template <typename Shape>
+void readWindow(const Args& args, const Napi::Object& p, Shape& s) {
   s.inH = args.integer(p, "inH");
   s.inW = args.integer(p, "inW");
-  s.outChannels = args.integer(p, "outChannels");
   s.kernelH = args.integer(p, "kernelH");
   s.kernelW = args.integer(p, "kernelW");
   s.strideH = args.integer(p, "strideH");
@@ -33,6 +29,16 @@ Conv2dShape convShape(const Args& args, size_t i) {
   s.padW = args.integer(p, "padW");
   s.dilationH = args.integer(p, "dilationH");
   s.dilationW = args.integer(p, "dilationW");
+}
+
+// Reads a Conv2dParams object by field name and validates it.
+Conv2dShape convShape(const Args& args, size_t i) {
+  const Napi::Object p = args.object(args.at(i), "params");
+  Conv2dShape s;
+  s.batch = args.integer(p, "batch");
+  s.inChannels = args.integer(p, "inChannels");
+  s.outChannels = args.integer(p, "outChannels");
+  readWindow(args, p, s);
   s.groups = args.integer(p, "groups");
   if (s.kernelH < 1 || s.kernelW < 1) args.fail("kernel size must be >= 1");
   if (s.strideH < 1 || s.strideW < 1) args.fail("stride must be >= 1, got " + std::to_string(std::min(s.strideH, s.strideW)));
@@ -155,16 +161,7 @@ Pool2dShape poolShape(const Args& args, size_t i, bool isMax) {
   const Napi::Object p = args.object(args.at(i), "params");
   Pool2dShape s;
   s.planes = args.integer(p, "planes");
-  s.inH = args.integer(p, "inH");
-  s.inW = args.integer(p, "inW");
-  s.kernelH = args.integer(p, "kernelH");
-  s.kernelW = args.integer(p, "kernelW");
-  s.strideH = args.integer(p, "strideH");
-  s.strideW = args.integer(p, "strideW");
-  s.padH = args.integer(p, "padH");
-  s.padW = args.integer(p, "padW");
-  s.dilationH = args.integer(p, "dilationH");
-  s.dilationW = args.integer(p, "dilationW");
+  readWindow(args, p, s);
   const bool ceilMode = args.flag(p, "ceilMode");
   s.countIncludePad = args.flag(p, "countIncludePad");
   s.divisorOverride = args.integer(p, "divisorOverride");

@@ -44,13 +44,10 @@ export interface GemmParams {
   strideC: number;
 }
 
-/** A 2-D convolution's geometry (NCHW input, [outC, inC / groups, kH, kW] weight). */
-export interface Conv2dParams {
-  batch: number;
-  inChannels: number;
+/** A sliding window over a plane of inH x inW: kernel, stride, padding and dilation per axis. */
+export interface Window2dParams {
   inH: number;
   inW: number;
-  outChannels: number;
   kernelH: number;
   kernelW: number;
   strideH: number;
@@ -59,22 +56,19 @@ export interface Conv2dParams {
   padW: number;
   dilationH: number;
   dilationW: number;
+}
+
+/** A 2-D convolution's geometry (NCHW input, [outC, inC / groups, kH, kW] weight). */
+export interface Conv2dParams extends Window2dParams {
+  batch: number;
+  inChannels: number;
+  outChannels: number;
   groups: number;
 }
 
 /** A 2-D pooling's geometry over `planes` = batch * channels planes of inH x inW. */
-export interface Pool2dParams {
+export interface Pool2dParams extends Window2dParams {
   planes: number;
-  inH: number;
-  inW: number;
-  kernelH: number;
-  kernelW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-  dilationH: number;
-  dilationW: number;
   ceilMode: boolean;
   countIncludePad: boolean;
   /** 0 = divide by the window size. */

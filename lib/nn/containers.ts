@@ -41,54 +41,63 @@ abstract class Container extends Module<never, never> {
   }
 }
 
-/** A list of modules named '0', '1', ... */
-export class ModuleList<M extends AnyModule = AnyModule> extends Container implements Iterable<M> {
-  readonly #items: M[] = [];
+/** Items named '0', '1', ... in order, as a Python list. */
+abstract class IndexedContainer<V, In> extends Container implements Iterable<V> {
+  protected readonly items: V[] = [];
 
+  protected abstract toItem(value: In): V;
+
+  protected override *ownEntries(): Iterable<[string, unknown]> {
+    for (let i = 0; i < this.items.length; i++) yield [String(i), this.items[i]];
+    yield* super.ownEntries();
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** The i-th item (negative counts from the end); out of range throws, as in PyTorch. */
+  at(i: number): V {
+    return this.items[absoluteIndex(`${this.typeName}.at`, i, this.items.length)];
+  }
+
+  set(i: number, value: In): this {
+    this.items[absoluteIndex(`${this.typeName}.set`, i, this.items.length)] = this.toItem(value);
+    return this;
+  }
+
+  append(value: In): this {
+    this.items.push(this.toItem(value));
+    return this;
+  }
+
+  extend(values: Iterable<In>): this {
+    for (const v of values) this.append(v);
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<V> {
+    return this.items[Symbol.iterator]();
+  }
+}
+
+/** A list of modules named '0', '1', ... */
+export class ModuleList<M extends AnyModule = AnyModule> extends IndexedContainer<M, M> {
   constructor(modules: Iterable<M> = []) {
     super();
     this.extend(modules);
   }
 
-  protected override *ownEntries(): Iterable<[string, unknown]> {
-    for (let i = 0; i < this.#items.length; i++) yield [String(i), this.#items[i]];
-    yield* super.ownEntries();
-  }
-
-  get length(): number {
-    return this.#items.length;
-  }
-
-  /** The i-th module (negative counts from the end); out of range throws, as in PyTorch. */
-  at(i: number): M {
-    return this.#items[absoluteIndex('ModuleList.at', i, this.#items.length)];
-  }
-
-  set(i: number, module: M): this {
-    this.#items[absoluteIndex('ModuleList.set', i, this.#items.length)] = module;
-    return this;
-  }
-
-  append(module: M): this {
-    this.#items.push(module);
-    return this;
-  }
-
-  extend(modules: Iterable<M>): this {
-    for (const m of modules) this.append(m);
-    return this;
+  protected toItem(module: M): M {
+    return module;
   }
 
   /** Inserts before `index` (clamped like Python's list.insert); later modules are renumbered. */
   insert(index: number, module: M): this {
-    const n = this.#items.length;
+    const n = this.items.length;
     const at = Math.min(Math.max(index < 0 ? n + index : index, 0), n);
-    this.#items.splice(at, 0, module);
+    this.items.splice(at, 0, module);
     return this;
-  }
-
-  [Symbol.iterator](): Iterator<M> {
-    return this.#items[Symbol.iterator]();
   }
 }
 
@@ -166,48 +175,18 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends KeyedContainer<
 }
 
 /** A list of parameters named '0', '1', ...; a plain tensor is wrapped in a Parameter, as in PyTorch. */
-export class ParameterList extends Container implements Iterable<Parameter> {
-  readonly #items: Parameter[] = [];
-
+export class ParameterList extends IndexedContainer<Parameter, Tensor> {
   constructor(parameters: Iterable<Tensor> = []) {
     super();
     this.extend(parameters);
   }
 
-  protected override *ownEntries(): Iterable<[string, unknown]> {
-    for (let i = 0; i < this.#items.length; i++) yield [String(i), this.#items[i]];
-    yield* super.ownEntries();
-  }
-
-  get length(): number {
-    return this.#items.length;
-  }
-
-  at(i: number): Parameter {
-    return this.#items[absoluteIndex('ParameterList.at', i, this.#items.length)];
-  }
-
-  set(i: number, parameter: Tensor): this {
-    this.#items[absoluteIndex('ParameterList.set', i, this.#items.length)] = asParameter(parameter);
-    return this;
-  }
-
-  append(parameter: Tensor): this {
-    this.#items.push(asParameter(parameter));
-    return this;
-  }
-
-  extend(parameters: Iterable<Tensor>): this {
-    for (const p of parameters) this.append(p);
-    return this;
-  }
-
-  [Symbol.iterator](): Iterator<Parameter> {
-    return this.#items[Symbol.iterator]();
+  protected toItem(parameter: Tensor): Parameter {
+    return asParameter(parameter);
   }
 
   override extraRepr(): string {
-    return this.#items.map((p, i) => parameterLine(String(i), p, 'dtype')).join('\n');
+    return this.items.map((p, i) => parameterLine(String(i), p, 'dtype')).join('\n');
   }
 }
 

@@ -103,11 +103,22 @@ export class Conv2d extends Module {
   }
 }
 
-export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: ops.MaxPool2dOptions = {}) {
+/** Max and average pooling layers: a window of `kernelSize` with the pooling's options. */
+abstract class Pool2dLayer<O extends ops.AvgPool2dOptions | ops.MaxPool2dOptions> extends Module {
+  constructor(readonly kernelSize: Pair, readonly options: O) {
     super();
-    ops.pair('MaxPool2d', 'kernelSize', kernelSize, 1);
-    checkWindowOptions('MaxPool2d', options);
+    ops.pair(this.typeName, 'kernelSize', kernelSize, 1);
+    checkWindowOptions(this.typeName, options);
+  }
+
+  override extraRepr(): string {
+    return `kernel_size=${this.kernelSize}, stride=${this.options.stride ?? this.kernelSize}, padding=${this.options.padding ?? 0}`;
+  }
+}
+
+export class MaxPool2d extends Pool2dLayer<ops.MaxPool2dOptions> {
+  constructor(kernelSize: Pair, options: ops.MaxPool2dOptions = {}) {
+    super(kernelSize, options);
   }
 
   forward(x: Tensor): Tensor {
@@ -115,26 +126,17 @@ export class MaxPool2d extends Module {
   }
 
   override extraRepr(): string {
-    const o = this.options;
-    return `kernel_size=${this.kernelSize}, stride=${o.stride ?? this.kernelSize}, padding=${o.padding ?? 0}, ` +
-      `dilation=${o.dilation ?? 1}, ceil_mode=${o.ceilMode ? 'True' : 'False'}`;
+    return `${super.extraRepr()}, dilation=${this.options.dilation ?? 1}, ceil_mode=${this.options.ceilMode ? 'True' : 'False'}`;
   }
 }
 
-export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: ops.AvgPool2dOptions = {}) {
-    super();
-    ops.pair('AvgPool2d', 'kernelSize', kernelSize, 1);
-    checkWindowOptions('AvgPool2d', options);
+export class AvgPool2d extends Pool2dLayer<ops.AvgPool2dOptions> {
+  constructor(kernelSize: Pair, options: ops.AvgPool2dOptions = {}) {
+    super(kernelSize, options);
   }
 
   forward(x: Tensor): Tensor {
     return ops.avgPool2d(x, this.kernelSize, this.options);
-  }
-
-  override extraRepr(): string {
-    const o = this.options;
-    return `kernel_size=${this.kernelSize}, stride=${o.stride ?? this.kernelSize}, padding=${o.padding ?? 0}`;
   }
 }
 
@@ -184,13 +186,10 @@ export class Tanh extends Module {
   }
 }
 
-export class Softmax extends Module {
+/** A layer applied along one dim, shown as `dim=...` in its repr. */
+abstract class AlongDim extends Module {
   constructor(readonly dim: number) {
     super();
-  }
-
-  forward(x: Tensor): Tensor {
-    return ops.softmax(x, this.dim);
   }
 
   override extraRepr(): string {
@@ -198,17 +197,15 @@ export class Softmax extends Module {
   }
 }
 
-export class LogSoftmax extends Module {
-  constructor(readonly dim: number) {
-    super();
+export class Softmax extends AlongDim {
+  forward(x: Tensor): Tensor {
+    return ops.softmax(x, this.dim);
   }
+}
 
+export class LogSoftmax extends AlongDim {
   forward(x: Tensor): Tensor {
     return ops.logSoftmax(x, this.dim);
-  }
-
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
   }
 }
 

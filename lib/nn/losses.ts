@@ -3,10 +3,16 @@ import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
 import { Module } from './module.js';
 
-/** Losses take (input, target). */
+/** Losses take (input, target) and call their functional form with the options they hold. */
 abstract class Loss<O> extends Module<[input: Tensor, target: Tensor]> {
+  protected abstract readonly functional: (input: Tensor, target: Tensor, options: O) => Tensor;
+
   constructor(readonly options: O = {} as O) {
     super();
+  }
+
+  forward(input: Tensor, target: Tensor): Tensor {
+    return this.functional(input, target, this.options);
   }
 
   override extraRepr(): string {
@@ -16,50 +22,34 @@ abstract class Loss<O> extends Module<[input: Tensor, target: Tensor]> {
 }
 
 export class CrossEntropyLoss extends Loss<ops.CrossEntropyOptions> {
-  forward(input: Tensor, target: Tensor): Tensor {
-    return ops.crossEntropy(input, target, this.options);
-  }
+  protected readonly functional = ops.crossEntropy;
 }
 
 export class NLLLoss extends Loss<ops.NllLossOptions> {
-  forward(input: Tensor, target: Tensor): Tensor {
-    return ops.nllLoss(input, target, this.options);
-  }
+  protected readonly functional = ops.nllLoss;
 }
 
 export class MSELoss extends Loss<ops.ReductionOptions> {
-  forward(input: Tensor, target: Tensor): Tensor {
-    return ops.mseLoss(input, target, this.options);
-  }
+  protected readonly functional = ops.mseLoss;
 }
 
 export class L1Loss extends Loss<ops.ReductionOptions> {
-  forward(input: Tensor, target: Tensor): Tensor {
-    return ops.l1Loss(input, target, this.options);
-  }
+  protected readonly functional = ops.l1Loss;
 }
 
 export class BCELoss extends Loss<ops.BceOptions> {
-  forward(input: Tensor, target: Tensor): Tensor {
-    return ops.bceLoss(input, target, this.options);
-  }
+  protected readonly functional = ops.bceLoss;
 }
 
 export class BCEWithLogitsLoss extends Loss<ops.BceWithLogitsOptions> {
-  forward(input: Tensor, target: Tensor): Tensor {
-    return ops.bceWithLogits(input, target, this.options);
-  }
+  protected readonly functional = ops.bceWithLogits;
 }
 
 export class KLDivLoss extends Loss<ops.KlDivOptions> {
-  forward(input: Tensor, target: Tensor): Tensor {
-    return ops.klDiv(input, target, this.options);
-  }
+  protected readonly functional = ops.klDiv;
 }
 
 /** The lecture's general framework loss (see frameworkLoss). */
 export class FrameworkLoss extends Loss<ops.FrameworkLossOptions> {
-  forward(input: Tensor, target: Tensor): Tensor {
-    return ops.frameworkLoss(input, target, this.options);
-  }
+  protected readonly functional = ops.frameworkLoss;
 }

@@ -89,13 +89,18 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
     (this as Record<string, unknown>)[name] = tensor;
   }
 
+  /** Refuses `name` when it already holds something other than a `kind` (or null). */
+  private checkFreeAttribute(op: string, name: string, kind: abstract new (...args: never[]) => unknown): void {
+    const existing = (this as Record<string, unknown>)[name];
+    if (name in this && !(existing instanceof kind) && existing != null) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: attribute '${name}' already exists`);
+    }
+  }
+
   /** Registers a parameter (or null) under a computed name; the same as assigning it. */
   registerParameter(name: string, parameter: Parameter | null): void {
     checkMemberName('registerParameter', 'parameter', name);
-    const existing = (this as Record<string, unknown>)[name];
-    if (name in this && !(existing instanceof Parameter) && existing != null) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerParameter: attribute '${name}' already exists`);
-    }
+    this.checkFreeAttribute('registerParameter', name, Parameter);
     if (parameter !== null && !(parameter instanceof Parameter)) {
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
         `registerParameter: '${name}' must be a Parameter or null (wrap a tensor with new Parameter(t))`);
@@ -106,10 +111,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
   /** Registers a child module (or null) under a computed name; the same as assigning it. */
   registerModule(name: string, module: AnyModule | null): void {
     checkMemberName('registerModule', 'module', name);
-    const existing = (this as Record<string, unknown>)[name];
-    if (name in this && !(existing instanceof Module) && existing != null) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerModule: attribute '${name}' already exists`);
-    }
+    this.checkFreeAttribute('registerModule', name, Module);
     (this as Record<string, unknown>)[name] = module;
   }
 
