@@ -17,6 +17,8 @@ export interface SampleOptions {
 /**
  * Integers drawn uniformly from [low, high): `randint(0, 10, [3])` or `randint(10, [3])`.
  */
+export function randint(high: number, shape: Shape, options?: SampleOptions): Tensor;
+export function randint(low: number, high: number, shape: Shape, options?: SampleOptions): Tensor;
 export function randint(low: number, high: number | Shape, shape?: Shape | SampleOptions, options: SampleOptions = {}): Tensor {
   let from = low;
   let to: number;
@@ -94,9 +96,9 @@ export interface MultinomialOptions {
 }
 
 /** Index of the first cumulative weight above u (binary search). */
-function searchCumulative(cumulative: Float64Array, u: number): number {
+function searchCumulative(cumulative: Float64Array, u: number, last: number): number {
   let lo = 0;
-  let hi = cumulative.length - 1;
+  let hi = last;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (cumulative[mid] > u) hi = mid;
@@ -109,8 +111,10 @@ function sampleRow(weights: Float64Array, n: number, replacement: boolean, out: 
   if (replacement) {
     const cumulative = new Float64Array(weights.length);
     let total = 0;
-    weights.forEach((w, i) => { total += w; cumulative[i] = total; });
-    for (let s = 0; s < n; s++) out[at + s] = searchCumulative(cumulative, nextUniform() * total);
+    let last = 0;
+    weights.forEach((w, i) => { total += w; cumulative[i] = total; if (w > 0) last = i; });
+    // Searching up to the last positive weight keeps a u rounded up to `total` off zero-weight tails.
+    for (let s = 0; s < n; s++) out[at + s] = searchCumulative(cumulative, nextUniform() * total, last);
     return;
   }
   const remaining = weights.slice();
