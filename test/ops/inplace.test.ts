@@ -63,6 +63,26 @@ describe('in-place math matches the out-of-place op', () => {
   }
 });
 
+describe('random in-place fills write only the view', () => {
+  const fills: [string, (x: ng.Tensor) => ng.Tensor, (v: number) => boolean][] = [
+    ['uniform_', (x) => x.uniform_(-3, -2), (v) => v >= -3 && v < -2],
+    ['normal_', (x) => x.normal_(-50, 1), (v) => v < -40],
+    ['bernoulli_', (x) => x.bernoulli_(1), (v) => v === 1],
+  ];
+  for (const [name, fill, inRange] of fills) {
+    it.each(cuts.slice(1))(`${name} on a %s`, (_cut, cut) => {
+      const b = base();
+      const target = cut(b);
+      fill(target);
+      expect(flat(target).every(inRange)).toBe(true);
+      // Every other element of the base is still in [1, 2).
+      const outside = flat(b).filter((v) => !inRange(v));
+      expect(outside.length).toBe(24 - target.numel);
+      expect(outside.every((v) => v >= 1 && v < 2)).toBe(true);
+    });
+  }
+});
+
 describe('in-place math: dtypes, shapes, versions', () => {
   it('broadcasts other to self, never self to other', () => {
     const x = ng.zeros([3]);
