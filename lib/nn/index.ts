@@ -11,3 +11,4 @@ export * as init from './init.js';
 export { ModuleList, ModuleDict, ParameterList, ParameterDict } from './containers.js';
 export type { ForwardHook, ForwardPreHook, HookOptions, RemovableHandle } from './hooks.js';
 export type { ModuleDType, ModuleToOptions } from './convert.js';
+export * as utils from './utils.js';

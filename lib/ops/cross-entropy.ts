@@ -52,8 +52,16 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   if (weight && (weight.ndim !== 1 || weight.shape[0] !== classes)) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE', `crossEntropy: expected weight of shape [${classes}], got ${formatShape(weight.shape)}`);
   }
-  if (target.dtype !== 'int32') return probabilityTargets(x, to(target, x.dtype), classes, weight, labelSmoothing, reduction);
   const expected = x.ndim === 1 ? [] : [x.shape[0], ...x.shape.slice(2)];
+  if (target.dtype !== 'int32') {
+    // A float target of the class-index shape is a label tensor in the wrong dtype, not probabilities.
+    if (target.ndim === expected.length && target.shape.every((s, i) => s === expected[i])) {
+      throw new NodegradError('ERR_NODEGRAD_DTYPE',
+        `crossEntropy: target of shape ${formatShape(target.shape)} is ${target.dtype}; class labels must be int32 ` +
+        `class indices: use target.to('int32') (a float target must hold probabilities of the logits' shape ${formatShape(x.shape)})`);
+    }
+    return probabilityTargets(x, to(target, x.dtype), classes, weight, labelSmoothing, reduction);
+  }
   if (target.ndim !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE',
       `crossEntropy: expected class-index target of shape ${formatShape(expected)} for logits ${formatShape(x.shape)}, got ${formatShape(target.shape)}`);

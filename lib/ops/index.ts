@@ -1,4 +1,5 @@
 import './methods.js';
+import './methods-inplace.js';
 
 export * from './elementwise.js';
 export * from './reduce.js';
@@ -17,3 +18,7 @@ export * from './framework-loss.js';
 export * from './dropout.js';
 export * from './norm.js';
 export * from './inplace.js';
+export {
+  add_, sub_, mul_, div_, pow_, clamp_, exp_, log_, sqrt_, abs_, neg_, copy_, fill_, zero_, normal_, uniform_,
+  bernoulli_, type AlphaOptions,
+} from './inplace-math.js';

@@ -7,7 +7,7 @@ import { getBackend } from '../backend/index.js';
 import { ReduceOp, type FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
-import { normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
+import { checkDimNotObject, normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
 import { zerosTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { full } from '../tensor/creation.js';
 import { exp, mul, sub } from './elementwise.js';
@@ -17,6 +17,7 @@ export type Dims = number | readonly number[];
 
 function reducedDims(op: string, x: Tensor, dim: Dims | undefined): number[] {
   if (dim === undefined) return x.shape.map((_, d) => d);
+  checkDimNotObject(op, dim, (args) => `x.${op}(${args})`);
   const list = typeof dim === 'number' ? [dim] : [...dim];
   const dims = list.map((d) => normalizeDim(op, d, x.ndim));
   if (new Set(dims).size !== dims.length) {

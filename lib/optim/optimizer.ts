@@ -49,7 +49,7 @@ export abstract class Optimizer<O extends { lr: number }> {
   zeroGrad(): void {
     for (const group of this.paramGroups) {
       for (const p of group.params) {
-        p.grad?.storage.recycle();
+        p.grad?.storage.recycle('optimizer.zeroGrad() released this gradient; clone() it before zeroGrad() to keep its values');
         p.grad = null;
       }
     }

@@ -1,10 +1,10 @@
-/** Creation functions: tensor, zeros, ones, full, rand, randn, arange, eye. */
+/** Creation functions: tensor, zeros, ones, full, rand, randn, arange, eye, and their *Like forms. */
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { fillNormal, fillUniform } from './random.js';
 import { checkShape, numelOf, type Shape } from './shape.js';
 import { arrayFor } from './storage.js';
-import { fromArray, type NestedArray, type Tensor } from './tensor.js';
+import { fromArray, uninitTensor, type NestedArray, type Tensor } from './tensor.js';
 
 export interface TensorOptions {
   /** Element type; float32 unless given. */
@@ -152,4 +152,50 @@ export function eye(n: number, m: number = n, options: TensorOptions = {}): Tens
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   if (options.requiresGrad) t.requiresGrad = true;
   return t;
+}
+
+/** `options.dtype`, else the dtype of `like`: the *Like functions copy shape and dtype, never data. */
+function likeOptions(like: Tensor, options: TensorOptions): TensorOptions {
+  return { dtype: options.dtype ?? like.dtype, requiresGrad: options.requiresGrad };
+}
+
+export function zerosLike(like: Tensor, options: TensorOptions = {}): Tensor {
+  return filled('zerosLike', like.shape, 0, likeOptions(like, options));
+}
+
+export function onesLike(like: Tensor, options: TensorOptions = {}): Tensor {
+  return filled('onesLike', like.shape, 1, likeOptions(like, options));
+}
+
+export function fullLike(like: Tensor, value: number, options: TensorOptions = {}): Tensor {
+  return filled('fullLike', like.shape, value, likeOptions(like, options));
+}
+
+/** A tensor of like's shape whose contents are unspecified (PyTorch's empty_like); fill it before reading. */
+export function emptyLike(like: Tensor, options: TensorOptions = {}): Tensor {
+  const dtype = options.dtype ?? like.dtype;
+  checkDtype('emptyLike', dtype);
+  const t = uninitTensor(like.shape, dtype);
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** Random samples need a float dtype: an int32 tensor would hold only zeros. */
+function floatLike(op: string, like: Tensor, options: TensorOptions): TensorOptions {
+  const resolved = likeOptions(like, options);
+  if (resolved.dtype === 'int32') {
+    throw new NodegradError('ERR_NODEGRAD_DTYPE',
+      `${op}: cannot sample floats into int32; pass { dtype: 'float32' } (or use randint for integers)`);
+  }
+  return resolved;
+}
+
+/** Uniform samples in [0, 1) of like's shape and dtype. */
+export function randLike(like: Tensor, options: TensorOptions = {}): Tensor {
+  return rand(like.shape, floatLike('randLike', like, options));
+}
+
+/** Standard normal samples of like's shape and dtype. */
+export function randnLike(like: Tensor, options: TensorOptions = {}): Tensor {
+  return randn(like.shape, floatLike('randnLike', like, options));
 }

@@ -114,3 +114,13 @@ export function setRngState(saved: Uint32Array): void {
   }
   state = saved.slice();
 }
+
+/** A uniform integer in [0, n) for 1 <= n <= 2^32, by rejection so that no value is favoured. */
+export function nextBelow(n: number): number {
+  if (n === 4294967296) return nextUint32();
+  // The largest multiple of n that fits in 32 bits; draws at or above it would skew the modulo.
+  const limit = 4294967296 - (4294967296 % n);
+  let r = nextUint32();
+  while (r >= limit) r = nextUint32();
+  return r % n;
+}

@@ -49,7 +49,22 @@ export function checkShape(op: string, shape: Shape, check: ShapeCheck = {}): vo
 }
 
 /** Maps a possibly negative dim into [0, ndim); `ndim` may be 0 for scalars, treated as 1. */
+/**
+ * Refuses a dim given as an options object (`{ dim: 1 }`, as in some other libraries), naming the
+ * positional call that works; `call` writes that call from its argument list.
+ */
+export function checkDimNotObject(op: string, dim: unknown, call = (args: string) => `ng.${op}(x, ${args})`): void {
+  if (dim === null || typeof dim !== 'object' || Array.isArray(dim)) return;
+  const fields = dim as Record<string, unknown>;
+  const d = typeof fields.dim === 'number' || Array.isArray(fields.dim) ? JSON.stringify(fields.dim) : '1';
+  const keep = fields.keepDim ?? fields.keepdim;
+  const shown = Object.entries(fields).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ');
+  throw new NodegradError('ERR_NODEGRAD_DIM',
+    `${op}: pass the dim as a number: ${call(keep === undefined ? d : `${d}, ${String(keep)}`)}, not an options object { ${shown} }`);
+}
+
 export function normalizeDim(op: string, dim: number, ndim: number): number {
+  checkDimNotObject(op, dim);
   const rank = Math.max(ndim, 1);
   if (!Number.isInteger(dim) || dim < -rank || dim >= rank) {
     throw new NodegradError('ERR_NODEGRAD_DIM',

@@ -84,6 +84,8 @@ export class Storage {
   lastWriter = '';
   private array: DataArray;
   private released = false;
+  /** Why the buffer was released, with the fix, for the error a later read throws. */
+  private releaseReason = '';
 
   constructor(readonly dtype: DType, array: DataArray) {
     this.array = array;
@@ -107,7 +109,8 @@ export class Storage {
   /** The typed array; throws once the storage has been disposed. */
   get data(): DataArray {
     if (this.released) {
-      throw new NodegradError('ERR_NODEGRAD_DISPOSED', 'tensor: this tensor was disposed; its data can no longer be used');
+      throw new NodegradError('ERR_NODEGRAD_DISPOSED',
+        `tensor: this tensor was disposed; its data can no longer be used${this.releaseReason ? ` (${this.releaseReason})` : ''}`);
     }
     return this.array;
   }
@@ -120,8 +123,12 @@ export class Storage {
     this.release(false);
   }
 
-  /** Like dispose(), but the buffer goes to the pool for reuse. Only for buffers nothing else can reach. */
-  recycle(): void {
+  /**
+   * Like dispose(), but the buffer goes to the pool for reuse. Only for buffers nothing else can
+   * reach; `reason` (who released it and how to keep it) ends the message of any later read.
+   */
+  recycle(reason = ''): void {
+    if (!this.released) this.releaseReason = reason;
     this.release(true);
   }
 
