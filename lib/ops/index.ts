@@ -1,4 +1,5 @@
 import './methods.js';
+import './methods-index.js';
 
 export * from './elementwise.js';
 export * from './reduce.js';
@@ -17,3 +18,4 @@ export * from './framework-loss.js';
 export * from './dropout.js';
 export * from './norm.js';
 export * from './inplace.js';
+export * from './indexing.js';
