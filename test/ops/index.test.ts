@@ -1,6 +1,6 @@
 // Indexing (x[...], x[...] = v) against PyTorch goldens (tools/golden/make_index_goldens.py),
 // float64 gradchecks, view semantics and error messages.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import type { IndexSpec } from '../../lib/index.js';
 import { maskSpecToIndices } from '../../lib/ops/slice.js';
@@ -18,7 +18,13 @@ const cases = goldenCases('indexing.safetensors');
 const indexCases = cases.filter((c) => c.kind === 'index');
 const putCases = cases.filter((c) => c.kind === 'put');
 
-describe.each([false, true])('index matches PyTorch (index lists as tensors: %s)', (asTensors) => {
+const runs = [['native', false], ['native', true], ['reference', true]] as const;
+
+describe.each(runs)('index matches PyTorch (%s backend, index lists as tensors: %s)', (backendName, asTensors) => {
+  const previous = ng.backend.getBackend();
+  beforeAll(() => ng.backend.setBackend(backendName === 'native' ? previous : ng.backend.referenceBackend));
+  afterAll(() => ng.backend.setBackend(previous));
+
   it.each(indexCases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const x = c.t.x.detach();
     x.requiresGrad = true;
