@@ -115,28 +115,50 @@ function offsetsOf(shape: Shape, strides: readonly number[]): Int32Array {
   return out;
 }
 
-/** Writes (or adds) `values`, laid out in the plan's result shape, into the dense elements of the view. */
+/** Adds or writes `run` consecutive elements: typed-array set copies a whole run at once. */
+function putRun(dense: DataArray, at: number, values: DataArray | number, from: number, run: number, accumulate: boolean): void {
+  if (typeof values === 'number') {
+    if (!accumulate) dense.fill(values, at, at + run);
+    else for (let r = 0; r < run; r++) dense[at + r] += values;
+  } else if (!accumulate) {
+    dense.set(values.subarray(from, from + run), at);
+  } else {
+    for (let r = 0; r < run; r++) dense[at + r] += values[from + r];
+  }
+}
+
+/**
+ * Writes (or adds) `values`, laid out in the plan's result shape, into the dense elements of the
+ * view. The dims after the last advanced one form contiguous runs, copied whole.
+ */
 function scatter(dense: DataArray, viewShape: Shape, plan: IndexPlan, values: DataArray | number, accumulate: boolean): void {
   const strides = contiguousStrides(viewShape);
   const dims = plan.advanced.map((a) => a.viewDim);
-  const rest = viewShape.map((_, d) => d).filter((d) => !dims.includes(d));
-  const outerDims = plan.adjacent ? rest.filter((d) => d < dims[0]) : [];
-  const innerDims = rest.filter((d) => !outerDims.includes(d));
-  const outer = offsetsOf(outerDims.map((d) => viewShape[d]), outerDims.map((d) => strides[d]));
-  const inner = offsetsOf(innerDims.map((d) => viewShape[d]), innerDims.map((d) => strides[d]));
+  const last = dims[dims.length - 1];
+  const run = numelOf(viewShape.slice(last + 1));
+  const rest = viewShape.map((_, d) => d).filter((d) => d < last && !dims.includes(d));
+  const outerDims = plan.adjacent ? rest : [];
+  const headDims = plan.adjacent ? [] : rest;
   const n = numelOf(plan.indexShape);
+  if (accumulate && plan.adjacent && typeof values !== 'number' && !(dense instanceof Int32Array) &&
+    dense.constructor === values.constructor) {
+    // The view is [outer, advanced dims merged, run]: the native scatter-add handles duplicates.
+    getBackend().indexAdd(values as typeof dense, numelOf(outerDims.map((d) => viewShape[d])), n, run,
+      linearIndices(plan, viewShape), numelOf(dims.map((d) => viewShape[d])), dense);
+    return;
+  }
+  const outer = offsetsOf(outerDims.map((d) => viewShape[d]), outerDims.map((d) => strides[d]));
+  const head = offsetsOf(headDims.map((d) => viewShape[d]), headDims.map((d) => strides[d]));
   const advanced = new Int32Array(n);
   for (const { viewDim, indices } of plan.advanced) {
     for (let i = 0; i < n; i++) advanced[i] += indices[i] * strides[viewDim];
   }
-  const value = typeof values === 'number' ? () => values : (k: number) => values[k];
   let k = 0;
   for (const a of outer) {
     for (let i = 0; i < n; i++) {
-      const base = a + advanced[i];
-      for (let j = 0; j < inner.length; j++, k++) {
-        if (accumulate) dense[base + inner[j]] += value(k);
-        else dense[base + inner[j]] = value(k);
+      for (const h of head) {
+        putRun(dense, a + advanced[i] + h, values, k, run, accumulate);
+        k += run;
       }
     }
   }

@@ -104,6 +104,14 @@ describe('basic indexing returns views', () => {
     expect(flat(x).slice(0, 4)).toEqual([2, 2, 2, 2]);
   });
 
+  it.each(['float32', 'float64', 'int32'] as const)('indexPut_ into a view at an offset changes only its elements (%s)', (dtype) => {
+    const x = ng.zeros([4, 3], { dtype });
+    const rows = x.narrow(0, 1, 2);
+    rows.indexPut_([[0, 0, 1]], ng.tensor([[1, 2, 3], [10, 20, 30], [5, 5, 5]]), { accumulate: true });
+    rows.indexPut_([':', [2, 2]], 7);
+    expect(flat(x)).toEqual([0, 0, 0, 11, 22, 7, 5, 5, 7, 0, 0, 0]);
+  });
+
   it('a 0-d int32 tensor index acts like a number (a view)', () => {
     const x = randomTensor([3, 4], 2);
     const row = x.index(ng.tensor(1, { dtype: 'int32' }));
