@@ -125,6 +125,16 @@ type Parsed =
   | { kind: 'ellipsis' }
   | { kind: 'tensor'; index: Tensor };
 
+/** A nested number array as an int32 index tensor, with the error naming the indexing op. */
+function arrayIndex(op: string, spec: NestedArray[]): Tensor {
+  try {
+    return tensor(spec, { dtype: 'int32' });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: an index array must be a (nested) array of integers; ${reason}`);
+  }
+}
+
 function parseSpec(op: string, spec: IndexSpec): Parsed[] {
   if (spec === null) return [{ kind: 'newAxis' }];
   if (typeof spec === 'number') return [{ kind: 'number', value: spec }];
@@ -142,7 +152,7 @@ function parseSpec(op: string, spec: IndexSpec): Parsed[] {
     if (spec.ndim === 0) return [{ kind: 'number', value: spec.item() }];
     return [{ kind: 'tensor', index: spec }];
   }
-  if (Array.isArray(spec)) return [{ kind: 'tensor', index: tensor(spec as NestedArray[], { dtype: 'int32' }) }];
+  if (Array.isArray(spec)) return [{ kind: 'tensor', index: arrayIndex(op, spec as NestedArray[]) }];
   throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
     `${op}: unsupported index ${String(spec)}; expected a number, a slice, null, '...', an int32 tensor or a number array`);
 }

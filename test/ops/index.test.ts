@@ -157,6 +157,7 @@ describe('indexing errors', () => {
     ['negative step', () => x.index('::-1'), 'ERR_NODEGRAD_ARGUMENT', ['index', 'negative step', 'flip']],
     ['zero step', () => x.index(ng.slice(0, 2, 0)), 'ERR_NODEGRAD_ARGUMENT', ['index', 'step 0']],
     ['bad slice string', () => x.index('1:a'), 'ERR_NODEGRAD_ARGUMENT', ['index', "'1:a'"]],
+    ['fractional index array', () => x.index([0.5]), 'ERR_NODEGRAD_ARGUMENT', ['index', 'array of integers', '0.5']],
     ['unbroadcastable indices', () => x.index([0, 1], [0, 1, 2]), 'ERR_NODEGRAD_SHAPE', ['index', '[2]', '[3]']],
     ['indexPut_ out of range', () => ng.zeros([3]).indexPut_([[7]], 1), 'ERR_NODEGRAD_ARGUMENT', ['indexPut_', 'index 7', 'size 3']],
     ['indexPut_ value shape', () => ng.zeros([3, 4]).indexPut_([0], ng.ones([3])), 'ERR_NODEGRAD_SHAPE',
