@@ -164,6 +164,12 @@ function scatter(dense: DataArray, viewShape: Shape, plan: IndexPlan, values: Da
   }
 }
 
+/** Writes (or adds) values in the plan's result shape into the dense elements of its basic view. */
+function put(dense: DataArray, plan: IndexPlan, values: DataArray | number, accumulate: boolean): void {
+  if (plan.advanced.length > 0) scatter(dense, plan.viewShape, plan, values, accumulate);
+  else putRun(dense, 0, values, 0, dense.length, accumulate);
+}
+
 /** The value as a dense array in the result shape, cast to x's dtype; PyTorch drops its leading 1s. */
 function valuesFor(op: string, value: Tensor, resultShape: Shape): DataArray {
   let shape = [...value.shape];
@@ -200,12 +206,7 @@ export function indexPut_(x: Tensor, specs: readonly IndexSpec[], value: Tensor 
   }
   const values = source ? valuesFor(op, source, plan.resultShape) : (value as number);
   const target = basicView(x, plan.steps);
-  writeInPlace(op, target, (dense) => {
-    if (plan.advanced.length > 0) scatter(dense, target.shape, plan, values, accumulate);
-    else if (typeof values === 'number') { if (accumulate) dense.forEach((v, i) => { dense[i] = v + values; }); else dense.fill(values); }
-    else if (accumulate) dense.forEach((v, i) => { dense[i] = v + values[i]; });
-    else dense.set(values);
-  });
+  writeInPlace(op, target, (dense) => put(dense, plan, values, accumulate));
   if (isGradEnabled() && (x.requiresGrad || source?.requiresGrad)) recordPut(x, plan, source, accumulate);
   return x;
 }
@@ -220,7 +221,7 @@ function recordPut(x: Tensor, plan: IndexPlan, source: Tensor | null, accumulate
     let gx: Tensor | null = null;
     if (previous.requiresGrad) {
       gx = accumulate ? g : denseCopy(g);
-      if (!accumulate) writeInPlace('indexPut_', basicView(gx, plan.steps), (d) => putZeros(d, gx!, plan));
+      if (!accumulate) writeInPlace('indexPut_', basicView(gx, plan.steps), (d) => put(d, plan, 0, false));
     }
     if (!source?.requiresGrad) return [gx];
     const picked = indexWithPlan(g, plan);
@@ -230,10 +231,6 @@ function recordPut(x: Tensor, plan: IndexPlan, source: Tensor | null, accumulate
   x.gradFn = new Node('indexPut_', inputs, fn, []);
 }
 
-function putZeros(dense: DataArray, g: Tensor, plan: IndexPlan): void {
-  if (plan.advanced.length > 0) scatter(dense, basicView(g, plan.steps).shape, plan, 0, false);
-  else dense.fill(0);
-}
 
 /** The value's shape without the leading 1s that do not fit the result's rank. */
 function trimmedShape(shape: Shape, rank: number): Shape {
