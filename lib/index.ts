@@ -1,6 +1,7 @@
 /** nodegrad: `import * as ng from 'nodegrad'`. */
 import './ops/methods.js';
 import './ops/methods-inplace.js';
+import './ops/methods-index.js';
 
 export { Tensor, type NestedArray, type Device } from './tensor/tensor.js';
 export { tensor, zeros, ones, full, rand, randn, arange, eye, type TensorOptions } from './tensor/creation.js';

@@ -1,5 +1,6 @@
 import './methods.js';
 import './methods-inplace.js';
+import './methods-index.js';
 
 export * from './elementwise.js';
 export * from './reduce.js';
@@ -22,3 +23,4 @@ export {
   add_, sub_, mul_, div_, pow_, clamp_, exp_, log_, sqrt_, abs_, neg_, copy_, fill_, zero_, normal_, uniform_,
   bernoulli_, type AlphaOptions,
 } from './inplace-math.js';
+export * from './indexing.js';
