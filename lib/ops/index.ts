@@ -17,3 +17,4 @@ export * from './framework-loss.js';
 export * from './dropout.js';
 export * from './norm.js';
 export * from './inplace.js';
+export * from './methods-structure.js';
