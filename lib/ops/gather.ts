@@ -155,7 +155,10 @@ function checkScatter(op: string, x: Tensor, dim: number, index: Tensor, src: Te
   return d;
 }
 
-/** A copy of x with out[p with p[dim] = index[p]] = src[p] (or the number src). */
+/**
+ * A copy of x with out[p with p[dim] = index[p]] = src[p] (or the number src). Where index names
+ * one position twice the later write wins (PyTorch leaves the winner unspecified).
+ */
 export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
   const d = checkScatter('scatter', x, dim, index, src);
   const out = denseCopy(x);

@@ -88,6 +88,7 @@ def triangles(w):
             run(w, f"{op}_{k}", op, {"diagonal": k}, lambda x, op=op, k=k: getattr(x, op)(k), {"x": randn(2, 3, 5)})
         run(w, f"{op}_tall", op, {"diagonal": 0}, lambda x, op=op: getattr(x, op)(), {"x": randn(5, 2)})
         run(w, f"{op}_far", op, {"diagonal": 9}, lambda x, op=op: getattr(x, op)(9), {"x": randn(3, 4)})
+        run(w, f"{op}_empty", op, {"diagonal": -1}, lambda x, op=op: getattr(x, op)(-1), {"x": randn(2, 0, 3)})
 
 
 def gathers(w):
@@ -120,6 +121,8 @@ def gathers(w):
     run(w, "scatter_add_neg_dim_3d", "scatterAdd", {"dim": -1}, lambda x, index, src: x.scatter_add(-1, index, src),
         {"x": randn(2, 2, 3), "index": torch.randint(0, 3, (2, 2, 5)), "src": randn(2, 2, 5)}, learnable=("x", "src"))
 
+    run(w, "scatter_add_empty_index", "scatterAdd", {"dim": 0}, lambda x, index, src: x.scatter_add(0, index, src),
+        {"x": tgt, "index": torch.zeros(0, 3, dtype=torch.long), "src": randn(2, 3)}, learnable=("x",))
     run(w, "index_add_dup", "indexAdd", {"dim": 0}, lambda x, index, source: x.index_add(0, index, source),
         {"x": randn(4, 3), "index": torch.tensor([1, 3, 1, 1]), "source": randn(4, 3)}, learnable=("x", "source"))
     run(w, "index_add_alpha_neg_dim", "indexAdd", {"dim": -1, "alpha": -2.5},
@@ -133,6 +136,8 @@ def reorder(w):
     x = randn(3, 4, 2)
     run(w, "flip_one", "flip", {"dims": [0]}, lambda x: x.flip([0]), {"x": x})
     run(w, "flip_many_neg", "flip", {"dims": [-1, 1]}, lambda x: x.flip([-1, 1]), {"x": x})
+    run(w, "flip_empty_dim", "flip", {"dims": [1]}, lambda x: x.flip([1]), {"x": randn(2, 0, 3)})
+    run(w, "roll_empty_dim", "roll", {"shifts": [2], "dims": [0]}, lambda x: x.roll([2], [0]), {"x": randn(0, 3)})
     run(w, "roll_flat", "roll", {"shifts": 5}, lambda x: x.roll(5), {"x": x})
     run(w, "roll_dims", "roll", {"shifts": [1, -3], "dims": [0, -2]}, lambda x: x.roll([1, -3], [0, -2]), {"x": x})
     run(w, "roll_wrap_size1", "roll", {"shifts": [9, 2], "dims": [1, 0]}, lambda x: x.roll([9, 2], [1, 0]), {"x": randn(3, 1)})
