@@ -20,8 +20,8 @@ ng.manualSeed(0);
 for (const [rows, cols] of sizes) {
   const x = ng.randn([rows, cols]);
   const src = ng.randn([rows, cols]);
-  const index = ng.rand([rows, cols]).mul(cols).to('int32');
-  const rowIndex = ng.rand([rows, cols]).mul(rows).to('int32');
+  const index = ng.rand([rows, cols], { dtype: 'float64' }).mul(cols).to('int32');
+  const rowIndex = ng.rand([rows, cols], { dtype: 'float64' }).mul(rows).to('int32');
   const n = rows * cols;
   for (const [name, fn] of [
     ['gather', () => x.gather(1, index)],

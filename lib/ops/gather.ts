@@ -10,7 +10,7 @@ import { isGradEnabled } from '../autograd/grad-mode.js';
 import { Node, record, type BackwardFn } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { contiguousStrides, normalizeDim, sameShape } from '../tensor/shape.js';
-import { zerosTensor, Tensor } from '../tensor/tensor.js';
+import { uninitTensor, zerosTensor, Tensor } from '../tensor/tensor.js';
 import { writeInPlace } from '../tensor/write.js';
 import { indexSelect } from './join.js';
 import { mul } from './elementwise.js';
@@ -89,7 +89,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const at = layout(index);
   checkFits('gather', at.shape, 'input', src.shape, d);
   const values = indexValues('gather', index, d, src.shape[d], x.shape);
-  const out = zerosTensor(index.shape, x.dtype);
+  const out = uninitTensor(index.shape, x.dtype);
   const last = at.shape.length - 1;
   const n = at.shape[last];
   if (index.numel > 0) {
