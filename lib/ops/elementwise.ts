@@ -10,6 +10,7 @@ import { NodegradError } from '../errors.js';
 import { broadcastShapes, broadcastStrides } from '../tensor/shape.js';
 import { full } from '../tensor/creation.js';
 import { uninitTensor, Tensor } from '../tensor/tensor.js';
+import { clampTensors } from './clamp.js';
 import { sumToShape } from './reduce.js';
 import { denseCopy, expand, to } from './shape.js';
 
@@ -181,8 +182,9 @@ export function tanh(x: Tensor): Tensor {
   return record('tanh', out, [input], (g) => [binaryKernel('tanh', BinaryOp.TanhBackward, g, out)], [out]);
 }
 
-/** Limits values to [min, max]; either bound may be omitted. The gradient is 0 outside. */
-export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+/** Limits values to [min, max]; either bound may be omitted or a tensor (broadcast). The gradient is 0 outside. */
+export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | null): Tensor {
+  if (min instanceof Tensor || max instanceof Tensor) return clampTensors(x, min, max);
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
   if (min == null && max == null) {

@@ -24,3 +24,4 @@ export {
   bernoulli_, type AlphaOptions,
 } from './inplace-math.js';
 export * from './indexing.js';
+export * from './methods-structure.js';

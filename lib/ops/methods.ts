@@ -34,7 +34,7 @@ declare module '../tensor/tensor.js' {
     tanh_(): Tensor;
     sigmoid(): Tensor;
     tanh(): Tensor;
-    clamp(min?: number | null, max?: number | null): Tensor;
+    clamp(min?: TensorLike | null, max?: TensorLike | null): Tensor;
     sum(dim?: Dims, keepDim?: boolean): Tensor;
     mean(dim?: Dims, keepDim?: boolean): Tensor;
     max(dim?: number, keepDim?: boolean): Tensor;

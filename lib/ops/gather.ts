@@ -1,0 +1,310 @@
+/**
+ * Gather and scatter along a dim: gather, scatter, scatterAdd, indexAdd and the in-place scatter_,
+ * scatterAdd_, indexAdd_. Index tensors are int32. gather/scatter run as TypeScript loops over
+ * strided data (no native kernel fits); indexAdd uses the backend's indexAdd. Each backward is
+ * the dual op: gather's is scatterAdd into zeros, scatter's a gather, so duplicates accumulate.
+ */
+import { getBackend } from '../backend/index.js';
+import type { DataArray, FloatArray } from '../backend/types.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import { Node, record, type BackwardFn } from '../autograd/node.js';
+import { NodegradError, formatShape } from '../errors.js';
+import { contiguousStrides, normalizeDim, sameShape } from '../tensor/shape.js';
+import { uninitTensor, zerosTensor, Tensor } from '../tensor/tensor.js';
+import { writeInPlace } from '../tensor/write.js';
+import { indexSelect } from './join.js';
+import { mul } from './elementwise.js';
+import { denseCopy, narrowRaw } from './shape.js';
+
+export interface IndexAddOptions {
+  /** Multiplier of `source` (default 1). */
+  alpha?: number;
+}
+
+function checkIndexDtype(op: string, index: unknown): asserts index is Tensor {
+  if (!(index instanceof Tensor)) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: expected the index as an int32 Tensor, got ${typeof index}`);
+  }
+  if (index.dtype !== 'int32') {
+    throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: expected an int32 index, got ${index.dtype}`);
+  }
+}
+
+/** Dense int32 values of an index, each checked to lie in [0, size). */
+function indexValues(op: string, index: Tensor, dim: number, size: number, shape: readonly number[]): Int32Array {
+  const values = (index.isContiguous() ? index.storage.data.subarray(index.offset, index.offset + index.numel)
+    : denseCopy(index).storage.data) as Int32Array;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < 0 || v >= size) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+        `${op}: index ${v} at position ${i} is out of range for dim ${dim} of size ${size} ` +
+        `(shape ${formatShape(shape)}); expected an integer in [0, ${size})`);
+    }
+  }
+  return values;
+}
+
+/** Shape and strides with a 0-d tensor read as one element of shape [1]. */
+function layout(t: Tensor): { shape: readonly number[]; strides: readonly number[] } {
+  return t.ndim === 0 ? { shape: [1], strides: [1] } : { shape: t.shape, strides: t.strides };
+}
+
+/**
+ * The storage offset of the first element of every row (all dims but the last) of `shape`, read
+ * through `strides`; the last dim is stepped through inline by the loops below.
+ */
+function rowStarts(shape: readonly number[], strides: readonly number[]): Float64Array {
+  let starts = new Float64Array([0]);
+  for (let d = 0; d < shape.length - 1; d++) {
+    const next = new Float64Array(starts.length * shape[d]);
+    let k = 0;
+    for (const base of starts) for (let i = 0; i < shape[d]; i++) next[k++] = base + i * strides[d];
+    starts = next;
+  }
+  return starts;
+}
+
+/** strides with the entry of `dim` set to 0: the index supplies that coordinate. */
+function withoutDim(strides: readonly number[], dim: number): number[] {
+  return strides.map((s, d) => (d === dim ? 0 : s));
+}
+
+/** index.shape[d] <= limit.shape[d] for every d (except `dim` when given), as PyTorch requires. */
+function checkFits(op: string, index: readonly number[], what: string, limit: readonly number[], dim: number | null): void {
+  const bad = index.length !== limit.length || index.some((s, d) => d !== dim && s > limit[d]);
+  if (bad) {
+    const except = dim === null ? '' : ` except dim ${dim}`;
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `${op}: index of shape ${formatShape(index)} does not fit ${what} of shape ${formatShape(limit)} ` +
+      `(expected the same number of dims and index sizes <= ${what} sizes${except})`);
+  }
+}
+
+/** out[p] = x[p with p[dim] = index[p]] for every position p of index; out takes index's shape. */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkIndexDtype('gather', index);
+  const d = normalizeDim('gather', dim, x.ndim);
+  const src = layout(x);
+  const at = layout(index);
+  checkFits('gather', at.shape, 'input', src.shape, d);
+  const values = indexValues('gather', index, d, src.shape[d], x.shape);
+  const out = uninitTensor(index.shape, x.dtype);
+  const last = at.shape.length - 1;
+  const n = at.shape[last];
+  if (index.numel > 0) {
+    const starts = rowStarts(at.shape, withoutDim(src.strides, d));
+    const lastStride = d === last ? 0 : src.strides[last];
+    const dimStride = src.strides[d];
+    const from = x.storage.data;
+    const to = out.storage.data;
+    for (let r = 0; r < starts.length; r++) {
+      const base = x.offset + starts[r];
+      for (let i = 0, k = r * n; i < n; i++, k++) to[k] = from[base + i * lastStride + values[k] * dimStride];
+    }
+  }
+  return record('gather', out, [x], (g) => [scatterAdd(zerosTensor(x.shape, g.dtype), d, index, g)], [index]);
+}
+
+/**
+ * Writes (or adds) src's elements at index's positions into `target`, a dense row-major array of
+ * `shape`: target[p with p[dim] = index[p]] (+)= src[p]. `src` may be a number.
+ */
+function scatterInto(op: string, target: DataArray, shape: readonly number[], dim: number, index: Tensor,
+  src: Tensor | number, add: boolean): void {
+  const at = layout(index);
+  const values = indexValues(op, index, dim, shape[dim], shape);
+  if (index.numel === 0) return;
+  const last = at.shape.length - 1;
+  const n = at.shape[last];
+  const strides = contiguousStrides(shape);
+  const starts = rowStarts(at.shape, withoutDim(strides, dim));
+  const lastStride = dim === last ? 0 : strides[last];
+  const dimStride = strides[dim];
+  const source = typeof src === 'number' ? null : layout(src);
+  const srcStarts = source ? rowStarts(at.shape, source.strides) : null;
+  const srcLast = source ? source.strides[last] : 0;
+  const from = typeof src === 'number' ? null : src.storage.data;
+  const srcOffset = typeof src === 'number' ? 0 : src.offset;
+  const scalar = typeof src === 'number' ? src : 0;
+  for (let r = 0; r < starts.length; r++) {
+    const base = starts[r];
+    const srcBase = srcStarts ? srcOffset + srcStarts[r] : 0;
+    for (let i = 0, k = r * n; i < n; i++, k++) {
+      const v = from ? from[srcBase + i * srcLast] : scalar;
+      const p = base + i * lastStride + values[k] * dimStride;
+      target[p] = add ? target[p] + v : v;
+    }
+  }
+}
+
+/** Checks scatter's operands; returns the normalized dim. */
+function checkScatter(op: string, x: Tensor, dim: number, index: Tensor, src: Tensor | number): number {
+  checkIndexDtype(op, index);
+  const d = normalizeDim(op, dim, x.ndim);
+  const at = layout(index).shape;
+  checkFits(op, at, 'input', layout(x).shape, d);
+  if (src instanceof Tensor) {
+    checkFits(op, at, 'src', layout(src).shape, null);
+    if (src.dtype !== x.dtype) {
+      throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: expected src of the input's dtype ${x.dtype}, got ${src.dtype}`);
+    }
+  } else if (typeof src !== 'number') {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: expected src as a Tensor or a number, got ${typeof src}`);
+  }
+  return d;
+}
+
+/**
+ * A copy of x with out[p with p[dim] = index[p]] = src[p] (or the number src). Where index names
+ * one position twice the later write wins (PyTorch leaves the winner unspecified).
+ */
+export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
+  const d = checkScatter('scatter', x, dim, index, src);
+  const out = denseCopy(x);
+  scatterInto('scatter', out.storage.data, layout(x).shape, d, index, src, false);
+  const inputs = src instanceof Tensor ? [x, src] : [x];
+  return record('scatter', out, inputs, (g) => scatterGrads(g, x, d, index, src), [index]);
+}
+
+/**
+ * src's gradient: g gathered at index, placed in the leading corner of a src-shaped zero tensor
+ * (src may be larger than index; its other elements were never read).
+ */
+function srcGrad(g: Tensor, d: number, index: Tensor, src: Tensor): Tensor {
+  const picked = gather(g, d, index);
+  if (sameShape(picked.shape, src.shape)) return picked;
+  const grad = zerosTensor(src.shape, g.dtype);
+  const corner = index.shape.reduce((t, s, i) => narrowRaw(t, i, 0, s), grad);
+  getBackend().copyStrided(picked.shape,
+    { data: picked.storage.data, offset: picked.offset, strides: picked.strides },
+    { data: corner.storage.data, offset: corner.offset, strides: corner.strides });
+  return grad;
+}
+
+function scatterGrads(g: Tensor, x: Tensor, d: number, index: Tensor, src: Tensor | number): (Tensor | null)[] {
+  const gx = x.requiresGrad ? scatter(g, d, index, 0) : null;
+  return src instanceof Tensor ? [gx, src.requiresGrad ? srcGrad(g, d, index, src) : null] : [gx];
+}
+
+/** A copy of x with src[p] added at out[p with p[dim] = index[p]]; duplicate indices accumulate. */
+export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const d = checkScatter('scatterAdd', x, dim, index, src);
+  const out = denseCopy(x);
+  scatterInto('scatterAdd', out.storage.data, layout(x).shape, d, index, src, true);
+  return record('scatterAdd', out, [x, src], (g) => scatterAddGrads(g, x, d, index, src), [index]);
+}
+
+function scatterAddGrads(g: Tensor, x: Tensor, d: number, index: Tensor, src: Tensor): (Tensor | null)[] {
+  return [x.requiresGrad ? g : null, src.requiresGrad ? srcGrad(g, d, index, src) : null];
+}
+
+/** The 1-D index of indexAdd, checked against x and source; returns [dim, index values]. */
+function checkIndexAdd(op: string, x: Tensor, dim: number, index: Tensor, source: Tensor): [number, Int32Array] {
+  checkIndexDtype(op, index);
+  if (!(source instanceof Tensor)) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: expected source as a Tensor, got ${typeof source}`);
+  }
+  const d = normalizeDim(op, dim, x.ndim);
+  if (index.ndim > 1) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: expected a 1-D index, got shape ${formatShape(index.shape)}`);
+  }
+  const expected = [...layout(x).shape];
+  expected[d] = index.numel;
+  const got = layout(source).shape;
+  if (got.length !== expected.length || got.some((s, i) => s !== expected[i])) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      `${op}: source of shape ${formatShape(source.shape)} does not match input ${formatShape(x.shape)} with dim ${d} ` +
+      `of size ${index.numel} (the index length); expected ${formatShape(expected)}`);
+  }
+  if (source.dtype !== x.dtype) {
+    throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: expected source of the input's dtype ${x.dtype}, got ${source.dtype}`);
+  }
+  return [d, indexValues(op, index, d, layout(x).shape[d], x.shape)];
+}
+
+/** target (dense, x's shape) [.., index[j], ..] += alpha * source[.., j, ..] along dim. */
+function indexAddInto(target: DataArray, x: Tensor, d: number, indices: Int32Array, source: Tensor, alpha: number): void {
+  const shape = layout(x).shape;
+  const outer = shape.slice(0, d).reduce((p, s) => p * s, 1);
+  const inner = shape.slice(d + 1).reduce((p, s) => p * s, 1);
+  const scaled = alpha === 1 ? source : mul(source.detach(), alpha);
+  const src = denseCopy(scaled).storage.data;
+  if (x.dtype !== 'int32') {
+    getBackend().indexAdd(src as FloatArray, outer, indices.length, inner, indices, shape[d], target as FloatArray);
+    return;
+  }
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < indices.length; j++) {
+      const from = (o * indices.length + j) * inner;
+      const to = (o * shape[d] + indices[j]) * inner;
+      for (let i = 0; i < inner; i++) target[to + i] += src[from + i];
+    }
+  }
+}
+
+/** A copy of x with alpha * source[.., j, ..] added at [.., index[j], ..] along dim (1-D index). */
+export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, options: IndexAddOptions = {}): Tensor {
+  const alpha = options.alpha ?? 1;
+  const [d, indices] = checkIndexAdd('indexAdd', x, dim, index, source);
+  const out = denseCopy(x);
+  indexAddInto(out.storage.data, x, d, indices, source, alpha);
+  return record('indexAdd', out, [x, source], (g) => indexAddGrads(g, x, d, index, source, alpha), [index]);
+}
+
+function indexAddGrads(g: Tensor, x: Tensor, d: number, index: Tensor, source: Tensor, alpha: number): (Tensor | null)[] {
+  if (!source.requiresGrad) return [x.requiresGrad ? g : null, null];
+  const picked = indexSelect(g, d, index).reshape(source.shape);
+  return [x.requiresGrad ? g : null, alpha === 1 ? picked : mul(picked, alpha)];
+}
+
+/**
+ * Runs `write` on x's elements (dense, row-major) and bumps its storage version. When recording,
+ * x takes a new graph node whose inputs are x's previous history and `others`.
+ */
+function inPlace(op: string, x: Tensor, others: Tensor[], write: (values: DataArray) => void,
+  backward: (g: Tensor, previous: Tensor) => (Tensor | null)[], saved: Tensor[]): Tensor {
+  const recording = isGradEnabled() && (x.requiresGrad || others.some((t) => t.requiresGrad));
+  if (recording && x.requiresGrad && x.isLeaf) {
+    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+      `${op}: a leaf tensor that requires grad cannot be modified in place; use ${op.slice(0, -1)}() or detach() first`);
+  }
+  writeInPlace(op, x, write);
+  if (recording) {
+    const previous = new Tensor(x.storage, x.shape, x.strides, x.offset);
+    if (x.requiresGrad) {
+      previous.requiresGrad = true;
+      previous.gradFn = x.gradFn;
+    }
+    const fn: BackwardFn = (g) => backward(g, previous);
+    x.gradFn = new Node(op, [previous, ...others], fn, saved);
+    x.requiresGrad = true;
+  }
+  return x;
+}
+
+/** scatter in place: writes src (or the number) into x at index's positions and returns x. */
+export function scatter_(x: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
+  const d = checkScatter('scatter_', x, dim, index, src);
+  const others = src instanceof Tensor ? [src] : [];
+  return inPlace('scatter_', x, others,
+    (values) => scatterInto('scatter_', values, layout(x).shape, d, index, src, false),
+    (g, previous) => scatterGrads(g, previous, d, index, src), [index]);
+}
+
+/** scatterAdd in place: adds src into x at index's positions and returns x. */
+export function scatterAdd_(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  const d = checkScatter('scatterAdd_', x, dim, index, src);
+  return inPlace('scatterAdd_', x, [src],
+    (values) => scatterInto('scatterAdd_', values, layout(x).shape, d, index, src, true),
+    (g, previous) => scatterAddGrads(g, previous, d, index, src), [index]);
+}
+
+/** indexAdd in place: adds alpha * source into x along dim at the 1-D index and returns x. */
+export function indexAdd_(x: Tensor, dim: number, index: Tensor, source: Tensor, options: IndexAddOptions = {}): Tensor {
+  const alpha = options.alpha ?? 1;
+  const [d, indices] = checkIndexAdd('indexAdd_', x, dim, index, source);
+  return inPlace('indexAdd_', x, [source],
+    (values) => indexAddInto(values, x, d, indices, source, alpha),
+    (g, previous) => indexAddGrads(g, previous, d, index, source, alpha), [index]);
+}
