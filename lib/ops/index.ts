@@ -1,4 +1,5 @@
 import './methods.js';
+import './methods-autograd.js';
 
 export * from './elementwise.js';
 export * from './reduce.js';
