@@ -57,3 +57,43 @@ describe('gradient penalty against PyTorch (double backward)', () => {
     expectClose(p.w1.grad!.data(), c.t.grad_w1.data(), 1e-3, 1e-4);
   });
 });
+
+describe('gradient penalty through modules', () => {
+  it('an nn.Sequential critic (Linear, ReLU fused by Sequential, Tanh) matches the same critic written with ops', () => {
+    ng.manualSeed(7);
+    const model = new ng.nn.Sequential(
+      new ng.nn.Linear(4, 6, { dtype: 'float64' }), new ng.nn.ReLU(),
+      new ng.nn.Linear(6, 5, { dtype: 'float64' }), new ng.nn.Tanh(),
+      new ng.nn.Linear(5, 1, { dtype: 'float64' }));
+    const x = ng.randn([3, 4], { dtype: 'float64', requiresGrad: true });
+    const [gx] = ng.autograd.grad(model.forward(x).sum(), x, { createGraph: true });
+    gx!.mul(gx!).sum(1).sqrt().sub(1).pow(2).mean().backward();
+    const params = model.parameters();
+    const viaModule = params.map((w) => (w.grad ?? ng.zeros(w.shape, { dtype: 'float64' })).data());
+
+    const leaves = params.map((w) => {
+      const c = w.detach().clone();
+      c.requiresGrad = true;
+      return c;
+    });
+    const x2 = x.detach().clone();
+    x2.requiresGrad = true;
+    const [w1, b1, w2, b2, w3, b3] = leaves;
+    const out = ng.linear(ng.linear(ng.linear(x2, w1, b1).relu(), w2, b2).tanh(), w3, b3);
+    const [g2] = ng.autograd.grad(out.sum(), x2, { createGraph: true });
+    g2!.mul(g2!).sum(1).sqrt().sub(1).pow(2).mean().backward();
+    leaves.forEach((w, i) => expectClose(viaModule[i], (w.grad ?? ng.zeros(w.shape, { dtype: 'float64' })).data(), 1e-12, 1e-14));
+    expect(viaModule[0].some((v) => v !== 0)).toBe(true);
+  });
+
+  it('conv2d cannot be differentiated twice yet, and says so', () => {
+    const x = ng.randn([1, 1, 4, 4], { dtype: 'float64', requiresGrad: true });
+    const w = ng.randn([2, 1, 3, 3], { dtype: 'float64', requiresGrad: true });
+    const [gx] = ng.autograd.grad(ng.conv2d(x, w).tanh().sum(), x, { createGraph: true });
+    let error: unknown;
+    try { gx!.pow(2).sum().backward(); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(ng.NodegradError);
+    expect((error as ng.NodegradError).code).toBe('ERR_NODEGRAD_AUTOGRAD');
+    expect((error as ng.NodegradError).message).toMatch(/double backward not supported for conv2d/);
+  });
+});
