@@ -88,20 +88,19 @@ function ownable(t: Tensor, args: readonly unknown[]): Tensor {
   return t.gradFn || args.includes(t) ? new Tensor(t.storage, t.shape, t.strides, t.offset) : t;
 }
 
+/**
+ * The base class; subclasses add static forward and backward (not declared here, so a subclass
+ * needs no `override`, and apply's type takes its arguments and result from the subclass's forward).
+ */
 export class Function {
-  static forward(ctx: FunctionCtx, ...args: never[]): ForwardResult {
-    void ctx; void args;
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', `${this.name}: a Function subclass must define static forward(ctx, ...args)`);
-  }
-
-  static backward(ctx: FunctionCtx, ...grads: Tensor[]): Gradients {
-    void ctx; void grads;
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', `${this.name}: a Function subclass must define static backward(ctx, ...grads)`);
-  }
-
   /** Runs forward and records one node for the result; an array from forward gives an array. */
   static apply<F extends FunctionClass>(this: F, ...args: ForwardArgs<F>): ReturnType<F['forward']> {
     const name = this.name;
+    for (const method of ['forward', 'backward'] as const) {
+      if (typeof (this as Partial<FunctionClass>)[method] !== 'function') {
+        throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', `${name}: a Function subclass must define static ${method}(ctx, ...)`);
+      }
+    }
     const needsInputGrad = args.map((a: unknown) => a instanceof Tensor && a.requiresGrad);
     const ctx = new FunctionCtx(name, needsInputGrad);
     const forward = this.forward as (ctx: FunctionCtx, ...rest: unknown[]) => ForwardResult;

@@ -191,7 +191,8 @@ describe('autograd.Function errors', () => {
 
   it('a subclass without forward says so', () => {
     class NoForward extends ng.autograd.Function {}
-    const e = thrown(() => NoForward.apply());
+    const apply = NoForward.apply as (...args: unknown[]) => unknown;
+    const e = thrown(() => apply.call(NoForward));
     expect(e.message).toMatch(/NoForward: a Function subclass must define static forward/);
   });
 });
