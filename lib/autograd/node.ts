@@ -18,7 +18,7 @@ export type BackwardFn = (grad: Tensor) => readonly (Tensor | null)[];
 const twiceDifferentiableOps = new Set([
   'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sqrt', 'abs', 'clamp', 'relu', 'sigmoid', 'tanh',
   'sum', 'expand', 'view', 'transpose', 'permute', 'squeeze', 'unsqueeze', 'contiguous', 'clone', 'to',
-  'matmul', 'linear', 'linear+relu', 'cat',
+  'matmul', 'linear', 'linear+relu', 'cat', 'conv2d', 'conv2d+relu', 'conv2dInputGrad', 'conv2dWeightGrad',
 ]);
 
 export class Node {

@@ -28,6 +28,11 @@ const cases: Case[] = [
   ['linear+relu', [[5, 3], [4, 3], [4]], (x, w, b) => ng.linear(x, w, b, { activation: 'relu' }).pow(2)],
   ['expand unsqueeze', [[3]], (a) => a.unsqueeze(0).expand([2, 3]).mul(a)],
   ['cat', [[2, 3], [1, 3]], (a, b) => ng.cat([a, b], 0).pow(2)],
+  ['conv2d', [[2, 2, 5, 5], [3, 2, 3, 3], [3]], (x, w, b) => ng.conv2d(x, w, b).tanh()],
+  ['conv2d stride padding dilation', [[1, 2, 6, 5], [2, 2, 2, 3]],
+    (x, w) => ng.conv2d(x, w, null, { stride: [2, 1], padding: 1, dilation: [1, 2] }).sigmoid()],
+  ['conv2d groups', [[1, 4, 4, 4], [4, 2, 3, 3]], (x, w) => ng.conv2d(x, w, null, { groups: 2, padding: 'same' }).pow(2)],
+  ['conv2d+relu', [[1, 2, 4, 4], [2, 2, 3, 3], [2]], (x, w, b) => ng.conv2d(x, w, b, { activation: 'relu' }).mul(x.sum())],
 ];
 
 describe('gradgradcheck (float64)', () => {
