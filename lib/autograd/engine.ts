@@ -118,8 +118,9 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
   };
   // A gradient complete for a tensor: hooks, then retainGrad / capture. Returns what flows on.
   const arrive = (key: Node | Tensor, g: Tensor): Tensor => {
+    // A hook may keep the gradient it is given (as Grad-CAM does): it must not go back to the pool.
+    if (hasHooks(key)) buffers.disown(g);
     const out = runHooks(key, g);
-    if (out !== g) buffers.disown(g);
     const tensor = targets ? targets.find((t) => (t.gradFn ?? t) === key) : undefined;
     if (tensor) captured.set(tensor, buffers.keep(out));
     else if (retainsGrad(key)) {

@@ -19,6 +19,16 @@ describe('tensor hooks', () => {
     expectClose(x.grad!.data(), [50, 50]);
   });
 
+  it('a gradient kept by a hook keeps its values after backward returns', () => {
+    const x = f64([1, 2, 3]);
+    const h = x.mul(2).exp();
+    const kept: ng.Tensor[] = [];
+    h.registerHook((g) => { kept.push(g); });
+    h.mul(ng.tensor([1, 2, 3], { dtype: 'float64' })).sum().backward();
+    x.mul(5).exp().mul(7).sum().backward();
+    expectClose(kept[0].data(), [1, 2, 3]);
+  });
+
   it('a non-leaf hook replaces the gradient that flows on', () => {
     const x = f64([1, 2, 3]);
     const h = x.mul(2);
