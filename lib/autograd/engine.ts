@@ -116,14 +116,15 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
     if (targets) return targetKeys.has(input) ? 'hold' : 'drop';
     return createGraph || hasHooks(input) ? 'hold' : 'give';
   };
-  // A gradient complete for a tensor: hooks, then retainGrad / capture. Returns what flows on.
+  // A gradient complete for a tensor: hooks, then capture (autograd.grad) or retainGrad (backward).
+  // Returns what flows on.
   const arrive = (key: Node | Tensor, g: Tensor): Tensor => {
     // A hook may keep the gradient it is given (as Grad-CAM does): it must not go back to the pool.
     if (hasHooks(key)) buffers.disown(g);
     const out = runHooks(key, g);
     const tensor = targets ? targets.find((t) => (t.gradFn ?? t) === key) : undefined;
     if (tensor) captured.set(tensor, buffers.keep(out));
-    else if (retainsGrad(key)) {
+    else if (!targets && retainsGrad(key)) {
       const owner = hookedTensor(key)!;
       owner.grad = buffers.keep(out);
     }

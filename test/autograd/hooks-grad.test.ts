@@ -106,6 +106,18 @@ describe('autograd.grad', () => {
     expectClose(gh!.data(), [3, 21]);
   });
 
+  it('runs hooks but leaves .grad of leaves and retained non-leaves alone', () => {
+    const x = f64([1, 2]);
+    const h = x.mul(3);
+    h.retainGrad();
+    let calls = 0;
+    h.registerHook(() => { calls++; });
+    ng.autograd.grad(h.sum(), x);
+    expect(calls).toBe(1);
+    expect(h.grad).toBeNull();
+    expect(x.grad).toBeNull();
+  });
+
   it('allowUnused gives null; without it the unused input is named', () => {
     const x = f64([1]);
     const unused = f64([2]);
