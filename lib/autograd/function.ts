@@ -118,7 +118,12 @@ export class Function {
     const differentiable = outputs.map((t) => t.dtype !== 'int32' && !ctx.isNonDifferentiable(t));
     const callBackward = (grads: Tensor[]): (Tensor | null)[] => {
       const all = checkGradients(name, args, this.backward(ctx, ...grads));
-      return positions.map((p) => all[p]);
+      // A gradient in another float dtype than its input is cast, as PyTorch does.
+      return positions.map((p) => {
+        const g = all[p];
+        const input = args[p] as Tensor;
+        return g && g.dtype !== input.dtype ? to(g, input.dtype) : g;
+      });
     };
     if (!many) {
       if (!differentiable[0]) return result as ReturnType<F['forward']>;

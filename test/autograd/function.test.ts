@@ -124,6 +124,17 @@ describe('autograd.Function', () => {
     }, [randomTensor([2, 3], 9, 'float64', true)])).toBe(true);
   });
 
+  it('a gradient returned in another float dtype is cast to its input\'s', () => {
+    class Float32Grad extends ng.autograd.Function {
+      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor { void ctx; return x.mul(2); }
+      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor { void ctx; return g.mul(2).to('float32'); }
+    }
+    const x = ng.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+    Float32Grad.apply(x).sum().backward();
+    expect(x.grad!.dtype).toBe('float64');
+    expectClose(x.grad!.data(), [2, 2]);
+  });
+
   it('forward may return an input: the output still gets its own node', () => {
     class Identity extends ng.autograd.Function {
       static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor { void ctx; return x; }
