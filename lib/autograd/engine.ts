@@ -7,32 +7,39 @@
 import { NodegradError, formatShape } from '../errors.js';
 import { sameShape } from '../tensor/shape.js';
 import { trackAllocations } from '../tensor/storage.js';
-import { zerosTensor, type Tensor } from '../tensor/tensor.js';
-import { noGrad } from './grad-mode.js';
-import { accumulateLeaf, GradientBuffers } from './gradient-buffers.js';
-import type { Node } from './node.js';
+import { Tensor, zerosTensor } from '../tensor/tensor.js';
+import { enableGrad, noGrad } from './grad-mode.js';
+import { accumulateLeaf, GradientBuffers, type Route } from './gradient-buffers.js';
+import { hasHooks, hookedTensor, retainsGrad, runHooks } from './hooks.js';
+import { Node } from './node.js';
 
 export interface BackwardOptions {
-  /** Keep saved tensors so backward can run through this graph again. */
+  /** Keep saved tensors so backward can run through this graph again. Default: createGraph. */
   retainGraph?: boolean;
+  /** Record the backward pass itself, so the gradients can be differentiated again. */
+  createGraph?: boolean;
 }
 
-function topologicalOrder(root: Node): Node[] {
+/** Nodes reachable from `roots`, each after every node that consumes its output. */
+function topologicalOrder(roots: readonly Node[]): Node[] {
   const order: Node[] = [];
   const visited = new Set<Node>();
-  const stack: { node: Node; next: number }[] = [{ node: root, next: 0 }];
-  visited.add(root);
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    if (top.next < top.node.inputs.length) {
-      const child = top.node.inputs[top.next++].gradFn;
-      if (child && !visited.has(child)) {
-        visited.add(child);
-        stack.push({ node: child, next: 0 });
+  for (const root of roots) {
+    if (visited.has(root)) continue;
+    const stack: { node: Node; next: number }[] = [{ node: root, next: 0 }];
+    visited.add(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top.next < top.node.inputs.length) {
+        const child = top.node.inputs[top.next++].gradFn;
+        if (child && !visited.has(child)) {
+          visited.add(child);
+          stack.push({ node: child, next: 0 });
+        }
+      } else {
+        order.push(top.node);
+        stack.pop();
       }
-    } else {
-      order.push(top.node);
-      stack.pop();
     }
   }
   return order.reverse();
@@ -49,34 +56,118 @@ function checkGradientShapes(node: Node, grads: readonly (Tensor | null)[]): voi
   });
 }
 
-/** Runs each node reachable from `root` once, with its fully summed gradient. */
-function walk(root: Node, seed: Tensor, retainGraph: boolean): void {
-  const buffers = new GradientBuffers();
-  buffers.put(root, seed);
-  for (const node of topologicalOrder(root)) {
-    const g = buffers.take(node);
-    if (!g) continue; // no path from the output carries a gradient to this node
-    const { grads, allocated } = buffers.own(() => node.apply(g));
+/**
+ * Under createGraph, a node whose backward is not built from recorded ops: its gradients are
+ * computed once and marked so that differentiating them again names the op.
+ */
+function onceDifferentiable(node: Node, g: Tensor): readonly (Tensor | null)[] {
+  const grads = noGrad(() => node.apply(g));
+  const sources = [g, ...node.inputs];
+  if (!sources.some((t) => t.requiresGrad)) return grads;
+  return grads.map((gi) => {
+    if (!gi) return null;
+    const out = new Tensor(gi.storage, gi.shape, gi.strides, gi.offset);
+    out.gradFn = new Node(`${node.name}Backward`, sources, () => {
+      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+        `backward: double backward not supported for ${node.name}; its gradient was computed with createGraph ` +
+        'but cannot be differentiated again');
+    }, []);
+    out.requiresGrad = true;
+    return out;
+  });
+}
+
+/** What one walk computes gradients for; `targets` (autograd.grad's inputs) capture instead of accumulating. */
+export interface WalkRequest {
+  roots: readonly Tensor[];
+  seeds: readonly Tensor[];
+  retainGraph: boolean;
+  createGraph: boolean;
+  targets?: readonly Tensor[];
+}
+
+/** Nodes whose inputs lead to a target (so their backward must run); all nodes when there are none. */
+function nodesToRun(order: readonly Node[], targets: readonly Tensor[] | undefined): Set<Node> {
+  if (!targets) return new Set(order);
+  const targetKeys = new Set<Node | Tensor>(targets.map((t) => t.gradFn ?? t));
+  const leads = new Set<Node>();
+  const run = new Set<Node>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i];
+    if (node.inputs.some((t) => targetKeys.has(t.gradFn ?? t) || (t.gradFn && leads.has(t.gradFn)))) {
+      run.add(node);
+      leads.add(node);
+    }
+    if (targetKeys.has(node)) leads.add(node);
+  }
+  return run;
+}
+
+/** Runs each needed node once with its fully summed gradient; returns the targets' gradients. */
+function walk(request: WalkRequest): Map<Tensor, Tensor> {
+  const { roots, seeds, retainGraph, createGraph, targets } = request;
+  const buffers = new GradientBuffers(createGraph);
+  const captured = new Map<Tensor, Tensor>();
+  const order = topologicalOrder(roots.flatMap((r) => (r.gradFn ? [r.gradFn] : [])));
+  const run = nodesToRun(order, targets);
+  const targetKeys = new Set<Node | Tensor>((targets ?? []).map((t) => t.gradFn ?? t));
+  const route = (input: Tensor): Route => {
+    if (input.gradFn) return run.has(input.gradFn) || targetKeys.has(input.gradFn) ? 'hold' : 'drop';
+    if (targets) return targetKeys.has(input) ? 'hold' : 'drop';
+    return createGraph || hasHooks(input) ? 'hold' : 'give';
+  };
+  // A gradient complete for a tensor: hooks, then capture (autograd.grad) or retainGrad (backward).
+  // Returns what flows on.
+  const arrive = (key: Node | Tensor, g: Tensor): Tensor => {
+    // A hook may keep the gradient it is given (as Grad-CAM does): it must not go back to the pool.
+    if (hasHooks(key)) buffers.disown(g);
+    const out = runHooks(key, g);
+    const tensor = targets ? targets.find((t) => (t.gradFn ?? t) === key) : undefined;
+    if (tensor) captured.set(tensor, buffers.keep(out));
+    else if (!targets && retainsGrad(key)) {
+      const owner = hookedTensor(key)!;
+      owner.grad = buffers.keep(out);
+    }
+    return out;
+  };
+  roots.forEach((root, i) => {
+    const where = route(root);
+    if (where !== 'drop') buffers.addWaiting(root.gradFn ?? root, seeds[i]);
+  });
+  for (const node of order) {
+    const received = buffers.take(node);
+    if (!received) continue; // no path from the outputs carries a gradient to this node
+    const g = arrive(node, received);
+    if (!run.has(node)) continue;
+    const { grads, allocated } = buffers.own(() =>
+      createGraph && !node.twiceDifferentiable ? onceDifferentiable(node, g) : node.apply(g));
     // Dropping the closure frees the tensors it saved.
     if (!retainGraph) node.release();
     checkGradientShapes(node, grads);
-    buffers.deliver(node.inputs, grads);
-    buffers.release(g, allocated);
+    buffers.deliver(node.inputs, grads, route);
+    buffers.release(received, allocated);
   }
+  for (const leaf of buffers.heldLeaves()) {
+    const g = buffers.take(leaf);
+    if (!g) continue;
+    const out = arrive(leaf, g);
+    if (!targets) buffers.giveLeaf(leaf, out, out === g);
+  }
+  return captured;
 }
 
 /** The gradient backward starts from: `grad`, or 1 for a scalar output. */
-function seedGradient(root: Tensor, grad: Tensor | undefined): Tensor {
+export function seedGradient(op: string, root: Tensor, grad: Tensor | null | undefined): Tensor {
   if (grad) {
     if (!sameShape(grad.shape, root.shape)) {
       throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `backward: gradient shape ${formatShape(grad.shape)} does not match output shape ${formatShape(root.shape)}`);
+        `${op}: gradient shape ${formatShape(grad.shape)} does not match output shape ${formatShape(root.shape)}`);
     }
     return grad;
   }
   if (root.numel !== 1) {
     throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      `backward: grad can be implicitly created only for scalar outputs, got shape ${formatShape(root.shape)}; ` +
+      `${op}: grad can be implicitly created only for scalar outputs, got shape ${formatShape(root.shape)}; ` +
       'pass a gradient of the same shape');
   }
   const seed = zerosTensor(root.shape, root.dtype);
@@ -84,22 +175,27 @@ function seedGradient(root: Tensor, grad: Tensor | undefined): Tensor {
   return seed;
 }
 
+/** Runs a walk in the grad mode it needs, tracking only its own allocations. */
+export function runBackward(request: WalkRequest): Map<Tensor, Tensor> {
+  // A backward nested inside another node's backward (checkpoint) tracks its own allocations only.
+  const outerTracker = trackAllocations(null);
+  try {
+    return request.createGraph ? enableGrad(() => walk(request)) : noGrad(() => walk(request));
+  } finally {
+    trackAllocations(outerTracker);
+  }
+}
+
 export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
   if (!root.requiresGrad) {
     throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
       'backward: tensor does not require grad and has no gradFn; create inputs with { requiresGrad: true }');
   }
-  const seed = seedGradient(root, grad);
-  const gradFn = root.gradFn;
-  if (!gradFn) {
+  const seed = seedGradient('backward', root, grad);
+  const createGraph = options.createGraph ?? false;
+  if (!root.gradFn && !createGraph && !hasHooks(root)) {
     accumulateLeaf(root, seed);
     return;
   }
-  // A backward nested inside another node's backward (checkpoint) tracks its own allocations only.
-  const outerTracker = trackAllocations(null);
-  try {
-    noGrad(() => walk(gradFn, seed, options.retainGraph ?? false));
-  } finally {
-    trackAllocations(outerTracker);
-  }
+  runBackward({ roots: [root], seeds: [seed], retainGraph: options.retainGraph ?? createGraph, createGraph });
 }

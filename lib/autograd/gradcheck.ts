@@ -4,8 +4,11 @@
  * d(sum(r * fn(x)))/dx against (f(x + eps) - f(x - eps)) / 2eps for every input element.
  */
 import { NodegradError, formatShape } from '../errors.js';
-import { Tensor, fromArray } from '../tensor/tensor.js';
-import { noGrad } from './grad-mode.js';
+import { Tensor, fromArray, zerosTensor } from '../tensor/tensor.js';
+import { cat } from '../ops/join.js';
+import { reshape } from '../ops/shape.js';
+import { grad } from './grad.js';
+import { enableGrad, noGrad } from './grad-mode.js';
 
 export interface GradcheckOptions {
   /** Central-difference step. Default 1e-6. */
@@ -53,19 +56,42 @@ function evaluate(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], r: Floa
  * test table agrees to 1e-7.
  */
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): true {
+  return check('gradcheck', fn, inputs, options);
+}
+
+/**
+ * Checks second derivatives: gradcheck of x -> ∂(r · fn(x))/∂x, the first gradient computed by
+ * autograd.grad with createGraph (r a fixed random projection). Its backward is the double backward.
+ */
+export function gradgradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): true {
+  if (typeof fn !== 'function') {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'gradgradcheck: expected a function as the first argument');
+  }
+  const firstGradient = (...xs: Tensor[]): Tensor => enableGrad(() => {
+    const out = fn(...xs);
+    const wrt = xs.filter((x) => x.requiresGrad);
+    if (!out.requiresGrad) return zerosTensor([wrt.reduce((n, x) => n + x.numel, 0)], out.dtype);
+    const gradOutputs = fromArray(projection(out.numel).reverse(), out.shape).to(out.dtype);
+    const grads = grad(out, wrt, { gradOutputs, createGraph: true, allowUnused: true });
+    return cat(grads.map((g, i) => reshape(g ?? zerosTensor(wrt[i].shape, wrt[i].dtype), [-1])), 0);
+  });
+  return check('gradgradcheck', firstGradient, inputs, options);
+}
+
+function check(name: string, fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions): true {
   const { eps = 1e-6, atol = 1e-6, rtol = 1e-5 } = options;
   if (typeof fn !== 'function') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'gradcheck: expected a function as the first argument');
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${name}: expected a function as the first argument`);
   }
   for (const [i, x] of inputs.entries()) {
     if (x.requiresGrad && x.dtype !== 'float64') {
-      throw new NodegradError('ERR_NODEGRAD_DTYPE', `gradcheck: input ${i} is ${x.dtype}; gradcheck needs float64 inputs`);
+      throw new NodegradError('ERR_NODEGRAD_DTYPE', `${name}: input ${i} is ${x.dtype}; ${name} needs float64 inputs`);
     }
     x.grad = null;
   }
   const out = fn(...inputs);
   if (!(out instanceof Tensor)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'gradcheck: the function must return a Tensor');
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${name}: the function must return a Tensor`);
   }
   const r = projection(out.numel);
   if (out.requiresGrad) out.backward(fromArray(r.slice(), out.shape).to(out.dtype));
@@ -89,7 +115,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
   });
   if (mismatches.length > 0) {
     throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      `gradcheck: ${mismatches.length} gradient element(s) differ:\n  ${mismatches.slice(0, 8).join('\n  ')}`);
+      `${name}: ${mismatches.length} gradient element(s) differ:\n  ${mismatches.slice(0, 8).join('\n  ')}`);
   }
   return true;
 }

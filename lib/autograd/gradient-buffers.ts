@@ -10,7 +10,14 @@ import { NodegradError, formatShape } from '../errors.js';
 import { broadcastStrides, contiguousStrides, sameShape } from '../tensor/shape.js';
 import { trackAllocations, type Storage } from '../tensor/storage.js';
 import { uninitTensor, Tensor } from '../tensor/tensor.js';
+import { add } from '../ops/elementwise.js';
 import type { Node } from './node.js';
+
+/**
+ * Where a gradient for an input goes: 'give' into a leaf's .grad now, 'hold' it (summed) until
+ * the engine takes it, 'drop' it (no requested gradient depends on it).
+ */
+export type Route = 'give' | 'hold' | 'drop';
 
 /** Adds b into the contiguous tensor `into`, in place (b may be a strided or broadcast view). */
 function addInto(into: Tensor, b: Tensor): void {
@@ -22,7 +29,7 @@ function addInto(into: Tensor, b: Tensor): void {
 }
 
 /** A fresh contiguous copy of g (gradients handed to users never alias graph internals). */
-function denseCopy(g: Tensor): Tensor {
+export function denseCopy(g: Tensor): Tensor {
   const out = uninitTensor(g.shape, g.dtype);
   getBackend().copyStrided(g.shape,
     { data: g.storage.data, offset: g.offset, strides: g.strides },
@@ -46,21 +53,27 @@ export function accumulateLeaf(leaf: Tensor, g: Tensor): void {
 }
 
 export class GradientBuffers {
-  /** The gradient waiting for each node. */
-  private readonly pending = new Map<Node, Tensor>();
+  /** The gradient waiting for each node, or for each held leaf. */
+  private readonly pending = new Map<Node | Tensor, Tensor>();
   /** Storages this call allocated: its to recycle or to hand to a leaf. */
   private readonly owned = new Set<Storage>();
   /** How many waiting gradients refer to each storage. */
   private readonly waitingOn = new Map<Storage, number>();
 
+  /**
+   * `recording`: backward is itself being recorded (createGraph). Gradients are then graph
+   * tensors: sums are recorded ops, and no buffer is recycled or written in place.
+   */
+  constructor(private readonly recording = false) {}
+
   /** Makes g the gradient waiting for node (which has none yet). */
-  put(node: Node, g: Tensor): void {
+  put(node: Node | Tensor, g: Tensor): void {
     this.pending.set(node, g);
     this.waitingOn.set(g.storage, (this.waitingOn.get(g.storage) ?? 0) + 1);
   }
 
   /** Removes and returns node's gradient; undefined when no gradient reached it. */
-  take(node: Node): Tensor | undefined {
+  take(node: Node | Tensor): Tensor | undefined {
     const g = this.pending.get(node);
     if (!g) return undefined;
     this.pending.delete(node);
@@ -68,8 +81,14 @@ export class GradientBuffers {
     return g;
   }
 
+  /** The leaves whose gradients are held, once every node has run. */
+  heldLeaves(): Tensor[] {
+    return [...this.pending.keys()].filter((key): key is Tensor => key instanceof Tensor);
+  }
+
   /** Runs a node's backward; the storages it allocates become this call's. */
   own(backward: () => readonly (Tensor | null)[]): { grads: readonly (Tensor | null)[]; allocated: Storage[] } {
+    if (this.recording) return { grads: backward(), allocated: [] };
     const allocated: Storage[] = [];
     const outer = trackAllocations(allocated);
     let grads: readonly (Tensor | null)[];
@@ -86,25 +105,43 @@ export class GradientBuffers {
    * Hands a node's input gradients on: into a leaf's .grad, or to the waiting gradient of the
    * input's producer, summed with what is already there.
    */
-  deliver(inputs: readonly Tensor[], grads: readonly (Tensor | null)[]): void {
+  deliver(inputs: readonly Tensor[], grads: readonly (Tensor | null)[], route: (input: Tensor) => Route): void {
     // How many of these gradients share each storage (add returns g for both inputs).
     const shared = new Map<Storage, number>();
     for (const g of grads) if (g) shared.set(g.storage, (shared.get(g.storage) ?? 0) + 1);
     inputs.forEach((input, i) => {
       const g = grads[i];
       if (!g || !input.requiresGrad) return;
-      if (input.gradFn) this.addWaiting(input.gradFn, g);
+      const where = route(input);
+      if (where === 'drop') return;
+      if (where === 'hold') this.addWaiting(input.gradFn ?? input, g);
       else this.giveLeaf(input, g, shared.get(g.storage) === 1);
     });
   }
 
   /** Recycles a node's gradient and its backward's allocations, unless a waiting gradient uses them. */
   release(g: Tensor, allocated: readonly Storage[]): void {
+    if (this.recording) return;
     this.recycleIfUnused(g.storage);
     for (const storage of allocated) this.recycleIfUnused(storage);
   }
 
-  private giveLeaf(leaf: Tensor, g: Tensor, unshared: boolean): void {
+  /** A copy of g that outlives this call (a captured or retained gradient). */
+  keep(g: Tensor): Tensor {
+    return this.recording ? g : denseCopy(g);
+  }
+
+  /** Stops g's storage from being recycled or adopted: a hook's result may alias it. */
+  disown(g: Tensor): void {
+    this.owned.delete(g.storage);
+  }
+
+  /** Puts g into leaf.grad: adopted when this call owns it alone, else added or copied. */
+  giveLeaf(leaf: Tensor, g: Tensor, unshared: boolean): void {
+    if (this.recording) {
+      leaf.grad = leaf.grad ? add(leaf.grad, g) : g;
+      return;
+    }
     const adoptable = !leaf.grad && unshared && this.owned.has(g.storage) && !this.waitingOn.get(g.storage) &&
       coversStorage(g);
     if (!adoptable) {
@@ -115,10 +152,16 @@ export class GradientBuffers {
     leaf.grad = g.gradFn ? new Tensor(g.storage, g.shape) : g;
   }
 
-  private addWaiting(node: Node, g: Tensor): void {
+  /** Sums g into the gradient waiting for node (or held for a leaf). */
+  addWaiting(node: Node | Tensor, g: Tensor): void {
     const existing = this.pending.get(node);
     if (!existing) {
       this.put(node, g);
+      return;
+    }
+    if (this.recording) {
+      this.take(node);
+      this.put(node, add(existing, g));
       return;
     }
     // Sum into a buffer this call owns alone: `existing` may alias another gradient.

@@ -10,7 +10,20 @@ import { isGradEnabled } from './grad-mode.js';
 /** Gradients for each input, in order; null where an input needs none. */
 export type BackwardFn = (grad: Tensor) => readonly (Tensor | null)[];
 
+/**
+ * Ops whose backward is built from recorded ops only (or whose raw pieces have zero derivative,
+ * as a 0/1 mask), so running it under createGraph records a correct graph of the gradient. Any
+ * other node's gradient is computed once and cannot be differentiated again.
+ */
+const twiceDifferentiableOps = new Set([
+  'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sqrt', 'abs', 'clamp', 'relu', 'sigmoid', 'tanh',
+  'sum', 'expand', 'view', 'transpose', 'permute', 'squeeze', 'unsqueeze', 'contiguous', 'clone', 'to',
+  'matmul', 'linear', 'linear+relu', 'cat', 'conv2d', 'conv2d+relu', 'conv2dInputGrad', 'conv2dWeightGrad',
+]);
+
 export class Node {
+  /** Whether running the backward with recording on yields a differentiable gradient. */
+  twiceDifferentiable: boolean;
   private backwardFn: BackwardFn | null;
   private saved: { tensor: Tensor; version: number }[];
 
@@ -21,6 +34,7 @@ export class Node {
     saved: readonly Tensor[],
   ) {
     this.backwardFn = backwardFn;
+    this.twiceDifferentiable = twiceDifferentiableOps.has(name);
     this.saved = saved.map((tensor) => ({ tensor, version: tensor.storage.version }));
   }
 

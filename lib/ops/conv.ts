@@ -5,11 +5,13 @@
  */
 import { getBackend } from '../backend/index.js';
 import { BinaryOp, convOutputSize, type Conv2dParams, type FloatArray } from '../backend/types.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { zeros } from '../tensor/creation.js';
 import { uninitTensor, Tensor } from '../tensor/tensor.js';
-import { binaryKernel } from './elementwise.js';
+import { binaryKernel, reluGrad } from './elementwise.js';
+import { conv2dGradients } from './conv-grad.js';
 import { cat } from './join.js';
 import { denseArray, squeeze, to, unsqueeze } from './shape.js';
 
@@ -100,6 +102,8 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     out.storage.data as FloatArray, relu);
   const inputs = b ? [xf, wf, b] : [xf, wf];
   return record(relu ? 'conv2d+relu' : 'conv2d', out, inputs, (gOut) => {
+    // Recording backward (createGraph): the gradients as ops, so they can be differentiated.
+    if (isGradEnabled()) return conv2dGradients(params, xf, wf, b, relu ? reluGrad(gOut, out) : gOut);
     const g = relu ? binaryKernel('conv2d', BinaryOp.ReluBackward, gOut, out) : gOut;
     const gData = denseArray(g);
     let gx: Tensor | null = null;

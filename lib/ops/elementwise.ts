@@ -5,6 +5,7 @@
  */
 import { getBackend } from '../backend/index.js';
 import { BinaryOp, UnaryOp, type DType, type FloatArray } from '../backend/types.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { NodegradError } from '../errors.js';
 import { broadcastShapes, broadcastStrides } from '../tensor/shape.js';
@@ -120,7 +121,7 @@ export function pow(a: TensorLike, exponent: TensorLike): Tensor {
     const x = floatInput(a);
     return record('pow', unaryKernel(UnaryOp.PowScalar, x, exponent), [x],
       (g) => [exponent === 0 ? full(x.shape, 0, { dtype: g.dtype })
-        : mul(g, mul(unaryKernel(UnaryOp.PowScalar, x, exponent - 1), exponent))], [x]);
+        : mul(g, mul(pow(x, exponent - 1), exponent))], [x]);
   }
   const [x, y] = operands('pow', a, exponent, true);
   const out = binaryKernel('pow', BinaryOp.Pow, x, y);
@@ -164,22 +165,31 @@ export function abs(x: Tensor): Tensor {
     (g) => [mul(g, unaryKernel(UnaryOp.Sign, input))], [input]);
 }
 
+/** g where relu's output is positive, else 0, as recorded ops on g (the mask is a constant). */
+export function reluGrad(g: Tensor, out: Tensor): Tensor {
+  return mul(g, unaryKernel(UnaryOp.Sign, out));
+}
+
 export function relu(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Relu, input);
-  return record('relu', out, [input], (g) => [binaryKernel('relu', BinaryOp.ReluBackward, g, out)], [out]);
+  // Under createGraph (grad recording) the composed form keeps the gradient differentiable.
+  return record('relu', out, [input], (g) => [isGradEnabled() ? reluGrad(g, out)
+    : binaryKernel('relu', BinaryOp.ReluBackward, g, out)], [out]);
 }
 
 export function sigmoid(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Sigmoid, input);
-  return record('sigmoid', out, [input], (g) => [binaryKernel('sigmoid', BinaryOp.SigmoidBackward, g, out)], [out]);
+  return record('sigmoid', out, [input], (g) => [isGradEnabled() ? mul(g, mul(out, sub(1, out)))
+    : binaryKernel('sigmoid', BinaryOp.SigmoidBackward, g, out)], [out]);
 }
 
 export function tanh(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Tanh, input);
-  return record('tanh', out, [input], (g) => [binaryKernel('tanh', BinaryOp.TanhBackward, g, out)], [out]);
+  return record('tanh', out, [input], (g) => [isGradEnabled() ? mul(g, sub(1, mul(out, out)))
+    : binaryKernel('tanh', BinaryOp.TanhBackward, g, out)], [out]);
 }
 
 /** Limits values to [min, max]; either bound may be omitted or a tensor (broadcast). The gradient is 0 outside. */

@@ -1,6 +1,7 @@
 import './methods.js';
 import './methods-inplace.js';
 import './methods-index.js';
+import './methods-autograd.js';
 
 export * from './elementwise.js';
 export * from './reduce.js';

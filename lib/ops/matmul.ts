@@ -5,11 +5,12 @@
  */
 import { getBackend } from '../backend/index.js';
 import { BinaryOp, UnaryOp, type FloatArray } from '../backend/types.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { broadcastShapes, broadcastStrides, numelOf, type Shape } from '../tensor/shape.js';
 import { uninitTensor, Tensor } from '../tensor/tensor.js';
-import { binaryKernel } from './elementwise.js';
+import { binaryKernel, reluGrad } from './elementwise.js';
 import { sum, sumToShape } from './reduce.js';
 import { contiguous, expand, reshape, squeeze, to, transpose, unsqueeze } from './shape.js';
 
@@ -156,7 +157,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   if (relu) backend.unary(UnaryOp.Relu, outData, outData, outData.length, 0, 0);
   const inputs = b ? [x, w, b] : [x, w];
   const result = record(relu ? 'linear+relu' : 'linear', out, inputs, (gOut) => {
-    const g = relu ? binaryKernel('linear', BinaryOp.ReluBackward, gOut, out) : gOut;
+    const g = !relu ? gOut : isGradEnabled() ? reluGrad(gOut, out) : binaryKernel('linear', BinaryOp.ReluBackward, gOut, out);
     return [
       x.requiresGrad ? matmul(g, w) : null,
       // dW = gᵀ x, computed directly in W's [out, in] layout.

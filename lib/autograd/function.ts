@@ -1,0 +1,170 @@
+/**
+ * Custom differentiable functions, as PyTorch's torch.autograd.Function: a subclass defines static
+ * forward(ctx, ...args) and backward(ctx, ...grads); MyFn.apply(...args) runs forward without
+ * recording its inner ops and records one node whose backward calls the subclass's.
+ */
+import { NodegradError, formatShape } from '../errors.js';
+import { sameShape } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { cat } from '../ops/join.js';
+import { narrow, reshape, to } from '../ops/shape.js';
+import { zeros } from '../tensor/creation.js';
+import { isGradEnabled, noGrad } from './grad-mode.js';
+import { Node } from './node.js';
+
+/** What forward leaves for backward. Other fields (ctx.alpha = 2) may be set freely. */
+export class FunctionCtx {
+  [field: string]: unknown;
+  /** For each forward argument: whether it is a tensor that requires grad. */
+  readonly needsInputGrad: readonly boolean[];
+  private readonly saved: { tensor: Tensor | null; version: number }[] = [];
+  private readonly nonDifferentiable = new Set<Tensor>();
+
+  constructor(private readonly functionName: string, needsInputGrad: readonly boolean[]) {
+    this.needsInputGrad = needsInputGrad;
+  }
+
+  /** Keeps tensors for backward; modifying one in place afterwards makes savedTensors throw. */
+  saveForBackward(...tensors: (Tensor | null)[]): void {
+    for (const tensor of tensors) this.saved.push({ tensor, version: tensor ? tensor.storage.version : 0 });
+  }
+
+  get savedTensors(): (Tensor | null)[] {
+    return this.saved.map(({ tensor, version }, i) => {
+      if (tensor && tensor.storage.version !== version) {
+        throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+          `${this.functionName}: savedTensors[${i}] was modified in place after saveForBackward ` +
+          `(version ${tensor.storage.version}, expected ${version}); clone it before modifying it`);
+      }
+      return tensor;
+    });
+  }
+
+  /** Marks outputs that get no gradient (indices, masks); backward receives zeros for them. */
+  markNonDifferentiable(...outputs: Tensor[]): void {
+    for (const t of outputs) this.nonDifferentiable.add(t);
+  }
+
+  isNonDifferentiable(t: Tensor): boolean {
+    return this.nonDifferentiable.has(t);
+  }
+}
+
+type Gradients = Tensor | null | readonly (Tensor | null)[];
+type ForwardResult = Tensor | readonly Tensor[];
+interface FunctionClass {
+  readonly name: string;
+  forward(ctx: FunctionCtx, ...args: never[]): ForwardResult;
+  backward(ctx: FunctionCtx, ...grads: Tensor[]): Gradients;
+}
+type ForwardArgs<F extends FunctionClass> = F['forward'] extends (ctx: FunctionCtx, ...args: infer A) => ForwardResult ? A : never;
+
+function checkGradients(name: string, args: readonly unknown[], result: Gradients): (Tensor | null)[] {
+  const grads = Array.isArray(result) ? [...result] as (Tensor | null)[] : [result as Tensor | null];
+  if (grads.length !== args.length) {
+    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+      `${name}.backward: returned ${grads.length} gradient(s), expected ${args.length} (one per forward argument)`);
+  }
+  grads.forEach((g, i) => {
+    const arg = args[i];
+    if (g == null) return;
+    if (!(g instanceof Tensor)) {
+      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', `${name}.backward: gradient ${i} is not a Tensor or null`);
+    }
+    if (!(arg instanceof Tensor)) {
+      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+        `${name}.backward: returned a gradient for argument ${i}, which is not a Tensor; return null for it`);
+    }
+    if (!sameShape(g.shape, arg.shape)) {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE',
+        `${name}.backward: gradient ${i} has shape ${formatShape(g.shape)}, expected ${formatShape(arg.shape)} (the shape of argument ${i})`);
+    }
+  });
+  return grads;
+}
+
+/** An output the node can own: a fresh tensor object when forward returned an input or a graph tensor. */
+function ownable(t: Tensor, args: readonly unknown[]): Tensor {
+  return t.gradFn || args.includes(t) ? new Tensor(t.storage, t.shape, t.strides, t.offset) : t;
+}
+
+/**
+ * The base class; subclasses add static forward and backward (not declared here, so a subclass
+ * needs no `override`, and apply's type takes its arguments and result from the subclass's forward).
+ */
+export class Function {
+  /** Runs forward and records one node for the result; an array from forward gives an array. */
+  static apply<F extends FunctionClass>(this: F, ...args: ForwardArgs<F>): ReturnType<F['forward']> {
+    const name = this.name;
+    for (const method of ['forward', 'backward'] as const) {
+      if (typeof (this as Partial<FunctionClass>)[method] !== 'function') {
+        throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', `${name}: a Function subclass must define static ${method}(ctx, ...)`);
+      }
+    }
+    const needsInputGrad = args.map((a: unknown) => a instanceof Tensor && a.requiresGrad);
+    const ctx = new FunctionCtx(name, needsInputGrad);
+    const forward = this.forward as (ctx: FunctionCtx, ...rest: unknown[]) => ForwardResult;
+    const result = noGrad(() => forward.call(this, ctx, ...args));
+    const many = Array.isArray(result);
+    const outputs = (many ? [...result] : [result]) as Tensor[];
+    outputs.forEach((t, i) => {
+      if (!(t instanceof Tensor)) {
+        throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', `${name}.forward: output ${i} is not a Tensor`);
+      }
+    });
+    const inputs = args.filter((a: unknown): a is Tensor => a instanceof Tensor);
+    const positions = args.flatMap((a: unknown, i: number) => (a instanceof Tensor ? [i] : []));
+    if (!isGradEnabled() || !needsInputGrad.some(Boolean)) return result as ReturnType<F['forward']>;
+    const differentiable = outputs.map((t) => t.dtype !== 'int32' && !ctx.isNonDifferentiable(t));
+    const callBackward = (grads: Tensor[]): (Tensor | null)[] => {
+      const all = checkGradients(name, args, this.backward(ctx, ...grads));
+      // A gradient in another float dtype than its input is cast, as PyTorch does.
+      return positions.map((p) => {
+        const g = all[p];
+        const input = args[p] as Tensor;
+        return g && g.dtype !== input.dtype ? to(g, input.dtype) : g;
+      });
+    };
+    if (!many) {
+      if (!differentiable[0]) return result as ReturnType<F['forward']>;
+      const out = ownable(outputs[0], args);
+      attach(name, out, inputs, (g) => callBackward([g]));
+      return out as ReturnType<F['forward']>;
+    }
+    // Several outputs share one node: it produces their flattened concatenation, and each output
+    // is a recorded slice of it, so an unused output's gradient arrives as zeros.
+    const packed = outputs.filter((_, i) => differentiable[i]);
+    if (packed.length === 0) return result as ReturnType<F['forward']>;
+    const dtype = packed.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
+    const flat = noGrad(() => cat(packed.map((t) => reshape(to(t, dtype), [-1])), 0));
+    const starts: number[] = [];
+    let at = 0;
+    for (const t of packed) { starts.push(at); at += t.numel; }
+    attach(name, flat, inputs, (g) => {
+      let k = 0;
+      const grads = outputs.map((t, i) => {
+        if (!differentiable[i]) return zeros(t.shape, { dtype: t.dtype === 'int32' ? dtype : t.dtype });
+        const gi = reshape(narrow(g, 0, starts[k], t.numel), t.shape);
+        k++;
+        return to(gi, t.dtype);
+      });
+      return callBackward(grads);
+    });
+    let k = 0;
+    const wrapped = outputs.map((t, i) => {
+      if (!differentiable[i]) return t;
+      const out = to(reshape(narrow(flat, 0, starts[k], t.numel), t.shape), t.dtype);
+      k++;
+      return out;
+    });
+    return wrapped as unknown as ReturnType<F['forward']>;
+  }
+}
+
+function attach(name: string, out: Tensor, inputs: readonly Tensor[], backward: (g: Tensor) => (Tensor | null)[]): void {
+  const node = new Node(name, inputs, backward, []);
+  // The user's backward is written with tensor ops, which record under createGraph.
+  node.twiceDifferentiable = true;
+  out.gradFn = node;
+  out.requiresGrad = true;
+}

@@ -1,0 +1,88 @@
+/**
+ * Tensor hooks and retained gradients. They live beside the graph, not on Tensor: a leaf is keyed
+ * by itself, a non-leaf by the node that produced it (one node makes one tensor), which is what
+ * the engine holds when that tensor's gradient is complete.
+ */
+import { NodegradError, formatShape } from '../errors.js';
+import { sameShape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Node } from './node.js';
+
+/** Called with a tensor's summed gradient; a returned tensor replaces it. */
+export type TensorHook = (grad: Tensor) => Tensor | void | null | undefined;
+
+export interface RemovableHandle {
+  remove(): void;
+}
+
+interface HookState {
+  readonly tensor: Tensor;
+  readonly hooks: Map<number, TensorHook>;
+  retain: boolean;
+}
+
+const states = new WeakMap<Node | Tensor, HookState>();
+let nextId = 0;
+
+function stateOf(t: Tensor): HookState {
+  const key = t.gradFn ?? t;
+  let state = states.get(key);
+  if (!state) {
+    state = { tensor: t, hooks: new Map(), retain: false };
+    states.set(key, state);
+  }
+  return state;
+}
+
+export function registerHook(t: Tensor, hook: TensorHook): RemovableHandle {
+  if (typeof hook !== 'function') {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerHook: expected a function, got ${typeof hook}`);
+  }
+  if (!t.requiresGrad) {
+    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+      "registerHook: cannot register a hook on a tensor that doesn't require gradient");
+  }
+  const hooks = stateOf(t).hooks;
+  const id = nextId++;
+  hooks.set(id, hook);
+  return { remove: () => { hooks.delete(id); } };
+}
+
+/** Makes backward() fill .grad of a non-leaf tensor (leaves get it anyway). */
+export function retainGrad(t: Tensor): void {
+  if (!t.requiresGrad) {
+    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', "retainGrad: cannot retain the gradient of a tensor that doesn't require grad");
+  }
+  if (t.gradFn) stateOf(t).retain = true;
+}
+
+/** The tensor registered under a node or leaf, when it has hooks or retains its gradient. */
+export function hookedTensor(key: Node | Tensor): Tensor | undefined {
+  const state = states.get(key);
+  return state && (state.hooks.size > 0 || state.retain) ? state.tensor : undefined;
+}
+
+export function hasHooks(key: Node | Tensor): boolean {
+  return (states.get(key)?.hooks.size ?? 0) > 0;
+}
+
+export function retainsGrad(key: Node | Tensor): boolean {
+  return states.get(key)?.retain ?? false;
+}
+
+/** Runs the hooks of `key` in registration order, each on the previous one's result. */
+export function runHooks(key: Node | Tensor, grad: Tensor): Tensor {
+  const state = states.get(key);
+  if (!state) return grad;
+  let g = grad;
+  for (const hook of [...state.hooks.values()]) {
+    const replaced = hook(g);
+    if (replaced == null) continue;
+    if (!sameShape(replaced.shape, g.shape)) {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE',
+        `registerHook: hook returned a gradient of shape ${formatShape(replaced.shape)}, expected ${formatShape(g.shape)}`);
+    }
+    g = replaced;
+  }
+  return g;
+}

@@ -1,0 +1,5 @@
+/** ng.autograd: custom Functions, functional gradients, and gradient checks. */
+export { Function, FunctionCtx } from './function.js';
+export { grad, type GradOptions } from './grad.js';
+export { gradcheck, gradgradcheck, type GradcheckOptions } from './gradcheck.js';
+export type { TensorHook, RemovableHandle } from './hooks.js';
