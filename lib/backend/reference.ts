@@ -90,6 +90,10 @@ export const referenceBackend: Backend = {
   },
 
   binary(op, shape, a, b, out) {
+    if (out instanceof Uint8Array) {
+      throw new NodegradError('ERR_NODEGRAD_DTYPE',
+        `${BinaryOp[op].toLowerCase()}: arithmetic is not defined for bool tensors; convert first with .int() or .float()`);
+    }
     if (out instanceof Int32Array && ![BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Maximum, BinaryOp.Minimum].includes(op)) {
       throw new NodegradError('ERR_NODEGRAD_DTYPE', `reference binary: op ${BinaryOp[op]} is not defined for int32`);
     }

@@ -1,4 +1,5 @@
 import './methods.js';
+import './methods-compare.js';
 
 export * from './elementwise.js';
 export * from './reduce.js';
@@ -17,3 +18,8 @@ export * from './framework-loss.js';
 export * from './dropout.js';
 export * from './norm.js';
 export * from './inplace.js';
+export {
+  eq, ne, lt, le, gt, ge, equal, logicalAnd, logicalOr, logicalXor, logicalNot, any, all, isnan, isfinite, isinf,
+  nonzero, maskToIndices, promoteTypes, type ScalarOrTensor,
+} from './compare.js';
+export { where, maskedFill, maskedFill_, maskedSelect } from './masks.js';
