@@ -10,7 +10,7 @@ import { broadcastShapes, sameShape, type Shape } from '../tensor/shape.js';
 import { fromArray, uninitTensor, zerosTensor, Tensor } from '../tensor/tensor.js';
 import { writeInPlace } from '../tensor/write.js';
 import { arrayFor } from '../tensor/storage.js';
-import { broadcastAll, checkMask, operand, resultType, type ScalarOrTensor } from './compare.js';
+import { broadcastAll, checkMask, denseBroadcast, resultType, type ScalarOrTensor } from './compare.js';
 import { sumToShape } from './reduce.js';
 import { to } from './shape.js';
 
@@ -19,12 +19,13 @@ function asTensor(v: ScalarOrTensor, dtype: Tensor['dtype']): Tensor {
   return v instanceof Tensor ? to(v, dtype) : full([], Number(v), { dtype });
 }
 
-/** cond ? x : y over the broadcast `shape`, no autograd. */
+/** cond ? x : y over the broadcast `shape`, x and y of one dtype, no autograd. */
 function select(cond: Tensor, x: Tensor, y: Tensor, shape: Shape): Tensor {
-  const [c, a, b] = [operand(cond, shape), operand(x, shape), operand(y, shape)];
+  const c = denseBroadcast(cond, 'bool', shape);
+  const [a, b] = [denseBroadcast(x, x.dtype, shape), denseBroadcast(y, x.dtype, shape)];
   const out = uninitTensor(shape, x.dtype);
   const data = out.storage.data;
-  for (let i = 0; i < data.length; i++) data[i] = c.data[c.at[i]] ? a.data[a.at[i]] : b.data[b.at[i]];
+  for (let i = 0; i < data.length; i++) data[i] = c[i] ? a[i] : b[i];
   return out;
 }
 
@@ -82,9 +83,9 @@ export function maskedFill_(x: Tensor, mask: Tensor, value: number | boolean): T
       'maskedFill_: a leaf tensor that requires grad cannot be modified in place; use maskedFill() or detach() first');
   }
   const fill = fillValue('maskedFill_', x, value).item();
-  const m = operand(mask, x.shape);
+  const m = denseBroadcast(mask, 'bool', x.shape);
   writeInPlace('maskedFill_', x, (values) => {
-    for (let i = 0; i < values.length; i++) if (m.data[m.at[i]]) values[i] = fill;
+    for (let i = 0; i < values.length; i++) if (m[i]) values[i] = fill;
   });
   if (recording) {
     // `previous` carries x's history up to now; x becomes the output of this op.
@@ -100,15 +101,22 @@ export function maskedFill_(x: Tensor, mask: Tensor, value: number | boolean): T
 export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
   checkMask('maskedSelect', mask);
   const shape = broadcastShapes('maskedSelect', x.shape, mask.shape);
-  const [v, m] = [operand(x, shape), operand(mask, shape)];
-  const positions: number[] = [];
-  for (let i = 0; i < m.at.length; i++) if (m.data[m.at[i]]) positions.push(i);
-  const values = arrayFor(x.dtype, positions.length);
-  positions.forEach((p, j) => { values[j] = v.data[v.at[p]]; });
-  return record('maskedSelect', fromArray(values, [positions.length]), [x], (g) => {
+  const [v, m] = [denseBroadcast(x, x.dtype, shape), denseBroadcast(mask, 'bool', shape)];
+  let count = 0;
+  for (let i = 0; i < m.length; i++) count += m[i];
+  const positions = new Float64Array(count);
+  const values = arrayFor(x.dtype, count);
+  for (let i = 0, j = 0; i < m.length; i++) {
+    if (m[i]) {
+      positions[j] = i;
+      values[j++] = v[i];
+    }
+  }
+  return record('maskedSelect', fromArray(values, [count]), [x], (g) => {
     const grad = zerosTensor(shape, g.dtype);
-    const gv = operand(g, g.shape);
-    positions.forEach((p, j) => { grad.storage.data[p] = gv.data[gv.at[j]]; });
+    const gv = denseBroadcast(g, g.dtype, g.shape);
+    const target = grad.storage.data;
+    for (let j = 0; j < count; j++) target[positions[j]] = gv[j];
     return [sumToShape(grad, x.shape)];
   });
 }

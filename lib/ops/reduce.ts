@@ -155,10 +155,12 @@ function evenlyDistributed(g: Tensor, dense: Tensor, value: Tensor): Tensor {
  * `dim`, and is split equally among all maxima when reducing every element.
  */
 export function max(x: Tensor, dim?: number, keepDim = false): Tensor {
+  if (x.dtype === 'bool') return to(max(to(x, 'int32'), dim, keepDim), 'bool');
   return extremum('max', x, dim, keepDim).values;
 }
 
 export function min(x: Tensor, dim?: number, keepDim = false): Tensor {
+  if (x.dtype === 'bool') return to(min(to(x, 'int32'), dim, keepDim), 'bool');
   return extremum('min', x, dim, keepDim).values;
 }
 
