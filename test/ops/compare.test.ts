@@ -144,6 +144,23 @@ describe('bool dtype', () => {
     expect([...b.sum(1).data()]).toEqual([2, 3]);
   });
 
+  it('reads back through data(), item() and max/min', () => {
+    const b = ng.tensor([[false, true], [false, false]]);
+    expect(b.data()).toBeInstanceOf(Uint8Array);
+    expect(b.t().contiguous().data()).toEqual(Uint8Array.of(0, 0, 1, 0));
+    expect(ng.tensor(true).item()).toBe(1);
+    expect(b.max().dtype).toBe('bool');
+    expect(b.max(1).toArray()).toEqual([true, false]);
+    expect(b.min().toArray()).toBe(false);
+  });
+
+  it('promotes bool with bool to int32 in arithmetic (PyTorch keeps bool)', () => {
+    const b = ng.tensor([true, false]);
+    const s = b.add(b);
+    expect(s.dtype).toBe('int32');
+    expect(s.toArray()).toEqual([2, 0]);
+  });
+
   it('refuses arithmetic on bool tensors with a clear error', () => {
     const b = ng.tensor([true, false]);
     expect(() => b.add(1)).toThrow(/add: arithmetic is not defined for bool/);
