@@ -274,3 +274,30 @@ describe('errors name the op', () => {
     });
   }
 });
+
+describe('native and reference backends agree on bool tensors', () => {
+  const x = randomTensor([3, 4, 5], 11, 'float32');
+  const ops: [string, () => ng.Tensor | ng.Tensor[]][] = [
+    ['gt on a permuted view', () => x.permute([2, 0, 1]).gt(x.narrow(2, 1, 1).permute([2, 0, 1]))],
+    ['bool transpose copy', () => x.gt(0).transpose(0, 2).contiguous()],
+    ['bool expand copy', () => x.narrow(1, 0, 1).gt(0).expand([3, 4, 5]).contiguous()],
+    ['cat and indexSelect of bools', () => ng.cat([x.gt(0), x.lt(0).narrow(1, 1, 2)], 1).indexSelect(2, [4, 0, 0])],
+    ['where over a broadcast condition', () => ng.where(x.narrow(2, 0, 1).gt(0), x, x.neg())],
+    ['maskedSelect', () => x.transpose(0, 1).maskedSelect(x.transpose(0, 1).gt(0.2))],
+    ['nonzero of a view', () => x.transpose(1, 2).gt(0.5).nonzero()],
+    ['any / all over a dim', () => [x.gt(0.9).any(1), x.gt(-0.9).all([0, 2], true)]],
+  ];
+  const native = ng.backend.getBackend();
+  for (const [name, run] of ops) {
+    it(name, () => {
+      const results = (r: ng.Tensor | ng.Tensor[]): unknown[] => (Array.isArray(r) ? r : [r]).map((t) => [t.dtype, t.shape, t.toArray()]);
+      const fromNative = results(run());
+      ng.backend.setBackend(ng.backend.referenceBackend);
+      try {
+        expect(results(run())).toEqual(fromNative);
+      } finally {
+        ng.backend.setBackend(native);
+      }
+    });
+  }
+});
