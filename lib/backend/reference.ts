@@ -85,6 +85,10 @@ export const referenceBackend: Backend = {
   ...referenceNnKernels,
 
   unary(op, x, out, n, p1, p2) {
+    if ((x as unknown) instanceof Uint8Array) {
+      throw new NodegradError('ERR_NODEGRAD_DTYPE',
+        `${UnaryOp[op].toLowerCase()}: not defined for bool tensors; convert first with .float()`);
+    }
     const f = unaryFn(op, p1, p2);
     for (let i = 0; i < n; i++) out[i] = f(x[i]);
   },

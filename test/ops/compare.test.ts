@@ -164,6 +164,7 @@ describe('bool dtype', () => {
   it('refuses arithmetic on bool tensors with a clear error', () => {
     const b = ng.tensor([true, false]);
     expect(() => b.add(1)).toThrow(/add: arithmetic is not defined for bool/);
+    expect(() => b.exp()).toThrow(/exp: not defined for bool tensors/);
   });
 
   it('saves and loads BOOL safetensors', async () => {
