@@ -220,6 +220,9 @@ describe('comparisons and masks', () => {
     y.sum().backward();
     expect(x.grad!.toArray()).toEqual([[0, 2, 0], [0, 2, 0]]);
     expect(() => x.maskedFill_(ng.tensor([true, false, true]), 0)).toThrow(/maskedFill_: a leaf tensor/);
+    const e = x.exp();
+    e.maskedFill_(ng.tensor([true, false, true]), 0);
+    expect(() => e.sum().backward()).toThrow(/maskedFill_: a tensor saved for backward by exp was modified in place/);
   });
 
   it('where and maskedFill take numbers and keep PyTorch dtypes', () => {
