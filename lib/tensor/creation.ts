@@ -122,8 +122,16 @@ export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
   return filled('ones', shape, 1, options);
 }
 
+/** Random samples have no bool form (PyTorch refuses too). */
+function checkNotBool(op: string, dtype: DType | undefined): void {
+  if (dtype === 'bool') {
+    throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: dtype bool is not supported; compare samples instead, e.g. rand(shape).lt(p)`);
+  }
+}
+
 /** Uniform samples in [0, 1) from the seeded generator. */
 export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
+  checkNotBool('rand', options.dtype);
   const t = filled('rand', shape, 0, { dtype: options.dtype ?? 'float32' });
   fillUniform(t.storage.data);
   if (options.requiresGrad) t.requiresGrad = true;
@@ -132,6 +140,7 @@ export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
 
 /** Standard normal samples from the seeded generator. */
 export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
+  checkNotBool('randn', options.dtype);
   const t = filled('randn', shape, 0, { dtype: options.dtype ?? 'float32' });
   fillNormal(t.storage.data);
   if (options.requiresGrad) t.requiresGrad = true;

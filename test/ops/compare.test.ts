@@ -120,8 +120,10 @@ describe('bool dtype', () => {
     expect(ng.memory().liveBytes).toBe(before);
   });
 
-  it('refuses requiresGrad', () => {
+  it('refuses requiresGrad and random samples', () => {
     expect(() => ng.tensor([true], { requiresGrad: true })).toThrow(/requiresGrad: .*got bool/);
+    expect(() => ng.rand([2], { dtype: 'bool' })).toThrow(/rand: dtype bool is not supported/);
+    expect(() => ng.randn([2], { dtype: 'bool' })).toThrow(/randn: dtype bool is not supported/);
   });
 
   it('supports views, reshape, cat, stack and indexSelect', () => {
