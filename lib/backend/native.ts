@@ -1,7 +1,32 @@
 /** The native CPU backend: the addon's exports already are the Backend's kernels. */
 import type { NativeAddon } from './loader.js';
+import { referenceBackend } from './reference.js';
 import type { Backend } from './types.js';
 
+/**
+ * Bool (Uint8Array) copies and gathers run the reference kernels: the addon's kernels take
+ * float32, float64 and int32 only, and bool tensors are masks, rarely large. Bool arithmetic goes
+ * there too, to be refused with the reference's dtype error rather than a native one.
+ */
 export function nativeBackend(addon: NativeAddon): Backend {
-  return { ...addon, name: 'native' };
+  return {
+    ...addon,
+    name: 'native',
+    copyStrided(shape, src, dst) {
+      if (src.data instanceof Uint8Array) referenceBackend.copyStrided(shape, src, dst);
+      else addon.copyStrided(shape, src, dst);
+    },
+    indexSelect(src, outer, n, inner, index, k, out) {
+      if (src instanceof Uint8Array) referenceBackend.indexSelect(src, outer, n, inner, index, k, out);
+      else addon.indexSelect(src, outer, n, inner, index, k, out);
+    },
+    unary(op, x, out, n, p1, p2) {
+      if ((x as unknown) instanceof Uint8Array) referenceBackend.unary(op, x, out, n, p1, p2);
+      else addon.unary(op, x, out, n, p1, p2);
+    },
+    binary(op, shape, a, b, out) {
+      if (out instanceof Uint8Array) referenceBackend.binary(op, shape, a, b, out);
+      else addon.binary(op, shape, a, b, out);
+    },
+  };
 }

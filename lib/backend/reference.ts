@@ -85,11 +85,19 @@ export const referenceBackend: Backend = {
   ...referenceNnKernels,
 
   unary(op, x, out, n, p1, p2) {
+    if ((x as unknown) instanceof Uint8Array) {
+      throw new NodegradError('ERR_NODEGRAD_DTYPE',
+        `${UnaryOp[op].toLowerCase()}: not defined for bool tensors; convert first with .float()`);
+    }
     const f = unaryFn(op, p1, p2);
     for (let i = 0; i < n; i++) out[i] = f(x[i]);
   },
 
   binary(op, shape, a, b, out) {
+    if (out instanceof Uint8Array) {
+      throw new NodegradError('ERR_NODEGRAD_DTYPE',
+        `${BinaryOp[op].toLowerCase()}: arithmetic is not defined for bool tensors; convert first with .int() or .float()`);
+    }
     if (out instanceof Int32Array && ![BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Maximum, BinaryOp.Minimum].includes(op)) {
       throw new NodegradError('ERR_NODEGRAD_DTYPE', `reference binary: op ${BinaryOp[op]} is not defined for int32`);
     }
@@ -97,8 +105,30 @@ export const referenceBackend: Backend = {
     forEachIndex(shape, [a, b], (flat, [oa, ob]) => { out[flat] = f(a.data[oa], b.data[ob]); });
   },
 
+  // Row by row rather than through forEachIndex: native runs bool copies here too (about 10x faster).
   copyStrided(shape, src, dst) {
-    forEachIndex(shape, [src, dst], (_flat, [os, od]) => { dst.data[od] = src.data[os]; });
+    const total = shape.reduce((p, s) => p * s, 1);
+    if (total === 0) return;
+    const last = shape.length - 1;
+    const [inner, ss, ds] = last < 0 ? [1, 0, 0] : [shape[last], src.strides[last], dst.strides[last]];
+    const [from, to] = [src.data, dst.data];
+    if (last <= 0 && ss === 1 && ds === 1 && from.constructor === to.constructor) {
+      to.set(from.subarray(src.offset, src.offset + total), dst.offset);
+      return;
+    }
+    const counter = new Array<number>(Math.max(last, 0)).fill(0);
+    let [so, dof] = [src.offset, dst.offset];
+    for (let row = 0; row < total / inner; row++) {
+      for (let i = 0; i < inner; i++) to[dof + i * ds] = from[so + i * ss];
+      for (let d = last - 1; d >= 0; d--) {
+        so += src.strides[d];
+        dof += dst.strides[d];
+        if (++counter[d] < shape[d]) break;
+        so -= src.strides[d] * shape[d];
+        dof -= dst.strides[d] * shape[d];
+        counter[d] = 0;
+      }
+    }
   },
 
   reduce(op, x, outer, n, inner, values, indices) {

@@ -1,8 +1,9 @@
 /** The contract every backend implements: the native CPU addon and the pure TypeScript reference. */
 
-export type DType = 'float32' | 'float64' | 'int32';
+/** `bool` is one byte per element (0 or 1) in a Uint8Array. */
+export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 export type FloatArray = Float32Array | Float64Array;
-export type DataArray = Float32Array | Float64Array | Int32Array;
+export type DataArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 /** Unary element-wise ops; the numeric values are shared with native/kernels.h. */
 export enum UnaryOp {

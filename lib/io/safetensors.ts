@@ -11,7 +11,7 @@ import { openRegularFile, writeFileAtomic } from './files.js';
 
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-const WRITE_DTYPE: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32' };
+const WRITE_DTYPE: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
 const ITEM_SIZE: Record<string, number> = { F32: 4, F64: 8, I32: 4, I64: 8, F16: 2, BF16: 2, U8: 1, I8: 1, BOOL: 1, I16: 2 };
 
 export interface SafetensorsFile {
@@ -67,6 +67,7 @@ function decode(source: string, name: string, dtype: string, bytes: Uint8Array, 
     case 'F32': return new Float32Array(bytes.buffer, 0, numel);
     case 'F64': return new Float64Array(bytes.buffer, 0, numel);
     case 'I32': return new Int32Array(bytes.buffer, 0, numel);
+    case 'BOOL': return Uint8Array.from(bytes.subarray(0, numel), (v) => (v !== 0 ? 1 : 0));
     case 'I64': {
       const out = new Int32Array(numel);
       for (let i = 0; i < numel; i++) {
@@ -82,7 +83,7 @@ function decode(source: string, name: string, dtype: string, bytes: Uint8Array, 
       f.setUint32(0, view.getUint16(i * 2, true) << 16, true);
       return f.getFloat32(0, true);
     });
-    default: return fail(source, `tensor '${name}' has dtype ${dtype}, which nodegrad cannot load (F32, F64, I32, I64, F16, BF16)`);
+    default: return fail(source, `tensor '${name}' has dtype ${dtype}, which nodegrad cannot load (F32, F64, I32, I64, F16, BF16, BOOL)`);
   }
 }
 

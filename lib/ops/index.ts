@@ -2,6 +2,7 @@ import './methods.js';
 import './methods-inplace.js';
 import './methods-index.js';
 import './methods-autograd.js';
+import './methods-compare.js';
 
 export * from './elementwise.js';
 export * from './reduce.js';
@@ -26,3 +27,8 @@ export {
 } from './inplace-math.js';
 export * from './indexing.js';
 export * from './methods-structure.js';
+export {
+  eq, ne, lt, le, gt, ge, equal, logicalAnd, logicalOr, logicalXor, logicalNot, any, all, isnan, isfinite, isinf,
+  nonzero, maskToIndices, promoteTypes, type ScalarOrTensor,
+} from './compare.js';
+export { where, maskedFill, maskedFill_, maskedSelect } from './masks.js';

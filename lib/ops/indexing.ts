@@ -140,8 +140,8 @@ function scatter(dense: DataArray, viewShape: Shape, plan: IndexPlan, values: Da
   const outerDims = plan.adjacent ? rest : [];
   const headDims = plan.adjacent ? [] : rest;
   const n = numelOf(plan.indexShape);
-  if (accumulate && plan.adjacent && typeof values !== 'number' && !(dense instanceof Int32Array) &&
-    dense.constructor === values.constructor) {
+  if (accumulate && plan.adjacent && typeof values !== 'number' &&
+    (dense instanceof Float32Array || dense instanceof Float64Array) && dense.constructor === values.constructor) {
     // The view is [outer, advanced dims merged, run]: the native scatter-add handles duplicates.
     getBackend().indexAdd(values as typeof dense, numelOf(outerDims.map((d) => viewShape[d])), n, run,
       linearIndices(plan, viewShape), numelOf(dims.map((d) => viewShape[d])), dense);

@@ -16,7 +16,8 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const first = tensors[0];
   const d = normalizeDim('cat', dim, first.ndim);
   const dtype = tensors.some((t) => t.dtype === 'float64') ? 'float64'
-    : tensors.some((t) => t.dtype === 'float32') ? 'float32' : 'int32';
+    : tensors.some((t) => t.dtype === 'float32') ? 'float32'
+      : tensors.some((t) => t.dtype === 'int32') ? 'int32' : 'bool';
   const inputs = tensors.map((t) => to(t, dtype));
   for (const [i, t] of inputs.entries()) {
     const same = t.ndim === first.ndim && t.shape.every((s, j) => j === d || s === first.shape[j]);

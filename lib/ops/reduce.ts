@@ -63,8 +63,12 @@ function reduceKeep(kernel: ReduceOp, x: Tensor, dims: readonly number[]): Tenso
   return current === x ? denseCopy(x) : current;
 }
 
-/** Sum over `dim` (a dim, a list, or all when omitted). Integers are summed as float32. */
+/**
+ * Sum over `dim` (a dim, a list, or all when omitted). Integers are summed as float32; bool
+ * counts its true elements, exactly (in float64), into int32.
+ */
 export function sum(x: Tensor, dim?: Dims, keepDim = false): Tensor {
+  if (x.dtype === 'bool') return to(sum(to(x, 'float64'), dim, keepDim), 'int32');
   const dims = reducedDims('sum', x, dim);
   const input = x.dtype === 'int32' ? to(x, 'float32') : x;
   const out = reshape(reduceKeep(ReduceOp.Sum, input, dims), finalShape(x.shape, dims, keepDim));
@@ -152,10 +156,12 @@ function evenlyDistributed(g: Tensor, dense: Tensor, value: Tensor): Tensor {
  * `dim`, and is split equally among all maxima when reducing every element.
  */
 export function max(x: Tensor, dim?: number, keepDim = false): Tensor {
+  if (x.dtype === 'bool') return to(max(to(x, 'int32'), dim, keepDim), 'bool');
   return extremum('max', x, dim, keepDim).values;
 }
 
 export function min(x: Tensor, dim?: number, keepDim = false): Tensor {
+  if (x.dtype === 'bool') return to(min(to(x, 'int32'), dim, keepDim), 'bool');
   return extremum('min', x, dim, keepDim).values;
 }
 

@@ -23,7 +23,10 @@ export function denseCopy(x: Tensor, dtype: DType = x.dtype): Tensor {
     { data: out.storage.data, offset: 0, strides: contiguousStrides(x.shape) });
   if (dtype === x.dtype) return out;
   const cast = arrayFor(dtype, out.numel);
-  cast.set(out.storage.data);
+  const values = out.storage.data;
+  // To bool, any non-zero value (NaN included) is true, as in PyTorch.
+  if (dtype === 'bool') for (let i = 0; i < values.length; i++) cast[i] = values[i] !== 0 ? 1 : 0;
+  else cast.set(values);
   return new Tensor(new Storage(dtype, cast), x.shape);
 }
 
@@ -53,7 +56,7 @@ export function detach(x: Tensor): Tensor {
 export function to(x: Tensor, dtype: DType): Tensor {
   if (dtype === x.dtype) return x;
   const out = denseCopy(x, dtype);
-  if (dtype === 'int32') return out;
+  if (dtype === 'int32' || dtype === 'bool') return out;
   return record('to', out, [x], (g) => [to(g, x.dtype)]);
 }
 

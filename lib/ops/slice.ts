@@ -9,6 +9,7 @@ import { tensor } from '../tensor/creation.js';
 import { broadcastShapes, type Shape } from '../tensor/shape.js';
 import { Tensor, type NestedArray } from '../tensor/tensor.js';
 import { denseCopy, expand } from './shape.js';
+import { maskToIndices } from './compare.js';
 
 /** A Python slice `start:stop:step`; null parts take their defaults. */
 export class Slice {
@@ -61,12 +62,18 @@ export interface IndexPlan {
 }
 
 /**
- * Bool masks: each mask dim becomes one int32 index tensor (the mask's nonzero coordinates).
- * The bool dtype is not in this branch yet, so every non-int32, non-float tensor spec ends here.
+ * Bool masks: each mask dim becomes one int32 index tensor (the mask's nonzero coordinates), as
+ * PyTorch's x[mask]; planIndex checks the mask's sizes against the dims it covers.
  */
 export function maskSpecToIndices(mask: Tensor): Tensor[] {
-  throw new NodegradError('ERR_NODEGRAD_DTYPE',
-    `index: bool masks need the bool dtype; got a ${String(mask.dtype)} tensor of shape ${formatShape(mask.shape)}`);
+  if (mask.dtype !== 'bool') {
+    throw new NodegradError('ERR_NODEGRAD_DTYPE',
+      `index: tensors used as indices must be int32 or bool masks, got ${mask.dtype} of shape ${formatShape(mask.shape)}`);
+  }
+  if (mask.ndim === 0) {
+    throw new NodegradError('ERR_NODEGRAD_SHAPE', 'index: a 0-d bool mask is not supported; index with a 1-d mask');
+  }
+  return maskToIndices(mask);
 }
 
 function parseSliceString(op: string, text: string): Slice {
@@ -123,7 +130,7 @@ type Parsed =
   | { kind: 'slice'; slice: Slice }
   | { kind: 'newAxis' }
   | { kind: 'ellipsis' }
-  | { kind: 'tensor'; index: Tensor };
+  | { kind: 'tensor'; index: Tensor; maskSize?: number };
 
 /** A nested number array as an int32 index tensor, with the error naming the indexing op. */
 function arrayIndex(op: string, spec: NestedArray[]): Tensor {
@@ -147,7 +154,9 @@ function parseSpec(op: string, spec: IndexSpec): Parsed[] {
       throw new NodegradError('ERR_NODEGRAD_DTYPE',
         `${op}: tensors used as indices must be int32 (or bool masks), got ${spec.dtype} of shape ${formatShape(spec.shape)}`);
     }
-    if (spec.dtype !== 'int32') return maskSpecToIndices(spec).map((index) => ({ kind: 'tensor', index }));
+    if (spec.dtype !== 'int32') {
+      return maskSpecToIndices(spec).map((index, d) => ({ kind: 'tensor', index, maskSize: spec.shape[d] }));
+    }
     // PyTorch treats a 0-d integer tensor like a number: the result is a view.
     if (spec.ndim === 0) return [{ kind: 'number', value: spec.item() }];
     return [{ kind: 'tensor', index: spec }];
@@ -191,6 +200,10 @@ export function planIndex(op: string, shape: Shape, specs: readonly IndexSpec[])
       viewShape.push(s.length);
       dim++;
     } else {
+      if (p.maskSize !== undefined && p.maskSize !== shape[dim]) {
+        throw new NodegradError('ERR_NODEGRAD_SHAPE',
+          `${op}: the mask's size ${p.maskSize} does not match size ${shape[dim]} of dim ${dim} of the indexed tensor ${formatShape(shape)}`);
+      }
       pending.push({ viewDim: viewShape.length, sourceDim: dim, index: p.index });
       steps.push({ kind: 'keep', dim });
       viewShape.push(shape[dim]);

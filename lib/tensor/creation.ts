@@ -7,18 +7,29 @@ import { arrayFor } from './storage.js';
 import { fromArray, uninitTensor, type NestedArray, type Tensor } from './tensor.js';
 
 export interface TensorOptions {
-  /** Element type; float32 unless given. */
+  /** Element type; float32 unless given (bool for nested arrays of booleans). */
   dtype?: DType;
   /** Record operations on this tensor for backward(). */
   requiresGrad?: boolean;
 }
 
-const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
+const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
 
 function checkDtype(op: string, dtype: DType): void {
   if (!DTYPES.includes(dtype)) {
     throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: unknown dtype '${String(dtype)}', expected one of ${DTYPES.join(', ')}`);
   }
+}
+
+/** Values stored as `dtype`: bool keeps whether each value is non-zero (NaN counts as true, as in PyTorch). */
+function fillArray(dtype: DType, values: ArrayLike<number | boolean>): DataArray {
+  const array = arrayFor(dtype, values.length);
+  const toBool = dtype === 'bool';
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]);
+    array[i] = toBool ? (v !== 0 ? 1 : 0) : v;
+  }
+  return array;
 }
 
 /** PyTorch refuses a value that int32 cannot hold; a fraction is refused too rather than truncated. */
@@ -49,9 +60,11 @@ function nestedShape(data: NestedArray): number[] {
   return shape;
 }
 
-function flattenInto(op: string, data: NestedArray, shape: Shape, d: number, out: number[]): void {
+function flattenInto(op: string, data: NestedArray, shape: Shape, d: number, out: (number | boolean)[]): void {
   if (d === shape.length) {
-    if (typeof data !== 'number') throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: nested arrays are ragged; expected numbers at depth ${d}`);
+    if (typeof data !== 'number' && typeof data !== 'boolean') {
+      throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: nested arrays are ragged; expected numbers at depth ${d}`);
+    }
     out.push(data);
     return;
   }
@@ -73,20 +86,17 @@ export function tensor(data: NestedArray | DataArray, options: TensorOptions & {
     const shape = options.shape ?? [data.length];
     checkShape('tensor', shape);
     if (dtype === 'int32' && !(data instanceof Int32Array)) checkInt32Values('tensor', data);
-    const array = arrayFor(dtype, data.length);
-    array.set(data);
-    return finish(array, shape, options);
+    return finish(fillArray(dtype, data), shape, options);
   }
-  const dtype = options.dtype ?? 'float32';
-  checkDtype('tensor', dtype);
   const shape = nestedShape(data);
-  const flat: number[] = [];
+  const flat: (number | boolean)[] = [];
   flattenInto('tensor', data, shape, 0, flat);
+  const allBoolean = flat.length > 0 && flat.every((v) => typeof v === 'boolean');
+  const dtype = options.dtype ?? (allBoolean ? 'bool' : 'float32');
+  checkDtype('tensor', dtype);
   if (options.shape) checkShape('tensor', options.shape);
-  if (dtype === 'int32') checkInt32Values('tensor', flat);
-  const array = arrayFor(dtype, flat.length);
-  array.set(flat);
-  return finish(array, options.shape ?? shape, options);
+  if (dtype === 'int32') checkInt32Values('tensor', flat.map(Number));
+  return finish(fillArray(dtype, flat), options.shape ?? shape, options);
 }
 
 /** A new tensor of `shape` filled with `value`, checked and named as `op`. */
@@ -96,7 +106,7 @@ function filled(op: string, shape: Shape, value: number, options: TensorOptions)
   checkShape(op, shape);
   if (dtype === 'int32') checkInt32Values(op, [value]);
   const array = arrayFor(dtype, numelOf(shape));
-  if (value !== 0) array.fill(value);
+  if (value !== 0) array.fill(dtype === 'bool' ? 1 : value);
   return finish(array, shape, options);
 }
 
@@ -112,8 +122,16 @@ export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
   return filled('ones', shape, 1, options);
 }
 
+/** Random samples have no bool form (PyTorch refuses too). */
+function checkNotBool(op: string, dtype: DType | undefined): void {
+  if (dtype === 'bool') {
+    throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: dtype bool is not supported; compare samples instead, e.g. rand(shape).lt(p)`);
+  }
+}
+
 /** Uniform samples in [0, 1) from the seeded generator. */
 export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
+  checkNotBool('rand', options.dtype);
   const t = filled('rand', shape, 0, { dtype: options.dtype ?? 'float32' });
   fillUniform(t.storage.data);
   if (options.requiresGrad) t.requiresGrad = true;
@@ -122,6 +140,7 @@ export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
 
 /** Standard normal samples from the seeded generator. */
 export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
+  checkNotBool('randn', options.dtype);
   const t = filled('randn', shape, 0, { dtype: options.dtype ?? 'float32' });
   fillNormal(t.storage.data);
   if (options.requiresGrad) t.requiresGrad = true;

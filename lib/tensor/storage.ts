@@ -11,7 +11,7 @@
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
 
-export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
+export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 const stats = { liveBytes: 0, peakBytes: 0, liveTensors: 0 };
 
@@ -148,6 +148,7 @@ export function arrayFor(dtype: DType, n: number): DataArray {
     case 'float32': return new Float32Array(n);
     case 'float64': return new Float64Array(n);
     case 'int32': return new Int32Array(n);
+    case 'bool': return new Uint8Array(n);
   }
 }
 
@@ -159,12 +160,14 @@ function uninitializedArrayFor(dtype: DType, n: number): DataArray {
     case 'float32': return new Float32Array(bytes, 0, n);
     case 'float64': return new Float64Array(bytes, 0, n);
     case 'int32': return new Int32Array(bytes, 0, n);
+    case 'bool': return new Uint8Array(bytes, 0, n);
   }
 }
 
 export function dtypeOf(array: DataArray): DType {
   if (array instanceof Float32Array) return 'float32';
   if (array instanceof Float64Array) return 'float64';
+  if (array instanceof Uint8Array) return 'bool';
   return 'int32';
 }
 

@@ -8,10 +8,11 @@ import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError, formatShape } from '../errors.js';
 import type { Node } from '../autograd/node.js';
 import { contiguousStrides, numelOf, type Shape } from './shape.js';
-import { allocate, allocateUninitialized, arrayFor, Storage } from './storage.js';
+import { allocate, allocateUninitialized, arrayFor, dtypeOf, Storage } from './storage.js';
 
 export type Device = 'cpu';
-export type NestedArray = number | NestedArray[];
+/** Nested arrays of elements: numbers, or booleans for a bool tensor. */
+export type NestedArray = number | boolean | NestedArray[];
 
 export class Tensor {
   readonly shape: Shape;
@@ -49,8 +50,8 @@ export class Tensor {
   }
 
   set requiresGrad(flag: boolean) {
-    if (flag && this.dtype === 'int32') {
-      throw new NodegradError('ERR_NODEGRAD_DTYPE', 'requiresGrad: only float32 and float64 tensors can require gradients, got int32');
+    if (flag && (this.dtype === 'int32' || this.dtype === 'bool')) {
+      throw new NodegradError('ERR_NODEGRAD_DTYPE', `requiresGrad: only float32 and float64 tensors can require gradients, got ${this.dtype}`);
     }
     if (!flag && this.gradFn) {
       throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', 'requiresGrad: cannot turn off gradients of a non-leaf tensor; use detach()');
@@ -85,7 +86,7 @@ export class Tensor {
     return out;
   }
 
-  /** The single value of a one-element tensor. */
+  /** The single value of a one-element tensor (1 or 0 for a bool tensor). */
   item(): number {
     if (this.numel !== 1) {
       throw new NodegradError('ERR_NODEGRAD_SHAPE',
@@ -94,9 +95,10 @@ export class Tensor {
     return this.storage.data[this.offset];
   }
 
-  /** Nested arrays of numbers in the tensor's shape (a number for a 0-d tensor). */
+  /** Nested arrays of numbers (booleans for bool) in the tensor's shape (one value for a 0-d tensor). */
   toArray(): NestedArray {
-    const flat = this.data();
+    const data = this.data();
+    const flat: ArrayLike<number | boolean> = this.dtype === 'bool' ? Array.from(data, (v) => v !== 0) : data;
     if (this.ndim === 0) return flat[0];
     let position = 0;
     const build = (d: number): NestedArray[] => {
@@ -139,6 +141,5 @@ export function fromArray(array: DataArray, shape: Shape): Tensor {
     throw new NodegradError('ERR_NODEGRAD_SHAPE',
       `tensor: ${array.length} values do not fill shape ${formatShape(shape)} (${numelOf(shape)} elements)`);
   }
-  const dtype: DType = array instanceof Float32Array ? 'float32' : array instanceof Float64Array ? 'float64' : 'int32';
-  return new Tensor(new Storage(dtype, array), shape);
+  return new Tensor(new Storage(dtypeOf(array), array), shape);
 }

@@ -169,8 +169,39 @@ describe('indexing errors', () => {
   });
 });
 
-describe('bool mask hook', () => {
-  it('maskSpecToIndices refuses until the bool dtype exists, naming index', () => {
-    expectNodegradError(() => maskSpecToIndices(ng.zeros([2])), 'ERR_NODEGRAD_DTYPE', 'index', 'bool masks need the bool dtype');
+describe('bool masks index like PyTorch', () => {
+  const x = randomTensor([3, 4], 41);
+  const values = flat(x);
+
+  it('x[mask] selects the elements where the mask is true, in row-major order', () => {
+    const mask = x.gt(0);
+    expect(flat(x.index(mask))).toEqual(values.filter((v) => v > 0));
+  });
+
+  it('a mask over one dim selects rows or columns, as an int32 index of its true positions would', () => {
+    const rows = ng.tensor([true, false, true], { dtype: 'bool' });
+    expect(x.index(rows).shape).toEqual([2, 4]);
+    expect(flat(x.index(rows))).toEqual(flat(x.index([0, 2])));
+    const cols = ng.tensor([false, true, true, false], { dtype: 'bool' });
+    expect(flat(x.index(':', cols))).toEqual(flat(x.index(':', [1, 2])));
+  });
+
+  it('x[mask] = value writes only where the mask is true', () => {
+    const y = x.clone();
+    y.indexPut_([y.lt(0)], 0);
+    expect(flat(y)).toEqual(values.map((v) => (v < 0 ? 0 : v)));
+  });
+
+  it('the gradient of x[mask] is the mask', () => {
+    const leaf = x.clone().detach();
+    leaf.requiresGrad = true;
+    const mask = leaf.gt(0);
+    leaf.index(mask).sum().backward();
+    expect(flat(leaf.grad!)).toEqual(values.map((v) => (v > 0 ? 1 : 0)));
+  });
+
+  it('refuses a mask whose size differs from the dim it covers, and a float mask', () => {
+    expectNodegradError(() => x.index(ng.tensor([true, false], { dtype: 'bool' })), 'ERR_NODEGRAD_SHAPE', 'index', 'size 2', 'size 3');
+    expectNodegradError(() => maskSpecToIndices(ng.zeros([2])), 'ERR_NODEGRAD_DTYPE', 'index', 'int32 or bool masks');
   });
 });
