@@ -24,5 +24,6 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * as models from './models/index.js';
 export { save, load, readSafetensors, type SafetensorsFile } from './io/index.js';
+export { loadModel, registerModel, type ModelFactory, type RegisterModelOptions } from './io/index.js';
 export * as backend from './backend/index.js';
 export { getNumThreads, setNumThreads } from './backend/index.js';

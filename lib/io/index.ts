@@ -1,1 +1,3 @@
-export { save, load, readSafetensors, type SafetensorsFile } from './safetensors.js';
+export { load, readSafetensors, type SafetensorsFile } from './safetensors.js';
+export { save, loadModel } from './model.js';
+export { registerModel, type ModelFactory, type RegisterModelOptions } from './registry.js';
