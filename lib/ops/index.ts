@@ -25,3 +25,4 @@ export {
 } from './inplace-math.js';
 export * from './indexing.js';
 export * from './methods-structure.js';
+export * from './methods-math.js';
