@@ -13,7 +13,7 @@ import { uninitTensor, zerosTensor, Tensor } from '../tensor/tensor.js';
 import { mul, sqrt, sub } from './elementwise.js';
 import { finalShape, keptShape, reduceInt32, reductionSlots } from './reduce-dense.js';
 import { mean, reducedDims, sum, type Dims } from './reduce.js';
-import { denseCopy, expand, to } from './shape.js';
+import { denseCopy, expand, reshape, to } from './shape.js';
 
 export interface KeepDimOptions {
   /** Keep each reduced dim with size 1. Default false. */
@@ -33,21 +33,38 @@ function values(t: Tensor): ArrayLike<number> {
   return denseCopy(t).storage.data;
 }
 
-function divisor(op: string, x: Tensor, dims: readonly number[], correction: number): number {
+function checkCorrection(op: string, correction: number): void {
   if (typeof correction !== 'number' || !Number.isFinite(correction)) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: correction must be a finite number, got ${String(correction)}`);
   }
+}
+
+/**
+ * The variance (no graph) and its backward, which maps a gradient of the kept-dims shape to
+ * 2 (x - mean) / (N - correction) times it. As in PyTorch, the forward divides by max(0, N - correction)
+ * but the backward by N - correction itself.
+ */
+function variancePieces(op: string, x: Tensor, dim: Dims | undefined, options: VarOptions) {
+  const { correction = 1, keepDim = false } = options;
+  checkCorrection(op, correction);
+  const dims = reducedDims(op, x, dim);
+  const input = floatInput(x);
   const count = dims.reduce((p, d) => p * x.shape[d], 1);
-  return Math.max(0, count - correction);
+  const out = noGrad(() => {
+    const centered = sub(input, mean(input, dims, true));
+    return mul(sum(mul(centered, centered), dims, keepDim), 1 / Math.max(0, count - correction));
+  });
+  const backward = (g: Tensor): Tensor => {
+    const centered = sub(input, mean(input, dims, true));
+    return mul(expand(reshape(g, keptShape(x.shape, dims)), x.shape), mul(centered, 2 / (count - correction)));
+  };
+  return { input, out, backward };
 }
 
 /** Variance over `dim` (all dims when omitted): sum((x - mean)^2) / max(0, N - correction). */
 export function variance(x: Tensor, dim?: Dims, options: VarOptions = {}): Tensor {
-  const { correction = 1, keepDim = false } = options;
-  const dims = reducedDims('var', x, dim);
-  const input = floatInput(x);
-  const centered = sub(input, mean(input, dims, true));
-  return mul(sum(mul(centered, centered), dims, keepDim), 1 / divisor('var', x, dims, correction));
+  const { input, out, backward } = variancePieces('var', x, dim, options);
+  return record('var', out, [input], (g) => [backward(g)], [input]);
 }
 
 /**
@@ -55,18 +72,14 @@ export function variance(x: Tensor, dim?: Dims, options: VarOptions = {}): Tenso
  * so a constant slice contributes nothing.
  */
 export function std(x: Tensor, dim?: Dims, options: VarOptions = {}): Tensor {
-  const { correction = 1, keepDim = false } = options;
-  const dims = reducedDims('std', x, dim);
-  const input = floatInput(x);
-  const scale = 1 / divisor('std', x, dims, correction);
-  const out = noGrad(() => sqrt(variance(input, dims, { correction, keepDim })));
+  const { input, out: v, backward } = variancePieces('std', x, dim, options);
+  const out = noGrad(() => sqrt(v));
   return record('std', out, [input], (g) => {
     const o = values(out);
     const gv = values(g);
-    const half = zerosTensor(keptShape(x.shape, dims), g.dtype);
+    const half = zerosTensor(out.shape, g.dtype);
     half.storage.data.forEach((_, i, a) => { a[i] = o[i] === 0 ? 0 : gv[i] / (2 * o[i]); });
-    const centered = sub(input, mean(input, dims, true));
-    return [mul(expand(half, x.shape), mul(centered, 2 * scale))];
+    return [backward(half)];
   }, [input, out]);
 }
 
@@ -82,7 +95,7 @@ function normOrder(p: NormOrder, dim: Dims | undefined): number {
   }
   if (typeof p !== 'number' || Number.isNaN(p)) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `norm: p must be a number (inf, -inf, 0 or any other) or 'fro', got ${JSON.stringify(p)}`);
+      `norm: p must be a number (inf, -inf, 0 or any other) or 'fro', got ${typeof p === 'string' ? `'${p}'` : String(p)}`);
   }
   return p;
 }
