@@ -1,7 +1,7 @@
 /**
  * Broadcasting binary math: minimum, maximum, lerp, hypot, atan2, fmod, remainder. Forwards are
  * loops over the broadcast dense values (the unary kernels they would compose from, trunc, floor
- * and atan, are not ops here); gradients compose mul/div/sumToShape, so they are differentiable.
+ * and atan, are not ops here); gradients compose mul, div and sumToShape.
  */
 import { record } from '../autograd/node.js';
 import type { DType } from '../backend/types.js';

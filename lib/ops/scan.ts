@@ -1,8 +1,8 @@
 /**
  * Scans along one dim: cumsum, cumprod, logcumsumexp. Forwards are loops over the dense
  * [outer, n, inner] layout, accumulating in float64 (int32 cumsum/cumprod stay int32). cumsum and
- * logcumsumexp take their gradients from reversed scans (flip, scan, flip), which are
- * differentiable in turn; cumprod writes PyTorch's rule for zeros.
+ * logcumsumexp take their gradients from reversed scans (flip, scan, flip); cumprod writes
+ * PyTorch's rule for zeros.
  */
 import { record } from '../autograd/node.js';
 import { numelOf, normalizeDim } from '../tensor/shape.js';

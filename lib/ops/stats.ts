@@ -1,8 +1,8 @@
 /**
- * Statistics over dims: var/std, vector norms, prod, amax/amin/aminmax. var composes mean, sub,
- * mul and sum, so its gradient comes from them; std, norm, prod and amax/amin write PyTorch's
- * gradient rules (zeros, ties, NaN) as loops over dense data, each element finding its output
- * through reductionSlots.
+ * Statistics over dims: var/std, vector norms, prod, amax/amin/aminmax. var/std compose mean, sub,
+ * mul and sum for the value and write PyTorch's backward, whose edge cases (N <= correction, a zero
+ * std) a composition would not reproduce; norm, prod and amax/amin are loops over dense data, each
+ * element finding its output through reductionSlots, with PyTorch's rules for zeros, ties and NaN.
  */
 import { record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
@@ -44,7 +44,8 @@ function checkCorrection(op: string, correction: number): void {
  * 2 (x - mean) / (N - correction) times it. As in PyTorch, the forward divides by max(0, N - correction)
  * but the backward by N - correction itself.
  */
-function variancePieces(op: string, x: Tensor, dim: Dims | undefined, options: VarOptions) {
+function variancePieces(op: string, x: Tensor, dim: Dims | undefined, options: VarOptions):
+  { input: Tensor; out: Tensor; backward: (g: Tensor) => Tensor } {
   const { correction = 1, keepDim = false } = options;
   checkCorrection(op, correction);
   const dims = reducedDims(op, x, dim);

@@ -59,7 +59,7 @@ const rows: Row[] = [
   ['var correction 0', (x) => ng.var(x, 1, { correction: 0 }), [randomTensor([3, 4], 2, 'float64', true)]],
   ['std', (x) => x.std(-1), [randomTensor([3, 4], 3, 'float64', true)]],
   ['std all', (x) => x.std(), [randomTensor([2, 3], 4, 'float64', true)]],
-  ...([2, 1, 3, 0.5, 1.5, -1, Infinity, -Infinity, 'fro'] as const).map((p): Row =>
+  ...([2, 1, 3, 0.5, 1.5, -1, 0, Infinity, -Infinity, 'fro'] as const).map((p): Row =>
     [`norm p=${String(p)}`, (x) => x.norm(p, 1), [spaced([3, 4], 5)]]),
   ['norm keepDim', (x) => x.norm(2, [0, 2], { keepDim: true }), [randomTensor([2, 2, 3], 6, 'float64', true)]],
   ['prod all', (x) => x.prod(), [randomTensor([2, 3], 7, 'float64', true)]],
@@ -77,15 +77,6 @@ const rows: Row[] = [
 describe('reductions and scans gradcheck (float64)', () => {
   it.each(rows)('%s', (_name, fn, inputs) => {
     expect(ng.gradcheck(fn, inputs)).toBe(true);
-  });
-
-  it('cumsum and logcumsumexp have gradients of gradients', () => {
-    const x = randomTensor([2, 3], 14, 'float64', true);
-    const twice = (t: ng.Tensor): ng.Tensor => {
-      const y = t.logcumsumexp(1);
-      return y.mul(y).sum();
-    };
-    expect(ng.gradcheck((t) => twice(t), [x])).toBe(true);
   });
 });
 
