@@ -226,10 +226,10 @@ function checkNotEmpty(op: string, x: Tensor, dims: readonly number[], all: bool
  * The max (or min) over `dim` (all dims when omitted or []). The gradient is split evenly among
  * the elements equal to the result, as PyTorch's amax; a NaN result gives NaN gradients.
  */
-function extreme(op: 'amax' | 'amin', x: Tensor, dim: Dims | undefined, keepDim: boolean): Tensor {
+function extreme(op: 'amax' | 'amin', x: Tensor, dim: Dims | undefined, keepDim: boolean, name: string = op): Tensor {
   const all = dim === undefined || (Array.isArray(dim) && dim.length === 0);
-  const dims = reducedDims(op, x, all ? undefined : dim);
-  checkNotEmpty(op, x, dims, all);
+  const dims = reducedDims(name, x, all ? undefined : dim);
+  checkNotEmpty(name, x, dims, all);
   const better = op === 'amax' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
   const xs = values(x);
   const slots = reductionSlots(x.shape, dims);
@@ -279,5 +279,5 @@ export interface AminmaxOptions extends KeepDimOptions {
 export function aminmax(x: Tensor, options: AminmaxOptions = {}): { min: Tensor; max: Tensor } {
   const { dim, keepDim = false } = options;
   if (dim !== undefined) normalizeDim('aminmax', dim, x.ndim);
-  return { min: extreme('amin', x, dim, keepDim), max: extreme('amax', x, dim, keepDim) };
+  return { min: extreme('amin', x, dim, keepDim, 'aminmax'), max: extreme('amax', x, dim, keepDim, 'aminmax') };
 }

@@ -130,6 +130,7 @@ describe('errors name the op', () => {
   it('amax/amin: empty dims', () => {
     expectNodegradError(() => ng.zeros([2, 0]).amax(1), 'ERR_NODEGRAD_SHAPE', 'amax:', 'dim 1 of size 0');
     expectNodegradError(() => ng.zeros([0]).amin(), 'ERR_NODEGRAD_SHAPE', 'amin:', 'empty tensor');
+    expectNodegradError(() => ng.zeros([3, 0]).aminmax({ dim: 1 }), 'ERR_NODEGRAD_SHAPE', 'aminmax:', 'dim 1 of size 0');
   });
 
   it('var: correction must be a finite number', () => {
