@@ -32,3 +32,4 @@ export {
   nonzero, maskToIndices, promoteTypes, type ScalarOrTensor,
 } from './compare.js';
 export { where, maskedFill, maskedFill_, maskedSelect } from './masks.js';
+export * from './methods-math.js';
