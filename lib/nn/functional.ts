@@ -3,3 +3,4 @@ export {
   linear, conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, relu, relu_, sigmoid, tanh, softmax, logSoftmax,
   dropout, batchNorm, crossEntropy, nllLoss, mseLoss, bceLoss, bceWithLogits, l1Loss, klDiv, frameworkLoss,
 } from '../ops/index.js';
+export * from '../ops/unary.js';

@@ -1,6 +1,8 @@
 import './methods.js';
+import './methods-unary.js';
 
 export * from './elementwise.js';
+export * from './unary.js';
 export * from './reduce.js';
 export * from './matmul.js';
 export * from './join.js';

@@ -1,0 +1,32 @@
+/** Modules of the table-driven activations (lib/ops/unary.ts): one line per module. */
+import type { Tensor } from '../tensor/tensor.js';
+import { unaryOps, type UnaryOpName } from '../ops/unary.js';
+import { Module } from './module.js';
+
+type OptionsOf<K extends UnaryOpName> = Parameters<(typeof unaryOps)[K]>[1];
+
+/** Applies table op `op` with the options given to the constructor. */
+export class UnaryActivation<K extends UnaryOpName> extends Module {
+  constructor(readonly op: K, readonly options: NonNullable<OptionsOf<K>> | Record<string, never> = {}) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return (unaryOps[this.op] as (x: Tensor, options?: unknown) => Tensor)(x, this.options);
+  }
+
+  override extraRepr(): string {
+    return Object.entries(this.options).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+  }
+}
+
+/** The Module class of table op `name`, named `className` (as PyTorch's reprs print it). */
+export function activation<K extends UnaryOpName>(name: K, className: string): new (options?: OptionsOf<K>) => UnaryActivation<K> {
+  const cls = class extends UnaryActivation<K> {
+    constructor(options?: OptionsOf<K>) {
+      super(name, options ?? {});
+    }
+  };
+  Object.defineProperty(cls, 'name', { value: className });
+  return cls;
+}

@@ -1,0 +1,80 @@
+/**
+ * Table-driven unary element-wise ops. One row per op gives its reference math (forward and the
+ * input gradient, which the reference backend runs), what its backward saves, and how options
+ * become the kernel's two parameters; the native kernels come from the same row in
+ * native/unary_ops.h (same order). `ng.<op>`, `F.<op>` and `tensor.<op>()` are derived from the
+ * table, and test/ops/unary.test.ts runs gradcheck, parity and PyTorch goldens for every row.
+ */
+import { getBackend } from '../backend/index.js';
+import { registerReferenceUnary } from '../backend/reference.js';
+import { UnaryOp, type FloatArray } from '../backend/types.js';
+import { record } from '../autograd/node.js';
+import { full } from '../tensor/creation.js';
+import { uninitTensor, type Tensor } from '../tensor/tensor.js';
+import { unaryKernel } from './elementwise.js';
+import { contiguous, to } from './shape.js';
+
+interface UnaryRow<O> {
+  forward(v: number, p1: number, p2: number): number;
+  /** The input gradient from the upstream gradient g and the saved value s. */
+  backward(g: number, s: number, p1: number, p2: number): number;
+  /** What backward reads; 'nothing' means the gradient is 0 (as PyTorch's for floor, sign, ...). */
+  saves: 'input' | 'output' | 'nothing';
+  /** The kernel's parameters from the op's options. */
+  params?: (options: O) => [number, number];
+  /** Where test inputs are drawn from (default [-3, 3]). */
+  domain?: readonly [number, number];
+}
+
+/** Declares a row; O is its options type (void: the op takes none). */
+const row = <O = void>(r: UnaryRow<O>): UnaryRow<O> => r;
+
+/** The table; the key order is the op order of native/unary_ops.h. */
+export const unaryOpTable = {
+  square: row({ forward: (x) => x * x, backward: (g, x) => g * 2 * x, saves: 'input' }),
+};
+
+export type UnaryOpName = keyof typeof unaryOpTable;
+type OptionsOf<K extends UnaryOpName> = (typeof unaryOpTable)[K] extends UnaryRow<infer O> ? O : never;
+/** `ng.<op>(x, options?)` for each row (no options argument for rows without options). */
+export type UnaryOpFunctions = {
+  [K in UnaryOpName]: [OptionsOf<K>] extends [void] ? (x: Tensor) => Tensor : (x: Tensor, options?: OptionsOf<K>) => Tensor;
+};
+/** `tensor.<op>(options?)` for each row. */
+export type UnaryOpMethods = {
+  [K in UnaryOpName]: [OptionsOf<K>] extends [void] ? () => Tensor : (options?: OptionsOf<K>) => Tensor;
+};
+
+/** The op id of each row, shared with native/kernels.h. */
+export const unaryOpIds = Object.fromEntries(
+  Object.keys(unaryOpTable).map((name, i) => [name, UnaryOp.FirstTableOp + i]),
+) as Record<UnaryOpName, UnaryOp>;
+
+/** out = the input gradient of op `id` from the saved tensor and the upstream gradient, no autograd. */
+function unaryBackwardKernel(id: UnaryOp, saved: Tensor, g: Tensor, p1: number, p2: number): Tensor {
+  const grad = contiguous(g.dtype === saved.dtype ? g : to(g, saved.dtype));
+  const out = uninitTensor(saved.shape, saved.dtype);
+  const n = saved.numel;
+  const view = (t: Tensor) => (t.storage.data as FloatArray).subarray(t.offset, t.offset + n);
+  getBackend().unaryBackward(id, view(saved), view(grad), out.storage.data as FloatArray, n, p1, p2);
+  return out;
+}
+
+function buildOp(name: UnaryOpName, id: UnaryOp, r: UnaryRow<never>) {
+  registerReferenceUnary(id, r);
+  return (x: Tensor, options?: unknown): Tensor => {
+    const [p1, p2] = r.params ? r.params((options ?? {}) as never) : [0, 0];
+    const input = contiguous(x.dtype === 'int32' ? to(x, 'float32') : x);
+    const out = unaryKernel(id, input, p1, p2);
+    if (r.saves === 'nothing') return record(name, out, [input], (g) => [full(input.shape, 0, { dtype: g.dtype })]);
+    const saved = r.saves === 'input' ? input : out;
+    return record(name, out, [input], (g) => [unaryBackwardKernel(id, saved, g, p1, p2)], [saved]);
+  };
+}
+
+/** Every row's op, by name. */
+export const unaryOps = Object.fromEntries(
+  (Object.entries(unaryOpTable) as [UnaryOpName, UnaryRow<never>][]).map(([name, r]) => [name, buildOp(name, unaryOpIds[name], r)]),
+) as unknown as UnaryOpFunctions;
+
+export const { square } = unaryOps;

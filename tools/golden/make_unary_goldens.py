@@ -1,0 +1,46 @@
+"""Writes test/fixtures/unary.safetensors: PyTorch's values and gradients for every table-driven unary
+op of lib/ops/unary.ts (test/ops/unary.test.ts fails for a table row with no case here).
+
+    PYTHONPATH=/tmp/pydeps /usr/bin/python3 tools/golden/make_unary_goldens.py
+
+One row per op: its name in lib/ops/unary.ts, the PyTorch call (x, options), the option sets to run
+(nodegrad's option names) and the input range. Each case stores x (float64, [3, 5]), out, gout,
+grad_x (of sum(out * gout)), and special / out_special: the forward on NaN, ±inf, ±0 and edge values.
+"""
+import json
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from make_goldens import Writer  # noqa: E402
+
+torch.manual_seed(4321)
+
+OPS = [
+    # name, fn(x, options), option sets, input range
+    ("square", lambda x, o: torch.square(x), [{}], (-3, 3)),
+]
+
+SPECIAL = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 30.0, -30.0, 1e-300]
+
+
+def main():
+    w = Writer()
+    for name, fn, option_sets, (lo, hi) in OPS:
+        for i, options in enumerate(option_sets):
+            x = (torch.rand(3, 5, dtype=torch.float64) * (hi - lo) + lo).requires_grad_(True)
+            out = fn(x, options)
+            gout = torch.randn_like(out)
+            (out * gout).sum().backward()
+            special = torch.tensor(SPECIAL, dtype=torch.float64)
+            w.case(f"{name}_{i}", name, options, x=x, out=out, gout=gout, grad_x=x.grad,
+                   special=special, out_special=fn(special, options))
+    w.save("unary.safetensors")
+    print(f"unary.safetensors: {len(w.cases)} cases")
+
+
+if __name__ == "__main__":
+    main()
