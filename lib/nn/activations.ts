@@ -30,3 +30,6 @@ export function activation<K extends UnaryOpName>(name: K, className: string): n
   Object.defineProperty(cls, 'name', { value: className });
   return cls;
 }
+
+export const GELU = activation('gelu', 'GELU');
+export type GELU = UnaryActivation<'gelu'>;

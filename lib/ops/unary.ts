@@ -9,6 +9,7 @@ import { getBackend } from '../backend/index.js';
 import { registerReferenceUnary } from '../backend/reference.js';
 import { UnaryOp, type FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
+import { NodegradError } from '../errors.js';
 import { full } from '../tensor/creation.js';
 import { uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { unaryKernel } from './elementwise.js';
@@ -29,9 +30,72 @@ interface UnaryRow<O> {
 /** Declares a row; O is its options type (void: the op takes none). */
 const row = <O = void>(r: UnaryRow<O>): UnaryRow<O> => r;
 
+export interface GeluOptions {
+  /** 'tanh' uses PyTorch's tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+/**
+ * erf to about 1e-15: its Taylor series below |x| = 2 (terms stay under e^4, so little is lost to
+ * cancellation), and 1 - erfc from erfc's continued fraction (Lentz's method) above.
+ */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  if (ax < 2) {
+    let term = x, sum = x;
+    for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= -x * x / n;
+      sum += term / (2 * n + 1);
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  const value = 1 - erfcLarge(ax);
+  return x < 0 ? -value : value;
+}
+
+/** erfc(x) for x >= 2: exp(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))). */
+export function erfcLarge(x: number): number {
+  if (x === Infinity) return 0;
+  const tiny = 1e-300;
+  let f = x, c = x, d = 0;
+  for (let k = 1; k < 500; k++) {
+    const a = k / 2;
+    d = x + a * d;
+    d = d === 0 ? 1 / tiny : 1 / d;
+    c = x + a / c;
+    if (c === 0) c = tiny;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+const SQRT1_2PI = 0.3989422804014327;
+
+function geluTanh(x: number): [y: number, dy: number] {
+  const k = Math.sqrt(2 / Math.PI), inner = k * (x + 0.044715 * x * x * x), t = Math.tanh(inner);
+  return [0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)];
+}
+
+function geluParams(o: GeluOptions): [number, number] {
+  const approximate = o.approximate ?? 'none';
+  if (approximate !== 'none' && approximate !== 'tanh') {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+  }
+  return [approximate === 'tanh' ? 1 : 0, 0];
+}
+
 /** The table; the key order is the op order of native/unary_ops.h. */
 export const unaryOpTable = {
   square: row({ forward: (x) => x * x, backward: (g, x) => g * 2 * x, saves: 'input' }),
+  gelu: row<GeluOptions>({
+    forward: (x, a) => (a === 0 ? 0.5 * x * (1 + erf(x * Math.SQRT1_2)) : geluTanh(x)[0]),
+    backward: (g, x, a) => g * (a === 0 ? 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * SQRT1_2PI * Math.exp(-0.5 * x * x) : geluTanh(x)[1]),
+    saves: 'input',
+    params: geluParams,
+  }),
 };
 
 export type UnaryOpName = keyof typeof unaryOpTable;
@@ -77,4 +141,4 @@ export const unaryOps = Object.fromEntries(
   (Object.entries(unaryOpTable) as [UnaryOpName, UnaryRow<never>][]).map(([name, r]) => [name, buildOp(name, unaryOpIds[name], r)]),
 ) as unknown as UnaryOpFunctions;
 
-export const { square } = unaryOps;
+export const { square, gelu } = unaryOps;

@@ -22,6 +22,7 @@ torch.manual_seed(4321)
 OPS = [
     # name, fn(x, options), option sets, input range
     ("square", lambda x, o: torch.square(x), [{}], (-3, 3)),
+    ("gelu", lambda x, o: F.gelu(x, approximate=o.get("approximate", "none")), [{}, {"approximate": "tanh"}], (-4, 4)),
 ]
 
 SPECIAL = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 30.0, -30.0, 1e-300]
