@@ -9,7 +9,7 @@ import * as ng from '../../lib/index.js';
 import { unaryOpIds, unaryOpTable, unaryOps, type UnaryOpName } from '../../lib/ops/unary.js';
 import type { FloatArray } from '../../lib/backend/types.js';
 import { goldenCases } from '../fixtures.js';
-import { expectClose, flat, randomArray } from '../helpers.js';
+import { expectClose, expectNodegradError, flat, randomArray } from '../helpers.js';
 
 const cases = goldenCases('unary.safetensors');
 const names = Object.keys(unaryOpTable) as UnaryOpName[];
@@ -86,5 +86,22 @@ describe.each(cases.map((c) => [c.name, c] as const))('%s', (_label, c) => {
       typeof m === 'function' && m.prototype instanceof ng.nn.UnaryActivation);
     const module = modules.map((M) => new M(c.options)).find((m) => m.op === name);
     if (module) expect(flat(module.forward(x))).toEqual(expected);
+  });
+});
+
+describe('gelu', () => {
+  it('takes typed options in every form', () => {
+    const x = ng.tensor([-1, 0.5, 2]);
+    const tanh = flat(ng.gelu(x, { approximate: 'tanh' }));
+    expect(flat(x.gelu({ approximate: 'tanh' }))).toEqual(tanh);
+    expect(flat(ng.nn.functional.gelu(x, { approximate: 'tanh' }))).toEqual(tanh);
+    expect(flat(new ng.nn.GELU({ approximate: 'tanh' }).forward(x))).toEqual(tanh);
+    expect(flat(new ng.nn.GELU().forward(x))).toEqual(flat(x.gelu()));
+    expect(new ng.nn.GELU({ approximate: 'tanh' }).toString()).toContain('GELU(approximate=tanh)');
+  });
+
+  it('rejects an unknown approximation', () => {
+    expectNodegradError(() => ng.gelu(ng.tensor([1]), { approximate: 'fast' as 'tanh' }), 'ERR_NODEGRAD_ARGUMENT',
+      'gelu', "'fast'");
   });
 });
