@@ -35,4 +35,12 @@ inline T geluDerivative(T x, T a) {
 // X(Name, forward of v, backward of g and s)
 #define NODEGRAD_UNARY_OPS(X)                      \
   X(Square, v * v, g * T(2) * s)                   \
-  X(Gelu, geluOf(v, a), g * geluDerivative(s, a))
+  X(Gelu, geluOf(v, a), g * geluDerivative(s, a))             \
+  X(Sin, std::sin(v), g * std::cos(s))                        \
+  X(Cos, std::cos(v), -g * std::sin(s))                       \
+  X(Tan, std::tan(v), g * (T(1) + s * s))                     \
+  X(Asin, std::asin(v), g / std::sqrt(T(1) - s * s))          \
+  X(Acos, std::acos(v), -g / std::sqrt(T(1) - s * s))         \
+  X(Atan, std::atan(v), g / (T(1) + s * s))                   \
+  X(Sinh, std::sinh(v), g * std::cosh(s))                     \
+  X(Cosh, std::cosh(v), g * std::sinh(s))

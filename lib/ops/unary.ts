@@ -96,6 +96,14 @@ export const unaryOpTable = {
     saves: 'input',
     params: geluParams,
   }),
+  sin: row({ forward: Math.sin, backward: (g, x) => g * Math.cos(x), saves: 'input' }),
+  cos: row({ forward: Math.cos, backward: (g, x) => -g * Math.sin(x), saves: 'input' }),
+  tan: row({ forward: Math.tan, backward: (g, y) => g * (1 + y * y), saves: 'output', domain: [-1.4, 1.4] }),
+  asin: row({ forward: Math.asin, backward: (g, x) => g / Math.sqrt(1 - x * x), saves: 'input', domain: [-0.95, 0.95] }),
+  acos: row({ forward: Math.acos, backward: (g, x) => -g / Math.sqrt(1 - x * x), saves: 'input', domain: [-0.95, 0.95] }),
+  atan: row({ forward: Math.atan, backward: (g, x) => g / (1 + x * x), saves: 'input' }),
+  sinh: row({ forward: Math.sinh, backward: (g, x) => g * Math.cosh(x), saves: 'input' }),
+  cosh: row({ forward: Math.cosh, backward: (g, x) => g * Math.sinh(x), saves: 'input' }),
 };
 
 export type UnaryOpName = keyof typeof unaryOpTable;
@@ -141,4 +149,4 @@ export const unaryOps = Object.fromEntries(
   (Object.entries(unaryOpTable) as [UnaryOpName, UnaryRow<never>][]).map(([name, r]) => [name, buildOp(name, unaryOpIds[name], r)]),
 ) as unknown as UnaryOpFunctions;
 
-export const { square, gelu } = unaryOps;
+export const { square, gelu, sin, cos, tan, asin, acos, atan, sinh, cosh } = unaryOps;

@@ -23,6 +23,14 @@ OPS = [
     # name, fn(x, options), option sets, input range
     ("square", lambda x, o: torch.square(x), [{}], (-3, 3)),
     ("gelu", lambda x, o: F.gelu(x, approximate=o.get("approximate", "none")), [{}, {"approximate": "tanh"}], (-4, 4)),
+    ("sin", lambda x, o: torch.sin(x), [{}], (-3, 3)),
+    ("cos", lambda x, o: torch.cos(x), [{}], (-3, 3)),
+    ("tan", lambda x, o: torch.tan(x), [{}], (-1.4, 1.4)),
+    ("asin", lambda x, o: torch.asin(x), [{}], (-0.95, 0.95)),
+    ("acos", lambda x, o: torch.acos(x), [{}], (-0.95, 0.95)),
+    ("atan", lambda x, o: torch.atan(x), [{}], (-3, 3)),
+    ("sinh", lambda x, o: torch.sinh(x), [{}], (-3, 3)),
+    ("cosh", lambda x, o: torch.cosh(x), [{}], (-3, 3)),
 ]
 
 SPECIAL = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 30.0, -30.0, 1e-300]
