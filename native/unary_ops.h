@@ -9,6 +9,28 @@
 namespace nodegrad {
 namespace unary_math {
 
+template <typename T>
+inline T erfinvOf(T y) {
+  // Giles' single-precision approximation, refined by two Newton steps on erf(x) - y in double.
+  const double x = static_cast<double>(y);
+  if (!(x > -1.0 && x < 1.0)) return static_cast<T>(x == 1.0 ? INFINITY : x == -1.0 ? -INFINITY : NAN);
+  double w = -std::log((1.0 - x) * (1.0 + x)), p;
+  if (w < 5.0) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    for (const double c : {3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+                           -0.00417768164, 0.246640727, 1.50140941}) p = c + p * w;
+  } else {
+    w = std::sqrt(w) - 3.0;
+    p = -0.000200214257;
+    for (const double c : {0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+                           0.00943887047, 1.00167406, 2.83297682}) p = c + p * w;
+  }
+  double r = p * x;
+  for (int i = 0; i < 2; ++i) r -= (std::erf(r) - x) / (1.1283791670955126 * std::exp(-r * r));
+  return static_cast<T>(r);
+}
+
 // PyTorch's gelu: a = 0 is the exact erf form, a = 1 the tanh approximation.
 template <typename T>
 inline T geluOf(T x, T a) {
@@ -43,4 +65,11 @@ inline T geluDerivative(T x, T a) {
   X(Acos, std::acos(v), -g / std::sqrt(T(1) - s * s))         \
   X(Atan, std::atan(v), g / (T(1) + s * s))                   \
   X(Sinh, std::sinh(v), g * std::cosh(s))                     \
-  X(Cosh, std::cosh(v), g * std::sinh(s))
+  X(Cosh, std::cosh(v), g * std::sinh(s))                     \
+  X(Erf, std::erf(v), g * T(1.12837916709551257390) * std::exp(-s * s))   \
+  X(Erfc, std::erfc(v), -g * T(1.12837916709551257390) * std::exp(-s * s)) \
+  X(Erfinv, erfinvOf(v), g * T(0.88622692545275801365) * std::exp(s * s))  \
+  X(Expm1, std::expm1(v), g * (s + T(1)))                                  \
+  X(Log1p, std::log1p(v), g / (s + T(1)))                                  \
+  X(Log2, std::log2(v), g / (s * T(0.69314718055994530942)))               \
+  X(Log10, std::log10(v), g / (s * T(2.30258509299404568402)))

@@ -14,6 +14,7 @@ import { full } from '../tensor/creation.js';
 import { uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { unaryKernel } from './elementwise.js';
 import { contiguous, to } from './shape.js';
+import * as special from './unary-math.js';
 
 interface UnaryRow<O> {
   forward(v: number, p1: number, p2: number): number;
@@ -35,43 +36,6 @@ export interface GeluOptions {
   approximate?: 'none' | 'tanh';
 }
 
-/**
- * erf to about 1e-15: its Taylor series below |x| = 2 (terms stay under e^4, so little is lost to
- * cancellation), and 1 - erfc from erfc's continued fraction (Lentz's method) above.
- */
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const ax = Math.abs(x);
-  if (ax < 2) {
-    let term = x, sum = x;
-    for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-      term *= -x * x / n;
-      sum += term / (2 * n + 1);
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  const value = 1 - erfcLarge(ax);
-  return x < 0 ? -value : value;
-}
-
-/** erfc(x) for x >= 2: exp(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))). */
-export function erfcLarge(x: number): number {
-  if (x === Infinity) return 0;
-  const tiny = 1e-300;
-  let f = x, c = x, d = 0;
-  for (let k = 1; k < 500; k++) {
-    const a = k / 2;
-    d = x + a * d;
-    d = d === 0 ? 1 / tiny : 1 / d;
-    c = x + a / c;
-    if (c === 0) c = tiny;
-    const delta = c * d;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
-}
-
 const SQRT1_2PI = 0.3989422804014327;
 
 function geluTanh(x: number): [y: number, dy: number] {
@@ -91,8 +55,8 @@ function geluParams(o: GeluOptions): [number, number] {
 export const unaryOpTable = {
   square: row({ forward: (x) => x * x, backward: (g, x) => g * 2 * x, saves: 'input' }),
   gelu: row<GeluOptions>({
-    forward: (x, a) => (a === 0 ? 0.5 * x * (1 + erf(x * Math.SQRT1_2)) : geluTanh(x)[0]),
-    backward: (g, x, a) => g * (a === 0 ? 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * SQRT1_2PI * Math.exp(-0.5 * x * x) : geluTanh(x)[1]),
+    forward: (x, a) => (a === 0 ? 0.5 * x * (1 + special.erf(x * Math.SQRT1_2)) : geluTanh(x)[0]),
+    backward: (g, x, a) => g * (a === 0 ? 0.5 * (1 + special.erf(x * Math.SQRT1_2)) + x * SQRT1_2PI * Math.exp(-0.5 * x * x) : geluTanh(x)[1]),
     saves: 'input',
     params: geluParams,
   }),
@@ -104,6 +68,13 @@ export const unaryOpTable = {
   atan: row({ forward: Math.atan, backward: (g, x) => g / (1 + x * x), saves: 'input' }),
   sinh: row({ forward: Math.sinh, backward: (g, x) => g * Math.cosh(x), saves: 'input' }),
   cosh: row({ forward: Math.cosh, backward: (g, x) => g * Math.sinh(x), saves: 'input' }),
+  erf: row({ forward: special.erf, backward: (g, x) => g * (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x), saves: 'input' }),
+  erfc: row({ forward: special.erfc, backward: (g, x) => -g * (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x), saves: 'input' }),
+  erfinv: row({ forward: special.erfinv, backward: (g, y) => g * (Math.sqrt(Math.PI) / 2) * Math.exp(y * y), saves: 'output', domain: [-0.95, 0.95] }),
+  expm1: row({ forward: Math.expm1, backward: (g, y) => g * (y + 1), saves: 'output' }),
+  log1p: row({ forward: Math.log1p, backward: (g, x) => g / (x + 1), saves: 'input', domain: [-0.9, 3] }),
+  log2: row({ forward: Math.log2, backward: (g, x) => g / (x * Math.LN2), saves: 'input', domain: [0.1, 4] }),
+  log10: row({ forward: Math.log10, backward: (g, x) => g / (x * Math.LN10), saves: 'input', domain: [0.1, 4] }),
 };
 
 export type UnaryOpName = keyof typeof unaryOpTable;
@@ -149,4 +120,7 @@ export const unaryOps = Object.fromEntries(
   (Object.entries(unaryOpTable) as [UnaryOpName, UnaryRow<never>][]).map(([name, r]) => [name, buildOp(name, unaryOpIds[name], r)]),
 ) as unknown as UnaryOpFunctions;
 
-export const { square, gelu, sin, cos, tan, asin, acos, atan, sinh, cosh } = unaryOps;
+export const {
+  square, gelu, sin, cos, tan, asin, acos, atan, sinh, cosh, erf, erfc, erfinv, expm1, log1p,
+  log2, log10,
+} = unaryOps;

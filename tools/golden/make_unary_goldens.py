@@ -31,9 +31,16 @@ OPS = [
     ("atan", lambda x, o: torch.atan(x), [{}], (-3, 3)),
     ("sinh", lambda x, o: torch.sinh(x), [{}], (-3, 3)),
     ("cosh", lambda x, o: torch.cosh(x), [{}], (-3, 3)),
+    ("erf", lambda x, o: torch.erf(x), [{}], (-3, 3)),
+    ("erfc", lambda x, o: torch.erfc(x), [{}], (-3, 3)),
+    ("erfinv", lambda x, o: torch.erfinv(x), [{}], (-0.95, 0.95)),
+    ("expm1", lambda x, o: torch.expm1(x), [{}], (-3, 3)),
+    ("log1p", lambda x, o: torch.log1p(x), [{}], (-0.9, 3)),
+    ("log2", lambda x, o: torch.log2(x), [{}], (0.1, 4)),
+    ("log10", lambda x, o: torch.log10(x), [{}], (0.1, 4)),
 ]
 
-SPECIAL = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 30.0, -30.0, 1e-300]
+SPECIAL = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 30.0, -30.0, 1e-30]
 
 
 def main():
