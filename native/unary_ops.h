@@ -54,7 +54,7 @@ inline T geluDerivative(T x, T a) {
 }  // namespace unary_math
 }  // namespace nodegrad
 
-// X(Name, forward of v, backward of g and s)
+// X(Name, forward of v, backward of g and s). nearbyint rounds half to even, as PyTorch's round.
 #define NODEGRAD_UNARY_OPS(X)                      \
   X(Square, v * v, g * T(2) * s)                   \
   X(Gelu, geluOf(v, a), g * geluDerivative(s, a))             \
@@ -72,4 +72,11 @@ inline T geluDerivative(T x, T a) {
   X(Expm1, std::expm1(v), g * (s + T(1)))                                  \
   X(Log1p, std::log1p(v), g / (s + T(1)))                                  \
   X(Log2, std::log2(v), g / (s * T(0.69314718055994530942)))               \
-  X(Log10, std::log10(v), g / (s * T(2.30258509299404568402)))
+  X(Log10, std::log10(v), g / (s * T(2.30258509299404568402)))             \
+  X(Floor, std::floor(v), T(0))                                            \
+  X(Ceil, std::ceil(v), T(0))                                              \
+  X(Round, std::nearbyint(v), T(0))                                        \
+  X(Trunc, std::trunc(v), T(0))                                            \
+  X(Frac, v - std::trunc(v), g)                                            \
+  X(Reciprocal, T(1) / v, -g * s * s)                                      \
+  X(Rsqrt, T(1) / std::sqrt(v), T(-0.5) * g * s * s * s)

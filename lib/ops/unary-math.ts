@@ -65,3 +65,8 @@ export function erfinv(y: number): number {
   for (let i = 0; i < 3; i++) x -= (erf(x) - y) / ((2 / Math.sqrt(Math.PI)) * Math.exp(-x * x));
   return x;
 }
+
+/** Rounds half to even, as PyTorch's round (Math.round rounds half up). */
+export function roundHalfEven(x: number): number {
+  return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
+}

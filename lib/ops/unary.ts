@@ -75,6 +75,13 @@ export const unaryOpTable = {
   log1p: row({ forward: Math.log1p, backward: (g, x) => g / (x + 1), saves: 'input', domain: [-0.9, 3] }),
   log2: row({ forward: Math.log2, backward: (g, x) => g / (x * Math.LN2), saves: 'input', domain: [0.1, 4] }),
   log10: row({ forward: Math.log10, backward: (g, x) => g / (x * Math.LN10), saves: 'input', domain: [0.1, 4] }),
+  floor: row({ forward: Math.floor, backward: () => 0, saves: 'nothing' }),
+  ceil: row({ forward: Math.ceil, backward: () => 0, saves: 'nothing' }),
+  round: row({ forward: special.roundHalfEven, backward: () => 0, saves: 'nothing' }),
+  trunc: row({ forward: Math.trunc, backward: () => 0, saves: 'nothing' }),
+  frac: row({ forward: (x) => x - Math.trunc(x), backward: (g) => g, saves: 'input' }),
+  reciprocal: row({ forward: (x) => 1 / x, backward: (g, y) => -g * y * y, saves: 'output', domain: [0.2, 3] }),
+  rsqrt: row({ forward: (x) => 1 / Math.sqrt(x), backward: (g, y) => -0.5 * g * y * y * y, saves: 'output', domain: [0.1, 4] }),
 };
 
 export type UnaryOpName = keyof typeof unaryOpTable;
@@ -122,5 +129,5 @@ export const unaryOps = Object.fromEntries(
 
 export const {
   square, gelu, sin, cos, tan, asin, acos, atan, sinh, cosh, erf, erfc, erfinv, expm1, log1p,
-  log2, log10,
+  log2, log10, floor, ceil, round, trunc, frac, reciprocal, rsqrt,
 } = unaryOps;

@@ -38,6 +38,13 @@ OPS = [
     ("log1p", lambda x, o: torch.log1p(x), [{}], (-0.9, 3)),
     ("log2", lambda x, o: torch.log2(x), [{}], (0.1, 4)),
     ("log10", lambda x, o: torch.log10(x), [{}], (0.1, 4)),
+    ("floor", lambda x, o: torch.floor(x), [{}], (-3, 3)),
+    ("ceil", lambda x, o: torch.ceil(x), [{}], (-3, 3)),
+    ("round", lambda x, o: torch.round(x), [{}], (-3, 3)),
+    ("trunc", lambda x, o: torch.trunc(x), [{}], (-3, 3)),
+    ("frac", lambda x, o: torch.frac(x), [{}], (-3, 3)),
+    ("reciprocal", lambda x, o: torch.reciprocal(x), [{}], (0.2, 3)),
+    ("rsqrt", lambda x, o: torch.rsqrt(x), [{}], (0.1, 4)),
 ]
 
 SPECIAL = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 30.0, -30.0, 1e-30]
