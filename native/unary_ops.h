@@ -4,6 +4,7 @@
 // parameters. The UnaryOp enum, the forward switch and the backward switch are generated from it;
 // the order of the rows is the order of lib/ops/unary.ts's table (test/ops/unary.test.ts checks).
 #pragma once
+#include <algorithm>
 #include <cmath>
 
 namespace nodegrad {
@@ -30,6 +31,35 @@ inline T erfinvOf(T y) {
   for (int i = 0; i < 2; ++i) r -= (std::erf(r) - x) / (1.1283791670955126 * std::exp(-r * r));
   return static_cast<T>(r);
 }
+
+template <typename T>
+inline T logisticOf(T x) {
+  // Split by sign so exp never overflows for large |x|.
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+template <typename T>
+inline T mishDerivative(T x) {
+  const T t = std::tanh(std::log1p(std::exp(x)));
+  return t + x * logisticOf(x) * (T(1) - t * t);
+}
+
+// PyTorch's log_sigmoid and its backward: min(x, 0) - log1p(exp(-|x|)) never overflows.
+template <typename T>
+inline T logSigmoidOf(T x) {
+  return std::min(x, T(0)) - std::log1p(std::exp(-std::abs(x)));
+}
+
+template <typename T>
+inline T logSigmoidDerivative(T x) {
+  const T z = std::exp(-std::abs(x));
+  return x < T(0) ? T(1) - z / (T(1) + z) : z / (T(1) + z);
+}
+
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 
 // PyTorch's gelu: a = 0 is the exact erf form, a = 1 the tanh approximation.
 template <typename T>
@@ -79,4 +109,17 @@ inline T geluDerivative(T x, T a) {
   X(Trunc, std::trunc(v), T(0))                                            \
   X(Frac, v - std::trunc(v), g)                                            \
   X(Reciprocal, T(1) / v, -g * s * s)                                      \
-  X(Rsqrt, T(1) / std::sqrt(v), T(-0.5) * g * s * s * s)
+  X(Rsqrt, T(1) / std::sqrt(v), T(-0.5) * g * s * s * s)                  \
+  X(Silu, v * logisticOf(v), g * logisticOf(s) * (T(1) + s * (T(1) - logisticOf(s)))) \
+  X(Mish, v * std::tanh(std::log1p(std::exp(v))), g * mishDerivative(s))   \
+  X(Softplus, v * a > b ? v : std::log1p(std::exp(v * a)) / a,            \
+    s * a > b ? g : g * std::exp(s * a) / (std::exp(s * a) + T(1)))        \
+  X(Elu, v <= T(0) ? a * std::expm1(v) : v, s <= T(0) ? g * a * std::exp(s) : g) \
+  X(Selu, T(kSeluScale) * (v <= T(0) ? T(kSeluAlpha) * std::expm1(v) : v), \
+    s <= T(0) ? g * T(kSeluScale * kSeluAlpha) * std::exp(s) : g * T(kSeluScale)) \
+  X(LeakyRelu, v > T(0) ? v : v * a, s > T(0) ? g : g * a)                 \
+  X(Hardtanh, v < a ? a : (v > b ? b : v), (s <= a || s >= b) ? T(0) : g)  \
+  X(Hardswish, v * std::min(std::max(v + T(3), T(0)), T(6)) / T(6),        \
+    s < T(-3) ? T(0) : (s <= T(3) ? g * (s / T(3) + T(0.5)) : g))          \
+  X(LogSigmoid, logSigmoidOf(v), g * logSigmoidDerivative(s))              \
+  X(Softsign, v / (T(1) + std::abs(v)), g / ((T(1) + std::abs(s)) * (T(1) + std::abs(s))))

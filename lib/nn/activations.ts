@@ -33,3 +33,23 @@ export function activation<K extends UnaryOpName>(name: K, className: string): n
 
 export const GELU = activation('gelu', 'GELU');
 export type GELU = UnaryActivation<'gelu'>;
+export const SiLU = activation('silu', 'SiLU');
+export type SiLU = UnaryActivation<'silu'>;
+export const Mish = activation('mish', 'Mish');
+export type Mish = UnaryActivation<'mish'>;
+export const Softplus = activation('softplus', 'Softplus');
+export type Softplus = UnaryActivation<'softplus'>;
+export const ELU = activation('elu', 'ELU');
+export type ELU = UnaryActivation<'elu'>;
+export const SELU = activation('selu', 'SELU');
+export type SELU = UnaryActivation<'selu'>;
+export const LeakyReLU = activation('leakyRelu', 'LeakyReLU');
+export type LeakyReLU = UnaryActivation<'leakyRelu'>;
+export const Hardtanh = activation('hardtanh', 'Hardtanh');
+export type Hardtanh = UnaryActivation<'hardtanh'>;
+export const Hardswish = activation('hardswish', 'Hardswish');
+export type Hardswish = UnaryActivation<'hardswish'>;
+export const LogSigmoid = activation('logSigmoid', 'LogSigmoid');
+export type LogSigmoid = UnaryActivation<'logSigmoid'>;
+export const Softsign = activation('softsign', 'Softsign');
+export type Softsign = UnaryActivation<'softsign'>;

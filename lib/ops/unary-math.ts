@@ -70,3 +70,28 @@ export function erfinv(y: number): number {
 export function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
 }
+
+/** 1 / (1 + e^-x), split by sign so exp never overflows. */
+export function logistic(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** PyTorch's log_sigmoid: min(x, 0) - log1p(exp(-|x|)). */
+export function logSigmoid(x: number): number {
+  return Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+export function logSigmoidDerivative(x: number): number {
+  const z = Math.exp(-Math.abs(x));
+  return x < 0 ? 1 - z / (1 + z) : z / (1 + z);
+}
+
+export function mishDerivative(x: number): number {
+  const t = Math.tanh(Math.log1p(Math.exp(x)));
+  return t + x * logistic(x) * (1 - t * t);
+}
+
+export const SELU_SCALE = 1.0507009873554804934193349852946;
+export const SELU_ALPHA = 1.6732632423543772848170429916717;

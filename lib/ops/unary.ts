@@ -51,6 +51,39 @@ function geluParams(o: GeluOptions): [number, number] {
   return [approximate === 'tanh' ? 1 : 0, 0];
 }
 
+export interface SoftplusOptions {
+  /** Default 1. */
+  beta?: number;
+  /** Above beta·x > threshold the op is the identity (default 20). */
+  threshold?: number;
+}
+
+export interface EluOptions {
+  /** Default 1. */
+  alpha?: number;
+}
+
+export interface LeakyReluOptions {
+  /** Default 0.01. */
+  negativeSlope?: number;
+}
+
+export interface HardtanhOptions {
+  /** Defaults -1 and 1. */
+  minVal?: number;
+  maxVal?: number;
+}
+
+function hardtanhParams(o: HardtanhOptions): [number, number] {
+  const { minVal = -1, maxVal = 1 } = o;
+  if (!(minVal <= maxVal)) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `hardtanh: minVal ${minVal} must not be greater than maxVal ${maxVal}`);
+  }
+  return [minVal, maxVal];
+}
+
+const { logistic, SELU_SCALE, SELU_ALPHA } = special;
+
 /** The table; the key order is the op order of native/unary_ops.h. */
 export const unaryOpTable = {
   square: row({ forward: (x) => x * x, backward: (g, x) => g * 2 * x, saves: 'input' }),
@@ -82,6 +115,45 @@ export const unaryOpTable = {
   frac: row({ forward: (x) => x - Math.trunc(x), backward: (g) => g, saves: 'input' }),
   reciprocal: row({ forward: (x) => 1 / x, backward: (g, y) => -g * y * y, saves: 'output', domain: [0.2, 3] }),
   rsqrt: row({ forward: (x) => 1 / Math.sqrt(x), backward: (g, y) => -0.5 * g * y * y * y, saves: 'output', domain: [0.1, 4] }),
+  silu: row({ forward: (x) => x * logistic(x), backward: (g, x) => g * logistic(x) * (1 + x * (1 - logistic(x))), saves: 'input' }),
+  mish: row({ forward: (x) => x * Math.tanh(Math.log1p(Math.exp(x))), backward: (g, x) => g * special.mishDerivative(x), saves: 'input' }),
+  softplus: row<SoftplusOptions>({
+    forward: (x, beta, threshold) => (x * beta > threshold ? x : Math.log1p(Math.exp(x * beta)) / beta),
+    backward: (g, x, beta, threshold) => (x * beta > threshold ? g : g * Math.exp(x * beta) / (Math.exp(x * beta) + 1)),
+    saves: 'input',
+    params: (o) => [o.beta ?? 1, o.threshold ?? 20],
+  }),
+  elu: row<EluOptions>({
+    forward: (x, alpha) => (x <= 0 ? alpha * Math.expm1(x) : x),
+    backward: (g, x, alpha) => (x <= 0 ? g * alpha * Math.exp(x) : g),
+    saves: 'input',
+    params: (o) => [o.alpha ?? 1, 0],
+  }),
+  selu: row({
+    forward: (x) => SELU_SCALE * (x <= 0 ? SELU_ALPHA * Math.expm1(x) : x),
+    backward: (g, x) => (x <= 0 ? g * SELU_SCALE * SELU_ALPHA * Math.exp(x) : g * SELU_SCALE),
+    saves: 'input',
+  }),
+  leakyRelu: row<LeakyReluOptions>({
+    forward: (x, slope) => (x > 0 ? x : x * slope),
+    backward: (g, x, slope) => (x > 0 ? g : g * slope),
+    saves: 'input',
+    params: (o) => [o.negativeSlope ?? 0.01, 0],
+  }),
+  hardtanh: row<HardtanhOptions>({
+    forward: (x, lo, hi) => (x < lo ? lo : x > hi ? hi : x),
+    backward: (g, x, lo, hi) => (x <= lo || x >= hi ? 0 : g),
+    saves: 'input',
+    params: hardtanhParams,
+  }),
+  hardswish: row({
+    forward: (x) => x * Math.min(Math.max(x + 3, 0), 6) / 6,
+    backward: (g, x) => (x < -3 ? 0 : x <= 3 ? g * (x / 3 + 0.5) : g),
+    saves: 'input',
+    domain: [-5, 5],
+  }),
+  logSigmoid: row({ forward: special.logSigmoid, backward: (g, x) => g * special.logSigmoidDerivative(x), saves: 'input' }),
+  softsign: row({ forward: (x) => x / (1 + Math.abs(x)), backward: (g, x) => g / ((1 + Math.abs(x)) * (1 + Math.abs(x))), saves: 'input' }),
 };
 
 export type UnaryOpName = keyof typeof unaryOpTable;
@@ -129,5 +201,6 @@ export const unaryOps = Object.fromEntries(
 
 export const {
   square, gelu, sin, cos, tan, asin, acos, atan, sinh, cosh, erf, erfc, erfinv, expm1, log1p,
-  log2, log10, floor, ceil, round, trunc, frac, reciprocal, rsqrt,
+  log2, log10, floor, ceil, round, trunc, frac, reciprocal, rsqrt, silu, mish, softplus, elu, selu, leakyRelu,
+  hardtanh, hardswish, logSigmoid, softsign,
 } = unaryOps;

@@ -100,6 +100,11 @@ describe('gelu', () => {
     expect(new ng.nn.GELU({ approximate: 'tanh' }).toString()).toContain('GELU(approximate=tanh)');
   });
 
+  it('rejects hardtanh bounds in the wrong order', () => {
+    expectNodegradError(() => ng.hardtanh(ng.tensor([1]), { minVal: 2, maxVal: 1 }), 'ERR_NODEGRAD_ARGUMENT',
+      'hardtanh', 'minVal 2', 'maxVal 1');
+  });
+
   it('rejects an unknown approximation', () => {
     expectNodegradError(() => ng.gelu(ng.tensor([1]), { approximate: 'fast' as 'tanh' }), 'ERR_NODEGRAD_ARGUMENT',
       'gelu', "'fast'");

@@ -45,6 +45,18 @@ OPS = [
     ("frac", lambda x, o: torch.frac(x), [{}], (-3, 3)),
     ("reciprocal", lambda x, o: torch.reciprocal(x), [{}], (0.2, 3)),
     ("rsqrt", lambda x, o: torch.rsqrt(x), [{}], (0.1, 4)),
+    ("silu", lambda x, o: F.silu(x), [{}], (-4, 4)),
+    ("mish", lambda x, o: F.mish(x), [{}], (-4, 4)),
+    ("softplus", lambda x, o: F.softplus(x, o.get("beta", 1), o.get("threshold", 20)),
+     [{}, {"beta": 2.0, "threshold": 3.0}], (-4, 4)),
+    ("elu", lambda x, o: F.elu(x, o.get("alpha", 1.0)), [{}, {"alpha": 0.5}], (-3, 3)),
+    ("selu", lambda x, o: F.selu(x), [{}], (-3, 3)),
+    ("leakyRelu", lambda x, o: F.leaky_relu(x, o.get("negativeSlope", 0.01)), [{}, {"negativeSlope": 0.2}], (-3, 3)),
+    ("hardtanh", lambda x, o: F.hardtanh(x, o.get("minVal", -1.0), o.get("maxVal", 1.0)),
+     [{}, {"minVal": -0.5, "maxVal": 2.0}], (-3, 3)),
+    ("hardswish", lambda x, o: F.hardswish(x), [{}], (-5, 5)),
+    ("logSigmoid", lambda x, o: F.logsigmoid(x), [{}], (-4, 4)),
+    ("softsign", lambda x, o: F.softsign(x), [{}], (-3, 3)),
 ]
 
 SPECIAL = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 30.0, -30.0, 1e-30]
