@@ -89,6 +89,17 @@ describe.each(cases.map((c) => [c.name, c] as const))('%s', (_label, c) => {
   });
 });
 
+describe('sign', () => {
+  it('gives PyTorch 1.13\'s values (0 for NaN and ±0) and a zero gradient', () => {
+    const x = ng.tensor([NaN, -0, 0, -2, 3, -Infinity], { dtype: 'float64', requiresGrad: true });
+    const y = x.sign();
+    expect(flat(y)).toEqual([0, 0, 0, -1, 1, -1]);
+    y.sum().backward();
+    expect(flat(x.grad!)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(flat(ng.nn.functional.sign(ng.tensor([-4, 5], { dtype: 'int32' })))).toEqual([-1, 1]);
+  });
+});
+
 describe('gelu', () => {
   it('takes typed options in every form', () => {
     const x = ng.tensor([-1, 0.5, 2]);
