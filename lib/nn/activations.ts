@@ -21,7 +21,9 @@ export class UnaryActivation<K extends UnaryOpName> extends Module {
 }
 
 /** The Module class of table op `name`, named `className` (as PyTorch's reprs print it). */
-export function activation<K extends UnaryOpName>(name: K, className: string): new (options?: OptionsOf<K>) => UnaryActivation<K> {
+export function activation<K extends UnaryOpName>(
+  name: K, className: string,
+): new (options?: OptionsOf<K>) => UnaryActivation<K> {
   const cls = class extends UnaryActivation<K> {
     constructor(options?: OptionsOf<K>) {
       super(name, options ?? {});

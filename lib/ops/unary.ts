@@ -46,7 +46,8 @@ function geluTanh(x: number): [y: number, dy: number] {
 function geluParams(o: GeluOptions): [number, number] {
   const approximate = o.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+      `gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
   }
   return [approximate === 'tanh' ? 1 : 0, 0];
 }
@@ -89,7 +90,9 @@ export const unaryOpTable = {
   square: row({ forward: (x) => x * x, backward: (g, x) => g * 2 * x, saves: 'input' }),
   gelu: row<GeluOptions>({
     forward: (x, a) => (a === 0 ? 0.5 * x * (1 + special.erf(x * Math.SQRT1_2)) : geluTanh(x)[0]),
-    backward: (g, x, a) => g * (a === 0 ? 0.5 * (1 + special.erf(x * Math.SQRT1_2)) + x * SQRT1_2PI * Math.exp(-0.5 * x * x) : geluTanh(x)[1]),
+    backward: (g, x, a) => g * (a === 0
+      ? 0.5 * (1 + special.erf(x * Math.SQRT1_2)) + x * SQRT1_2PI * Math.exp(-0.5 * x * x)
+      : geluTanh(x)[1]),
     saves: 'input',
     params: geluParams,
   }),
@@ -103,7 +106,9 @@ export const unaryOpTable = {
   cosh: row({ forward: Math.cosh, backward: (g, x) => g * Math.sinh(x), saves: 'input' }),
   erf: row({ forward: special.erf, backward: (g, x) => g * (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x), saves: 'input' }),
   erfc: row({ forward: special.erfc, backward: (g, x) => -g * (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x), saves: 'input' }),
-  erfinv: row({ forward: special.erfinv, backward: (g, y) => g * (Math.sqrt(Math.PI) / 2) * Math.exp(y * y), saves: 'output', domain: [-0.95, 0.95] }),
+  erfinv: row({
+    forward: special.erfinv, backward: (g, y) => g * (Math.sqrt(Math.PI) / 2) * Math.exp(y * y), saves: 'output', domain: [-0.95, 0.95],
+  }),
   expm1: row({ forward: Math.expm1, backward: (g, y) => g * (y + 1), saves: 'output' }),
   log1p: row({ forward: Math.log1p, backward: (g, x) => g / (x + 1), saves: 'input', domain: [-0.9, 3] }),
   log2: row({ forward: Math.log2, backward: (g, x) => g / (x * Math.LN2), saves: 'input', domain: [0.1, 4] }),
@@ -115,8 +120,12 @@ export const unaryOpTable = {
   frac: row({ forward: (x) => x - Math.trunc(x), backward: (g) => g, saves: 'input' }),
   reciprocal: row({ forward: (x) => 1 / x, backward: (g, y) => -g * y * y, saves: 'output', domain: [0.2, 3] }),
   rsqrt: row({ forward: (x) => 1 / Math.sqrt(x), backward: (g, y) => -0.5 * g * y * y * y, saves: 'output', domain: [0.1, 4] }),
-  silu: row({ forward: (x) => x * logistic(x), backward: (g, x) => g * logistic(x) * (1 + x * (1 - logistic(x))), saves: 'input' }),
-  mish: row({ forward: (x) => x * Math.tanh(Math.log1p(Math.exp(x))), backward: (g, x) => g * special.mishDerivative(x), saves: 'input' }),
+  silu: row({
+    forward: (x) => x * logistic(x), backward: (g, x) => g * logistic(x) * (1 + x * (1 - logistic(x))), saves: 'input',
+  }),
+  mish: row({
+    forward: (x) => x * Math.tanh(Math.log1p(Math.exp(x))), backward: (g, x) => g * special.mishDerivative(x), saves: 'input',
+  }),
   softplus: row<SoftplusOptions>({
     forward: (x, beta, threshold) => (x * beta > threshold ? x : Math.log1p(Math.exp(x * beta)) / beta),
     backward: (g, x, beta, threshold) => (x * beta > threshold ? g : g * Math.exp(x * beta) / (Math.exp(x * beta) + 1)),
@@ -153,7 +162,9 @@ export const unaryOpTable = {
     domain: [-5, 5],
   }),
   logSigmoid: row({ forward: special.logSigmoid, backward: (g, x) => g * special.logSigmoidDerivative(x), saves: 'input' }),
-  softsign: row({ forward: (x) => x / (1 + Math.abs(x)), backward: (g, x) => g / ((1 + Math.abs(x)) * (1 + Math.abs(x))), saves: 'input' }),
+  softsign: row({
+    forward: (x) => x / (1 + Math.abs(x)), backward: (g, x) => g / ((1 + Math.abs(x)) * (1 + Math.abs(x))), saves: 'input',
+  }),
 };
 
 export type UnaryOpName = keyof typeof unaryOpTable;
@@ -196,7 +207,8 @@ function buildOp(name: UnaryOpName, id: UnaryOp, r: UnaryRow<never>) {
 
 /** Every row's op, by name. */
 export const unaryOps = Object.fromEntries(
-  (Object.entries(unaryOpTable) as [UnaryOpName, UnaryRow<never>][]).map(([name, r]) => [name, buildOp(name, unaryOpIds[name], r)]),
+  (Object.entries(unaryOpTable) as [UnaryOpName, UnaryRow<never>][])
+    .map(([name, r]) => [name, buildOp(name, unaryOpIds[name], r)]),
 ) as unknown as UnaryOpFunctions;
 
 export const {
