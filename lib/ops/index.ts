@@ -3,8 +3,10 @@ import './methods-inplace.js';
 import './methods-index.js';
 import './methods-autograd.js';
 import './methods-compare.js';
+import './methods-unary.js';
 
 export * from './elementwise.js';
+export * from './unary.js';
 export * from './reduce.js';
 export * from './matmul.js';
 export * from './join.js';
