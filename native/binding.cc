@@ -45,6 +45,27 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   });
 }
 
+// unaryBackward(op, saved, grad, out, n, p1, p2) for the ops of native/unary_ops.h.
+Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, "native unaryBackward", [&](Args& args) {
+    const int64_t op = args.integer(0, "op");
+    if (op < nodegrad::kFirstTableUnaryOp || op >= static_cast<int64_t>(UnaryOp::Count)) {
+      args.fail("unknown op " + std::to_string(op));
+    }
+    const ArrayRef saved = args.array(1, "saved"), grad = args.array(2, "grad"), out = args.array(3, "out");
+    const int64_t n = args.integer(4, "n");
+    const double p1 = args.number(5, "p1"), p2 = args.number(6, "p2");
+    args.sameType(saved, grad);
+    args.sameType(saved, out);
+    dispatchFloat(args, saved, [&](auto tag) {
+      using T = decltype(tag);
+      nodegrad::unaryBackward(static_cast<UnaryOp>(op), args.bind(saved, n).as<T>(), args.bind(grad, n).as<T>(),
+                              args.bind(out, n).as<T>(), n, p1, p2);
+    });
+    return args.env().Undefined();
+  });
+}
+
 // binary(op, shape, a, b, out) with a and b strided views.
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   return guarded(info, "native binary", [&](Args& args) {
@@ -304,6 +325,7 @@ void tuneMalloc() {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tuneMalloc();
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("unaryBackward", Napi::Function::New(env, UnaryBackward, "unaryBackward"));
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
   exports.Set("copyStrided", Napi::Function::New(env, CopyStrided, "copyStrided"));
   exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));

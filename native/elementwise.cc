@@ -25,6 +25,11 @@ NODEGRAD_CLONES void mapUnary(const T* x, T* out, int64_t n, F f) {
   for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
 }
 
+template <typename T, typename F>
+NODEGRAD_CLONES void mapBackward(const T* s, const T* g, T* out, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) out[i] = f(g[i], s[i]);
+}
+
 template <typename T>
 struct BinaryFns {
   static T add(T a, T b) { return a + b; }
@@ -100,6 +105,7 @@ constexpr double kParallelElements = 65536;
 
 template <typename T>
 void unaryRange(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2) {
+  using namespace unary_math;
   const T a = static_cast<T>(p1), b = static_cast<T>(p2);
   switch (op) {
     case UnaryOp::Neg: mapUnary(x, out, n, [](T v) { return -v; }); break;
@@ -132,7 +138,28 @@ void unaryRange(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2)
       }
       break;
     case UnaryOp::Affine: mapUnary(x, out, n, [a, b](T v) { return a * v + b; }); break;
+#define NODEGRAD_FORWARD_CASE(Name, forward, backward)                              \
+    case UnaryOp::Name:                                                              \
+      mapUnary(x, out, n, [=](T v) { (void)a; (void)b; return static_cast<T>(forward); }); \
+      break;
+    NODEGRAD_UNARY_OPS(NODEGRAD_FORWARD_CASE)
+#undef NODEGRAD_FORWARD_CASE
     case UnaryOp::Count: break;
+  }
+}
+
+template <typename T>
+void unaryBackwardRange(UnaryOp op, const T* s, const T* g, T* out, int64_t n, double p1, double p2) {
+  using namespace unary_math;
+  const T a = static_cast<T>(p1), b = static_cast<T>(p2);
+  switch (op) {
+#define NODEGRAD_BACKWARD_CASE(Name, forward, backward)                                      \
+    case UnaryOp::Name:                                                                       \
+      mapBackward(s, g, out, n, [=](T g, T s) { (void)a; (void)b; return static_cast<T>(backward); }); \
+      break;
+    NODEGRAD_UNARY_OPS(NODEGRAD_BACKWARD_CASE)
+#undef NODEGRAD_BACKWARD_CASE
+    default: break;
   }
 }
 
@@ -220,6 +247,17 @@ void unary(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2) {
 }
 
 template <typename T>
+void unaryBackward(UnaryOp op, const T* s, const T* g, T* out, int64_t n, double p1, double p2) {
+  if (n < kParallelElements) {
+    unaryBackwardRange(op, s, g, out, n, p1, p2);
+    return;
+  }
+  parallelRange(n, static_cast<double>(n), [&](int64_t begin, int64_t end) {
+    unaryBackwardRange(op, s + begin, g + begin, out + begin, end - begin, p1, p2);
+  });
+}
+
+template <typename T>
 void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64_t* as,
             const T* b, const int64_t* bs, T* out) {
   int64_t rowSize = 1;
@@ -244,6 +282,8 @@ void copyStrided(int ndim, const int64_t* shape, const T* src, const int64_t* ss
 
 template void unary<float>(UnaryOp, const float*, float*, int64_t, double, double);
 template void unary<double>(UnaryOp, const double*, double*, int64_t, double, double);
+template void unaryBackward<float>(UnaryOp, const float*, const float*, float*, int64_t, double, double);
+template void unaryBackward<double>(UnaryOp, const double*, const double*, double*, int64_t, double, double);
 template void binary<float>(BinaryOp, int, const int64_t*, const float*, const int64_t*,
                             const float*, const int64_t*, float*);
 template void binary<double>(BinaryOp, int, const int64_t*, const double*, const int64_t*,

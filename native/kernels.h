@@ -4,16 +4,27 @@
 #include <cstdint>
 #include <string>
 
+#include "unary_ops.h"
+
 namespace nodegrad {
 
 // ---- element-wise ----
+#define NODEGRAD_UNARY_ENUM(Name, forward, backward) Name,
+// The rows of native/unary_ops.h follow Affine, in table order.
 enum class UnaryOp : int {
-  Neg = 0, Exp, Log, Sqrt, Abs, Sign, Relu, Sigmoid, Tanh, Clamp, ClampMask, PowScalar, Affine, Count
+  Neg = 0, Exp, Log, Sqrt, Abs, Sign, Relu, Sigmoid, Tanh, Clamp, ClampMask, PowScalar, Affine,
+  NODEGRAD_UNARY_OPS(NODEGRAD_UNARY_ENUM) Count
 };
+#undef NODEGRAD_UNARY_ENUM
+constexpr int kFirstTableUnaryOp = static_cast<int>(UnaryOp::Affine) + 1;
 // Out-of-place over n contiguous elements; p1/p2 parameterize Clamp (lo, hi), ClampMask (lo, hi),
-// PowScalar (exponent) and Affine (scale, shift).
+// PowScalar (exponent), Affine (scale, shift) and the table's ops.
 template <typename T>
 void unary(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2);
+// out = the gradient of a table op's input from the upstream gradient g and the saved value s
+// (input or output, per the table), all n contiguous elements.
+template <typename T>
+void unaryBackward(UnaryOp op, const T* s, const T* g, T* out, int64_t n, double p1, double p2);
 
 enum class BinaryOp : int {
   Add = 0, Sub, Mul, Div, Pow, Maximum, Minimum,

@@ -28,6 +28,26 @@ function powScalar(p: number): (v: number) => number {
   return (v) => powC(v, p);
 }
 
+/** A table op's math on one element, as lib/ops/unary.ts registers it. */
+export interface ReferenceUnaryKernel {
+  forward(v: number, p1: number, p2: number): number;
+  /** The input gradient from the upstream gradient g and the saved input or output s. */
+  backward(g: number, s: number, p1: number, p2: number): number;
+}
+
+const tableKernels = new Map<number, ReferenceUnaryKernel>();
+
+/** Registers the reference math of table op `op` (lib/ops/unary.ts calls this for each row). */
+export function registerReferenceUnary(op: number, kernel: ReferenceUnaryKernel): void {
+  tableKernels.set(op, kernel);
+}
+
+function tableKernel(op: number): ReferenceUnaryKernel {
+  const kernel = tableKernels.get(op);
+  if (!kernel) throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `reference unary: unknown op ${op}`);
+  return kernel;
+}
+
 function unaryFn(op: UnaryOp, p1: number, p2: number): (v: number) => number {
   switch (op) {
     case UnaryOp.Neg: return (v) => -v;
@@ -43,6 +63,10 @@ function unaryFn(op: UnaryOp, p1: number, p2: number): (v: number) => number {
     case UnaryOp.ClampMask: return (v) => (v >= p1 && v <= p2 ? 1 : 0);
     case UnaryOp.PowScalar: return powScalar(p1);
     case UnaryOp.Affine: return (v) => p1 * v + p2;
+    default: {
+      const kernel = tableKernel(op);
+      return (v) => kernel.forward(v, p1, p2);
+    }
   }
 }
 
@@ -91,6 +115,11 @@ export const referenceBackend: Backend = {
     }
     const f = unaryFn(op, p1, p2);
     for (let i = 0; i < n; i++) out[i] = f(x[i]);
+  },
+
+  unaryBackward(op, saved, grad, out, n, p1, p2) {
+    const kernel = tableKernel(op);
+    for (let i = 0; i < n; i++) out[i] = kernel.backward(grad[i], saved[i], p1, p2);
   },
 
   binary(op, shape, a, b, out) {

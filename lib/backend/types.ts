@@ -5,9 +5,13 @@ export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 export type FloatArray = Float32Array | Float64Array;
 export type DataArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
-/** Unary element-wise ops; the numeric values are shared with native/kernels.h. */
+/**
+ * Unary element-wise ops; the numeric values are shared with native/kernels.h. The ops of the
+ * table in lib/ops/unary.ts (native/unary_ops.h) follow Affine, numbered from FirstTableOp in
+ * table order.
+ */
 export enum UnaryOp {
-  Neg = 0, Exp, Log, Sqrt, Abs, Sign, Relu, Sigmoid, Tanh, Clamp, ClampMask, PowScalar, Affine,
+  Neg = 0, Exp, Log, Sqrt, Abs, Sign, Relu, Sigmoid, Tanh, Clamp, ClampMask, PowScalar, Affine, FirstTableOp,
 }
 
 /** Binary element-wise ops; the *Backward ones take (upstream gradient, forward output). */
@@ -134,6 +138,8 @@ export interface Backend {
   readonly name: string;
   /** out[0..n) = op(x[0..n)); p1/p2 parameterize Clamp, ClampMask, PowScalar, Affine. */
   unary(op: UnaryOp, x: FloatArray, out: FloatArray, n: number, p1: number, p2: number): void;
+  /** out[0..n) = the input gradient of table op `op` from the saved input or output and grad. */
+  unaryBackward(op: UnaryOp, saved: FloatArray, grad: FloatArray, out: FloatArray, n: number, p1: number, p2: number): void;
   /** out (contiguous, `shape`) = a op b, a and b read through strides (0 = broadcast). */
   binary(op: BinaryOp, shape: readonly number[], a: StridedView, b: StridedView, out: DataArray): void;
   /** Copies the strided view src into the strided view dst, both of `shape`. */

@@ -1,5 +1,6 @@
 /** `ng.nn.functional`: the layers and losses in function form, PyTorch's names in camelCase. */
 export {
-  linear, conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, relu, relu_, sigmoid, tanh, softmax, logSoftmax,
+  linear, conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, relu, relu_, sign, sigmoid, tanh, softmax, logSoftmax,
   dropout, batchNorm, crossEntropy, nllLoss, mseLoss, bceLoss, bceWithLogits, l1Loss, klDiv, frameworkLoss,
 } from '../ops/index.js';
+export * from '../ops/unary.js';

@@ -170,6 +170,12 @@ export function reluGrad(g: Tensor, out: Tensor): Tensor {
   return mul(g, unaryKernel(UnaryOp.Sign, out));
 }
 
+/** -1, 0 or 1 by each element's sign (0 for ±0 and NaN, as PyTorch 1.13); the gradient is 0. */
+export function sign(x: Tensor): Tensor {
+  const input = floatInput(x);
+  return record('sign', unaryKernel(UnaryOp.Sign, input), [input], (g) => [full(input.shape, 0, { dtype: g.dtype })]);
+}
+
 export function relu(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Relu, input);

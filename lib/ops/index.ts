@@ -3,8 +3,10 @@ import './methods-inplace.js';
 import './methods-index.js';
 import './methods-autograd.js';
 import './methods-compare.js';
+import './methods-unary.js';
 
 export * from './elementwise.js';
+export * from './unary.js';
 export * from './reduce.js';
 export * from './matmul.js';
 export * from './join.js';
@@ -32,3 +34,4 @@ export {
   nonzero, maskToIndices, promoteTypes, type ScalarOrTensor,
 } from './compare.js';
 export { where, maskedFill, maskedFill_, maskedSelect } from './masks.js';
+export * from './methods-math.js';

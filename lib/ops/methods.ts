@@ -27,6 +27,7 @@ declare module '../tensor/tensor.js' {
     log(): Tensor;
     sqrt(): Tensor;
     abs(): Tensor;
+    sign(): Tensor;
     relu(): Tensor;
     /** ReLU in place: overwrites this tensor and returns it. */
     relu_(): Tensor;
@@ -75,6 +76,7 @@ p.exp = function () { return ew.exp(this); };
 p.log = function () { return ew.log(this); };
 p.sqrt = function () { return ew.sqrt(this); };
 p.abs = function () { return ew.abs(this); };
+p.sign = function () { return ew.sign(this); };
 p.relu = function () { return ew.relu(this); };
 p.relu_ = function () { return inplace.relu_(this); };
 p.sigmoid_ = function () { return inplace.sigmoid_(this); };

@@ -12,10 +12,11 @@ import { zerosTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { full } from '../tensor/creation.js';
 import { exp, mul, sub } from './elementwise.js';
 import { denseCopy, expand, reshape, to } from './shape.js';
+import { reduceInt32 } from './reduce-dense.js';
 
 export type Dims = number | readonly number[];
 
-function reducedDims(op: string, x: Tensor, dim: Dims | undefined): number[] {
+export function reducedDims(op: string, x: Tensor, dim: Dims | undefined): number[] {
   if (dim === undefined) return x.shape.map((_, d) => d);
   checkDimNotObject(op, dim, (args) => `x.${op}(${args})`);
   const list = typeof dim === 'number' ? [dim] : [...dim];
@@ -64,22 +65,22 @@ function reduceKeep(kernel: ReduceOp, x: Tensor, dims: readonly number[]): Tenso
 }
 
 /**
- * Sum over `dim` (a dim, a list, or all when omitted). Integers are summed as float32; bool
- * counts its true elements, exactly (in float64), into int32.
+ * Sum over `dim` (a dim, a list, or all when omitted). int32 sums stay int32; bool counts its true
+ * elements into int32.
  */
 export function sum(x: Tensor, dim?: Dims, keepDim = false): Tensor {
   if (x.dtype === 'bool') return to(sum(to(x, 'float64'), dim, keepDim), 'int32');
   const dims = reducedDims('sum', x, dim);
-  const input = x.dtype === 'int32' ? to(x, 'float32') : x;
-  const out = reshape(reduceKeep(ReduceOp.Sum, input, dims), finalShape(x.shape, dims, keepDim));
-  return record('sum', out, [input], (g) => [expand(reshape(g, keptShape(x.shape, dims)), x.shape)]);
+  if (x.dtype === 'int32') return reduceInt32('sum', x, dims, keepDim);
+  const out = reshape(reduceKeep(ReduceOp.Sum, x, dims), finalShape(x.shape, dims, keepDim));
+  return record('sum', out, [x], (g) => [expand(reshape(g, keptShape(x.shape, dims)), x.shape)]);
 }
 
 export function mean(x: Tensor, dim?: Dims, keepDim = false): Tensor {
   const dims = reducedDims('mean', x, dim);
   // An empty reduction divides 0 by 0: NaN, as in PyTorch.
   const count = dims.reduce((p, d) => p * x.shape[d], 1);
-  return mul(sum(x, dim, keepDim), 1 / count);
+  return mul(sum(x.dtype === 'int32' ? to(x, 'float32') : x, dim, keepDim), 1 / count);
 }
 
 /** log(sum(exp(x))) computed with the max subtracted, so large inputs never overflow. */

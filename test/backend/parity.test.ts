@@ -30,7 +30,7 @@ it('uses the native backend with a SIMD GEMM on this machine', () => {
 });
 
 describe.each(DTYPES)('unary kernels (%s)', (kind) => {
-  const ops = Object.values(UnaryOp).filter((v): v is UnaryOp => typeof v === 'number');
+  const ops = Object.values(UnaryOp).filter((v): v is UnaryOp => typeof v === 'number' && v < UnaryOp.FirstTableOp);
   it.each(ops.map((op) => [UnaryOp[op], op] as const))('%s matches the reference for every size', (_name, op) => {
     for (const n of SIZES) {
       const x = randomArray(n, n * 7 + op, kind);

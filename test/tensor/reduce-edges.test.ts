@@ -27,10 +27,10 @@ describe.each(backends)('0-d and empty reductions (%s backend)', (_backend, back
     expect(x.grad?.item()).toBe(1);
   });
 
-  it('sum of a 0-d int32 tensor gives a new float tensor', () => {
+  it('sum of a 0-d int32 tensor gives a new int32 tensor', () => {
     const x = ng.tensor(4, { dtype: 'int32' });
     const s = x.sum();
-    expect(s.dtype).toBe('float32');
+    expect(s.dtype).toBe('int32');
     expect(s.item()).toBe(4);
   });
 
