@@ -4,23 +4,29 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ExampleOptions, ExampleResult } from '../../examples/parts/example.js';
+import * as mnist from '../../examples/mnist.js';
 import * as regression from '../../examples/regression.js';
+import * as vae from '../../examples/vae.js';
 
 interface Case {
   name: string;
-  main: (options: ExampleOptions) => Promise<ExampleResult>;
+  // Each main takes ExampleOptions plus its own size options (batch size, ...), passed in `options`.
+  main: (options: ExampleOptions & Record<string, number>) => Promise<ExampleResult>;
   steps: number;
+  options?: Record<string, number>;
 }
 
 const cases: Case[] = [
   { name: 'regression', main: regression.main, steps: 60 },
+  { name: 'mnist', main: mnist.main, steps: 12, options: { batchSize: 32, testLimit: 100 } },
+  { name: 'vae', main: vae.main, steps: 20, options: { batchSize: 64 } },
 ];
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 describe('examples', () => {
-  it.each(cases)('$name: the loss is finite and falls over $steps steps', async ({ main, steps }) => {
-    const { losses } = await main({ steps });
+  it.each(cases)('$name: the loss is finite and falls over $steps steps', async ({ main, steps, options }) => {
+    const { losses } = await main({ steps, ...options });
     expect(losses.length).toBeGreaterThan(3);
     for (const loss of losses) expect(Number.isFinite(loss)).toBe(true);
     const third = Math.floor(losses.length / 3);
