@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExampleOptions, ExampleResult } from '../../examples/parts/example.js';
 import * as mnist from '../../examples/mnist.js';
 import * as regression from '../../examples/regression.js';
+import * as timeSequencePrediction from '../../examples/time_sequence_prediction.js';
 import * as vae from '../../examples/vae.js';
 
 interface Case {
@@ -20,6 +21,7 @@ const cases: Case[] = [
   { name: 'regression', main: regression.main, steps: 60 },
   { name: 'mnist', main: mnist.main, steps: 12, options: { batchSize: 32, testLimit: 100 } },
   { name: 'vae', main: vae.main, steps: 20, options: { batchSize: 64 } },
+  { name: 'time_sequence_prediction', main: timeSequencePrediction.main, steps: 8, options: { length: 30, future: 10 } },
 ];
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
