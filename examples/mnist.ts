@@ -56,7 +56,9 @@ export async function main(options: ExampleOptions & { batchSize?: number; testL
   }
 
   model.eval();
-  const testSet = digits.test.subset(Array.from({ length: Math.min(testLimit, digits.test.length) }, (_, i) => i));
+  // The test digits are stored class by class: an evenly spaced subset keeps every class.
+  const stride = Math.max(1, Math.floor(digits.test.length / testLimit));
+  const testSet = digits.test.subset(Array.from({ length: Math.min(testLimit, digits.test.length) }, (_, i) => i * stride));
   let testLoss = 0;
   let correct = 0;
   ng.noGrad(() => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExampleOptions, ExampleResult } from '../../examples/parts/example.js';
 import * as mnist from '../../examples/mnist.js';
+import * as mnistRnn from '../../examples/mnist_rnn.js';
 import * as regression from '../../examples/regression.js';
 import * as timeSequencePrediction from '../../examples/time_sequence_prediction.js';
 import * as vae from '../../examples/vae.js';
@@ -19,8 +20,10 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'regression', main: regression.main, steps: 60 },
-  { name: 'mnist', main: mnist.main, steps: 12, options: { batchSize: 32, testLimit: 100 } },
+  { name: 'mnist', main: mnist.main, steps: 12, options: { batchSize: 32, testLimit: 50 } },
   { name: 'vae', main: vae.main, steps: 20, options: { batchSize: 64 } },
+  // lr 1 instead of the example's 0.1, so that a handful of steps shows the fall.
+  { name: 'mnist_rnn', main: mnistRnn.main, steps: 15, options: { batchSize: 32, lr: 1, testLimit: 50 } },
   { name: 'time_sequence_prediction', main: timeSequencePrediction.main, steps: 8, options: { length: 30, future: 10 } },
 ];
 
