@@ -9,6 +9,7 @@ import * as mnistRnn from '../../examples/mnist_rnn.js';
 import * as regression from '../../examples/regression.js';
 import * as timeSequencePrediction from '../../examples/time_sequence_prediction.js';
 import * as vae from '../../examples/vae.js';
+import * as wordLanguageModel from '../../examples/word_language_model.js';
 
 interface Case {
   name: string;
@@ -25,6 +26,7 @@ const cases: Case[] = [
   // lr 1 instead of the example's 0.1, so that a handful of steps shows the fall.
   { name: 'mnist_rnn', main: mnistRnn.main, steps: 15, options: { batchSize: 32, lr: 1, testLimit: 50 } },
   { name: 'time_sequence_prediction', main: timeSequencePrediction.main, steps: 8, options: { length: 30, future: 10 } },
+  { name: 'word_language_model (LSTM)', main: wordLanguageModel.main, steps: 24 },
 ];
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
