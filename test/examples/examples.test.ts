@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExampleOptions, ExampleResult } from '../../examples/parts/example.js';
 import * as mnist from '../../examples/mnist.js';
 import * as mnistRnn from '../../examples/mnist_rnn.js';
+import * as nanogpt from '../../examples/nanogpt.js';
 import * as regression from '../../examples/regression.js';
 import * as timeSequencePrediction from '../../examples/time_sequence_prediction.js';
 import * as vae from '../../examples/vae.js';
@@ -27,6 +28,7 @@ const cases: Case[] = [
   { name: 'mnist_rnn', main: mnistRnn.main, steps: 15, options: { batchSize: 32, lr: 1, testLimit: 50 } },
   { name: 'time_sequence_prediction', main: timeSequencePrediction.main, steps: 8, options: { length: 30, future: 10 } },
   { name: 'word_language_model (LSTM)', main: wordLanguageModel.main, steps: 24 },
+  { name: 'nanogpt', main: nanogpt.main, steps: 15, options: { generate: 20 } },
 ];
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
