@@ -28,6 +28,7 @@ const cases: Case[] = [
   { name: 'mnist_rnn', main: mnistRnn.main, steps: 15, options: { batchSize: 32, lr: 1, testLimit: 50 } },
   { name: 'time_sequence_prediction', main: timeSequencePrediction.main, steps: 8, options: { length: 30, future: 10 } },
   { name: 'word_language_model (LSTM)', main: wordLanguageModel.main, steps: 24 },
+  { name: 'word_language_model (Transformer)', main: (o) => wordLanguageModel.main({ ...o, model: 'Transformer' }), steps: 15 },
   { name: 'nanogpt', main: nanogpt.main, steps: 15, options: { generate: 20 } },
 ];
 
