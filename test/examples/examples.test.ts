@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ExampleOptions, ExampleResult } from '../../examples/parts/example.js';
+import * as dcgan from '../../examples/dcgan.js';
 import * as mnist from '../../examples/mnist.js';
 import * as mnistRnn from '../../examples/mnist_rnn.js';
 import * as nanogpt from '../../examples/nanogpt.js';
@@ -30,6 +31,8 @@ const cases: Case[] = [
   { name: 'word_language_model (LSTM)', main: wordLanguageModel.main, steps: 24 },
   { name: 'word_language_model (Transformer)', main: (o) => wordLanguageModel.main({ ...o, model: 'Transformer' }), steps: 15 },
   { name: 'nanogpt', main: nanogpt.main, steps: 15, options: { generate: 20 } },
+  // The discriminator's loss: it falls from ln 4 as D learns to tell digits from the first fakes.
+  { name: 'dcgan', main: dcgan.main, steps: 12, options: { batchSize: 16 } },
 ];
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
