@@ -2,6 +2,8 @@
  * The ports of pytorch/examples and nanoGPT in examples/: each trains for a few steps through the
  * public API and its loss must stay finite and fall (mean of the last third below the first third).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ExampleOptions, ExampleResult } from '../../examples/parts/example.js';
 import * as dcgan from '../../examples/dcgan.js';
@@ -44,5 +46,28 @@ describe('examples', () => {
     for (const loss of losses) expect(Number.isFinite(loss)).toBe(true);
     const third = Math.floor(losses.length / 3);
     expect(mean(losses.slice(-third))).toBeLessThan(mean(losses.slice(0, third)));
+  });
+});
+
+describe('examples use only the public API', () => {
+  const root = resolve(import.meta.dirname, '..', '..', 'examples');
+  const sources = [
+    ...readdirSync(root).filter((f) => f.endsWith('.ts')),
+    ...readdirSync(join(root, 'parts')).map((f) => `parts/${f}`),
+  ].map((file) => ({ file, text: readFileSync(join(root, file), 'utf8') }));
+
+  it.each(sources.map((s) => [s.file, s] as const))('%s imports nodegrad, node: modules and its own parts only', (_file, { text }) => {
+    const specifiers = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    for (const specifier of specifiers) expect(specifier).toMatch(/^(nodegrad|node:[a-z:/]+|\.\/parts\/[a-z-]+\.js|\.\/[a-z-]+\.js)$/);
+  });
+
+  it('the import scan sees every example import nodegrad', () => {
+    for (const { file, text } of sources) if (!file.startsWith('parts/')) expect(text, file).toContain("import * as ng from 'nodegrad';");
+  });
+
+  it('no example writes into a storage or reaches the backend', () => {
+    for (const { file, text } of sources) {
+      expect(text, file).not.toMatch(/\.storage\b|ng\.backend|storage\.data/);
+    }
   });
 });
