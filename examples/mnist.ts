@@ -34,7 +34,7 @@ class Net extends nn.Module {
 const normalize = ([images, labels]: ng.Tensor[]) => [images.sub(0.1307).div(0.3081), labels];
 
 export async function main(options: ExampleOptions & { batchSize?: number; testLimit?: number } = {}): Promise<ExampleResult> {
-  const { steps = 300, batchSize = 64, testLimit = 997, log = () => {} } = options;
+  const { steps = 150, batchSize = 64, testLimit = 997, log = () => {} } = options;
   ng.manualSeed(1);
   const digits = ng.data.mnist();
   const trainLoader = new ng.data.DataLoader(digits.train, { batchSize, shuffle: true, seed: 1, transform: normalize });

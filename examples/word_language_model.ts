@@ -254,4 +254,8 @@ export async function main(options: WordLanguageModelOptions = {}): Promise<Exam
   return { losses };
 }
 
-if (isMain(import.meta.url)) await main({ log: console.log });
+if (isMain(import.meta.url)) {
+  // `--model Transformer`, as main.py takes it.
+  const at = process.argv.indexOf('--model');
+  await main({ log: console.log, model: at > 0 && process.argv[at + 1] === 'Transformer' ? 'Transformer' : 'LSTM' });
+}
