@@ -4,6 +4,7 @@
  * and Adam (lr 2e-4, β₁ 0.5). The returned losses are the discriminator's.
  */
 import * as ng from 'nodegrad';
+import { asciiImage } from './parts/ascii-image.js';
 import { batches } from './parts/batches.js';
 import { ConvTranspose2d } from './parts/conv-transpose.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
@@ -81,7 +82,7 @@ function weightsInit(model: ng.nn.Module): void {
 }
 
 export async function main(options: ExampleOptions & { batchSize?: number } = {}): Promise<ExampleResult & { generatorLosses: number[] }> {
-  const { steps = 300, batchSize = 64, log = () => {} } = options;
+  const { steps = 200, batchSize = 64, log = () => {} } = options;
   const nz = 32;
   const ngf = 32;
   const ndf = 32;
@@ -127,6 +128,9 @@ export async function main(options: ExampleOptions & { batchSize?: number } = {}
         `D(x): ${outputReal.mean().item().toFixed(4)} D(G(z)): ${outputFake.mean().item().toFixed(4)} / ${output.mean().item().toFixed(4)}`);
     }
   }
+  netG.eval();
+  const sample = ng.noGrad(() => netG.forward(ng.randn([1, nz, 1, 1])).add(1).div(2));
+  log(`A generated digit:\n${asciiImage(sample.data(), 16)}`);
   return { losses, generatorLosses };
 }
 

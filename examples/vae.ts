@@ -5,6 +5,7 @@
  */
 import * as ng from 'nodegrad';
 import { batches } from './parts/batches.js';
+import { asciiImage } from './parts/ascii-image.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
 
 const { nn } = ng;
@@ -45,18 +46,6 @@ function lossFunction(recon: ng.Tensor, x: ng.Tensor, mu: ng.Tensor, logvar: ng.
   return bce.add(kld);
 }
 
-/** A 28×28 image in [0, 1] as text; every other row, since terminal cells are about twice as tall as wide. */
-function asciiDigit(pixels: ArrayLike<number>): string {
-  const shades = ' .:-=+*#%@';
-  const rows: string[] = [];
-  for (let r = 0; r < 28; r += 2) {
-    let row = '';
-    for (let c = 0; c < 28; c++) row += shades[Math.min(9, Math.floor(pixels[r * 28 + c] * 10))];
-    rows.push(row);
-  }
-  return rows.join('\n');
-}
-
 export async function main(options: ExampleOptions & { batchSize?: number } = {}): Promise<ExampleResult> {
   const { steps = 400, batchSize = 128, log = () => {} } = options;
   ng.manualSeed(1);
@@ -76,7 +65,7 @@ export async function main(options: ExampleOptions & { batchSize?: number } = {}
   }
 
   const samples = ng.noGrad(() => model.decode(ng.randn([64, 20])));
-  log(`A digit decoded from a random code:\n${asciiDigit(samples.index(0).data())}`);
+  log(`A digit decoded from a random code:\n${asciiImage(samples.index(0).data(), 28)}`);
   return { losses };
 }
 
