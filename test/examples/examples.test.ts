@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Adadelta } from '../../examples/parts/adadelta.js';
 import type { ExampleOptions, ExampleResult } from '../../examples/parts/example.js';
 import * as dcgan from '../../examples/dcgan.js';
 import * as mnist from '../../examples/mnist.js';
@@ -13,6 +14,8 @@ import * as nanogpt from '../../examples/nanogpt.js';
 import * as regression from '../../examples/regression.js';
 import * as timeSequencePrediction from '../../examples/time_sequence_prediction.js';
 import * as vae from '../../examples/vae.js';
+import * as ng from '../../lib/index.js';
+import { expectNodegradError } from '../helpers.js';
 import * as wordLanguageModel from '../../examples/word_language_model.js';
 
 interface Case {
@@ -68,5 +71,33 @@ describe('examples use only the public API', () => {
     for (const { file, text } of sources) {
       expect(text, file).not.toMatch(/\.storage\b|ng\.backend|storage\.data/);
     }
+  });
+});
+
+describe('nanogpt model', () => {
+  const config = { blockSize: 8, vocabSize: 11, nLayer: 1, nHead: 2, nEmbd: 8, dropout: 0, bias: true };
+
+  it('generate appends tokens of the vocabulary, past the block size', () => {
+    ng.manualSeed(0);
+    const model = new nanogpt.GPT(config);
+    const out = model.generate(ng.tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'int32' }), 10, { temperature: 0.8, topK: 3 });
+    expect(out.shape).toEqual([2, 13]);
+    expect(Array.from(out.index(':', ng.slice(null, 3)).data())).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const token of out.data()) expect(token >= 0 && token < config.vocabSize).toBe(true);
+  });
+
+  it('refuses a sequence longer than the block size', () => {
+    const model = new nanogpt.GPT(config);
+    expectNodegradError(() => model.forward(ng.zeros([1, 9], { dtype: 'int32' })), 'ERR_NODEGRAD_SHAPE', 'GPT', 'length 9', 'block size is only 8');
+  });
+
+  it('refuses nEmbd that the heads do not divide', () => {
+    expectNodegradError(() => new nanogpt.GPT({ ...config, nHead: 3 }), 'ERR_NODEGRAD_ARGUMENT', 'CausalSelfAttention', 'nEmbd 8', 'nHead 3');
+  });
+});
+
+describe('Adadelta (examples/parts)', () => {
+  it('refuses rho outside [0, 1]', () => {
+    expectNodegradError(() => new Adadelta([ng.zeros([2], { requiresGrad: true })], { rho: 1.5 }), 'ERR_NODEGRAD_ARGUMENT', 'Adadelta', 'rho = 1.5');
   });
 });
