@@ -1,10 +1,11 @@
 /**
  * The layers examples/parts/ composes from nodegrad ops, against PyTorch 1.13 in float64
  * (test/fixtures/examples.safetensors, written by tools/golden/make_examples_goldens.py): forward
- * outputs and the input gradient of a weighted sum.
+ * outputs and the input gradient of a weighted sum; Adadelta's parameters after each step.
  */
 import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
+import { Adadelta } from '../../examples/parts/adadelta.js';
 import { ConvTranspose2d } from '../../examples/parts/conv-transpose.js';
 import { gelu, LayerNorm } from '../../examples/parts/functional.js';
 import { LSTM, LSTMCell } from '../../examples/parts/lstm.js';
@@ -51,9 +52,18 @@ const runs: Record<string, Run> = {
 describe('examples/parts match PyTorch', () => {
   const cases = goldenCases('examples.safetensors');
   it('covers every part', () => {
-    expect(new Set(cases.map((c) => c.kind))).toEqual(new Set(Object.keys(runs)));
+    expect(new Set(cases.map((c) => c.kind))).toEqual(new Set([...Object.keys(runs), 'Adadelta']));
   });
-  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+  it.each(cases.filter((c) => c.kind === 'Adadelta').map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const p = new ng.nn.Parameter(c.t.p.clone());
+    const optimizer = new Adadelta([p], { lr: o(c).lr, rho: o(c).rho, eps: o(c).eps });
+    for (let step = 0; step < o(c).steps; step++) {
+      p.grad = c.t[`g${step}`].clone();
+      optimizer.step();
+      expectClose(flat(p), flat(c.t[`p${step}`]), 1e-9, 1e-12);
+    }
+  });
+  it.each(cases.filter((c) => c.kind !== 'Adadelta').map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const x = c.t.x.detach().clone();
     x.requiresGrad = true;
     const outputs = runs[c.kind](c, x);

@@ -1,12 +1,14 @@
 """Writes test/fixtures/examples.safetensors: PyTorch's outputs for the layers examples/parts/ builds
 from nodegrad ops (LSTM, LSTMCell, ConvTranspose2d, MultiheadAttention, TransformerEncoderLayer,
-layer_norm, tanh GELU), in float64.
+layer_norm, tanh GELU) and the steps of torch.optim.Adadelta, in float64.
 
     PYTHONPATH=/tmp/pydeps /usr/bin/python3 tools/golden/make_examples_goldens.py
 
 Each case stores the module's state dict under "<case>/param/<key>", its inputs ("x", and "h0",
 "c0" or "mask" where used) and its outputs ("y", and "hn", "cn" for the LSTMs); "gx" is the
-gradient of sum(y * weights) with respect to x, "weights" being stored too.
+gradient of sum(y * weights) with respect to x, "weights" being stored too. An Adadelta case
+stores the start "p", the gradient of each step "g0", "g1", ... and the parameter after each step
+"p0", "p1", ...; its options hold lr, rho, eps and steps.
 """
 import json
 import os
@@ -88,6 +90,17 @@ def main():
 
     case("gelu_tanh", "gelu", {}, None, {"x": torch.randn(4, 9) * 3},
          lambda m, x, _: {"y": F.gelu(x, approximate="tanh")})
+
+    for name, (lr, rho, eps) in {"adadelta_defaults": (1.0, 0.9, 1e-6), "adadelta_lr_0_1_rho_0_5": (0.1, 0.5, 1e-3)}.items():
+        p = torch.randn(3, 4, requires_grad=True)
+        tensors[f"{name}/p"] = p.detach().clone()
+        optimizer = torch.optim.Adadelta([p], lr=lr, rho=rho, eps=eps)
+        for step in range(3):
+            p.grad = torch.randn(3, 4)
+            tensors[f"{name}/g{step}"] = p.grad.clone()
+            optimizer.step()
+            tensors[f"{name}/p{step}"] = p.detach().clone()
+        cases.append({"name": name, "kind": "Adadelta", "options": {"lr": lr, "rho": rho, "eps": eps, "steps": 3}})
 
     save_file(tensors, os.path.join(ROOT, "examples.safetensors"), metadata={"cases": json.dumps(cases)})
 
