@@ -1,0 +1,86 @@
+/**
+ * The layers examples/parts/ composes from nodegrad ops, against PyTorch 1.13 in float64
+ * (test/fixtures/examples.safetensors, written by tools/golden/make_examples_goldens.py): forward
+ * outputs and the input gradient of a weighted sum; Adadelta's parameters after each step.
+ */
+import { describe, expect, it } from 'vitest';
+import * as ng from '../../lib/index.js';
+import { Adadelta } from '../../examples/parts/adadelta.js';
+import { ConvTranspose2d } from '../../examples/parts/conv-transpose.js';
+import { gelu, LayerNorm } from '../../examples/parts/functional.js';
+import { LSTM, LSTMCell } from '../../examples/parts/lstm.js';
+import { MultiheadAttention, TransformerEncoderLayer } from '../../examples/parts/transformer.js';
+import { goldenCases, type GoldenCase } from '../fixtures.js';
+import { expectClose, expectNodegradError, flat } from '../helpers.js';
+
+type Run = (c: GoldenCase, x: ng.Tensor) => Record<string, ng.Tensor>;
+
+/** Builds the case's module in float64 with PyTorch's parameters loaded. */
+function loaded<M extends ng.nn.Module<never, unknown>>(module: M, c: GoldenCase): M {
+  module.double();
+  const state: Record<string, ng.Tensor> = {};
+  for (const [key, value] of Object.entries(c.t)) if (key.startsWith('param/')) state[key.slice(6)] = value;
+  module.loadStateDict(state);
+  return module;
+}
+
+const o = (c: GoldenCase) => c.options as Record<string, number>;
+
+const runs: Record<string, Run> = {
+  LSTM: (c, x) => {
+    const m = loaded(new LSTM(o(c).inputSize, o(c).hiddenSize, { numLayers: o(c).numLayers }), c);
+    const [y, [hn, cn]] = m.forward(x, [c.t.h0, c.t.c0]);
+    return { y, hn, cn };
+  },
+  LSTMCell: (c, x) => {
+    const [y, cn] = loaded(new LSTMCell(o(c).inputSize, o(c).hiddenSize), c).forward(x, [c.t.h0, c.t.c0]);
+    return { y, cn };
+  },
+  ConvTranspose2d: (c, x) => {
+    const { inChannels, outChannels, kernelSize, stride, padding } = o(c);
+    return { y: loaded(new ConvTranspose2d(inChannels, outChannels, kernelSize, { stride, padding }), c).forward(x) };
+  },
+  MultiheadAttention: (c, x) => ({ y: loaded(new MultiheadAttention(o(c).embedDim, o(c).numHeads), c).forward(x, x, x, c.t.mask) }),
+  TransformerEncoderLayer: (c, x) => {
+    const m = loaded(new TransformerEncoderLayer(o(c).dModel, o(c).nhead, o(c).dimFeedforward, 0), c);
+    return { y: m.forward(x, c.t.mask) };
+  },
+  LayerNorm: (c, x) => ({ y: loaded(new LayerNorm(o(c).ndim), c).double().forward(x) }),
+  gelu: (_c, x) => ({ y: gelu(x) }),
+};
+
+describe('examples/parts match PyTorch', () => {
+  const cases = goldenCases('examples.safetensors');
+  it('covers every part', () => {
+    expect(new Set(cases.map((c) => c.kind))).toEqual(new Set([...Object.keys(runs), 'Adadelta']));
+  });
+  it.each(cases.filter((c) => c.kind === 'Adadelta').map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const p = new ng.nn.Parameter(c.t.p.clone());
+    const optimizer = new Adadelta([p], { lr: o(c).lr, rho: o(c).rho, eps: o(c).eps });
+    for (let step = 0; step < o(c).steps; step++) {
+      p.grad = c.t[`g${step}`].clone();
+      optimizer.step();
+      expectClose(flat(p), flat(c.t[`p${step}`]), 1e-9, 1e-12);
+    }
+  });
+  it.each(cases.filter((c) => c.kind !== 'Adadelta').map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const x = c.t.x.detach().clone();
+    x.requiresGrad = true;
+    const outputs = runs[c.kind](c, x);
+    for (const [key, value] of Object.entries(outputs)) {
+      expect(value.shape).toEqual(c.t[key].shape);
+      expectClose(flat(value), flat(c.t[key]), 1e-9, 1e-10);
+    }
+    outputs.y.mul(c.t.weights).sum().backward();
+    expectClose(flat(x.grad!), flat(c.t.gx), 1e-9, 1e-10);
+  });
+});
+
+describe('examples/parts errors', () => {
+  it('MultiheadAttention refuses an embedding size the heads do not divide', () => {
+    expectNodegradError(() => new MultiheadAttention(10, 3), 'ERR_NODEGRAD_ARGUMENT', 'MultiheadAttention', '10', '3');
+  });
+  it('ConvTranspose2d refuses padding past kernelSize − 1', () => {
+    expectNodegradError(() => new ConvTranspose2d(1, 1, 3, { padding: 3 }), 'ERR_NODEGRAD_ARGUMENT', 'ConvTranspose2d', 'padding 3');
+  });
+});
