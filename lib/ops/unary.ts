@@ -177,6 +177,10 @@ export type UnaryOpFunctions = {
 export type UnaryOpMethods = {
   [K in UnaryOpName]: [OptionsOf<K>] extends [void] ? () => Tensor : (options?: OptionsOf<K>) => Tensor;
 };
+/** `tensor.<op>_(options?)`: the same op in place (views too), by lib/ops/inplace-math.ts's rules. */
+export type UnaryOpInPlaceMethods = {
+  [K in UnaryOpName as `${K}_`]: [OptionsOf<K>] extends [void] ? () => Tensor : (options?: OptionsOf<K>) => Tensor;
+};
 
 /** The op id of each row, shared with native/kernels.h. */
 export const unaryOpIds = Object.fromEntries(
