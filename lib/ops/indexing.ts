@@ -127,6 +127,12 @@ function putRun(dense: DataArray, at: number, values: DataArray | number, from: 
   }
 }
 
+/** A new array of `like`'s type holding `length` copies of value. */
+function filled(like: DataArray, length: number, value: number): DataArray {
+  const Ctor = like.constructor as new (length: number) => DataArray;
+  return new Ctor(length).fill(value);
+}
+
 /**
  * Writes (or adds) `values`, laid out in the plan's result shape, into the dense elements of the
  * view. The dims after the last advanced one form contiguous runs, copied whole.
@@ -137,29 +143,26 @@ function scatter(dense: DataArray, viewShape: Shape, plan: IndexPlan, values: Da
   const last = dims[dims.length - 1];
   const run = numelOf(viewShape.slice(last + 1));
   const rest = viewShape.map((_, d) => d).filter((d) => d < last && !dims.includes(d));
-  const outerDims = plan.adjacent ? rest : [];
-  const headDims = plan.adjacent ? [] : rest;
   const n = numelOf(plan.indexShape);
-  if (accumulate && plan.adjacent && typeof values !== 'number' &&
-    (dense instanceof Float32Array || dense instanceof Float64Array) && dense.constructor === values.constructor) {
-    // The view is [outer, advanced dims merged, run]: the native scatter-add handles duplicates.
-    getBackend().indexAdd(values as typeof dense, numelOf(outerDims.map((d) => viewShape[d])), n, run,
-      linearIndices(plan, viewShape), numelOf(dims.map((d) => viewShape[d])), dense);
+  if (plan.adjacent) {
+    // The view is [outer, advanced dims merged, run]: one indexPut, duplicates in index order.
+    const outer = numelOf(rest.map((d) => viewShape[d]));
+    const from = typeof values === 'number' ? filled(dense, outer * n * run, values) : values;
+    getBackend().indexPut(from, outer, n, run, linearIndices(plan, viewShape),
+      numelOf(dims.map((d) => viewShape[d])), dense, accumulate);
     return;
   }
-  const outer = offsetsOf(outerDims.map((d) => viewShape[d]), outerDims.map((d) => strides[d]));
-  const head = offsetsOf(headDims.map((d) => viewShape[d]), headDims.map((d) => strides[d]));
+  // Separated advanced dims lead the result: values are [n, rest dims..., run].
+  const head = offsetsOf(rest.map((d) => viewShape[d]), rest.map((d) => strides[d]));
   const advanced = new Int32Array(n);
   for (const { viewDim, indices } of plan.advanced) {
     for (let i = 0; i < n; i++) advanced[i] += indices[i] * strides[viewDim];
   }
   let k = 0;
-  for (const a of outer) {
-    for (let i = 0; i < n; i++) {
-      for (const h of head) {
-        putRun(dense, a + advanced[i] + h, values, k, run, accumulate);
-        k += run;
-      }
+  for (let i = 0; i < n; i++) {
+    for (const h of head) {
+      putRun(dense, advanced[i] + h, values, k, run, accumulate);
+      k += run;
     }
   }
 }
