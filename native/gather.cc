@@ -52,19 +52,20 @@ void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const in
 template <typename T>
 void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
   const int64_t rows = outer * k;
-  // Every output element is independent: split the [outer * k] rows anywhere.
+  // Every output element is independent: split the [outer * k] rows anywhere, then walk each
+  // stretch of rows that shares one source block o in a tight loop.
   parallelRange(rows, double(rows) * double(inner), [&](int64_t begin, int64_t end) {
-    int64_t o = k == 0 ? 0 : begin / k, j = k == 0 ? 0 : begin % k;
-    for (int64_t r = begin; r < end; ++r) {
+    for (int64_t r = begin; r < end;) {
+      const int64_t o = r / k, stop = std::min(end, (o + 1) * k);
       const T* from = src + o * n * inner;
-      const int32_t* idx = index + r * inner;
-      T* to = out + r * inner;
-      if (inner == 1) to[0] = from[idx[0]];
-      else
+      if (inner == 1) {
+        for (; r < stop; ++r) out[r] = from[index[r]];
+        continue;
+      }
+      for (; r < stop; ++r) {
+        const int32_t* idx = index + r * inner;
+        T* to = out + r * inner;
         for (int64_t i = 0; i < inner; ++i) to[i] = from[int64_t(idx[i]) * inner + i];
-      if (++j == k) {
-        j = 0;
-        ++o;
       }
     }
   });
