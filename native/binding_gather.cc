@@ -1,22 +1,29 @@
 // N-API glue for gather, scatter, scatterAdd and indexPut over [outer, n, inner] layouts.
 #include <napi.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
 #include "glue.h"
 #include "kernels.h"
+#include "thread_pool.h"
 
 namespace nodegrad::glue {
 namespace {
 
 // Every index must lie in [0, limit): the kernels write through them unchecked. The first pass
-// has no early exit so it vectorizes; only a failing call looks for the culprit.
+// has no early exit so it vectorizes, and splits over the pool like the kernels; only a failing
+// call looks for the culprit.
 void checkRange(const Args& args, const int32_t* index, int64_t count, int64_t limit) {
   // Negative indices read as unsigned exceed any cap; no int32 index reaches past 2^31.
   const uint32_t cap = limit > INT32_MAX ? 0x80000000u : static_cast<uint32_t>(limit);
-  bool bad = false;
-  for (int64_t j = 0; j < count; ++j) bad |= static_cast<uint32_t>(index[j]) >= cap;
+  std::atomic<bool> bad{false};
+  parallelRange(count, double(count), [&](int64_t begin, int64_t end) {
+    bool found = false;
+    for (int64_t j = begin; j < end; ++j) found |= static_cast<uint32_t>(index[j]) >= cap;
+    if (found) bad = true;
+  });
   if (!bad) return;
   for (int64_t j = 0; j < count; ++j)
     if (index[j] < 0 || index[j] >= limit)
