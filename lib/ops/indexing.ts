@@ -174,7 +174,7 @@ function put(dense: DataArray, plan: IndexPlan, values: DataArray | number, accu
 }
 
 /** The value as a dense array in the result shape, cast to x's dtype; PyTorch drops its leading 1s. */
-function valuesFor(op: string, value: Tensor, resultShape: Shape): DataArray {
+function valuesFor(op: string, value: Tensor, resultShape: Shape, target: Tensor): DataArray {
   let shape = [...value.shape];
   while (shape.length > resultShape.length && shape[0] === 1) shape = shape.slice(1);
   const lead = resultShape.length - shape.length;
@@ -182,6 +182,11 @@ function valuesFor(op: string, value: Tensor, resultShape: Shape): DataArray {
   if (!fits) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE',
       `${op}: shape mismatch: value tensor of shape ${formatShape(value.shape)} cannot be broadcast to indexing result of shape ${formatShape(resultShape)}`);
+  }
+  // A contiguous value of the result's shape is read in place, unless it may overlap the target.
+  if (value.isContiguous() && shape.length === resultShape.length && shape.every((s, i) => s === resultShape[i]) &&
+    value.storage !== target.storage) {
+    return value.storage.data.subarray(value.offset, value.offset + value.numel);
   }
   return noGrad(() => denseCopy(expand(reshape(value, shape), resultShape)).storage.data);
 }
@@ -207,7 +212,7 @@ export function indexPut_(x: Tensor, specs: readonly IndexSpec[], value: Tensor 
     throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
       `${op}: a leaf tensor that requires grad cannot be modified in place; use indexPut() or run it inside noGrad()`);
   }
-  const values = source ? valuesFor(op, source, plan.resultShape) : (value as number);
+  const values = source ? valuesFor(op, source, plan.resultShape, x) : (value as number);
   const target = basicView(x, plan.steps);
   writeInPlace(op, target, (dense) => put(dense, plan, values, accumulate));
   if (isGradEnabled() && (x.requiresGrad || source?.requiresGrad)) recordPut(x, plan, source, accumulate);
