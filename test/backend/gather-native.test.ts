@@ -205,3 +205,19 @@ describe('gather ops: the native and reference backends agree', () => {
     }
   });
 });
+
+describe('indexPut_ values', () => {
+  it('a value that is a view of the target is read before the write, as a copy', () => {
+    const x = ng.tensor([[0, 1], [2, 3], [4, 5]]);
+    x.indexPut_([ng.tensor([1, 0], { dtype: 'int32' })], x.narrow(0, 0, 2));
+    expect(x.toArray()).toEqual([[2, 3], [0, 1], [4, 5]]);
+  });
+
+  it('a contiguous value of the result shape is written as given, in every dtype', () => {
+    for (const dtype of ['float32', 'float64', 'int32'] as const) {
+      const x = ng.zeros([3, 2], { dtype });
+      x.indexPut_([ng.tensor([2, 0], { dtype: 'int32' })], ng.tensor([[1, 2], [3, 4]], { dtype }));
+      expect(x.toArray()).toEqual([[3, 4], [0, 0], [1, 2]]);
+    }
+  });
+});
