@@ -1,6 +1,8 @@
-// N-API glue for gather, scatter, scatterAdd and indexPut over [outer, n, inner] layouts.
+// N-API glue for gather, scatter, scatterAdd and indexPut over [outer, n, inner] layouts, and
+// indexPutAt over precomputed offsets.
 #include <napi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -102,6 +104,48 @@ Napi::Value IndexPut(const Napi::CallbackInfo& info) {
   });
 }
 
+// The largest of count non-negative offsets; fails on a negative one.
+int64_t largestOffset(const Args& args, const int32_t* offsets, int64_t count, const char* name) {
+  int64_t largest = 0;
+  for (int64_t j = 0; j < count; ++j) {
+    if (offsets[j] < 0) args.fail(std::string(name) + "[" + std::to_string(j) + "] = " + std::to_string(offsets[j]) + " is negative");
+    largest = std::max<int64_t>(largest, offsets[j]);
+  }
+  return largest;
+}
+
+// indexPutAt(src, k, offsets, h, heads, run, out, accumulate): every offsets[j] + heads[r] + run
+// must stay inside out.
+Napi::Value IndexPutAt(const Napi::CallbackInfo& info) {
+  return guarded(info, "native indexPutAt", [&](Args& args) {
+    const ArrayRef src = args.array(0, "src");
+    const int64_t k = args.integer(1, "k");
+    const ArrayRef offsets = args.array(2, "offsets");
+    const int64_t h = args.integer(3, "h");
+    const ArrayRef heads = args.array(4, "heads");
+    const int64_t run = args.integer(5, "run");
+    const ArrayRef out = args.array(6, "out");
+    const bool accumulate = args.flag(args.at(7));
+    args.sameType(src, out);
+    args.requireInt32(offsets);
+    args.requireInt32(heads);
+    const int64_t size = checkedMul(checkedMul(k, h), run);
+    dispatch(args, src.type, [&](auto tag) {
+      using T = decltype(tag);
+      const T* from = args.bind(src, size).as<T>();
+      const int32_t* at = args.bind(offsets, k).as<int32_t>();
+      const int32_t* head = args.bind(heads, h).as<int32_t>();
+      const Buffer to = args.bind(out);
+      if (size == 0) return;
+      const int64_t end = largestOffset(args, at, k, "offsets") + largestOffset(args, head, h, "heads") + run;
+      if (end > to.length)
+        args.fail("offsets reach element " + std::to_string(end - 1) + " of out, which has " + std::to_string(to.length));
+      nodegrad::indexPutAt(from, k, at, h, head, run, to.as<T>(), accumulate);
+    });
+    return args.env().Undefined();
+  });
+}
+
 }  // namespace
 
 void registerGatherFunctions(Napi::Env env, Napi::Object exports) {
@@ -109,6 +153,7 @@ void registerGatherFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("scatter", Napi::Function::New(env, Scatter<false>, "scatter"));
   exports.Set("scatterAdd", Napi::Function::New(env, Scatter<true>, "scatterAdd"));
   exports.Set("indexPut", Napi::Function::New(env, IndexPut, "indexPut"));
+  exports.Set("indexPutAt", Napi::Function::New(env, IndexPutAt, "indexPutAt"));
 }
 
 }  // namespace nodegrad::glue

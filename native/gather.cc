@@ -99,11 +99,32 @@ void indexPut(const T* src, int64_t outer, int64_t k, int64_t inner, const int32
   });
 }
 
+template <typename T>
+void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, const int32_t* heads, int64_t run, T* out,
+                bool accumulate) {
+  // Distinct heads never meet (they step through other dims than the offsets), so (head, i)
+  // columns are disjoint: threads split them, and each keeps j in order.
+  const double work = double(k) * double(h) * double(run);
+  forColumnBlocks(h, run, work, [&](int64_t r0, int64_t r1, int64_t i0, int64_t i1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t j = 0; j < k; ++j) {
+        const T* from = src + (j * h + r) * run;
+        T* to = out + int64_t(offsets[j]) + int64_t(heads[r]);
+        if (accumulate)
+          for (int64_t i = i0; i < i1; ++i) to[i] += from[i];
+        else
+          std::copy(from + i0, from + i1, to + i0);
+      }
+    }
+  });
+}
+
 #define NODEGRAD_GATHER_INSTANTIATE(T)                                                                   \
   template void gather<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);             \
   template void scatter<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);            \
   template void scatterAdd<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);         \
-  template void indexPut<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, bool);
+  template void indexPut<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, bool);          \
+  template void indexPutAt<T>(const T*, int64_t, const int32_t*, int64_t, const int32_t*, int64_t, T*, bool);
 NODEGRAD_GATHER_INSTANTIATE(float)
 NODEGRAD_GATHER_INSTANTIATE(double)
 NODEGRAD_GATHER_INSTANTIATE(int32_t)

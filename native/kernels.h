@@ -185,5 +185,10 @@ void scatterAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int
 template <typename T>
 void indexPut(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out,
               bool accumulate);
+// out[offsets[j] + heads[r] + i] = src[(j * h + r) * run + i] (+= when accumulate), for j < k,
+// r < h, i < run: a put whose indexed dims are not adjacent. The largest duplicate j wins.
+template <typename T>
+void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, const int32_t* heads, int64_t run, T* out,
+                bool accumulate);
 
 }  // namespace nodegrad

@@ -36,6 +36,10 @@ export function nativeBackend(addon: NativeAddon): Backend {
       if (src instanceof Uint8Array) referenceBackend.indexPut(src, outer, k, inner, index, n, out, accumulate);
       else addon.indexPut(src, outer, k, inner, index, n, out, accumulate);
     },
+    indexPutAt(src, k, offsets, h, heads, run, out, accumulate) {
+      if (src instanceof Uint8Array) referenceBackend.indexPutAt(src, k, offsets, h, heads, run, out, accumulate);
+      else addon.indexPutAt(src, k, offsets, h, heads, run, out, accumulate);
+    },
     unary(op, x, out, n, p1, p2) {
       if ((x as unknown) instanceof Uint8Array) referenceBackend.unary(op, x, out, n, p1, p2);
       else addon.unary(op, x, out, n, p1, p2);

@@ -34,7 +34,7 @@ function scatterInto(kernel: string, src: DataArray, outer: number, k: number, i
   }
 }
 
-export const referenceGatherKernels: Pick<Backend, 'gather' | 'scatter' | 'scatterAdd' | 'indexPut'> = {
+export const referenceGatherKernels: Pick<Backend, 'gather' | 'scatter' | 'scatterAdd' | 'indexPut' | 'indexPutAt'> = {
   gather(src, outer, n, inner, index, k, out) {
     checkRange('gather', index, outer * k * inner, n);
     for (let o = 0; o < outer; o++) {
@@ -62,6 +62,26 @@ export const referenceGatherKernels: Pick<Backend, 'gather' | 'scatter' | 'scatt
         const from = (o * k + j) * inner;
         const to = (o * n + index[j]) * inner;
         for (let i = 0; i < inner; i++) out[to + i] = accumulate ? out[to + i] + src[from + i] : src[from + i];
+      }
+    }
+  },
+
+  indexPutAt(src, k, offsets, h, heads, run, out, accumulate) {
+    if (k * h * run === 0) return;
+    const range = (a: Int32Array, count: number) => {
+      let [low, high] = [0, 0];
+      for (let j = 0; j < count; j++) [low, high] = [Math.min(low, a[j]), Math.max(high, a[j])];
+      return { low, high };
+    };
+    const at = range(offsets, k), head = range(heads, h);
+    if (offsets.length < k || heads.length < h || at.low < 0 || head.low < 0 || at.high + head.high + run > out.length) {
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'indexPutAt: offsets out of range for out');
+    }
+    for (let j = 0; j < k; j++) {
+      for (let r = 0; r < h; r++) {
+        const from = (j * h + r) * run;
+        const to = offsets[j] + heads[r];
+        for (let i = 0; i < run; i++) out[to + i] = accumulate ? out[to + i] + src[from + i] : src[from + i];
       }
     }
   },

@@ -190,4 +190,10 @@ export interface Backend {
   /** out[o, index[j], i] = src[o, j, i] (+= when accumulate) with a 1-D index of k entries. */
   indexPut(src: DataArray, outer: number, k: number, inner: number, index: Int32Array, n: number, out: DataArray,
     accumulate: boolean): void;
+  /**
+   * out[offsets[j] + heads[r] + i] = src[(j * h + r) * run + i] (+= when accumulate) for j < k,
+   * r < h, i < run: a put whose indexed dims are not adjacent. The largest duplicate j wins.
+   */
+  indexPutAt(src: DataArray, k: number, offsets: Int32Array, h: number, heads: Int32Array, run: number,
+    out: DataArray, accumulate: boolean): void;
 }

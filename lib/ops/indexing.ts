@@ -153,18 +153,13 @@ function scatter(dense: DataArray, viewShape: Shape, plan: IndexPlan, values: Da
     return;
   }
   // Separated advanced dims lead the result: values are [n, rest dims..., run].
-  const head = offsetsOf(rest.map((d) => viewShape[d]), rest.map((d) => strides[d]));
+  const heads = offsetsOf(rest.map((d) => viewShape[d]), rest.map((d) => strides[d]));
   const advanced = new Int32Array(n);
   for (const { viewDim, indices } of plan.advanced) {
     for (let i = 0; i < n; i++) advanced[i] += indices[i] * strides[viewDim];
   }
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    for (const h of head) {
-      putRun(dense, advanced[i] + h, values, k, run, accumulate);
-      k += run;
-    }
-  }
+  const from = typeof values === 'number' ? filled(dense, n * heads.length * run, values) : values;
+  getBackend().indexPutAt(from, n, advanced, heads.length, heads, run, dense, accumulate);
 }
 
 /** Writes (or adds) values in the plan's result shape into the dense elements of its basic view. */

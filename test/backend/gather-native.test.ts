@@ -221,3 +221,72 @@ describe('indexPut_ values', () => {
     }
   });
 });
+
+describe('indexPutAt: native matches the reference', () => {
+  /** Offsets of a [k, h, run] put into a [rows, h, run]-like block with row stride h * run + pad. */
+  function layoutFor(k: number, h: number, run: number, rows: number, rnd: (n: number) => number) {
+    const rowStride = h * run + 3;
+    const offsets = new Int32Array(k).map(() => rnd(rows) * rowStride);
+    const heads = new Int32Array(h).map((_, r) => r * run);
+    return { offsets, heads, size: rows * rowStride };
+  }
+
+  for (const kind of kinds) {
+    for (const [k, h, run, rows] of [[1, 1, 1, 1], [7, 3, 1, 4], [5, 2, 9, 3], [300, 40, 13, 50], [2000, 1, 70, 900]]) {
+      for (const accumulate of [false, true]) {
+        it(`${kind} k=${k} h=${h} run=${run}${accumulate ? ' accumulate' : ''}`, () => {
+          const rnd = generator(k * 1000 + h * 10 + run);
+          const { offsets, heads, size } = layoutFor(k, h, run, rows, rnd);
+          const src = randomArray(kind, k * h * run, rnd);
+          const start = randomArray(kind, size, rnd);
+          const [got, expected] = [start.slice(), start.slice()];
+          reference.indexPutAt(src, k, offsets, h, heads, run, expected, accumulate);
+          native.indexPutAt(src, k, offsets, h, heads, run, got, accumulate);
+          expectSame(got, expected, 'indexPutAt');
+        });
+      }
+    }
+  }
+
+  it('random, partly invalid calls throw naming the kernel or match the reference', () => {
+    const rnd = generator(77);
+    const count = { valid: 0, rejected: 0 };
+    for (let trial = 0; trial < 400; trial++) {
+      const kind = kinds[rnd(3)];
+      const [k, h, run] = [rnd(5), rnd(4), rnd(4)];
+      const offsets = new Int32Array(Math.max(0, k - (rnd(10) === 0 ? 1 : 0))).map(() => rnd(25) - (rnd(20) === 0 ? 30 : 0));
+      const heads = new Int32Array(h).map(() => rnd(6));
+      const src = randomArray(kind, k * h * run + (rnd(8) === 0 ? -1 : 0) + 1, rnd).subarray(1);
+      const nativeOut = randomArray(rnd(15) === 0 ? kinds[rnd(3)] : kind, rnd(40), rnd);
+      const referenceOut = nativeOut.slice();
+      const accumulate = rnd(2) === 0;
+      try {
+        native.indexPutAt(src, k, offsets, h, heads, run, nativeOut, accumulate);
+      } catch (error) {
+        const e = error as Error & { code?: string };
+        expect(e.code, e.message).toBe('ERR_NODEGRAD_NATIVE');
+        expect(e.message.startsWith('native indexPutAt: '), e.message).toBe(true);
+        expectSame(nativeOut, referenceOut, 'indexPutAt wrote before refusing');
+        count.rejected++;
+        continue;
+      }
+      reference.indexPutAt(src, k, offsets, h, heads, run, referenceOut, accumulate);
+      expectSame(nativeOut, referenceOut, `indexPutAt ${kind} k=${k} h=${h} run=${run}`);
+      count.valid++;
+    }
+    expect(count.valid).toBeGreaterThan(100);
+    expect(count.rejected).toBeGreaterThan(50);
+  });
+
+  it('a put over separated indexed dims: duplicates take the last value, or add up', () => {
+    const i = ng.tensor([0, 2, 0], { dtype: 'int32' });
+    const j = ng.tensor([1, 1, 1], { dtype: 'int32' });
+    const v = ng.tensor([[1, 2], [3, 4], [5, 6]]);
+    for (const accumulate of [false, true]) {
+      const x = ng.zeros([3, 2, 2]);
+      x.indexPut_([i, ':', j], v, { accumulate });
+      const row0 = accumulate ? [[0, 6], [0, 8]] : [[0, 5], [0, 6]];
+      expect(x.toArray()).toEqual([row0, [[0, 0], [0, 0]], [[0, 3], [0, 4]]]);
+    }
+  });
+});
