@@ -59,7 +59,8 @@ function indexValues(op: string, index: Tensor, dim: number, size: number, shape
 
 /**
  * Runs a backend kernel that checks every index before it writes anything. Only when it refuses
- * does the op scan the index for its own message: a second pass up front cost ~1 ms per million.
+ * does the op scan the index for its own message: a TypeScript pass up front took 1-5 ms per
+ * million indices on the 2-core machine, more than the native gather itself.
  */
 function runKernel(op: string, values: Int32Array, dim: number, size: number, shape: readonly number[],
   kernel: () => void): void {
