@@ -60,7 +60,7 @@ function indexValues(op: string, index: Tensor, dim: number, size: number, shape
 /**
  * Runs a backend kernel that checks every index before it writes anything. Only when it refuses
  * does the op scan the index for its own message: a TypeScript pass up front took 1-5 ms per
- * million indices on the 2-core machine, more than the native gather itself.
+ * million indices on the 2-core machine, about what the native gather takes.
  */
 function runKernel(op: string, values: Int32Array, dim: number, size: number, shape: readonly number[],
   kernel: () => void): void {
