@@ -1,5 +1,6 @@
 // Gather and scatter along the middle axis of contiguous [outer, n, inner] layouts with an int32
-// index. The glue has checked every index against its range, so no kernel bounds-checks.
+// index. The glue has checked every index (and offset) against its range, so no kernel
+// bounds-checks.
 #include <algorithm>
 #include <cstdint>
 
@@ -8,6 +9,16 @@
 
 namespace nodegrad {
 namespace {
+
+// int32 sums wrap, as the reference's Int32Array stores do (signed overflow is undefined in C++).
+template <typename T>
+inline T addWrapping(T a, T b) {
+  return a + b;
+}
+template <>
+inline int32_t addWrapping<int32_t>(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
 
 // Runs fn(o0, o1, i0, i1) over disjoint column blocks: no two calls share an (o, i) column, so
 // no two threads write the same output element, and each column sees its j in order (the last
@@ -31,7 +42,7 @@ void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const in
       T* to = out + o * n * inner;
       if (inner == 1) {
         for (int64_t j = 0; j < k; ++j) {
-          if constexpr (Add) to[idx[j]] += from[j];
+          if constexpr (Add) to[idx[j]] = addWrapping(to[idx[j]], from[j]);
           else to[idx[j]] = from[j];
         }
         continue;
@@ -39,7 +50,7 @@ void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const in
       for (int64_t j = 0; j < k; ++j, from += inner, idx += inner) {
         for (int64_t i = i0; i < i1; ++i) {
           T& slot = to[int64_t(idx[i]) * inner + i];
-          if constexpr (Add) slot += from[i];
+          if constexpr (Add) slot = addWrapping(slot, from[i]);
           else slot = from[i];
         }
       }
@@ -91,7 +102,7 @@ void indexPut(const T* src, int64_t outer, int64_t k, int64_t inner, const int32
         const T* from = src + (o * k + j) * inner;
         T* to = out + (o * n + index[j]) * inner;
         if (accumulate)
-          for (int64_t i = i0; i < i1; ++i) to[i] += from[i];
+          for (int64_t i = i0; i < i1; ++i) to[i] = addWrapping(to[i], from[i]);
         else
           std::copy(from + i0, from + i1, to + i0);
       }
@@ -111,7 +122,7 @@ void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, cons
         const T* from = src + (j * h + r) * run;
         T* to = out + int64_t(offsets[j]) + int64_t(heads[r]);
         if (accumulate)
-          for (int64_t i = i0; i < i1; ++i) to[i] += from[i];
+          for (int64_t i = i0; i < i1; ++i) to[i] = addWrapping(to[i], from[i]);
         else
           std::copy(from + i0, from + i1, to + i0);
       }

@@ -290,3 +290,16 @@ describe('indexPutAt: native matches the reference', () => {
     }
   });
 });
+
+describe('int32 sums', () => {
+  it('wrap around as Int32Array stores do, on both backends', () => {
+    for (const b of [native, reference]) {
+      const out = new Int32Array([2147483647, -2147483648]);
+      b.scatterAdd(new Int32Array([1, -1]), 1, 2, 1, new Int32Array([0, 1]), 2, out);
+      expect(Array.from(out)).toEqual([-2147483648, 2147483647]);
+      const put = new Int32Array([2147483647]);
+      b.indexPut(new Int32Array([2]), 1, 1, 1, new Int32Array([0]), 1, put, true);
+      expect(Array.from(put)).toEqual([-2147483647]);
+    }
+  });
+});
