@@ -1,7 +1,8 @@
 /**
  * PyTorch indexing: `index` (x[...]) and `indexPut_` / `indexPut` (x[...] = value). Basic specs
  * give a view sharing storage; advanced (tensor) indices gather a copy, composed from reshape,
- * permute and indexSelect, whose backward scatter-adds duplicates.
+ * permute and indexSelect, whose backward scatter-adds duplicates. Indexed writes run the
+ * backend's indexPut (adjacent indexed dims) or indexPutAt (separated ones).
  */
 import { getBackend } from '../backend/index.js';
 import type { DataArray } from '../backend/types.js';
