@@ -29,7 +29,9 @@
         "native/pool.cc",
         "native/softmax.cc",
         "native/optim.cc",
-        "native/binding_optim.cc"
+        "native/binding_optim.cc",
+        "native/gather.cc",
+        "native/binding_gather.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", {"dependencies": ["nodegrad_avx512", "nodegrad_avx2"]}]

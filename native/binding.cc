@@ -338,6 +338,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   registerNnFunctions(env, exports);
   registerOptimFunctions(env, exports);
+  registerGatherFunctions(env, exports);
   return exports;
 }
 

@@ -271,5 +271,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info, const char* kernel, Fn&& fn)
 void registerNnFunctions(Napi::Env env, Napi::Object exports);
 // Registers the optimizer updates (SGD, Adam/AdamW).
 void registerOptimFunctions(Napi::Env env, Napi::Object exports);
+// Registers gather, scatter, scatterAdd, indexPut and indexPutAt.
+void registerGatherFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace nodegrad::glue

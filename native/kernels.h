@@ -180,4 +180,26 @@ const char* gemmIsa();
 // (and no change) otherwise.
 bool setGemmIsa(const std::string& name);
 
+// ---- gather / scatter along the middle axis (native/gather.cc) ----
+// out[o, j, i] = src[o, index[o, j, i], i]; src is [outer, n, inner], index and out [outer, k, inner].
+template <typename T>
+void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out);
+// out[o, index[o, j, i], i] = src[o, j, i]; src and index are [outer, k, inner], out [outer, n, inner].
+// Where index repeats a position, the largest j wins.
+template <typename T>
+void scatter(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out);
+// As scatter with +=: duplicates accumulate, in j order.
+template <typename T>
+void scatterAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out);
+// out[o, index[j], i] = src[o, j, i] (+= when accumulate) with a 1-D index of k entries; src is
+// [outer, k, inner], out [outer, n, inner]. Without accumulate the largest duplicate j wins.
+template <typename T>
+void indexPut(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out,
+              bool accumulate);
+// out[offsets[j] + heads[r] + i] = src[(j * h + r) * run + i] (+= when accumulate), for j < k,
+// r < h, i < run: a put whose indexed dims are not adjacent. The largest duplicate j wins.
+template <typename T>
+void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, const int32_t* heads, int64_t run, T* out,
+                bool accumulate);
+
 }  // namespace nodegrad

@@ -8,6 +8,7 @@ import {
   type Backend, type FloatArray, type GemmParams, type StridedView,
 } from './types.js';
 import { referenceNnKernels } from './reference-nn.js';
+import { referenceGatherKernels } from './reference-gather.js';
 
 function sigmoid(v: number): number {
   if (v >= 0) return 1 / (1 + Math.exp(-v));
@@ -107,6 +108,7 @@ function forEachIndex(shape: readonly number[], views: readonly StridedView[],
 export const referenceBackend: Backend = {
   name: 'reference',
   ...referenceNnKernels,
+  ...referenceGatherKernels,
 
   unary(op, x, out, n, p1, p2) {
     if ((x as unknown) instanceof Uint8Array) {

@@ -184,4 +184,22 @@ export interface Backend {
   /** One Adam/AdamW update of all of param in place; maxExpAvgSq non-null selects AMSGrad; step counts from 1. */
   adamStep(param: FloatArray, grad: FloatArray, expAvg: FloatArray, expAvgSq: FloatArray,
     maxExpAvgSq: FloatArray | null, p: AdamParams, step: number): void;
+  /**
+   * out[o, j, i] = src[o, index[o, j, i], i]: src is [outer, n, inner], index and out are
+   * [outer, k, inner]. Every index must lie in [0, n); an invalid one throws before anything is written.
+   */
+  gather(src: DataArray, outer: number, n: number, inner: number, index: Int32Array, k: number, out: DataArray): void;
+  /** out[o, index[o, j, i], i] = src[o, j, i] (src and index [outer, k, inner]); the largest duplicate j wins. */
+  scatter(src: DataArray, outer: number, k: number, inner: number, index: Int32Array, n: number, out: DataArray): void;
+  /** out[o, index[o, j, i], i] += src[o, j, i]; duplicates accumulate in j order. */
+  scatterAdd(src: DataArray, outer: number, k: number, inner: number, index: Int32Array, n: number, out: DataArray): void;
+  /** out[o, index[j], i] = src[o, j, i] (+= when accumulate) with a 1-D index of k entries. */
+  indexPut(src: DataArray, outer: number, k: number, inner: number, index: Int32Array, n: number, out: DataArray,
+    accumulate: boolean): void;
+  /**
+   * out[offsets[j] + heads[r] + i] = src[(j * h + r) * run + i] (+= when accumulate) for j < k,
+   * r < h, i < run: a put whose indexed dims are not adjacent. The largest duplicate j wins.
+   */
+  indexPutAt(src: DataArray, k: number, offsets: Int32Array, h: number, heads: Int32Array, run: number,
+    out: DataArray, accumulate: boolean): void;
 }

@@ -1,7 +1,8 @@
 /**
  * PyTorch indexing: `index` (x[...]) and `indexPut_` / `indexPut` (x[...] = value). Basic specs
  * give a view sharing storage; advanced (tensor) indices gather a copy, composed from reshape,
- * permute and indexSelect, whose backward scatter-adds duplicates.
+ * permute and indexSelect, whose backward scatter-adds duplicates. Indexed writes run the
+ * backend's indexPut (adjacent indexed dims) or indexPutAt (separated ones).
  */
 import { getBackend } from '../backend/index.js';
 import type { DataArray } from '../backend/types.js';
@@ -127,6 +128,12 @@ function putRun(dense: DataArray, at: number, values: DataArray | number, from: 
   }
 }
 
+/** A new array of `like`'s type holding `length` copies of value. */
+function filled(like: DataArray, length: number, value: number): DataArray {
+  const Ctor = like.constructor as new (length: number) => DataArray;
+  return new Ctor(length).fill(value);
+}
+
 /**
  * Writes (or adds) `values`, laid out in the plan's result shape, into the dense elements of the
  * view. The dims after the last advanced one form contiguous runs, copied whole.
@@ -137,31 +144,23 @@ function scatter(dense: DataArray, viewShape: Shape, plan: IndexPlan, values: Da
   const last = dims[dims.length - 1];
   const run = numelOf(viewShape.slice(last + 1));
   const rest = viewShape.map((_, d) => d).filter((d) => d < last && !dims.includes(d));
-  const outerDims = plan.adjacent ? rest : [];
-  const headDims = plan.adjacent ? [] : rest;
   const n = numelOf(plan.indexShape);
-  if (accumulate && plan.adjacent && typeof values !== 'number' &&
-    (dense instanceof Float32Array || dense instanceof Float64Array) && dense.constructor === values.constructor) {
-    // The view is [outer, advanced dims merged, run]: the native scatter-add handles duplicates.
-    getBackend().indexAdd(values as typeof dense, numelOf(outerDims.map((d) => viewShape[d])), n, run,
-      linearIndices(plan, viewShape), numelOf(dims.map((d) => viewShape[d])), dense);
+  if (plan.adjacent) {
+    // The view is [outer, advanced dims merged, run]: one indexPut, duplicates in index order.
+    const outer = numelOf(rest.map((d) => viewShape[d]));
+    const from = typeof values === 'number' ? filled(dense, outer * n * run, values) : values;
+    getBackend().indexPut(from, outer, n, run, linearIndices(plan, viewShape),
+      numelOf(dims.map((d) => viewShape[d])), dense, accumulate);
     return;
   }
-  const outer = offsetsOf(outerDims.map((d) => viewShape[d]), outerDims.map((d) => strides[d]));
-  const head = offsetsOf(headDims.map((d) => viewShape[d]), headDims.map((d) => strides[d]));
+  // Separated advanced dims lead the result: values are [n, rest dims..., run].
+  const heads = offsetsOf(rest.map((d) => viewShape[d]), rest.map((d) => strides[d]));
   const advanced = new Int32Array(n);
   for (const { viewDim, indices } of plan.advanced) {
     for (let i = 0; i < n; i++) advanced[i] += indices[i] * strides[viewDim];
   }
-  let k = 0;
-  for (const a of outer) {
-    for (let i = 0; i < n; i++) {
-      for (const h of head) {
-        putRun(dense, a + advanced[i] + h, values, k, run, accumulate);
-        k += run;
-      }
-    }
-  }
+  const from = typeof values === 'number' ? filled(dense, n * heads.length * run, values) : values;
+  getBackend().indexPutAt(from, n, advanced, heads.length, heads, run, dense, accumulate);
 }
 
 /** Writes (or adds) values in the plan's result shape into the dense elements of its basic view. */
@@ -171,7 +170,7 @@ function put(dense: DataArray, plan: IndexPlan, values: DataArray | number, accu
 }
 
 /** The value as a dense array in the result shape, cast to x's dtype; PyTorch drops its leading 1s. */
-function valuesFor(op: string, value: Tensor, resultShape: Shape): DataArray {
+function valuesFor(op: string, value: Tensor, resultShape: Shape, target: Tensor): DataArray {
   let shape = [...value.shape];
   while (shape.length > resultShape.length && shape[0] === 1) shape = shape.slice(1);
   const lead = resultShape.length - shape.length;
@@ -179,6 +178,11 @@ function valuesFor(op: string, value: Tensor, resultShape: Shape): DataArray {
   if (!fits) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE',
       `${op}: shape mismatch: value tensor of shape ${formatShape(value.shape)} cannot be broadcast to indexing result of shape ${formatShape(resultShape)}`);
+  }
+  // A contiguous value of the result's shape is read in place, unless it may overlap the target.
+  if (value.isContiguous() && shape.length === resultShape.length && shape.every((s, i) => s === resultShape[i]) &&
+    value.storage !== target.storage) {
+    return value.storage.data.subarray(value.offset, value.offset + value.numel);
   }
   return noGrad(() => denseCopy(expand(reshape(value, shape), resultShape)).storage.data);
 }
@@ -204,7 +208,7 @@ export function indexPut_(x: Tensor, specs: readonly IndexSpec[], value: Tensor 
     throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
       `${op}: a leaf tensor that requires grad cannot be modified in place; use indexPut() or run it inside noGrad()`);
   }
-  const values = source ? valuesFor(op, source, plan.resultShape) : (value as number);
+  const values = source ? valuesFor(op, source, plan.resultShape, x) : (value as number);
   const target = basicView(x, plan.steps);
   writeInPlace(op, target, (dense) => put(dense, plan, values, accumulate));
   if (isGradEnabled() && (x.requiresGrad || source?.requiresGrad)) recordPut(x, plan, source, accumulate);

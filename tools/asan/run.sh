@@ -13,7 +13,7 @@ runtime="$(g++ -print-file-name=libasan.so)"
 ubsan="$(g++ -print-file-name=libubsan.so)"
 files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
-  files=(test/backend/native-boundary.test.ts test/backend/native-fuzz.test.ts test/backend/native-hardening.test.ts test/backend/parity.test.ts test/backend/parity-nn.test.ts)
+  files=(test/backend/native-boundary.test.ts test/backend/native-fuzz.test.ts test/backend/gather-native.test.ts test/backend/native-hardening.test.ts test/backend/parity.test.ts test/backend/parity-nn.test.ts)
 fi
 LD_PRELOAD="$runtime $ubsan" \
 ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1" \

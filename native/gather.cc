@@ -1,0 +1,144 @@
+// Gather and scatter along the middle axis of contiguous [outer, n, inner] layouts with an int32
+// index. The glue has checked every index (and offset) against its range, so no kernel
+// bounds-checks.
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels.h"
+#include "thread_pool.h"
+
+namespace nodegrad {
+namespace {
+
+// int32 sums wrap, as the reference's Int32Array stores do (signed overflow is undefined in C++).
+template <typename T>
+inline T addWrapping(T a, T b) {
+  return a + b;
+}
+template <>
+inline int32_t addWrapping<int32_t>(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+
+// Runs fn(o0, o1, i0, i1) over disjoint column blocks: no two calls share an (o, i) column, so
+// no two threads write the same output element, and each column sees its j in order (the last
+// duplicate wins, sums add in the reference's order). Rows go to threads when there are enough.
+template <typename Fn>
+void forColumnBlocks(int64_t outer, int64_t inner, double work, Fn&& fn) {
+  if (outer >= numThreads() || inner == 1)
+    parallelRange(outer, work, [&](int64_t o0, int64_t o1) { fn(o0, o1, 0, inner); });
+  else
+    parallelRange(inner, work, [&](int64_t i0, int64_t i1) { fn(0, outer, i0, i1); });
+}
+
+template <typename T, bool Add>
+void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n,
+                 T* out) {
+  const double work = double(outer) * double(k) * double(inner);
+  forColumnBlocks(outer, inner, work, [&](int64_t o0, int64_t o1, int64_t i0, int64_t i1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      const T* from = src + o * k * inner;
+      const int32_t* idx = index + o * k * inner;
+      T* to = out + o * n * inner;
+      if (inner == 1) {
+        for (int64_t j = 0; j < k; ++j) {
+          if constexpr (Add) to[idx[j]] = addWrapping(to[idx[j]], from[j]);
+          else to[idx[j]] = from[j];
+        }
+        continue;
+      }
+      for (int64_t j = 0; j < k; ++j, from += inner, idx += inner) {
+        for (int64_t i = i0; i < i1; ++i) {
+          T& slot = to[int64_t(idx[i]) * inner + i];
+          if constexpr (Add) slot = addWrapping(slot, from[i]);
+          else slot = from[i];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+template <typename T>
+void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
+  const int64_t rows = outer * k;
+  // Every output element is independent: split the [outer * k] rows anywhere, then walk each
+  // stretch of rows that shares one source block o in a tight loop.
+  parallelRange(rows, double(rows) * double(inner), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end;) {
+      const int64_t o = r / k, stop = std::min(end, (o + 1) * k);
+      const T* from = src + o * n * inner;
+      if (inner == 1) {
+        for (; r < stop; ++r) out[r] = from[index[r]];
+        continue;
+      }
+      for (; r < stop; ++r) {
+        const int32_t* idx = index + r * inner;
+        T* to = out + r * inner;
+        for (int64_t i = 0; i < inner; ++i) to[i] = from[int64_t(idx[i]) * inner + i];
+      }
+    }
+  });
+}
+
+template <typename T>
+void scatter(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out) {
+  scatterImpl<T, false>(src, outer, k, inner, index, n, out);
+}
+
+template <typename T>
+void scatterAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out) {
+  scatterImpl<T, true>(src, outer, k, inner, index, n, out);
+}
+
+template <typename T>
+void indexPut(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out,
+              bool accumulate) {
+  const double work = double(outer) * double(k) * double(inner);
+  forColumnBlocks(outer, inner, work, [&](int64_t o0, int64_t o1, int64_t i0, int64_t i1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      for (int64_t j = 0; j < k; ++j) {
+        const T* from = src + (o * k + j) * inner;
+        T* to = out + (o * n + index[j]) * inner;
+        if (accumulate)
+          for (int64_t i = i0; i < i1; ++i) to[i] = addWrapping(to[i], from[i]);
+        else
+          std::copy(from + i0, from + i1, to + i0);
+      }
+    }
+  });
+}
+
+template <typename T>
+void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, const int32_t* heads, int64_t run, T* out,
+                bool accumulate) {
+  // Distinct heads never meet (they step through other dims than the offsets), so (head, i)
+  // columns are disjoint: threads split them, and each keeps j in order.
+  const double work = double(k) * double(h) * double(run);
+  forColumnBlocks(h, run, work, [&](int64_t r0, int64_t r1, int64_t i0, int64_t i1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t j = 0; j < k; ++j) {
+        const T* from = src + (j * h + r) * run;
+        T* to = out + int64_t(offsets[j]) + int64_t(heads[r]);
+        if (accumulate)
+          for (int64_t i = i0; i < i1; ++i) to[i] = addWrapping(to[i], from[i]);
+        else
+          std::copy(from + i0, from + i1, to + i0);
+      }
+    }
+  });
+}
+
+#define NODEGRAD_GATHER_INSTANTIATE(T)                                                                   \
+  template void gather<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);             \
+  template void scatter<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);            \
+  template void scatterAdd<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);         \
+  template void indexPut<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, bool);          \
+  template void indexPutAt<T>(const T*, int64_t, const int32_t*, int64_t, const int32_t*, int64_t, T*, bool);
+NODEGRAD_GATHER_INSTANTIATE(float)
+NODEGRAD_GATHER_INSTANTIATE(double)
+NODEGRAD_GATHER_INSTANTIATE(int32_t)
+#undef NODEGRAD_GATHER_INSTANTIATE
+
+}  // namespace nodegrad
