@@ -2,14 +2,21 @@
 // `node bench/overhead.mjs [packageRoot ...]`: the fixed cost of an op through the public API (tiny
 // tensors, so arithmetic is negligible) and the public-API training step (zoo LeNet-5 with
 // optim.SGD, an MLP in nn.Sequential). With several package roots (e.g. a checkout of an older
-// commit, built), they run interleaved over rounds and each reports its best round, so both see
+// commit, built), they run interleaved over rounds, each round in a fresh process (two packages in
+// one process would share its heap and collector), and each reports its best round, so both see
 // the same stretches of a noisy machine. Needs dist/ (npm run build) in each root.
+import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const self = fileURLToPath(import.meta.url);
+if (process.argv[2] === '--child') {
+  const ng = await import(`${process.argv[3]}/dist/index.js`);
+  console.log(JSON.stringify(measure(ng)));
+  process.exit(0);
+}
 const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r))
-  : [resolve(dirname(fileURLToPath(import.meta.url)), '..')];
-const packages = await Promise.all(roots.map((r) => import(`${r}/dist/index.js`)));
+  : [resolve(dirname(self), '..')];
 
 /** Median of 5 timed repetitions of n calls, after warm-up; microseconds per call. */
 function micros(fn, n) {
@@ -50,8 +57,9 @@ function measure(ng) {
 
 const best = roots.map(() => ({}));
 for (let round = 0; round < 3; round++) {
-  packages.forEach((ng, i) => {
-    for (const [name, value] of Object.entries(measure(ng))) {
+  roots.forEach((root, i) => {
+    const figures = JSON.parse(execFileSync(process.execPath, [self, '--child', root], { encoding: 'utf8' }));
+    for (const [name, value] of Object.entries(figures)) {
       const better = name.includes('µs') ? Math.min : Math.max;
       best[i][name] = best[i][name] === undefined ? value : better(best[i][name], value);
     }

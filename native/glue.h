@@ -100,28 +100,43 @@ class Args {
   static bool present(const Napi::Value& v) { return !v.IsNull() && !v.IsUndefined(); }
 
   // ---- phase 1: reading (may run JS) ----
-  double number(const Napi::Value& v, const std::string& name) const {
-    if (!v.IsNumber()) fail(name + " must be a number");
+  // Names are built only when a check fails (a lambda returning the name): on the success path
+  // no std::string is made per argument or per dimension.
+  template <typename Name>
+  double numberNamed(const Napi::Value& v, const Name& name) const {
+    if (!v.IsNumber()) fail(name() + " must be a number");
     return v.As<Napi::Number>().DoubleValue();
   }
-  int64_t integer(const Napi::Value& v, const std::string& name) const {
-    const double x = number(v, name);
+  template <typename Name>
+  int64_t integerNamed(const Napi::Value& v, const Name& name) const {
+    const double x = numberNamed(v, name);
     if (!std::isfinite(x) || x < 0 || x > 9.0e15 || x != std::floor(x))
-      fail(name + " must be a non-negative integer, got " + std::to_string(x));
+      fail(name() + " must be a non-negative integer, got " + std::to_string(x));
     return static_cast<int64_t>(x);
   }
+  double number(const Napi::Value& v, const char* name) const {
+    return numberNamed(v, [name] { return std::string(name); });
+  }
+  int64_t integer(const Napi::Value& v, const char* name) const {
+    return integerNamed(v, [name] { return std::string(name); });
+  }
   bool flag(const Napi::Value& v) const { return v.ToBoolean().Value(); }
-  std::vector<int64_t> intList(const Napi::Value& v, const std::string& name) const {
-    if (!v.IsArray()) fail(name + " must be an array of integers");
+  template <typename Name>
+  std::vector<int64_t> intListNamed(const Napi::Value& v, const Name& name) const {
+    if (!v.IsArray()) fail(name() + " must be an array of integers");
     const Napi::Array arr = v.As<Napi::Array>();
     const uint32_t length = arr.Length();
-    if (length > 64) fail(name + " has more than 64 dimensions");
+    if (length > 64) fail(name() + " has more than 64 dimensions");
     std::vector<int64_t> out(length);
-    for (uint32_t d = 0; d < length; ++d) out[d] = integer(arr.Get(d), name + "[" + std::to_string(d) + "]");
+    for (uint32_t d = 0; d < length; ++d)
+      out[d] = integerNamed(arr.Get(d), [&] { return name() + "[" + std::to_string(d) + "]"; });
     return out;
   }
-  Napi::Object object(const Napi::Value& v, const std::string& name) const {
-    if (!v.IsObject()) fail(name + " must be an object");
+  std::vector<int64_t> intList(const Napi::Value& v, const char* name) const {
+    return intListNamed(v, [name] { return std::string(name); });
+  }
+  Napi::Object object(const Napi::Value& v, const char* name) const {
+    if (!v.IsObject()) fail(std::string(name) + " must be an object");
     return v.As<Napi::Object>();
   }
   ArrayRef array(const Napi::Value& v, const char* name) const {
@@ -135,12 +150,13 @@ class Args {
     if (!present(v)) return std::nullopt;
     return array(v, name);
   }
+  Napi::Value field(const Napi::Object& o, const char* name) const { return o.Get(name); }
   ViewRef view(const Napi::Value& v, const char* name) const {
     const Napi::Object o = object(v, name);
     ViewRef r;
-    r.data = array(o.Get("data"), name);
-    r.offset = integer(o.Get("offset"), std::string(name) + ".offset");
-    r.strides = intList(o.Get("strides"), std::string(name) + ".strides");
+    r.data = array(field(o, "data"), name);
+    r.offset = integerNamed(field(o, "offset"), [name] { return std::string(name) + ".offset"; });
+    r.strides = intListNamed(field(o, "strides"), [name] { return std::string(name) + ".strides"; });
     return r;
   }
 
@@ -148,9 +164,9 @@ class Args {
   int64_t integer(size_t i, const char* name) const { return integer(at(i), name); }
   ArrayRef array(size_t i, const char* name) const { return array(at(i), name); }
   std::optional<ArrayRef> optionalArray(size_t i, const char* name) const { return optionalArray(at(i), name); }
-  double number(const Napi::Object& o, const char* field) const { return number(o.Get(field), field); }
-  int64_t integer(const Napi::Object& o, const char* field) const { return integer(o.Get(field), field); }
-  bool flag(const Napi::Object& o, const char* field) const { return flag(o.Get(field)); }
+  double number(const Napi::Object& o, const char* name) const { return number(field(o, name), name); }
+  int64_t integer(const Napi::Object& o, const char* name) const { return integer(field(o, name), name); }
+  bool flag(const Napi::Object& o, const char* name) const { return flag(field(o, name)); }
 
   // ---- phase 1 checks on kinds (no pointers needed) ----
   void sameType(const ArrayRef& a, const ArrayRef& b) const {
