@@ -13,25 +13,11 @@ import os
 
 import torch
 from safetensors.torch import save_file
+from writer import Writer
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures")
 torch.manual_seed(4321)
 nan, inf = math.nan, math.inf
-
-
-class Writer:
-    def __init__(self):
-        self.tensors = {}
-        self.cases = []
-
-    def case(self, name, kind, options, **tensors):
-        self.cases.append({"name": name, "kind": kind, "options": options})
-        for key, value in tensors.items():
-            if value is not None:
-                self.tensors[f"{name}/{key}"] = value.detach().contiguous().clone()
-
-    def save(self, filename):
-        save_file(self.tensors, os.path.join(ROOT, filename), metadata={"cases": json.dumps(self.cases)})
 
 
 w = Writer()

@@ -19,24 +19,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
+from writer import Writer
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "test", "fixtures")
 torch.manual_seed(1234)
-
-
-class Writer:
-    def __init__(self):
-        self.tensors = {}
-        self.cases = []
-
-    def case(self, name, kind, options, **tensors):
-        self.cases.append({"name": name, "kind": kind, "options": options})
-        for key, value in tensors.items():
-            if value is not None:
-                self.tensors[f"{name}/{key}"] = value.detach().contiguous().clone()
-
-    def save(self, filename):
-        save_file(self.tensors, os.path.join(ROOT, filename), metadata={"cases": json.dumps(self.cases)})
 
 
 def run_layer(w, name, kind, options, fn, inputs, params):
