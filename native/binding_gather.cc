@@ -33,16 +33,36 @@ void checkRange(const Args& args, const int32_t* index, int64_t count, int64_t l
                 " is out of range [0, " + std::to_string(limit) + ")");
 }
 
+// The arguments gather, scatter and indexPut share: (src, outer, <a>, inner, index, <b>, out),
+// src and out of one element type and an int32 index; `a` and `b` name the two axis lengths.
+struct IndexedArgs {
+  ArrayRef src;
+  int64_t outer = 0, a = 0, inner = 0;
+  ArrayRef index;
+  int64_t b = 0;
+  ArrayRef out;
+};
+
+IndexedArgs readIndexed(Args& args, const char* aName, const char* bName) {
+  IndexedArgs r;
+  r.src = args.array(0, "src");
+  r.outer = args.integer(1, "outer");
+  r.a = args.integer(2, aName);
+  r.inner = args.integer(3, "inner");
+  r.index = args.array(4, "index");
+  r.b = args.integer(5, bName);
+  r.out = args.array(6, "out");
+  args.sameType(r.src, r.out);
+  args.requireInt32(r.index);
+  return r;
+}
+
 // gather(src, outer, n, inner, index, k, out): index and out are [outer, k, inner].
 Napi::Value Gather(const Napi::CallbackInfo& info) {
   return guarded(info, "native gather", [&](Args& args) {
-    const ArrayRef src = args.array(0, "src");
-    const int64_t outer = args.integer(1, "outer"), n = args.integer(2, "n"), inner = args.integer(3, "inner");
-    const ArrayRef index = args.array(4, "index");
-    const int64_t k = args.integer(5, "k");
-    const ArrayRef out = args.array(6, "out");
-    args.sameType(src, out);
-    args.requireInt32(index);
+    const IndexedArgs r = readIndexed(args, "n", "k");
+    const ArrayRef &src = r.src, &index = r.index, &out = r.out;
+    const int64_t outer = r.outer, n = r.a, inner = r.inner, k = r.b;
     const int64_t size = checkedMul(checkedMul(outer, k), inner);
     dispatch(args, src.type, [&](auto tag) {
       using T = decltype(tag);
@@ -60,13 +80,9 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
 template <bool Add>
 Napi::Value Scatter(const Napi::CallbackInfo& info) {
   return guarded(info, Add ? "native scatterAdd" : "native scatter", [&](Args& args) {
-    const ArrayRef src = args.array(0, "src");
-    const int64_t outer = args.integer(1, "outer"), k = args.integer(2, "k"), inner = args.integer(3, "inner");
-    const ArrayRef index = args.array(4, "index");
-    const int64_t n = args.integer(5, "n");
-    const ArrayRef out = args.array(6, "out");
-    args.sameType(src, out);
-    args.requireInt32(index);
+    const IndexedArgs r = readIndexed(args, "k", "n");
+    const ArrayRef &src = r.src, &index = r.index, &out = r.out;
+    const int64_t outer = r.outer, k = r.a, inner = r.inner, n = r.b;
     const int64_t size = checkedMul(checkedMul(outer, k), inner);
     dispatch(args, src.type, [&](auto tag) {
       using T = decltype(tag);
@@ -84,14 +100,10 @@ Napi::Value Scatter(const Napi::CallbackInfo& info) {
 // indexPut(src, outer, k, inner, index, n, out, accumulate): a 1-D index of k entries.
 Napi::Value IndexPut(const Napi::CallbackInfo& info) {
   return guarded(info, "native indexPut", [&](Args& args) {
-    const ArrayRef src = args.array(0, "src");
-    const int64_t outer = args.integer(1, "outer"), k = args.integer(2, "k"), inner = args.integer(3, "inner");
-    const ArrayRef index = args.array(4, "index");
-    const int64_t n = args.integer(5, "n");
-    const ArrayRef out = args.array(6, "out");
+    const IndexedArgs r = readIndexed(args, "k", "n");
+    const ArrayRef &src = r.src, &index = r.index, &out = r.out;
+    const int64_t outer = r.outer, k = r.a, inner = r.inner, n = r.b;
     const bool accumulate = args.flag(args.at(7));
-    args.sameType(src, out);
-    args.requireInt32(index);
     dispatch(args, src.type, [&](auto tag) {
       using T = decltype(tag);
       const T* from = args.bind(src, checkedMul(checkedMul(outer, k), inner)).as<T>();
