@@ -12,17 +12,6 @@ import { isMain, type ExampleOptions, type ExampleResult } from './parts/example
 const { nn } = ng;
 const F = nn.functional;
 
-/** nn.LeakyReLU(0.2) composed from relu: max(x, 0) − 0.2·max(−x, 0). */
-class LeakyReLU extends nn.Module {
-  constructor(readonly negativeSlope = 0.01) {
-    super();
-  }
-
-  forward(x: ng.Tensor): ng.Tensor {
-    return x.relu().sub(x.neg().relu().mul(this.negativeSlope));
-  }
-}
-
 /** z [N, nz, 1, 1] → images [N, nc, 16, 16] in (−1, 1). */
 class Generator extends nn.Module {
   main: ng.nn.Sequential;
@@ -54,10 +43,10 @@ class Discriminator extends nn.Module {
     super();
     this.main = new nn.Sequential(
       new nn.Conv2d(nc, ndf, 4, { stride: 2, padding: 1, bias: false }), // → ndf × 8 × 8
-      new LeakyReLU(0.2),
+      new nn.LeakyReLU({ negativeSlope: 0.2 }),
       new nn.Conv2d(ndf, ndf * 2, 4, { stride: 2, padding: 1, bias: false }), // → ndf·2 × 4 × 4
       new nn.BatchNorm2d(ndf * 2),
-      new LeakyReLU(0.2),
+      new nn.LeakyReLU({ negativeSlope: 0.2 }),
       new nn.Conv2d(ndf * 2, 1, 4, { stride: 1, padding: 0, bias: false }), // → 1 × 1 × 1
       new nn.Sigmoid(),
     );

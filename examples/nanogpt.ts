@@ -7,7 +7,7 @@ import * as ng from 'nodegrad';
 import { CORPUS } from './parts/corpus.js';
 import { Embedding } from './parts/embedding.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
-import { causalMask, gelu, LayerNorm } from './parts/functional.js';
+import { causalMask, LayerNorm } from './parts/functional.js';
 
 const { nn } = ng;
 const F = nn.functional;
@@ -69,7 +69,7 @@ class MLP extends nn.Module {
   }
 
   forward(x: ng.Tensor): ng.Tensor {
-    return this.dropout.forward(this.c_proj.forward(gelu(this.c_fc.forward(x))));
+    return this.dropout.forward(this.c_proj.forward(F.gelu(this.c_fc.forward(x))));
   }
 }
 
@@ -175,9 +175,9 @@ export class GPT extends nn.Module<[idx: ng.Tensor, targets?: ng.Tensor], GPTOut
         const logits = this.forward(context).logits.squeeze(1).div(temperature);
         let next: ng.Tensor;
         if (topK !== undefined) {
-          // Sampling among the top k is sampling from logits with the rest set to −∞ (nanoGPT's masking).
-          const top = logits.topk(Math.min(topK, logits.shape[1]), { dim: -1 });
-          next = top.indices.gather(1, ng.multinomial(F.softmax(top.values, -1), 1));
+          // v, _ = torch.topk(logits, k); logits[logits < v[:, [-1]]] = -inf
+          const v = logits.topk(Math.min(topK, logits.shape[1]), { dim: -1 }).values;
+          next = ng.multinomial(F.softmax(logits.maskedFill(logits.lt(v.index(':', [-1])), -Infinity), -1), 1);
         } else {
           next = ng.multinomial(F.softmax(logits, -1), 1);
         }

@@ -33,15 +33,11 @@ class Sequence extends nn.Module<[input: ng.Tensor, future?: number], ng.Tensor>
 
 /**
  * generate_sine_wave.py: N waves sin(t / period) of `length` samples, each started at a random
- * shift in [−4·period, 4·period). The sine is computed in JavaScript (ng has no sin yet).
+ * shift in [−4·period, 4·period).
  */
 function sineWaves(waves: number, length: number, period: number): ng.Tensor {
-  const shifts = ng.randint(-4 * period, 4 * period, [waves]).data();
-  const values = new Float64Array(waves * length);
-  for (let n = 0; n < waves; n++) {
-    for (let t = 0; t < length; t++) values[n * length + t] = Math.sin((t + shifts[n]) / period);
-  }
-  return ng.tensor(values, { shape: [waves, length], dtype: 'float64' });
+  const shifts = ng.randint(-4 * period, 4 * period, [waves, 1]).double();
+  return ng.arange(length, undefined, 1, { dtype: 'float64' }).add(shifts).div(period).sin();
 }
 
 export async function main(options: ExampleOptions & { length?: number; future?: number } = {}): Promise<ExampleResult> {

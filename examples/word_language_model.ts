@@ -85,15 +85,13 @@ class PositionalEncoding extends nn.Module {
   constructor(dModel: number, dropout = 0.1, maxLen = 5000) {
     super();
     this.dropout = new nn.Dropout(dropout);
-    const pe = new Float32Array(maxLen * dModel);
-    for (let pos = 0; pos < maxLen; pos++) {
-      for (let i = 0; i < dModel; i += 2) {
-        const angle = pos * Math.exp((-i * Math.log(10000)) / dModel);
-        pe[pos * dModel + i] = Math.sin(angle);
-        if (i + 1 < dModel) pe[pos * dModel + i + 1] = Math.cos(angle);
-      }
-    }
-    this.registerBuffer('pe', ng.tensor(pe, { shape: [maxLen, 1, dModel] }));
+    const pe = ng.zeros([maxLen, dModel]);
+    const position = ng.arange(maxLen).unsqueeze(1);
+    const divTerm = ng.arange(0, dModel, 2).mul(-Math.log(10000) / dModel).exp();
+    const angles = position.mul(divTerm);
+    pe.indexPut_([':', '0::2'], angles.sin());
+    pe.indexPut_([':', '1::2'], angles.cos().index(':', ng.slice(null, Math.floor(dModel / 2))));
+    this.registerBuffer('pe', pe.unsqueeze(1));
   }
 
   /** x [T, N, d] */

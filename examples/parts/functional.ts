@@ -6,15 +6,6 @@ import * as ng from 'nodegrad';
 
 const { nn } = ng;
 
-/**
- * F.gelu with approximate='tanh': ½x(1 + tanh(√(2/π)(x + 0.044715x³))). nanoGPT uses the exact
- * erf form; the two differ by under 1e-3.
- */
-export function gelu(x: ng.Tensor): ng.Tensor {
-  const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-  return x.mul(0.5).mul(inner.tanh().add(1));
-}
-
 /** F.layer_norm over the last dim: (x − mean) / √(var + eps) · weight + bias, var the biased variance. */
 export function layerNorm(x: ng.Tensor, weight: ng.Tensor | null, bias: ng.Tensor | null, eps = 1e-5): ng.Tensor {
   const centered = x.sub(x.mean(-1, true));
