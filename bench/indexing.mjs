@@ -8,29 +8,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ng from '../dist/index.js';
+import { median } from './timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const usePeers = !process.argv.includes('--no-peers');
-
-/** Median seconds per call over 5 repetitions, each long enough (>= ~75 ms) to time reliably. */
-function median(fn) {
-  fn();
-  fn();
-  let inner = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < inner; i++) fn();
-    if (performance.now() - t0 > 75 || inner >= 1 << 16) break;
-    inner *= 2;
-  }
-  const times = [];
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < inner; i++) fn();
-    times.push((performance.now() - t0) / inner / 1000);
-  }
-  return times.sort((a, b) => a - b)[2];
-}
 
 function peerFigures() {
   const python = '/usr/bin/python3';

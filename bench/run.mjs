@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ng from '../dist/index.js';
 import { memorySuite } from './memory.mjs';
+import { median, timeCalls } from './timing.mjs';
 import { lenet5, mlp, sgd } from './nets.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,29 +21,6 @@ const suites = args.filter((a) => !a.startsWith('--'));
 const wanted = (name) => suites.length === 0 || suites.includes(name);
 const allThreads = ng.getNumThreads();
 const rows = [];
-
-let lastCalls = 0;
-
-/** Median seconds per call over 5 repetitions, each long enough (>= ~75 ms) to time reliably. */
-export function median(fn) {
-  fn();
-  fn();
-  let inner = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < inner; i++) fn();
-    if (performance.now() - t0 > 75 || inner >= 1 << 16) break;
-    inner *= 2;
-  }
-  const times = [];
-  lastCalls = 5 * inner;
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < inner; i++) fn();
-    times.push((performance.now() - t0) / inner / 1000);
-  }
-  return times.sort((a, b) => a - b)[2];
-}
 
 function report(name, value, unit, peerName, peerValue) {
   rows.push({ name, value, unit, peerName, peerValue });
@@ -195,8 +173,8 @@ function trainSuite() {
         };
         for (let i = 0; i < 20; i++) step();
         const faults0 = process.resourceUsage().minorPageFault;
-        const seconds = median(step);
-        faultsPerStep.set(`train ${name} batch ${batch}`, (process.resourceUsage().minorPageFault - faults0) / lastCalls);
+        const { seconds, calls } = timeCalls(step);
+        faultsPerStep.set(`train ${name} batch ${batch}`, (process.resourceUsage().minorPageFault - faults0) / calls);
         once.set(`train ${name} batch ${batch}`, batch / seconds);
       }
       ng.manualSeed(0);
