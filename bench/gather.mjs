@@ -3,7 +3,11 @@
 // elements per second (median of 5). bench/gather_peer.py prints PyTorch's figures for the same sizes.
 import * as ng from '../dist/index.js';
 
-const sizes = [[256, 256], [1024, 1024], [64, 65536]];
+const sizes = [
+  [256, 256],
+  [1024, 1024],
+  [64, 65536],
+];
 
 function median(fn, repeats = 5) {
   fn();
@@ -29,6 +33,13 @@ for (const [rows, cols] of sizes) {
     ['gather dim 0', () => x.gather(0, rowIndex)],
   ]) {
     const ms = median(fn);
-    console.log(JSON.stringify({ name: `${name} [${rows}, ${cols}]`, value: +(n / ms / 1e3).toFixed(1), unit: 'Melem/s', ms: +ms.toFixed(2) }));
+    console.log(
+      JSON.stringify({
+        name: `${name} [${rows}, ${cols}]`,
+        value: +(n / ms / 1e3).toFixed(1),
+        unit: 'Melem/s',
+        ms: +ms.toFixed(2),
+      }),
+    );
   }
 }

@@ -17,13 +17,19 @@ function peerFigures() {
   const python = '/usr/bin/python3';
   if (!usePeers || !existsSync(python)) return new Map();
   const run = spawnSync(python, [join(here, 'indexing_peer.py')], {
-    env: { ...process.env, TORCH_THREADS: String(ng.getNumThreads()) }, encoding: 'utf8',
+    env: { ...process.env, TORCH_THREADS: String(ng.getNumThreads()) },
+    encoding: 'utf8',
   });
   if (run.status !== 0) return new Map();
-  return new Map(run.stdout.trim().split('\n').map((line) => {
-    const { name, value } = JSON.parse(line);
-    return [name, value];
-  }));
+  return new Map(
+    run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const { name, value } = JSON.parse(line);
+        return [name, value];
+      }),
+  );
 }
 
 /** Random row indices in [0, n), the same sequence as the peer's (a 32-bit LCG). */
@@ -38,7 +44,10 @@ function indices(count, n) {
 }
 
 const cases = [];
-for (const [rows, cols, picks] of [[1024, 512, 256], [8192, 64, 4096]]) {
+for (const [rows, cols, picks] of [
+  [1024, 512, 256],
+  [8192, 64, 4096],
+]) {
   const x = ng.randn([rows, cols]);
   const xt = ng.randn([cols, rows]);
   const idx = indices(picks, rows);

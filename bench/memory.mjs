@@ -18,8 +18,19 @@ function setInplace(model, inplace) {
 
 function resnetChain(model) {
   // ResNet-18's top level as one Sequential, so checkpointSequential can cut it into segments.
-  return new nn.Sequential(model.conv1, model.bn1, model.relu, model.maxpool, model.layer1, model.layer2,
-    model.layer3, model.layer4, model.avgpool, new nn.Flatten(), model.fc);
+  return new nn.Sequential(
+    model.conv1,
+    model.bn1,
+    model.relu,
+    model.maxpool,
+    model.layer1,
+    model.layer2,
+    model.layer3,
+    model.layer4,
+    model.avgpool,
+    new nn.Flatten(),
+    model.fc,
+  );
 }
 
 async function measure(name, step, repeats) {
@@ -42,9 +53,11 @@ async function measure(name, step, repeats) {
   }
   times.sort((a, b) => a - b);
   const row = { name, peakBytes: peak, kept, rssPeak, ms: times[Math.floor(times.length / 2)] };
-  console.log(`${name.padEnd(40)} peak ${mib(row.peakBytes).padStart(7)} MiB` +
-    (kept ? `  kept for backward ${mib(kept).padStart(7)} MiB` : '').padEnd(34) +
-    `  peak RSS ${mib(rssPeak).padStart(7)} MiB  step ${row.ms.toFixed(1).padStart(7)} ms`);
+  console.log(
+    `${name.padEnd(40)} peak ${mib(row.peakBytes).padStart(7)} MiB` +
+      (kept ? `  kept for backward ${mib(kept).padStart(7)} MiB` : '').padEnd(34) +
+      `  peak RSS ${mib(rssPeak).padStart(7)} MiB  step ${row.ms.toFixed(1).padStart(7)} ms`,
+  );
   return row;
 }
 
@@ -53,7 +66,10 @@ async function suite(label, makeModel, inputShape, classes, chain, largestActiva
   ng.manualSeed(0);
   const model = makeModel();
   const x = ng.randn(inputShape);
-  const y = ng.tensor(Array.from({ length: inputShape[0] }, (_, i) => i % classes), { dtype: 'int32' });
+  const y = ng.tensor(
+    Array.from({ length: inputShape[0] }, (_, i) => i % classes),
+    { dtype: 'int32' },
+  );
   const opt = new ng.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   const weights = model.parameters().reduce((n, p) => n + p.storage.byteLength, 0);
   console.log(`weights ${mib(weights)} MiB; largest single activation ${mib(largestActivation)} MiB`);
@@ -70,20 +86,38 @@ async function suite(label, makeModel, inputShape, classes, chain, largestActiva
   model.eval();
   await measure('inference, noGrad', () => ng.noGrad(() => model.forward(x)), 5);
   const inf = await measure('inference, inferenceMode', () => ng.inferenceMode(() => model.forward(x)), 5);
-  console.log(`${''.padEnd(40)} inference peak / largest activation: ${(inf.peakBytes / largestActivation).toFixed(2)}x`);
+  console.log(
+    `${''.padEnd(40)} inference peak / largest activation: ${(inf.peakBytes / largestActivation).toFixed(2)}x`,
+  );
   model.train();
   setInplace(model, false);
-  const plain = await measure('training step, ReLU out of place', train(() => model.forward(x)), 5);
+  const plain = await measure(
+    'training step, ReLU out of place',
+    train(() => model.forward(x)),
+    5,
+  );
   setInplace(model, true);
-  const inplace = await measure('training step, in-place ReLU', train(() => model.forward(x)), 5);
+  const inplace = await measure(
+    'training step, in-place ReLU',
+    train(() => model.forward(x)),
+    5,
+  );
   const seq = chain(model);
   for (const segments of [2, 4]) {
-    const c = await measure(`training step, checkpointSequential(${segments})`, train(() => nn.checkpointSequential(seq, segments, x)), 5);
-    console.log(`${''.padEnd(40)} activations kept ${(100 * (1 - c.kept / inplace.kept)).toFixed(0)}% below the in-place step, ` +
-      `step time +${(100 * (c.ms / inplace.ms - 1)).toFixed(0)}%`);
+    const c = await measure(
+      `training step, checkpointSequential(${segments})`,
+      train(() => nn.checkpointSequential(seq, segments, x)),
+      5,
+    );
+    console.log(
+      `${''.padEnd(40)} activations kept ${(100 * (1 - c.kept / inplace.kept)).toFixed(0)}% below the in-place step, ` +
+        `step time +${(100 * (c.ms / inplace.ms - 1)).toFixed(0)}%`,
+    );
   }
-  console.log(`${''.padEnd(40)} in-place ReLU: peak ${(100 * (1 - inplace.peakBytes / plain.peakBytes)).toFixed(0)}% below out of place, ` +
-    `activations kept ${(100 * (1 - inplace.kept / plain.kept)).toFixed(0)}% below`);
+  console.log(
+    `${''.padEnd(40)} in-place ReLU: peak ${(100 * (1 - inplace.peakBytes / plain.peakBytes)).toFixed(0)}% below out of place, ` +
+      `activations kept ${(100 * (1 - inplace.kept / plain.kept)).toFixed(0)}% below`,
+  );
   // Leak check: RSS over many steps stays flat.
   const step = train(() => model.forward(x));
   const rss = [];
@@ -96,13 +130,21 @@ async function suite(label, makeModel, inputShape, classes, chain, largestActiva
     }
   }
   const tail = rss.slice(1);
-  console.log(`RSS over ${steps} training steps (MiB, every ${steps / 10}): ${rss.map(mib).join(' ')}; ` +
-    `spread after the first checkpoint ${(100 * (Math.max(...tail) / Math.min(...tail) - 1)).toFixed(1)}%`);
+  console.log(
+    `RSS over ${steps} training steps (MiB, every ${steps / 10}): ${rss.map(mib).join(' ')}; ` +
+      `spread after the first checkpoint ${(100 * (Math.max(...tail) / Math.min(...tail) - 1)).toFixed(1)}%`,
+  );
 }
 
 export async function memorySuite() {
-  await suite('ResNet-18, 3×32×32, batch 32', () => ng.models.resnet18({ numClasses: 10 }), [32, 3, 32, 32], 10, resnetChain,
-    32 * 64 * 16 * 16 * 4);
+  await suite(
+    'ResNet-18, 3×32×32, batch 32',
+    () => ng.models.resnet18({ numClasses: 10 }),
+    [32, 3, 32, 32],
+    10,
+    resnetChain,
+    32 * 64 * 16 * 16 * 4,
+  );
   const mlpLayers = () => {
     const layers = [new nn.Flatten(), new nn.Linear(784, 1024), new nn.ReLU()];
     for (let i = 0; i < 7; i++) layers.push(new nn.Linear(1024, 1024), new nn.ReLU());

@@ -5,7 +5,11 @@ import * as ng from '../dist/index.js';
 
 function uniformParam(shape, fanIn) {
   const bound = 1 / Math.sqrt(fanIn);
-  const t = ng.rand(shape).mul(2 * bound).sub(bound).detach();
+  const t = ng
+    .rand(shape)
+    .mul(2 * bound)
+    .sub(bound)
+    .detach();
   t.requiresGrad = true;
   return t;
 }
@@ -23,8 +27,11 @@ const linear = (x, p, activation) => ng.linear(x, p.weight, p.bias, { activation
 
 export function lenet5() {
   const layers = {
-    conv1: convParams(1, 6, 5), conv2: convParams(6, 16, 5),
-    fc1: linearParams(400, 120), fc2: linearParams(120, 84), fc3: linearParams(84, 10),
+    conv1: convParams(1, 6, 5),
+    conv2: convParams(6, 16, 5),
+    fc1: linearParams(400, 120),
+    fc2: linearParams(120, 84),
+    fc3: linearParams(84, 10),
   };
   const forward = (x) => {
     let h = ng.maxPool2d(ng.conv2d(x, layers.conv1.weight, layers.conv1.bias, { padding: 2, activation: 'relu' }), 2);
@@ -51,7 +58,12 @@ export function sgd(parameters, lr = 0.01, momentum = 0.9) {
   let first = true;
   return {
     // Gradient buffers go back to the pool: the next backward reuses them instead of faulting in new pages.
-    zeroGrad() { for (const p of parameters) { p.grad?.storage.recycle(); p.grad = null; } },
+    zeroGrad() {
+      for (const p of parameters) {
+        p.grad?.storage.recycle();
+        p.grad = null;
+      }
+    },
     step() {
       parameters.forEach((p, i) => {
         backend.sgdStep(p.storage.data, p.grad.storage.data, buffers[i], options, first);

@@ -15,8 +15,8 @@ if (process.argv[2] === '--child') {
   console.log(JSON.stringify(measure(ng)));
   process.exit(0);
 }
-const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r))
-  : [resolve(dirname(self), '..')];
+const roots =
+  process.argv.slice(2).length > 0 ? process.argv.slice(2).map((r) => resolve(r)) : [resolve(dirname(self), '..')];
 
 /** Median of 5 timed repetitions of n calls, after warm-up; microseconds per call. */
 function micros(fn, n) {
@@ -32,25 +32,43 @@ function micros(fn, n) {
 
 function measure(ng) {
   ng.manualSeed(0);
-  const a = ng.randn([16]), b = ng.randn([16]);
+  const a = ng.randn([16]),
+    b = ng.randn([16]);
   const x = ng.randn([16]);
   x.requiresGrad = true;
   const step = (model, inputShape, batch) => {
     const opt = new ng.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
     const input = ng.randn([batch, ...inputShape]);
-    const target = ng.tensor(Array.from({ length: batch }, (_, i) => i % 10), { dtype: 'int32' });
-    const once = () => { opt.zeroGrad(); ng.nn.functional.crossEntropy(model.forward(input), target).backward(); opt.step(); };
+    const target = ng.tensor(
+      Array.from({ length: batch }, (_, i) => i % 10),
+      { dtype: 'int32' },
+    );
+    const once = () => {
+      opt.zeroGrad();
+      ng.nn.functional.crossEntropy(model.forward(input), target).backward();
+      opt.step();
+    };
     return batch / (micros(once, 60) / 1e6);
   };
-  const mlp = new ng.nn.Sequential(new ng.nn.Flatten(), new ng.nn.Linear(784, 256), new ng.nn.ReLU(),
-    new ng.nn.Linear(256, 256), new ng.nn.ReLU(), new ng.nn.Linear(256, 10));
+  const mlp = new ng.nn.Sequential(
+    new ng.nn.Flatten(),
+    new ng.nn.Linear(784, 256),
+    new ng.nn.ReLU(),
+    new ng.nn.Linear(256, 256),
+    new ng.nn.ReLU(),
+    new ng.nn.Linear(256, 10),
+  );
   return {
     'a.add(b), 16 floats (µs)': micros(() => a.add(b), 20000),
     'mul, add, relu, sum + backward, 16 floats (µs)': micros(() => {
       x.mul(b).add(a).relu().sum().backward();
       x.grad = null;
     }, 5000),
-    'LeNet-5 zoo + optim.SGD training, batch 64 (images/s)': step(ng.models.lenet5({ numClasses: 10 }), [1, 28, 28], 64),
+    'LeNet-5 zoo + optim.SGD training, batch 64 (images/s)': step(
+      ng.models.lenet5({ numClasses: 10 }),
+      [1, 28, 28],
+      64,
+    ),
     'MLP nn.Sequential training, batch 128 (images/s)': step(mlp, [1, 28, 28], 128),
   };
 }
@@ -67,6 +85,9 @@ for (let round = 0; round < 3; round++) {
 }
 for (const name of Object.keys(best[0])) {
   const cells = best.map((b) => b[name].toFixed(name.includes('µs') ? 2 : 0));
-  const ratio = best.length > 1 ? `  (${roots[0].split('/').pop()} / ${roots.at(-1).split('/').pop()}: ${(best[0][name] / best.at(-1)[name]).toFixed(2)})` : '';
+  const ratio =
+    best.length > 1
+      ? `  (${roots[0].split('/').pop()} / ${roots.at(-1).split('/').pop()}: ${(best[0][name] / best.at(-1)[name]).toFixed(2)})`
+      : '';
   console.log(`${name.padEnd(56)} ${cells.join('  ')}${ratio}`);
 }

@@ -54,11 +54,20 @@ function openblas(sizes, threads) {
     openblasExe = null;
     const header = ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h'].some(existsSync);
     const exe = join(mkdtempSync(join(tmpdir(), 'nodegrad-bench-')), 'openblas_gemm');
-    if (header && spawnSync('cc', ['-O2', '-o', exe, join(here, 'openblas_gemm.c'), '-lopenblas']).status === 0) openblasExe = exe;
+    if (header && spawnSync('cc', ['-O2', '-o', exe, join(here, 'openblas_gemm.c'), '-lopenblas']).status === 0)
+      openblasExe = exe;
   }
   if (!openblasExe) return new Map();
-  const out = execFileSync(openblasExe, sizes.map(String), { env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: String(threads) }, encoding: 'utf8' });
-  return new Map(out.trim().split('\n').map((l) => l.split(' ').map(Number)));
+  const out = execFileSync(openblasExe, sizes.map(String), {
+    env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: String(threads) },
+    encoding: 'utf8',
+  });
+  return new Map(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ').map(Number)),
+  );
 }
 
 /** Keeps the larger value per key (each side's best round). */
@@ -69,19 +78,26 @@ function keepBest(into, from) {
 
 // PyTorch runs once with glibc's default malloc and once with malloc tuned to keep freed memory
 // (round r uses variant r % 2); its figure is its better round.
-const TUNED_MALLOC = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296:glibc.malloc.top_pad=67108864';
+const TUNED_MALLOC =
+  'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296:glibc.malloc.top_pad=67108864';
 function torch(suite, round) {
   const python = '/usr/bin/python3';
   if (!usePeers || !existsSync(python)) return new Map();
   const extra = round % 2 === 0 ? {} : { GLIBC_TUNABLES: TUNED_MALLOC };
   const run = spawnSync(python, [join(here, 'torch_peer.py'), suite], {
-    env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: String(allThreads), ...extra }, encoding: 'utf8',
+    env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: String(allThreads), ...extra },
+    encoding: 'utf8',
   });
   if (run.status !== 0) return new Map();
-  return new Map(run.stdout.trim().split('\n').map((line) => {
-    const { name, value } = JSON.parse(line);
-    return [name, value];
-  }));
+  return new Map(
+    run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const { name, value } = JSON.parse(line);
+        return [name, value];
+      }),
+  );
 }
 
 /**
@@ -105,17 +121,40 @@ function gemmSuite() {
   console.log(`\n## GEMM float32, square n (GFLOP/s), ISA ${ng.backend.loadAddon().gemmIsa()}`);
   const sizes = [64, 128, 256, 512, 1024, 2048];
   const addon = ng.backend.loadAddon();
-  const operands = new Map(sizes.map((n) => [n, [ng.randn([n, n]).data(), ng.randn([n, n]).data(), new Float32Array(n * n)]]));
+  const operands = new Map(
+    sizes.map((n) => [n, [ng.randn([n, n]).data(), ng.randn([n, n]).data(), new Float32Array(n * n)]]),
+  );
   for (const threads of [1, allThreads]) {
-    const { peer, mine } = interleaved(5, () => openblas(sizes, threads), (once) => {
-      for (const n of sizes) {
-        const [a, b, c] = operands.get(n);
-        const params = { transA: false, transB: false, m: n, n, k: n, alpha: 1, beta: 0, aOffset: 0, lda: n, bOffset: 0, ldb: n,
-          cOffset: 0, ldc: n, batch: 1, strideA: 0, strideB: 0, strideC: 0 };
-        const seconds = withThreads(threads, () => median(() => addon.gemm(params, a, b, c)));
-        once.set(n, (2 * n ** 3) / seconds / 1e9);
-      }
-    });
+    const { peer, mine } = interleaved(
+      5,
+      () => openblas(sizes, threads),
+      (once) => {
+        for (const n of sizes) {
+          const [a, b, c] = operands.get(n);
+          const params = {
+            transA: false,
+            transB: false,
+            m: n,
+            n,
+            k: n,
+            alpha: 1,
+            beta: 0,
+            aOffset: 0,
+            lda: n,
+            bOffset: 0,
+            ldb: n,
+            cOffset: 0,
+            ldc: n,
+            batch: 1,
+            strideA: 0,
+            strideB: 0,
+            strideC: 0,
+          };
+          const seconds = withThreads(threads, () => median(() => addon.gemm(params, a, b, c)));
+          once.set(n, (2 * n ** 3) / seconds / 1e9);
+        }
+      },
+    );
     for (const n of sizes) report(`sgemm n=${n} threads=${threads}`, mine.get(n), 'GFLOP/s', 'OpenBLAS', peer.get(n));
     if (threads === allThreads) break;
   }
@@ -129,93 +168,140 @@ function convSuite() {
     ['conv lenet conv2 64x6x14x14 16@5x5', 64, 6, 14, 14, 16, 5, 0],
     ['conv resnet 32x64x56x56 64@3x3', 32, 64, 56, 56, 64, 3, 1],
   ];
-  const { peer, mine } = interleaved(2, (r) => torch('conv', r), (once) => {
-    for (const [name, n, c, h, w, oc, k, pad] of layers) {
-      const p = { batch: n, inChannels: c, inH: h, inW: w, outChannels: oc, kernelH: k, kernelW: k, strideH: 1, strideW: 1,
-        padH: pad, padW: pad, dilationH: 1, dilationW: 1, groups: 1 };
-      const oh = h + 2 * pad - k + 1;
-      const ow = w + 2 * pad - k + 1;
-      const x = ng.randn([n * c * h * w]).data();
-      const wt = ng.randn([oc * c * k * k]).data();
-      const bias = new Float32Array(oc);
-      const out = new Float32Array(n * oc * oh * ow);
-      const gx = new Float32Array(x.length);
-      const gw = new Float32Array(wt.length);
-      const gb = new Float32Array(oc);
-      const flops = 2 * n * oc * c * k * k * oh * ow;
-      const fwd = median(() => be.conv2dForward(p, x, wt, bias, out, false));
-      const bwd = median(() => {
-        be.conv2dBackwardInput(p, out, wt, gx);
-        be.conv2dBackwardWeight(p, x, out, gw, gb);
-      });
-      once.set(`${name} forward`, flops / fwd / 1e9);
-      once.set(`${name} backward`, (2 * flops) / bwd / 1e9);
-    }
-  });
+  const { peer, mine } = interleaved(
+    2,
+    (r) => torch('conv', r),
+    (once) => {
+      for (const [name, n, c, h, w, oc, k, pad] of layers) {
+        const p = {
+          batch: n,
+          inChannels: c,
+          inH: h,
+          inW: w,
+          outChannels: oc,
+          kernelH: k,
+          kernelW: k,
+          strideH: 1,
+          strideW: 1,
+          padH: pad,
+          padW: pad,
+          dilationH: 1,
+          dilationW: 1,
+          groups: 1,
+        };
+        const oh = h + 2 * pad - k + 1;
+        const ow = w + 2 * pad - k + 1;
+        const x = ng.randn([n * c * h * w]).data();
+        const wt = ng.randn([oc * c * k * k]).data();
+        const bias = new Float32Array(oc);
+        const out = new Float32Array(n * oc * oh * ow);
+        const gx = new Float32Array(x.length);
+        const gw = new Float32Array(wt.length);
+        const gb = new Float32Array(oc);
+        const flops = 2 * n * oc * c * k * k * oh * ow;
+        const fwd = median(() => be.conv2dForward(p, x, wt, bias, out, false));
+        const bwd = median(() => {
+          be.conv2dBackwardInput(p, out, wt, gx);
+          be.conv2dBackwardWeight(p, x, out, gw, gb);
+        });
+        once.set(`${name} forward`, flops / fwd / 1e9);
+        once.set(`${name} backward`, (2 * flops) / bwd / 1e9);
+      }
+    },
+  );
   for (const [name, value] of mine) report(name, value, 'GFLOP/s', 'PyTorch', peer.get(name));
 }
 
 function trainSuite() {
-  console.log(`\n## Training and inference throughput (images/s, ${allThreads} threads; SGD momentum 0.9, cross-entropy)`);
+  console.log(
+    `\n## Training and inference throughput (images/s, ${allThreads} threads; SGD momentum 0.9, cross-entropy)`,
+  );
   const faultsPerStep = new Map();
-  const { peer, mine } = interleaved(2, (r) => torch('train', r), (once) => {
-    for (const [name, make] of [['lenet5', lenet5], ['mlp', mlp]]) {
-      for (const batch of [64, 128]) {
+  const { peer, mine } = interleaved(
+    2,
+    (r) => torch('train', r),
+    (once) => {
+      for (const [name, make] of [
+        ['lenet5', lenet5],
+        ['mlp', mlp],
+      ]) {
+        for (const batch of [64, 128]) {
+          ng.manualSeed(0);
+          const net = make();
+          const opt = sgd(net.parameters);
+          const x = ng.randn([batch, 1, 28, 28]);
+          const y = ng.tensor(
+            Array.from({ length: batch }, (_, i) => i % 10),
+            { dtype: 'int32' },
+          );
+          const step = () => {
+            opt.zeroGrad();
+            ng.crossEntropy(net.forward(x), y).backward();
+            opt.step();
+          };
+          for (let i = 0; i < 20; i++) step();
+          const faults0 = process.resourceUsage().minorPageFault;
+          const { seconds, calls } = timeCalls(step);
+          faultsPerStep.set(`train ${name} batch ${batch}`, (process.resourceUsage().minorPageFault - faults0) / calls);
+          once.set(`train ${name} batch ${batch}`, batch / seconds);
+        }
         ng.manualSeed(0);
         const net = make();
-        const opt = sgd(net.parameters);
-        const x = ng.randn([batch, 1, 28, 28]);
-        const y = ng.tensor(Array.from({ length: batch }, (_, i) => i % 10), { dtype: 'int32' });
-        const step = () => {
-          opt.zeroGrad();
-          ng.crossEntropy(net.forward(x), y).backward();
-          opt.step();
-        };
-        for (let i = 0; i < 20; i++) step();
-        const faults0 = process.resourceUsage().minorPageFault;
-        const { seconds, calls } = timeCalls(step);
-        faultsPerStep.set(`train ${name} batch ${batch}`, (process.resourceUsage().minorPageFault - faults0) / calls);
-        once.set(`train ${name} batch ${batch}`, batch / seconds);
+        const x = ng.randn([256, 1, 28, 28]);
+        const seconds = median(() => ng.noGrad(() => net.forward(x)));
+        once.set(`inference ${name} batch 256`, 256 / seconds);
       }
-      ng.manualSeed(0);
-      const net = make();
-      const x = ng.randn([256, 1, 28, 28]);
-      const seconds = median(() => ng.noGrad(() => net.forward(x)));
-      once.set(`inference ${name} batch 256`, 256 / seconds);
-    }
-  });
+    },
+  );
   for (const [name, value] of mine) {
     report(name, value, 'images/s', 'PyTorch', peer.get(name));
     if (faultsPerStep.has(name)) {
-      console.log(`${''.padEnd(46)} ${faultsPerStep.get(name).toFixed(1).padStart(10)} minor page faults per step (timed steps)`);
+      console.log(
+        `${''.padEnd(46)} ${faultsPerStep.get(name).toFixed(1).padStart(10)} minor page faults per step (timed steps)`,
+      );
     }
   }
 }
 
 function mainJobSuite() {
-  console.log('\n## The main job: `npm start` (LeNet-5, embedded digits, batch 64, 3 epochs; seconds, lower is better)');
+  console.log(
+    '\n## The main job: `npm start` (LeNet-5, embedded digits, batch 64, 3 epochs; seconds, lower is better)',
+  );
   const out = mkdtempSync(join(tmpdir(), 'nodegrad-mainjob-'));
   const t0 = performance.now();
-  const run = spawnSync(process.execPath, [join(here, '..', 'dist', 'cli.js'), 'train', '--out', out, '--json'], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [join(here, '..', 'dist', 'cli.js'), 'train', '--out', out, '--json'], {
+    encoding: 'utf8',
+  });
   const wall = (performance.now() - t0) / 1000;
   if (run.status !== 0) {
     console.log(`nodegrad train failed: ${run.stderr}`);
     return;
   }
-  const epochs = run.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'epoch');
+  const epochs = run.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.event === 'epoch');
   const trainSeconds = epochs.reduce((a, e) => a + e.seconds, 0);
   let peer = null;
   if (usePeers && existsSync('/usr/bin/python3')) {
     const p = spawnSync('/usr/bin/python3', [join(here, 'main_job_peer.py')], {
-      env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: String(allThreads) }, encoding: 'utf8' });
+      env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: String(allThreads) },
+      encoding: 'utf8',
+    });
     if (p.status === 0) peer = JSON.parse(p.stdout.trim().split('\n').at(-1));
   }
-  const line = (name, ours, theirs) => console.log(`${name.padEnd(46)} ${ours.toFixed(2).padStart(10)} s         ` +
-    (theirs ? `PyTorch ${theirs.toFixed(2)} s (nodegrad takes ${(ours / theirs).toFixed(2)}x)` : ''));
+  const line = (name, ours, theirs) =>
+    console.log(
+      `${name.padEnd(46)} ${ours.toFixed(2).padStart(10)} s         ` +
+        (theirs ? `PyTorch ${theirs.toFixed(2)} s (nodegrad takes ${(ours / theirs).toFixed(2)}x)` : ''),
+    );
   line('main job: 3 training epochs', trainSeconds, peer?.trainSeconds);
   line('main job: whole command (start-up, data, eval)', wall, peer?.wallSeconds);
-  console.log(`${'test top-1 after 3 epochs'.padEnd(46)} ${(epochs.at(-1).top1 * 100).toFixed(2).padStart(10)} %         ` +
-    (peer ? `PyTorch ${(peer.top1 * 100).toFixed(2)} %` : ''));
+  console.log(
+    `${'test top-1 after 3 epochs'.padEnd(46)} ${(epochs.at(-1).top1 * 100).toFixed(2).padStart(10)} %         ` +
+      (peer ? `PyTorch ${(peer.top1 * 100).toFixed(2)} %` : ''),
+  );
 }
 
 console.log(`nodegrad bench — ${cpus()[0]?.model ?? 'cpu'}, ${allThreads} threads, node ${process.version}`);

@@ -70,7 +70,9 @@ function weightsInit(model: ng.nn.Module): void {
   });
 }
 
-export async function main(options: ExampleOptions & { batchSize?: number } = {}): Promise<ExampleResult & { generatorLosses: number[] }> {
+export async function main(
+  options: ExampleOptions & { batchSize?: number } = {},
+): Promise<ExampleResult & { generatorLosses: number[] }> {
   const { steps = 200, batchSize = 64, log = () => {} } = options;
   const nz = 32;
   const ngf = 32;
@@ -78,7 +80,12 @@ export async function main(options: ExampleOptions & { batchSize?: number } = {}
   ng.manualSeed(999);
   // transforms.Resize(16) and Normalize((0.5,), (0.5,)): pixels to [−1, 1], the range of tanh.
   const shrink = ([images]: ng.Tensor[]) => [F.adaptiveAvgPool2d(images, 16).mul(2).sub(1)];
-  const loader = new ng.data.DataLoader(ng.data.mnist().train, { batchSize, shuffle: true, seed: 999, transform: shrink });
+  const loader = new ng.data.DataLoader(ng.data.mnist().train, {
+    batchSize,
+    shuffle: true,
+    seed: 999,
+    transform: shrink,
+  });
 
   const netG = new Generator(nz, ngf, 1);
   const netD = new Discriminator(ndf, 1);
@@ -113,12 +120,19 @@ export async function main(options: ExampleOptions & { batchSize?: number } = {}
     generatorLosses.push(errG.item());
     const step = losses.length;
     if (step % 10 === 0 || step === 1) {
-      log(`[${step}/${steps}] Loss_D: ${losses[step - 1].toFixed(4)} Loss_G: ${errG.item().toFixed(4)} ` +
-        `D(x): ${outputReal.mean().item().toFixed(4)} D(G(z)): ${outputFake.mean().item().toFixed(4)} / ${output.mean().item().toFixed(4)}`);
+      log(
+        `[${step}/${steps}] Loss_D: ${losses[step - 1].toFixed(4)} Loss_G: ${errG.item().toFixed(4)} ` +
+          `D(x): ${outputReal.mean().item().toFixed(4)} D(G(z)): ${outputFake.mean().item().toFixed(4)} / ${output.mean().item().toFixed(4)}`,
+      );
     }
   }
   netG.eval();
-  const sample = ng.noGrad(() => netG.forward(ng.randn([1, nz, 1, 1])).add(1).div(2));
+  const sample = ng.noGrad(() =>
+    netG
+      .forward(ng.randn([1, nz, 1, 1]))
+      .add(1)
+      .div(2),
+  );
   log(`A generated digit:\n${asciiImage(sample.data(), 16)}`);
   return { losses, generatorLosses };
 }

@@ -33,7 +33,9 @@ class Net extends nn.Module {
 /** transforms.Normalize((0.1307,), (0.3081,)): the training set's mean and standard deviation. */
 const normalize = ([images, labels]: ng.Tensor[]) => [images.sub(0.1307).div(0.3081), labels];
 
-export async function main(options: ExampleOptions & { batchSize?: number; testLimit?: number } = {}): Promise<ExampleResult> {
+export async function main(
+  options: ExampleOptions & { batchSize?: number; testLimit?: number } = {},
+): Promise<ExampleResult> {
   const { steps = 150, batchSize = 64, testLimit = 997, log = () => {} } = options;
   ng.manualSeed(1);
   const digits = ng.data.mnist();
@@ -51,14 +53,17 @@ export async function main(options: ExampleOptions & { batchSize?: number; testL
     loss.backward();
     optimizer.step();
     losses.push(loss.item());
-    if (losses.length % 10 === 0) log(`Train step ${losses.length}/${steps}\tLoss: ${losses[losses.length - 1].toFixed(6)}`);
+    if (losses.length % 10 === 0)
+      log(`Train step ${losses.length}/${steps}\tLoss: ${losses[losses.length - 1].toFixed(6)}`);
     if (losses.length % stepsPerEpoch === 0) scheduler.step();
   }
 
   model.eval();
   // The test digits are stored class by class: an evenly spaced subset keeps every class.
   const stride = Math.max(1, Math.floor(digits.test.length / testLimit));
-  const testSet = digits.test.subset(Array.from({ length: Math.min(testLimit, digits.test.length) }, (_, i) => i * stride));
+  const testSet = digits.test.subset(
+    Array.from({ length: Math.min(testLimit, digits.test.length) }, (_, i) => i * stride),
+  );
   let testLoss = 0;
   let correct = 0;
   ng.noGrad(() => {
@@ -67,11 +72,15 @@ export async function main(options: ExampleOptions & { batchSize?: number; testL
       testLoss += F.nllLoss(output, target, { reduction: 'sum' }).item();
       const predicted = output.argmax(1).data();
       const labels = target.data();
-      predicted.forEach((p, i) => { if (p === labels[i]) correct++; });
+      predicted.forEach((p, i) => {
+        if (p === labels[i]) correct++;
+      });
     }
   });
-  log(`Test set: Average loss: ${(testLoss / testSet.length).toFixed(4)}, ` +
-    `Accuracy: ${correct}/${testSet.length} (${((100 * correct) / testSet.length).toFixed(0)}%)`);
+  log(
+    `Test set: Average loss: ${(testLoss / testSet.length).toFixed(4)}, ` +
+      `Accuracy: ${correct}/${testSet.length} (${((100 * correct) / testSet.length).toFixed(0)}%)`,
+  );
   return { losses };
 }
 

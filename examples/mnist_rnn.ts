@@ -34,7 +34,9 @@ class Net extends nn.Module {
 
 const normalize = ([images, labels]: ng.Tensor[]) => [images.sub(0.1307).div(0.3081), labels];
 
-export async function main(options: ExampleOptions & { batchSize?: number; lr?: number; testLimit?: number } = {}): Promise<ExampleResult> {
+export async function main(
+  options: ExampleOptions & { batchSize?: number; lr?: number; testLimit?: number } = {},
+): Promise<ExampleResult> {
   const { steps = 150, batchSize = 64, lr = 1, testLimit = 997, log = () => {} } = options;
   ng.manualSeed(1);
   const digits = ng.data.mnist();
@@ -52,14 +54,17 @@ export async function main(options: ExampleOptions & { batchSize?: number; lr?: 
     loss.backward();
     optimizer.step();
     losses.push(loss.item());
-    if (losses.length % 10 === 0) log(`Train step ${losses.length}/${steps}\tLoss: ${losses[losses.length - 1].toFixed(6)}`);
+    if (losses.length % 10 === 0)
+      log(`Train step ${losses.length}/${steps}\tLoss: ${losses[losses.length - 1].toFixed(6)}`);
     if (losses.length % trainLoader.length === 0) scheduler.step();
   }
 
   model.eval();
   // The test digits are stored class by class: an evenly spaced subset keeps every class.
   const stride = Math.max(1, Math.floor(digits.test.length / testLimit));
-  const testSet = digits.test.subset(Array.from({ length: Math.min(testLimit, digits.test.length) }, (_, i) => i * stride));
+  const testSet = digits.test.subset(
+    Array.from({ length: Math.min(testLimit, digits.test.length) }, (_, i) => i * stride),
+  );
   let testLoss = 0;
   let correct = 0;
   ng.noGrad(() => {
@@ -67,11 +72,18 @@ export async function main(options: ExampleOptions & { batchSize?: number; lr?: 
       const output = model.forward(data);
       testLoss += F.nllLoss(output, target, { reduction: 'sum' }).item();
       const labels = target.data();
-      output.argmax(1).data().forEach((p, i) => { if (p === labels[i]) correct++; });
+      output
+        .argmax(1)
+        .data()
+        .forEach((p, i) => {
+          if (p === labels[i]) correct++;
+        });
     }
   });
-  log(`Test set: Average loss: ${(testLoss / testSet.length).toFixed(4)}, ` +
-    `Accuracy: ${correct}/${testSet.length} (${((100 * correct) / testSet.length).toFixed(0)}%)`);
+  log(
+    `Test set: Average loss: ${(testLoss / testSet.length).toFixed(4)}, ` +
+      `Accuracy: ${correct}/${testSet.length} (${((100 * correct) / testSet.length).toFixed(0)}%)`,
+  );
   return { losses };
 }
 

@@ -32,7 +32,10 @@ class CausalSelfAttention extends nn.Module {
   constructor(readonly config: GPTConfig) {
     super();
     if (config.nEmbd % config.nHead !== 0) {
-      throw new ng.NodegradError('ERR_NODEGRAD_ARGUMENT', `CausalSelfAttention: nEmbd ${config.nEmbd} is not a multiple of nHead ${config.nHead}`);
+      throw new ng.NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `CausalSelfAttention: nEmbd ${config.nEmbd} is not a multiple of nHead ${config.nHead}`,
+      );
     }
     // Key, query and value projections of all heads in one matmul.
     this.c_attn = new nn.Linear(config.nEmbd, 3 * config.nEmbd, { bias: config.bias });
@@ -49,7 +52,10 @@ class CausalSelfAttention extends nn.Module {
     const heads = (t: ng.Tensor) => t.reshape([B, T, nh, C / nh]).transpose(1, 2);
     const [q, k, v] = this.c_attn.forward(x).split(C, 2).map(heads);
     const mask = (this as unknown as { mask: ng.Tensor }).mask.narrow(0, 0, T).narrow(1, 0, T);
-    let att = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(k.shape[3])).add(mask);
+    let att = q
+      .matmul(k.transpose(-2, -1))
+      .mul(1 / Math.sqrt(k.shape[3]))
+      .add(mask);
     att = this.attn_dropout.forward(F.softmax(att, -1));
     const y = att.matmul(v).transpose(1, 2).contiguous().view([B, T, C]); // heads side by side again
     return this.resid_dropout.forward(this.c_proj.forward(y));
@@ -126,9 +132,15 @@ export class GPT extends nn.Module<[idx: ng.Tensor, targets?: ng.Tensor], GPTOut
   }
 
   // Typed views of the ModuleDict's entries (getters, so they are not registered a second time).
-  private get wte(): Embedding { return this.transformer.get('wte') as Embedding; }
-  private get wpe(): Embedding { return this.transformer.get('wpe') as Embedding; }
-  private get blocks(): Block[] { return [...(this.transformer.get('h') as ng.nn.ModuleList<Block>)]; }
+  private get wte(): Embedding {
+    return this.transformer.get('wte') as Embedding;
+  }
+  private get wpe(): Embedding {
+    return this.transformer.get('wpe') as Embedding;
+  }
+  private get blocks(): Block[] {
+    return [...(this.transformer.get('h') as ng.nn.ModuleList<Block>)];
+  }
 
   /** Parameters, not counting the position embeddings (nanoGPT's get_num_params). */
   numParams(): number {
@@ -141,7 +153,10 @@ export class GPT extends nn.Module<[idx: ng.Tensor, targets?: ng.Tensor], GPTOut
   forward(idx: ng.Tensor, targets?: ng.Tensor): GPTOutput {
     const [, t] = idx.shape;
     if (t > this.config.blockSize) {
-      throw new ng.NodegradError('ERR_NODEGRAD_SHAPE', `GPT: cannot forward a sequence of length ${t}, the block size is only ${this.config.blockSize}`);
+      throw new ng.NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `GPT: cannot forward a sequence of length ${t}, the block size is only ${this.config.blockSize}`,
+      );
     }
     const pos = ng.arange(0, t, 1, { dtype: 'int32' });
     let x = (this.transformer.get('drop') as ng.nn.Dropout).forward(this.wte.forward(idx).add(this.wpe.forward(pos)));
@@ -159,10 +174,13 @@ export class GPT extends nn.Module<[idx: ng.Tensor, targets?: ng.Tensor], GPTOut
   /** AdamW with weight decay on every parameter of 2 or more dims (matrices, embeddings) only. */
   configureOptimizers(weightDecay: number, lr: number, betas: [number, number]): ng.optim.AdamW {
     const params = [...this.parameters()];
-    return new ng.optim.AdamW([
-      { params: params.filter((p) => p.ndim >= 2), weightDecay },
-      { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
-    ], { lr, betas });
+    return new ng.optim.AdamW(
+      [
+        { params: params.filter((p) => p.ndim >= 2), weightDecay },
+        { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
+      ],
+      { lr, betas },
+    );
   }
 
   /** Appends maxNewTokens sampled tokens to idx [B, T], each conditioned on the last blockSize ones. */
@@ -171,7 +189,8 @@ export class GPT extends nn.Module<[idx: ng.Tensor, targets?: ng.Tensor], GPTOut
     return ng.noGrad(() => {
       for (let i = 0; i < maxNewTokens; i++) {
         const t = idx.shape[1];
-        const context = t <= this.config.blockSize ? idx : idx.narrow(1, t - this.config.blockSize, this.config.blockSize);
+        const context =
+          t <= this.config.blockSize ? idx : idx.narrow(1, t - this.config.blockSize, this.config.blockSize);
         const logits = this.forward(context).logits.squeeze(1).div(temperature);
         let next: ng.Tensor;
         if (topK !== undefined) {
@@ -201,8 +220,15 @@ export interface NanoGPTOptions extends ExampleOptions {
 
 export async function main(options: NanoGPTOptions = {}): Promise<ExampleResult> {
   const {
-    steps = 300, batchSize = 16, blockSize = 32, nLayer = 2, nHead = 4, nEmbd = 64, learningRate = 3e-3,
-    generate = 200, log = () => {},
+    steps = 300,
+    batchSize = 16,
+    blockSize = 32,
+    nLayer = 2,
+    nHead = 4,
+    nEmbd = 64,
+    learningRate = 3e-3,
+    generate = 200,
+    log = () => {},
   } = options;
   ng.manualSeed(1337);
   // prepare.py of shakespeare_char: characters sorted into the vocabulary, 90% train, 10% val.
@@ -212,7 +238,10 @@ export async function main(options: NanoGPTOptions = {}): Promise<ExampleResult>
   const decode = (ids: ArrayLike<number>) => Array.from(ids, (i) => chars[i]).join('');
   const ids = encode(CORPUS);
   const split = Math.floor(ids.length * 0.9);
-  const data = { train: ng.tensor(ids.slice(0, split), { dtype: 'int32' }), val: ng.tensor(ids.slice(split), { dtype: 'int32' }) };
+  const data = {
+    train: ng.tensor(ids.slice(0, split), { dtype: 'int32' }),
+    val: ng.tensor(ids.slice(split), { dtype: 'int32' }),
+  };
 
   /** batchSize random windows of blockSize tokens and the same windows shifted by one. */
   const getBatch = (which: 'train' | 'val'): [ng.Tensor, ng.Tensor] => {
@@ -237,18 +266,20 @@ export async function main(options: NanoGPTOptions = {}): Promise<ExampleResult>
     return minLr + 0.5 * (1 + Math.cos(Math.PI * ratio)) * (learningRate - minLr);
   };
 
-  const estimateLoss = (which: 'train' | 'val', iters = 5) => ng.noGrad(() => {
-    model.eval();
-    let total = 0;
-    for (let k = 0; k < iters; k++) total += model.forward(...getBatch(which)).loss!.item();
-    model.train();
-    return total / iters;
-  });
+  const estimateLoss = (which: 'train' | 'val', iters = 5) =>
+    ng.noGrad(() => {
+      model.eval();
+      let total = 0;
+      for (let k = 0; k < iters; k++) total += model.forward(...getBatch(which)).loss!.item();
+      model.train();
+      return total / iters;
+    });
 
   const losses: number[] = [];
   for (let it = 0; it < steps; it++) {
     for (const group of optimizer.paramGroups) group.lr = getLr(it);
-    if (it > 0 && it % 100 === 0) log(`step ${it}: train loss ${estimateLoss('train').toFixed(4)}, val loss ${estimateLoss('val').toFixed(4)}`);
+    if (it > 0 && it % 100 === 0)
+      log(`step ${it}: train loss ${estimateLoss('train').toFixed(4)}, val loss ${estimateLoss('val').toFixed(4)}`);
     const [x, y] = getBatch('train');
     const { loss } = model.forward(x, y);
     optimizer.zeroGrad();
@@ -261,7 +292,10 @@ export async function main(options: NanoGPTOptions = {}): Promise<ExampleResult>
 
   if (generate > 0) {
     model.eval();
-    const out = model.generate(ng.tensor([encode('the ')], { dtype: 'int32' }), generate, { temperature: 0.8, topK: 10 });
+    const out = model.generate(ng.tensor([encode('the ')], { dtype: 'int32' }), generate, {
+      temperature: 0.8,
+      topK: 10,
+    });
     log(`sample:\n${decode(out.index(0).data())}`);
   }
   return { losses };

@@ -11,7 +11,10 @@ const POLY_DEGREE = 4;
 /** [x, x², ..., x^POLY_DEGREE] for each x: [N] → [N, POLY_DEGREE]. */
 function makeFeatures(x: ng.Tensor): ng.Tensor {
   const column = x.unsqueeze(1);
-  return ng.cat(Array.from({ length: POLY_DEGREE }, (_, i) => column.pow(i + 1)), 1);
+  return ng.cat(
+    Array.from({ length: POLY_DEGREE }, (_, i) => column.pow(i + 1)),
+    1,
+  );
 }
 
 /** "y = +1.23 x^1 -0.45 x^2 ... +0.67" for weights [POLY_DEGREE] and a bias. */

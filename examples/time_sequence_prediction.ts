@@ -40,7 +40,9 @@ function sineWaves(waves: number, length: number, period: number): ng.Tensor {
   return ng.arange(length, undefined, 1, { dtype: 'float64' }).add(shifts).div(period).sin();
 }
 
-export async function main(options: ExampleOptions & { length?: number; future?: number } = {}): Promise<ExampleResult> {
+export async function main(
+  options: ExampleOptions & { length?: number; future?: number } = {},
+): Promise<ExampleResult> {
   const { steps = 60, length = 60, future = 60, log = () => {} } = options;
   ng.manualSeed(0);
   const data = sineWaves(30, length, 20);
@@ -68,7 +70,9 @@ export async function main(options: ExampleOptions & { length?: number; future?:
     const testLoss = criterion.forward(prediction.narrow(1, 0, testTarget.shape[1]), testTarget);
     log(`test loss: ${testLoss.item().toFixed(6)}`);
     const extension = Array.from(prediction.index(0, ng.slice(-future)).data(), (v) => v.toFixed(2));
-    log(`first wave's next ${future} values, predicted: ${extension.slice(0, 20).join(' ')}${future > 20 ? ' ...' : ''}`);
+    log(
+      `first wave's next ${future} values, predicted: ${extension.slice(0, 20).join(' ')}${future > 20 ? ' ...' : ''}`,
+    );
   });
   return { losses };
 }

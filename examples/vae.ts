@@ -61,7 +61,8 @@ export async function main(options: ExampleOptions & { batchSize?: number } = {}
     loss.backward();
     optimizer.step();
     losses.push(loss.item() / data.shape[0]);
-    if (losses.length % 20 === 0) log(`Train step ${losses.length}/${steps}\tLoss per digit: ${losses[losses.length - 1].toFixed(4)}`);
+    if (losses.length % 20 === 0)
+      log(`Train step ${losses.length}/${steps}\tLoss per digit: ${losses[losses.length - 1].toFixed(4)}`);
   }
 
   const samples = ng.noGrad(() => model.decode(ng.randn([64, 20])));

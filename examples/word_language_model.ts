@@ -41,8 +41,14 @@ class RNNModel extends nn.Module<[input: ng.Tensor, hidden?: LSTMState], [ng.Ten
   rnn: LSTM;
   decoder: ng.nn.Linear;
 
-  constructor(readonly ntoken: number, ninp: number, readonly nhid: number, readonly nlayers: number,
-    dropout: number, tieWeights: boolean) {
+  constructor(
+    readonly ntoken: number,
+    ninp: number,
+    readonly nhid: number,
+    readonly nlayers: number,
+    dropout: number,
+    tieWeights: boolean,
+  ) {
     super();
     this.drop = new nn.Dropout(dropout);
     this.encoder = new Embedding(ntoken, ninp);
@@ -51,7 +57,10 @@ class RNNModel extends nn.Module<[input: ng.Tensor, hidden?: LSTMState], [ng.Ten
     // "Using the Output Embedding to Improve Language Models" (Press & Wolf, 2016): one shared matrix.
     if (tieWeights) {
       if (nhid !== ninp) {
-        throw new ng.NodegradError('ERR_NODEGRAD_ARGUMENT', `RNNModel: tied weights need nhid == emsize, got ${nhid} and ${ninp}`);
+        throw new ng.NodegradError(
+          'ERR_NODEGRAD_ARGUMENT',
+          `RNNModel: tied weights need nhid == emsize, got ${nhid} and ${ninp}`,
+        );
       }
       this.decoder.weight = this.encoder.weight;
     }
@@ -87,7 +96,10 @@ class PositionalEncoding extends nn.Module {
     this.dropout = new nn.Dropout(dropout);
     const pe = ng.zeros([maxLen, dModel]);
     const position = ng.arange(maxLen).unsqueeze(1);
-    const divTerm = ng.arange(0, dModel, 2).mul(-Math.log(10000) / dModel).exp();
+    const divTerm = ng
+      .arange(0, dModel, 2)
+      .mul(-Math.log(10000) / dModel)
+      .exp();
     const angles = position.mul(divTerm);
     pe.indexPut_([':', '0::2'], angles.sin());
     pe.indexPut_([':', '1::2'], angles.cos().index(':', ng.slice(null, Math.floor(dModel / 2))));
@@ -109,10 +121,20 @@ class TransformerModel extends nn.Module {
   encoder: Embedding;
   decoder: ng.nn.Linear;
 
-  constructor(readonly ntoken: number, readonly ninp: number, nhead: number, nhid: number, nlayers: number, dropout = 0.5) {
+  constructor(
+    readonly ntoken: number,
+    readonly ninp: number,
+    nhead: number,
+    nhid: number,
+    nlayers: number,
+    dropout = 0.5,
+  ) {
     super();
     this.pos_encoder = new PositionalEncoding(ninp, dropout);
-    this.transformer_encoder = new TransformerEncoder(() => new TransformerEncoderLayer(ninp, nhead, nhid, dropout), nlayers);
+    this.transformer_encoder = new TransformerEncoder(
+      () => new TransformerEncoderLayer(ninp, nhead, nhid, dropout),
+      nlayers,
+    );
     this.encoder = new Embedding(ntoken, ninp);
     this.decoder = new nn.Linear(ninp, ntoken);
     ng.noGrad(() => {
@@ -133,7 +155,11 @@ class TransformerModel extends nn.Module {
 /** [tokens] → [tokens / batchSize, batchSize]: column j is the j-th contiguous slice of the text. */
 function batchify(data: ng.Tensor, batchSize: number): ng.Tensor {
   const rows = Math.floor(data.shape[0] / batchSize);
-  return data.narrow(0, 0, rows * batchSize).view([batchSize, rows]).t().contiguous();
+  return data
+    .narrow(0, 0, rows * batchSize)
+    .view([batchSize, rows])
+    .t()
+    .contiguous();
 }
 
 /** Rows i.. of `source` as input and the same rows shifted by one word as the flattened target. */
@@ -185,8 +211,18 @@ function windowRunner(model: RNNModel | TransformerModel) {
 
 export async function main(options: WordLanguageModelOptions = {}): Promise<ExampleResult> {
   const {
-    model: modelType = 'LSTM', steps = 200, emsize = 64, nhid = 64, nlayers = 1, nhead = 2, clip = 0.25, batchSize = 10,
-    bptt = 20, dropout = 0.2, words = 30, log = () => {},
+    model: modelType = 'LSTM',
+    steps = 200,
+    emsize = 64,
+    nhid = 64,
+    nlayers = 1,
+    nhead = 2,
+    clip = 0.25,
+    batchSize = 10,
+    bptt = 20,
+    dropout = 0.2,
+    words = 30,
+    log = () => {},
   } = options;
   const lr = options.lr ?? (modelType === 'Transformer' ? 5 : 20);
   ng.manualSeed(1111);
@@ -195,9 +231,10 @@ export async function main(options: WordLanguageModelOptions = {}): Promise<Exam
   const trainData = batchify(dictionary.tokenize(lines.slice(0, -4)), batchSize);
   const validData = batchify(dictionary.tokenize(lines.slice(-4)), 2);
   const ntokens = dictionary.idx2word.length;
-  const model = modelType === 'Transformer'
-    ? new TransformerModel(ntokens, emsize, nhead, nhid, nlayers, dropout)
-    : new RNNModel(ntokens, emsize, nhid, nlayers, dropout, true);
+  const model =
+    modelType === 'Transformer'
+      ? new TransformerModel(ntokens, emsize, nhead, nhid, nlayers, dropout)
+      : new RNNModel(ntokens, emsize, nhid, nlayers, dropout, true);
   const runner = windowRunner(model);
 
   const losses: number[] = [];
@@ -219,7 +256,8 @@ export async function main(options: WordLanguageModelOptions = {}): Promise<Exam
       for (const p of model.parameters()) p.add_(p.grad!, { alpha: -lr });
     });
     losses.push(loss.item());
-    if (step % 20 === 0) log(`step ${step} | lr ${lr} | loss ${losses[step].toFixed(2)} | ppl ${Math.exp(losses[step]).toFixed(2)}`);
+    if (step % 20 === 0)
+      log(`step ${step} | lr ${lr} | loss ${losses[step].toFixed(2)} | ppl ${Math.exp(losses[step]).toFixed(2)}`);
   }
 
   model.eval();

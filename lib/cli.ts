@@ -52,27 +52,47 @@ function events(json: boolean): TrainEvents & { stop(): void } {
   return {
     start(info) {
       if (json) {
-        console.log(JSON.stringify({ event: 'start', ...info, resumedAt: info.resumedAt ? { epoch: info.resumedAt.epoch, batch: info.resumedAt.batchesDone } : undefined }));
+        console.log(
+          JSON.stringify({
+            event: 'start',
+            ...info,
+            resumedAt: info.resumedAt ? { epoch: info.resumedAt.epoch, batch: info.resumedAt.batchesDone } : undefined,
+          }),
+        );
         return;
       }
-      console.log(`training on ${info.trainSize} images, testing on ${info.testSize}; ${info.batchesPerEpoch} batches per epoch` +
-        (info.resumedAt ? `; resuming at epoch ${info.resumedAt.epoch + 1}, batch ${info.resumedAt.batchesDone}` : ''));
+      console.log(
+        `training on ${info.trainSize} images, testing on ${info.testSize}; ${info.batchesPerEpoch} batches per epoch` +
+          (info.resumedAt
+            ? `; resuming at epoch ${info.resumedAt.epoch + 1}, batch ${info.resumedAt.batchesDone}`
+            : ''),
+      );
     },
     batch(b) {
       if (json) return;
       if (tty) {
         if (!bar || b.batch === 1 || !bar.isActive) {
           bar?.stop();
-          bar = new cliProgress.SingleBar({
-            format: `epoch ${b.epoch + 1} {bar} {value}/{total} | loss {loss} | acc {acc} | {speed} img/s | ETA {eta_formatted}`,
-            hideCursor: true, etaBuffer: 50,
-          }, cliProgress.Presets.shades_classic);
+          bar = new cliProgress.SingleBar(
+            {
+              format: `epoch ${b.epoch + 1} {bar} {value}/{total} | loss {loss} | acc {acc} | {speed} img/s | ETA {eta_formatted}`,
+              hideCursor: true,
+              etaBuffer: 50,
+            },
+            cliProgress.Presets.shades_classic,
+          );
           bar.start(b.batches, b.batch - 1, { loss: '-', acc: '-', speed: '-' });
         }
-        bar.update(b.batch, { loss: b.loss.toFixed(4), acc: `${(b.accuracy * 100).toFixed(1)}%`, speed: Math.round(b.imagesPerSecond) });
+        bar.update(b.batch, {
+          loss: b.loss.toFixed(4),
+          acc: `${(b.accuracy * 100).toFixed(1)}%`,
+          speed: Math.round(b.imagesPerSecond),
+        });
       } else if (b.batch === b.batches || performance.now() - lastPlain > 5000) {
         lastPlain = performance.now();
-        console.log(`epoch ${b.epoch + 1} batch ${b.batch}/${b.batches} loss ${b.loss.toFixed(4)} acc ${(b.accuracy * 100).toFixed(1)}% ${Math.round(b.imagesPerSecond)} img/s`);
+        console.log(
+          `epoch ${b.epoch + 1} batch ${b.batch}/${b.batches} loss ${b.loss.toFixed(4)} acc ${(b.accuracy * 100).toFixed(1)}% ${Math.round(b.imagesPerSecond)} img/s`,
+        );
       }
     },
     epoch(m) {
@@ -82,8 +102,10 @@ function events(json: boolean): TrainEvents & { stop(): void } {
         console.log(JSON.stringify({ event: 'epoch', ...m }));
         return;
       }
-      console.log(`epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAccuracy * 100).toFixed(2)}% | ` +
-        `test loss ${m.testLoss.toFixed(4)} top-1 ${(m.top1 * 100).toFixed(2)}% top-5 ${(m.top5 * 100).toFixed(2)}% | ${m.seconds.toFixed(1)} s`);
+      console.log(
+        `epoch ${m.epoch}: train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAccuracy * 100).toFixed(2)}% | ` +
+          `test loss ${m.testLoss.toFixed(4)} top-1 ${(m.top1 * 100).toFixed(2)}% top-5 ${(m.top5 * 100).toFixed(2)}% | ${m.seconds.toFixed(1)} s`,
+      );
     },
     checkpoint(dir) {
       if (json) console.log(JSON.stringify({ event: 'checkpoint', dir }));
@@ -99,32 +121,51 @@ async function trainCommand(args: string[]): Promise<number> {
     args,
     strict: true,
     options: {
-      model: { type: 'string', default: 'lenet5' }, data: { type: 'string', default: 'mnist' },
-      epochs: { type: 'string', default: '3' }, 'batch-size': { type: 'string', default: '64' },
-      lr: { type: 'string', default: '0.01' }, momentum: { type: 'string', default: '0.9' },
-      'weight-decay': { type: 'string', default: '5e-4' }, optimizer: { type: 'string', default: 'sgd' },
-      seed: { type: 'string', default: '0' }, threads: { type: 'string' }, 'checkpoint-every': { type: 'string', default: '0' },
-      out: { type: 'string' }, resume: { type: 'string' }, 'train-limit': { type: 'string' }, 'test-limit': { type: 'string' },
+      model: { type: 'string', default: 'lenet5' },
+      data: { type: 'string', default: 'mnist' },
+      epochs: { type: 'string', default: '3' },
+      'batch-size': { type: 'string', default: '64' },
+      lr: { type: 'string', default: '0.01' },
+      momentum: { type: 'string', default: '0.9' },
+      'weight-decay': { type: 'string', default: '5e-4' },
+      optimizer: { type: 'string', default: 'sgd' },
+      seed: { type: 'string', default: '0' },
+      threads: { type: 'string' },
+      'checkpoint-every': { type: 'string', default: '0' },
+      out: { type: 'string' },
+      resume: { type: 'string' },
+      'train-limit': { type: 'string' },
+      'test-limit': { type: 'string' },
       'allow-config-change': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
     },
   });
-  if (values.optimizer !== 'sgd' && values.optimizer !== 'adam') throw new UsageError(`unknown optimizer '${values.optimizer}'; valid: sgd, adam`);
+  if (values.optimizer !== 'sgd' && values.optimizer !== 'adam')
+    throw new UsageError(`unknown optimizer '${values.optimizer}'; valid: sgd, adam`);
   const resume = values.resume;
   const config: TrainConfig = {
-    model: values.model!, data: values.data!,
-    epochs: number('epochs', values.epochs, true, 1), batchSize: number('batch-size', values['batch-size'], true, 1),
-    lr: number('lr', values.lr, false, 0), momentum: number('momentum', values.momentum, false, 0),
-    weightDecay: number('weight-decay', values['weight-decay'], false, 0), optimizer: values.optimizer,
-    seed: number('seed', values.seed, true, 0), threads: values.threads ? number('threads', values.threads, true, 1) : undefined,
+    model: values.model!,
+    data: values.data!,
+    epochs: number('epochs', values.epochs, true, 1),
+    batchSize: number('batch-size', values['batch-size'], true, 1),
+    lr: number('lr', values.lr, false, 0),
+    momentum: number('momentum', values.momentum, false, 0),
+    weightDecay: number('weight-decay', values['weight-decay'], false, 0),
+    optimizer: values.optimizer,
+    seed: number('seed', values.seed, true, 0),
+    threads: values.threads ? number('threads', values.threads, true, 1) : undefined,
     checkpointEvery: number('checkpoint-every', values['checkpoint-every'], true, 0),
-    out: values.out ?? (resume ? checkpointDir(resume) : join('runs', timestamp())), resume,
+    out: values.out ?? (resume ? checkpointDir(resume) : join('runs', timestamp())),
+    resume,
     allowConfigChange: values['allow-config-change'],
     trainLimit: values['train-limit'] ? number('train-limit', values['train-limit'], true, 1) : undefined,
     testLimit: values['test-limit'] ? number('test-limit', values['test-limit'], true, 1) : undefined,
   };
   let stopRequested = false;
-  const onSignal = () => { stopRequested = true; };
+  const onSignal = () => {
+    stopRequested = true;
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const ev = events(values.json!);
@@ -135,8 +176,10 @@ async function trainCommand(args: string[]): Promise<number> {
     if (result.exitCode === 130) {
       console.log(`stopped: checkpoint saved in ${config.out}; continue with --resume ${config.out}`);
     } else if (!values.json && last) {
-      console.log(`done: test top-1 ${(last.top1 * 100).toFixed(2)}%, top-5 ${(last.top5 * 100).toFixed(2)}%. ` +
-        `Wrote ${join(config.out, 'model.safetensors')}, metrics.jsonl, report.html`);
+      console.log(
+        `done: test top-1 ${(last.top1 * 100).toFixed(2)}%, top-5 ${(last.top5 * 100).toFixed(2)}%. ` +
+          `Wrote ${join(config.out, 'model.safetensors')}, metrics.jsonl, report.html`,
+      );
     }
     return result.exitCode;
   } finally {
@@ -148,19 +191,30 @@ async function trainCommand(args: string[]): Promise<number> {
 
 function evalCommand(args: string[]): number {
   const { values } = parseArgs({
-    args, strict: true,
-    options: { checkpoint: { type: 'string' }, model: { type: 'string', default: 'lenet5' }, data: { type: 'string', default: 'mnist' },
-      'test-limit': { type: 'string' }, verbose: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    args,
+    strict: true,
+    options: {
+      checkpoint: { type: 'string' },
+      model: { type: 'string', default: 'lenet5' },
+      data: { type: 'string', default: 'mnist' },
+      'test-limit': { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
   });
   if (!values.checkpoint) throw new UsageError('eval needs --checkpoint <model.safetensors or run folder>');
   const data = loadData(values.data!);
   const model = buildModel(values.model!, data);
-  const path = values.checkpoint.endsWith('.safetensors') ? values.checkpoint : join(checkpointDir(values.checkpoint), 'model.safetensors');
+  const path = values.checkpoint.endsWith('.safetensors')
+    ? values.checkpoint
+    : join(checkpointDir(values.checkpoint), 'model.safetensors');
   model.loadStateDict(ng.load(path), { strict: true });
   model.eval();
   const limit = values['test-limit'] ? number('test-limit', values['test-limit'], true, 1) : data.test.length;
-  const loader = new ng.data.DataLoader(data.test.subset(Array.from({ length: Math.min(limit, data.test.length) }, (_, i) => i)),
-    { batchSize: 256, transform: ng.data.transforms.normalize(data.mean, data.std) });
+  const loader = new ng.data.DataLoader(
+    data.test.subset(Array.from({ length: Math.min(limit, data.test.length) }, (_, i) => i)),
+    { batchSize: 256, transform: ng.data.transforms.normalize(data.mean, data.std) },
+  );
   let top1 = 0;
   let top5 = 0;
   let n = 0;
@@ -178,7 +232,7 @@ function evalCommand(args: string[]): number {
     console.log(JSON.stringify({ top1: top1 / n, top5: top5 / n, images: n, confusion: matrix }));
     return 0;
   }
-  console.log(`${n} test images: top-1 ${(100 * top1 / n).toFixed(2)}%, top-5 ${(100 * top5 / n).toFixed(2)}%`);
+  console.log(`${n} test images: top-1 ${((100 * top1) / n).toFixed(2)}%, top-5 ${((100 * top5) / n).toFixed(2)}%`);
   console.log('confusion matrix (rows: true class, columns: predicted):');
   console.log(`     ${matrix.map((_, j) => String(j).padStart(5)).join('')}`);
   matrix.forEach((row, i) => console.log(`${String(i).padStart(4)} ${row.map((v) => String(v).padStart(5)).join('')}`));
@@ -186,15 +240,24 @@ function evalCommand(args: string[]): number {
 }
 
 function summaryCommand(args: string[]): number {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true,
-    options: { input: { type: 'string' }, verbose: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { input: { type: 'string' }, verbose: { type: 'boolean', default: false } },
+  });
   const name = positionals[0];
   if (!name || !ng.models.registry[name]) {
     throw new UsageError(`unknown model '${name ?? ''}'; valid: ${Object.keys(ng.models.registry).join(', ')}`);
   }
   const input = (values.input ?? (name === 'lenet5' ? '1,28,28' : '3,224,224')).split(',').map(Number);
-  if (input.length !== 3 || input.some((v) => !Number.isInteger(v) || v < 1)) throw new UsageError(`--input must be C,H,W, got '${values.input}'`);
-  const model = ng.models.registry[name]({ numClasses: 1000, inChannels: input[0], ...(name === 'lenet5' ? { numClasses: 10, inputSize: input[1] } : {}) });
+  if (input.length !== 3 || input.some((v) => !Number.isInteger(v) || v < 1))
+    throw new UsageError(`--input must be C,H,W, got '${values.input}'`);
+  const model = ng.models.registry[name]({
+    numClasses: 1000,
+    inChannels: input[0],
+    ...(name === 'lenet5' ? { numClasses: 10, inputSize: input[1] } : {}),
+  });
   console.log(ng.models.summary(model, input).text);
   return 0;
 }
@@ -207,11 +270,17 @@ function benchCommand(args: string[]): number {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command ?? 'help') {
-    case 'train': return trainCommand(rest);
-    case 'eval': return evalCommand(rest);
-    case 'summary': return summaryCommand(rest);
-    case 'bench': return benchCommand(rest);
-    case 'help': case '--help': case '-h':
+    case 'train':
+      return trainCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
+    case 'summary':
+      return summaryCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
+    case 'help':
+    case '--help':
+    case '-h':
       console.log(USAGE);
       return 0;
     default:
@@ -220,9 +289,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const verbose = process.argv.includes('--verbose');
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: Error) => {
-  const message = error.message.split('\n')[0];
-  console.error(`nodegrad: ${message}`);
-  if (verbose) console.error(error.stack);
-  process.exitCode = 2;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: Error) => {
+    const message = error.message.split('\n')[0];
+    console.error(`nodegrad: ${message}`);
+    if (verbose) console.error(error.stack);
+    process.exitCode = 2;
+  },
+);

@@ -6,7 +6,14 @@ import './ops/methods-index.js';
 export { Tensor, type NestedArray, type Device } from './tensor/tensor.js';
 export { tensor, zeros, ones, full, rand, randn, arange, eye, type TensorOptions } from './tensor/creation.js';
 export { zerosLike, onesLike, fullLike, emptyLike, randLike, randnLike } from './tensor/creation.js';
-export { randint, randperm, bernoulli, multinomial, type SampleOptions, type MultinomialOptions } from './tensor/sampling.js';
+export {
+  randint,
+  randperm,
+  bernoulli,
+  multinomial,
+  type SampleOptions,
+  type MultinomialOptions,
+} from './tensor/sampling.js';
 export { manualSeed, getRngState, setRngState } from './tensor/random.js';
 export { memory, resetPeakMemory, type MemoryStats } from './tensor/storage.js';
 export type { Shape } from './tensor/shape.js';

@@ -85,7 +85,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       const T* pa = args.bindView<T>(a, shape);
       const T* pb = args.bindView<T>(b, shape);
       T* po = args.bind(out, product(shape)).as<T>();
-      nodegrad::binary(bop, static_cast<int>(shape.size()), shape.data(), pa, a.strides.data(), pb, b.strides.data(), po);
+      nodegrad::binary(bop, static_cast<int>(shape.size()), shape.data(), pa, a.strides.data(), pb, b.strides.data(),
+                       po);
     });
     return args.env().Undefined();
   });
@@ -101,7 +102,8 @@ Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
       using T = decltype(tag);
       const T* from = args.bindView<T>(src, shape);
       T* to = args.bindView<T>(dst, shape);
-      nodegrad::copyStrided(static_cast<int>(shape.size()), shape.data(), from, src.strides.data(), to, dst.strides.data());
+      nodegrad::copyStrided(static_cast<int>(shape.size()), shape.data(), from, src.strides.data(), to,
+                            dst.strides.data());
     });
     return args.env().Undefined();
   });
@@ -140,7 +142,8 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
 void checkIndices(const Args& args, const int32_t* index, int64_t count, int64_t limit) {
   for (int64_t j = 0; j < count; ++j)
     if (index[j] < 0 || index[j] >= limit)
-      args.fail("index " + std::to_string(index[j]) + " is out of range for a dimension of size " + std::to_string(limit));
+      args.fail("index " + std::to_string(index[j]) + " is out of range for a dimension of size " +
+                std::to_string(limit));
 }
 
 // indexSelect(src, outer, n, inner, index, k, out)
@@ -205,7 +208,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     g.k = args.integer(p, "k");
     g.alpha = args.number(p, "alpha");
     g.beta = args.number(p, "beta");
-    const int64_t aOff = args.integer(p, "aOffset"), bOff = args.integer(p, "bOffset"), cOff = args.integer(p, "cOffset");
+    const int64_t aOff = args.integer(p, "aOffset"), bOff = args.integer(p, "bOffset"),
+                  cOff = args.integer(p, "cOffset");
     g.lda = args.integer(p, "lda");
     g.ldb = args.integer(p, "ldb");
     g.ldc = args.integer(p, "ldc");
@@ -218,9 +222,12 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
     args.sameType(a, c);
     const int64_t aRows = g.transA ? g.k : g.m, aCols = g.transA ? g.m : g.k;
     const int64_t bRows = g.transB ? g.n : g.k, bCols = g.transB ? g.k : g.n;
-    if (aCols > 0 && g.lda < aCols) args.fail("lda " + std::to_string(g.lda) + " is smaller than the row length " + std::to_string(aCols));
-    if (bCols > 0 && g.ldb < bCols) args.fail("ldb " + std::to_string(g.ldb) + " is smaller than the row length " + std::to_string(bCols));
-    if (g.n > 0 && g.ldc < g.n) args.fail("ldc " + std::to_string(g.ldc) + " is smaller than n = " + std::to_string(g.n));
+    if (aCols > 0 && g.lda < aCols)
+      args.fail("lda " + std::to_string(g.lda) + " is smaller than the row length " + std::to_string(aCols));
+    if (bCols > 0 && g.ldb < bCols)
+      args.fail("ldb " + std::to_string(g.ldb) + " is smaller than the row length " + std::to_string(bCols));
+    if (g.n > 0 && g.ldc < g.n)
+      args.fail("ldc " + std::to_string(g.ldc) + " is smaller than n = " + std::to_string(g.n));
     const int64_t last = g.batch > 0 ? g.batch - 1 : 0, batches = g.batch > 0 ? 1 : 0;
     const int64_t aNeeded = batches * matrixExtent(aRows, aCols, g.lda, checkedAdd(aOff, checkedMul(last, g.strideA)));
     const int64_t bNeeded = batches * matrixExtent(bRows, bCols, g.ldb, checkedAdd(bOff, checkedMul(last, g.strideB)));
@@ -246,7 +253,9 @@ Napi::Value GemmIsa(const Napi::CallbackInfo& info) {
       if (!args.at(0).IsString()) args.fail("name must be a string");
       const std::string name = args.at(0).As<Napi::String>().Utf8Value();
       if (!nodegrad::setGemmIsa(name))
-        args.fail("'" + name + "' is not a GEMM variant this CPU runs (valid: avx512, avx2, portable, at or below the best one CPUID reports)");
+        args.fail("'" + name +
+                  "' is not a GEMM variant this CPU runs (valid: avx512, avx2, portable, at or below the best one "
+                  "CPUID reports)");
     }
     return Napi::String::New(args.env(), before);
   });
@@ -265,7 +274,8 @@ Napi::Value ConvDirect(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-  return guarded(info, "native getNumThreads", [&](Args& args) { return Napi::Number::New(args.env(), nodegrad::numThreads()); });
+  return guarded(info, "native getNumThreads",
+                 [&](Args& args) { return Napi::Number::New(args.env(), nodegrad::numThreads()); });
 }
 
 // setNumThreads(n): resizes the pool (n in [1, 256]).

@@ -29,8 +29,8 @@ void checkRange(const Args& args, const int32_t* index, int64_t count, int64_t l
   if (!bad) return;
   for (int64_t j = 0; j < count; ++j)
     if (index[j] < 0 || index[j] >= limit)
-      args.fail("index " + std::to_string(index[j]) + " at position " + std::to_string(j) +
-                " is out of range [0, " + std::to_string(limit) + ")");
+      args.fail("index " + std::to_string(index[j]) + " at position " + std::to_string(j) + " is out of range [0, " +
+                std::to_string(limit) + ")");
 }
 
 // The arguments gather, scatter and indexPut share: (src, outer, <a>, inner, index, <b>, out),
@@ -90,8 +90,10 @@ Napi::Value Scatter(const Napi::CallbackInfo& info) {
       T* to = args.bind(out, checkedMul(checkedMul(outer, n), inner)).as<T>();
       const int32_t* idx = args.bind(index, size).as<int32_t>();
       checkRange(args, idx, size, n);
-      if constexpr (Add) nodegrad::scatterAdd(from, outer, k, inner, idx, n, to);
-      else nodegrad::scatter(from, outer, k, inner, idx, n, to);
+      if constexpr (Add)
+        nodegrad::scatterAdd(from, outer, k, inner, idx, n, to);
+      else
+        nodegrad::scatter(from, outer, k, inner, idx, n, to);
     });
     return args.env().Undefined();
   });
@@ -120,7 +122,8 @@ Napi::Value IndexPut(const Napi::CallbackInfo& info) {
 int64_t largestOffset(const Args& args, const int32_t* offsets, int64_t count, const char* name) {
   int64_t largest = 0;
   for (int64_t j = 0; j < count; ++j) {
-    if (offsets[j] < 0) args.fail(std::string(name) + "[" + std::to_string(j) + "] = " + std::to_string(offsets[j]) + " is negative");
+    if (offsets[j] < 0)
+      args.fail(std::string(name) + "[" + std::to_string(j) + "] = " + std::to_string(offsets[j]) + " is negative");
     largest = std::max<int64_t>(largest, offsets[j]);
   }
   return largest;
@@ -151,7 +154,8 @@ Napi::Value IndexPutAt(const Napi::CallbackInfo& info) {
       if (size == 0) return;
       const int64_t end = largestOffset(args, at, k, "offsets") + largestOffset(args, head, h, "heads") + run;
       if (end > to.length)
-        args.fail("offsets reach element " + std::to_string(end - 1) + " of out, which has " + std::to_string(to.length));
+        args.fail("offsets reach element " + std::to_string(end - 1) + " of out, which has " +
+                  std::to_string(to.length));
       nodegrad::indexPutAt(from, k, at, h, head, run, to.as<T>(), accumulate);
     });
     return args.env().Undefined();

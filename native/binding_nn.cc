@@ -41,7 +41,8 @@ Conv2dShape convShape(const Args& args, size_t i) {
   readWindow(args, p, s);
   s.groups = args.integer(p, "groups");
   if (s.kernelH < 1 || s.kernelW < 1) args.fail("kernel size must be >= 1");
-  if (s.strideH < 1 || s.strideW < 1) args.fail("stride must be >= 1, got " + std::to_string(std::min(s.strideH, s.strideW)));
+  if (s.strideH < 1 || s.strideW < 1)
+    args.fail("stride must be >= 1, got " + std::to_string(std::min(s.strideH, s.strideW)));
   if (s.dilationH < 1 || s.dilationW < 1) args.fail("dilation must be >= 1");
   if (s.groups < 1 || s.inChannels % s.groups != 0 || s.outChannels % s.groups != 0)
     args.fail("groups " + std::to_string(s.groups) + " must divide in channels " + std::to_string(s.inChannels) +
@@ -50,8 +51,9 @@ Conv2dShape convShape(const Args& args, size_t i) {
   const int64_t effW = checkedAdd(checkedMul(s.dilationW, s.kernelW - 1), 1);
   const int64_t paddedH = checkedAdd(s.inH, checkedMul(2, s.padH)), paddedW = checkedAdd(s.inW, checkedMul(2, s.padW));
   if (paddedH < effH || paddedW < effW)
-    args.fail("input " + std::to_string(s.inH) + "x" + std::to_string(s.inW) + " (padded by " + std::to_string(s.padH) + "," +
-              std::to_string(s.padW) + ") is smaller than the kernel " + std::to_string(effH) + "x" + std::to_string(effW));
+    args.fail("input " + std::to_string(s.inH) + "x" + std::to_string(s.inW) + " (padded by " + std::to_string(s.padH) +
+              "," + std::to_string(s.padW) + ") is smaller than the kernel " + std::to_string(effH) + "x" +
+              std::to_string(effW));
   s.outH = (paddedH - effH) / s.strideH + 1;
   s.outW = (paddedW - effW) / s.strideW + 1;
   return s;
@@ -103,7 +105,8 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
 Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
   return guarded(info, "native conv2dBackwardInput", [&](Args& args) {
     const Conv2dShape s = convShape(args, 0);
-    const ArrayRef gradOut = args.array(1, "gradOut"), weight = args.array(2, "weight"), gradInput = args.array(3, "gradInput");
+    const ArrayRef gradOut = args.array(1, "gradOut"), weight = args.array(2, "weight"),
+                   gradInput = args.array(3, "gradInput");
     args.sameType(gradInput, weight);
     args.sameType(gradInput, gradOut);
     const ConvSizes n = convSizes(s);
@@ -112,8 +115,10 @@ Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
       const T* go = args.bind(gradOut, n.output).as<T>();
       const T* w = args.bind(weight, n.weight).as<T>();
       T* gi = args.bind(gradInput, n.input).as<T>();
-      if (n.empty()) std::fill(gi, gi + n.input, T(0));
-      else conv2dBackwardInput(s, go, w, gi);
+      if (n.empty())
+        std::fill(gi, gi + n.input, T(0));
+      else
+        conv2dBackwardInput(s, go, w, gi);
     });
     return args.env().Undefined();
   });
@@ -123,7 +128,8 @@ Napi::Value Conv2dBackwardInput(const Napi::CallbackInfo& info) {
 Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   return guarded(info, "native conv2dBackwardWeight", [&](Args& args) {
     const Conv2dShape s = convShape(args, 0);
-    const ArrayRef input = args.array(1, "input"), gradOut = args.array(2, "gradOut"), gradWeight = args.array(3, "gradWeight");
+    const ArrayRef input = args.array(1, "input"), gradOut = args.array(2, "gradOut"),
+                   gradWeight = args.array(3, "gradWeight");
     const std::optional<ArrayRef> gradBias = args.optionalArray(4, "gradBias");
     args.sameType(input, gradWeight);
     args.sameType(input, gradOut);
@@ -147,7 +153,8 @@ Napi::Value Conv2dBackwardWeight(const Napi::CallbackInfo& info) {
   });
 }
 
-int64_t poolOutput(const Args& args, int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation, bool ceil) {
+int64_t poolOutput(const Args& args, int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation,
+                   bool ceil) {
   const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
   if (span < 0) args.fail("input size " + std::to_string(in) + " is smaller than the kernel " + std::to_string(kernel));
   int64_t out = (span + (ceil ? stride - 1 : 0)) / stride + 1;
@@ -203,7 +210,8 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
 Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   return guarded(info, "native maxPool2dBackward", [&](Args& args) {
     const Pool2dShape s = poolShape(args, 0, true);
-    const ArrayRef gradOut = args.array(1, "gradOut"), indices = args.array(2, "indices"), gradInput = args.array(3, "gradInput");
+    const ArrayRef gradOut = args.array(1, "gradOut"), indices = args.array(2, "indices"),
+                   gradInput = args.array(3, "gradInput");
     args.sameType(gradOut, gradInput);
     args.requireInt32(indices);
     dispatchFloat(args, gradOut, [&](auto tag) {
@@ -213,9 +221,12 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
       const int32_t* ix = args.bind(indices, outSize).as<int32_t>();
       T* gi = args.bind(gradInput, inSize).as<T>();
       for (int64_t i = 0; i < outSize; ++i)
-        if (ix[i] < 0 || ix[i] >= s.inH * s.inW) args.fail("index " + std::to_string(ix[i]) + " is outside the input plane");
-      if (outSize > 0) maxPool2dBackward(s, go, ix, gi);
-      else std::fill(gi, gi + inSize, T(0));
+        if (ix[i] < 0 || ix[i] >= s.inH * s.inW)
+          args.fail("index " + std::to_string(ix[i]) + " is outside the input plane");
+      if (outSize > 0)
+        maxPool2dBackward(s, go, ix, gi);
+      else
+        std::fill(gi, gi + inSize, T(0));
     });
     return args.env().Undefined();
   });
@@ -225,16 +236,20 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
 Napi::Value AvgPool2d(const Napi::CallbackInfo& info, bool backward) {
   return guarded(info, backward ? "native avgPool2dBackward" : "native avgPool2dForward", [&](Args& args) {
     const Pool2dShape s = poolShape(args, 0, false);
-    const ArrayRef from = args.array(1, backward ? "gradOut" : "input"), to = args.array(2, backward ? "gradInput" : "out");
+    const ArrayRef from = args.array(1, backward ? "gradOut" : "input"),
+                   to = args.array(2, backward ? "gradInput" : "out");
     args.sameType(from, to);
     dispatchFloat(args, from, [&](auto tag) {
       using T = decltype(tag);
       const int64_t inSize = poolInputSize(s), outSize = poolOutputSize(s);
       const T* a = args.bind(from, backward ? outSize : inSize).as<T>();
       T* b = args.bind(to, backward ? inSize : outSize).as<T>();
-      if (outSize == 0) std::fill(b, b + (backward ? inSize : outSize), T(0));
-      else if (backward) avgPool2dBackward(s, a, b);
-      else avgPool2dForward(s, a, b);
+      if (outSize == 0)
+        std::fill(b, b + (backward ? inSize : outSize), T(0));
+      else if (backward)
+        avgPool2dBackward(s, a, b);
+      else
+        avgPool2dForward(s, a, b);
     });
     return args.env().Undefined();
   });
@@ -242,24 +257,29 @@ Napi::Value AvgPool2d(const Napi::CallbackInfo& info, bool backward) {
 
 // adaptiveAvgPool2d{Forward,Backward}(params, src, dst) with params {planes, inH, inW, outH, outW}.
 Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info, bool backward) {
-  return guarded(info, backward ? "native adaptiveAvgPool2dBackward" : "native adaptiveAvgPool2dForward", [&](Args& args) {
-    const Napi::Object p = args.object(args.at(0), "params");
-    const int64_t planes = args.integer(p, "planes"), inH = args.integer(p, "inH"), inW = args.integer(p, "inW");
-    const int64_t outH = args.integer(p, "outH"), outW = args.integer(p, "outW");
-    const ArrayRef from = args.array(1, backward ? "gradOut" : "input"), to = args.array(2, backward ? "gradInput" : "out");
-    if (outH < 1 || outW < 1) args.fail("output size must be >= 1");
-    if (inH < 1 || inW < 1) args.fail("input size must be >= 1");
-    args.sameType(from, to);
-    const int64_t inSize = checkedMul(planes, checkedMul(inH, inW)), outSize = checkedMul(planes, checkedMul(outH, outW));
-    dispatchFloat(args, from, [&](auto tag) {
-      using T = decltype(tag);
-      const T* a = args.bind(from, backward ? outSize : inSize).as<T>();
-      T* b = args.bind(to, backward ? inSize : outSize).as<T>();
-      if (backward) adaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, a, b);
-      else adaptiveAvgPool2dForward(planes, inH, inW, outH, outW, a, b);
-    });
-    return args.env().Undefined();
-  });
+  return guarded(
+      info, backward ? "native adaptiveAvgPool2dBackward" : "native adaptiveAvgPool2dForward", [&](Args& args) {
+        const Napi::Object p = args.object(args.at(0), "params");
+        const int64_t planes = args.integer(p, "planes"), inH = args.integer(p, "inH"), inW = args.integer(p, "inW");
+        const int64_t outH = args.integer(p, "outH"), outW = args.integer(p, "outW");
+        const ArrayRef from = args.array(1, backward ? "gradOut" : "input"),
+                       to = args.array(2, backward ? "gradInput" : "out");
+        if (outH < 1 || outW < 1) args.fail("output size must be >= 1");
+        if (inH < 1 || inW < 1) args.fail("input size must be >= 1");
+        args.sameType(from, to);
+        const int64_t inSize = checkedMul(planes, checkedMul(inH, inW)),
+                      outSize = checkedMul(planes, checkedMul(outH, outW));
+        dispatchFloat(args, from, [&](auto tag) {
+          using T = decltype(tag);
+          const T* a = args.bind(from, backward ? outSize : inSize).as<T>();
+          T* b = args.bind(to, backward ? inSize : outSize).as<T>();
+          if (backward)
+            adaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, a, b);
+          else
+            adaptiveAvgPool2dForward(planes, inH, inW, outH, outW, a, b);
+        });
+        return args.env().Undefined();
+      });
 }
 
 // softmax(x, outer, n, inner, out, log)
@@ -319,7 +339,8 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
     args.requireInt32(target);
     if (classes < 1) args.fail("classes must be >= 1");
     if (!(smoothing >= 0 && smoothing <= 1)) args.fail("labelSmoothing must be in [0, 1]");
-    if (ignoreIndex != std::floor(ignoreIndex) || std::abs(ignoreIndex) > 9.0e15) args.fail("ignoreIndex must be an integer");
+    if (ignoreIndex != std::floor(ignoreIndex) || std::abs(ignoreIndex) > 9.0e15)
+      args.fail("ignoreIndex must be an integer");
     const int64_t size = checkedMul(n, classes);
     dispatchFloat(args, logits, [&](auto tag) {
       using T = decltype(tag);
@@ -347,10 +368,20 @@ void registerNnFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackwardWeight", Napi::Function::New(env, Conv2dBackwardWeight, "conv2dBackwardWeight"));
   exports.Set("maxPool2dForward", Napi::Function::New(env, MaxPool2dForward, "maxPool2dForward"));
   exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward, "maxPool2dBackward"));
-  exports.Set("avgPool2dForward", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return AvgPool2d(i, false); }, "avgPool2dForward"));
-  exports.Set("avgPool2dBackward", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return AvgPool2d(i, true); }, "avgPool2dBackward"));
-  exports.Set("adaptiveAvgPool2dForward", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return AdaptiveAvgPool2d(i, false); }, "adaptiveAvgPool2dForward"));
-  exports.Set("adaptiveAvgPool2dBackward", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return AdaptiveAvgPool2d(i, true); }, "adaptiveAvgPool2dBackward"));
+  exports.Set("avgPool2dForward",
+              Napi::Function::New(
+                  env, [](const Napi::CallbackInfo& i) { return AvgPool2d(i, false); }, "avgPool2dForward"));
+  exports.Set("avgPool2dBackward",
+              Napi::Function::New(
+                  env, [](const Napi::CallbackInfo& i) { return AvgPool2d(i, true); }, "avgPool2dBackward"));
+  exports.Set(
+      "adaptiveAvgPool2dForward",
+      Napi::Function::New(
+          env, [](const Napi::CallbackInfo& i) { return AdaptiveAvgPool2d(i, false); }, "adaptiveAvgPool2dForward"));
+  exports.Set(
+      "adaptiveAvgPool2dBackward",
+      Napi::Function::New(
+          env, [](const Napi::CallbackInfo& i) { return AdaptiveAvgPool2d(i, true); }, "adaptiveAvgPool2dBackward"));
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
   exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward, "softmaxBackward"));
   exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));

@@ -97,14 +97,14 @@ struct Strategy {
 template <typename T>
 constexpr Strategy<T> kStrategies[] = {
     // name           when: forward          input gradient         weight gradient
-    {"direct",        directForwardSuits<T>, directInputSuits<T>,   directForwardSuits<T>,
-                      directForward<T>,      directBackwardInput<T>, directBackwardWeight<T>},
-    {"implicit GEMM", implicitForwardSuits,  implicitInputSuits,    nullptr,
-                      conv::implicitForward<T>, conv::implicitBackwardInput<T>, nullptr},
-    {"1x1 no copy",   conv::isPointwise,     conv::isPointwise,     conv::isPointwise,
-                      conv::im2colForward<T>, conv::im2colBackwardInput<T>, conv::im2colBackwardWeight<T>},
-    {"im2col + GEMM", always,                always,                always,
-                      conv::im2colForward<T>, conv::im2colBackwardInput<T>, conv::im2colBackwardWeight<T>},
+    {"direct", directForwardSuits<T>, directInputSuits<T>, directForwardSuits<T>, directForward<T>,
+     directBackwardInput<T>, directBackwardWeight<T>},
+    {"implicit GEMM", implicitForwardSuits, implicitInputSuits, nullptr, conv::implicitForward<T>,
+     conv::implicitBackwardInput<T>, nullptr},
+    {"1x1 no copy", conv::isPointwise, conv::isPointwise, conv::isPointwise, conv::im2colForward<T>,
+     conv::im2colBackwardInput<T>, conv::im2colBackwardWeight<T>},
+    {"im2col + GEMM", always, always, always, conv::im2colForward<T>, conv::im2colBackwardInput<T>,
+     conv::im2colBackwardWeight<T>},
 };
 
 template <typename T, typename Suits>
@@ -160,8 +160,7 @@ NODEGRAD_CLONES bool allFinite(const T* data, int64_t n) {
 }  // namespace
 
 template <typename T>
-void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const T* bias, T* out,
-                   bool relu) {
+void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const T* bias, T* out, bool relu) {
   if (outputEmpty(s)) return;
   const int64_t plane = s.outH * s.outW;
   if (tapsEmpty(s)) {
@@ -182,8 +181,7 @@ void conv2dBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight
 }
 
 template <typename T>
-void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight,
-                          T* gradBias) {
+void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight, T* gradBias) {
   if (s.groups <= 0) return;
   if (outputEmpty(s) || tapsEmpty(s)) {
     fillZero(gradWeight, s.outChannels * (s.inChannels / s.groups) * s.kernelH * s.kernelW);
@@ -206,9 +204,9 @@ void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
   }
 }
 
-#define NODEGRAD_INSTANTIATE_CONV(T)                                                             \
-  template void conv2dForward<T>(const Conv2dShape&, const T*, const T*, const T*, T*, bool);     \
-  template void conv2dBackwardInput<T>(const Conv2dShape&, const T*, const T*, T*);              \
+#define NODEGRAD_INSTANTIATE_CONV(T)                                                          \
+  template void conv2dForward<T>(const Conv2dShape&, const T*, const T*, const T*, T*, bool); \
+  template void conv2dBackwardInput<T>(const Conv2dShape&, const T*, const T*, T*);           \
   template void conv2dBackwardWeight<T>(const Conv2dShape&, const T*, const T*, T*, T*);
 NODEGRAD_INSTANTIATE_CONV(float)
 NODEGRAD_INSTANTIATE_CONV(double)

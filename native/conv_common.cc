@@ -18,8 +18,8 @@ std::vector<int64_t> tapOffsets(int64_t cin, int64_t kh, int64_t kw, int64_t pla
 }
 
 template <typename T>
-NODEGRAD_CLONES void padImage(const T* in, int64_t channels, int64_t h, int64_t w, int64_t top, int64_t left,
-                              T* buffer, int64_t length) {
+NODEGRAD_CLONES void padImage(const T* in, int64_t channels, int64_t h, int64_t w, int64_t top, int64_t left, T* buffer,
+                              int64_t length) {
   const int64_t pw = w + 2 * left, ph = h + 2 * top;
   std::fill(buffer, buffer + length, T(0));
   for (int64_t c = 0; c < channels; ++c)
@@ -28,8 +28,8 @@ NODEGRAD_CLONES void padImage(const T* in, int64_t channels, int64_t h, int64_t 
 }
 
 template <typename T>
-NODEGRAD_CLONES void keepOutputs(const T* flat, int64_t channels, int64_t ldf, int64_t rows, int64_t outW,
-                                 int64_t pw, const T* bias, bool relu, T* out, int64_t outPlane) {
+NODEGRAD_CLONES void keepOutputs(const T* flat, int64_t channels, int64_t ldf, int64_t rows, int64_t outW, int64_t pw,
+                                 const T* bias, bool relu, T* out, int64_t outPlane) {
   for (int64_t c = 0; c < channels; ++c) {
     const T b = bias ? bias[c] : T(0);
     for (int64_t y = 0; y < rows; ++y) {
@@ -65,14 +65,14 @@ void flipWeight(const Conv2dShape& s, const ConvDims& d, const T* weight, int64_
       for (int64_t i = 0; i < s.kernelH; ++i)
         for (int64_t j = 0; j < s.kernelW; ++j)
           flipped[static_cast<size_t>(((ci * d.coutG + co) * s.kernelH + i) * s.kernelW + j)] =
-              weight[(((g * d.coutG + co) * d.cinG + ci) * s.kernelH + s.kernelH - 1 - i) * s.kernelW + s.kernelW - 1 - j];
+              weight[(((g * d.coutG + co) * d.cinG + ci) * s.kernelH + s.kernelH - 1 - i) * s.kernelW + s.kernelW - 1 -
+                     j];
 }
 
-#define NODEGRAD_INSTANTIATE_CONV_COMMON(T)                                                                  \
-  template void padImage<T>(const T*, int64_t, int64_t, int64_t, int64_t, int64_t, T*, int64_t);            \
-  template void keepOutputs<T>(const T*, int64_t, int64_t, int64_t, int64_t, int64_t, const T*, bool, T*,   \
-                               int64_t);                                                                    \
-  template void biasRelu<T>(T*, int64_t, int64_t, int64_t, const T*, bool);                                 \
+#define NODEGRAD_INSTANTIATE_CONV_COMMON(T)                                                                         \
+  template void padImage<T>(const T*, int64_t, int64_t, int64_t, int64_t, int64_t, T*, int64_t);                    \
+  template void keepOutputs<T>(const T*, int64_t, int64_t, int64_t, int64_t, int64_t, const T*, bool, T*, int64_t); \
+  template void biasRelu<T>(T*, int64_t, int64_t, int64_t, const T*, bool);                                         \
   template void flipWeight<T>(const Conv2dShape&, const ConvDims&, const T*, int64_t, std::vector<T>&);
 NODEGRAD_INSTANTIATE_CONV_COMMON(float)
 NODEGRAD_INSTANTIATE_CONV_COMMON(double)

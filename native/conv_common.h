@@ -39,8 +39,10 @@ T* threadScratch(int64_t size) {
 // Serial GEMM for callers that already split work over the pool, else one split over the pool.
 template <typename T>
 void runGemm(bool serial, const GemmArgs& g, const T* a, const T* b, T* c) {
-  if (serial) gemmSerial<T>(g, a, b, c);
-  else gemm<T>(g, a, b, c);
+  if (serial)
+    gemmSerial<T>(g, a, b, c);
+  else
+    gemm<T>(g, a, b, c);
 }
 
 // Where tap (c, i, j) of a kh x kw kernel over cin padded planes (plane elements, rows pw apart)
@@ -56,8 +58,8 @@ void padImage(const T* in, int64_t channels, int64_t h, int64_t w, int64_t top, 
 // The kept outputs of `rows` flattened output rows (channel c at flat + c * ldf), plus bias and
 // ReLU, into the NCHW output rows starting at out (channel planes outPlane apart).
 template <typename T>
-void keepOutputs(const T* flat, int64_t channels, int64_t ldf, int64_t rows, int64_t outW, int64_t pw,
-                 const T* bias, bool relu, T* out, int64_t outPlane);
+void keepOutputs(const T* flat, int64_t channels, int64_t ldf, int64_t rows, int64_t outW, int64_t pw, const T* bias,
+                 bool relu, T* out, int64_t outPlane);
 
 // out[i][c][p] = (relu ? max(x + bias[c], 0), NaN kept : x + bias[c]) over `planes` [plane] rows, channel i % channels.
 template <typename T>

@@ -67,10 +67,9 @@ void directForward(const Conv2dShape& s, const float* input, const float* weight
                    bool relu) {
   const ConvDims d = dimsOf(s);
   for (int64_t g = 0; g < s.groups; ++g)
-    directConvImages(s.batch, input + g * d.cinG * d.inPlane, s.inChannels * d.inPlane, d.cinG, s.inH, s.inW,
-                     s.padH, s.padW, s.kernelH, s.kernelW, weight + g * d.coutG * d.k, d.coutG,
-                     bias ? bias + g * d.coutG : nullptr, relu, out + g * d.coutG * d.plane,
-                     s.outChannels * d.plane);
+    directConvImages(s.batch, input + g * d.cinG * d.inPlane, s.inChannels * d.inPlane, d.cinG, s.inH, s.inW, s.padH,
+                     s.padW, s.kernelH, s.kernelW, weight + g * d.coutG * d.k, d.coutG,
+                     bias ? bias + g * d.coutG : nullptr, relu, out + g * d.coutG * d.plane, s.outChannels * d.plane);
 }
 
 // The input gradient of a stride-1 convolution is a stride-1 convolution of the output gradient,
@@ -81,8 +80,8 @@ void directBackwardInput(const Conv2dShape& s, const float* gradOut, const float
   std::vector<float> flipped;
   for (int64_t g = 0; g < s.groups; ++g) {
     flipWeight(s, d, weight, g, flipped);
-    directConvImages(s.batch, gradOut + g * d.coutG * d.plane, s.outChannels * d.plane, d.coutG, s.outH, s.outW,
-                     top, left, s.kernelH, s.kernelW, flipped.data(), d.cinG, nullptr, false,
+    directConvImages(s.batch, gradOut + g * d.coutG * d.plane, s.outChannels * d.plane, d.coutG, s.outH, s.outW, top,
+                     left, s.kernelH, s.kernelW, flipped.data(), d.cinG, nullptr, false,
                      gradInput + g * d.cinG * d.inPlane, s.inChannels * d.inPlane);
   }
 }
@@ -114,14 +113,15 @@ void directBackwardWeight(const Conv2dShape& s, const float* input, const float*
           float* x = buffers + i * (xLength + gLength);
           float* gv = x + xLength;
           const int64_t n = n0 + i;
-          padImage(input + n * s.inChannels * d.inPlane + g * d.cinG * d.inPlane, d.cinG, s.inH, s.inW, s.padH,
-                   s.padW, x, xLength);
+          padImage(input + n * s.inChannels * d.inPlane + g * d.cinG * d.inPlane, d.cinG, s.inH, s.inW, s.padH, s.padW,
+                   x, xLength);
           // Output gradient rows at the kept positions of the flattened planes, zeros elsewhere.
           std::fill(gv, gv + gLength, 0.0f);
           for (int64_t c = 0; c < d.coutG; ++c)
             for (int64_t y = 0; y < s.outH; ++y)
-              std::memcpy(gv + c * positions + y * pw, gradOut + n * s.outChannels * d.plane +
-                          (g * d.coutG + c) * d.plane + y * s.outW, sizeof(float) * s.outW);
+              std::memcpy(gv + c * positions + y * pw,
+                          gradOut + n * s.outChannels * d.plane + (g * d.coutG + c) * d.plane + y * s.outW,
+                          sizeof(float) * s.outW);
           xs[i] = x;
           gs[i] = gv;
         }

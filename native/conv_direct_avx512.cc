@@ -56,17 +56,24 @@ void forwardChannels(const float* x, const int64_t* offsets, int64_t taps, const
   const int64_t whole = positions / kBlock * kBlock;
   forwardBlocks<R, 4>(x, offsets, taps, w, 0, whole, out, ldo);
   switch ((positions - whole) / kDirectLanes) {
-    case 3: forwardBlocks<R, 3>(x, offsets, taps, w, whole, positions, out, ldo); break;
-    case 2: forwardBlocks<R, 2>(x, offsets, taps, w, whole, positions, out, ldo); break;
-    case 1: forwardBlocks<R, 1>(x, offsets, taps, w, whole, positions, out, ldo); break;
-    default: break;
+    case 3:
+      forwardBlocks<R, 3>(x, offsets, taps, w, whole, positions, out, ldo);
+      break;
+    case 2:
+      forwardBlocks<R, 2>(x, offsets, taps, w, whole, positions, out, ldo);
+      break;
+    case 1:
+      forwardBlocks<R, 1>(x, offsets, taps, w, whole, positions, out, ldo);
+      break;
+    default:
+      break;
   }
 }
 
 // 4 output channels x 6 taps of accumulators over every position of every image, reduced once at
 // the end: 4 gradient loads and 6 shifted input loads feed 24 FMAs per vector of positions.
-void gradBlock(const float* const* x, const float* const* g, int64_t images, const int64_t* offsets,
-               int64_t ldg, int64_t positions, float* dw, int64_t taps) {
+void gradBlock(const float* const* x, const float* const* g, int64_t images, const int64_t* offsets, int64_t ldg,
+               int64_t positions, float* dw, int64_t taps) {
   constexpr int C = kDirectGradChannels, T = kDirectGradTaps;
   Vec acc[C][T];
 #pragma GCC unroll 4
@@ -107,12 +114,23 @@ void convDirectForward_f32_avx512(const float* x, const int64_t* offsets, int64_
   const float* wr = w + c * taps;
   float* o = out + c * ldo;
   switch (channels - c) {
-    case 5: forwardChannels<5>(x, offsets, taps, wr, positions, o, ldo); break;
-    case 4: forwardChannels<4>(x, offsets, taps, wr, positions, o, ldo); break;
-    case 3: forwardChannels<3>(x, offsets, taps, wr, positions, o, ldo); break;
-    case 2: forwardChannels<2>(x, offsets, taps, wr, positions, o, ldo); break;
-    case 1: forwardChannels<1>(x, offsets, taps, wr, positions, o, ldo); break;
-    default: break;
+    case 5:
+      forwardChannels<5>(x, offsets, taps, wr, positions, o, ldo);
+      break;
+    case 4:
+      forwardChannels<4>(x, offsets, taps, wr, positions, o, ldo);
+      break;
+    case 3:
+      forwardChannels<3>(x, offsets, taps, wr, positions, o, ldo);
+      break;
+    case 2:
+      forwardChannels<2>(x, offsets, taps, wr, positions, o, ldo);
+      break;
+    case 1:
+      forwardChannels<1>(x, offsets, taps, wr, positions, o, ldo);
+      break;
+    default:
+      break;
   }
 }
 

@@ -76,11 +76,13 @@ NODEGRAD_CLONES void im2col(const Conv2dShape& s, int64_t channels, const T* inp
     // The first row tile of an image pads it; the image's later tiles (same thread, right after)
     // reuse that copy.
     if (oh0 == 0 || paddedFrom != input) {
-      if (static_cast<int64_t>(padded.size()) < channels * ph * pw) padded.resize(static_cast<size_t>(channels * ph * pw));
+      if (static_cast<int64_t>(padded.size()) < channels * ph * pw)
+        padded.resize(static_cast<size_t>(channels * ph * pw));
       std::fill(padded.begin(), padded.begin() + channels * ph * pw, T(0));
       for (int64_t c = 0; c < channels; ++c)
         for (int64_t h = 0; h < s.inH; ++h)
-          std::memcpy(padded.data() + (c * ph + h + s.padH) * pw + s.padW, input + (c * s.inH + h) * s.inW, sizeof(T) * s.inW);
+          std::memcpy(padded.data() + (c * ph + h + s.padH) * pw + s.padW, input + (c * s.inH + h) * s.inW,
+                      sizeof(T) * s.inW);
       paddedFrom = input;
     }
     src = padded.data();
@@ -199,8 +201,8 @@ void forEachGroup(int64_t batch, int64_t perGroup, Fn fn) {
 // Copies channels [c0, c0 + count) of `count` images' [channels, plane] maps into (or out of) a
 // [count, cols] block whose rows hold the images side by side.
 template <typename T>
-void gatherPlanes(const T* src, int64_t images, int64_t channelStride, int64_t imageStride, int64_t rows,
-                  int64_t plane, T* dst) {
+void gatherPlanes(const T* src, int64_t images, int64_t channelStride, int64_t imageStride, int64_t rows, int64_t plane,
+                  T* dst) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t i = 0; i < images; ++i)
       std::memcpy(dst + (r * images + i) * plane, src + i * imageStride + r * channelStride, sizeof(T) * plane);
@@ -264,7 +266,8 @@ void im2colForward(const Conv2dShape& s, const T* input, const T* weight, const 
                         sizeof(T) * d.plane);
       }
     }
-    if (bias || relu) biasRelu(out + first * s.outChannels * d.plane, count * s.outChannels, s.outChannels, d.plane, bias, relu);
+    if (bias || relu)
+      biasRelu(out + first * s.outChannels * d.plane, count * s.outChannels, s.outChannels, d.plane, bias, relu);
   });
 }
 
@@ -383,7 +386,7 @@ void im2colBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
 
 #define NODEGRAD_INSTANTIATE_CONV_IM2COL(T)                                                   \
   template void im2colForward<T>(const Conv2dShape&, const T*, const T*, const T*, T*, bool); \
-  template void im2colBackwardInput<T>(const Conv2dShape&, const T*, const T*, T*);          \
+  template void im2colBackwardInput<T>(const Conv2dShape&, const T*, const T*, T*);           \
   template void im2colBackwardWeight<T>(const Conv2dShape&, const T*, const T*, T*);
 NODEGRAD_INSTANTIATE_CONV_IM2COL(float)
 NODEGRAD_INSTANTIATE_CONV_IM2COL(double)

@@ -20,8 +20,8 @@ namespace {
 // (inImageStride apart), padding (top, left) on both sides, weight [cout][cin * kh * kw].
 template <typename T>
 void implicitConvImages(int64_t batch, const T* input, int64_t inImageStride, int64_t cin, int64_t h, int64_t w,
-                        int64_t top, int64_t left, int64_t kh, int64_t kw, const T* weight, int64_t cout,
-                        const T* bias, bool relu, T* out, int64_t outImageStride) {
+                        int64_t top, int64_t left, int64_t kh, int64_t kw, const T* weight, int64_t cout, const T* bias,
+                        bool relu, T* out, int64_t outImageStride) {
   const int64_t pw = w + 2 * left, ph = h + 2 * top, outH = ph - kh + 1, outW = pw - kw + 1;
   const int64_t plane = ph * pw, taps = cin * kh * kw, xLength = cin * plane + pw + 64;
   const std::vector<int64_t> offsets = tapOffsets(cin, kh, kw, plane, pw, taps);
@@ -61,8 +61,8 @@ template <typename T>
 void implicitForward(const Conv2dShape& s, const T* input, const T* weight, const T* bias, T* out, bool relu) {
   const ConvDims d = dimsOf(s);
   for (int64_t g = 0; g < s.groups; ++g)
-    implicitConvImages(s.batch, input + g * d.cinG * d.inPlane, s.inChannels * d.inPlane, d.cinG, s.inH, s.inW,
-                       s.padH, s.padW, s.kernelH, s.kernelW, weight + g * d.coutG * d.k, d.coutG,
+    implicitConvImages(s.batch, input + g * d.cinG * d.inPlane, s.inChannels * d.inPlane, d.cinG, s.inH, s.inW, s.padH,
+                       s.padW, s.kernelH, s.kernelW, weight + g * d.coutG * d.k, d.coutG,
                        bias ? bias + g * d.coutG : nullptr, relu, out + g * d.coutG * d.plane, s.outChannels * d.plane);
 }
 
@@ -75,8 +75,8 @@ void implicitBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weig
   std::vector<T> flipped;
   for (int64_t g = 0; g < s.groups; ++g) {
     flipWeight(s, d, weight, g, flipped);
-    implicitConvImages(s.batch, gradOut + g * d.coutG * d.plane, s.outChannels * d.plane, d.coutG, s.outH, s.outW,
-                       top, left, s.kernelH, s.kernelW, static_cast<const T*>(flipped.data()), d.cinG,
+    implicitConvImages(s.batch, gradOut + g * d.coutG * d.plane, s.outChannels * d.plane, d.coutG, s.outH, s.outW, top,
+                       left, s.kernelH, s.kernelW, static_cast<const T*>(flipped.data()), d.cinG,
                        static_cast<const T*>(nullptr), false, gradInput + g * d.cinG * d.inPlane,
                        s.inChannels * d.inPlane);
   }

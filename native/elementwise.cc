@@ -59,7 +59,7 @@ struct BinaryFns {
 // specialized for the common unit-stride and broadcast-scalar cases.
 template <typename T, T (*F)(T, T)>
 NODEGRAD_CLONES void binaryLoop(int ndim, const int64_t* shape, const T* a, const int64_t* as, const T* b,
-                const int64_t* bs, T* out) {
+                                const int64_t* bs, T* out) {
   if (ndim == 0) {
     out[0] = F(a[0], b[0]);
     return;
@@ -108,19 +108,35 @@ void unaryRange(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2)
   using namespace unary_math;
   const T a = static_cast<T>(p1), b = static_cast<T>(p2);
   switch (op) {
-    case UnaryOp::Neg: mapUnary(x, out, n, [](T v) { return -v; }); break;
-    case UnaryOp::Exp: mapUnary(x, out, n, [](T v) { return std::exp(v); }); break;
-    case UnaryOp::Log: mapUnary(x, out, n, [](T v) { return std::log(v); }); break;
-    case UnaryOp::Sqrt: mapUnary(x, out, n, [](T v) { return std::sqrt(v); }); break;
-    case UnaryOp::Abs: mapUnary(x, out, n, [](T v) { return std::abs(v); }); break;
+    case UnaryOp::Neg:
+      mapUnary(x, out, n, [](T v) { return -v; });
+      break;
+    case UnaryOp::Exp:
+      mapUnary(x, out, n, [](T v) { return std::exp(v); });
+      break;
+    case UnaryOp::Log:
+      mapUnary(x, out, n, [](T v) { return std::log(v); });
+      break;
+    case UnaryOp::Sqrt:
+      mapUnary(x, out, n, [](T v) { return std::sqrt(v); });
+      break;
+    case UnaryOp::Abs:
+      mapUnary(x, out, n, [](T v) { return std::abs(v); });
+      break;
     case UnaryOp::Sign:
       mapUnary(x, out, n, [](T v) { return static_cast<T>((v > T(0)) - (v < T(0))); });
       break;
     // v < 0 ? 0 : v keeps NaN (and -0, as PyTorch does) and compiles to one max instruction whose
     // NaN operand wins.
-    case UnaryOp::Relu: mapUnary(x, out, n, [](T v) { return v < T(0) ? T(0) : v; }); break;
-    case UnaryOp::Sigmoid: mapUnary(x, out, n, [](T v) { return sigmoidOf(v); }); break;
-    case UnaryOp::Tanh: mapUnary(x, out, n, [](T v) { return std::tanh(v); }); break;
+    case UnaryOp::Relu:
+      mapUnary(x, out, n, [](T v) { return v < T(0) ? T(0) : v; });
+      break;
+    case UnaryOp::Sigmoid:
+      mapUnary(x, out, n, [](T v) { return sigmoidOf(v); });
+      break;
+    case UnaryOp::Tanh:
+      mapUnary(x, out, n, [](T v) { return std::tanh(v); });
+      break;
     case UnaryOp::Clamp:
       mapUnary(x, out, n, [a, b](T v) { return v < a ? a : (v > b ? b : v); });
       break;
@@ -137,14 +153,21 @@ void unaryRange(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2)
         mapUnary(x, out, n, [a](T v) { return static_cast<T>(std::pow(v, a)); });
       }
       break;
-    case UnaryOp::Affine: mapUnary(x, out, n, [a, b](T v) { return a * v + b; }); break;
-#define NODEGRAD_FORWARD_CASE(Name, forward, backward)                              \
-    case UnaryOp::Name:                                                              \
-      mapUnary(x, out, n, [=](T v) { (void)a; (void)b; return static_cast<T>(forward); }); \
+    case UnaryOp::Affine:
+      mapUnary(x, out, n, [a, b](T v) { return a * v + b; });
       break;
-    NODEGRAD_UNARY_OPS(NODEGRAD_FORWARD_CASE)
+#define NODEGRAD_FORWARD_CASE(Name, forward, backward) \
+  case UnaryOp::Name:                                  \
+    mapUnary(x, out, n, [=](T v) {                     \
+      (void)a;                                         \
+      (void)b;                                         \
+      return static_cast<T>(forward);                  \
+    });                                                \
+    break;
+      NODEGRAD_UNARY_OPS(NODEGRAD_FORWARD_CASE)
 #undef NODEGRAD_FORWARD_CASE
-    case UnaryOp::Count: break;
+    case UnaryOp::Count:
+      break;
   }
 }
 
@@ -153,28 +176,47 @@ void unaryBackwardRange(UnaryOp op, const T* s, const T* g, T* out, int64_t n, d
   using namespace unary_math;
   const T a = static_cast<T>(p1), b = static_cast<T>(p2);
   switch (op) {
-#define NODEGRAD_BACKWARD_CASE(Name, forward, backward)                                      \
-    case UnaryOp::Name:                                                                       \
-      mapBackward(s, g, out, n, [=](T g, T s) { (void)a; (void)b; return static_cast<T>(backward); }); \
-      break;
+#define NODEGRAD_BACKWARD_CASE(Name, forward, backward) \
+  case UnaryOp::Name:                                   \
+    mapBackward(s, g, out, n, [=](T g, T s) {           \
+      (void)a;                                          \
+      (void)b;                                          \
+      return static_cast<T>(backward);                  \
+    });                                                 \
+    break;
     NODEGRAD_UNARY_OPS(NODEGRAD_BACKWARD_CASE)
 #undef NODEGRAD_BACKWARD_CASE
-    default: break;
+    default:
+      break;
   }
 }
 
 template <typename T>
-void binaryRange(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64_t* as,
-                 const T* b, const int64_t* bs, T* out) {
+void binaryRange(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64_t* as, const T* b,
+                 const int64_t* bs, T* out) {
   using F = BinaryFns<T>;
   switch (op) {
-    case BinaryOp::Add: binaryLoop<T, F::add>(ndim, shape, a, as, b, bs, out); break;
-    case BinaryOp::Sub: binaryLoop<T, F::sub>(ndim, shape, a, as, b, bs, out); break;
-    case BinaryOp::Mul: binaryLoop<T, F::mul>(ndim, shape, a, as, b, bs, out); break;
-    case BinaryOp::Div: binaryLoop<T, F::div>(ndim, shape, a, as, b, bs, out); break;
-    case BinaryOp::Pow: binaryLoop<T, F::pow>(ndim, shape, a, as, b, bs, out); break;
-    case BinaryOp::Maximum: binaryLoop<T, F::maximum>(ndim, shape, a, as, b, bs, out); break;
-    case BinaryOp::Minimum: binaryLoop<T, F::minimum>(ndim, shape, a, as, b, bs, out); break;
+    case BinaryOp::Add:
+      binaryLoop<T, F::add>(ndim, shape, a, as, b, bs, out);
+      break;
+    case BinaryOp::Sub:
+      binaryLoop<T, F::sub>(ndim, shape, a, as, b, bs, out);
+      break;
+    case BinaryOp::Mul:
+      binaryLoop<T, F::mul>(ndim, shape, a, as, b, bs, out);
+      break;
+    case BinaryOp::Div:
+      binaryLoop<T, F::div>(ndim, shape, a, as, b, bs, out);
+      break;
+    case BinaryOp::Pow:
+      binaryLoop<T, F::pow>(ndim, shape, a, as, b, bs, out);
+      break;
+    case BinaryOp::Maximum:
+      binaryLoop<T, F::maximum>(ndim, shape, a, as, b, bs, out);
+      break;
+    case BinaryOp::Minimum:
+      binaryLoop<T, F::minimum>(ndim, shape, a, as, b, bs, out);
+      break;
     case BinaryOp::ReluBackward:
       binaryLoop<T, F::reluBackward>(ndim, shape, a, as, b, bs, out);
       break;
@@ -184,7 +226,8 @@ void binaryRange(BinaryOp op, int ndim, const int64_t* shape, const T* a, const 
     case BinaryOp::TanhBackward:
       binaryLoop<T, F::tanhBackward>(ndim, shape, a, as, b, bs, out);
       break;
-    case BinaryOp::Count: break;
+    case BinaryOp::Count:
+      break;
   }
 }
 
@@ -241,9 +284,8 @@ void unary(UnaryOp op, const T* x, T* out, int64_t n, double p1, double p2) {
     unaryRange(op, x, out, n, p1, p2);
     return;
   }
-  parallelRange(n, static_cast<double>(n), [&](int64_t begin, int64_t end) {
-    unaryRange(op, x + begin, out + begin, end - begin, p1, p2);
-  });
+  parallelRange(n, static_cast<double>(n),
+                [&](int64_t begin, int64_t end) { unaryRange(op, x + begin, out + begin, end - begin, p1, p2); });
 }
 
 template <typename T>
@@ -258,8 +300,8 @@ void unaryBackward(UnaryOp op, const T* s, const T* g, T* out, int64_t n, double
 }
 
 template <typename T>
-void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64_t* as,
-            const T* b, const int64_t* bs, T* out) {
+void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64_t* as, const T* b, const int64_t* bs,
+            T* out) {
   int64_t rowSize = 1;
   for (int d = 1; d < ndim; ++d) rowSize *= shape[d];
   splitFirstDim(ndim, shape, [&](int64_t begin, int64_t end) {
@@ -284,17 +326,14 @@ template void unary<float>(UnaryOp, const float*, float*, int64_t, double, doubl
 template void unary<double>(UnaryOp, const double*, double*, int64_t, double, double);
 template void unaryBackward<float>(UnaryOp, const float*, const float*, float*, int64_t, double, double);
 template void unaryBackward<double>(UnaryOp, const double*, const double*, double*, int64_t, double, double);
-template void binary<float>(BinaryOp, int, const int64_t*, const float*, const int64_t*,
-                            const float*, const int64_t*, float*);
-template void binary<double>(BinaryOp, int, const int64_t*, const double*, const int64_t*,
-                             const double*, const int64_t*, double*);
-template void binary<int32_t>(BinaryOp, int, const int64_t*, const int32_t*, const int64_t*,
-                              const int32_t*, const int64_t*, int32_t*);
-template void copyStrided<float>(int, const int64_t*, const float*, const int64_t*, float*,
-                                 const int64_t*);
-template void copyStrided<double>(int, const int64_t*, const double*, const int64_t*, double*,
-                                  const int64_t*);
-template void copyStrided<int32_t>(int, const int64_t*, const int32_t*, const int64_t*, int32_t*,
-                                   const int64_t*);
+template void binary<float>(BinaryOp, int, const int64_t*, const float*, const int64_t*, const float*, const int64_t*,
+                            float*);
+template void binary<double>(BinaryOp, int, const int64_t*, const double*, const int64_t*, const double*,
+                             const int64_t*, double*);
+template void binary<int32_t>(BinaryOp, int, const int64_t*, const int32_t*, const int64_t*, const int32_t*,
+                              const int64_t*, int32_t*);
+template void copyStrided<float>(int, const int64_t*, const float*, const int64_t*, float*, const int64_t*);
+template void copyStrided<double>(int, const int64_t*, const double*, const int64_t*, double*, const int64_t*);
+template void copyStrided<int32_t>(int, const int64_t*, const int32_t*, const int64_t*, int32_t*, const int64_t*);
 
 }  // namespace nodegrad

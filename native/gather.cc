@@ -32,8 +32,7 @@ void forColumnBlocks(int64_t outer, int64_t inner, double work, Fn&& fn) {
 }
 
 template <typename T, bool Add>
-void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n,
-                 T* out) {
+void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out) {
   const double work = double(outer) * double(k) * double(inner);
   forColumnBlocks(outer, inner, work, [&](int64_t o0, int64_t o1, int64_t i0, int64_t i1) {
     for (int64_t o = o0; o < o1; ++o) {
@@ -42,16 +41,20 @@ void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const in
       T* to = out + o * n * inner;
       if (inner == 1) {
         for (int64_t j = 0; j < k; ++j) {
-          if constexpr (Add) to[idx[j]] = addWrapping(to[idx[j]], from[j]);
-          else to[idx[j]] = from[j];
+          if constexpr (Add)
+            to[idx[j]] = addWrapping(to[idx[j]], from[j]);
+          else
+            to[idx[j]] = from[j];
         }
         continue;
       }
       for (int64_t j = 0; j < k; ++j, from += inner, idx += inner) {
         for (int64_t i = i0; i < i1; ++i) {
           T& slot = to[int64_t(idx[i]) * inner + i];
-          if constexpr (Add) slot = addWrapping(slot, from[i]);
-          else slot = from[i];
+          if constexpr (Add)
+            slot = addWrapping(slot, from[i]);
+          else
+            slot = from[i];
         }
       }
     }
@@ -130,11 +133,11 @@ void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, cons
   });
 }
 
-#define NODEGRAD_GATHER_INSTANTIATE(T)                                                                   \
-  template void gather<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);             \
-  template void scatter<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);            \
-  template void scatterAdd<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);         \
-  template void indexPut<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, bool);          \
+#define NODEGRAD_GATHER_INSTANTIATE(T)                                                               \
+  template void gather<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);         \
+  template void scatter<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);        \
+  template void scatterAdd<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);     \
+  template void indexPut<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, bool); \
   template void indexPutAt<T>(const T*, int64_t, const int32_t*, int64_t, const int32_t*, int64_t, T*, bool);
 NODEGRAD_GATHER_INSTANTIATE(float)
 NODEGRAD_GATHER_INSTANTIATE(double)

@@ -42,8 +42,10 @@ struct GemmVariant {
   GemmKernels<double> f64;
 };
 
-#define NODEGRAD_GEMM_VARIANT(isa, supported) \
-  {#isa, supported, {gemmScratch_f32_##isa, gemm_f32_##isa}, {gemmScratch_f64_##isa, gemm_f64_##isa}}
+#define NODEGRAD_GEMM_VARIANT(isa, supported)                                                            \
+  {                                                                                                      \
+#isa, supported, {gemmScratch_f32_##isa, gemm_f32_##isa }, { gemmScratch_f64_##isa, gemm_f64_##isa } \
+  }
 
 // Best first: at load time the first one the CPU supports runs; gemmIsa(name) may pick any other
 // supported one (tests run every variant this CPU can execute).
@@ -66,8 +68,10 @@ std::atomic<const GemmVariant*> gVariant{bestSupported()};
 template <typename T>
 const GemmKernels<T>& activeKernels() {
   const GemmVariant* v = gVariant.load(std::memory_order_relaxed);
-  if constexpr (std::is_same_v<T, float>) return v->f32;
-  else return v->f64;
+  if constexpr (std::is_same_v<T, float>)
+    return v->f32;
+  else
+    return v->f64;
 }
 
 template <typename T>
@@ -98,9 +102,8 @@ void runParallel(const GemmArgs& g, const T* a, const T* b, T* c, const GemmKern
     return;
   }
   if (g.batch >= threads) {
-    parallelFor(g.batch, [&](int64_t i) {
-      runSerial(g, a + i * g.strideA, b + i * g.strideB, c + i * g.strideC, kernels);
-    });
+    parallelFor(g.batch,
+                [&](int64_t i) { runSerial(g, a + i * g.strideA, b + i * g.strideB, c + i * g.strideC, kernels); });
     return;
   }
   const bool splitRows = g.m >= g.n;
@@ -132,8 +135,7 @@ void runParallel(const GemmArgs& g, const T* a, const T* b, T* c, const GemmKern
 template <typename T>
 void runSerialBatched(const GemmArgs& g, const T* a, const T* b, T* c, const GemmKernels<T>& kernels) {
   if (g.m == 0 || g.n == 0) return;
-  for (int64_t i = 0; i < g.batch; ++i)
-    runSerial(g, a + i * g.strideA, b + i * g.strideB, c + i * g.strideC, kernels);
+  for (int64_t i = 0; i < g.batch; ++i) runSerial(g, a + i * g.strideA, b + i * g.strideB, c + i * g.strideC, kernels);
 }
 
 }  // namespace

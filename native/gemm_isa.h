@@ -14,13 +14,11 @@ struct GemmScratch {
   int64_t packB;
 };
 
-#define NODEGRAD_DECLARE_GEMM_VARIANT(isa)                                                    \
-  GemmScratch gemmScratch_f32_##isa(const GemmArgs& g);                                       \
-  GemmScratch gemmScratch_f64_##isa(const GemmArgs& g);                                       \
-  void gemm_f32_##isa(const GemmArgs& g, const float* a, const float* b, float* c, float* pa, \
-                      float* pb);                                                             \
-  void gemm_f64_##isa(const GemmArgs& g, const double* a, const double* b, double* c,         \
-                      double* pa, double* pb);
+#define NODEGRAD_DECLARE_GEMM_VARIANT(isa)                                                                \
+  GemmScratch gemmScratch_f32_##isa(const GemmArgs& g);                                                   \
+  GemmScratch gemmScratch_f64_##isa(const GemmArgs& g);                                                   \
+  void gemm_f32_##isa(const GemmArgs& g, const float* a, const float* b, float* c, float* pa, float* pb); \
+  void gemm_f64_##isa(const GemmArgs& g, const double* a, const double* b, double* c, double* pa, double* pb);
 
 NODEGRAD_DECLARE_GEMM_VARIANT(avx512)
 NODEGRAD_DECLARE_GEMM_VARIANT(avx2)

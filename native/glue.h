@@ -25,10 +25,14 @@ struct ArgError {
 
 inline const char* typeName(napi_typedarray_type t) {
   switch (t) {
-    case napi_float32_array: return "Float32Array";
-    case napi_float64_array: return "Float64Array";
-    case napi_int32_array: return "Int32Array";
-    default: return "an unsupported typed array";
+    case napi_float32_array:
+      return "Float32Array";
+    case napi_float64_array:
+      return "Float64Array";
+    case napi_int32_array:
+      return "Int32Array";
+    default:
+      return "an unsupported typed array";
   }
 }
 
@@ -47,7 +51,9 @@ struct Buffer {
   int64_t length;
   const char* name;
   template <typename T>
-  T* as() const { return static_cast<T*>(data); }
+  T* as() const {
+    return static_cast<T*>(data);
+  }
 };
 
 // An ArrayRef with its element offset and strides (the Backend's StridedView).
@@ -207,8 +213,8 @@ class Args {
   template <typename T>
   T* bindView(const ViewRef& v, const std::vector<int64_t>& shape) const {
     if (v.strides.size() != shape.size())
-      fail(std::string(v.data.name) + " strides have " + std::to_string(v.strides.size()) + " entries for a shape of rank " +
-           std::to_string(shape.size()));
+      fail(std::string(v.data.name) + " strides have " + std::to_string(v.strides.size()) +
+           " entries for a shape of rank " + std::to_string(shape.size()));
     T* const first = bind(v.data, extent(shape, v.strides, v.offset)).as<T>();
     return first ? first + v.offset : first;
   }
@@ -224,10 +230,17 @@ class Args {
 template <typename Fn>
 void dispatch(const Args& args, napi_typedarray_type t, Fn&& fn) {
   switch (t) {
-    case napi_float32_array: fn(float{}); return;
-    case napi_float64_array: fn(double{}); return;
-    case napi_int32_array: fn(int32_t{}); return;
-    default: args.fail(std::string("unsupported element type ") + typeName(t));
+    case napi_float32_array:
+      fn(float{});
+      return;
+    case napi_float64_array:
+      fn(double{});
+      return;
+    case napi_int32_array:
+      fn(int32_t{});
+      return;
+    default:
+      args.fail(std::string("unsupported element type ") + typeName(t));
   }
 }
 
@@ -235,8 +248,10 @@ void dispatch(const Args& args, napi_typedarray_type t, Fn&& fn) {
 template <typename Fn>
 void dispatchFloat(const Args& args, const ArrayRef& a, Fn&& fn) {
   args.requireFloat(a);
-  if (a.type == napi_float32_array) fn(float{});
-  else fn(double{});
+  if (a.type == napi_float32_array)
+    fn(float{});
+  else
+    fn(double{});
 }
 
 // Throws a new JS error (RangeError when `range`) with `code`, unless one is already pending or the
@@ -269,8 +284,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info, const char* kernel, Fn&& fn)
       bool pending = false;
       const napi_value value = e.Value();
       if (value && napi_is_exception_pending(env, &pending) == napi_ok && !pending) napi_throw(env, value);
-    } catch (...) {
-    }
+    } catch (...) {}
   } catch (const std::bad_alloc&) {
     char message[160];
     std::snprintf(message, sizeof message, "%s: out of memory for this call's buffers", kernel);

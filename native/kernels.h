@@ -12,7 +12,19 @@ namespace nodegrad {
 #define NODEGRAD_UNARY_ENUM(Name, forward, backward) Name,
 // The rows of native/unary_ops.h follow Affine, in table order.
 enum class UnaryOp : int {
-  Neg = 0, Exp, Log, Sqrt, Abs, Sign, Relu, Sigmoid, Tanh, Clamp, ClampMask, PowScalar, Affine,
+  Neg = 0,
+  Exp,
+  Log,
+  Sqrt,
+  Abs,
+  Sign,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Clamp,
+  ClampMask,
+  PowScalar,
+  Affine,
   NODEGRAD_UNARY_OPS(NODEGRAD_UNARY_ENUM) Count
 };
 #undef NODEGRAD_UNARY_ENUM
@@ -27,14 +39,23 @@ template <typename T>
 void unaryBackward(UnaryOp op, const T* s, const T* g, T* out, int64_t n, double p1, double p2);
 
 enum class BinaryOp : int {
-  Add = 0, Sub, Mul, Div, Pow, Maximum, Minimum,
+  Add = 0,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
   // Backward helpers: a is the upstream gradient, b the forward output.
-  ReluBackward, SigmoidBackward, TanhBackward, Count
+  ReluBackward,
+  SigmoidBackward,
+  TanhBackward,
+  Count
 };
 // out (contiguous, `shape`) = a op b, with a and b read through strides (0 for broadcast dims).
 template <typename T>
-void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64_t* aStrides,
-            const T* b, const int64_t* bStrides, T* out);
+void binary(BinaryOp op, int ndim, const int64_t* shape, const T* a, const int64_t* aStrides, const T* b,
+            const int64_t* bStrides, T* out);
 
 // dst (through dstStrides) = src (through srcStrides), both of `shape`.
 template <typename T>
@@ -46,18 +67,15 @@ enum class ReduceOp : int { Sum = 0, Max, Min, LogSumExp, Count };
 // values (may be null for index-only) has outer*inner elements; indices (may be null) receives the
 // position of the max/min along the axis, first occurrence on ties.
 template <typename T>
-void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* values,
-            int32_t* indices);
+void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* values, int32_t* indices);
 
 // ---- indexing over the middle axis ----
 // out[o, j, i] = src[o, index[j], i]; src is [outer, n, inner], out is [outer, k, inner].
 template <typename T>
-void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index,
-                 int64_t k, T* out);
+void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out);
 // out[o, index[j], i] += src[o, j, i]; src is [outer, k, inner], out is [outer, n, inner].
 template <typename T>
-void indexAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index,
-              int64_t n, T* out);
+void indexAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out);
 
 // ---- GEMM, row-major ----
 // C[i, j] = alpha * sum_k op(A)[i, k] * op(B)[k, j] + beta * C[i, j], where op(A) = A or A^T
@@ -80,15 +98,23 @@ void gemm_f64_serial(const GemmArgs& args, const double* a, const double* b, dou
 template <typename T>
 inline void gemm(const GemmArgs& g, const T* a, const T* b, T* c);
 template <>
-inline void gemm<float>(const GemmArgs& g, const float* a, const float* b, float* c) { gemm_f32(g, a, b, c); }
+inline void gemm<float>(const GemmArgs& g, const float* a, const float* b, float* c) {
+  gemm_f32(g, a, b, c);
+}
 template <>
-inline void gemm<double>(const GemmArgs& g, const double* a, const double* b, double* c) { gemm_f64(g, a, b, c); }
+inline void gemm<double>(const GemmArgs& g, const double* a, const double* b, double* c) {
+  gemm_f64(g, a, b, c);
+}
 template <typename T>
 inline void gemmSerial(const GemmArgs& g, const T* a, const T* b, T* c);
 template <>
-inline void gemmSerial<float>(const GemmArgs& g, const float* a, const float* b, float* c) { gemm_f32_serial(g, a, b, c); }
+inline void gemmSerial<float>(const GemmArgs& g, const float* a, const float* b, float* c) {
+  gemm_f32_serial(g, a, b, c);
+}
 template <>
-inline void gemmSerial<double>(const GemmArgs& g, const double* a, const double* b, double* c) { gemm_f64_serial(g, a, b, c); }
+inline void gemmSerial<double>(const GemmArgs& g, const double* a, const double* b, double* c) {
+  gemm_f64_serial(g, a, b, c);
+}
 
 // ---- convolution (NCHW input, [Cout, Cin / groups, kh, kw] weight) ----
 struct Conv2dShape {
@@ -100,15 +126,13 @@ struct Conv2dShape {
 };
 // out = conv(input, weight) + bias (bias may be null); relu applies max(0, .) in the same pass.
 template <typename T>
-void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const T* bias, T* out,
-                   bool relu);
+void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const T* bias, T* out, bool relu);
 // gradInput = conv_transpose(gradOut, weight); gradInput is overwritten.
 template <typename T>
 void conv2dBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight, T* gradInput);
 // gradWeight (and gradBias when not null) = the gradients summed over the batch; overwritten.
 template <typename T>
-void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight,
-                          T* gradBias);
+void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight, T* gradBias);
 
 // Direct stride-1 kernels for few channels (conv_direct.h), on AVX-512 CPUs: whether they run now,
 // and a switch (returns the previous state; enabling has no effect where they are unavailable).
@@ -128,33 +152,31 @@ template <typename T>
 void maxPool2dForward(const Pool2dShape& s, const T* input, T* out, int32_t* indices);
 // gradInput is overwritten with the gradient routed through indices.
 template <typename T>
-void maxPool2dBackward(const Pool2dShape& s, const T* gradOut, const int32_t* indices,
-                       T* gradInput);
+void maxPool2dBackward(const Pool2dShape& s, const T* gradOut, const int32_t* indices, T* gradInput);
 template <typename T>
 void avgPool2dForward(const Pool2dShape& s, const T* input, T* out);
 template <typename T>
 void avgPool2dBackward(const Pool2dShape& s, const T* gradOut, T* gradInput);
 // Adaptive average pooling: window i spans [floor(i * in / out), ceil((i + 1) * in / out)).
 template <typename T>
-void adaptiveAvgPool2dForward(int64_t planes, int64_t inH, int64_t inW, int64_t outH,
-                              int64_t outW, const T* input, T* out);
+void adaptiveAvgPool2dForward(int64_t planes, int64_t inH, int64_t inW, int64_t outH, int64_t outW, const T* input,
+                              T* out);
 template <typename T>
-void adaptiveAvgPool2dBackward(int64_t planes, int64_t inH, int64_t inW, int64_t outH,
-                               int64_t outW, const T* gradOut, T* gradInput);
+void adaptiveAvgPool2dBackward(int64_t planes, int64_t inH, int64_t inW, int64_t outH, int64_t outW, const T* gradOut,
+                               T* gradInput);
 
 // ---- softmax family over the middle axis of [outer, n, inner] ----
 template <typename T>
 void softmax(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool log);
 // softmax: gx = y * (g - sum(g * y)); log-softmax: gx = g - exp(y) * sum(g).
 template <typename T>
-void softmaxBackward(const T* y, const T* g, int64_t outer, int64_t n, int64_t inner, T* gx,
-                     bool log);
+void softmaxBackward(const T* y, const T* g, int64_t outer, int64_t n, int64_t inner, T* gx, bool log);
 // Cross-entropy from logits [n, classes] with class-index targets, in one pass per row:
 // loss[i] = weighted, label-smoothed -log softmax; grad (may be null) = d loss[i] / d logits.
 // Rows whose target equals ignoreIndex get loss 0 and gradient 0.
 template <typename T>
-void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* target,
-                  const T* weight, int64_t ignoreIndex, double labelSmoothing, T* loss, T* grad);
+void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* target, const T* weight,
+                  int64_t ignoreIndex, double labelSmoothing, T* loss, T* grad);
 
 // ---- optimizer updates, in place ----
 struct SgdOptions {

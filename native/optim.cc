@@ -13,8 +13,8 @@ namespace {
 // The update loops take every option as a value and every buffer as restrict, one loop per case, so
 // each compiles to straight vector code.
 template <typename T>
-NODEGRAD_CLONES void sgdRange(T* __restrict param, const T* __restrict grad, T* __restrict buf, int64_t n, T lr,
-                              T mu, T damp, T wd, T sign, bool nesterov, bool first) {
+NODEGRAD_CLONES void sgdRange(T* __restrict param, const T* __restrict grad, T* __restrict buf, int64_t n, T lr, T mu,
+                              T damp, T wd, T sign, bool nesterov, bool first) {
   if (!buf) {
     for (int64_t i = 0; i < n; ++i) param[i] -= lr * (sign * grad[i] + wd * param[i]);
   } else if (first) {
@@ -69,8 +69,8 @@ void sgdStep(T* param, const T* grad, T* momentumBuffer, int64_t n, const SgdOpt
   const bool nesterov = o.nesterov;
   // Memory-bound: split only when each thread gets enough to amortize waking it.
   parallelRange(n, 2.0 * n, [&](int64_t begin, int64_t end) {
-    sgdRange(param + begin, grad + begin, momentumBuffer ? momentumBuffer + begin : nullptr, end - begin, lr, mu,
-             damp, wd, sign, nesterov, firstStep);
+    sgdRange(param + begin, grad + begin, momentumBuffer ? momentumBuffer + begin : nullptr, end - begin, lr, mu, damp,
+             wd, sign, nesterov, firstStep);
   });
 }
 
@@ -86,8 +86,8 @@ void adamStep(T* param, const T* grad, T* expAvg, T* expAvgSq, T* maxExpAvgSq, i
   const bool decoupled = o.decoupled;
   parallelRange(n, 10.0 * n, [&](int64_t begin, int64_t end) {
     adamRange(param + begin, grad + begin, expAvg + begin, expAvgSq + begin,
-              maxExpAvgSq ? maxExpAvgSq + begin : nullptr, end - begin, stepSize, b1, b2, sqrtBias2, eps, wd, lr,
-              sign, decoupled);
+              maxExpAvgSq ? maxExpAvgSq + begin : nullptr, end - begin, stepSize, b1, b2, sqrtBias2, eps, wd, lr, sign,
+              decoupled);
   });
 }
 

@@ -60,7 +60,8 @@ inline void selectIfBetter(T v, int32_t pos, T& best, int32_t& at) {
 // One output row of 2x2 windows over input rows r0 and r1 with the full NaN rule, scalar. Inlined
 // into each per-ISA copy of maxPool2x2 (as a separate baseline function it ran 2-3x slower).
 template <typename T>
-__attribute__((always_inline)) inline void maxPoolRowPair(const T* r0, const T* r1, int64_t outW, int32_t base, int32_t inW, T* orow, int32_t* irow) {
+__attribute__((always_inline)) inline void maxPoolRowPair(const T* r0, const T* r1, int64_t outW, int32_t base,
+                                                          int32_t inW, T* orow, int32_t* irow) {
   for (int64_t ow = 0; ow < outW; ++ow) {
     const int32_t first = base + 2 * static_cast<int32_t>(ow);
     T best = r0[2 * ow];
@@ -243,8 +244,8 @@ void avgPool2dBackward(const Pool2dShape& s, const T* gradOut, T* gradInput) {
 }
 
 template <typename T>
-void adaptiveAvgPool2dForward(int64_t planes, int64_t inH, int64_t inW, int64_t outH, int64_t outW,
-                              const T* input, T* out) {
+void adaptiveAvgPool2dForward(int64_t planes, int64_t inH, int64_t inW, int64_t outH, int64_t outW, const T* input,
+                              T* out) {
   parallelRange(planes, static_cast<double>(planes) * inH * inW, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       const T* in = input + p * inH * inW;
@@ -264,8 +265,8 @@ void adaptiveAvgPool2dForward(int64_t planes, int64_t inH, int64_t inW, int64_t 
 }
 
 template <typename T>
-void adaptiveAvgPool2dBackward(int64_t planes, int64_t inH, int64_t inW, int64_t outH, int64_t outW,
-                               const T* gradOut, T* gradInput) {
+void adaptiveAvgPool2dBackward(int64_t planes, int64_t inH, int64_t inW, int64_t outH, int64_t outW, const T* gradOut,
+                               T* gradInput) {
   parallelRange(planes, static_cast<double>(planes) * inH * inW, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       T* gi = gradInput + p * inH * inW;
@@ -284,15 +285,13 @@ void adaptiveAvgPool2dBackward(int64_t planes, int64_t inH, int64_t inW, int64_t
   });
 }
 
-#define NODEGRAD_INSTANTIATE_POOL(T)                                                              \
-  template void maxPool2dForward<T>(const Pool2dShape&, const T*, T*, int32_t*);                   \
-  template void maxPool2dBackward<T>(const Pool2dShape&, const T*, const int32_t*, T*);            \
-  template void avgPool2dForward<T>(const Pool2dShape&, const T*, T*);                             \
-  template void avgPool2dBackward<T>(const Pool2dShape&, const T*, T*);                            \
-  template void adaptiveAvgPool2dForward<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, \
-                                            T*);                                                   \
-  template void adaptiveAvgPool2dBackward<T>(int64_t, int64_t, int64_t, int64_t, int64_t,          \
-                                             const T*, T*);
+#define NODEGRAD_INSTANTIATE_POOL(T)                                                                    \
+  template void maxPool2dForward<T>(const Pool2dShape&, const T*, T*, int32_t*);                        \
+  template void maxPool2dBackward<T>(const Pool2dShape&, const T*, const int32_t*, T*);                 \
+  template void avgPool2dForward<T>(const Pool2dShape&, const T*, T*);                                  \
+  template void avgPool2dBackward<T>(const Pool2dShape&, const T*, T*);                                 \
+  template void adaptiveAvgPool2dForward<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, T*); \
+  template void adaptiveAvgPool2dBackward<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, T*);
 NODEGRAD_INSTANTIATE_POOL(float)
 NODEGRAD_INSTANTIATE_POOL(double)
 

@@ -87,7 +87,8 @@ void reduceRange(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
           values[outIndex] = static_cast<T>(static_cast<double>(m) + std::log(acc));
           break;
         }
-        case ReduceOp::Count: break;
+        case ReduceOp::Count:
+          break;
       }
     }
   }
@@ -98,8 +99,7 @@ void reduceRange(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inne
 // Large reductions split over the pool by outer index, or by column when there is one outer row;
 // each output is still computed by one thread in the serial order.
 template <typename T>
-void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* values,
-            int32_t* indices) {
+void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T* values, int32_t* indices) {
   const double work = static_cast<double>(outer) * n * inner;
   if (work < 65536 || numThreads() == 1 || (outer == 1 && inner == 1)) {
     reduceRange(op, x, outer, n, inner, inner, values, indices);
@@ -117,8 +117,7 @@ void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T*
 }
 
 template <typename T>
-void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index,
-                 int64_t k, T* out) {
+void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t j = 0; j < k; ++j) {
       const T* from = src + (o * n + index[j]) * inner;
@@ -129,8 +128,7 @@ void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const in
 }
 
 template <typename T>
-void indexAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index,
-              int64_t n, T* out) {
+void indexAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out) {
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t j = 0; j < k; ++j) {
       const T* from = src + (o * k + j) * inner;
@@ -141,18 +139,12 @@ void indexAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32
 }
 
 template void reduce<float>(ReduceOp, const float*, int64_t, int64_t, int64_t, float*, int32_t*);
-template void reduce<double>(ReduceOp, const double*, int64_t, int64_t, int64_t, double*,
-                             int32_t*);
+template void reduce<double>(ReduceOp, const double*, int64_t, int64_t, int64_t, double*, int32_t*);
 template void reduce<int32_t>(ReduceOp, const int32_t*, int64_t, int64_t, int64_t, int32_t*, int32_t*);
-template void indexSelect<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t,
-                                 float*);
-template void indexSelect<double>(const double*, int64_t, int64_t, int64_t, const int32_t*,
-                                  int64_t, double*);
-template void indexSelect<int32_t>(const int32_t*, int64_t, int64_t, int64_t, const int32_t*,
-                                   int64_t, int32_t*);
-template void indexAdd<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t,
-                              float*);
-template void indexAdd<double>(const double*, int64_t, int64_t, int64_t, const int32_t*, int64_t,
-                               double*);
+template void indexSelect<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t, float*);
+template void indexSelect<double>(const double*, int64_t, int64_t, int64_t, const int32_t*, int64_t, double*);
+template void indexSelect<int32_t>(const int32_t*, int64_t, int64_t, int64_t, const int32_t*, int64_t, int32_t*);
+template void indexAdd<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t, float*);
+template void indexAdd<double>(const double*, int64_t, int64_t, int64_t, const int32_t*, int64_t, double*);
 
 }  // namespace nodegrad

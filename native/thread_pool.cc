@@ -150,9 +150,7 @@ Pool& pool() {
 
 int numThreads() { return pool().threads(); }
 
-void setNumThreads(int n) {
-  pool().resize(std::max(1, std::min(n, 256)));
-}
+void setNumThreads(int n) { pool().resize(std::max(1, std::min(n, 256))); }
 
 void parallelFor(int64_t tasks, const std::function<void(int64_t)>& fn) { pool().run(tasks, fn); }
 

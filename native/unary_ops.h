@@ -20,12 +20,14 @@ inline T erfinvOf(T y) {
     w -= 2.5;
     p = 2.81022636e-08;
     for (const double c : {3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
-                           -0.00417768164, 0.246640727, 1.50140941}) p = c + p * w;
+                           -0.00417768164, 0.246640727, 1.50140941})
+      p = c + p * w;
   } else {
     w = std::sqrt(w) - 3.0;
     p = -0.000200214257;
-    for (const double c : {0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
-                           0.00943887047, 1.00167406, 2.83297682}) p = c + p * w;
+    for (const double c : {0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
+                           1.00167406, 2.83297682})
+      p = c + p * w;
   }
   double r = p * x;
   for (int i = 0; i < 2; ++i) r -= (std::erf(r) - x) / (1.1283791670955126 * std::exp(-r * r));
@@ -85,41 +87,41 @@ inline T geluDerivative(T x, T a) {
 }  // namespace nodegrad
 
 // X(Name, forward of v, backward of g and s). nearbyint rounds half to even, as PyTorch's round.
-#define NODEGRAD_UNARY_OPS(X)                      \
-  X(Square, v * v, g * T(2) * s)                   \
-  X(Gelu, geluOf(v, a), g * geluDerivative(s, a))             \
-  X(Sin, std::sin(v), g * std::cos(s))                        \
-  X(Cos, std::cos(v), -g * std::sin(s))                       \
-  X(Tan, std::tan(v), g * (T(1) + s * s))                     \
-  X(Asin, std::asin(v), g / std::sqrt(T(1) - s * s))          \
-  X(Acos, std::acos(v), -g / std::sqrt(T(1) - s * s))         \
-  X(Atan, std::atan(v), g / (T(1) + s * s))                   \
-  X(Sinh, std::sinh(v), g * std::cosh(s))                     \
-  X(Cosh, std::cosh(v), g * std::sinh(s))                     \
-  X(Erf, std::erf(v), g * T(1.12837916709551257390) * std::exp(-s * s))   \
-  X(Erfc, std::erfc(v), -g * T(1.12837916709551257390) * std::exp(-s * s)) \
-  X(Erfinv, erfinvOf(v), g * T(0.88622692545275801365) * std::exp(s * s))  \
-  X(Expm1, std::expm1(v), g * (s + T(1)))                                  \
-  X(Log1p, std::log1p(v), g / (s + T(1)))                                  \
-  X(Log2, std::log2(v), g / (s * T(0.69314718055994530942)))               \
-  X(Log10, std::log10(v), g / (s * T(2.30258509299404568402)))             \
-  X(Floor, std::floor(v), T(0))                                            \
-  X(Ceil, std::ceil(v), T(0))                                              \
-  X(Round, std::nearbyint(v), T(0))                                        \
-  X(Trunc, std::trunc(v), T(0))                                            \
-  X(Frac, v - std::trunc(v), g)                                            \
-  X(Reciprocal, T(1) / v, -g * s * s)                                      \
-  X(Rsqrt, T(1) / std::sqrt(v), T(-0.5) * g * s * s * s)                  \
-  X(Silu, v * logisticOf(v), g * logisticOf(s) * (T(1) + s * (T(1) - logisticOf(s)))) \
-  X(Mish, v * std::tanh(std::log1p(std::exp(v))), g * mishDerivative(s))   \
-  X(Softplus, v * a > b ? v : std::log1p(std::exp(v * a)) / a,            \
-    s * a > b ? g : g * std::exp(s * a) / (std::exp(s * a) + T(1)))        \
-  X(Elu, v <= T(0) ? a * std::expm1(v) : v, s <= T(0) ? g * a * std::exp(s) : g) \
-  X(Selu, T(kSeluScale) * (v <= T(0) ? T(kSeluAlpha) * std::expm1(v) : v), \
-    s <= T(0) ? g * T(kSeluScale * kSeluAlpha) * std::exp(s) : g * T(kSeluScale)) \
-  X(LeakyRelu, v > T(0) ? v : v * a, s > T(0) ? g : g * a)                 \
-  X(Hardtanh, v < a ? a : (v > b ? b : v), (s <= a || s >= b) ? T(0) : g)  \
-  X(Hardswish, v * std::min(std::max(v + T(3), T(0)), T(6)) / T(6),        \
-    s < T(-3) ? T(0) : (s <= T(3) ? g * (s / T(3) + T(0.5)) : g))          \
-  X(LogSigmoid, logSigmoidOf(v), g * logSigmoidDerivative(s))              \
+#define NODEGRAD_UNARY_OPS(X)                                                       \
+  X(Square, v* v, g* T(2) * s)                                                      \
+  X(Gelu, geluOf(v, a), g* geluDerivative(s, a))                                    \
+  X(Sin, std::sin(v), g* std::cos(s))                                               \
+  X(Cos, std::cos(v), -g* std::sin(s))                                              \
+  X(Tan, std::tan(v), g*(T(1) + s * s))                                             \
+  X(Asin, std::asin(v), g / std::sqrt(T(1) - s * s))                                \
+  X(Acos, std::acos(v), -g / std::sqrt(T(1) - s * s))                               \
+  X(Atan, std::atan(v), g / (T(1) + s * s))                                         \
+  X(Sinh, std::sinh(v), g* std::cosh(s))                                            \
+  X(Cosh, std::cosh(v), g* std::sinh(s))                                            \
+  X(Erf, std::erf(v), g* T(1.12837916709551257390) * std::exp(-s * s))              \
+  X(Erfc, std::erfc(v), -g* T(1.12837916709551257390) * std::exp(-s * s))           \
+  X(Erfinv, erfinvOf(v), g* T(0.88622692545275801365) * std::exp(s * s))            \
+  X(Expm1, std::expm1(v), g*(s + T(1)))                                             \
+  X(Log1p, std::log1p(v), g / (s + T(1)))                                           \
+  X(Log2, std::log2(v), g / (s * T(0.69314718055994530942)))                        \
+  X(Log10, std::log10(v), g / (s * T(2.30258509299404568402)))                      \
+  X(Floor, std::floor(v), T(0))                                                     \
+  X(Ceil, std::ceil(v), T(0))                                                       \
+  X(Round, std::nearbyint(v), T(0))                                                 \
+  X(Trunc, std::trunc(v), T(0))                                                     \
+  X(Frac, v - std::trunc(v), g)                                                     \
+  X(Reciprocal, T(1) / v, -g * s * s)                                               \
+  X(Rsqrt, T(1) / std::sqrt(v), T(-0.5) * g * s * s * s)                            \
+  X(Silu, v* logisticOf(v), g* logisticOf(s) * (T(1) + s * (T(1) - logisticOf(s)))) \
+  X(Mish, v* std::tanh(std::log1p(std::exp(v))), g* mishDerivative(s))              \
+  X(Softplus, v* a > b ? v : std::log1p(std::exp(v * a)) / a,                       \
+    s * a > b ? g : g * std::exp(s * a) / (std::exp(s * a) + T(1)))                 \
+  X(Elu, v <= T(0) ? a * std::expm1(v) : v, s <= T(0) ? g * a * std::exp(s) : g)    \
+  X(Selu, T(kSeluScale) * (v <= T(0) ? T(kSeluAlpha) * std::expm1(v) : v),          \
+    s <= T(0) ? g * T(kSeluScale * kSeluAlpha) * std::exp(s) : g * T(kSeluScale))   \
+  X(LeakyRelu, v > T(0) ? v : v * a, s > T(0) ? g : g * a)                          \
+  X(Hardtanh, v < a ? a : (v > b ? b : v), (s <= a || s >= b) ? T(0) : g)           \
+  X(Hardswish, v* std::min(std::max(v + T(3), T(0)), T(6)) / T(6),                  \
+    s < T(-3) ? T(0) : (s <= T(3) ? g * (s / T(3) + T(0.5)) : g))                   \
+  X(LogSigmoid, logSigmoidOf(v), g* logSigmoidDerivative(s))                        \
   X(Softsign, v / (T(1) + std::abs(v)), g / ((T(1) + std::abs(s)) * (T(1) + std::abs(s))))

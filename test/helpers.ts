@@ -3,19 +3,30 @@ import * as ng from '../lib/index.js';
 import type { DataArray } from '../lib/backend/types.js';
 
 /** Deterministic pseudo-random floats in [-1, 1) for test inputs, independent of ng's generator. */
-export function randomArray(n: number, seed: number, kind: 'float32' | 'float64' = 'float64'): Float32Array | Float64Array {
+export function randomArray(
+  n: number,
+  seed: number,
+  kind: 'float32' | 'float64' = 'float64',
+): Float32Array | Float64Array {
   const out = kind === 'float32' ? new Float32Array(n) : new Float64Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     out[i] = (s / 4294967296) * 2 - 1;
   }
   return out;
 }
 
-export function randomTensor(shape: number[], seed: number, dtype: 'float32' | 'float64' = 'float64', requiresGrad = false): ng.Tensor {
+export function randomTensor(
+  shape: number[],
+  seed: number,
+  dtype: 'float32' | 'float64' = 'float64',
+  requiresGrad = false,
+): ng.Tensor {
   const n = shape.reduce((p, s) => p * s, 1);
   return ng.tensor(randomArray(n, seed, dtype), { shape, dtype, requiresGrad });
 }

@@ -18,7 +18,10 @@ function run(code: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'nodegrad-readme-'));
   try {
     const entry = pathToFileURL(join(root, 'dist', 'index.js')).href;
-    let js = code.replace(/from 'nodegrad'/g, `from '${entry}'`).replace(/!\)/g, ')').replace(/!\./g, '.');
+    let js = code
+      .replace(/from 'nodegrad'/g, `from '${entry}'`)
+      .replace(/!\)/g, ')')
+      .replace(/!\./g, '.');
     if (!js.includes('import * as ng')) js = `import * as ng from '${entry}';\n${js}`;
     const file = join(dir, 'example.mjs');
     writeFileSync(file, js);

@@ -17,8 +17,10 @@ export class Adadelta extends ng.optim.Optimizer<AdadeltaOptions> {
 
   protected validate(o: AdadeltaOptions): void {
     if (!(o.lr >= 0) || !(o.rho >= 0 && o.rho <= 1) || !(o.eps >= 0)) {
-      throw new ng.NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `Adadelta: expected lr >= 0, rho in [0, 1] and eps >= 0, got lr = ${o.lr}, rho = ${o.rho}, eps = ${o.eps}`);
+      throw new ng.NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `Adadelta: expected lr >= 0, rho in [0, 1] and eps >= 0, got lr = ${o.lr}, rho = ${o.rho}, eps = ${o.eps}`,
+      );
     }
   }
 

@@ -21,19 +21,28 @@ export class ConvTranspose2d extends nn.Module {
   readonly stride: number;
   readonly padding: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
-    options: ConvTranspose2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    options: ConvTranspose2dOptions = {},
+  ) {
     super();
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
     if (this.padding > kernelSize - 1) {
-      throw new ng.NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `ConvTranspose2d: padding ${this.padding} must be at most kernelSize − 1 = ${kernelSize - 1}`);
+      throw new ng.NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `ConvTranspose2d: padding ${this.padding} must be at most kernelSize − 1 = ${kernelSize - 1}`,
+      );
     }
     // PyTorch's fan-in for this layout is out·k·k (weight.size(1) · receptive field).
     const bound = 1 / Math.sqrt(outChannels * kernelSize * kernelSize);
-    this.weight = new nn.Parameter(nn.init.uniform_(ng.zeros([inChannels, outChannels, kernelSize, kernelSize]), -bound, bound));
-    this.bias = options.bias === false ? null : new nn.Parameter(nn.init.uniform_(ng.zeros([outChannels]), -bound, bound));
+    this.weight = new nn.Parameter(
+      nn.init.uniform_(ng.zeros([inChannels, outChannels, kernelSize, kernelSize]), -bound, bound),
+    );
+    this.bias =
+      options.bias === false ? null : new nn.Parameter(nn.init.uniform_(ng.zeros([outChannels]), -bound, bound));
   }
 
   forward(x: ng.Tensor): ng.Tensor {
@@ -41,7 +50,8 @@ export class ConvTranspose2d extends nn.Module {
     let dilated = x;
     if (this.stride > 1) {
       const every = ng.slice(null, null, this.stride);
-      dilated = ng.zeros([n, c, (h - 1) * this.stride + 1, (w - 1) * this.stride + 1], { dtype: x.dtype })
+      dilated = ng
+        .zeros([n, c, (h - 1) * this.stride + 1, (w - 1) * this.stride + 1], { dtype: x.dtype })
         .indexPut([':', ':', every, every], x);
     }
     const kernel = this.weight.transpose(0, 1).flip([2, 3]);

@@ -6,7 +6,10 @@ const { nn } = ng;
 export class Embedding extends nn.Module {
   weight: ng.nn.Parameter;
 
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+  ) {
     super();
     this.weight = new nn.Parameter(ng.randn([numEmbeddings, embeddingDim]));
   }

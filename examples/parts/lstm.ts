@@ -29,7 +29,10 @@ export class LSTMCell extends nn.Module<[x: ng.Tensor, state?: LSTMState], LSTMS
   bias_ih: ng.nn.Parameter;
   bias_hh: ng.nn.Parameter;
 
-  constructor(readonly inputSize: number, readonly hiddenSize: number) {
+  constructor(
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+  ) {
     super();
     this.weight_ih = uniformParameter([4 * hiddenSize, inputSize], hiddenSize);
     this.weight_hh = uniformParameter([4 * hiddenSize, hiddenSize], hiddenSize);
@@ -61,7 +64,11 @@ export class LSTM extends nn.Module<[input: ng.Tensor, state?: LSTMState], [ng.T
   readonly batchFirst: boolean;
   readonly dropout: number;
 
-  constructor(readonly inputSize: number, readonly hiddenSize: number, options: LSTMOptions = {}) {
+  constructor(
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    options: LSTMOptions = {},
+  ) {
     super();
     this.numLayers = options.numLayers ?? 1;
     this.batchFirst = options.batchFirst ?? false;
@@ -69,7 +76,10 @@ export class LSTM extends nn.Module<[input: ng.Tensor, state?: LSTMState], [ng.T
     const self = this as unknown as Record<string, ng.nn.Parameter>;
     for (let layer = 0; layer < this.numLayers; layer++) {
       // Assigned as properties so the state-dict keys are PyTorch's (weight_ih_l0, bias_hh_l1, ...).
-      self[`weight_ih_l${layer}`] = uniformParameter([4 * hiddenSize, layer === 0 ? inputSize : hiddenSize], hiddenSize);
+      self[`weight_ih_l${layer}`] = uniformParameter(
+        [4 * hiddenSize, layer === 0 ? inputSize : hiddenSize],
+        hiddenSize,
+      );
       self[`weight_hh_l${layer}`] = uniformParameter([4 * hiddenSize, hiddenSize], hiddenSize);
       self[`bias_ih_l${layer}`] = uniformParameter([4 * hiddenSize], hiddenSize);
       self[`bias_hh_l${layer}`] = uniformParameter([4 * hiddenSize], hiddenSize);
@@ -100,7 +110,8 @@ export class LSTM extends nn.Module<[input: ng.Tensor, state?: LSTMState], [ng.T
       hn.push(step[0]);
       cn.push(step[1]);
       x = ng.stack(outputs, 0);
-      if (layer < this.numLayers - 1 && this.dropout > 0) x = nn.functional.dropout(x, this.dropout, { training: this.training });
+      if (layer < this.numLayers - 1 && this.dropout > 0)
+        x = nn.functional.dropout(x, this.dropout, { training: this.training });
     }
     return [this.batchFirst ? x.transpose(0, 1) : x, [ng.stack(hn, 0), ng.stack(cn, 0)]];
   }

@@ -9,15 +9,25 @@ import { LayerNorm } from './functional.js';
 const { nn } = ng;
 const F = nn.functional;
 
-export class MultiheadAttention extends nn.Module<[query: ng.Tensor, key: ng.Tensor, value: ng.Tensor, attnMask?: ng.Tensor], ng.Tensor> {
+export class MultiheadAttention extends nn.Module<
+  [query: ng.Tensor, key: ng.Tensor, value: ng.Tensor, attnMask?: ng.Tensor],
+  ng.Tensor
+> {
   in_proj_weight: ng.nn.Parameter;
   in_proj_bias: ng.nn.Parameter;
   out_proj: ng.nn.Linear;
 
-  constructor(readonly embedDim: number, readonly numHeads: number, readonly dropout = 0) {
+  constructor(
+    readonly embedDim: number,
+    readonly numHeads: number,
+    readonly dropout = 0,
+  ) {
     super();
     if (embedDim % numHeads !== 0) {
-      throw new ng.NodegradError('ERR_NODEGRAD_ARGUMENT', `MultiheadAttention: embedDim ${embedDim} is not a multiple of numHeads ${numHeads}`);
+      throw new ng.NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `MultiheadAttention: embedDim ${embedDim} is not a multiple of numHeads ${numHeads}`,
+      );
     }
     this.in_proj_weight = new nn.Parameter(nn.init.xavierUniform_(ng.zeros([3 * embedDim, embedDim])));
     this.in_proj_bias = new nn.Parameter(ng.zeros([3 * embedDim]));

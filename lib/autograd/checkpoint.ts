@@ -17,37 +17,50 @@ import { Node } from './node.js';
  */
 export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tensor[]): Tensor {
   if (typeof fn !== 'function') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpoint: expected a function as the first argument, got ${typeof fn}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `checkpoint: expected a function as the first argument, got ${typeof fn}`,
+    );
   }
   const rngState = getRngState();
   // The segment's intermediates are recycled as they are consumed: only its output survives.
-  const out = withReleasedIntermediates(() => forwardScope(() => {
-    const y: unknown = fn(...inputs);
-    if (!(y instanceof Tensor)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpoint: the function must return a Tensor, got ${y === null ? 'null' : typeof y}`);
-    }
-    return y;
-  }));
+  const out = withReleasedIntermediates(() =>
+    forwardScope(() => {
+      const y: unknown = fn(...inputs);
+      if (!(y instanceof Tensor)) {
+        throw new NodegradError(
+          'ERR_NODEGRAD_ARGUMENT',
+          `checkpoint: the function must return a Tensor, got ${y === null ? 'null' : typeof y}`,
+        );
+      }
+      return y;
+    }),
+  );
   if (!isGradEnabled()) return out;
   // The segment may reach parameters that are not among `inputs`, so the node is attached whenever
   // grad is on (its backward finds out by recomputing).
-  out.gradFn = new Node('checkpoint', inputs, (g) => {
-    const current = getRngState();
-    setRngState(rngState);
-    const detached = inputs.map((t) => {
-      const d = t.detach();
-      if (t.requiresGrad) d.requiresGrad = true;
-      return d;
-    });
-    let recomputed: Tensor;
-    try {
-      recomputed = enableGrad(() => fn(...detached));
-    } finally {
-      setRngState(current);
-    }
-    if (recomputed.requiresGrad) backward(recomputed, g);
-    return detached.map((d) => (d.requiresGrad ? d.grad ?? null : null));
-  }, inputs);
+  out.gradFn = new Node(
+    'checkpoint',
+    inputs,
+    (g) => {
+      const current = getRngState();
+      setRngState(rngState);
+      const detached = inputs.map((t) => {
+        const d = t.detach();
+        if (t.requiresGrad) d.requiresGrad = true;
+        return d;
+      });
+      let recomputed: Tensor;
+      try {
+        recomputed = enableGrad(() => fn(...detached));
+      } finally {
+        setRngState(current);
+      }
+      if (recomputed.requiresGrad) backward(recomputed, g);
+      return detached.map((d) => (d.requiresGrad ? (d.grad ?? null) : null));
+    },
+    inputs,
+  );
   out.requiresGrad = true;
   return out;
 }

@@ -49,9 +49,11 @@ function checkGradientShapes(node: Node, grads: readonly (Tensor | null)[]): voi
   node.inputs.forEach((input, i) => {
     const g = grads[i];
     if (g && input.requiresGrad && !sameShape(g.shape, input.shape)) {
-      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+      throw new NodegradError(
+        'ERR_NODEGRAD_AUTOGRAD',
         `backward: ${node.name} returned a gradient of shape ${formatShape(g.shape)} for input ${i} ` +
-        `of shape ${formatShape(input.shape)}`);
+          `of shape ${formatShape(input.shape)}`,
+      );
     }
   });
 }
@@ -67,11 +69,18 @@ function onceDifferentiable(node: Node, g: Tensor): readonly (Tensor | null)[] {
   return grads.map((gi) => {
     if (!gi) return null;
     const out = new Tensor(gi.storage, gi.shape, gi.strides, gi.offset);
-    out.gradFn = new Node(`${node.name}Backward`, sources, () => {
-      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-        `backward: double backward not supported for ${node.name}; its gradient was computed with createGraph ` +
-        'but cannot be differentiated again');
-    }, []);
+    out.gradFn = new Node(
+      `${node.name}Backward`,
+      sources,
+      () => {
+        throw new NodegradError(
+          'ERR_NODEGRAD_AUTOGRAD',
+          `backward: double backward not supported for ${node.name}; its gradient was computed with createGraph ` +
+            'but cannot be differentiated again',
+        );
+      },
+      [],
+    );
     out.requiresGrad = true;
     return out;
   });
@@ -140,7 +149,8 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
     const g = arrive(node, received);
     if (!run.has(node)) continue;
     const { grads, allocated } = buffers.own(() =>
-      createGraph && !node.twiceDifferentiable ? onceDifferentiable(node, g) : node.apply(g));
+      createGraph && !node.twiceDifferentiable ? onceDifferentiable(node, g) : node.apply(g),
+    );
     // Dropping the closure frees the tensors it saved.
     if (!retainGraph) node.release();
     checkGradientShapes(node, grads);
@@ -160,15 +170,19 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
 export function seedGradient(op: string, root: Tensor, grad: Tensor | null | undefined): Tensor {
   if (grad) {
     if (!sameShape(grad.shape, root.shape)) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `${op}: gradient shape ${formatShape(grad.shape)} does not match output shape ${formatShape(root.shape)}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `${op}: gradient shape ${formatShape(grad.shape)} does not match output shape ${formatShape(root.shape)}`,
+      );
     }
     return grad;
   }
   if (root.numel !== 1) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
       `${op}: grad can be implicitly created only for scalar outputs, got shape ${formatShape(root.shape)}; ` +
-      'pass a gradient of the same shape');
+        'pass a gradient of the same shape',
+    );
   }
   const seed = zerosTensor(root.shape, root.dtype);
   seed.storage.data.fill(1);
@@ -188,8 +202,10 @@ export function runBackward(request: WalkRequest): Map<Tensor, Tensor> {
 
 export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
   if (!root.requiresGrad) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      'backward: tensor does not require grad and has no gradFn; create inputs with { requiresGrad: true }');
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      'backward: tensor does not require grad and has no gradFn; create inputs with { requiresGrad: true }',
+    );
   }
   const seed = seedGradient('backward', root, grad);
   const createGraph = options.createGraph ?? false;

@@ -20,7 +20,10 @@ export class FunctionCtx {
   private readonly saved: { tensor: Tensor | null; version: number }[] = [];
   private readonly nonDifferentiable = new Set<Tensor>();
 
-  constructor(private readonly functionName: string, needsInputGrad: readonly boolean[]) {
+  constructor(
+    private readonly functionName: string,
+    needsInputGrad: readonly boolean[],
+  ) {
     this.needsInputGrad = needsInputGrad;
   }
 
@@ -32,9 +35,11 @@ export class FunctionCtx {
   get savedTensors(): (Tensor | null)[] {
     return this.saved.map(({ tensor, version }, i) => {
       if (tensor && tensor.storage.version !== version) {
-        throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+        throw new NodegradError(
+          'ERR_NODEGRAD_AUTOGRAD',
           `${this.functionName}: savedTensors[${i}] was modified in place after saveForBackward ` +
-          `(version ${tensor.storage.version}, expected ${version}); clone it before modifying it`);
+            `(version ${tensor.storage.version}, expected ${version}); clone it before modifying it`,
+        );
       }
       return tensor;
     });
@@ -57,13 +62,17 @@ interface FunctionClass {
   forward(ctx: FunctionCtx, ...args: never[]): ForwardResult;
   backward(ctx: FunctionCtx, ...grads: Tensor[]): Gradients;
 }
-type ForwardArgs<F extends FunctionClass> = F['forward'] extends (ctx: FunctionCtx, ...args: infer A) => ForwardResult ? A : never;
+type ForwardArgs<F extends FunctionClass> = F['forward'] extends (ctx: FunctionCtx, ...args: infer A) => ForwardResult
+  ? A
+  : never;
 
 function checkGradients(name: string, args: readonly unknown[], result: Gradients): (Tensor | null)[] {
-  const grads = Array.isArray(result) ? [...result] as (Tensor | null)[] : [result as Tensor | null];
+  const grads = Array.isArray(result) ? ([...result] as (Tensor | null)[]) : [result as Tensor | null];
   if (grads.length !== args.length) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      `${name}.backward: returned ${grads.length} gradient(s), expected ${args.length} (one per forward argument)`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      `${name}.backward: returned ${grads.length} gradient(s), expected ${args.length} (one per forward argument)`,
+    );
   }
   grads.forEach((g, i) => {
     const arg = args[i];
@@ -72,12 +81,16 @@ function checkGradients(name: string, args: readonly unknown[], result: Gradient
       throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', `${name}.backward: gradient ${i} is not a Tensor or null`);
     }
     if (!(arg instanceof Tensor)) {
-      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-        `${name}.backward: returned a gradient for argument ${i}, which is not a Tensor; return null for it`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_AUTOGRAD',
+        `${name}.backward: returned a gradient for argument ${i}, which is not a Tensor; return null for it`,
+      );
     }
     if (!sameShape(g.shape, arg.shape)) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `${name}.backward: gradient ${i} has shape ${formatShape(g.shape)}, expected ${formatShape(arg.shape)} (the shape of argument ${i})`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `${name}.backward: gradient ${i} has shape ${formatShape(g.shape)}, expected ${formatShape(arg.shape)} (the shape of argument ${i})`,
+      );
     }
   });
   return grads;
@@ -98,7 +111,10 @@ export class Function {
     const name = this.name;
     for (const method of ['forward', 'backward'] as const) {
       if (typeof (this as Partial<FunctionClass>)[method] !== 'function') {
-        throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', `${name}: a Function subclass must define static ${method}(ctx, ...)`);
+        throw new NodegradError(
+          'ERR_NODEGRAD_AUTOGRAD',
+          `${name}: a Function subclass must define static ${method}(ctx, ...)`,
+        );
       }
     }
     const needsInputGrad = args.map((a: unknown) => a instanceof Tensor && a.requiresGrad);
@@ -136,10 +152,18 @@ export class Function {
     const packed = outputs.filter((_, i) => differentiable[i]);
     if (packed.length === 0) return result as ReturnType<F['forward']>;
     const dtype = packed.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
-    const flat = noGrad(() => cat(packed.map((t) => reshape(to(t, dtype), [-1])), 0));
+    const flat = noGrad(() =>
+      cat(
+        packed.map((t) => reshape(to(t, dtype), [-1])),
+        0,
+      ),
+    );
     const starts: number[] = [];
     let at = 0;
-    for (const t of packed) { starts.push(at); at += t.numel; }
+    for (const t of packed) {
+      starts.push(at);
+      at += t.numel;
+    }
     attach(name, flat, inputs, (g) => {
       let k = 0;
       const grads = outputs.map((t, i) => {
@@ -161,7 +185,12 @@ export class Function {
   }
 }
 
-function attach(name: string, out: Tensor, inputs: readonly Tensor[], backward: (g: Tensor) => (Tensor | null)[]): void {
+function attach(
+  name: string,
+  out: Tensor,
+  inputs: readonly Tensor[],
+  backward: (g: Tensor) => (Tensor | null)[],
+): void {
   const node = new Node(name, inputs, backward, []);
   // The user's backward is written with tensor ops, which record under createGraph.
   node.twiceDifferentiable = true;

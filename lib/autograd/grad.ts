@@ -21,44 +21,62 @@ export interface GradOptions {
 function asList(value: Tensor | readonly Tensor[], what: string): readonly Tensor[] {
   const list = value instanceof Tensor ? [value] : value;
   if (!Array.isArray(list) || list.length === 0 || !list.every((t) => t instanceof Tensor)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `autograd.grad: expected ${what} to be a Tensor or a non-empty array of Tensors`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `autograd.grad: expected ${what} to be a Tensor or a non-empty array of Tensors`,
+    );
   }
   return list;
 }
 
-export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[],
-  options: GradOptions = {}): (Tensor | null)[] {
+export function grad(
+  outputs: Tensor | readonly Tensor[],
+  inputs: Tensor | readonly Tensor[],
+  options: GradOptions = {},
+): (Tensor | null)[] {
   const outs = asList(outputs, 'outputs');
   const ins = asList(inputs, 'inputs');
   const createGraph = options.createGraph ?? false;
-  const given = options.gradOutputs instanceof Tensor ? [options.gradOutputs] : options.gradOutputs ?? [];
+  const given = options.gradOutputs instanceof Tensor ? [options.gradOutputs] : (options.gradOutputs ?? []);
   if (given.length > 0 && given.length !== outs.length) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `autograd.grad: got ${given.length} gradOutputs for ${outs.length} outputs`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `autograd.grad: got ${given.length} gradOutputs for ${outs.length} outputs`,
+    );
   }
   outs.forEach((o, i) => {
     if (!o.requiresGrad) {
-      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-        `autograd.grad: output ${i} of shape ${formatShape(o.shape)} does not require grad and has no gradFn`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_AUTOGRAD',
+        `autograd.grad: output ${i} of shape ${formatShape(o.shape)} does not require grad and has no gradFn`,
+      );
     }
   });
   ins.forEach((x, i) => {
     if (!x.requiresGrad) {
-      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-        `autograd.grad: input ${i} of shape ${formatShape(x.shape)} does not require grad`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_AUTOGRAD',
+        `autograd.grad: input ${i} of shape ${formatShape(x.shape)} does not require grad`,
+      );
     }
   });
   const seeds = outs.map((o, i) => seedGradient('autograd.grad', o, given[i]));
   const captured = runBackward({
-    roots: outs, seeds, targets: ins, createGraph, retainGraph: options.retainGraph ?? createGraph,
+    roots: outs,
+    seeds,
+    targets: ins,
+    createGraph,
+    retainGraph: options.retainGraph ?? createGraph,
   });
   return ins.map((x, i) => {
     const g = captured.get(x);
     if (g) return g;
     if (!options.allowUnused) {
-      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+      throw new NodegradError(
+        'ERR_NODEGRAD_AUTOGRAD',
         `autograd.grad: input ${i} of shape ${formatShape(x.shape)} was not used in the graph of the outputs; ` +
-        'pass { allowUnused: true } to get null for it');
+          'pass { allowUnused: true } to get null for it',
+      );
     }
     return null;
   });

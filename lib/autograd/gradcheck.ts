@@ -34,7 +34,10 @@ function projection(n: number): Float64Array {
 function positions(t: Tensor): number[] {
   const out: number[] = [];
   const walk = (d: number, at: number): void => {
-    if (d === t.ndim) { out.push(at); return; }
+    if (d === t.ndim) {
+      out.push(at);
+      return;
+    }
     for (let i = 0; i < t.shape[d]; i++) walk(d + 1, at + i * t.strides[d]);
   };
   walk(0, t.offset);
@@ -63,18 +66,26 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
  * Checks second derivatives: gradcheck of x -> ∂(r · fn(x))/∂x, the first gradient computed by
  * autograd.grad with createGraph (r a fixed random projection). Its backward is the double backward.
  */
-export function gradgradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): true {
+export function gradgradcheck(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options: GradcheckOptions = {},
+): true {
   if (typeof fn !== 'function') {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'gradgradcheck: expected a function as the first argument');
   }
-  const firstGradient = (...xs: Tensor[]): Tensor => enableGrad(() => {
-    const out = fn(...xs);
-    const wrt = xs.filter((x) => x.requiresGrad);
-    if (!out.requiresGrad) return zerosTensor([wrt.reduce((n, x) => n + x.numel, 0)], out.dtype);
-    const gradOutputs = fromArray(projection(out.numel).reverse(), out.shape).to(out.dtype);
-    const grads = grad(out, wrt, { gradOutputs, createGraph: true, allowUnused: true });
-    return cat(grads.map((g, i) => reshape(g ?? zerosTensor(wrt[i].shape, wrt[i].dtype), [-1])), 0);
-  });
+  const firstGradient = (...xs: Tensor[]): Tensor =>
+    enableGrad(() => {
+      const out = fn(...xs);
+      const wrt = xs.filter((x) => x.requiresGrad);
+      if (!out.requiresGrad) return zerosTensor([wrt.reduce((n, x) => n + x.numel, 0)], out.dtype);
+      const gradOutputs = fromArray(projection(out.numel).reverse(), out.shape).to(out.dtype);
+      const grads = grad(out, wrt, { gradOutputs, createGraph: true, allowUnused: true });
+      return cat(
+        grads.map((g, i) => reshape(g ?? zerosTensor(wrt[i].shape, wrt[i].dtype), [-1])),
+        0,
+      );
+    });
   return check('gradgradcheck', firstGradient, inputs, options);
 }
 
@@ -109,13 +120,17 @@ function check(name: string, fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor
       data[at] = original;
       const numerical = (plus - minus) / (2 * eps);
       if (!(Math.abs(analytic[j] - numerical) <= atol + rtol * Math.abs(numerical))) {
-        mismatches.push(`input ${i} ${formatShape(x.shape)} element ${j}: analytic ${analytic[j]}, numerical ${numerical}`);
+        mismatches.push(
+          `input ${i} ${formatShape(x.shape)} element ${j}: analytic ${analytic[j]}, numerical ${numerical}`,
+        );
       }
     });
   });
   if (mismatches.length > 0) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      `${name}: ${mismatches.length} gradient element(s) differ:\n  ${mismatches.slice(0, 8).join('\n  ')}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      `${name}: ${mismatches.length} gradient element(s) differ:\n  ${mismatches.slice(0, 8).join('\n  ')}`,
+    );
   }
   return true;
 }

@@ -21,19 +21,24 @@ export type Route = 'give' | 'hold' | 'drop';
 
 /** Adds b into the contiguous tensor `into`, in place (b may be a strided or broadcast view). */
 function addInto(into: Tensor, b: Tensor): void {
-  getBackend().binary(BinaryOp.Add, into.shape,
+  getBackend().binary(
+    BinaryOp.Add,
+    into.shape,
     { data: into.storage.data, offset: into.offset, strides: into.strides },
     { data: b.storage.data, offset: b.offset, strides: broadcastStrides(b.shape, b.strides, into.shape) },
-    into.storage.data);
+    into.storage.data,
+  );
   into.storage.bump('backward');
 }
 
 /** A fresh contiguous copy of g (gradients handed to users never alias graph internals). */
 export function denseCopy(g: Tensor): Tensor {
   const out = uninitTensor(g.shape, g.dtype);
-  getBackend().copyStrided(g.shape,
+  getBackend().copyStrided(
+    g.shape,
     { data: g.storage.data, offset: g.offset, strides: g.strides },
-    { data: out.storage.data, offset: 0, strides: contiguousStrides(g.shape) });
+    { data: out.storage.data, offset: 0, strides: contiguousStrides(g.shape) },
+  );
   return out;
 }
 
@@ -45,8 +50,10 @@ function coversStorage(t: Tensor): boolean {
 /** Adds g into leaf.grad, or makes a dense copy of g the leaf's .grad. */
 export function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   if (!sameShape(leaf.shape, g.shape)) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      `backward: gradient of shape ${formatShape(g.shape)} does not match its tensor's shape ${formatShape(leaf.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      `backward: gradient of shape ${formatShape(g.shape)} does not match its tensor's shape ${formatShape(leaf.shape)}`,
+    );
   }
   if (leaf.grad) addInto(leaf.grad, g);
   else leaf.grad = denseCopy(g);
@@ -142,8 +149,8 @@ export class GradientBuffers {
       leaf.grad = leaf.grad ? add(leaf.grad, g) : g;
       return;
     }
-    const adoptable = !leaf.grad && unshared && this.owned.has(g.storage) && !this.waitingOn.get(g.storage) &&
-      coversStorage(g);
+    const adoptable =
+      !leaf.grad && unshared && this.owned.has(g.storage) && !this.waitingOn.get(g.storage) && coversStorage(g);
     if (!adoptable) {
       accumulateLeaf(leaf, g);
       return;
@@ -165,8 +172,8 @@ export class GradientBuffers {
       return;
     }
     // Sum into a buffer this call owns alone: `existing` may alias another gradient.
-    const ownedAlone = this.owned.has(existing.storage) && this.waitingOn.get(existing.storage) === 1 &&
-      coversStorage(existing);
+    const ownedAlone =
+      this.owned.has(existing.storage) && this.waitingOn.get(existing.storage) === 1 && coversStorage(existing);
     const sum = ownedAlone ? existing : denseCopy(existing);
     this.owned.add(sum.storage);
     addInto(sum, g);

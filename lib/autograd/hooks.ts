@@ -39,19 +39,28 @@ export function registerHook(t: Tensor, hook: TensorHook): RemovableHandle {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerHook: expected a function, got ${typeof hook}`);
   }
   if (!t.requiresGrad) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      "registerHook: cannot register a hook on a tensor that doesn't require gradient");
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      "registerHook: cannot register a hook on a tensor that doesn't require gradient",
+    );
   }
   const hooks = stateOf(t).hooks;
   const id = nextId++;
   hooks.set(id, hook);
-  return { remove: () => { hooks.delete(id); } };
+  return {
+    remove: () => {
+      hooks.delete(id);
+    },
+  };
 }
 
 /** Makes backward() fill .grad of a non-leaf tensor (leaves get it anyway). */
 export function retainGrad(t: Tensor): void {
   if (!t.requiresGrad) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', "retainGrad: cannot retain the gradient of a tensor that doesn't require grad");
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      "retainGrad: cannot retain the gradient of a tensor that doesn't require grad",
+    );
   }
   if (t.gradFn) stateOf(t).retain = true;
 }
@@ -79,8 +88,10 @@ export function runHooks(key: Node | Tensor, grad: Tensor): Tensor {
     const replaced = hook(g);
     if (replaced == null) continue;
     if (!sameShape(replaced.shape, g.shape)) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `registerHook: hook returned a gradient of shape ${formatShape(replaced.shape)}, expected ${formatShape(g.shape)}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `registerHook: hook returned a gradient of shape ${formatShape(replaced.shape)}, expected ${formatShape(g.shape)}`,
+      );
     }
     g = replaced;
   }

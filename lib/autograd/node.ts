@@ -16,9 +16,38 @@ export type BackwardFn = (grad: Tensor) => readonly (Tensor | null)[];
  * other node's gradient is computed once and cannot be differentiated again.
  */
 const twiceDifferentiableOps = new Set([
-  'add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'sqrt', 'abs', 'clamp', 'relu', 'sigmoid', 'tanh',
-  'sum', 'expand', 'view', 'transpose', 'permute', 'squeeze', 'unsqueeze', 'contiguous', 'clone', 'to',
-  'matmul', 'linear', 'linear+relu', 'cat', 'conv2d', 'conv2d+relu', 'conv2dInputGrad', 'conv2dWeightGrad',
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'abs',
+  'clamp',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'sum',
+  'expand',
+  'view',
+  'transpose',
+  'permute',
+  'squeeze',
+  'unsqueeze',
+  'contiguous',
+  'clone',
+  'to',
+  'matmul',
+  'linear',
+  'linear+relu',
+  'cat',
+  'conv2d',
+  'conv2d+relu',
+  'conv2dInputGrad',
+  'conv2dWeightGrad',
 ]);
 
 export class Node {
@@ -49,16 +78,20 @@ export class Node {
 
   apply(grad: Tensor): readonly (Tensor | null)[] {
     if (!this.backwardFn) {
-      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+      throw new NodegradError(
+        'ERR_NODEGRAD_AUTOGRAD',
         `backward: trying to backward through the graph a second time (node ${this.name}); ` +
-        'its saved tensors were freed after the first backward. Pass { retainGraph: true } to the first call.');
+          'its saved tensors were freed after the first backward. Pass { retainGraph: true } to the first call.',
+      );
     }
     for (const { tensor, version } of this.saved) {
       if (tensor.storage.version !== version) {
         const writer = tensor.storage.lastWriter || 'an in-place write';
-        throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+        throw new NodegradError(
+          'ERR_NODEGRAD_AUTOGRAD',
           `${writer}: a tensor saved for backward by ${this.name} was modified in place; clone it first ` +
-          `(version ${tensor.storage.version}, expected ${version})`);
+            `(version ${tensor.storage.version}, expected ${version})`,
+        );
       }
     }
     return this.backwardFn(grad);
@@ -74,8 +107,13 @@ export class Node {
  * Attaches a graph node to `out` when recording is on and an input requires grad. `saved` lists
  * the tensors the closure reads, so in-place changes to them are caught before backward uses them.
  */
-export function record(name: string, out: Tensor, inputs: readonly Tensor[], backward: BackwardFn,
-  saved: readonly Tensor[] = []): Tensor {
+export function record(
+  name: string,
+  out: Tensor,
+  inputs: readonly Tensor[],
+  backward: BackwardFn,
+  saved: readonly Tensor[] = [],
+): Tensor {
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return out;
   out.gradFn = new Node(name, inputs, backward, saved);
   out.requiresGrad = true;

@@ -18,8 +18,9 @@ export function tryAddon(): NativeAddon | null {
     addon = loadAddon();
   } catch (error) {
     addon = null;
-    process.emitWarning(`${(error as Error).message}\nFalling back to the pure TypeScript reference backend (slow).`,
-      { code: 'NODEGRAD_NO_ADDON' });
+    process.emitWarning(`${(error as Error).message}\nFalling back to the pure TypeScript reference backend (slow).`, {
+      code: 'NODEGRAD_NO_ADDON',
+    });
   }
   return addon;
 }

@@ -50,8 +50,10 @@ export function loadAddon(candidates: readonly string[] = addonCandidates()): Na
       failures.push(`  ${path}: ${(error as Error).message}`);
     }
   }
-  throw new NodegradError('ERR_NODEGRAD_ADDON',
+  throw new NodegradError(
+    'ERR_NODEGRAD_ADDON',
     `nodegrad: the native addon could not be loaded. Tried:\n${failures.join('\n')}\n` +
-    `Build it with \`npm run build:native\` (node-gyp; needs python3, make and a C++17 compiler) ` +
-    `in ${packageRoot}, or set NODEGRAD_ADDON to the path of a built nodegrad.node.`);
+      `Build it with \`npm run build:native\` (node-gyp; needs python3, make and a C++17 compiler) ` +
+      `in ${packageRoot}, or set NODEGRAD_ADDON to the path of a built nodegrad.node.`,
+  );
 }

@@ -8,20 +8,33 @@ import type { Backend, DataArray } from './types.js';
 
 function checkRange(kernel: string, index: Int32Array, count: number, limit: number): void {
   if (index.length < count) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `${kernel}: index has ${index.length} elements, expected at least ${count}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${kernel}: index has ${index.length} elements, expected at least ${count}`,
+    );
   }
   for (let j = 0; j < count; j++) {
     const v = index[j];
     if (v < 0 || v >= limit) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `${kernel}: index ${v} at position ${j} is out of range [0, ${limit})`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `${kernel}: index ${v} at position ${j} is out of range [0, ${limit})`,
+      );
     }
   }
 }
 
-function scatterInto(kernel: string, src: DataArray, outer: number, k: number, inner: number, index: Int32Array,
-  n: number, out: DataArray, add: boolean): void {
+function scatterInto(
+  kernel: string,
+  src: DataArray,
+  outer: number,
+  k: number,
+  inner: number,
+  index: Int32Array,
+  n: number,
+  out: DataArray,
+  add: boolean,
+): void {
   checkRange(kernel, index, outer * k * inner, n);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < k; j++) {
@@ -73,8 +86,15 @@ export const referenceGatherKernels: Pick<Backend, 'gather' | 'scatter' | 'scatt
       for (let j = 0; j < count; j++) [low, high] = [Math.min(low, a[j]), Math.max(high, a[j])];
       return { low, high };
     };
-    const at = range(offsets, k), head = range(heads, h);
-    if (offsets.length < k || heads.length < h || at.low < 0 || head.low < 0 || at.high + head.high + run > out.length) {
+    const at = range(offsets, k),
+      head = range(heads, h);
+    if (
+      offsets.length < k ||
+      heads.length < h ||
+      at.low < 0 ||
+      head.low < 0 ||
+      at.high + head.high + run > out.length
+    ) {
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'indexPutAt: offsets out of range for out');
     }
     for (let j = 0; j < k; j++) {

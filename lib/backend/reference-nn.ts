@@ -3,13 +3,29 @@
  * from the definitions (no im2col), so they are an independent oracle for the native kernels.
  */
 import {
-  convOutputSize, poolOutputSize,
-  type Backend, type Conv2dParams, type FloatArray, type Pool2dParams,
+  convOutputSize,
+  poolOutputSize,
+  type Backend,
+  type Conv2dParams,
+  type FloatArray,
+  type Pool2dParams,
 } from './types.js';
 
-type NnKernels = Pick<Backend, 'conv2dForward' | 'conv2dBackwardInput' | 'conv2dBackwardWeight' |
-  'maxPool2dForward' | 'maxPool2dBackward' | 'avgPool2dForward' | 'avgPool2dBackward' |
-  'adaptiveAvgPool2dForward' | 'adaptiveAvgPool2dBackward' | 'softmax' | 'softmaxBackward' | 'crossEntropy'>;
+type NnKernels = Pick<
+  Backend,
+  | 'conv2dForward'
+  | 'conv2dBackwardInput'
+  | 'conv2dBackwardWeight'
+  | 'maxPool2dForward'
+  | 'maxPool2dBackward'
+  | 'avgPool2dForward'
+  | 'avgPool2dBackward'
+  | 'adaptiveAvgPool2dForward'
+  | 'adaptiveAvgPool2dBackward'
+  | 'softmax'
+  | 'softmaxBackward'
+  | 'crossEntropy'
+>;
 
 /** Calls visit(n, co, oh, ow, ci, i, j, inputIndex, weightIndex, outIndex) for every in-bounds tap. */
 function forEachTap(p: Conv2dParams, visit: (inputIndex: number, weightIndex: number, outIndex: number) => void): void {
@@ -31,8 +47,11 @@ function forEachTap(p: Conv2dParams, visit: (inputIndex: number, weightIndex: nu
               for (let j = 0; j < p.kernelW; j++) {
                 const iw = ow * p.strideW - p.padW + j * p.dilationW;
                 if (iw < 0 || iw >= p.inW) continue;
-                visit(((n * p.inChannels + ci) * p.inH + ih) * p.inW + iw,
-                  ((co * cinG + c) * p.kernelH + i) * p.kernelW + j, outIndex);
+                visit(
+                  ((n * p.inChannels + ci) * p.inH + ih) * p.inW + iw,
+                  ((co * cinG + c) * p.kernelH + i) * p.kernelW + j,
+                  outIndex,
+                );
               }
             }
           }
@@ -42,7 +61,10 @@ function forEachTap(p: Conv2dParams, visit: (inputIndex: number, weightIndex: nu
   }
 }
 
-function poolWindows(p: Pool2dParams, visit: (plane: number, outIndex: number, taps: number[], divisor: number) => void): void {
+function poolWindows(
+  p: Pool2dParams,
+  visit: (plane: number, outIndex: number, taps: number[], divisor: number) => void,
+): void {
   const outH = poolOutputSize(p.inH, p.kernelH, p.strideH, p.padH, p.dilationH, p.ceilMode);
   const outW = poolOutputSize(p.inW, p.kernelW, p.strideW, p.padW, p.dilationW, p.ceilMode);
   for (let plane = 0; plane < p.planes; plane++) {
@@ -61,8 +83,12 @@ function poolWindows(p: Pool2dParams, visit: (plane: number, outIndex: number, t
         const w0 = ow * p.strideW - p.padW;
         const h1 = Math.min(h0 + p.kernelH, p.inH + p.padH);
         const w1 = Math.min(w0 + p.kernelW, p.inW + p.padW);
-        const divisor = p.divisorOverride > 0 ? p.divisorOverride
-          : p.countIncludePad ? (h1 - h0) * (w1 - w0) : Math.max(taps.length, 1);
+        const divisor =
+          p.divisorOverride > 0
+            ? p.divisorOverride
+            : p.countIncludePad
+              ? (h1 - h0) * (w1 - w0)
+              : Math.max(taps.length, 1);
         visit(plane, (plane * outH + oh) * outW + ow, taps, divisor);
       }
     }
@@ -76,7 +102,9 @@ function adaptiveRange(i: number, input: number, output: number): [number, numbe
 export const referenceNnKernels: NnKernels = {
   conv2dForward(p, input, weight, bias, out, relu) {
     const acc = new Float64Array(out.length);
-    forEachTap(p, (ii, wi, oi) => { acc[oi] += input[ii] * weight[wi]; });
+    forEachTap(p, (ii, wi, oi) => {
+      acc[oi] += input[ii] * weight[wi];
+    });
     const plane = out.length / (p.batch * p.outChannels);
     for (let k = 0; k < out.length; k++) {
       const v = acc[k] + (bias ? bias[Math.floor(k / plane) % p.outChannels] : 0);
@@ -86,16 +114,21 @@ export const referenceNnKernels: NnKernels = {
 
   conv2dBackwardInput(p, gradOut, weight, gradInput) {
     const acc = new Float64Array(gradInput.length);
-    forEachTap(p, (ii, wi, oi) => { acc[ii] += gradOut[oi] * weight[wi]; });
+    forEachTap(p, (ii, wi, oi) => {
+      acc[ii] += gradOut[oi] * weight[wi];
+    });
     gradInput.set(acc);
   },
 
   conv2dBackwardWeight(p, input, gradOut, gradWeight, gradBias) {
     const acc = new Float64Array(gradWeight.length);
-    forEachTap(p, (ii, wi, oi) => { acc[wi] += gradOut[oi] * input[ii]; });
+    forEachTap(p, (ii, wi, oi) => {
+      acc[wi] += gradOut[oi] * input[ii];
+    });
     gradWeight.set(acc);
     if (gradBias) {
-      const plane = convOutputSize(p.inH, p.kernelH, p.strideH, p.padH, p.dilationH) *
+      const plane =
+        convOutputSize(p.inH, p.kernelH, p.strideH, p.padH, p.dilationH) *
         convOutputSize(p.inW, p.kernelW, p.strideW, p.padW, p.dilationW);
       gradBias.fill(0, 0, p.outChannels);
       const n = p.batch * p.outChannels * plane;
@@ -111,7 +144,10 @@ export const referenceNnKernels: NnKernels = {
       for (const t of taps) {
         const v = input[base + t];
         // PyTorch's rule: the first max wins ties, the last NaN wins the index.
-        if (at < 0 || v > best || Number.isNaN(v)) { best = v; at = t; }
+        if (at < 0 || v > best || Number.isNaN(v)) {
+          best = v;
+          at = t;
+        }
       }
       out[oi] = best;
       indices[oi] = Math.max(at, 0);
@@ -120,7 +156,8 @@ export const referenceNnKernels: NnKernels = {
 
   maxPool2dBackward(p, gradOut, indices, gradInput) {
     gradInput.fill(0);
-    const outPlane = poolOutputSize(p.inH, p.kernelH, p.strideH, p.padH, p.dilationH, p.ceilMode) *
+    const outPlane =
+      poolOutputSize(p.inH, p.kernelH, p.strideH, p.padH, p.dilationH, p.ceilMode) *
       poolOutputSize(p.inW, p.kernelW, p.strideW, p.padW, p.dilationW, p.ceilMode);
     for (let k = 0; k < p.planes * outPlane; k++) {
       gradInput[Math.floor(k / outPlane) * p.inH * p.inW + indices[k]] += gradOut[k];

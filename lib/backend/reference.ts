@@ -4,8 +4,13 @@
  */
 import { NodegradError } from '../errors.js';
 import {
-  BinaryOp, ReduceOp, UnaryOp,
-  type Backend, type FloatArray, type GemmParams, type StridedView,
+  BinaryOp,
+  ReduceOp,
+  UnaryOp,
+  type Backend,
+  type FloatArray,
+  type GemmParams,
+  type StridedView,
 } from './types.js';
 import { referenceNnKernels } from './reference-nn.js';
 import { referenceGatherKernels } from './reference-gather.js';
@@ -51,19 +56,32 @@ function tableKernel(op: number): ReferenceUnaryKernel {
 
 function unaryFn(op: UnaryOp, p1: number, p2: number): (v: number) => number {
   switch (op) {
-    case UnaryOp.Neg: return (v) => -v;
-    case UnaryOp.Exp: return Math.exp;
-    case UnaryOp.Log: return Math.log;
-    case UnaryOp.Sqrt: return Math.sqrt;
-    case UnaryOp.Abs: return Math.abs;
-    case UnaryOp.Sign: return (v) => (v > 0 ? 1 : v < 0 ? -1 : 0);
-    case UnaryOp.Relu: return (v) => (v < 0 ? 0 : v);
-    case UnaryOp.Sigmoid: return sigmoid;
-    case UnaryOp.Tanh: return Math.tanh;
-    case UnaryOp.Clamp: return (v) => (v < p1 ? p1 : v > p2 ? p2 : v);
-    case UnaryOp.ClampMask: return (v) => (v >= p1 && v <= p2 ? 1 : 0);
-    case UnaryOp.PowScalar: return powScalar(p1);
-    case UnaryOp.Affine: return (v) => p1 * v + p2;
+    case UnaryOp.Neg:
+      return (v) => -v;
+    case UnaryOp.Exp:
+      return Math.exp;
+    case UnaryOp.Log:
+      return Math.log;
+    case UnaryOp.Sqrt:
+      return Math.sqrt;
+    case UnaryOp.Abs:
+      return Math.abs;
+    case UnaryOp.Sign:
+      return (v) => (v > 0 ? 1 : v < 0 ? -1 : 0);
+    case UnaryOp.Relu:
+      return (v) => (v < 0 ? 0 : v);
+    case UnaryOp.Sigmoid:
+      return sigmoid;
+    case UnaryOp.Tanh:
+      return Math.tanh;
+    case UnaryOp.Clamp:
+      return (v) => (v < p1 ? p1 : v > p2 ? p2 : v);
+    case UnaryOp.ClampMask:
+      return (v) => (v >= p1 && v <= p2 ? 1 : 0);
+    case UnaryOp.PowScalar:
+      return powScalar(p1);
+    case UnaryOp.Affine:
+      return (v) => p1 * v + p2;
     default: {
       const kernel = tableKernel(op);
       return (v) => kernel.forward(v, p1, p2);
@@ -73,22 +91,35 @@ function unaryFn(op: UnaryOp, p1: number, p2: number): (v: number) => number {
 
 function binaryFn(op: BinaryOp): (a: number, b: number) => number {
   switch (op) {
-    case BinaryOp.Add: return (a, b) => a + b;
-    case BinaryOp.Sub: return (a, b) => a - b;
-    case BinaryOp.Mul: return (a, b) => a * b;
-    case BinaryOp.Div: return (a, b) => a / b;
-    case BinaryOp.Pow: return powC;
-    case BinaryOp.Maximum: return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b));
-    case BinaryOp.Minimum: return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b));
-    case BinaryOp.ReluBackward: return (g, y) => (y <= 0 ? 0 : g);
-    case BinaryOp.SigmoidBackward: return (g, y) => g * y * (1 - y);
-    case BinaryOp.TanhBackward: return (g, y) => g * (1 - y * y);
+    case BinaryOp.Add:
+      return (a, b) => a + b;
+    case BinaryOp.Sub:
+      return (a, b) => a - b;
+    case BinaryOp.Mul:
+      return (a, b) => a * b;
+    case BinaryOp.Div:
+      return (a, b) => a / b;
+    case BinaryOp.Pow:
+      return powC;
+    case BinaryOp.Maximum:
+      return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b));
+    case BinaryOp.Minimum:
+      return (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b));
+    case BinaryOp.ReluBackward:
+      return (g, y) => (y <= 0 ? 0 : g);
+    case BinaryOp.SigmoidBackward:
+      return (g, y) => g * y * (1 - y);
+    case BinaryOp.TanhBackward:
+      return (g, y) => g * (1 - y * y);
   }
 }
 
 /** Calls visit(flatIndex, offsets...) for every index of `shape`, in row-major order. */
-function forEachIndex(shape: readonly number[], views: readonly StridedView[],
-  visit: (flat: number, offsets: number[]) => void): void {
+function forEachIndex(
+  shape: readonly number[],
+  views: readonly StridedView[],
+  visit: (flat: number, offsets: number[]) => void,
+): void {
   const total = shape.reduce((p, s) => p * s, 1);
   if (total === 0) return;
   const counter = new Array<number>(shape.length).fill(0);
@@ -97,9 +128,13 @@ function forEachIndex(shape: readonly number[], views: readonly StridedView[],
     visit(flat, offsets);
     for (let d = shape.length - 1; d >= 0; d--) {
       counter[d]++;
-      views.forEach((v, i) => { offsets[i] += v.strides[d]; });
+      views.forEach((v, i) => {
+        offsets[i] += v.strides[d];
+      });
       if (counter[d] < shape[d]) break;
-      views.forEach((v, i) => { offsets[i] -= v.strides[d] * shape[d]; });
+      views.forEach((v, i) => {
+        offsets[i] -= v.strides[d] * shape[d];
+      });
       counter[d] = 0;
     }
   }
@@ -112,8 +147,10 @@ export const referenceBackend: Backend = {
 
   unary(op, x, out, n, p1, p2) {
     if ((x as unknown) instanceof Uint8Array) {
-      throw new NodegradError('ERR_NODEGRAD_DTYPE',
-        `${UnaryOp[op].toLowerCase()}: not defined for bool tensors; convert first with .float()`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_DTYPE',
+        `${UnaryOp[op].toLowerCase()}: not defined for bool tensors; convert first with .float()`,
+      );
     }
     const f = unaryFn(op, p1, p2);
     for (let i = 0; i < n; i++) out[i] = f(x[i]);
@@ -126,14 +163,21 @@ export const referenceBackend: Backend = {
 
   binary(op, shape, a, b, out) {
     if (out instanceof Uint8Array) {
-      throw new NodegradError('ERR_NODEGRAD_DTYPE',
-        `${BinaryOp[op].toLowerCase()}: arithmetic is not defined for bool tensors; convert first with .int() or .float()`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_DTYPE',
+        `${BinaryOp[op].toLowerCase()}: arithmetic is not defined for bool tensors; convert first with .int() or .float()`,
+      );
     }
-    if (out instanceof Int32Array && ![BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Maximum, BinaryOp.Minimum].includes(op)) {
+    if (
+      out instanceof Int32Array &&
+      ![BinaryOp.Add, BinaryOp.Sub, BinaryOp.Mul, BinaryOp.Maximum, BinaryOp.Minimum].includes(op)
+    ) {
       throw new NodegradError('ERR_NODEGRAD_DTYPE', `reference binary: op ${BinaryOp[op]} is not defined for int32`);
     }
     const f = binaryFn(op);
-    forEachIndex(shape, [a, b], (flat, [oa, ob]) => { out[flat] = f(a.data[oa], b.data[ob]); });
+    forEachIndex(shape, [a, b], (flat, [oa, ob]) => {
+      out[flat] = f(a.data[oa], b.data[ob]);
+    });
   },
 
   // Row by row rather than through forEachIndex: native runs bool copies here too (about 10x faster).
@@ -174,7 +218,10 @@ export const referenceBackend: Backend = {
         } else if (op === ReduceOp.LogSumExp) {
           let m = -Infinity;
           for (let j = 0; j < n; j++) m = Math.max(m, at(j)); // Math.max returns NaN if any is NaN
-          if (!Number.isFinite(m)) { values![out] = m; continue; }
+          if (!Number.isFinite(m)) {
+            values![out] = m;
+            continue;
+          }
           let acc = 0;
           for (let j = 0; j < n; j++) acc += Math.exp(at(j) - m);
           values![out] = m + Math.log(acc);
@@ -184,7 +231,10 @@ export const referenceBackend: Backend = {
           let bestIndex = 0;
           for (let j = 1; j < n && !Number.isNaN(best); j++) {
             const v = at(j);
-            if (Number.isNaN(v) || better(v, best)) { best = v; bestIndex = j; }
+            if (Number.isNaN(v) || better(v, best)) {
+              best = v;
+              bestIndex = j;
+            }
           }
           if (values) values[out] = best;
           if (indices) indices[out] = bestIndex;
@@ -235,7 +285,7 @@ export const referenceBackend: Backend = {
       v[i] = p.beta2 * v[i] + (1 - p.beta2) * g * g;
       let second = v[i];
       if (vmax) second = vmax[i] = Math.max(vmax[i], v[i]);
-      param[i] -= (p.lr / bias1) * m[i] / (Math.sqrt(second) / bias2Sqrt + p.eps);
+      param[i] -= ((p.lr / bias1) * m[i]) / (Math.sqrt(second) / bias2Sqrt + p.eps);
     }
   },
 

@@ -11,15 +11,42 @@ export type DataArray = Float32Array | Float64Array | Int32Array | Uint8Array;
  * table order.
  */
 export enum UnaryOp {
-  Neg = 0, Exp, Log, Sqrt, Abs, Sign, Relu, Sigmoid, Tanh, Clamp, ClampMask, PowScalar, Affine, FirstTableOp,
+  Neg = 0,
+  Exp,
+  Log,
+  Sqrt,
+  Abs,
+  Sign,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Clamp,
+  ClampMask,
+  PowScalar,
+  Affine,
+  FirstTableOp,
 }
 
 /** Binary element-wise ops; the *Backward ones take (upstream gradient, forward output). */
 export enum BinaryOp {
-  Add = 0, Sub, Mul, Div, Pow, Maximum, Minimum, ReluBackward, SigmoidBackward, TanhBackward,
+  Add = 0,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  ReluBackward,
+  SigmoidBackward,
+  TanhBackward,
 }
 
-export enum ReduceOp { Sum = 0, Max, Min, LogSumExp }
+export enum ReduceOp {
+  Sum = 0,
+  Max,
+  Min,
+  LogSumExp,
+}
 
 /** A strided view of a buffer, as kernels read it. */
 export interface StridedView<A extends DataArray = DataArray> {
@@ -86,7 +113,14 @@ export function convOutputSize(input: number, kernel: number, stride: number, pa
 }
 
 /** Output length of a pooling along one axis, with ceil mode's rule that no window starts in the right padding. */
-export function poolOutputSize(input: number, kernel: number, stride: number, pad: number, dilation: number, ceilMode: boolean): number {
+export function poolOutputSize(
+  input: number,
+  kernel: number,
+  stride: number,
+  pad: number,
+  dilation: number,
+  ceilMode: boolean,
+): number {
   const span = input + 2 * pad - dilation * (kernel - 1) - 1;
   let out = Math.floor((span + (ceilMode ? stride - 1 : 0)) / stride) + 1;
   if (ceilMode && (out - 1) * stride >= input + pad) out--;
@@ -139,7 +173,15 @@ export interface Backend {
   /** out[0..n) = op(x[0..n)); p1/p2 parameterize Clamp, ClampMask, PowScalar, Affine. */
   unary(op: UnaryOp, x: FloatArray, out: FloatArray, n: number, p1: number, p2: number): void;
   /** out[0..n) = the input gradient of table op `op` from the saved input or output and grad. */
-  unaryBackward(op: UnaryOp, saved: FloatArray, grad: FloatArray, out: FloatArray, n: number, p1: number, p2: number): void;
+  unaryBackward(
+    op: UnaryOp,
+    saved: FloatArray,
+    grad: FloatArray,
+    out: FloatArray,
+    n: number,
+    p1: number,
+    p2: number,
+  ): void;
   /** out (contiguous, `shape`) = a op b, a and b read through strides (0 = broadcast). */
   binary(op: BinaryOp, shape: readonly number[], a: StridedView, b: StridedView, out: DataArray): void;
   /** Copies the strided view src into the strided view dst, both of `shape`. */
@@ -148,23 +190,55 @@ export interface Backend {
    * Reduces the middle axis of contiguous [outer, n, inner]; indices only for Max/Min, which also
    * take an Int32Array x (values then Int32Array too, compared exactly).
    */
-  reduce(op: ReduceOp, x: DataArray, outer: number, n: number, inner: number,
-    values: DataArray | null, indices: Int32Array | null): void;
+  reduce(
+    op: ReduceOp,
+    x: DataArray,
+    outer: number,
+    n: number,
+    inner: number,
+    values: DataArray | null,
+    indices: Int32Array | null,
+  ): void;
   /** out[o, j, i] = src[o, index[j], i]. */
-  indexSelect(src: DataArray, outer: number, n: number, inner: number, index: Int32Array,
-    k: number, out: DataArray): void;
+  indexSelect(
+    src: DataArray,
+    outer: number,
+    n: number,
+    inner: number,
+    index: Int32Array,
+    k: number,
+    out: DataArray,
+  ): void;
   /** out[o, index[j], i] += src[o, j, i]. */
-  indexAdd(src: FloatArray, outer: number, k: number, inner: number, index: Int32Array,
-    n: number, out: FloatArray): void;
+  indexAdd(
+    src: FloatArray,
+    outer: number,
+    k: number,
+    inner: number,
+    index: Int32Array,
+    n: number,
+    out: FloatArray,
+  ): void;
   gemm(params: GemmParams, a: FloatArray, b: FloatArray, c: FloatArray): void;
   /** out = conv(input, weight) + bias, optionally followed by ReLU in the same pass. */
-  conv2dForward(p: Conv2dParams, input: FloatArray, weight: FloatArray, bias: FloatArray | null,
-    out: FloatArray, relu: boolean): void;
+  conv2dForward(
+    p: Conv2dParams,
+    input: FloatArray,
+    weight: FloatArray,
+    bias: FloatArray | null,
+    out: FloatArray,
+    relu: boolean,
+  ): void;
   /** gradInput (overwritten) from gradOut and weight. */
   conv2dBackwardInput(p: Conv2dParams, gradOut: FloatArray, weight: FloatArray, gradInput: FloatArray): void;
   /** gradWeight and gradBias (overwritten) summed over the batch. */
-  conv2dBackwardWeight(p: Conv2dParams, input: FloatArray, gradOut: FloatArray, gradWeight: FloatArray,
-    gradBias: FloatArray | null): void;
+  conv2dBackwardWeight(
+    p: Conv2dParams,
+    input: FloatArray,
+    gradOut: FloatArray,
+    gradWeight: FloatArray,
+    gradBias: FloatArray | null,
+  ): void;
   /** indices receive each window's argmax as h * inW + w within its plane. */
   maxPool2dForward(p: Pool2dParams, input: FloatArray, out: FloatArray, indices: Int32Array): void;
   maxPool2dBackward(p: Pool2dParams, gradOut: FloatArray, indices: Int32Array, gradInput: FloatArray): void;
@@ -174,16 +248,42 @@ export interface Backend {
   adaptiveAvgPool2dBackward(p: AdaptivePool2dParams, gradOut: FloatArray, gradInput: FloatArray): void;
   /** Softmax (or log-softmax) over the middle axis of [outer, n, inner]. */
   softmax(x: FloatArray, outer: number, n: number, inner: number, out: FloatArray, log: boolean): void;
-  softmaxBackward(y: FloatArray, g: FloatArray, outer: number, n: number, inner: number, gx: FloatArray,
-    log: boolean): void;
+  softmaxBackward(
+    y: FloatArray,
+    g: FloatArray,
+    outer: number,
+    n: number,
+    inner: number,
+    gx: FloatArray,
+    log: boolean,
+  ): void;
   /** Per-row cross-entropy from logits and, when grad is given, d loss_i / d logits_i. */
-  crossEntropy(p: CrossEntropyParams, logits: FloatArray, target: Int32Array, weight: FloatArray | null,
-    loss: FloatArray, grad: FloatArray | null): void;
+  crossEntropy(
+    p: CrossEntropyParams,
+    logits: FloatArray,
+    target: Int32Array,
+    weight: FloatArray | null,
+    loss: FloatArray,
+    grad: FloatArray | null,
+  ): void;
   /** One SGD update of all of param in place (PyTorch's rule); momentumBuffer null when momentum is 0. */
-  sgdStep(param: FloatArray, grad: FloatArray, momentumBuffer: FloatArray | null, p: SgdParams, firstStep: boolean): void;
+  sgdStep(
+    param: FloatArray,
+    grad: FloatArray,
+    momentumBuffer: FloatArray | null,
+    p: SgdParams,
+    firstStep: boolean,
+  ): void;
   /** One Adam/AdamW update of all of param in place; maxExpAvgSq non-null selects AMSGrad; step counts from 1. */
-  adamStep(param: FloatArray, grad: FloatArray, expAvg: FloatArray, expAvgSq: FloatArray,
-    maxExpAvgSq: FloatArray | null, p: AdamParams, step: number): void;
+  adamStep(
+    param: FloatArray,
+    grad: FloatArray,
+    expAvg: FloatArray,
+    expAvgSq: FloatArray,
+    maxExpAvgSq: FloatArray | null,
+    p: AdamParams,
+    step: number,
+  ): void;
   /**
    * out[o, j, i] = src[o, index[o, j, i], i]: src is [outer, n, inner], index and out are
    * [outer, k, inner]. Every index must lie in [0, n); an invalid one throws before anything is written.
@@ -192,14 +292,38 @@ export interface Backend {
   /** out[o, index[o, j, i], i] = src[o, j, i] (src and index [outer, k, inner]); the largest duplicate j wins. */
   scatter(src: DataArray, outer: number, k: number, inner: number, index: Int32Array, n: number, out: DataArray): void;
   /** out[o, index[o, j, i], i] += src[o, j, i]; duplicates accumulate in j order. */
-  scatterAdd(src: DataArray, outer: number, k: number, inner: number, index: Int32Array, n: number, out: DataArray): void;
+  scatterAdd(
+    src: DataArray,
+    outer: number,
+    k: number,
+    inner: number,
+    index: Int32Array,
+    n: number,
+    out: DataArray,
+  ): void;
   /** out[o, index[j], i] = src[o, j, i] (+= when accumulate) with a 1-D index of k entries. */
-  indexPut(src: DataArray, outer: number, k: number, inner: number, index: Int32Array, n: number, out: DataArray,
-    accumulate: boolean): void;
+  indexPut(
+    src: DataArray,
+    outer: number,
+    k: number,
+    inner: number,
+    index: Int32Array,
+    n: number,
+    out: DataArray,
+    accumulate: boolean,
+  ): void;
   /**
    * out[offsets[j] + heads[r] + i] = src[(j * h + r) * run + i] (+= when accumulate) for j < k,
    * r < h, i < run: a put whose indexed dims are not adjacent. The largest duplicate j wins.
    */
-  indexPutAt(src: DataArray, k: number, offsets: Int32Array, h: number, heads: Int32Array, run: number,
-    out: DataArray, accumulate: boolean): void;
+  indexPutAt(
+    src: DataArray,
+    k: number,
+    offsets: Int32Array,
+    h: number,
+    heads: Int32Array,
+    run: number,
+    out: DataArray,
+    accumulate: boolean,
+  ): void;
 }

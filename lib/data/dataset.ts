@@ -22,8 +22,10 @@ export class TensorDataset implements Dataset {
     const n = tensors[0].shape[0];
     for (const t of tensors) {
       if (t.ndim === 0 || t.shape[0] !== n) {
-        throw new NodegradError('ERR_NODEGRAD_SHAPE',
-          `TensorDataset: every tensor needs the same first dim ${n}, got ${formatShape(t.shape)}`);
+        throw new NodegradError(
+          'ERR_NODEGRAD_SHAPE',
+          `TensorDataset: every tensor needs the same first dim ${n}, got ${formatShape(t.shape)}`,
+        );
       }
     }
     this.tensors = tensors;
@@ -78,10 +80,16 @@ export class DataLoader {
   /** Epochs iterated so far; the next iteration shuffles with seed + epoch. */
   epoch = 0;
 
-  constructor(readonly dataset: Dataset, readonly options: DataLoaderOptions = {}) {
+  constructor(
+    readonly dataset: Dataset,
+    readonly options: DataLoaderOptions = {},
+  ) {
     this.batchSize = options.batchSize ?? 1;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `DataLoader: batchSize must be a positive integer, got ${this.batchSize}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `DataLoader: batchSize must be a positive integer, got ${this.batchSize}`,
+      );
     }
   }
 
@@ -94,7 +102,9 @@ export class DataLoader {
   /** The item order of epoch `epoch`. */
   order(epoch: number): number[] {
     const n = this.dataset.length;
-    return this.options.shuffle ? permutation(n, (this.options.seed ?? 0) + epoch) : Array.from({ length: n }, (_, i) => i);
+    return this.options.shuffle
+      ? permutation(n, (this.options.seed ?? 0) + epoch)
+      : Array.from({ length: n }, (_, i) => i);
   }
 
   *[Symbol.iterator](): Generator<Tensor[]> {

@@ -55,7 +55,12 @@ const MAX_IDX_ELEMENTS = 2 ** 30;
 /** Compressed bytes decompressed to find the header: a gzip header plus at most ~4 MB of output. */
 const GZIP_HEADER_PREFIX = 4096;
 
-interface IdxHeader { type: number; shape: number[]; start: number; bytes: number }
+interface IdxHeader {
+  type: number;
+  shape: number[];
+  start: number;
+  bytes: number;
+}
 
 function parseIdxHeader(head: Uint8Array, fail: (what: string) => never): IdxHeader {
   const view = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
@@ -67,7 +72,8 @@ function parseIdxHeader(head: Uint8Array, fail: (what: string) => never): IdxHea
   if (view.length < start) fail(`${view.length} bytes cannot hold the ${ndim} dimensions the header announces`);
   const shape = Array.from({ length: ndim }, (_, d) => view.readUInt32BE(4 + 4 * d));
   const elements = shape.reduce((p, s) => p * s, 1);
-  if (elements > MAX_IDX_ELEMENTS) fail(`shape [${shape}] holds ${elements} elements; expected at most ${MAX_IDX_ELEMENTS}`);
+  if (elements > MAX_IDX_ELEMENTS)
+    fail(`shape [${shape}] holds ${elements} elements; expected at most ${MAX_IDX_ELEMENTS}`);
   return { type, shape, start, bytes: start + elements * ELEMENT_BYTES[type] };
 }
 
@@ -88,7 +94,10 @@ function readIdxBytes(path: string, fail: (what: string) => never): { bytes: Buf
     let header: IdxHeader;
     try {
       // Z_SYNC_FLUSH returns what a truncated stream decodes to instead of failing on its end.
-      header = parseIdxHeader(gunzipSync(first, { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength: 8 * 1024 * 1024 }), fail);
+      header = parseIdxHeader(
+        gunzipSync(first, { finishFlush: zlib.Z_SYNC_FLUSH, maxOutputLength: 8 * 1024 * 1024 }),
+        fail,
+      );
     } catch (error) {
       if (error instanceof NodegradError) throw error;
       return fail(`gzip data before the IDX header is corrupt (${(error as Error).message})`);
@@ -102,7 +111,8 @@ function readIdxBytes(path: string, fail: (what: string) => never): { bytes: Buf
       }
       return fail(`gzip data is corrupt (${(error as Error).message})`);
     }
-    if (bytes.length !== header.bytes) fail(`decompresses to ${bytes.length} bytes, but shape [${header.shape}] needs ${header.bytes}`);
+    if (bytes.length !== header.bytes)
+      fail(`decompresses to ${bytes.length} bytes, but shape [${header.shape}] needs ${header.bytes}`);
     return { bytes, header };
   } finally {
     file.close();
@@ -114,12 +124,18 @@ export function readIdx(path: string): Tensor {
   const fail = (what: string): never => {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `readIdx: ${path} is not a valid IDX file: ${what}`);
   };
-  const { bytes, header: { type, shape, start } } = readIdxBytes(path, fail);
+  const {
+    bytes,
+    header: { type, shape, start },
+  } = readIdxBytes(path, fail);
   const n = shape.reduce((p, s) => p * s, 1);
   const read: Record<number, (i: number) => number> = {
-    0x08: (i) => bytes.readUInt8(start + i), 0x09: (i) => bytes.readInt8(start + i),
-    0x0b: (i) => bytes.readInt16BE(start + 2 * i), 0x0c: (i) => bytes.readInt32BE(start + 4 * i),
-    0x0d: (i) => bytes.readFloatBE(start + 4 * i), 0x0e: (i) => bytes.readDoubleBE(start + 8 * i),
+    0x08: (i) => bytes.readUInt8(start + i),
+    0x09: (i) => bytes.readInt8(start + i),
+    0x0b: (i) => bytes.readInt16BE(start + 2 * i),
+    0x0c: (i) => bytes.readInt32BE(start + 4 * i),
+    0x0d: (i) => bytes.readFloatBE(start + 4 * i),
+    0x0e: (i) => bytes.readDoubleBE(start + 8 * i),
   };
   const out = type === 0x0d ? new Float32Array(n) : type === 0x0e ? new Float64Array(n) : new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = read[type](i);
@@ -127,7 +143,8 @@ export function readIdx(path: string): Tensor {
 }
 
 function findFile(dir: string, names: string[]): string {
-  for (const name of names) for (const candidate of [name, `${name}.gz`]) if (existsSync(join(dir, candidate))) return join(dir, candidate);
+  for (const name of names)
+    for (const candidate of [name, `${name}.gz`]) if (existsSync(join(dir, candidate))) return join(dir, candidate);
   throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `idx: ${dir} has none of ${names.join(', ')} (optionally .gz)`);
 }
 
@@ -139,15 +156,24 @@ export function idxDataset(dir: string): Split {
     const x = readIdx(imagesPath);
     const y = readIdx(labelsPath);
     if (x.ndim !== 3 || y.ndim !== 1 || x.shape[0] !== y.shape[0]) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE', `idx: expected images [N, H, W] and labels [N] in ${imagesPath} and ${labelsPath}, ` +
-        `got [${x.shape}] and [${y.shape}]`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `idx: expected images [N, H, W] and labels [N] in ${imagesPath} and ${labelsPath}, ` +
+          `got [${x.shape}] and [${y.shape}]`,
+      );
     }
     const pixels = Float32Array.from(x.storage.data, (v) => v / 255);
     return new TensorDataset(fromArray(pixels, [x.shape[0], 1, x.shape[1], x.shape[2]]), y);
   };
   return {
-    train: load(['train-images-idx3-ubyte', 'train-images.idx3-ubyte'], ['train-labels-idx1-ubyte', 'train-labels.idx1-ubyte']),
-    test: load(['t10k-images-idx3-ubyte', 't10k-images.idx3-ubyte'], ['t10k-labels-idx1-ubyte', 't10k-labels.idx1-ubyte']),
+    train: load(
+      ['train-images-idx3-ubyte', 'train-images.idx3-ubyte'],
+      ['train-labels-idx1-ubyte', 'train-labels.idx1-ubyte'],
+    ),
+    test: load(
+      ['t10k-images-idx3-ubyte', 't10k-images.idx3-ubyte'],
+      ['t10k-labels-idx1-ubyte', 't10k-labels.idx1-ubyte'],
+    ),
   };
 }
 
@@ -161,7 +187,10 @@ export function cifar10(dir: string): Split {
       const path = join(dir, f);
       const bytes = readRegularFile('cifar10', path, MAX_CIFAR_BATCH_BYTES);
       if (bytes.length % 3073 !== 0) {
-        throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `cifar10: ${path} holds ${bytes.length} bytes; expected a whole number of 3073-byte records`);
+        throw new NodegradError(
+          'ERR_NODEGRAD_ARGUMENT',
+          `cifar10: ${path} holds ${bytes.length} bytes; expected a whole number of 3073-byte records`,
+        );
       }
       return bytes;
     });

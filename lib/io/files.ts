@@ -4,7 +4,18 @@
  * of one. Reads open regular files only and read what the caller asks for, so a FIFO, a device or
  * a huge junk file cannot hang a load or make it read without bound.
  */
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { NodegradError } from '../errors.js';
@@ -18,7 +29,11 @@ export interface AtomicWriteOptions {
 }
 
 /** Writes `data` to `path` via a synced temporary file in the same folder and a rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[], options: AtomicWriteOptions = {}): void {
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | readonly Uint8Array[],
+  options: AtomicWriteOptions = {},
+): void {
   const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd = openSync(temp, 'wx');
@@ -100,8 +115,17 @@ export function openRegularFile(op: string, path: string): RegularFile {
   const stat = fstatSync(fd);
   if (!stat.isFile()) {
     closeSync(fd);
-    const kind = stat.isFIFO() ? 'a FIFO' : stat.isCharacterDevice() ? 'a character device' : stat.isBlockDevice() ? 'a block device'
-      : stat.isDirectory() ? 'a folder' : stat.isSocket() ? 'a socket' : 'not a regular file';
+    const kind = stat.isFIFO()
+      ? 'a FIFO'
+      : stat.isCharacterDevice()
+        ? 'a character device'
+        : stat.isBlockDevice()
+          ? 'a block device'
+          : stat.isDirectory()
+            ? 'a folder'
+            : stat.isSocket()
+              ? 'a socket'
+              : 'not a regular file';
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: ${path} is ${kind}; expected a regular file`);
   }
   return {
@@ -110,8 +134,10 @@ export function openRegularFile(op: string, path: string): RegularFile {
       for (let done = 0; done < length;) {
         const n = readSync(fd, into, done, length - done, position + done);
         if (n === 0) {
-          throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-            `${op}: ${path} ended at byte ${position + done}; expected ${length} bytes from byte ${position} (file changed while reading?)`);
+          throw new NodegradError(
+            'ERR_NODEGRAD_ARGUMENT',
+            `${op}: ${path} ended at byte ${position + done}; expected ${length} bytes from byte ${position} (file changed while reading?)`,
+          );
         }
         done += n;
       }
@@ -128,7 +154,10 @@ export function readRegularFile(op: string, path: string, maxBytes: number): Buf
   const file = openRegularFile(op, path);
   try {
     if (file.size > maxBytes) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: ${path} holds ${file.size} bytes; expected at most ${maxBytes}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `${op}: ${path} holds ${file.size} bytes; expected at most ${maxBytes}`,
+      );
     }
     const bytes = Buffer.alloc(file.size);
     file.read(0, file.size, bytes);

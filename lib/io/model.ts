@@ -43,15 +43,22 @@ function floatDType(state: Record<string, Tensor>, typeName: string): DType | un
 function saveModel(model: AnyModule, path: string, metadata: Record<string, string>): void {
   const spec = modelSpec(model);
   if (!spec) {
-    fail(`save: ${model.typeName} was not built by a registered factory, so it cannot be rebuilt from a file; build it with ` +
-      `a zoo function (ng.models.resnet18(options)) or a factory registered with ng.registerModel(name, factory), ` +
-      `or save its weights alone with ng.save(model.stateDict(), path)`);
+    fail(
+      `save: ${model.typeName} was not built by a registered factory, so it cannot be rebuilt from a file; build it with ` +
+        `a zoo function (ng.models.resnet18(options)) or a factory registered with ng.registerModel(name, factory), ` +
+        `or save its weights alone with ng.save(model.stateDict(), path)`,
+    );
   }
   if ('problem' in spec) {
-    fail(`save: ${model.typeName} built by '${spec.name}' cannot be saved whole: its options must be JSON values, but ${spec.problem}`);
+    fail(
+      `save: ${model.typeName} built by '${spec.name}' cannot be saved whole: its options must be JSON values, but ${spec.problem}`,
+    );
   }
   const reserved = Object.keys(metadata).filter((k) => k.startsWith('nodegrad.'));
-  if (reserved.length) fail(`save: metadata keys starting with 'nodegrad.' are reserved for the model's description, got ${reserved.join(', ')}`);
+  if (reserved.length)
+    fail(
+      `save: metadata keys starting with 'nodegrad.' are reserved for the model's description, got ${reserved.join(', ')}`,
+    );
   const state = model.stateDict();
   const dtype = floatDType(state, model.typeName);
   const differs = [...model.namedModules()].filter(([, m]) => m.training !== model.training).map(([name]) => name);
@@ -73,7 +80,11 @@ function saveModel(model: AnyModule, path: string, metadata: Record<string, stri
  */
 export function save(model: AnyModule, path: string, metadata?: Record<string, string>): void;
 export function save(tensors: Record<string, Tensor>, path: string, metadata?: Record<string, string>): void;
-export function save(value: AnyModule | Record<string, Tensor>, path: string, metadata: Record<string, string> = {}): void {
+export function save(
+  value: AnyModule | Record<string, Tensor>,
+  path: string,
+  metadata: Record<string, string> = {},
+): void {
   if (value instanceof Module) saveModel(value, path, metadata);
   else saveTensors(value, path, metadata);
 }
@@ -90,10 +101,12 @@ function parseJson(source: string, key: string, text: string): unknown {
 function restoreTraining(model: AnyModule, source: string, metadata: Record<string, string>): void {
   const training = metadata[KEY.training];
   if (training === undefined) return;
-  if (training !== 'true' && training !== 'false') fail(`loadModel: ${source} has ${KEY.training} '${training}'; expected 'true' or 'false'`);
+  if (training !== 'true' && training !== 'false')
+    fail(`loadModel: ${source} has ${KEY.training} '${training}'; expected 'true' or 'false'`);
   model.train(training === 'true');
   const differs = parseJson(source, KEY.trainingDiffers, metadata[KEY.trainingDiffers] ?? '[]');
-  if (!Array.isArray(differs)) return fail(`loadModel: ${source} has ${KEY.trainingDiffers} that is not a list of module names`);
+  if (!Array.isArray(differs))
+    return fail(`loadModel: ${source} has ${KEY.trainingDiffers} that is not a list of module names`);
   const byName = new Map(model.namedModules());
   for (const name of differs) {
     const module = byName.get(String(name));
@@ -114,27 +127,34 @@ export function loadModel<M extends AnyModule = Module>(input: string | Uint8Arr
   const { tensors, metadata } = readSafetensors(input);
   const name = metadata[KEY.model];
   if (name === undefined) {
-    return fail(`loadModel: ${source} has no '${KEY.model}' metadata: it holds weights alone, not a saved model; ` +
-      `build the model and call model.loadStateDict(ng.load(path))`);
+    return fail(
+      `loadModel: ${source} has no '${KEY.model}' metadata: it holds weights alone, not a saved model; ` +
+        `build the model and call model.loadStateDict(ng.load(path))`,
+    );
   }
   const factory = registeredFactory(name);
   if (!factory) {
-    return fail(`loadModel: ${source} holds a '${name}' model, but no factory is registered under that name ` +
-      `(registered: ${registeredModels().join(', ')}); call ng.registerModel('${name}', factory) before loading it`);
+    return fail(
+      `loadModel: ${source} holds a '${name}' model, but no factory is registered under that name ` +
+        `(registered: ${registeredModels().join(', ')}); call ng.registerModel('${name}', factory) before loading it`,
+    );
   }
   const options = parseJson(source, KEY.options, metadata[KEY.options] ?? 'null');
   const model = factory(options ?? undefined);
   const dtype = metadata[KEY.dtype];
   if (dtype !== undefined) {
-    if (dtype !== 'float32' && dtype !== 'float64') fail(`loadModel: ${source} has ${KEY.dtype} '${dtype}'; expected 'float32' or 'float64'`);
+    if (dtype !== 'float32' && dtype !== 'float64')
+      fail(`loadModel: ${source} has ${KEY.dtype} '${dtype}'; expected 'float32' or 'float64'`);
     model.to(dtype as 'float32' | 'float64');
   }
   try {
     model.loadStateDict(tensors);
   } catch (error) {
     if (!(error instanceof NodegradError)) throw error;
-    fail(`loadModel: the ${model.typeName} that '${name}' builds with options ${metadata[KEY.options]} does not match the weights ` +
-      `in ${source} (was the model changed after it was built? register a factory that builds the changed model): ${error.message}`);
+    fail(
+      `loadModel: the ${model.typeName} that '${name}' builds with options ${metadata[KEY.options]} does not match the weights ` +
+        `in ${source} (was the model changed after it was built? register a factory that builds the changed model): ${error.message}`,
+    );
   }
   restoreTraining(model, source, metadata);
   return model as M;

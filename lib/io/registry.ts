@@ -59,7 +59,8 @@ function specFor(name: string, options: unknown): ModelSpec {
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return `an instance of ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'Object'}`;
+  if (typeof value === 'object')
+    return `an instance of ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'Object'}`;
   return `a ${typeof value}`;
 }
 
@@ -74,21 +75,32 @@ function describe(value: unknown): string {
  */
 export function registerModel<F extends ModelFactory>(name: string, factory: F, options: RegisterModelOptions = {}): F {
   if (typeof name !== 'string' || name === '') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerModel: expected a non-empty name, got ${JSON.stringify(name) ?? describe(name)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `registerModel: expected a non-empty name, got ${JSON.stringify(name) ?? describe(name)}`,
+    );
   }
   if (typeof factory !== 'function') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerModel: factory for '${name}' must be a function, got ${describe(factory)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `registerModel: factory for '${name}' must be a function, got ${describe(factory)}`,
+    );
   }
   const existing = registrations.get(name);
   if (existing?.factory === factory) return existing.build as unknown as F;
   if (existing && !options.override) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `registerModel: '${name}' is already registered to another factory; pass { override: true } to replace it`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `registerModel: '${name}' is already registered to another factory; pass { override: true } to replace it`,
+    );
   }
   const build = (modelOptions?: unknown): AnyModule => {
     const module: unknown = factory(modelOptions as never);
     if (!(module instanceof Module)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerModel: factory '${name}' returned ${describe(module)}; expected a Module`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `registerModel: factory '${name}' returned ${describe(module)}; expected a Module`,
+      );
     }
     // A registered factory that calls another one (a zoo model with a new head) owns the result.
     specs.set(module, specFor(name, modelOptions));

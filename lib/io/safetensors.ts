@@ -12,7 +12,18 @@ import { openRegularFile, writeFileAtomic } from './files.js';
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 const WRITE_DTYPE: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
-const ITEM_SIZE: Record<string, number> = { F32: 4, F64: 8, I32: 4, I64: 8, F16: 2, BF16: 2, U8: 1, I8: 1, BOOL: 1, I16: 2 };
+const ITEM_SIZE: Record<string, number> = {
+  F32: 4,
+  F64: 8,
+  I32: 4,
+  I64: 8,
+  F16: 2,
+  BF16: 2,
+  U8: 1,
+  I8: 1,
+  BOOL: 1,
+  I16: 2,
+};
 
 export interface SafetensorsFile {
   tensors: Record<string, Tensor>;
@@ -24,13 +35,17 @@ function fail(source: string, what: string): never {
 }
 
 /** The bytes of a safetensors file holding `tensors`, as chunks to write one after another. */
-export function serializeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array[] {
+export function serializeSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array[] {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    if (name === '__metadata__') throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'save: "__metadata__" is not a valid tensor name');
+    if (name === '__metadata__')
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'save: "__metadata__" is not a valid tensor name');
     const data = t.contiguous().data();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     header[name] = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
@@ -64,34 +79,56 @@ function decode(source: string, name: string, dtype: string, bytes: Uint8Array, 
   // `bytes` is a fresh, 0-offset buffer of its own, so the typed arrays can wrap it without a copy.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
-    case 'F32': return new Float32Array(bytes.buffer, 0, numel);
-    case 'F64': return new Float64Array(bytes.buffer, 0, numel);
-    case 'I32': return new Int32Array(bytes.buffer, 0, numel);
-    case 'BOOL': return Uint8Array.from(bytes.subarray(0, numel), (v) => (v !== 0 ? 1 : 0));
+    case 'F32':
+      return new Float32Array(bytes.buffer, 0, numel);
+    case 'F64':
+      return new Float64Array(bytes.buffer, 0, numel);
+    case 'I32':
+      return new Int32Array(bytes.buffer, 0, numel);
+    case 'BOOL':
+      return Uint8Array.from(bytes.subarray(0, numel), (v) => (v !== 0 ? 1 : 0));
     case 'I64': {
       const out = new Int32Array(numel);
       for (let i = 0; i < numel; i++) {
         const v = view.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) fail(source, `tensor '${name}' (I64) holds ${v}, outside the int32 range`);
+        if (v > 2147483647n || v < -2147483648n)
+          fail(source, `tensor '${name}' (I64) holds ${v}, outside the int32 range`);
         out[i] = Number(v);
       }
       return out;
     }
-    case 'F16': return Float32Array.from({ length: numel }, (_, i) => halfToFloat(view.getUint16(i * 2, true)));
-    case 'BF16': return Float32Array.from({ length: numel }, (_, i) => {
-      const f = new DataView(new ArrayBuffer(4));
-      f.setUint32(0, view.getUint16(i * 2, true) << 16, true);
-      return f.getFloat32(0, true);
-    });
-    default: return fail(source, `tensor '${name}' has dtype ${dtype}, which nodegrad cannot load (F32, F64, I32, I64, F16, BF16, BOOL)`);
+    case 'F16':
+      return Float32Array.from({ length: numel }, (_, i) => halfToFloat(view.getUint16(i * 2, true)));
+    case 'BF16':
+      return Float32Array.from({ length: numel }, (_, i) => {
+        const f = new DataView(new ArrayBuffer(4));
+        f.setUint32(0, view.getUint16(i * 2, true) << 16, true);
+        return f.getFloat32(0, true);
+      });
+    default:
+      return fail(
+        source,
+        `tensor '${name}' has dtype ${dtype}, which nodegrad cannot load (F32, F64, I32, I64, F16, BF16, BOOL)`,
+      );
   }
 }
 
-interface Entry { name: string; dtype: string; shape: number[]; begin: number; end: number }
+interface Entry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
 
 /** Checks a parsed header against the data section's length: every byte belongs to exactly one tensor. */
-function parseHeader(source: string, header: unknown, dataLength: number): { entries: Entry[]; metadata: Record<string, string> } {
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(source, 'header is not a JSON object');
+function parseHeader(
+  source: string,
+  header: unknown,
+  dataLength: number,
+): { entries: Entry[]; metadata: Record<string, string> } {
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    fail(source, 'header is not a JSON object');
   const entries: Entry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
@@ -104,19 +141,27 @@ function parseHeader(source: string, header: unknown, dataLength: number): { ent
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null) fail(source, `entry '${name}' is not an object`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in ITEM_SIZE)) fail(source, `tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
-    if (!Array.isArray(e.shape) || e.shape.some((s) => !Number.isSafeInteger(s) || s < 0)) fail(source, `tensor '${name}' has an invalid shape`);
+    if (typeof e.dtype !== 'string' || !(e.dtype in ITEM_SIZE))
+      fail(source, `tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
+    if (!Array.isArray(e.shape) || e.shape.some((s) => !Number.isSafeInteger(s) || s < 0))
+      fail(source, `tensor '${name}' has an invalid shape`);
     const offsets = e.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) {
       fail(source, `tensor '${name}' has invalid data_offsets`);
     }
     const [begin, end] = offsets as number[];
     if (begin > end || end > dataLength) {
-      fail(source, `tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLength}-byte data section (truncated file?)`);
+      fail(
+        source,
+        `tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLength}-byte data section (truncated file?)`,
+      );
     }
     const numel = (e.shape as number[]).reduce((p, s) => p * s, 1);
     if (end - begin !== numel * ITEM_SIZE[e.dtype]) {
-      fail(source, `tensor '${name}' spans ${end - begin} bytes but shape [${e.shape}] of ${e.dtype} needs ${numel * ITEM_SIZE[e.dtype]}`);
+      fail(
+        source,
+        `tensor '${name}' spans ${end - begin} bytes but shape [${e.shape}] of ${e.dtype} needs ${numel * ITEM_SIZE[e.dtype]}`,
+      );
     }
     entries.push({ name, dtype: e.dtype, shape: e.shape as number[], begin, end });
   }
@@ -150,10 +195,18 @@ function openSource(input: string | Uint8Array): Source {
     };
   }
   if (typeof input !== 'string') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `load: expected a file path or a Uint8Array, got ${input === null ? 'null' : typeof input}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `load: expected a file path or a Uint8Array, got ${input === null ? 'null' : typeof input}`,
+    );
   }
   const file = openRegularFile('load', input);
-  return { name: input, size: file.size, read: (position, length) => file.read(position, length), close: () => file.close() };
+  return {
+    name: input,
+    size: file.size,
+    read: (position, length) => file.read(position, length),
+    close: () => file.close(),
+  };
 }
 
 /**
@@ -168,7 +221,10 @@ export function readSafetensors(input: string | Uint8Array): SafetensorsFile {
     if (size < 8) fail(name, `${size} bytes is shorter than the 8-byte header length`);
     const headerLength = Buffer.from(source.read(0, 8)).readBigUInt64LE(0);
     if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, size - 8))) {
-      fail(name, `header length ${headerLength} exceeds the file (${size} bytes) or the ${MAX_HEADER_BYTES}-byte limit`);
+      fail(
+        name,
+        `header length ${headerLength} exceeds the file (${size} bytes) or the ${MAX_HEADER_BYTES}-byte limit`,
+      );
     }
     const dataStart = 8 + Number(headerLength);
     let header: unknown;
@@ -181,7 +237,10 @@ export function readSafetensors(input: string | Uint8Array): SafetensorsFile {
     const tensors: Record<string, Tensor> = {};
     for (const e of entries) {
       const numel = e.shape.reduce((p, s) => p * s, 1);
-      tensors[e.name] = fromArray(decode(name, e.name, e.dtype, source.read(dataStart + e.begin, e.end - e.begin), numel), e.shape);
+      tensors[e.name] = fromArray(
+        decode(name, e.name, e.dtype, source.read(dataStart + e.begin, e.end - e.begin), numel),
+        e.shape,
+      );
     }
     return { tensors, metadata };
   } finally {

@@ -19,15 +19,27 @@ export class AlexNet extends Module {
   constructor(options: ClassifierOptions = {}) {
     super();
     this.features = new Sequential(
-      new Conv2d(options.inChannels ?? 3, 64, 11, { stride: 4, padding: 2 }), new ReLU({ inplace: true }), new MaxPool2d(3, { stride: 2 }),
-      new Conv2d(64, 192, 5, { padding: 2 }), new ReLU({ inplace: true }), new MaxPool2d(3, { stride: 2 }),
-      new Conv2d(192, 384, 3, { padding: 1 }), new ReLU({ inplace: true }),
-      new Conv2d(384, 256, 3, { padding: 1 }), new ReLU({ inplace: true }),
-      new Conv2d(256, 256, 3, { padding: 1 }), new ReLU({ inplace: true }), new MaxPool2d(3, { stride: 2 }),
+      new Conv2d(options.inChannels ?? 3, 64, 11, { stride: 4, padding: 2 }),
+      new ReLU({ inplace: true }),
+      new MaxPool2d(3, { stride: 2 }),
+      new Conv2d(64, 192, 5, { padding: 2 }),
+      new ReLU({ inplace: true }),
+      new MaxPool2d(3, { stride: 2 }),
+      new Conv2d(192, 384, 3, { padding: 1 }),
+      new ReLU({ inplace: true }),
+      new Conv2d(384, 256, 3, { padding: 1 }),
+      new ReLU({ inplace: true }),
+      new Conv2d(256, 256, 3, { padding: 1 }),
+      new ReLU({ inplace: true }),
+      new MaxPool2d(3, { stride: 2 }),
     );
     this.classifier = new Sequential(
-      new Dropout(0.5), new Linear(256 * 6 * 6, 4096), new ReLU({ inplace: true }),
-      new Dropout(0.5), new Linear(4096, 4096), new ReLU({ inplace: true }),
+      new Dropout(0.5),
+      new Linear(256 * 6 * 6, 4096),
+      new ReLU({ inplace: true }),
+      new Dropout(0.5),
+      new Linear(4096, 4096),
+      new ReLU({ inplace: true }),
       new Linear(4096, options.numClasses ?? 1000),
     );
   }
@@ -71,14 +83,23 @@ export class VGG extends Module {
       channels = v;
     }
     this.features = new Sequential(...layers);
-    const linears = [new Linear(512 * 7 * 7, 4096), new Linear(4096, 4096), new Linear(4096, options.numClasses ?? 1000)];
+    const linears = [
+      new Linear(512 * 7 * 7, 4096),
+      new Linear(4096, 4096),
+      new Linear(4096, options.numClasses ?? 1000),
+    ];
     for (const l of linears) {
       normal_(l.weight, 0, 0.01);
       constant_(l.bias!, 0);
     }
     this.classifier = new Sequential(
-      linears[0], new ReLU({ inplace: true }), new Dropout(0.5),
-      linears[1], new ReLU({ inplace: true }), new Dropout(0.5), linears[2],
+      linears[0],
+      new ReLU({ inplace: true }),
+      new Dropout(0.5),
+      linears[1],
+      new ReLU({ inplace: true }),
+      new Dropout(0.5),
+      linears[2],
     );
   }
 

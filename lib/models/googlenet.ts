@@ -35,12 +35,29 @@ class Inception extends Module {
   branch3: Sequential;
   branch4: Sequential;
 
-  constructor(inC: number, ch1x1: number, ch3x3red: number, ch3x3: number, ch5x5red: number, ch5x5: number, poolProj: number) {
+  constructor(
+    inC: number,
+    ch1x1: number,
+    ch3x3red: number,
+    ch3x3: number,
+    ch5x5red: number,
+    ch5x5: number,
+    poolProj: number,
+  ) {
     super();
     this.branch1 = new BasicConv2d(inC, ch1x1, 1);
-    this.branch2 = new Sequential(new BasicConv2d(inC, ch3x3red, 1), new BasicConv2d(ch3x3red, ch3x3, 3, { padding: 1 }));
-    this.branch3 = new Sequential(new BasicConv2d(inC, ch5x5red, 1), new BasicConv2d(ch5x5red, ch5x5, 3, { padding: 1 }));
-    this.branch4 = new Sequential(new MaxPool2d(3, { stride: 1, padding: 1, ceilMode: true }), new BasicConv2d(inC, poolProj, 1));
+    this.branch2 = new Sequential(
+      new BasicConv2d(inC, ch3x3red, 1),
+      new BasicConv2d(ch3x3red, ch3x3, 3, { padding: 1 }),
+    );
+    this.branch3 = new Sequential(
+      new BasicConv2d(inC, ch5x5red, 1),
+      new BasicConv2d(ch5x5red, ch5x5, 3, { padding: 1 }),
+    );
+    this.branch4 = new Sequential(
+      new MaxPool2d(3, { stride: 1, padding: 1, ceilMode: true }),
+      new BasicConv2d(inC, poolProj, 1),
+    );
   }
 
   forward(x: Tensor): Tensor {

@@ -30,5 +30,13 @@ export interface ModelOptions {
 
 /** The zoo by name, for the CLI and for code that picks a model from configuration. */
 export const registry: Record<string, (options: ModelOptions) => Module> = {
-  lenet5, alexnet, vgg11, vgg16, vgg19, googlenet, resnet18, resnet34, resnet50,
+  lenet5,
+  alexnet,
+  vgg11,
+  vgg16,
+  vgg19,
+  googlenet,
+  resnet18,
+  resnet34,
+  resnet50,
 };

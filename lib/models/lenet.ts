@@ -26,11 +26,20 @@ export class LeNet5 extends Module {
     const size = options.inputSize ?? 28;
     const side = Math.floor((Math.floor(size / 2) - 4) / 2);
     this.features = new Sequential(
-      new Conv2d(options.inChannels ?? 1, 6, 5, { padding: 2 }), act(), new MaxPool2d(2),
-      new Conv2d(6, 16, 5), act(), new MaxPool2d(2),
+      new Conv2d(options.inChannels ?? 1, 6, 5, { padding: 2 }),
+      act(),
+      new MaxPool2d(2),
+      new Conv2d(6, 16, 5),
+      act(),
+      new MaxPool2d(2),
     );
     this.classifier = new Sequential(
-      new Flatten(), new Linear(16 * side * side, 120), act(), new Linear(120, 84), act(), new Linear(84, options.numClasses ?? 10),
+      new Flatten(),
+      new Linear(16 * side * side, 120),
+      act(),
+      new Linear(120, 84),
+      act(),
+      new Linear(84, options.numClasses ?? 10),
     );
     // He initialization for the rectified layers (Glorot's gain for tanh): with PyTorch's default
     // U(±1/√fan_in) the first epoch on the embedded digits mostly climbs out of the flat start.

@@ -7,7 +7,8 @@ import { AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, ReLU, runChain, Sequentia
 import { Module } from '../nn/module.js';
 import type { ClassifierOptions } from './alexnet-vgg.js';
 
-const conv3x3 = (inC: number, outC: number, stride = 1) => new Conv2d(inC, outC, 3, { stride, padding: 1, bias: false });
+const conv3x3 = (inC: number, outC: number, stride = 1) =>
+  new Conv2d(inC, outC, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (inC: number, outC: number, stride = 1) => new Conv2d(inC, outC, 1, { stride, bias: false });
 
 export class BasicBlock extends Module {
@@ -65,7 +66,7 @@ export class Bottleneck extends Module {
   }
 }
 
-type BlockClass = (typeof BasicBlock | typeof Bottleneck);
+type BlockClass = typeof BasicBlock | typeof Bottleneck;
 
 export class ResNet extends Module {
   conv1: Conv2d;
@@ -89,13 +90,17 @@ export class ResNet extends Module {
     this.layer3 = this.makeLayer(block, 256, layers[2], 2);
     this.layer4 = this.makeLayer(block, 512, layers[3], 2);
     this.fc = new Linear(512 * block.expansion, options.numClasses ?? 1000);
-    for (const m of this.modules()) if (m instanceof Conv2d) kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
+    for (const m of this.modules())
+      if (m instanceof Conv2d) kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
   }
 
   private makeLayer(block: BlockClass, planes: number, blocks: number, stride = 1): Sequential {
     let downsample: Sequential | null = null;
     if (stride !== 1 || this.inplanes !== planes * block.expansion) {
-      downsample = new Sequential(conv1x1(this.inplanes, planes * block.expansion, stride), new BatchNorm2d(planes * block.expansion));
+      downsample = new Sequential(
+        conv1x1(this.inplanes, planes * block.expansion, stride),
+        new BatchNorm2d(planes * block.expansion),
+      );
     }
     const list: Module[] = [new block(this.inplanes, planes, stride, downsample)];
     this.inplanes = planes * block.expansion;
@@ -104,7 +109,10 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = runChain([this.conv1, this.bn1, this.relu, this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4, this.avgpool], x);
+    const h = runChain(
+      [this.conv1, this.bn1, this.relu, this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4, this.avgpool],
+      x,
+    );
     return this.fc.forward(h.flatten(1));
   }
 }

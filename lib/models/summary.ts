@@ -35,15 +35,18 @@ export function summary(model: Module, inputShape: readonly number[]): Summary {
   const handles: RemovableHandle[] = [];
   for (const [name, m] of model.namedModules()) {
     if ([...m.children()].length > 0) continue;
-    handles.push(m.registerForwardHook((_module, _args, out) => {
-      if (!(out instanceof Tensor)) return;
-      const own = m.parameters().reduce((n, p) => n + p.numel, 0);
-      const outputs = out.numel;
-      let macs = 0;
-      if (m instanceof Conv2d) macs = outputs * (m.inChannels / (m.options.groups ?? 1)) * m.kernelSize[0] * m.kernelSize[1];
-      if (m instanceof Linear) macs = outputs * m.inFeatures;
-      rows.push({ name, type: m.typeName, outputShape: [...out.shape], params: own, macs });
-    }));
+    handles.push(
+      m.registerForwardHook((_module, _args, out) => {
+        if (!(out instanceof Tensor)) return;
+        const own = m.parameters().reduce((n, p) => n + p.numel, 0);
+        const outputs = out.numel;
+        let macs = 0;
+        if (m instanceof Conv2d)
+          macs = outputs * (m.inChannels / (m.options.groups ?? 1)) * m.kernelSize[0] * m.kernelSize[1];
+        if (m instanceof Linear) macs = outputs * m.inFeatures;
+        rows.push({ name, type: m.typeName, outputShape: [...out.shape], params: own, macs });
+      }),
+    );
   }
   const wasTraining = model.training;
   model.eval();
@@ -54,16 +57,23 @@ export function summary(model: Module, inputShape: readonly number[]): Summary {
     model.train(wasTraining);
   }
   const totalParams = model.parameters().reduce((n, p) => n + p.numel, 0);
-  const trainableParams = model.parameters().filter((p) => p.requiresGrad).reduce((n, p) => n + p.numel, 0);
+  const trainableParams = model
+    .parameters()
+    .filter((p) => p.requiresGrad)
+    .reduce((n, p) => n + p.numel, 0);
   const macsPerSample = rows.reduce((n, r) => n + r.macs, 0);
   const activationBytesPerSample = rows.reduce((n, r) => n + r.outputShape.reduce((p, s) => p * s, 1) * 4, 0);
   const header = ['Layer', 'Type', 'Output shape', 'Params'];
   const body = rows.map((r) => [r.name, r.type, `[${r.outputShape.join(', ')}]`, fmt(r.params)]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2));
   const text = [
-    line(header), rule, ...body.map(line), rule,
+    line(header),
+    rule,
+    ...body.map(line),
+    rule,
     `Total params: ${fmt(totalParams)} (trainable ${fmt(trainableParams)})`,
     `MACs per sample: ${fmt(macsPerSample)}`,
     `Activation memory per sample: ${(activationBytesPerSample / 1024 / 1024).toFixed(2)} MiB`,

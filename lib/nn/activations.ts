@@ -7,7 +7,10 @@ type OptionsOf<K extends UnaryOpName> = Parameters<(typeof unaryOps)[K]>[1];
 
 /** Applies table op `op` with the options given to the constructor. */
 export class UnaryActivation<K extends UnaryOpName> extends Module {
-  constructor(readonly op: K, readonly options: NonNullable<OptionsOf<K>> | Record<string, never> = {}) {
+  constructor(
+    readonly op: K,
+    readonly options: NonNullable<OptionsOf<K>> | Record<string, never> = {},
+  ) {
     super();
   }
 
@@ -16,13 +19,16 @@ export class UnaryActivation<K extends UnaryOpName> extends Module {
   }
 
   override extraRepr(): string {
-    return Object.entries(this.options).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+    return Object.entries(this.options)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(', ');
   }
 }
 
 /** The Module class of table op `name`, named `className` (as PyTorch's reprs print it). */
 export function activation<K extends UnaryOpName>(
-  name: K, className: string,
+  name: K,
+  className: string,
 ): new (options?: OptionsOf<K>) => UnaryActivation<K> {
   const cls = class extends UnaryActivation<K> {
     constructor(options?: OptionsOf<K>) {

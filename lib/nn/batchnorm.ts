@@ -38,7 +38,10 @@ abstract class BatchNormBase extends Module {
   readonly eps: number;
   readonly momentum: number | null;
 
-  constructor(readonly numFeatures: number, readonly options: BatchNormLayerOptions = {}) {
+  constructor(
+    readonly numFeatures: number,
+    readonly options: BatchNormLayerOptions = {},
+  ) {
     super();
     checkShape(this.typeName, [numFeatures], { names: ['numFeatures'] });
     const dtype = options.dtype ?? 'float32';
@@ -58,8 +61,10 @@ abstract class BatchNormBase extends Module {
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     if (x.shape[1] !== this.numFeatures) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `${this.typeName}: expected input with ${this.numFeatures} channels (dim 1), got ${formatShape(x.shape)}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `${this.typeName}: expected input with ${this.numFeatures} channels (dim 1), got ${formatShape(x.shape)}`,
+      );
     }
     // Batch statistics in training, and always when no running statistics are kept.
     const useBatch = this.training || !this.running_mean;
@@ -71,14 +76,20 @@ abstract class BatchNormBase extends Module {
     return batchNorm(x, {
       runningMean: useBatch && !this.training ? null : this.running_mean,
       runningVar: useBatch && !this.training ? null : this.running_var,
-      weight: this.weight, bias: this.bias, training: useBatch, momentum: this.momentum, eps: this.eps,
+      weight: this.weight,
+      bias: this.bias,
+      training: useBatch,
+      momentum: this.momentum,
+      eps: this.eps,
       batchesTracked,
     });
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${pythonNumber(this.eps)}, momentum=${this.momentum ?? 'None'}, ` +
-      `affine=${this.weight ? 'True' : 'False'}, track_running_stats=${this.running_mean ? 'True' : 'False'}`;
+    return (
+      `${this.numFeatures}, eps=${pythonNumber(this.eps)}, momentum=${this.momentum ?? 'None'}, ` +
+      `affine=${this.weight ? 'True' : 'False'}, track_running_stats=${this.running_mean ? 'True' : 'False'}`
+    );
   }
 }
 
@@ -86,7 +97,10 @@ abstract class BatchNormBase extends Module {
 export class BatchNorm1d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 2 && x.ndim !== 3) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE', `BatchNorm1d: expected 2-D or 3-D input, got ${formatShape(x.shape)}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `BatchNorm1d: expected 2-D or 3-D input, got ${formatShape(x.shape)}`,
+      );
     }
   }
 }
@@ -95,7 +109,10 @@ export class BatchNorm1d extends BatchNormBase {
 export class BatchNorm2d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 4) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE', `BatchNorm2d: expected 4-D input [N, C, H, W], got ${formatShape(x.shape)}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `BatchNorm2d: expected 4-D input [N, C, H, W], got ${formatShape(x.shape)}`,
+      );
     }
   }
 }

@@ -36,8 +36,10 @@ function parameterLine(key: string, p: Tensor, style: 'dtype' | 'typename'): str
 
 abstract class Container extends Module<never, never> {
   forward(): never {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `${this.typeName}.forward: a container has no forward; iterate it and call each module's forward`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${this.typeName}.forward: a container has no forward; iterate it and call each module's forward`,
+    );
   }
 }
 
@@ -122,8 +124,10 @@ abstract class KeyedContainer<V, In> extends Container implements Iterable<[stri
   get(key: string): V {
     const item = this.items.get(key);
     if (item === undefined) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `${this.typeName}.get: no ${this.itemNoun} under key '${key}' (keys: ${[...this.items.keys()].join(', ')})`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `${this.typeName}.get: no ${this.itemNoun} under key '${key}' (keys: ${[...this.items.keys()].join(', ')})`,
+      );
     }
     return item;
   }
@@ -199,9 +203,10 @@ export class ParameterDict extends KeyedContainer<Parameter, Tensor> {
 
   constructor(parameters: Record<string, Tensor> | Iterable<[string, Tensor]> = {}) {
     super();
-    const entries = Symbol.iterator in parameters
-      ? (parameters as Iterable<[string, Tensor]>)
-      : Object.entries(parameters).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries =
+      Symbol.iterator in parameters
+        ? (parameters as Iterable<[string, Tensor]>)
+        : Object.entries(parameters).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [key, p] of entries) this.set(key, p);
   }
 

@@ -15,12 +15,13 @@ const devicePattern = /^(cpu|cuda|mps|xpu|meta|hip|xla|vulkan)(:\d+)?$/;
 
 /** Splits `.to(...)`'s argument into a checked dtype (or null: keep) and refuses every device but the CPU. */
 export function parseToTarget(target: ModuleDType | Device | ModuleToOptions): ModuleDType | null {
-  const options: { dtype?: string; device?: string } = typeof target === 'string'
-    ? (devicePattern.test(target) ? { device: target } : { dtype: target })
-    : target;
+  const options: { dtype?: string; device?: string } =
+    typeof target === 'string' ? (devicePattern.test(target) ? { device: target } : { dtype: target }) : target;
   if (options.device !== undefined && options.device !== 'cpu') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `Module.to: device '${options.device}' is not available; nodegrad runs on 'cpu' only (there is no CUDA backend yet)`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `Module.to: device '${options.device}' is not available; nodegrad runs on 'cpu' only (there is no CUDA backend yet)`,
+    );
   }
   if (options.dtype === undefined) return null;
   return checkModuleDType('Module.to', options.dtype);
@@ -28,8 +29,10 @@ export function parseToTarget(target: ModuleDType | Device | ModuleToOptions): M
 
 export function checkModuleDType(op: string, dtype: string): ModuleDType {
   if (!moduleDTypes.includes(dtype)) {
-    throw new NodegradError('ERR_NODEGRAD_DTYPE',
-      `${op}: dtype '${dtype}' is not supported; modules convert to 'float32' or 'float64'`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      `${op}: dtype '${dtype}' is not supported; modules convert to 'float32' or 'float64'`,
+    );
   }
   return dtype as ModuleDType;
 }

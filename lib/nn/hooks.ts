@@ -43,8 +43,10 @@ function runHooked(module: object, state: HookState, input: unknown[]): unknown 
     const result = hook(module, args);
     if (result === undefined) continue;
     if (!Array.isArray(result)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `forward pre-hook (${module.constructor.name}): expected the argument array or undefined, got ${typeof result}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `forward pre-hook (${module.constructor.name}): expected the argument array or undefined, got ${typeof result}`,
+      );
     }
     args = result;
   }
@@ -60,7 +62,8 @@ function install(module: object): HookState {
   const existing = states.get(module);
   if (existing) return existing;
   const state: HookState = {
-    pre: new Map(), post: new Map(),
+    pre: new Map(),
+    post: new Map(),
     inner: (module as { forward: AnyFunction }).forward,
     innerIsOwn: Object.hasOwn(module, 'forward'),
   };
@@ -70,7 +73,10 @@ function install(module: object): HookState {
     configurable: true,
     enumerable: false,
     get: () => hooked,
-    set: (fn: AnyFunction) => { state.inner = fn; state.innerIsOwn = true; },
+    set: (fn: AnyFunction) => {
+      state.inner = fn;
+      state.innerIsOwn = true;
+    },
   });
   states.set(module, state);
   return state;
@@ -83,7 +89,12 @@ function uninstallIfEmpty(module: object, state: HookState): void {
   if (state.innerIsOwn) (module as { forward: AnyFunction }).forward = state.inner;
 }
 
-export function addHook(module: object, kind: 'pre' | 'post', hook: PreHook | PostHook, options: HookOptions): RemovableHandle {
+export function addHook(
+  module: object,
+  kind: 'pre' | 'post',
+  hook: PreHook | PostHook,
+  options: HookOptions,
+): RemovableHandle {
   const state = install(module);
   const id = nextId++;
   const map = (kind === 'pre' ? state.pre : state.post) as Map<number, PreHook | PostHook>;

@@ -1,5 +1,10 @@
 export {
-  Module, type AnyModule, type StateDict, type LoadStateDictOptions, type LoadStateDictResult, type RegisterBufferOptions,
+  Module,
+  type AnyModule,
+  type StateDict,
+  type LoadStateDictOptions,
+  type LoadStateDictResult,
+  type RegisterBufferOptions,
   type NamedMembersOptions,
 } from './module.js';
 export { Parameter } from './parameter.js';

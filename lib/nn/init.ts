@@ -9,14 +9,17 @@ import { fillNormal, fillUniform } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeInPlace } from '../tensor/write.js';
 
-export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+export type Nonlinearity =
+  'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 export type FanMode = 'fan_in' | 'fan_out';
 
 /** [fanIn, fanOut] of a weight of at least 2 dims. */
 export function calculateFanInAndFanOut(t: Tensor): [number, number] {
   if (t.ndim < 2) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `init: fan in and fan out cannot be computed for a tensor with fewer than 2 dims, got ${formatShape(t.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `init: fan in and fan out cannot be computed for a tensor with fewer than 2 dims, got ${formatShape(t.shape)}`,
+    );
   }
   const receptive = t.shape.slice(2).reduce((p, s) => p * s, 1);
   return [t.shape[1] * receptive, t.shape[0] * receptive];
@@ -25,16 +28,27 @@ export function calculateFanInAndFanOut(t: Tensor): [number, number] {
 /** The recommended gain for a nonlinearity (PyTorch's table); `param` is leaky_relu's slope. */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
-    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d': case 'sigmoid': return 1;
-    case 'tanh': return 5 / 3;
-    case 'relu': return Math.SQRT2;
+    case 'linear':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'sigmoid':
+      return 1;
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
     case 'leaky_relu': {
       const slope = param ?? 0.01;
       return Math.sqrt(2 / (1 + slope * slope));
     }
-    case 'selu': return 3 / 4;
+    case 'selu':
+      return 3 / 4;
     default:
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `calculateGain: unsupported nonlinearity '${String(nonlinearity)}'`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `calculateGain: unsupported nonlinearity '${String(nonlinearity)}'`,
+      );
   }
 }
 

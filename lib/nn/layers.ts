@@ -12,10 +12,14 @@ import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
 /** Checks a window's stride and dilation (integers >= 1) and padding (>= 0) when given. */
-function checkWindowOptions(layer: string, o: { stride?: Pair; padding?: Pair | 'same' | 'valid'; dilation?: Pair }): void {
+function checkWindowOptions(
+  layer: string,
+  o: { stride?: Pair; padding?: Pair | 'same' | 'valid'; dilation?: Pair },
+): void {
   if (o.stride !== undefined) ops.pair(layer, 'stride', o.stride, 1);
   if (o.dilation !== undefined) ops.pair(layer, 'dilation', o.dilation, 1);
-  if (o.padding !== undefined && o.padding !== 'same' && o.padding !== 'valid') ops.pair(layer, 'padding', o.padding, 0);
+  if (o.padding !== undefined && o.padding !== 'same' && o.padding !== 'valid')
+    ops.pair(layer, 'padding', o.padding, 0);
 }
 
 const pairText = (v: Pair) => (typeof v === 'number' ? `(${v}, ${v})` : `(${v[0]}, ${v[1]})`);
@@ -30,12 +34,17 @@ export class Linear extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
     super();
     checkShape('Linear', [inFeatures, outFeatures], { names: ['inFeatures', 'outFeatures'] });
     const dtype = options.dtype ?? 'float32';
     this.weight = new Parameter(uniformFanIn_(zerosTensor([outFeatures, inFeatures], dtype)));
-    this.bias = options.bias === false ? null : new Parameter(uniformFanIn_(zerosTensor([outFeatures], dtype), inFeatures));
+    this.bias =
+      options.bias === false ? null : new Parameter(uniformFanIn_(zerosTensor([outFeatures], dtype), inFeatures));
   }
 
   forward(x: Tensor): Tensor {
@@ -63,14 +72,21 @@ export class Conv2d extends Module {
   bias: Parameter | null;
   readonly kernelSize: [number, number];
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair,
-    readonly options: Conv2dLayerOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    readonly options: Conv2dLayerOptions = {},
+  ) {
     super();
     checkShape('Conv2d', [inChannels, outChannels], { names: ['inChannels', 'outChannels'] });
     const groups = options.groups ?? 1;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `Conv2d: groups must be a positive integer dividing inChannels ` +
-        `(${inChannels}) and outChannels (${outChannels}), got ${groups}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `Conv2d: groups must be a positive integer dividing inChannels ` +
+          `(${inChannels}) and outChannels (${outChannels}), got ${groups}`,
+      );
     }
     this.kernelSize = ops.pair('Conv2d', 'kernelSize', kernelSize, 1);
     checkWindowOptions('Conv2d', options);
@@ -95,7 +111,8 @@ export class Conv2d extends Module {
   override extraRepr(): string {
     const o = this.options;
     let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(o.stride ?? 1)}`;
-    if (o.padding !== undefined && o.padding !== 0) s += `, padding=${typeof o.padding === 'string' ? `'${o.padding}'` : pairText(o.padding)}`;
+    if (o.padding !== undefined && o.padding !== 0)
+      s += `, padding=${typeof o.padding === 'string' ? `'${o.padding}'` : pairText(o.padding)}`;
     if (o.dilation !== undefined && o.dilation !== 1) s += `, dilation=${pairText(o.dilation)}`;
     if ((o.groups ?? 1) !== 1) s += `, groups=${o.groups}`;
     if (o.bias === false) s += ', bias=False';
@@ -105,7 +122,10 @@ export class Conv2d extends Module {
 
 /** Max and average pooling layers: a window of `kernelSize` with the pooling's options. */
 abstract class Pool2dLayer<O extends ops.AvgPool2dOptions | ops.MaxPool2dOptions> extends Module {
-  constructor(readonly kernelSize: Pair, readonly options: O) {
+  constructor(
+    readonly kernelSize: Pair,
+    readonly options: O,
+  ) {
     super();
     ops.pair(this.typeName, 'kernelSize', kernelSize, 1);
     checkWindowOptions(this.typeName, options);
@@ -228,7 +248,10 @@ export class Dropout extends Module {
 }
 
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
 
@@ -254,8 +277,10 @@ export class Identity extends Module {
  */
 function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linear {
   if (!(next instanceof ReLU) || next.forward !== ReLU.prototype.forward) return false;
-  return (m instanceof Conv2d && m.forward === Conv2d.prototype.forward) ||
-    (m instanceof Linear && m.forward === Linear.prototype.forward);
+  return (
+    (m instanceof Conv2d && m.forward === Conv2d.prototype.forward) ||
+    (m instanceof Linear && m.forward === Linear.prototype.forward)
+  );
 }
 
 /**
@@ -276,7 +301,10 @@ export function runChain(modules: readonly Module[], x: Tensor): Tensor {
     } else {
       const own = releasesIntermediates() && h.storage !== x.storage;
       const input = h;
-      next = own && m instanceof ReLU && m.forward === ReLU.prototype.forward ? ops.relu_(h) : forwardScope(() => m.forward(input));
+      next =
+        own && m instanceof ReLU && m.forward === ReLU.prototype.forward
+          ? ops.relu_(h)
+          : forwardScope(() => m.forward(input));
     }
     releaseConsumed(h, next, x);
     h = next;
@@ -288,7 +316,9 @@ export function runChain(modules: readonly Module[], x: Tensor): Tensor {
 export class Sequential extends Module {
   constructor(...modules: Module[]) {
     super();
-    modules.forEach((m, i) => { (this as unknown as Record<string, Module>)[String(i)] = m; });
+    modules.forEach((m, i) => {
+      (this as unknown as Record<string, Module>)[String(i)] = m;
+    });
   }
 
   /** The children in order, typed as the Tensor → Tensor modules the constructor takes. */
@@ -322,14 +352,23 @@ export class Sequential extends Module {
 export function checkpointSequential(seq: Sequential, segments: number, input: Tensor): Tensor {
   const layers = seq.layers();
   if (!Number.isInteger(segments) || segments < 1) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `checkpointSequential: segments must be a positive integer, got ${segments}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `checkpointSequential: segments must be a positive integer, got ${segments}`,
+    );
   }
   const size = Math.ceil(layers.length / segments);
   // Segment starts; an in-place layer never starts one (it would overwrite the segment's saved input).
   const starts: number[] = [];
   for (let b = 0; b < layers.length; b += size) {
     let start = b;
-    while (start > 0 && start < layers.length && layers[start] instanceof ReLU && (layers[start] as ReLU).options.inplace) start++;
+    while (
+      start > 0 &&
+      start < layers.length &&
+      layers[start] instanceof ReLU &&
+      (layers[start] as ReLU).options.inplace
+    )
+      start++;
     if (start < layers.length && !starts.includes(start)) starts.push(start);
   }
   let h = input;

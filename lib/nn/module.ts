@@ -49,7 +49,10 @@ const isFloat = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';
 
 function checkMemberName(op: string, kind: string, name: string): void {
   if (name === '' || name.includes('.')) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: ${kind} name must be non-empty and contain no '.', got '${name}'`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: ${kind} name must be non-empty and contain no '.', got '${name}'`,
+    );
   }
 }
 
@@ -81,7 +84,10 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerBuffer: attribute '${name}' already exists`);
     }
     if (tensor !== null && !(tensor instanceof Tensor)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `registerBuffer: buffer '${name}' must be a Tensor or null, got ${typeof tensor}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `registerBuffer: buffer '${name}' must be a Tensor or null, got ${typeof tensor}`,
+      );
     }
     this.bufferNames.add(name);
     if (options.persistent ?? true) this.nonPersistent.delete(name);
@@ -102,8 +108,10 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
     checkMemberName('registerParameter', 'parameter', name);
     this.checkFreeAttribute('registerParameter', name, Parameter);
     if (parameter !== null && !(parameter instanceof Parameter)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `registerParameter: '${name}' must be a Parameter or null (wrap a tensor with new Parameter(t))`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `registerParameter: '${name}' must be a Parameter or null (wrap a tensor with new Parameter(t))`,
+      );
     }
     (this as Record<string, unknown>)[name] = parameter;
   }
@@ -262,7 +270,8 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
         const slots = module as unknown as Record<string, unknown>;
         for (const name of module.bufferNames) {
           const buffer = slots[name];
-          if (buffer instanceof Tensor && isFloat(buffer) && buffer.dtype !== dtype) slots[name] = buffer.to(dtype).contiguous();
+          if (buffer instanceof Tensor && isFloat(buffer) && buffer.dtype !== dtype)
+            slots[name] = buffer.to(dtype).contiguous();
         }
       }
     });
@@ -272,14 +281,20 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
    * Runs `hook(module, args)` before every forward call; returning an argument array replaces the
    * arguments. Costs nothing while a module has no hooks.
    */
-  registerForwardPreHook<M extends Forwarding>(this: M, hook: NoInfer<ForwardPreHook<M, Parameters<M['forward']>>>,
-    options: HookOptions = {}): RemovableHandle {
+  registerForwardPreHook<M extends Forwarding>(
+    this: M,
+    hook: NoInfer<ForwardPreHook<M, Parameters<M['forward']>>>,
+    options: HookOptions = {},
+  ): RemovableHandle {
     return addHook(this, 'pre', hook as (module: object, args: unknown[]) => unknown, options);
   }
 
   /** Runs `hook(module, args, output)` after every forward call; returning a value replaces the output. */
-  registerForwardHook<M extends Forwarding>(this: M, hook: NoInfer<ForwardHook<M, Parameters<M['forward']>, ReturnType<M['forward']>>>,
-    options: HookOptions = {}): RemovableHandle {
+  registerForwardHook<M extends Forwarding>(
+    this: M,
+    hook: NoInfer<ForwardHook<M, Parameters<M['forward']>, ReturnType<M['forward']>>>,
+    options: HookOptions = {},
+  ): RemovableHandle {
     return addHook(this, 'post', hook as (module: object, args: unknown[], output: unknown) => unknown, options);
   }
 
@@ -311,8 +326,12 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
     const own = this.stateDict();
     const missingKeys = Object.keys(own).filter((k) => !(k in stateDict));
     const unexpectedKeys = Object.keys(stateDict).filter((k) => !(k in own));
-    const mismatched = Object.keys(own).filter((k) => k in stateDict &&
-      (own[k].ndim !== stateDict[k].ndim || own[k].shape.some((s, i) => s !== stateDict[k].shape[i])))
+    const mismatched = Object.keys(own)
+      .filter(
+        (k) =>
+          k in stateDict &&
+          (own[k].ndim !== stateDict[k].ndim || own[k].shape.some((s, i) => s !== stateDict[k].shape[i])),
+      )
       .map((k) => `${k}: expected ${formatShape(own[k].shape)}, got ${formatShape(stateDict[k].shape)}`);
     const problems: string[] = [];
     if (mismatched.length) problems.push(`size mismatch for ${mismatched.join('; ')}`);

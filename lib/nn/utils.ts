@@ -52,20 +52,28 @@ export interface ClipGradNormOptions {
  * step(): `ng.nn.utils.clipGradNorm_(model.parameters(), 1.0)`.
  */
 export function clipGradNorm_(params: Parameters, maxNorm: number, options: ClipGradNormOptions = {}): number {
-  const p = options.normType === 'inf' ? Infinity : options.normType ?? 2;
+  const p = options.normType === 'inf' ? Infinity : (options.normType ?? 2);
   if (typeof p !== 'number' || !(p > 0)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `clipGradNorm_: normType must be a positive number or 'inf', got ${String(options.normType)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `clipGradNorm_: normType must be a positive number or 'inf', got ${String(options.normType)}`,
+    );
   }
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `clipGradNorm_: maxNorm must be a number, got ${String(maxNorm)}`);
   }
   const grads = gradsOf('clipGradNorm_', params);
   if (grads.length === 0) return 0;
-  const total = normOf(grads.map((g) => normOf(g.data(), p)), p);
+  const total = normOf(
+    grads.map((g) => normOf(g.data(), p)),
+    p,
+  );
   if (options.errorIfNonfinite && !Number.isFinite(total)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
       `clipGradNorm_: the total norm of order ${p} of the gradients is ${total}, so they cannot be clipped; ` +
-      'look for NaN/inf in the loss, or pass { errorIfNonfinite: false } to scale by it anyway');
+        'look for NaN/inf in the loss, or pass { errorIfNonfinite: false } to scale by it anyway',
+    );
   }
   // The 1e-6 keeps the scale finite for all-zero gradients, as in PyTorch.
   const scale = Math.min(maxNorm / (total + 1e-6), 1);
@@ -82,7 +90,10 @@ export function clipGradNorm_(params: Parameters, maxNorm: number, options: Clip
 /** Clamps every gradient of `params` to [-clipValue, clipValue] in place. */
 export function clipGradValue_(params: Parameters, clipValue: number): void {
   if (!(clipValue >= 0)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `clipGradValue_: clipValue must be a number >= 0, got ${clipValue}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `clipGradValue_: clipValue must be a number >= 0, got ${clipValue}`,
+    );
   }
   noGrad(() => {
     for (const g of gradsOf('clipGradValue_', params)) {
@@ -110,8 +121,10 @@ export function vectorToParameters(vec: Tensor, params: Parameters): void {
   const list = listOf('vectorToParameters', params);
   const needed = list.reduce((n, t) => n + t.numel, 0);
   if (vec.ndim !== 1 || vec.numel !== needed) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `vectorToParameters: expected a 1-D vector of ${needed} elements (the parameters' total), got shape [${vec.shape.join(', ')}]`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `vectorToParameters: expected a 1-D vector of ${needed} elements (the parameters' total), got shape [${vec.shape.join(', ')}]`,
+    );
   }
   const all = vec.data();
   noGrad(() => {

@@ -93,31 +93,46 @@ export function lerp(start: Tensor, end: TensorLike, weight: TensorLike): Tensor
   const promoted = promote([start, end, weight]);
   const dtype = promoted === 'int32' ? 'float32' : promoted;
   const s = to(start, dtype);
-  return add(s, mul(weight instanceof Tensor ? to(weight, dtype) : weight, sub(end instanceof Tensor ? to(end, dtype) : end, s)));
+  return add(
+    s,
+    mul(weight instanceof Tensor ? to(weight, dtype) : weight, sub(end instanceof Tensor ? to(end, dtype) : end, s)),
+  );
 }
 
 /** sqrt(a^2 + b^2) without overflow or underflow on the way; the gradient is (a, b) / out. */
 export function hypot(x: TensorLike, y: TensorLike): Tensor {
   const { a, b, shape, as, bs } = pair('hypot', x, y, true);
   const out = computed(shape, a.dtype, (i) => Math.hypot(as[i], bs[i]));
-  return record('hypot', out, [a, b], (g) =>
-    [gradFor(a, () => mul(g, div(a, out))), gradFor(b, () => mul(g, div(b, out)))], [a, b, out]);
+  return record(
+    'hypot',
+    out,
+    [a, b],
+    (g) => [gradFor(a, () => mul(g, div(a, out))), gradFor(b, () => mul(g, div(b, out)))],
+    [a, b, out],
+  );
 }
 
 /** The angle of the point (x, y) = (other, input), in (-pi, pi]: atan2(input, other) as PyTorch. */
 export function atan2(input: TensorLike, other: TensorLike): Tensor {
   const { a: y, b: x, shape, as: ys, bs: xs } = pair('atan2', input, other, true);
   const out = computed(shape, y.dtype, (i) => Math.atan2(ys[i], xs[i]));
-  return record('atan2', out, [y, x], (g) => {
-    const scaled = div(g, add(mul(x, x), mul(y, y)));
-    return [gradFor(y, () => mul(scaled, x)), gradFor(x, () => neg(mul(scaled, y)))];
-  }, [y, x]);
+  return record(
+    'atan2',
+    out,
+    [y, x],
+    (g) => {
+      const scaled = div(g, add(mul(x, x), mul(y, y)));
+      return [gradFor(y, () => mul(scaled, x)), gradFor(x, () => neg(mul(scaled, y)))];
+    },
+    [y, x],
+  );
 }
 
 function checkDivisor(op: string, b: Tensor, bs: ArrayLike<number>): void {
   if (b.dtype !== 'int32') return;
   for (let i = 0; i < bs.length; i++) {
-    if (bs[i] === 0) throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: integer division by zero (divisor element ${i} is 0)`);
+    if (bs[i] === 0)
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: integer division by zero (divisor element ${i} is 0)`);
   }
 }
 
@@ -129,7 +144,7 @@ function floorDivide(a: number, b: number): number {
   if (b === 0) return a / b;
   const mod = a % b;
   let q = (a - mod) / b;
-  if (mod !== 0 && (b < 0) !== (mod < 0)) q -= 1;
+  if (mod !== 0 && b < 0 !== mod < 0) q -= 1;
   if (q === 0) return Math.sign(a / b) * 0;
   const floor = Math.floor(q);
   return q - floor > 0.5 ? floor + 1 : floor;
@@ -144,12 +159,16 @@ function modulo(op: 'fmod' | 'remainder', x: TensorLike, y: TensorLike): Tensor 
   checkDivisor(op, b, bs);
   const out = computed(shape, a.dtype, (i) => {
     const mod = as[i] % bs[i];
-    return op === 'remainder' && mod !== 0 && (bs[i] < 0) !== (mod < 0) ? mod + bs[i] : mod;
+    return op === 'remainder' && mod !== 0 && bs[i] < 0 !== mod < 0 ? mod + bs[i] : mod;
   });
   if (a.dtype === 'int32') return out;
   return record(op, out, [a, b], (g) => {
-    const quotient = fromArray(Float64Array.from({ length: out.numel },
-      (_, i) => (op === 'fmod' ? Math.trunc(as[i] / bs[i]) : floorDivide(as[i], bs[i]))), shape);
+    const quotient = fromArray(
+      Float64Array.from({ length: out.numel }, (_, i) =>
+        op === 'fmod' ? Math.trunc(as[i] / bs[i]) : floorDivide(as[i], bs[i]),
+      ),
+      shape,
+    );
     return [gradFor(a, () => g), gradFor(b, () => neg(mul(g, to(quotient, g.dtype))))];
   });
 }

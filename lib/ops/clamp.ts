@@ -54,17 +54,27 @@ export function clampTensors(x: Tensor, min: Bound, max: Bound): Tensor {
     data[i] = a !== a || b !== b ? NaN : Math.min(Math.max(xs[i], a), b);
   }
   const inputs = [input, ...bounds];
-  return record('clamp', out, inputs, (g) => {
-    const below = (i: number): boolean => los !== null && xs[i] < los[i];
-    const above = (i: number): boolean => his !== null && xs[i] > his[i];
-    const inside = (i: number): boolean => (los === null || xs[i] >= los[i]) && (his === null || xs[i] <= his[i]);
-    const grads: (Tensor | null)[] = [input.requiresGrad ? keepWhere(g, shape, inside, input.shape) : null];
-    if (lo) {
-      grads.push(lo.requiresGrad ? keepWhere(g, shape, (i) => below(i) && (his === null || los![i] < his[i]), lo.shape) : null);
-    }
-    if (hi) {
-      grads.push(hi.requiresGrad ? keepWhere(g, shape, (i) => above(i) || (los !== null && his![i] < los[i]), hi.shape) : null);
-    }
-    return grads;
-  }, inputs);
+  return record(
+    'clamp',
+    out,
+    inputs,
+    (g) => {
+      const below = (i: number): boolean => los !== null && xs[i] < los[i];
+      const above = (i: number): boolean => his !== null && xs[i] > his[i];
+      const inside = (i: number): boolean => (los === null || xs[i] >= los[i]) && (his === null || xs[i] <= his[i]);
+      const grads: (Tensor | null)[] = [input.requiresGrad ? keepWhere(g, shape, inside, input.shape) : null];
+      if (lo) {
+        grads.push(
+          lo.requiresGrad ? keepWhere(g, shape, (i) => below(i) && (his === null || los![i] < his[i]), lo.shape) : null,
+        );
+      }
+      if (hi) {
+        grads.push(
+          hi.requiresGrad ? keepWhere(g, shape, (i) => above(i) || (los !== null && his![i] < los[i]), hi.shape) : null,
+        );
+      }
+      return grads;
+    },
+    inputs,
+  );
 }

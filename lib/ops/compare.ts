@@ -75,7 +75,10 @@ type Comparison = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'and' | 'or' | 'xor'
  */
 function compareWith(op: string, kind: Comparison, a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: expected at least one Tensor operand, got two plain values`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: expected at least one Tensor operand, got two plain values`,
+    );
   }
   const logical = kind === 'and' || kind === 'or' || kind === 'xor';
   const dtype = logical ? 'bool' : resultType(a, b);
@@ -85,15 +88,33 @@ function compareWith(op: string, kind: Comparison, a: ScalarOrTensor, b: ScalarO
   const o = out.storage.data;
   const n = o.length;
   switch (kind) {
-    case 'eq': for (let i = 0; i < n; i++) o[i] = x[i] === y[i] ? 1 : 0; break;
-    case 'ne': for (let i = 0; i < n; i++) o[i] = x[i] !== y[i] ? 1 : 0; break;
-    case 'lt': for (let i = 0; i < n; i++) o[i] = x[i] < y[i] ? 1 : 0; break;
-    case 'le': for (let i = 0; i < n; i++) o[i] = x[i] <= y[i] ? 1 : 0; break;
-    case 'gt': for (let i = 0; i < n; i++) o[i] = x[i] > y[i] ? 1 : 0; break;
-    case 'ge': for (let i = 0; i < n; i++) o[i] = x[i] >= y[i] ? 1 : 0; break;
-    case 'and': for (let i = 0; i < n; i++) o[i] = x[i] & y[i]; break;
-    case 'or': for (let i = 0; i < n; i++) o[i] = x[i] | y[i]; break;
-    case 'xor': for (let i = 0; i < n; i++) o[i] = x[i] ^ y[i]; break;
+    case 'eq':
+      for (let i = 0; i < n; i++) o[i] = x[i] === y[i] ? 1 : 0;
+      break;
+    case 'ne':
+      for (let i = 0; i < n; i++) o[i] = x[i] !== y[i] ? 1 : 0;
+      break;
+    case 'lt':
+      for (let i = 0; i < n; i++) o[i] = x[i] < y[i] ? 1 : 0;
+      break;
+    case 'le':
+      for (let i = 0; i < n; i++) o[i] = x[i] <= y[i] ? 1 : 0;
+      break;
+    case 'gt':
+      for (let i = 0; i < n; i++) o[i] = x[i] > y[i] ? 1 : 0;
+      break;
+    case 'ge':
+      for (let i = 0; i < n; i++) o[i] = x[i] >= y[i] ? 1 : 0;
+      break;
+    case 'and':
+      for (let i = 0; i < n; i++) o[i] = x[i] & y[i];
+      break;
+    case 'or':
+      for (let i = 0; i < n; i++) o[i] = x[i] | y[i];
+      break;
+    case 'xor':
+      for (let i = 0; i < n; i++) o[i] = x[i] ^ y[i];
+      break;
   }
   return out;
 }
@@ -152,11 +173,19 @@ function testEach(x: Tensor, kind: Test): Tensor {
   const o = out.storage.data;
   const n = o.length;
   switch (kind) {
-    case 'not': for (let i = 0; i < n; i++) o[i] = v[i] === 0 ? 1 : 0; break;
-    case 'nan': for (let i = 0; i < n; i++) o[i] = v[i] !== v[i] ? 1 : 0; break;
+    case 'not':
+      for (let i = 0; i < n; i++) o[i] = v[i] === 0 ? 1 : 0;
+      break;
+    case 'nan':
+      for (let i = 0; i < n; i++) o[i] = v[i] !== v[i] ? 1 : 0;
+      break;
     // x - x is 0 exactly for finite x, NaN for NaN and +-inf.
-    case 'finite': for (let i = 0; i < n; i++) o[i] = v[i] - v[i] === 0 ? 1 : 0; break;
-    case 'inf': for (let i = 0; i < n; i++) o[i] = v[i] === Infinity || v[i] === -Infinity ? 1 : 0; break;
+    case 'finite':
+      for (let i = 0; i < n; i++) o[i] = v[i] - v[i] === 0 ? 1 : 0;
+      break;
+    case 'inf':
+      for (let i = 0; i < n; i++) o[i] = v[i] === Infinity || v[i] === -Infinity ? 1 : 0;
+      break;
   }
   return out;
 }
@@ -201,8 +230,10 @@ function scan(x: Tensor, nonZero: boolean): boolean {
 export function checkMask(op: string, mask: Tensor, what = 'mask'): void {
   if (!(mask instanceof Tensor) || mask.dtype !== 'bool') {
     const got = mask instanceof Tensor ? `${mask.dtype} tensor of shape ${formatShape(mask.shape)}` : typeof mask;
-    throw new NodegradError('ERR_NODEGRAD_DTYPE',
-      `${op}: expected a bool ${what} tensor, got a ${got}; compare first (e.g. x.gt(0)) or call .bool()`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      `${op}: expected a bool ${what} tensor, got a ${got}; compare first (e.g. x.gt(0)) or call .bool()`,
+    );
   }
 }
 

@@ -18,20 +18,26 @@ function outputShape(p: Conv2dParams, g: Tensor): number[] {
 function convolve(p: Conv2dParams, x: Tensor, w: Tensor, like: Tensor): Tensor {
   const out = uninitTensor(outputShape(p, like), x.dtype);
   getBackend().conv2dForward(p, denseArray(x), denseArray(w), null, out.storage.data as FloatArray, false);
-  return record('conv2d', out, [x, w], (g) => [
-    x.requiresGrad ? conv2dInputGrad(p, g, w) : null,
-    w.requiresGrad ? conv2dWeightGrad(p, x, g) : null,
-  ], [x, w]);
+  return record(
+    'conv2d',
+    out,
+    [x, w],
+    (g) => [x.requiresGrad ? conv2dInputGrad(p, g, w) : null, w.requiresGrad ? conv2dWeightGrad(p, x, g) : null],
+    [x, w],
+  );
 }
 
 /** ∂⟨g, conv2d(x, w)⟩/∂x for output gradient g [N, outC, outH, outW]. */
 export function conv2dInputGrad(p: Conv2dParams, g: Tensor, w: Tensor): Tensor {
   const gx = uninitTensor([p.batch, p.inChannels, p.inH, p.inW], g.dtype);
   getBackend().conv2dBackwardInput(p, denseArray(g), denseArray(w), gx.storage.data as FloatArray);
-  return record('conv2dInputGrad', gx, [g, w], (gg) => [
-    g.requiresGrad ? convolve(p, gg, w, g) : null,
-    w.requiresGrad ? conv2dWeightGrad(p, gg, g) : null,
-  ], [g, w]);
+  return record(
+    'conv2dInputGrad',
+    gx,
+    [g, w],
+    (gg) => [g.requiresGrad ? convolve(p, gg, w, g) : null, w.requiresGrad ? conv2dWeightGrad(p, gg, g) : null],
+    [g, w],
+  );
 }
 
 /** ∂⟨g, conv2d(x, w)⟩/∂w. */
@@ -39,10 +45,13 @@ export function conv2dWeightGrad(p: Conv2dParams, x: Tensor, g: Tensor): Tensor 
   const shape = [p.outChannels, p.inChannels / p.groups, p.kernelH, p.kernelW];
   const gw = uninitTensor(shape, g.dtype);
   getBackend().conv2dBackwardWeight(p, denseArray(x), denseArray(g), gw.storage.data as FloatArray, null);
-  return record('conv2dWeightGrad', gw, [x, g], (gg) => [
-    x.requiresGrad ? conv2dInputGrad(p, g, gg) : null,
-    g.requiresGrad ? convolve(p, x, gg, g) : null,
-  ], [x, g]);
+  return record(
+    'conv2dWeightGrad',
+    gw,
+    [x, g],
+    (gg) => [x.requiresGrad ? conv2dInputGrad(p, g, gg) : null, g.requiresGrad ? convolve(p, x, gg, g) : null],
+    [x, g],
+  );
 }
 
 /** The gradients of conv2d(x, w, b) for output gradient g, as recorded ops. */

@@ -31,8 +31,10 @@ export interface Conv2dOptions {
 export function pair(op: string, name: string, value: Pair, min: number): [number, number] {
   const [a, b] = typeof value === 'number' ? [value, value] : value;
   if (!Number.isInteger(a) || !Number.isInteger(b) || a < min || b < min) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(value)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(value)}`,
+    );
   }
   return [a, b];
 }
@@ -50,19 +52,29 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   if (input.ndim === 3) return squeeze(conv2d(unsqueeze(input, 0), weight, bias, options), 0);
   const groups = options.groups ?? 1;
   if (weight.ndim !== 4) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `conv2d: expected weight of shape [outC, inC / groups, kH, kW], got ${formatShape(weight.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `conv2d: expected weight of shape [outC, inC / groups, kH, kW], got ${formatShape(weight.shape)}`,
+    );
   }
   const [outC, cinG, kH, kW] = weight.shape;
   if (!Number.isInteger(groups) || groups < 1 || outC % groups !== 0) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `conv2d: groups must be a positive integer dividing out channels ${outC}, got ${groups}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `conv2d: groups must be a positive integer dividing out channels ${outC}, got ${groups}`,
+    );
   }
   if (input.ndim !== 4 || input.shape[1] !== cinG * groups) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `conv2d: expected input of shape [N, C, H, W] with C = ${cinG * groups}, got ${formatShape(input.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `conv2d: expected input of shape [N, C, H, W] with C = ${cinG * groups}, got ${formatShape(input.shape)}`,
+    );
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== outC)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `conv2d: expected bias of shape [${outC}], got ${formatShape(bias.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `conv2d: expected bias of shape [${outC}], got ${formatShape(bias.shape)}`,
+    );
   }
   const [strideH, strideW] = pair('conv2d', 'stride', options.stride ?? 1, 1);
   const [dilationH, dilationW] = pair('conv2d', 'dilation', options.dilation ?? 1, 1);
@@ -80,45 +92,76 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     if (totalW % 2 === 1) x = cat([x, zeros([x.shape[0], x.shape[1], x.shape[2], 1], { dtype: x.dtype })], 3);
     [padH, padW] = [Math.floor(totalH / 2), Math.floor(totalW / 2)];
   } else {
-    [padH, padW] = pair('conv2d', 'padding', options.padding === 'valid' ? 0 : options.padding ?? 0, 0);
+    [padH, padW] = pair('conv2d', 'padding', options.padding === 'valid' ? 0 : (options.padding ?? 0), 0);
   }
   const [N, , H, W] = x.shape;
   const outH = convOutputSize(H, kH, strideH, padH, dilationH);
   const outW = convOutputSize(W, kW, strideW, padW, dilationW);
   if (outH < 1 || outW < 1) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
       `conv2d: input ${formatShape(input.shape)} padded by (${padH}, ${padW}) is smaller than the ` +
-      `kernel ${kH}x${kW} with dilation (${dilationH}, ${dilationW})`);
+        `kernel ${kH}x${kW} with dilation (${dilationH}, ${dilationW})`,
+    );
   }
   const [xf, wf] = floatPair(x, weight);
   const b = bias ? to(bias, xf.dtype) : null;
   const params: Conv2dParams = {
-    batch: N, inChannels: x.shape[1], inH: H, inW: W, outChannels: outC, kernelH: kH, kernelW: kW,
-    strideH, strideW, padH, padW, dilationH, dilationW, groups,
+    batch: N,
+    inChannels: x.shape[1],
+    inH: H,
+    inW: W,
+    outChannels: outC,
+    kernelH: kH,
+    kernelW: kW,
+    strideH,
+    strideW,
+    padH,
+    padW,
+    dilationH,
+    dilationW,
+    groups,
   };
   const relu = options.activation === 'relu';
   const out = uninitTensor([N, outC, outH, outW], xf.dtype);
-  getBackend().conv2dForward(params, denseArray(xf), denseArray(wf), b ? denseArray(b) : null,
-    out.storage.data as FloatArray, relu);
+  getBackend().conv2dForward(
+    params,
+    denseArray(xf),
+    denseArray(wf),
+    b ? denseArray(b) : null,
+    out.storage.data as FloatArray,
+    relu,
+  );
   const inputs = b ? [xf, wf, b] : [xf, wf];
-  return record(relu ? 'conv2d+relu' : 'conv2d', out, inputs, (gOut) => {
-    // Recording backward (createGraph): the gradients as ops, so they can be differentiated.
-    if (isGradEnabled()) return conv2dGradients(params, xf, wf, b, relu ? reluGrad(gOut, out) : gOut);
-    const g = relu ? binaryKernel('conv2d', BinaryOp.ReluBackward, gOut, out) : gOut;
-    const gData = denseArray(g);
-    let gx: Tensor | null = null;
-    if (xf.requiresGrad) {
-      gx = uninitTensor(xf.shape, xf.dtype);
-      getBackend().conv2dBackwardInput(params, gData, denseArray(wf), gx.storage.data as FloatArray);
-    }
-    let gw: Tensor | null = null;
-    let gb: Tensor | null = null;
-    if (wf.requiresGrad || b?.requiresGrad) {
-      gw = uninitTensor(wf.shape, wf.dtype);
-      gb = b ? uninitTensor(b.shape, b.dtype) : null;
-      getBackend().conv2dBackwardWeight(params, denseArray(xf), gData, gw.storage.data as FloatArray,
-        gb ? gb.storage.data as FloatArray : null);
-    }
-    return b ? [gx, gw, gb] : [gx, gw];
-  }, relu ? [xf, wf, out] : [xf, wf]);
+  return record(
+    relu ? 'conv2d+relu' : 'conv2d',
+    out,
+    inputs,
+    (gOut) => {
+      // Recording backward (createGraph): the gradients as ops, so they can be differentiated.
+      if (isGradEnabled()) return conv2dGradients(params, xf, wf, b, relu ? reluGrad(gOut, out) : gOut);
+      const g = relu ? binaryKernel('conv2d', BinaryOp.ReluBackward, gOut, out) : gOut;
+      const gData = denseArray(g);
+      let gx: Tensor | null = null;
+      if (xf.requiresGrad) {
+        gx = uninitTensor(xf.shape, xf.dtype);
+        getBackend().conv2dBackwardInput(params, gData, denseArray(wf), gx.storage.data as FloatArray);
+      }
+      let gw: Tensor | null = null;
+      let gb: Tensor | null = null;
+      if (wf.requiresGrad || b?.requiresGrad) {
+        gw = uninitTensor(wf.shape, wf.dtype);
+        gb = b ? uninitTensor(b.shape, b.dtype) : null;
+        getBackend().conv2dBackwardWeight(
+          params,
+          denseArray(xf),
+          gData,
+          gw.storage.data as FloatArray,
+          gb ? (gb.storage.data as FloatArray) : null,
+        );
+      }
+      return b ? [gx, gw, gb] : [gx, gw];
+    },
+    relu ? [xf, wf, out] : [xf, wf],
+  );
 }

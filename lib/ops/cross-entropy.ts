@@ -41,7 +41,10 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const ignoreIndex = options.ignoreIndex ?? -100;
   const labelSmoothing = options.labelSmoothing ?? 0;
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`,
+    );
   }
   if (logits.ndim === 0) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE', 'crossEntropy: logits must have a class dimension, got a 0-d tensor');
@@ -50,35 +53,51 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
   const classes = x.ndim === 1 ? x.shape[0] : x.shape[1];
   const weight = options.weight ? to(options.weight, x.dtype) : null;
   if (weight && (weight.ndim !== 1 || weight.shape[0] !== classes)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `crossEntropy: expected weight of shape [${classes}], got ${formatShape(weight.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `crossEntropy: expected weight of shape [${classes}], got ${formatShape(weight.shape)}`,
+    );
   }
   const expected = x.ndim === 1 ? [] : [x.shape[0], ...x.shape.slice(2)];
   if (target.dtype !== 'int32') {
     // A float target of the class-index shape is a label tensor in the wrong dtype, not probabilities.
     if (target.ndim === expected.length && target.shape.every((s, i) => s === expected[i])) {
-      throw new NodegradError('ERR_NODEGRAD_DTYPE',
+      throw new NodegradError(
+        'ERR_NODEGRAD_DTYPE',
         `crossEntropy: target of shape ${formatShape(target.shape)} is ${target.dtype}; class labels must be int32 ` +
-        `class indices: use target.to('int32') (a float target must hold probabilities of the logits' shape ${formatShape(x.shape)})`);
+          `class indices: use target.to('int32') (a float target must hold probabilities of the logits' shape ${formatShape(x.shape)})`,
+      );
     }
     return probabilityTargets(x, to(target, x.dtype), classes, weight, labelSmoothing, reduction);
   }
   if (target.ndim !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `crossEntropy: expected class-index target of shape ${formatShape(expected)} for logits ${formatShape(x.shape)}, got ${formatShape(target.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `crossEntropy: expected class-index target of shape ${formatShape(expected)} for logits ${formatShape(x.shape)}, got ${formatShape(target.shape)}`,
+    );
   }
   const { rows } = rowsOf(x);
   const n = rows.shape[0];
   const targets = denseCopy(target).storage.data as Int32Array;
   for (const t of targets) {
     if (t !== ignoreIndex && (t < 0 || t >= classes)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `crossEntropy: target ${t} is out of range for ${classes} classes`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `crossEntropy: target ${t} is out of range for ${classes} classes`,
+      );
     }
   }
   const loss = uninitTensor([n], x.dtype);
   const needsGrad = x.requiresGrad;
   const grad = needsGrad ? uninitTensor([n, classes], x.dtype) : null;
-  getBackend().crossEntropy({ n, classes, ignoreIndex, labelSmoothing }, denseArray(rows), targets,
-    weight ? denseArray(weight) : null, loss.storage.data as FloatArray, grad ? grad.storage.data as FloatArray : null);
+  getBackend().crossEntropy(
+    { n, classes, ignoreIndex, labelSmoothing },
+    denseArray(rows),
+    targets,
+    weight ? denseArray(weight) : null,
+    loss.storage.data as FloatArray,
+    grad ? (grad.storage.data as FloatArray) : null,
+  );
   let out: Tensor;
   let scale: number;
   if (reduction === 'none') {
@@ -97,17 +116,31 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     scale = 1 / denominator;
   }
   // The graph edge goes to `rows` (a view of the logits), so reshapes/permutes backpropagate as usual.
-  return record('crossEntropy', out, [rows], (g) => {
-    const perRow = reduction === 'none' ? reshape(g, [n, 1]) : mul(g, scale);
-    return [mul(grad!, perRow)];
-  }, grad ? [grad] : []);
+  return record(
+    'crossEntropy',
+    out,
+    [rows],
+    (g) => {
+      const perRow = reduction === 'none' ? reshape(g, [n, 1]) : mul(g, scale);
+      return [mul(grad!, perRow)];
+    },
+    grad ? [grad] : [],
+  );
 }
 
-function probabilityTargets(x: Tensor, target: Tensor, classes: number, weight: Tensor | null,
-  labelSmoothing: number, reduction: Reduction): Tensor {
+function probabilityTargets(
+  x: Tensor,
+  target: Tensor,
+  classes: number,
+  weight: Tensor | null,
+  labelSmoothing: number,
+  reduction: Reduction,
+): Tensor {
   if (target.ndim !== x.ndim || target.shape.some((s, i) => s !== x.shape[i])) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `crossEntropy: expected probability target of shape ${formatShape(x.shape)}, got ${formatShape(target.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `crossEntropy: expected probability target of shape ${formatShape(x.shape)}, got ${formatShape(target.shape)}`,
+    );
   }
   const { rows } = rowsOf(x);
   const t = rowsOf(target).rows;
@@ -118,4 +151,3 @@ function probabilityTargets(x: Tensor, target: Tensor, classes: number, weight: 
   if (reduction === 'mean') return mean(perRow);
   return x.ndim === 1 ? reshape(perRow, []) : reshape(perRow, [x.shape[0], ...x.shape.slice(2)]);
 }
-

@@ -28,12 +28,14 @@ function operands(op: string, a: TensorLike, b: TensorLike, floatOnly: boolean):
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: expected at least one Tensor operand, got two numbers`);
   }
-  const dtypeOf = (x: TensorLike): DType =>
-    x instanceof Tensor ? x.dtype : Number.isInteger(x) ? 'int32' : 'float32';
+  const dtypeOf = (x: TensorLike): DType => (x instanceof Tensor ? x.dtype : Number.isInteger(x) ? 'int32' : 'float32');
   const tensorDtype = (a instanceof Tensor ? a : (b as Tensor)).dtype;
-  let dtype = a instanceof Tensor && b instanceof Tensor
-    ? promote(a.dtype, b.dtype)
-    : tensorDtype === 'int32' ? promote('int32', dtypeOf(a instanceof Tensor ? b : a)) : tensorDtype;
+  let dtype =
+    a instanceof Tensor && b instanceof Tensor
+      ? promote(a.dtype, b.dtype)
+      : tensorDtype === 'int32'
+        ? promote('int32', dtypeOf(a instanceof Tensor ? b : a))
+        : tensorDtype;
   if (floatOnly && dtype === 'int32') dtype = 'float32';
   const cast = (x: TensorLike): Tensor => (x instanceof Tensor ? to(x, dtype) : full([], x, { dtype }));
   return [cast(a), cast(b)];
@@ -43,10 +45,13 @@ function operands(op: string, a: TensorLike, b: TensorLike, floatOnly: boolean):
 export function binaryKernel(op: string, kernel: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = uninitTensor(shape, a.dtype);
-  getBackend().binary(kernel, shape,
+  getBackend().binary(
+    kernel,
+    shape,
     { data: a.storage.data, offset: a.offset, strides: broadcastStrides(a.shape, a.strides, shape) },
     { data: b.storage.data, offset: b.offset, strides: broadcastStrides(b.shape, b.strides, shape) },
-    out.storage.data);
+    out.storage.data,
+  );
   return out;
 }
 
@@ -70,30 +75,45 @@ function needs(t: Tensor, grad: () => Tensor): Tensor | null {
 
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('add', a, b, false);
-  return record('add', binaryKernel('add', BinaryOp.Add, x, y), [x, y],
-    (g) => [needs(x, () => sumToShape(g, x.shape)), needs(y, () => sumToShape(g, y.shape))]);
+  return record('add', binaryKernel('add', BinaryOp.Add, x, y), [x, y], (g) => [
+    needs(x, () => sumToShape(g, x.shape)),
+    needs(y, () => sumToShape(g, y.shape)),
+  ]);
 }
 
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('sub', a, b, false);
-  return record('sub', binaryKernel('sub', BinaryOp.Sub, x, y), [x, y],
-    (g) => [needs(x, () => sumToShape(g, x.shape)), needs(y, () => sumToShape(neg(g), y.shape))]);
+  return record('sub', binaryKernel('sub', BinaryOp.Sub, x, y), [x, y], (g) => [
+    needs(x, () => sumToShape(g, x.shape)),
+    needs(y, () => sumToShape(neg(g), y.shape)),
+  ]);
 }
 
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('mul', a, b, false);
-  return record('mul', binaryKernel('mul', BinaryOp.Mul, x, y), [x, y],
+  return record(
+    'mul',
+    binaryKernel('mul', BinaryOp.Mul, x, y),
+    [x, y],
     (g) => [needs(x, () => sumToShape(mul(g, y), x.shape)), needs(y, () => sumToShape(mul(g, x), y.shape))],
-    [x, y]);
+    [x, y],
+  );
 }
 
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('div', a, b, true);
   const out = binaryKernel('div', BinaryOp.Div, x, y);
   // d(x/y)/dy = -out / y, so the quotient is saved instead of x.
-  return record('div', out, [x, y],
-    (g) => [needs(x, () => sumToShape(div(g, y), x.shape)), needs(y, () => sumToShape(neg(div(mul(g, out), y)), y.shape))],
-    [y, out]);
+  return record(
+    'div',
+    out,
+    [x, y],
+    (g) => [
+      needs(x, () => sumToShape(div(g, y), x.shape)),
+      needs(y, () => sumToShape(neg(div(mul(g, out), y)), y.shape)),
+    ],
+    [y, out],
+  );
 }
 
 /**
@@ -119,22 +139,43 @@ function broadcastValues(x: Tensor, shape: readonly number[]): FloatArray {
 export function pow(a: TensorLike, exponent: TensorLike): Tensor {
   if (a instanceof Tensor && typeof exponent === 'number') {
     const x = floatInput(a);
-    return record('pow', unaryKernel(UnaryOp.PowScalar, x, exponent), [x],
-      (g) => [exponent === 0 ? full(x.shape, 0, { dtype: g.dtype })
-        : mul(g, mul(pow(x, exponent - 1), exponent))], [x]);
+    return record(
+      'pow',
+      unaryKernel(UnaryOp.PowScalar, x, exponent),
+      [x],
+      (g) => [exponent === 0 ? full(x.shape, 0, { dtype: g.dtype }) : mul(g, mul(pow(x, exponent - 1), exponent))],
+      [x],
+    );
   }
   const [x, y] = operands('pow', a, exponent, true);
   const out = binaryKernel('pow', BinaryOp.Pow, x, y);
-  return record('pow', out, [x, y], (g) => {
-    const ys = broadcastValues(y, out.shape);
-    return [
-      needs(x, () => sumToShape(zeroWhere(mul(g, mul(y, pow(x, sub(y, 1)))), (i) => ys[i] === 0), x.shape)),
-      needs(y, () => {
-        const xs = broadcastValues(x, out.shape);
-        return sumToShape(mul(g, zeroWhere(mul(out, log(x)), (i) => xs[i] === 0 && ys[i] >= 0)), y.shape);
-      }),
-    ];
-  }, [x, y, out]);
+  return record(
+    'pow',
+    out,
+    [x, y],
+    (g) => {
+      const ys = broadcastValues(y, out.shape);
+      return [
+        needs(x, () =>
+          sumToShape(
+            zeroWhere(mul(g, mul(y, pow(x, sub(y, 1)))), (i) => ys[i] === 0),
+            x.shape,
+          ),
+        ),
+        needs(y, () => {
+          const xs = broadcastValues(x, out.shape);
+          return sumToShape(
+            mul(
+              g,
+              zeroWhere(mul(out, log(x)), (i) => xs[i] === 0 && ys[i] >= 0),
+            ),
+            y.shape,
+          );
+        }),
+      ];
+    },
+    [x, y, out],
+  );
 }
 
 export function neg(x: Tensor): Tensor {
@@ -161,8 +202,9 @@ export function sqrt(x: Tensor): Tensor {
 
 export function abs(x: Tensor): Tensor {
   const input = floatInput(x);
-  return record('abs', unaryKernel(UnaryOp.Abs, input), [input],
-    (g) => [mul(g, unaryKernel(UnaryOp.Sign, input))], [input]);
+  return record('abs', unaryKernel(UnaryOp.Abs, input), [input], (g) => [mul(g, unaryKernel(UnaryOp.Sign, input))], [
+    input,
+  ]);
 }
 
 /** g where relu's output is positive, else 0, as recorded ops on g (the mask is a constant). */
@@ -180,22 +222,39 @@ export function relu(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Relu, input);
   // Under createGraph (grad recording) the composed form keeps the gradient differentiable.
-  return record('relu', out, [input], (g) => [isGradEnabled() ? reluGrad(g, out)
-    : binaryKernel('relu', BinaryOp.ReluBackward, g, out)], [out]);
+  return record(
+    'relu',
+    out,
+    [input],
+    (g) => [isGradEnabled() ? reluGrad(g, out) : binaryKernel('relu', BinaryOp.ReluBackward, g, out)],
+    [out],
+  );
 }
 
 export function sigmoid(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Sigmoid, input);
-  return record('sigmoid', out, [input], (g) => [isGradEnabled() ? mul(g, mul(out, sub(1, out)))
-    : binaryKernel('sigmoid', BinaryOp.SigmoidBackward, g, out)], [out]);
+  return record(
+    'sigmoid',
+    out,
+    [input],
+    (g) => [
+      isGradEnabled() ? mul(g, mul(out, sub(1, out))) : binaryKernel('sigmoid', BinaryOp.SigmoidBackward, g, out),
+    ],
+    [out],
+  );
 }
 
 export function tanh(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Tanh, input);
-  return record('tanh', out, [input], (g) => [isGradEnabled() ? mul(g, sub(1, mul(out, out)))
-    : binaryKernel('tanh', BinaryOp.TanhBackward, g, out)], [out]);
+  return record(
+    'tanh',
+    out,
+    [input],
+    (g) => [isGradEnabled() ? mul(g, sub(1, mul(out, out))) : binaryKernel('tanh', BinaryOp.TanhBackward, g, out)],
+    [out],
+  );
 }
 
 /** Limits values to [min, max]; either bound may be omitted or a tensor (broadcast). The gradient is 0 outside. */
@@ -210,6 +269,11 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `clamp: min ${lo} is greater than max ${hi}`);
   }
   const input = floatInput(x);
-  return record('clamp', unaryKernel(UnaryOp.Clamp, input, lo, hi), [input],
-    (g) => [mul(g, unaryKernel(UnaryOp.ClampMask, input, lo, hi))], [input]);
+  return record(
+    'clamp',
+    unaryKernel(UnaryOp.Clamp, input, lo, hi),
+    [input],
+    (g) => [mul(g, unaryKernel(UnaryOp.ClampMask, input, lo, hi))],
+    [input],
+  );
 }

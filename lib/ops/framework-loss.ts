@@ -31,22 +31,31 @@ export function frameworkLoss(scores: Tensor, target: Tensor, options: Framework
   const epsilon = options.epsilon ?? 1;
   const reduction = checkReduction('frameworkLoss', options.reduction ?? 'mean');
   if (!(epsilon >= 0) || !Number.isFinite(epsilon)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `frameworkLoss: epsilon must be a finite number >= 0, got ${epsilon}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `frameworkLoss: epsilon must be a finite number >= 0, got ${epsilon}`,
+    );
   }
   if (scores.ndim !== 2) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `frameworkLoss: expected scores of shape [N, C], got ${formatShape(scores.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `frameworkLoss: expected scores of shape [N, C], got ${formatShape(scores.shape)}`,
+    );
   }
   const [N, C] = scores.shape;
   if (target.dtype !== 'int32' || target.ndim !== 1 || target.shape[0] !== N) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `frameworkLoss: expected int32 class-index target of shape [${N}], got ${target.dtype} ${formatShape(target.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `frameworkLoss: expected int32 class-index target of shape [${N}], got ${target.dtype} ${formatShape(target.shape)}`,
+    );
   }
   const F = scores.dtype === 'int32' ? to(scores, 'float32') : scores;
   const targets = denseCopy(target).storage.data;
   const onehot = zerosTensor([N, C], F.dtype === 'float64' ? 'float64' : 'float32');
   const o = onehot.storage.data;
   targets.forEach((t, i) => {
-    if (t < 0 || t >= C) throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `frameworkLoss: target ${t} is out of range for ${C} classes`);
+    if (t < 0 || t >= C)
+      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `frameworkLoss: target ${t} is out of range for ${C} classes`);
     o[i * C + t] = 1;
   });
   const taskLoss = options.taskLoss ?? 'none';
@@ -55,8 +64,10 @@ export function frameworkLoss(scores: Tensor, target: Tensor, options: Framework
     augmented = add(F, sub(1, onehot));
   } else if (taskLoss !== 'none') {
     if (taskLoss.ndim !== 2 || taskLoss.shape[0] !== C || taskLoss.shape[1] !== C) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `frameworkLoss: expected a task-loss matrix of shape [${C}, ${C}], got ${formatShape(taskLoss.shape)}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `frameworkLoss: expected a task-loss matrix of shape [${C}, ${C}], got ${formatShape(taskLoss.shape)}`,
+      );
     }
     augmented = add(F, indexSelect(to(taskLoss, F.dtype), 0, target));
   }

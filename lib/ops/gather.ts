@@ -25,7 +25,10 @@ export interface IndexAddOptions {
 
 function checkIndexDtype(op: string, index: unknown): asserts index is Tensor {
   if (!(index instanceof Tensor)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: expected the index as an int32 Tensor, got ${typeof index}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: expected the index as an int32 Tensor, got ${typeof index}`,
+    );
   }
   if (index.dtype !== 'int32') {
     throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: expected an int32 index, got ${index.dtype}`);
@@ -34,8 +37,11 @@ function checkIndexDtype(op: string, index: unknown): asserts index is Tensor {
 
 /** Dense int32 values of an index: a view of its storage when contiguous. */
 function denseIndex(index: Tensor): Int32Array {
-  return (index.isContiguous() ? index.storage.data.subarray(index.offset, index.offset + index.numel)
-    : denseCopy(index).storage.data) as Int32Array;
+  return (
+    index.isContiguous()
+      ? index.storage.data.subarray(index.offset, index.offset + index.numel)
+      : denseCopy(index).storage.data
+  ) as Int32Array;
 }
 
 /** Throws the op's own error for the first index outside [0, size). */
@@ -43,9 +49,11 @@ function checkRange(op: string, values: Int32Array, dim: number, size: number, s
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v < 0 || v >= size) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
         `${op}: index ${v} at position ${i} is out of range for dim ${dim} of size ${size} ` +
-        `(shape ${formatShape(shape)}); expected an integer in [0, ${size})`);
+          `(shape ${formatShape(shape)}); expected an integer in [0, ${size})`,
+      );
     }
   }
 }
@@ -62,8 +70,14 @@ function indexValues(op: string, index: Tensor, dim: number, size: number, shape
  * does the op scan the index for its own message: a TypeScript pass up front took 1-5 ms per
  * million indices on the 2-core machine, about what the native gather takes.
  */
-function runKernel(op: string, values: Int32Array, dim: number, size: number, shape: readonly number[],
-  kernel: () => void): void {
+function runKernel(
+  op: string,
+  values: Int32Array,
+  dim: number,
+  size: number,
+  shape: readonly number[],
+  kernel: () => void,
+): void {
   try {
     kernel();
   } catch (error) {
@@ -86,20 +100,31 @@ function around(shape: readonly number[], dim: number): [number, number] {
 function denseCorner(t: Tensor, extents: readonly number[], dim: number | null): DataArray {
   let view = t;
   if (t.ndim > 0) {
-    extents.forEach((s, e) => { if (e !== dim && s !== view.shape[e]) view = narrowRaw(view, e, 0, s); });
+    extents.forEach((s, e) => {
+      if (e !== dim && s !== view.shape[e]) view = narrowRaw(view, e, 0, s);
+    });
   }
-  return view.isContiguous() ? view.storage.data.subarray(view.offset, view.offset + view.numel)
+  return view.isContiguous()
+    ? view.storage.data.subarray(view.offset, view.offset + view.numel)
     : denseCopy(view).storage.data;
 }
 
 /** index.shape[d] <= limit.shape[d] for every d (except `dim` when given), as PyTorch requires. */
-function checkFits(op: string, index: readonly number[], what: string, limit: readonly number[], dim: number | null): void {
+function checkFits(
+  op: string,
+  index: readonly number[],
+  what: string,
+  limit: readonly number[],
+  dim: number | null,
+): void {
   const bad = index.length !== limit.length || index.some((s, d) => d !== dim && s > limit[d]);
   if (bad) {
     const except = dim === null ? '' : ` except dim ${dim}`;
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
       `${op}: index of shape ${formatShape(index)} does not fit ${what} of shape ${formatShape(limit)} ` +
-      `(expected the same number of dims and index sizes <= ${what} sizes${except})`);
+        `(expected the same number of dims and index sizes <= ${what} sizes${except})`,
+    );
   }
 }
 
@@ -115,8 +140,9 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     const n = shapeOf(x)[d];
     const [outer, inner] = around(at, d);
     const src = denseCorner(x, at, d);
-    runKernel('gather', values, d, n, x.shape,
-      () => getBackend().gather(src, outer, n, inner, values, at[d], out.storage.data));
+    runKernel('gather', values, d, n, x.shape, () =>
+      getBackend().gather(src, outer, n, inner, values, at[d], out.storage.data),
+    );
   }
   return record('gather', out, [x], (g) => [scatterAdd(zerosTensor(x.shape, g.dtype), d, index, g)], [index]);
 }
@@ -126,8 +152,16 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
  * `shape`: target[p with p[dim] = index[p]] (+)= src[p]. `src` may be a number. Where index is
  * smaller than target off `dim`, the kernel runs on a dense copy of the block index covers.
  */
-function scatterInto(op: string, target: DataArray, dtype: DType, shape: readonly number[], dim: number,
-  index: Tensor, src: Tensor | number, add: boolean): void {
+function scatterInto(
+  op: string,
+  target: DataArray,
+  dtype: DType,
+  shape: readonly number[],
+  dim: number,
+  index: Tensor,
+  src: Tensor | number,
+  add: boolean,
+): void {
   if (index.numel === 0) return;
   const at = shapeOf(index);
   const values = denseIndex(index);
@@ -156,7 +190,10 @@ function checkScatter(op: string, x: Tensor, dim: number, index: Tensor, src: Te
   if (src instanceof Tensor) {
     checkFits(op, at, 'src', shapeOf(src), null);
     if (src.dtype !== x.dtype) {
-      throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: expected src of the input's dtype ${x.dtype}, got ${src.dtype}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_DTYPE',
+        `${op}: expected src of the input's dtype ${x.dtype}, got ${src.dtype}`,
+      );
     }
   } else if (typeof src !== 'number') {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: expected src as a Tensor or a number, got ${typeof src}`);
@@ -185,9 +222,11 @@ function srcGrad(g: Tensor, d: number, index: Tensor, src: Tensor): Tensor {
   if (sameShape(picked.shape, src.shape)) return picked;
   const grad = zerosTensor(src.shape, g.dtype);
   const corner = index.shape.reduce((t, s, i) => narrowRaw(t, i, 0, s), grad);
-  getBackend().copyStrided(picked.shape,
+  getBackend().copyStrided(
+    picked.shape,
     { data: picked.storage.data, offset: picked.offset, strides: picked.strides },
-    { data: corner.storage.data, offset: corner.offset, strides: corner.strides });
+    { data: corner.storage.data, offset: corner.offset, strides: corner.strides },
+  );
   return grad;
 }
 
@@ -222,18 +261,30 @@ function checkIndexAdd(op: string, x: Tensor, dim: number, index: Tensor, source
   expected[d] = index.numel;
   const got = shapeOf(source);
   if (got.length !== expected.length || got.some((s, i) => s !== expected[i])) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
       `${op}: source of shape ${formatShape(source.shape)} does not match input ${formatShape(x.shape)} with dim ${d} ` +
-      `of size ${index.numel} (the index length); expected ${formatShape(expected)}`);
+        `of size ${index.numel} (the index length); expected ${formatShape(expected)}`,
+    );
   }
   if (source.dtype !== x.dtype) {
-    throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: expected source of the input's dtype ${x.dtype}, got ${source.dtype}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      `${op}: expected source of the input's dtype ${x.dtype}, got ${source.dtype}`,
+    );
   }
   return [d, indexValues(op, index, d, shapeOf(x)[d], x.shape)];
 }
 
 /** target (dense, x's shape) [.., index[j], ..] += alpha * source[.., j, ..] along dim. */
-function indexAddInto(target: DataArray, x: Tensor, d: number, indices: Int32Array, source: Tensor, alpha: number): void {
+function indexAddInto(
+  target: DataArray,
+  x: Tensor,
+  d: number,
+  indices: Int32Array,
+  source: Tensor,
+  alpha: number,
+): void {
   const shape = shapeOf(x);
   const [outer, inner] = around(shape, d);
   const scaled = alpha === 1 ? source : mul(source.detach(), alpha);
@@ -250,7 +301,14 @@ export function indexAdd(x: Tensor, dim: number, index: Tensor, source: Tensor, 
   return record('indexAdd', out, [x, source], (g) => indexAddGrads(g, x, d, index, source, alpha), [index]);
 }
 
-function indexAddGrads(g: Tensor, x: Tensor, d: number, index: Tensor, source: Tensor, alpha: number): (Tensor | null)[] {
+function indexAddGrads(
+  g: Tensor,
+  x: Tensor,
+  d: number,
+  index: Tensor,
+  source: Tensor,
+  alpha: number,
+): (Tensor | null)[] {
   if (!source.requiresGrad) return [x.requiresGrad ? g : null, null];
   const picked = indexSelect(g, d, index).reshape(source.shape);
   return [x.requiresGrad ? g : null, alpha === 1 ? picked : mul(picked, alpha)];
@@ -260,12 +318,20 @@ function indexAddGrads(g: Tensor, x: Tensor, d: number, index: Tensor, source: T
  * Runs `write` on x's elements (dense, row-major) and bumps its storage version. When recording,
  * x takes a new graph node whose inputs are x's previous history and `others`.
  */
-function inPlace(op: string, x: Tensor, others: Tensor[], write: (values: DataArray) => void,
-  backward: (g: Tensor, previous: Tensor) => (Tensor | null)[], saved: Tensor[]): Tensor {
+function inPlace(
+  op: string,
+  x: Tensor,
+  others: Tensor[],
+  write: (values: DataArray) => void,
+  backward: (g: Tensor, previous: Tensor) => (Tensor | null)[],
+  saved: Tensor[],
+): Tensor {
   const recording = isGradEnabled() && (x.requiresGrad || others.some((t) => t.requiresGrad));
   if (recording && x.requiresGrad && x.isLeaf) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      `${op}: a leaf tensor that requires grad cannot be modified in place; use ${op.slice(0, -1)}() or detach() first`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      `${op}: a leaf tensor that requires grad cannot be modified in place; use ${op.slice(0, -1)}() or detach() first`,
+    );
   }
   writeInPlace(op, x, write);
   if (recording) {
@@ -285,24 +351,45 @@ function inPlace(op: string, x: Tensor, others: Tensor[], write: (values: DataAr
 export function scatter_(x: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
   const d = checkScatter('scatter_', x, dim, index, src);
   const others = src instanceof Tensor ? [src] : [];
-  return inPlace('scatter_', x, others,
+  return inPlace(
+    'scatter_',
+    x,
+    others,
     (values) => scatterInto('scatter_', values, x.dtype, shapeOf(x), d, index, src, false),
-    (g, previous) => scatterGrads(g, previous, d, index, src), [index]);
+    (g, previous) => scatterGrads(g, previous, d, index, src),
+    [index],
+  );
 }
 
 /** scatterAdd in place: adds src into x at index's positions and returns x. */
 export function scatterAdd_(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const d = checkScatter('scatterAdd_', x, dim, index, src);
-  return inPlace('scatterAdd_', x, [src],
+  return inPlace(
+    'scatterAdd_',
+    x,
+    [src],
     (values) => scatterInto('scatterAdd_', values, x.dtype, shapeOf(x), d, index, src, true),
-    (g, previous) => scatterAddGrads(g, previous, d, index, src), [index]);
+    (g, previous) => scatterAddGrads(g, previous, d, index, src),
+    [index],
+  );
 }
 
 /** indexAdd in place: adds alpha * source into x along dim at the 1-D index and returns x. */
-export function indexAdd_(x: Tensor, dim: number, index: Tensor, source: Tensor, options: IndexAddOptions = {}): Tensor {
+export function indexAdd_(
+  x: Tensor,
+  dim: number,
+  index: Tensor,
+  source: Tensor,
+  options: IndexAddOptions = {},
+): Tensor {
   const alpha = options.alpha ?? 1;
   const [d, indices] = checkIndexAdd('indexAdd_', x, dim, index, source);
-  return inPlace('indexAdd_', x, [source],
+  return inPlace(
+    'indexAdd_',
+    x,
+    [source],
     (values) => indexAddInto(values, x, d, indices, source, alpha),
-    (g, previous) => indexAddGrads(g, previous, d, index, source, alpha), [index]);
+    (g, previous) => indexAddGrads(g, previous, d, index, source, alpha),
+    [index],
+  );
 }

@@ -11,8 +11,19 @@ export * from './reduce.js';
 export * from './matmul.js';
 export * from './join.js';
 export {
-  contiguous, clone, detach, to, view, reshape, flatten, transpose, permute, squeeze, unsqueeze,
-  expand, narrow,
+  contiguous,
+  clone,
+  detach,
+  to,
+  view,
+  reshape,
+  flatten,
+  transpose,
+  permute,
+  squeeze,
+  unsqueeze,
+  expand,
+  narrow,
 } from './shape.js';
 export * from './conv.js';
 export * from './pool.js';
@@ -24,14 +35,48 @@ export * from './dropout.js';
 export * from './norm.js';
 export * from './inplace.js';
 export {
-  add_, sub_, mul_, div_, pow_, clamp_, exp_, log_, sqrt_, abs_, neg_, copy_, fill_, zero_, normal_, uniform_,
-  bernoulli_, type AlphaOptions,
+  add_,
+  sub_,
+  mul_,
+  div_,
+  pow_,
+  clamp_,
+  exp_,
+  log_,
+  sqrt_,
+  abs_,
+  neg_,
+  copy_,
+  fill_,
+  zero_,
+  normal_,
+  uniform_,
+  bernoulli_,
+  type AlphaOptions,
 } from './inplace-math.js';
 export * from './indexing.js';
 export * from './methods-structure.js';
 export {
-  eq, ne, lt, le, gt, ge, equal, logicalAnd, logicalOr, logicalXor, logicalNot, any, all, isnan, isfinite, isinf,
-  nonzero, maskToIndices, promoteTypes, type ScalarOrTensor,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  equal,
+  logicalAnd,
+  logicalOr,
+  logicalXor,
+  logicalNot,
+  any,
+  all,
+  isnan,
+  isfinite,
+  isinf,
+  nonzero,
+  maskToIndices,
+  promoteTypes,
+  type ScalarOrTensor,
 } from './compare.js';
 export { where, maskedFill, maskedFill_, maskedSelect } from './masks.js';
 export * from './methods-math.js';

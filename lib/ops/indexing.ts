@@ -55,9 +55,11 @@ function recordedView(x: Tensor, steps: readonly BasicStep[]): Tensor {
   return record('index', basicView(x, steps), [x], (g) => {
     const full = zerosTensor(x.shape, g.dtype);
     const slot = basicView(full, steps);
-    getBackend().copyStrided(g.shape,
+    getBackend().copyStrided(
+      g.shape,
       { data: g.storage.data, offset: g.offset, strides: g.strides },
-      { data: slot.storage.data, offset: slot.offset, strides: slot.strides });
+      { data: slot.storage.data, offset: slot.offset, strides: slot.strides },
+    );
     return [full];
   });
 }
@@ -117,7 +119,14 @@ function offsetsOf(shape: Shape, strides: readonly number[]): Int32Array {
 }
 
 /** Adds or writes `run` consecutive elements: typed-array set copies a whole run at once. */
-function putRun(dense: DataArray, at: number, values: DataArray | number, from: number, run: number, accumulate: boolean): void {
+function putRun(
+  dense: DataArray,
+  at: number,
+  values: DataArray | number,
+  from: number,
+  run: number,
+  accumulate: boolean,
+): void {
   if (typeof values === 'number') {
     if (!accumulate) dense.fill(values, at, at + run);
     else for (let r = 0; r < run; r++) dense[at + r] += values;
@@ -138,7 +147,13 @@ function filled(like: DataArray, length: number, value: number): DataArray {
  * Writes (or adds) `values`, laid out in the plan's result shape, into the dense elements of the
  * view. The dims after the last advanced one form contiguous runs, copied whole.
  */
-function scatter(dense: DataArray, viewShape: Shape, plan: IndexPlan, values: DataArray | number, accumulate: boolean): void {
+function scatter(
+  dense: DataArray,
+  viewShape: Shape,
+  plan: IndexPlan,
+  values: DataArray | number,
+  accumulate: boolean,
+): void {
   const strides = contiguousStrides(viewShape);
   const dims = plan.advanced.map((a) => a.viewDim);
   const last = dims[dims.length - 1];
@@ -149,12 +164,23 @@ function scatter(dense: DataArray, viewShape: Shape, plan: IndexPlan, values: Da
     // The view is [outer, advanced dims merged, run]: one indexPut, duplicates in index order.
     const outer = numelOf(rest.map((d) => viewShape[d]));
     const from = typeof values === 'number' ? filled(dense, outer * n * run, values) : values;
-    getBackend().indexPut(from, outer, n, run, linearIndices(plan, viewShape),
-      numelOf(dims.map((d) => viewShape[d])), dense, accumulate);
+    getBackend().indexPut(
+      from,
+      outer,
+      n,
+      run,
+      linearIndices(plan, viewShape),
+      numelOf(dims.map((d) => viewShape[d])),
+      dense,
+      accumulate,
+    );
     return;
   }
   // Separated advanced dims lead the result: values are [n, rest dims..., run].
-  const heads = offsetsOf(rest.map((d) => viewShape[d]), rest.map((d) => strides[d]));
+  const heads = offsetsOf(
+    rest.map((d) => viewShape[d]),
+    rest.map((d) => strides[d]),
+  );
   const advanced = new Int32Array(n);
   for (const { viewDim, indices } of plan.advanced) {
     for (let i = 0; i < n; i++) advanced[i] += indices[i] * strides[viewDim];
@@ -176,12 +202,18 @@ function valuesFor(op: string, value: Tensor, resultShape: Shape, target: Tensor
   const lead = resultShape.length - shape.length;
   const fits = lead >= 0 && shape.every((s, i) => s === 1 || s === resultShape[lead + i]);
   if (!fits) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `${op}: shape mismatch: value tensor of shape ${formatShape(value.shape)} cannot be broadcast to indexing result of shape ${formatShape(resultShape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: shape mismatch: value tensor of shape ${formatShape(value.shape)} cannot be broadcast to indexing result of shape ${formatShape(resultShape)}`,
+    );
   }
   // A contiguous value of the result's shape is read in place, unless it may overlap the target.
-  if (value.isContiguous() && shape.length === resultShape.length && shape.every((s, i) => s === resultShape[i]) &&
-    value.storage !== target.storage) {
+  if (
+    value.isContiguous() &&
+    shape.length === resultShape.length &&
+    shape.every((s, i) => s === resultShape[i]) &&
+    value.storage !== target.storage
+  ) {
     return value.storage.data.subarray(value.offset, value.offset + value.numel);
   }
   return noGrad(() => denseCopy(expand(reshape(value, shape), resultShape)).storage.data);
@@ -192,21 +224,33 @@ function valuesFor(op: string, value: Tensor, resultShape: Shape, target: Tensor
  * indexed shape) is cast to x's dtype. With `accumulate`, values add up, duplicate indices too.
  * Gradients flow to value (the indexed part of the gradient) and to the elements x keeps.
  */
-export function indexPut_(x: Tensor, specs: readonly IndexSpec[], value: Tensor | number,
-  options: IndexPutOptions = {}): Tensor {
+export function indexPut_(
+  x: Tensor,
+  specs: readonly IndexSpec[],
+  value: Tensor | number,
+  options: IndexPutOptions = {},
+): Tensor {
   const op = 'indexPut_';
   if (!Array.isArray(specs)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: expected an array of index specs, e.g. [':', -1], got ${String(specs)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: expected an array of index specs, e.g. [':', -1], got ${String(specs)}`,
+    );
   }
   if (!(value instanceof Tensor) && typeof value !== 'number') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: expected a tensor or a number as the value, got ${String(value)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: expected a tensor or a number as the value, got ${String(value)}`,
+    );
   }
   const accumulate = options.accumulate ?? false;
   const plan = planIndex(op, x.shape, specs);
   const source = value instanceof Tensor ? to(value, x.dtype) : null;
   if (isGradEnabled() && x.requiresGrad && x.isLeaf) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      `${op}: a leaf tensor that requires grad cannot be modified in place; use indexPut() or run it inside noGrad()`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      `${op}: a leaf tensor that requires grad cannot be modified in place; use indexPut() or run it inside noGrad()`,
+    );
   }
   const values = source ? valuesFor(op, source, plan.resultShape, x) : (value as number);
   const target = basicView(x, plan.steps);
@@ -235,7 +279,6 @@ function recordPut(x: Tensor, plan: IndexPlan, source: Tensor | null, accumulate
   x.gradFn = new Node('indexPut_', inputs, fn, []);
 }
 
-
 /** The value's shape without the leading 1s that do not fit the result's rank. */
 function trimmedShape(shape: Shape, rank: number): Shape {
   let out = [...shape];
@@ -244,8 +287,12 @@ function trimmedShape(shape: Shape, rank: number): Shape {
 }
 
 /** The out-of-place indexPut_: a copy of x with x[...specs] = value. */
-export function indexPut(x: Tensor, specs: readonly IndexSpec[], value: Tensor | number,
-  options: IndexPutOptions = {}): Tensor {
+export function indexPut(
+  x: Tensor,
+  specs: readonly IndexSpec[],
+  value: Tensor | number,
+  options: IndexPutOptions = {},
+): Tensor {
   const copy = clone(x);
   return indexPut_(copy, specs, value, options);
 }

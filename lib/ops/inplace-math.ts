@@ -28,9 +28,11 @@ const VIEW_OPS = new Set(['view', 'reshape', 'transpose', 'permute', 'squeeze', 
 function checkAutogradRules(name: string, x: Tensor): void {
   const plain = name.slice(0, -1);
   if (x.isLeaf) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
       `${name}: a leaf tensor that requires grad cannot be modified in place; wrap the update in ` +
-      `ng.noGrad(() => ...) (as optimizers do) or use the out-of-place ${plain}()`);
+        `ng.noGrad(() => ...) (as optimizers do) or use the out-of-place ${plain}()`,
+    );
   }
   let view: Tensor = x;
   while (view.gradFn && VIEW_OPS.has(view.gradFn.name) && view.gradFn.inputs[0].storage === x.storage) {
@@ -38,9 +40,11 @@ function checkAutogradRules(name: string, x: Tensor): void {
   }
   if (view === x) return;
   const base = view.isLeaf ? 'a leaf tensor that requires grad' : 'a tensor recorded for backward';
-  throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
+  throw new NodegradError(
+    'ERR_NODEGRAD_AUTOGRAD',
     `${name}: cannot modify in place a view of ${base}; clone() the view first, use the out-of-place ${plain}(), ` +
-    'or run under ng.noGrad()');
+      'or run under ng.noGrad()',
+  );
 }
 
 /** A tensor sharing x's storage and history, so x can take a new node while the old one stays reachable. */
@@ -55,21 +59,29 @@ function historyOf(x: Tensor): Tensor {
  * Runs `compute(self)` (an out-of-place op on x's values) and writes its result into x. `inputs`
  * lists the other tensor operands, to know whether the write must be recorded.
  */
-export function inPlace(name: string, x: Tensor, inputs: readonly TensorLike[], compute: (self: Tensor) => Tensor): Tensor {
-  const recording = isGradEnabled() &&
-    (x.requiresGrad || inputs.some((t) => t instanceof Tensor && t.requiresGrad));
+export function inPlace(
+  name: string,
+  x: Tensor,
+  inputs: readonly TensorLike[],
+  compute: (self: Tensor) => Tensor,
+): Tensor {
+  const recording = isGradEnabled() && (x.requiresGrad || inputs.some((t) => t instanceof Tensor && t.requiresGrad));
   if (recording && x.requiresGrad) checkAutogradRules(name, x);
   // The op reads a copy of x, so what its backward saved survives the write below.
   const self = recording ? clone(historyOf(x)) : x;
   const result = compute(self);
   if (!sameShape(result.shape, x.shape)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
       `${name}: the result of shape ${formatShape(result.shape)} cannot be written into a tensor of shape ` +
-      `${formatShape(x.shape)}; the other operand must broadcast to ${formatShape(x.shape)}`);
+        `${formatShape(x.shape)}; the other operand must broadcast to ${formatShape(x.shape)}`,
+    );
   }
   if (x.dtype === 'int32' && result.dtype !== 'int32') {
-    throw new NodegradError('ERR_NODEGRAD_DTYPE',
-      `${name}: the result is ${result.dtype} and cannot be stored in an int32 tensor; convert it first with x.to('float32')`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      `${name}: the result is ${result.dtype} and cannot be stored in an int32 tensor; convert it first with x.to('float32')`,
+    );
   }
   const values = result.data();
   writeInPlace(name, x, (target) => target.set(values));
@@ -142,7 +154,10 @@ export function neg_(x: Tensor): Tensor {
 /** Copies src (broadcast to x's shape, converted to x's dtype) into x; the gradient flows to src. */
 export function copy_(x: Tensor, src: Tensor): Tensor {
   if (!(src instanceof Tensor)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `copy_: expected a Tensor source, got ${typeof src}; use fill_(value) for a number`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `copy_: expected a Tensor source, got ${typeof src}; use fill_(value) for a number`,
+    );
   }
   return inPlace('copy_', x, [src], () => expand(to(src, x.dtype), x.shape));
 }
@@ -151,7 +166,10 @@ export function copy_(x: Tensor, src: Tensor): Tensor {
 export function fill_(x: Tensor, value: number | Tensor): Tensor {
   if (value instanceof Tensor) {
     if (value.ndim !== 0) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE', `fill_: expected a number or a 0-d tensor, got shape ${formatShape(value.shape)}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `fill_: expected a number or a 0-d tensor, got shape ${formatShape(value.shape)}`,
+      );
     }
     return inPlace('fill_', x, [value], () => expand(to(value, x.dtype), x.shape));
   }
@@ -175,7 +193,10 @@ function sampled(name: string, x: Tensor, fill: (out: Float32Array | Float64Arra
 /** Fills x with samples of N(mean, std²) from the seeded generator. */
 export function normal_(x: Tensor, mean = 0, std = 1): Tensor {
   if (!(std >= 0) || !Number.isFinite(mean)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `normal_: expected a finite mean and std >= 0, got mean ${mean} and std ${std}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `normal_: expected a finite mean and std >= 0, got mean ${mean} and std ${std}`,
+    );
   }
   return inPlace('normal_', x, [], () => sampled('normal_', x, (out) => fillNormal(out, mean, std)));
 }
@@ -183,7 +204,10 @@ export function normal_(x: Tensor, mean = 0, std = 1): Tensor {
 /** Fills x with samples of U(from, to) from the seeded generator. */
 export function uniform_(x: Tensor, from = 0, to = 1): Tensor {
   if (!(from <= to) || !Number.isFinite(from) || !Number.isFinite(to)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `uniform_: expected finite from <= to, got from ${from} and to ${to}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `uniform_: expected finite from <= to, got from ${from} and to ${to}`,
+    );
   }
   return inPlace('uniform_', x, [], () => sampled('uniform_', x, (out) => fillUniform(out, from, to)));
 }

@@ -18,10 +18,14 @@ function inPlace(name: string, x: Tensor, kernel: UnaryOp, backward: (g: Tensor,
   }
   const recording = isGradEnabled() && x.requiresGrad;
   if (recording && x.isLeaf) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      `${name}: a leaf tensor that requires grad cannot be modified in place; use ${name.slice(0, -1)}() or detach() first`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      `${name}: a leaf tensor that requires grad cannot be modified in place; use ${name.slice(0, -1)}() or detach() first`,
+    );
   }
-  writeInPlace(name, x, (values) => getBackend().unary(kernel, values as FloatArray, values as FloatArray, values.length, 0, 0));
+  writeInPlace(name, x, (values) =>
+    getBackend().unary(kernel, values as FloatArray, values as FloatArray, values.length, 0, 0),
+  );
   if (recording) {
     // `previous` carries x's history up to now; x becomes the output of this op.
     const previous = new Tensor(x.storage, x.shape, x.strides, x.offset);
@@ -41,7 +45,9 @@ export function relu_(x: Tensor): Tensor {
 
 /** Sigmoid in place: overwrites x and returns it. */
 export function sigmoid_(x: Tensor): Tensor {
-  return inPlace('sigmoid_', x, UnaryOp.Sigmoid, (g, out) => binaryKernel('sigmoid_', BinaryOp.SigmoidBackward, g, out));
+  return inPlace('sigmoid_', x, UnaryOp.Sigmoid, (g, out) =>
+    binaryKernel('sigmoid_', BinaryOp.SigmoidBackward, g, out),
+  );
 }
 
 /** Tanh in place: overwrites x and returns it. */

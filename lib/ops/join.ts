@@ -15,15 +15,21 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   }
   const first = tensors[0];
   const d = normalizeDim('cat', dim, first.ndim);
-  const dtype = tensors.some((t) => t.dtype === 'float64') ? 'float64'
-    : tensors.some((t) => t.dtype === 'float32') ? 'float32'
-      : tensors.some((t) => t.dtype === 'int32') ? 'int32' : 'bool';
+  const dtype = tensors.some((t) => t.dtype === 'float64')
+    ? 'float64'
+    : tensors.some((t) => t.dtype === 'float32')
+      ? 'float32'
+      : tensors.some((t) => t.dtype === 'int32')
+        ? 'int32'
+        : 'bool';
   const inputs = tensors.map((t) => to(t, dtype));
   for (const [i, t] of inputs.entries()) {
     const same = t.ndim === first.ndim && t.shape.every((s, j) => j === d || s === first.shape[j]);
     if (!same) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `cat: tensor ${i} has shape ${formatShape(t.shape)}, expected ${formatShape(first.shape)} except along dim ${d}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `cat: tensor ${i} has shape ${formatShape(t.shape)}, expected ${formatShape(first.shape)} except along dim ${d}`,
+      );
     }
   }
   const shape = [...first.shape];
@@ -34,12 +40,16 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   for (const t of inputs) {
     starts.push(start);
     const slice = narrowRaw(out, d, start, t.shape[d]);
-    getBackend().copyStrided(t.shape,
+    getBackend().copyStrided(
+      t.shape,
       { data: t.storage.data, offset: t.offset, strides: t.strides },
-      { data: slice.storage.data, offset: slice.offset, strides: slice.strides });
+      { data: slice.storage.data, offset: slice.offset, strides: slice.strides },
+    );
     start += t.shape[d];
   }
-  return record('cat', out, inputs, (g) => inputs.map((t, i) => (t.requiresGrad ? narrow(g, d, starts[i], t.shape[d]) : null)));
+  return record('cat', out, inputs, (g) =>
+    inputs.map((t, i) => (t.requiresGrad ? narrow(g, d, starts[i], t.shape[d]) : null)),
+  );
 }
 
 /** Stacks equal-shaped tensors along a new dim. */
@@ -50,12 +60,17 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const shape = tensors[0].shape;
   for (const [i, t] of tensors.entries()) {
     if (t.ndim !== shape.length || t.shape.some((s, j) => s !== shape[j])) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `stack: tensor ${i} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} like tensor 0`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `stack: tensor ${i} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)} like tensor 0`,
+      );
     }
   }
   const d = normalizeDim('stack', dim, shape.length + 1);
-  return cat(tensors.map((t) => unsqueeze(t, d)), d);
+  return cat(
+    tensors.map((t) => unsqueeze(t, d)),
+    d,
+  );
 }
 
 /** Every index must be an integer in [0, size): PyTorch's index_select refuses negatives too. */
@@ -63,9 +78,11 @@ function checkIndices(indices: ArrayLike<number>, x: Tensor, dim: number, size: 
   for (let i = 0; i < indices.length; i++) {
     const value = indices[i];
     if (!Number.isInteger(value) || value < 0 || value >= size) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
         `indexSelect: index ${value} at position ${i} is invalid; expected an integer in [0, ${size}) ` +
-        `for dim ${dim} of size ${size} (shape ${formatShape(x.shape)})`);
+          `for dim ${dim} of size ${size} (shape ${formatShape(x.shape)})`,
+      );
     }
   }
 }
@@ -77,8 +94,10 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
   if (!(index instanceof Tensor)) checkIndices(index, x, d, size);
   const idx = index instanceof Tensor ? index : tensor([...index], { dtype: 'int32' });
   if (idx.dtype !== 'int32' || idx.ndim > 1) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `indexSelect: expected a 1-D int32 index, got ${idx.dtype} of shape ${formatShape(idx.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `indexSelect: expected a 1-D int32 index, got ${idx.dtype} of shape ${formatShape(idx.shape)}`,
+    );
   }
   const indices = denseCopy(idx).storage.data as Int32Array;
   checkIndices(indices, x, d, size);
@@ -92,8 +111,15 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
   return record('indexSelect', out, [x], (g) => {
     const grad = zerosTensor(x.shape, g.dtype);
     const gd = g.isContiguous() && g.offset === 0 ? g : denseCopy(g);
-    getBackend().indexAdd(gd.storage.data as FloatArray, outer, indices.length, inner, indices, size,
-      grad.storage.data as FloatArray);
+    getBackend().indexAdd(
+      gd.storage.data as FloatArray,
+      outer,
+      indices.length,
+      inner,
+      indices,
+      size,
+      grad.storage.data as FloatArray,
+    );
     return [grad];
   });
 }

@@ -16,7 +16,10 @@ export type Reduction = 'mean' | 'sum' | 'none';
 
 export function checkReduction(op: string, reduction: string): Reduction {
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`,
+    );
   }
   return reduction;
 }
@@ -29,8 +32,10 @@ function reduce(x: Tensor, reduction: Reduction): Tensor {
 
 function sameShapes(op: string, input: Tensor, target: Tensor): void {
   if (input.ndim !== target.ndim || input.shape.some((s, i) => s !== target.shape[i])) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `${op}: target shape ${formatShape(target.shape)} does not match input shape ${formatShape(input.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: target shape ${formatShape(target.shape)} does not match input shape ${formatShape(input.shape)}`,
+    );
   }
 }
 
@@ -72,7 +77,10 @@ export function bceLoss(input: Tensor, target: Tensor, options: BceOptions = {})
   const values = denseCopy(input).storage.data;
   for (const v of values) {
     if (!(v >= 0 && v <= 1)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `bceLoss: input values must be probabilities in [0, 1], got ${v}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `bceLoss: input values must be probabilities in [0, 1], got ${v}`,
+      );
     }
   }
   const y = floatTarget(input, target);
@@ -107,12 +115,18 @@ export function bceWithLogits(input: Tensor, target: Tensor, options: BceWithLog
   });
   // One node with the analytic gradient (1 − y) − lw·σ(−x): smooth at x = 0, where the composed
   // |x| and max(−x, 0) would give a subgradient instead.
-  loss = record('bceWithLogits', loss, [x], (g) => {
-    const s = sigmoid(neg(x));
-    let d = sub(sub(1, y), logWeight ? mul(logWeight, s) : s);
-    if (weight) d = mul(d, weight);
-    return [mul(g, d)];
-  }, [x]);
+  loss = record(
+    'bceWithLogits',
+    loss,
+    [x],
+    (g) => {
+      const s = sigmoid(neg(x));
+      let d = sub(sub(1, y), logWeight ? mul(logWeight, s) : s);
+      if (weight) d = mul(d, weight);
+      return [mul(g, d)];
+    },
+    [x],
+  );
   return reduce(loss, reduction);
 }
 
@@ -127,17 +141,25 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   const ignoreIndex = options.ignoreIndex ?? -100;
   const x = input.ndim === 1 ? input.reshape([1, -1]) : input;
   if (x.ndim !== 2) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `nllLoss: expected input of shape [N, C] or [C], got ${formatShape(input.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `nllLoss: expected input of shape [N, C] or [C], got ${formatShape(input.shape)}`,
+    );
   }
   const [N, C] = x.shape;
   const expected = input.ndim === 1 ? [] : [N];
   if (target.dtype !== 'int32' || target.ndim !== expected.length || (target.ndim === 1 && target.shape[0] !== N)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `nllLoss: expected int32 class-index target of shape ${formatShape(expected)}, got ${target.dtype} ${formatShape(target.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `nllLoss: expected int32 class-index target of shape ${formatShape(expected)}, got ${target.dtype} ${formatShape(target.shape)}`,
+    );
   }
   const weights = options.weight ? denseCopy(to(options.weight, 'float64')).storage.data : null;
   if (options.weight && (options.weight.ndim !== 1 || options.weight.shape[0] !== C)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `nllLoss: expected weight of shape [${C}], got ${formatShape(options.weight.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `nllLoss: expected weight of shape [${C}], got ${formatShape(options.weight.shape)}`,
+    );
   }
   // Row i is −w[y_i]·x[i, y_i], read alone: a NaN or −inf elsewhere in the row does not reach the
   // loss (as in PyTorch), where a product with a 0/1 selector would turn it into NaN.

@@ -38,21 +38,29 @@ export function where(cond: Tensor, a: ScalarOrTensor, b: ScalarOrTensor): Tenso
   const dtype = resultType(a, b);
   const [x, y] = [asTensor(a, dtype), asTensor(b, dtype)];
   const shape = broadcastAll('where', [cond, x, y]);
-  return record('where', select(cond, x, y, shape), [x, y], (g) => {
-    const zero = zerosTensor([], g.dtype);
-    return [
-      x.requiresGrad ? sumToShape(select(cond, g, zero, g.shape), x.shape) : null,
-      y.requiresGrad ? sumToShape(select(cond, zero, g, g.shape), y.shape) : null,
-    ];
-  }, [cond]);
+  return record(
+    'where',
+    select(cond, x, y, shape),
+    [x, y],
+    (g) => {
+      const zero = zerosTensor([], g.dtype);
+      return [
+        x.requiresGrad ? sumToShape(select(cond, g, zero, g.shape), x.shape) : null,
+        y.requiresGrad ? sumToShape(select(cond, zero, g, g.shape), y.shape) : null,
+      ];
+    },
+    [cond],
+  );
 }
 
 /** The fill value in x's dtype: PyTorch casts it (2.7 into int32 is 2). */
 function fillValue(op: string, x: Tensor, value: ScalarOrTensor): Tensor {
   if (value instanceof Tensor) {
     if (value.ndim !== 0) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `${op}: expected a number or a 0-d value tensor, got a tensor of shape ${formatShape(value.shape)}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `${op}: expected a number or a 0-d value tensor, got a tensor of shape ${formatShape(value.shape)}`,
+      );
     }
     return to(value, x.dtype);
   }
@@ -63,8 +71,10 @@ function fillValue(op: string, x: Tensor, value: ScalarOrTensor): Tensor {
 function checkMaskShape(op: string, x: Tensor, mask: Tensor): void {
   checkMask(op, mask);
   if (!sameShape(broadcastShapes(op, mask.shape, x.shape), x.shape)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `${op}: mask of shape ${formatShape(mask.shape)} cannot be broadcast to the tensor's shape ${formatShape(x.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: mask of shape ${formatShape(mask.shape)} cannot be broadcast to the tensor's shape ${formatShape(x.shape)}`,
+    );
   }
 }
 
@@ -79,8 +89,10 @@ export function maskedFill_(x: Tensor, mask: Tensor, value: number | boolean): T
   checkMaskShape('maskedFill_', x, mask);
   const recording = isGradEnabled() && x.requiresGrad;
   if (recording && x.isLeaf) {
-    throw new NodegradError('ERR_NODEGRAD_AUTOGRAD',
-      'maskedFill_: a leaf tensor that requires grad cannot be modified in place; use maskedFill() or detach() first');
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      'maskedFill_: a leaf tensor that requires grad cannot be modified in place; use maskedFill() or detach() first',
+    );
   }
   const fill = fillValue('maskedFill_', x, value).item();
   const m = denseBroadcast(mask, 'bool', x.shape);

@@ -59,8 +59,10 @@ function matmulBatched(a: Tensor, b: Tensor): Tensor {
   const [m, k] = a.shape.slice(-2);
   const [k2, n] = b.shape.slice(-2);
   if (k !== k2) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `matmul: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be multiplied (${k} columns vs ${k2} rows)`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `matmul: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} cannot be multiplied (${k} columns vs ${k2} rows)`,
+    );
   }
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const operand = (t: Tensor): Operand =>
@@ -68,22 +70,53 @@ function matmulBatched(a: Tensor, b: Tensor): Tensor {
   const A = operand(a);
   const B = operand(b);
   const out = uninitTensor([...batch, m, n], a.dtype);
-  getBackend().gemm({
-    transA: A.trans, transB: B.trans, m, n, k, alpha: 1, beta: 0,
-    aOffset: A.offset, lda: A.ld, bOffset: B.offset, ldb: B.ld, cOffset: 0, ldc: Math.max(n, 1),
-    batch: numelOf(batch), strideA: A.batchStride, strideB: B.batchStride, strideC: m * n,
-  }, A.data, B.data, out.storage.data as FloatArray);
+  getBackend().gemm(
+    {
+      transA: A.trans,
+      transB: B.trans,
+      m,
+      n,
+      k,
+      alpha: 1,
+      beta: 0,
+      aOffset: A.offset,
+      lda: A.ld,
+      bOffset: B.offset,
+      ldb: B.ld,
+      cOffset: 0,
+      ldc: Math.max(n, 1),
+      batch: numelOf(batch),
+      strideA: A.batchStride,
+      strideB: B.batchStride,
+      strideC: m * n,
+    },
+    A.data,
+    B.data,
+    out.storage.data as FloatArray,
+  );
   // Each gradient is produced in its input's memory layout: for a transposed view (a Linear
   // layer's weight.t()) the product is computed transposed, so the gradient that reaches the
   // weight is dense and needs no copy.
-  return record('matmul', out, [a, b], (g) => [
-    a.requiresGrad ? sumToShape(A.trans
-      ? transpose(matmul(b, transpose(g, -1, -2)), -1, -2)
-      : matmul(g, transpose(b, -1, -2)), a.shape) : null,
-    b.requiresGrad ? sumToShape(B.trans
-      ? transpose(matmul(transpose(g, -1, -2), a), -1, -2)
-      : matmul(transpose(a, -1, -2), g), b.shape) : null,
-  ], [a, b]);
+  return record(
+    'matmul',
+    out,
+    [a, b],
+    (g) => [
+      a.requiresGrad
+        ? sumToShape(
+            A.trans ? transpose(matmul(b, transpose(g, -1, -2)), -1, -2) : matmul(g, transpose(b, -1, -2)),
+            a.shape,
+          )
+        : null,
+      b.requiresGrad
+        ? sumToShape(
+            B.trans ? transpose(matmul(transpose(g, -1, -2), a), -1, -2) : matmul(transpose(a, -1, -2), g),
+            b.shape,
+          )
+        : null,
+    ],
+    [a, b],
+  );
 }
 
 /**
@@ -92,16 +125,20 @@ function matmulBatched(a: Tensor, b: Tensor): Tensor {
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `matmul: both arguments need at least 1 dimension, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `matmul: both arguments need at least 1 dimension, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
+    );
   }
   const dtype = a.dtype === 'float64' || b.dtype === 'float64' ? 'float64' : 'float32';
   const x = to(a, dtype);
   const y = to(b, dtype);
   if (x.ndim === 1 && y.ndim === 1) {
     if (x.shape[0] !== y.shape[0]) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `matmul: vectors of shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} differ in length`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `matmul: vectors of shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} differ in length`,
+      );
     }
     return reshape(matmulBatched(unsqueeze(x, 0), unsqueeze(y, 1)), []);
   }
@@ -122,15 +159,23 @@ export interface LinearOptions {
  */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, options: LinearOptions = {}): Tensor {
   if (weight.ndim !== 2) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `linear: expected weight of shape [out, in], got ${formatShape(weight.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `linear: expected weight of shape [out, in], got ${formatShape(weight.shape)}`,
+    );
   }
   const [outF, inF] = weight.shape;
   if (input.ndim < 1 || input.shape[input.ndim - 1] !== inF) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `linear: expected input of shape [..., ${inF}] for weight ${formatShape(weight.shape)}, got ${formatShape(input.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `linear: expected input of shape [..., ${inF}] for weight ${formatShape(weight.shape)}, got ${formatShape(input.shape)}`,
+    );
   }
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `linear: expected bias of shape [${outF}], got ${formatShape(bias.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `linear: expected bias of shape [${outF}], got ${formatShape(bias.shape)}`,
+    );
   }
   const dtype = input.dtype === 'float64' || weight.dtype === 'float64' ? 'float64' : 'float32';
   const x2 = reshape(to(input, dtype), [-1, inF]);
@@ -143,27 +188,59 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   const backend = getBackend();
   if (b) {
     // Every row starts as the bias (a stride-0 read), then the GEMM adds x Wᵀ onto it.
-    backend.copyStrided([rows, outF], { data: b.storage.data, offset: b.offset, strides: [0, b.strides[0]] },
-      { data: outData, offset: 0, strides: [outF, 1] });
+    backend.copyStrided(
+      [rows, outF],
+      { data: b.storage.data, offset: b.offset, strides: [0, b.strides[0]] },
+      { data: outData, offset: 0, strides: [outF, 1] },
+    );
   }
   const X = asOperand(x, [])!;
   const W = asOperand(w, []) ?? asOperand(contiguous(w), [])!;
-  backend.gemm({
-    transA: X.trans, transB: !W.trans, m: rows, n: outF, k: inF, alpha: 1, beta: b ? 1 : 0,
-    aOffset: X.offset, lda: X.ld, bOffset: W.offset, ldb: W.ld, cOffset: 0, ldc: Math.max(outF, 1),
-    batch: 1, strideA: 0, strideB: 0, strideC: 0,
-  }, X.data, W.data, outData);
+  backend.gemm(
+    {
+      transA: X.trans,
+      transB: !W.trans,
+      m: rows,
+      n: outF,
+      k: inF,
+      alpha: 1,
+      beta: b ? 1 : 0,
+      aOffset: X.offset,
+      lda: X.ld,
+      bOffset: W.offset,
+      ldb: W.ld,
+      cOffset: 0,
+      ldc: Math.max(outF, 1),
+      batch: 1,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+    },
+    X.data,
+    W.data,
+    outData,
+  );
   const relu = options.activation === 'relu';
   if (relu) backend.unary(UnaryOp.Relu, outData, outData, outData.length, 0, 0);
   const inputs = b ? [x, w, b] : [x, w];
-  const result = record(relu ? 'linear+relu' : 'linear', out, inputs, (gOut) => {
-    const g = !relu ? gOut : isGradEnabled() ? reluGrad(gOut, out) : binaryKernel('linear', BinaryOp.ReluBackward, gOut, out);
-    return [
-      x.requiresGrad ? matmul(g, w) : null,
-      // dW = gᵀ x, computed directly in W's [out, in] layout.
-      w.requiresGrad ? matmul(transpose(g, 0, 1), x) : null,
-      ...(b ? [b.requiresGrad ? sum(g, 0) : null] : []),
-    ];
-  }, relu ? [x, w, out] : [x, w]);
+  const result = record(
+    relu ? 'linear+relu' : 'linear',
+    out,
+    inputs,
+    (gOut) => {
+      const g = !relu
+        ? gOut
+        : isGradEnabled()
+          ? reluGrad(gOut, out)
+          : binaryKernel('linear', BinaryOp.ReluBackward, gOut, out);
+      return [
+        x.requiresGrad ? matmul(g, w) : null,
+        // dW = gᵀ x, computed directly in W's [out, in] layout.
+        w.requiresGrad ? matmul(transpose(g, 0, 1), x) : null,
+        ...(b ? [b.requiresGrad ? sum(g, 0) : null] : []),
+      ];
+    },
+    relu ? [x, w, out] : [x, w],
+  );
   return input.ndim === 2 ? result : reshape(result, [...input.shape.slice(0, -1), outF]);
 }

@@ -15,5 +15,9 @@ declare module '../tensor/tensor.js' {
 }
 
 const p = Tensor.prototype;
-p.registerHook = function (hook) { return registerHook(this, hook); };
-p.retainGrad = function () { retainGrad(this); };
+p.registerHook = function (hook) {
+  return registerHook(this, hook);
+};
+p.retainGrad = function () {
+  retainGrad(this);
+};

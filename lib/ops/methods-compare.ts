@@ -40,30 +40,78 @@ declare module '../tensor/tensor.js' {
 }
 
 const p = Tensor.prototype;
-p.eq = function (o) { return cmp.eq(this, o); };
-p.ne = function (o) { return cmp.ne(this, o); };
-p.lt = function (o) { return cmp.lt(this, o); };
-p.le = function (o) { return cmp.le(this, o); };
-p.gt = function (o) { return cmp.gt(this, o); };
-p.ge = function (o) { return cmp.ge(this, o); };
-p.equal = function (o) { return cmp.equal(this, o); };
-p.logicalAnd = function (o) { return cmp.logicalAnd(this, o); };
-p.logicalOr = function (o) { return cmp.logicalOr(this, o); };
-p.logicalXor = function (o) { return cmp.logicalXor(this, o); };
-p.logicalNot = function () { return cmp.logicalNot(this); };
-p.any = function (dim, keepDim) { return cmp.any(this, dim, keepDim); };
-p.all = function (dim, keepDim) { return cmp.all(this, dim, keepDim); };
-p.isnan = function () { return cmp.isnan(this); };
-p.isfinite = function () { return cmp.isfinite(this); };
-p.isinf = function () { return cmp.isinf(this); };
-p.where = function (condition, other) { return masks.where(condition, this, other); };
-p.maskedFill = function (mask, value) { return masks.maskedFill(this, mask, value); };
-p.maskedFill_ = function (mask, value) { return masks.maskedFill_(this, mask, value); };
-p.maskedSelect = function (mask) { return masks.maskedSelect(this, mask); };
+p.eq = function (o) {
+  return cmp.eq(this, o);
+};
+p.ne = function (o) {
+  return cmp.ne(this, o);
+};
+p.lt = function (o) {
+  return cmp.lt(this, o);
+};
+p.le = function (o) {
+  return cmp.le(this, o);
+};
+p.gt = function (o) {
+  return cmp.gt(this, o);
+};
+p.ge = function (o) {
+  return cmp.ge(this, o);
+};
+p.equal = function (o) {
+  return cmp.equal(this, o);
+};
+p.logicalAnd = function (o) {
+  return cmp.logicalAnd(this, o);
+};
+p.logicalOr = function (o) {
+  return cmp.logicalOr(this, o);
+};
+p.logicalXor = function (o) {
+  return cmp.logicalXor(this, o);
+};
+p.logicalNot = function () {
+  return cmp.logicalNot(this);
+};
+p.any = function (dim, keepDim) {
+  return cmp.any(this, dim, keepDim);
+};
+p.all = function (dim, keepDim) {
+  return cmp.all(this, dim, keepDim);
+};
+p.isnan = function () {
+  return cmp.isnan(this);
+};
+p.isfinite = function () {
+  return cmp.isfinite(this);
+};
+p.isinf = function () {
+  return cmp.isinf(this);
+};
+p.where = function (condition, other) {
+  return masks.where(condition, this, other);
+};
+p.maskedFill = function (mask, value) {
+  return masks.maskedFill(this, mask, value);
+};
+p.maskedFill_ = function (mask, value) {
+  return masks.maskedFill_(this, mask, value);
+};
+p.maskedSelect = function (mask) {
+  return masks.maskedSelect(this, mask);
+};
 p.nonzero = function (this: Tensor, options?: { asTuple: true }) {
   return options?.asTuple ? cmp.nonzero(this, options) : cmp.nonzero(this);
 } as Tensor['nonzero'];
-p.bool = function () { return to(this, 'bool'); };
-p.int = function () { return to(this, 'int32'); };
-p.float = function () { return to(this, 'float32'); };
-p.double = function () { return to(this, 'float64'); };
+p.bool = function () {
+  return to(this, 'bool');
+};
+p.int = function () {
+  return to(this, 'int32');
+};
+p.float = function () {
+  return to(this, 'float32');
+};
+p.double = function () {
+  return to(this, 'float64');
+};

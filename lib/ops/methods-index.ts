@@ -15,6 +15,12 @@ declare module '../tensor/tensor.js' {
 }
 
 const p = Tensor.prototype;
-p.index = function (...specs) { return ix.index(this, ...specs); };
-p.indexPut_ = function (specs, value, options) { return ix.indexPut_(this, specs, value, options); };
-p.indexPut = function (specs, value, options) { return ix.indexPut(this, specs, value, options); };
+p.index = function (...specs) {
+  return ix.index(this, ...specs);
+};
+p.indexPut_ = function (specs, value, options) {
+  return ix.indexPut_(this, specs, value, options);
+};
+p.indexPut = function (specs, value, options) {
+  return ix.indexPut(this, specs, value, options);
+};

@@ -37,23 +37,57 @@ declare module '../tensor/tensor.js' {
 }
 
 const p = Tensor.prototype;
-p.var = function (d, o) { return st.variance(this, d, o); };
-p.std = function (d, o) { return st.std(this, d, o); };
-p.norm = function (order, d, o) { return st.norm(this, order, d, o); };
-p.prod = function (d, o) { return st.prod(this, d, o); };
-p.amax = function (d, k) { return st.amax(this, d, k); };
-p.amin = function (d, k) { return st.amin(this, d, k); };
-p.aminmax = function (o) { return st.aminmax(this, o); };
-p.cumsum = function (d) { return sc.cumsum(this, d); };
-p.cumprod = function (d) { return sc.cumprod(this, d); };
-p.logcumsumexp = function (d) { return sc.logcumsumexp(this, d); };
-p.maximum = function (o) { return bm.maximum(this, o); };
-p.minimum = function (o) { return bm.minimum(this, o); };
-p.lerp = function (e, w) { return bm.lerp(this, e, w); };
-p.hypot = function (o) { return bm.hypot(this, o); };
-p.atan2 = function (o) { return bm.atan2(this, o); };
-p.fmod = function (o) { return bm.fmod(this, o); };
-p.remainder = function (o) { return bm.remainder(this, o); };
+p.var = function (d, o) {
+  return st.variance(this, d, o);
+};
+p.std = function (d, o) {
+  return st.std(this, d, o);
+};
+p.norm = function (order, d, o) {
+  return st.norm(this, order, d, o);
+};
+p.prod = function (d, o) {
+  return st.prod(this, d, o);
+};
+p.amax = function (d, k) {
+  return st.amax(this, d, k);
+};
+p.amin = function (d, k) {
+  return st.amin(this, d, k);
+};
+p.aminmax = function (o) {
+  return st.aminmax(this, o);
+};
+p.cumsum = function (d) {
+  return sc.cumsum(this, d);
+};
+p.cumprod = function (d) {
+  return sc.cumprod(this, d);
+};
+p.logcumsumexp = function (d) {
+  return sc.logcumsumexp(this, d);
+};
+p.maximum = function (o) {
+  return bm.maximum(this, o);
+};
+p.minimum = function (o) {
+  return bm.minimum(this, o);
+};
+p.lerp = function (e, w) {
+  return bm.lerp(this, e, w);
+};
+p.hypot = function (o) {
+  return bm.hypot(this, o);
+};
+p.atan2 = function (o) {
+  return bm.atan2(this, o);
+};
+p.fmod = function (o) {
+  return bm.fmod(this, o);
+};
+p.remainder = function (o) {
+  return bm.remainder(this, o);
+};
 
 export { variance as var, variance, std, norm, prod, amax, amin, aminmax } from './stats.js';
 export type { AminmaxOptions, KeepDimOptions, NormOrder, VarOptions } from './stats.js';

@@ -44,31 +44,79 @@ declare module '../tensor/tensor.js' {
 }
 
 const p = Tensor.prototype;
-Object.defineProperty(p, 'T', { get(this: Tensor) { return st.reverseDims(this); }, configurable: true });
-Object.defineProperty(p, 'mT', { get(this: Tensor) { return st.matrixTranspose(this); }, configurable: true });
-p.size = function (this: Tensor, dim?: number) { return st.size(this, dim); } as Tensor['size'];
-p.split = function (s, d) { return st.split(this, s, d); };
-p.chunk = function (c, d) { return st.chunk(this, c, d); };
-p.unbind = function (d) { return st.unbind(this, d); };
-p.tril = function (k) { return st.tril(this, k); };
-p.triu = function (k) { return st.triu(this, k); };
-p.gather = function (d, i) { return ga.gather(this, d, i); };
-p.scatter = function (d, i, s) { return ga.scatter(this, d, i, s); };
-p.scatterAdd = function (d, i, s) { return ga.scatterAdd(this, d, i, s); };
-p.indexAdd = function (d, i, s, o) { return ga.indexAdd(this, d, i, s, o); };
-p.scatter_ = function (d, i, s) { return ga.scatter_(this, d, i, s); };
-p.scatterAdd_ = function (d, i, s) { return ga.scatterAdd_(this, d, i, s); };
-p.indexAdd_ = function (d, i, s, o) { return ga.indexAdd_(this, d, i, s, o); };
-p.flip = function (dims) { return st.flip(this, dims); };
-p.roll = function (s, d) { return st.roll(this, s, d); };
+Object.defineProperty(p, 'T', {
+  get(this: Tensor) {
+    return st.reverseDims(this);
+  },
+  configurable: true,
+});
+Object.defineProperty(p, 'mT', {
+  get(this: Tensor) {
+    return st.matrixTranspose(this);
+  },
+  configurable: true,
+});
+p.size = function (this: Tensor, dim?: number) {
+  return st.size(this, dim);
+} as Tensor['size'];
+p.split = function (s, d) {
+  return st.split(this, s, d);
+};
+p.chunk = function (c, d) {
+  return st.chunk(this, c, d);
+};
+p.unbind = function (d) {
+  return st.unbind(this, d);
+};
+p.tril = function (k) {
+  return st.tril(this, k);
+};
+p.triu = function (k) {
+  return st.triu(this, k);
+};
+p.gather = function (d, i) {
+  return ga.gather(this, d, i);
+};
+p.scatter = function (d, i, s) {
+  return ga.scatter(this, d, i, s);
+};
+p.scatterAdd = function (d, i, s) {
+  return ga.scatterAdd(this, d, i, s);
+};
+p.indexAdd = function (d, i, s, o) {
+  return ga.indexAdd(this, d, i, s, o);
+};
+p.scatter_ = function (d, i, s) {
+  return ga.scatter_(this, d, i, s);
+};
+p.scatterAdd_ = function (d, i, s) {
+  return ga.scatterAdd_(this, d, i, s);
+};
+p.indexAdd_ = function (d, i, s, o) {
+  return ga.indexAdd_(this, d, i, s, o);
+};
+p.flip = function (dims) {
+  return st.flip(this, dims);
+};
+p.roll = function (s, d) {
+  return st.roll(this, s, d);
+};
 p.repeat = function (...sizes) {
-  const list = Array.isArray(sizes[0]) ? sizes[0] as readonly number[] : sizes as number[];
+  const list = Array.isArray(sizes[0]) ? (sizes[0] as readonly number[]) : (sizes as number[]);
   return st.repeat(this, list);
 };
-p.repeatInterleave = function (r, o) { return st.repeatInterleave(this, r, o); };
-p.sort = function (o) { return so.sort(this, o); };
-p.argsort = function (o) { return so.argsort(this, o); };
-p.topk = function (k, o) { return so.topk(this, k, o); };
+p.repeatInterleave = function (r, o) {
+  return st.repeatInterleave(this, r, o);
+};
+p.sort = function (o) {
+  return so.sort(this, o);
+};
+p.argsort = function (o) {
+  return so.argsort(this, o);
+};
+p.topk = function (k, o) {
+  return so.topk(this, k, o);
+};
 
 export * from './structure.js';
 export * from './gather.js';

@@ -15,7 +15,9 @@ for (const name of Object.keys(unaryOps) as UnaryOpName[]) {
   const op = unaryOps[name] as (x: Tensor, options?: unknown) => Tensor;
   const method = (key: string, value: (this: Tensor, options?: unknown) => Tensor) =>
     Object.defineProperty(Tensor.prototype, key, { value, writable: true, configurable: true });
-  method(name, function (this: Tensor, options?: unknown) { return op(this, options); });
+  method(name, function (this: Tensor, options?: unknown) {
+    return op(this, options);
+  });
   method(`${name}_`, function (this: Tensor, options?: unknown) {
     return inPlace(`${name}_`, this, [], (self) => op(self, options));
   });

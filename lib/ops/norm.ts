@@ -29,7 +29,14 @@ export interface BatchNormOptions {
 }
 
 /** running = (1 − f)·running + f·batch, in place; the variance enters unbiased (n / (n − 1)). */
-function updateRunningStats(runningMean: Tensor, runningVar: Tensor, mu: Tensor, variance: Tensor, count: number, factor: number): void {
+function updateRunningStats(
+  runningMean: Tensor,
+  runningVar: Tensor,
+  mu: Tensor,
+  variance: Tensor,
+  count: number,
+  factor: number,
+): void {
   noGrad(() => {
     const C = runningMean.shape[0];
     const unbiased = mul(reshape(variance, [C]), count / (count - 1));
@@ -45,9 +52,13 @@ function updateRunningStats(runningMean: Tensor, runningVar: Tensor, mu: Tensor,
  * (updating the running statistics), the running ones in eval mode. `recycle` returns the
  * temporaries to the pool at once (only without grad, where nothing else can hold them).
  */
-function statistics(x: Tensor, dims: number[], channelShape: number[],
+function statistics(
+  x: Tensor,
+  dims: number[],
+  channelShape: number[],
   o: Pick<BatchNormOptions, 'training' | 'momentum' | 'runningMean' | 'runningVar' | 'batchesTracked'>,
-  recycle: boolean): { mu: Tensor; variance: Tensor } {
+  recycle: boolean,
+): { mu: Tensor; variance: Tensor } {
   if (!o.training) {
     if (!o.runningMean || !o.runningVar) {
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'batchNorm: eval mode needs runningMean and runningVar');
@@ -56,8 +67,10 @@ function statistics(x: Tensor, dims: number[], channelShape: number[],
   }
   const count = x.numel / x.shape[1];
   if (count <= 1) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `batchNorm: expected more than 1 value per channel when training, got input of shape ${formatShape(x.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `batchNorm: expected more than 1 value per channel when training, got input of shape ${formatShape(x.shape)}`,
+    );
   }
   const mu = mean(x, dims, true);
   const centered = sub(x, mu);
@@ -68,7 +81,14 @@ function statistics(x: Tensor, dims: number[], channelShape: number[],
     squared.storage.recycle();
   }
   if (o.runningMean && o.runningVar) {
-    updateRunningStats(o.runningMean, o.runningVar, mu, variance, count, o.momentum ?? 1 / Math.max(o.batchesTracked ?? 1, 1));
+    updateRunningStats(
+      o.runningMean,
+      o.runningVar,
+      mu,
+      variance,
+      count,
+      o.momentum ?? 1 / Math.max(o.batchesTracked ?? 1, 1),
+    );
   }
   return { mu, variance };
 }
@@ -78,20 +98,37 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const training = options.training ?? true;
   const momentum = options.momentum === undefined ? 0.1 : options.momentum;
   if (x.ndim < 2) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `batchNorm: expected input of shape [N, C, ...], got ${formatShape(x.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `batchNorm: expected input of shape [N, C, ...], got ${formatShape(x.shape)}`,
+    );
   }
   const C = x.shape[1];
-  for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
+  for (const [name, t] of [
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
     if (t && (t.ndim !== 1 || t.shape[0] !== C)) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE', `batchNorm: expected ${name} of shape [${C}], got ${formatShape(t.shape)}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `batchNorm: expected ${name} of shape [${C}], got ${formatShape(t.shape)}`,
+      );
     }
   }
   const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
-  if (!isGradEnabled()) return batchNormNoGrad(x, dims, { ...options, training, momentum, eps, runningMean, runningVar, weight, bias });
+  if (!isGradEnabled())
+    return batchNormNoGrad(x, dims, { ...options, training, momentum, eps, runningMean, runningVar, weight, bias });
   const channelShape = [1, C, ...Array.from({ length: x.ndim - 2 }, () => 1)];
   const asChannel = (t: Tensor) => reshape(t, channelShape);
-  const { mu, variance } = statistics(x, dims, channelShape, { training, momentum, runningMean, runningVar,
-    batchesTracked: options.batchesTracked }, false);
+  const { mu, variance } = statistics(
+    x,
+    dims,
+    channelShape,
+    { training, momentum, runningMean, runningVar, batchesTracked: options.batchesTracked },
+    false,
+  );
   let y = div(sub(x, mu), sqrt(add(variance, eps)));
   if (weight) y = mul(y, asChannel(weight));
   if (bias) y = add(y, asChannel(bias));
@@ -102,7 +139,11 @@ export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
  * Without grad, y = x·a + c with per-channel a = w / √(var + ε) and c = b − mean·a: one full-size
  * output (written by the multiply, the shift added in place) instead of the composed ops' five.
  */
-function batchNormNoGrad(x: Tensor, dims: number[], o: Required<Pick<BatchNormOptions, 'training' | 'eps'>> & BatchNormOptions): Tensor {
+function batchNormNoGrad(
+  x: Tensor,
+  dims: number[],
+  o: Required<Pick<BatchNormOptions, 'training' | 'eps'>> & BatchNormOptions,
+): Tensor {
   const C = x.shape[1];
   const channelShape = [1, C, ...Array.from({ length: x.ndim - 2 }, () => 1)];
   const { mu, variance } = statistics(x, dims, channelShape, o, true);
@@ -112,7 +153,12 @@ function batchNormNoGrad(x: Tensor, dims: number[], o: Required<Pick<BatchNormOp
   if (o.bias) shift = add(shift, reshape(o.bias, channelShape));
   const y = mul(x, scale.to(x.dtype === 'int32' ? 'float32' : x.dtype));
   const s = shift.to(y.dtype);
-  getBackend().binary(BinaryOp.Add, y.shape, { data: y.storage.data, offset: 0, strides: y.strides },
-    { data: s.storage.data, offset: s.offset, strides: broadcastStrides(s.shape, s.strides, y.shape) }, y.storage.data);
+  getBackend().binary(
+    BinaryOp.Add,
+    y.shape,
+    { data: y.storage.data, offset: 0, strides: y.strides },
+    { data: s.storage.data, offset: s.offset, strides: broadcastStrides(s.shape, s.strides, y.shape) },
+    y.storage.data,
+  );
   return y;
 }

@@ -29,12 +29,22 @@ export interface AvgPool2dOptions {
 
 function checkInput(op: string, x: Tensor): void {
   if (x.ndim !== 4) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: expected input of shape [N, C, H, W] or [C, H, W], got ${formatShape(x.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: expected input of shape [N, C, H, W] or [C, H, W], got ${formatShape(x.shape)}`,
+    );
   }
 }
 
-function geometry(op: string, x: Tensor, kernelSize: Pair, stride: Pair | undefined, padding: Pair | undefined,
-  dilation: Pair | undefined, ceilMode: boolean): Pool2dParams & { outH: number; outW: number } {
+function geometry(
+  op: string,
+  x: Tensor,
+  kernelSize: Pair,
+  stride: Pair | undefined,
+  padding: Pair | undefined,
+  dilation: Pair | undefined,
+  ceilMode: boolean,
+): Pool2dParams & { outH: number; outW: number } {
   checkInput(op, x);
   const [kernelH, kernelW] = pair(op, 'kernelSize', kernelSize, 1);
   const [strideH, strideW] = pair(op, 'stride', stride ?? kernelSize, 1);
@@ -43,19 +53,37 @@ function geometry(op: string, x: Tensor, kernelSize: Pair, stride: Pair | undefi
   const effH = dilationH * (kernelH - 1) + 1;
   const effW = dilationW * (kernelW - 1) + 1;
   if (2 * padH > effH || 2 * padW > effW) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `${op}: padding (${padH}, ${padW}) must be at most half of the kernel size (${kernelH}, ${kernelW})`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: padding (${padH}, ${padW}) must be at most half of the kernel size (${kernelH}, ${kernelW})`,
+    );
   }
   const [N, C, inH, inW] = x.shape;
   const outH = poolOutputSize(inH, kernelH, strideH, padH, dilationH, ceilMode);
   const outW = poolOutputSize(inW, kernelW, strideW, padW, dilationW, ceilMode);
   if (outH < 1 || outW < 1) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `${op}: input ${formatShape(x.shape)} is too small for kernel (${kernelH}, ${kernelW}) with padding (${padH}, ${padW})`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: input ${formatShape(x.shape)} is too small for kernel (${kernelH}, ${kernelW}) with padding (${padH}, ${padW})`,
+    );
   }
   return {
-    planes: N * C, inH, inW, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW,
-    ceilMode, countIncludePad: true, divisorOverride: 0, outH, outW,
+    planes: N * C,
+    inH,
+    inW,
+    kernelH,
+    kernelW,
+    strideH,
+    strideW,
+    padH,
+    padW,
+    dilationH,
+    dilationW,
+    ceilMode,
+    countIncludePad: true,
+    divisorOverride: 0,
+    outH,
+    outW,
   };
 }
 
@@ -67,16 +95,35 @@ function floatInput(x: Tensor): Tensor {
 export function maxPool2d(input: Tensor, kernelSize: Pair, options: MaxPool2dOptions = {}): Tensor {
   if (input.ndim === 3) return squeeze(maxPool2d(unsqueeze(input, 0), kernelSize, options), 0);
   const x = floatInput(input);
-  const p = geometry('maxPool2d', x, kernelSize, options.stride, options.padding, options.dilation, options.ceilMode ?? false);
+  const p = geometry(
+    'maxPool2d',
+    x,
+    kernelSize,
+    options.stride,
+    options.padding,
+    options.dilation,
+    options.ceilMode ?? false,
+  );
   const shape = [x.shape[0], x.shape[1], p.outH, p.outW];
   const out = uninitTensor(shape, x.dtype);
   const indices = uninitTensor(shape, 'int32');
   getBackend().maxPool2dForward(p, denseArray(x), out.storage.data as FloatArray, indices.storage.data as Int32Array);
-  return record('maxPool2d', out, [x], (g) => {
-    const gx = uninitTensor(x.shape, g.dtype);
-    getBackend().maxPool2dBackward(p, denseArray(g), indices.storage.data as Int32Array, gx.storage.data as FloatArray);
-    return [gx];
-  }, [indices]);
+  return record(
+    'maxPool2d',
+    out,
+    [x],
+    (g) => {
+      const gx = uninitTensor(x.shape, g.dtype);
+      getBackend().maxPool2dBackward(
+        p,
+        denseArray(g),
+        indices.storage.data as Int32Array,
+        gx.storage.data as FloatArray,
+      );
+      return [gx];
+    },
+    [indices],
+  );
 }
 
 /** avgPool2d(x [N, C, H, W], kernelSize, options) → [N, C, outH, outW]. */
@@ -85,7 +132,10 @@ export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOpt
   const x = floatInput(input);
   const divisorOverride = options.divisorOverride ?? 0;
   if (!Number.isInteger(divisorOverride) || divisorOverride < 0) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `avgPool2d: divisorOverride must be a positive integer, got ${divisorOverride}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `avgPool2d: divisorOverride must be a positive integer, got ${divisorOverride}`,
+    );
   }
   const p = {
     ...geometry('avgPool2d', x, kernelSize, options.stride, options.padding, 1, options.ceilMode ?? false),
@@ -109,7 +159,10 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: Pair): Tensor {
   const [outH, outW] = pair('adaptiveAvgPool2d', 'outputSize', outputSize, 1);
   const [N, C, inH, inW] = x.shape;
   if (inH < 1 || inW < 1) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `adaptiveAvgPool2d: input ${formatShape(x.shape)} has an empty plane`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `adaptiveAvgPool2d: input ${formatShape(x.shape)} has an empty plane`,
+    );
   }
   const params = { planes: N * C, inH, inW, outH, outW };
   const out = uninitTensor([N, C, outH, outW], x.dtype);

@@ -55,9 +55,20 @@ function reduceKeep(kernel: ReduceOp, x: Tensor, dims: readonly number[]): Tenso
     const [outer, n, inner] = splitAt(current.shape, d);
     const shape = [...current.shape];
     shape[d] = 1;
-    const out = n === 0 && kernel === ReduceOp.LogSumExp ? full(shape, -Infinity, { dtype: current.dtype }) : zerosTensor(shape, current.dtype);
+    const out =
+      n === 0 && kernel === ReduceOp.LogSumExp
+        ? full(shape, -Infinity, { dtype: current.dtype })
+        : zerosTensor(shape, current.dtype);
     if (n > 0 && out.numel > 0) {
-      getBackend().reduce(kernel, current.storage.data as FloatArray, outer, n, inner, out.storage.data as FloatArray, null);
+      getBackend().reduce(
+        kernel,
+        current.storage.data as FloatArray,
+        outer,
+        n,
+        inner,
+        out.storage.data as FloatArray,
+        null,
+      );
     }
     current = out;
   }
@@ -90,48 +101,79 @@ export function logsumexp(x: Tensor, dim?: Dims, keepDim = false): Tensor {
   const kept = reduceKeep(ReduceOp.LogSumExp, input, dims);
   const out = reshape(kept, finalShape(x.shape, dims, keepDim));
   // d/dx = softmax(x) = exp(x - logsumexp).
-  return record('logsumexp', out, [input],
-    (g) => [mul(expand(reshape(g, kept.shape), x.shape), exp(sub(input, kept)))], [input, kept]);
+  return record(
+    'logsumexp',
+    out,
+    [input],
+    (g) => [mul(expand(reshape(g, kept.shape), x.shape), exp(sub(input, kept)))],
+    [input, kept],
+  );
 }
 
 /** Values and first-occurrence indices of the max/min along one dim (or over all elements). */
-function extremum(op: 'max' | 'min', x: Tensor, dim: number | undefined, keepDim: boolean,
-  name: string = op): { values: Tensor; indices: Tensor } {
+function extremum(
+  op: 'max' | 'min',
+  x: Tensor,
+  dim: number | undefined,
+  keepDim: boolean,
+  name: string = op,
+): { values: Tensor; indices: Tensor } {
   // int32 stays int32: comparing in float32 would merge integers above 2^24.
   const dense = x.dtype === 'int32' ? (x.isContiguous() && x.offset === 0 ? x : denseCopy(x)) : floatDense(x);
   const kernel = op === 'max' ? ReduceOp.Max : ReduceOp.Min;
   const d = dim === undefined ? undefined : normalizeDim(name, dim, x.ndim);
   // PyTorch refuses these: an empty dim has no extremum (a non-empty dim of an empty tensor is fine).
   if (d === undefined && x.numel === 0) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `${name}: cannot reduce an empty tensor of shape ${formatShape(x.shape)} over all elements; pass a dim of non-zero size`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${name}: cannot reduce an empty tensor of shape ${formatShape(x.shape)} over all elements; pass a dim of non-zero size`,
+    );
   }
   if (d !== undefined && x.ndim > 0 && x.shape[d] === 0) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `${name}: cannot reduce dim ${d} of size 0 (shape ${formatShape(x.shape)}); expected a dim of non-zero size`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${name}: cannot reduce dim ${d} of size 0 (shape ${formatShape(x.shape)}); expected a dim of non-zero size`,
+    );
   }
   const [outer, n, inner] = d === undefined || x.ndim === 0 ? [1, x.numel, 1] : splitAt(x.shape, d);
   const shape = d === undefined || x.ndim === 0 ? [] : finalShape(x.shape, [d], keepDim);
   const values = uninitTensor(shape, dense.dtype);
   const indices = uninitTensor(shape, 'int32');
   if (values.numel > 0) {
-    getBackend().reduce(kernel, dense.storage.data, outer, n, inner, values.storage.data, indices.storage.data as Int32Array);
+    getBackend().reduce(
+      kernel,
+      dense.storage.data,
+      outer,
+      n,
+      inner,
+      values.storage.data,
+      indices.storage.data as Int32Array,
+    );
   }
   const input = x.dtype === 'int32' ? to(x, 'float32') : x;
   if (shape.length === 0 && dim === undefined) {
-    return { values: record(op, values, [input], (g) => [evenlyDistributed(g, dense, values)], [dense, values]), indices };
+    return {
+      values: record(op, values, [input], (g) => [evenlyDistributed(g, dense, values)], [dense, values]),
+      indices,
+    };
   }
-  const out = record(op, values, [input], (g) => {
-    // Routes each gradient element to the position that won; O(output) work, done here in TS.
-    const grad = zerosTensor(x.shape, g.dtype);
-    const gd = denseCopy(g).storage.data;
-    const target = grad.storage.data;
-    const idx = indices.storage.data;
-    for (let o = 0; o < outer; o++) {
-      for (let i = 0; i < inner; i++) target[(o * n + idx[o * inner + i]) * inner + i] = gd[o * inner + i];
-    }
-    return [grad];
-  }, [indices]);
+  const out = record(
+    op,
+    values,
+    [input],
+    (g) => {
+      // Routes each gradient element to the position that won; O(output) work, done here in TS.
+      const grad = zerosTensor(x.shape, g.dtype);
+      const gd = denseCopy(g).storage.data;
+      const target = grad.storage.data;
+      const idx = indices.storage.data;
+      for (let o = 0; o < outer; o++) {
+        for (let i = 0; i < inner; i++) target[(o * n + idx[o * inner + i]) * inner + i] = gd[o * inner + i];
+      }
+      return [grad];
+    },
+    [indices],
+  );
   return { values: out, indices };
 }
 
@@ -148,7 +190,9 @@ function evenlyDistributed(g: Tensor, dense: Tensor, value: Tensor): Tensor {
   const share = (denseCopy(g).storage.data as FloatArray)[0] / count;
   const grad = zerosTensor(dense.shape, g.dtype);
   const target = grad.storage.data;
-  data.forEach((e, i) => { if (hit(e)) target[i] = share; });
+  data.forEach((e, i) => {
+    if (hit(e)) target[i] = share;
+  });
   return grad;
 }
 

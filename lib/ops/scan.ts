@@ -53,7 +53,12 @@ function reversed(fn: (t: Tensor, dim: number) => Tensor, t: Tensor, d: number):
 export function cumsum(x: Tensor, dim: number): Tensor {
   const { d, lines } = linesOf('cumsum', x, dim);
   if (x.dtype === 'int32') return scan(x, lines, 0, (acc, v) => (acc + v) | 0);
-  return record('cumsum', scan(x, lines, 0, (acc, v) => acc + v), [x], (g) => [reversed(cumsum, g, d)]);
+  return record(
+    'cumsum',
+    scan(x, lines, 0, (acc, v) => acc + v),
+    [x],
+    (g) => [reversed(cumsum, g, d)],
+  );
 }
 
 /**
@@ -65,33 +70,39 @@ export function cumprod(x: Tensor, dim: number): Tensor {
   const { lines } = linesOf('cumprod', x, dim);
   if (x.dtype === 'int32') return scan(x, lines, 1, (acc, v) => Math.imul(acc, v));
   const out = scan(x, lines, 1, (acc, v) => acc * v);
-  return record('cumprod', out, [x], (g) => {
-    const xs = denseCopy(x).storage.data;
-    const ys = out.storage.data;
-    const gs = denseCopy(g).storage.data;
-    const grad = uninitTensor(x.shape, g.dtype);
-    const target = grad.storage.data;
-    eachLine(lines, (at) => {
-      let zero = 0;
-      while (zero < lines.n && xs[at(zero)] !== 0) zero++;
-      let tail = 0;
-      for (let j = zero - 1; j >= 0; j--) {
-        tail += gs[at(j)] * ys[at(j)];
-        target[at(j)] = tail / xs[at(j)];
-      }
-      if (zero === lines.n) return;
-      // At the first zero: g_k times the product of every x_j (j <= k) except the zero itself.
-      let others = zero === 0 ? 1 : ys[at(zero - 1)];
-      let sum = 0;
-      for (let k = zero; k < lines.n; k++) {
-        if (k > zero) others *= xs[at(k)];
-        sum += gs[at(k)] * others;
-      }
-      target[at(zero)] = sum;
-      for (let j = zero + 1; j < lines.n; j++) target[at(j)] = 0;
-    });
-    return [grad];
-  }, [x, out]);
+  return record(
+    'cumprod',
+    out,
+    [x],
+    (g) => {
+      const xs = denseCopy(x).storage.data;
+      const ys = out.storage.data;
+      const gs = denseCopy(g).storage.data;
+      const grad = uninitTensor(x.shape, g.dtype);
+      const target = grad.storage.data;
+      eachLine(lines, (at) => {
+        let zero = 0;
+        while (zero < lines.n && xs[at(zero)] !== 0) zero++;
+        let tail = 0;
+        for (let j = zero - 1; j >= 0; j--) {
+          tail += gs[at(j)] * ys[at(j)];
+          target[at(j)] = tail / xs[at(j)];
+        }
+        if (zero === lines.n) return;
+        // At the first zero: g_k times the product of every x_j (j <= k) except the zero itself.
+        let others = zero === 0 ? 1 : ys[at(zero - 1)];
+        let sum = 0;
+        for (let k = zero; k < lines.n; k++) {
+          if (k > zero) others *= xs[at(k)];
+          sum += gs[at(k)] * others;
+        }
+        target[at(zero)] = sum;
+        for (let j = zero + 1; j < lines.n; j++) target[at(j)] = 0;
+      });
+      return [grad];
+    },
+    [x, out],
+  );
 }
 
 /** log(exp(a) + exp(b)) without overflow; NaN propagates and equal infinities stay themselves. */
@@ -110,8 +121,14 @@ export function logcumsumexp(x: Tensor, dim: number): Tensor {
   const input = x.dtype === 'int32' ? to(x, 'float32') : x;
   const { d, lines } = linesOf('logcumsumexp', input, dim);
   const out = scan(input, lines, -Infinity, logAddExp);
-  return record('logcumsumexp', out, [input], (g) => {
-    const part = (gs: Tensor): Tensor => exp(add(reversed(logcumsumexp, sub(log(gs), out), d), input));
-    return [sub(part(clamp(g, 0)), part(clamp(neg(g), 0)))];
-  }, [input, out]);
+  return record(
+    'logcumsumexp',
+    out,
+    [input],
+    (g) => {
+      const part = (gs: Tensor): Tensor => exp(add(reversed(logcumsumexp, sub(log(gs), out), d), input));
+      return [sub(part(clamp(g, 0)), part(clamp(neg(g), 0)))];
+    },
+    [input, out],
+  );
 }

@@ -6,7 +6,15 @@ import { getBackend } from '../backend/index.js';
 import type { DType, FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
-import { checkShape, contiguousStrides, inferShape, normalizeDim, numelOf, sameShape, type Shape } from '../tensor/shape.js';
+import {
+  checkShape,
+  contiguousStrides,
+  inferShape,
+  normalizeDim,
+  numelOf,
+  sameShape,
+  type Shape,
+} from '../tensor/shape.js';
 import { arrayFor, Storage } from '../tensor/storage.js';
 import { zerosTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './reduce.js';
@@ -18,9 +26,11 @@ function viewOf(x: Tensor, shape: Shape, strides: readonly number[], offset = x.
 /** Copies any view into a fresh dense tensor (no autograd). */
 export function denseCopy(x: Tensor, dtype: DType = x.dtype): Tensor {
   const out = uninitTensor(x.shape, x.dtype);
-  getBackend().copyStrided(x.shape,
+  getBackend().copyStrided(
+    x.shape,
     { data: x.storage.data, offset: x.offset, strides: x.strides },
-    { data: out.storage.data, offset: 0, strides: contiguousStrides(x.shape) });
+    { data: out.storage.data, offset: 0, strides: contiguousStrides(x.shape) },
+  );
   if (dtype === x.dtype) return out;
   const cast = arrayFor(dtype, out.numel);
   const values = out.storage.data;
@@ -64,8 +74,10 @@ export function to(x: Tensor, dtype: DType): Tensor {
 export function view(x: Tensor, shape: Shape): Tensor {
   const target = inferShape('view', shape, x.numel, x.shape);
   if (!x.isContiguous()) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `view: tensor of shape ${formatShape(x.shape)} is not contiguous; use reshape(), which copies when it must`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `view: tensor of shape ${formatShape(x.shape)} is not contiguous; use reshape(), which copies when it must`,
+    );
   }
   return record('view', viewOf(x, target, contiguousStrides(target)), [x], (g) => [reshape(g, x.shape)]);
 }
@@ -105,12 +117,20 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const order = dims.map((d) => normalizeDim('permute', d, x.ndim));
   if (order.length !== x.ndim || new Set(order).size !== order.length) {
-    throw new NodegradError('ERR_NODEGRAD_DIM',
-      `permute: expected a permutation of ${x.ndim} dims for shape ${formatShape(x.shape)}, got [${dims.join(', ')}]`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DIM',
+      `permute: expected a permutation of ${x.ndim} dims for shape ${formatShape(x.shape)}, got [${dims.join(', ')}]`,
+    );
   }
   const inverse = new Array<number>(order.length);
-  order.forEach((d, i) => { inverse[d] = i; });
-  const out = viewOf(x, order.map((d) => x.shape[d]), order.map((d) => x.strides[d]));
+  order.forEach((d, i) => {
+    inverse[d] = i;
+  });
+  const out = viewOf(
+    x,
+    order.map((d) => x.shape[d]),
+    order.map((d) => x.strides[d]),
+  );
   return record('permute', out, [x], (g) => [permute(g, inverse)]);
 }
 
@@ -124,7 +144,11 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
     keep = x.shape.map((_, i) => i).filter((i) => i !== d || x.shape[i] !== 1);
   }
   if (keep.length === x.ndim) return x;
-  const out = viewOf(x, keep.map((d) => x.shape[d]), keep.map((d) => x.strides[d]));
+  const out = viewOf(
+    x,
+    keep.map((d) => x.shape[d]),
+    keep.map((d) => x.strides[d]),
+  );
   return record('squeeze', out, [x], (g) => [reshape(g, x.shape)]);
 }
 
@@ -142,14 +166,18 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 export function expand(x: Tensor, shape: Shape): Tensor {
   checkShape('expand', shape, { minusOne: 'keep' });
   if (shape.length < x.ndim) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `expand: target ${formatShape(shape)} has fewer dims than the tensor's shape ${formatShape(x.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `expand: target ${formatShape(shape)} has fewer dims than the tensor's shape ${formatShape(x.shape)}`,
+    );
   }
   const lead = shape.length - x.ndim;
   const leadingKeep = shape.slice(0, lead).indexOf(-1);
   if (leadingKeep >= 0) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `expand: size -1 (keep) at dim ${leadingKeep} of ${formatShape(shape)} names a new leading dim, which has no size to keep`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `expand: size -1 (keep) at dim ${leadingKeep} of ${formatShape(shape)} names a new leading dim, which has no size to keep`,
+    );
   }
   const target = shape.map((s, i) => (s === -1 && i >= lead ? x.shape[i - lead] : s));
   const strides = target.map((s, i) => {
@@ -157,8 +185,10 @@ export function expand(x: Tensor, shape: Shape): Tensor {
     const own = x.shape[i - lead];
     if (own === s) return x.strides[i - lead];
     if (own === 1) return 0;
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `expand: cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)} (dim ${i}: ${own} is not 1)`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `expand: cannot expand shape ${formatShape(x.shape)} to ${formatShape(shape)} (dim ${i}: ${own} is not 1)`,
+    );
   });
   if (sameShape(target, x.shape)) return x;
   return record('expand', viewOf(x, target, strides), [x], (g) => [sumToShape(g, x.shape)]);
@@ -170,8 +200,10 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   const size = x.shape[d];
   const from = start < 0 ? start + size : start;
   if (!Number.isInteger(from) || !Number.isInteger(length) || from < 0 || length < 0 || from + length > size) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `narrow: start ${start} and length ${length} do not fit dim ${d} of size ${size} (shape ${formatShape(x.shape)})`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `narrow: start ${start} and length ${length} do not fit dim ${d} of size ${size} (shape ${formatShape(x.shape)})`,
+    );
   }
   const shape = [...x.shape];
   shape[d] = length;
@@ -179,9 +211,11 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   return record('narrow', out, [x], (g) => {
     const full = zerosTensor(x.shape, g.dtype);
     const slice = narrowRaw(full, d, from, length);
-    getBackend().copyStrided(g.shape,
+    getBackend().copyStrided(
+      g.shape,
       { data: g.storage.data, offset: g.offset, strides: g.strides },
-      { data: slice.storage.data, offset: slice.offset, strides: slice.strides });
+      { data: slice.storage.data, offset: slice.offset, strides: slice.strides },
+    );
     return [full];
   });
 }

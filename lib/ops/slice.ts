@@ -13,7 +13,11 @@ import { maskToIndices } from './compare.js';
 
 /** A Python slice `start:stop:step`; null parts take their defaults. */
 export class Slice {
-  constructor(readonly start: number | null, readonly stop: number | null, readonly step: number | null) {}
+  constructor(
+    readonly start: number | null,
+    readonly stop: number | null,
+    readonly step: number | null,
+  ) {}
 
   toString(): string {
     const part = (v: number | null): string => (v === null ? '' : String(v));
@@ -67,8 +71,10 @@ export interface IndexPlan {
  */
 export function maskSpecToIndices(mask: Tensor): Tensor[] {
   if (mask.dtype !== 'bool') {
-    throw new NodegradError('ERR_NODEGRAD_DTYPE',
-      `index: tensors used as indices must be int32 or bool masks, got ${mask.dtype} of shape ${formatShape(mask.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      `index: tensors used as indices must be int32 or bool masks, got ${mask.dtype} of shape ${formatShape(mask.shape)}`,
+    );
   }
   if (mask.ndim === 0) {
     throw new NodegradError('ERR_NODEGRAD_SHAPE', 'index: a 0-d bool mask is not supported; index with a 1-d mask');
@@ -79,15 +85,20 @@ export function maskSpecToIndices(mask: Tensor): Tensor[] {
 function parseSliceString(op: string, text: string): Slice {
   const parts = text.split(':');
   if (parts.length < 2 || parts.length > 3) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `${op}: '${text}' is not an index; expected a slice 'start:stop:step' (parts optional), '...' or a number`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: '${text}' is not an index; expected a slice 'start:stop:step' (parts optional), '...' or a number`,
+    );
   }
   const values = parts.map((p) => {
     const s = p.trim();
     if (s === '') return null;
     const v = Number(s);
     if (!/^[+-]?\d+$/.test(s) || !Number.isSafeInteger(v)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: slice '${text}' has '${s}', expected an integer or nothing`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `${op}: slice '${text}' has '${s}', expected an integer or nothing`,
+      );
     }
     return v;
   });
@@ -95,7 +106,12 @@ function parseSliceString(op: string, text: string): Slice {
 }
 
 /** Python's slice.indices for a positive step: start/stop wrapped and clamped to [0, size]. */
-function resolveSlice(op: string, s: Slice, size: number, dim: number): { start: number; step: number; length: number } {
+function resolveSlice(
+  op: string,
+  s: Slice,
+  size: number,
+  dim: number,
+): { start: number; step: number; length: number } {
   for (const v of [s.start, s.stop, s.step]) {
     if (v !== null && !Number.isInteger(v)) {
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: slice ${s} at dim ${dim} has a non-integer part ${v}`);
@@ -104,8 +120,10 @@ function resolveSlice(op: string, s: Slice, size: number, dim: number): { start:
   const step = s.step ?? 1;
   if (step === 0) throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: slice ${s} at dim ${dim} has step 0`);
   if (step < 0) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `${op}: slice ${s} at dim ${dim} has a negative step, which PyTorch does not allow either; use flip() to reverse`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: slice ${s} at dim ${dim} has a negative step, which PyTorch does not allow either; use flip() to reverse`,
+    );
   }
   const clampBound = (v: number | null, fallback: number): number => {
     if (v === null) return fallback;
@@ -119,8 +137,10 @@ function resolveSlice(op: string, s: Slice, size: number, dim: number): { start:
 
 function wrapIndex(op: string, value: number, size: number, dim: number, shape: Shape): number {
   if (!Number.isInteger(value) || value < -size || value >= size) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `${op}: index ${value} is out of range for dim ${dim} of size ${size} (shape ${formatShape(shape)})`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: index ${value} is out of range for dim ${dim} of size ${size} (shape ${formatShape(shape)})`,
+    );
   }
   return value < 0 ? value + size : value;
 }
@@ -138,7 +158,10 @@ function arrayIndex(op: string, spec: NestedArray[]): Tensor {
     return tensor(spec, { dtype: 'int32' });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: an index array must be a (nested) array of integers; ${reason}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: an index array must be a (nested) array of integers; ${reason}`,
+    );
   }
 }
 
@@ -151,8 +174,10 @@ function parseSpec(op: string, spec: IndexSpec): Parsed[] {
   if (spec instanceof Slice) return [{ kind: 'slice', slice: spec }];
   if (spec instanceof Tensor) {
     if (spec.dtype === 'float32' || spec.dtype === 'float64') {
-      throw new NodegradError('ERR_NODEGRAD_DTYPE',
-        `${op}: tensors used as indices must be int32 (or bool masks), got ${spec.dtype} of shape ${formatShape(spec.shape)}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_DTYPE',
+        `${op}: tensors used as indices must be int32 (or bool masks), got ${spec.dtype} of shape ${formatShape(spec.shape)}`,
+      );
     }
     if (spec.dtype !== 'int32') {
       return maskSpecToIndices(spec).map((index, d) => ({ kind: 'tensor', index, maskSize: spec.shape[d] }));
@@ -162,8 +187,10 @@ function parseSpec(op: string, spec: IndexSpec): Parsed[] {
     return [{ kind: 'tensor', index: spec }];
   }
   if (Array.isArray(spec)) return [{ kind: 'tensor', index: arrayIndex(op, spec as NestedArray[]) }];
-  throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-    `${op}: unsupported index ${String(spec)}; expected a number, a slice, null, '...', an int32 tensor or a number array`);
+  throw new NodegradError(
+    'ERR_NODEGRAD_ARGUMENT',
+    `${op}: unsupported index ${String(spec)}; expected a number, a slice, null, '...', an int32 tensor or a number array`,
+  );
 }
 
 /** The plan for indexing a tensor of `shape` with `specs`, or an error naming `op`. */
@@ -171,12 +198,17 @@ export function planIndex(op: string, shape: Shape, specs: readonly IndexSpec[])
   const parsed = specs.flatMap((s) => parseSpec(op, s));
   const ellipses = parsed.filter((p) => p.kind === 'ellipsis').length;
   if (ellipses > 1) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: an index can only have a single ellipsis ('...'), got ${ellipses}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: an index can only have a single ellipsis ('...'), got ${ellipses}`,
+    );
   }
   const consumed = parsed.filter((p) => p.kind !== 'newAxis' && p.kind !== 'ellipsis').length;
   if (consumed > shape.length) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `${op}: too many indices for a tensor of shape ${formatShape(shape)}: ${consumed} dims indexed, the tensor has ${shape.length}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: too many indices for a tensor of shape ${formatShape(shape)}: ${consumed} dims indexed, the tensor has ${shape.length}`,
+    );
   }
   const steps: BasicStep[] = [];
   const viewShape: number[] = [];
@@ -201,8 +233,10 @@ export function planIndex(op: string, shape: Shape, specs: readonly IndexSpec[])
       dim++;
     } else {
       if (p.maskSize !== undefined && p.maskSize !== shape[dim]) {
-        throw new NodegradError('ERR_NODEGRAD_SHAPE',
-          `${op}: the mask's size ${p.maskSize} does not match size ${shape[dim]} of dim ${dim} of the indexed tensor ${formatShape(shape)}`);
+        throw new NodegradError(
+          'ERR_NODEGRAD_SHAPE',
+          `${op}: the mask's size ${p.maskSize} does not match size ${shape[dim]} of dim ${dim} of the indexed tensor ${formatShape(shape)}`,
+        );
       }
       pending.push({ viewDim: viewShape.length, sourceDim: dim, index: p.index });
       steps.push({ kind: 'keep', dim });
@@ -217,16 +251,22 @@ export function planIndex(op: string, shape: Shape, specs: readonly IndexSpec[])
   return { steps, viewShape, ...planAdvanced(op, shape, viewShape, pending) };
 }
 
-function planAdvanced(op: string, shape: Shape, viewShape: number[],
-  pending: { viewDim: number; sourceDim: number; index: Tensor }[]): Omit<IndexPlan, 'steps' | 'viewShape'> {
+function planAdvanced(
+  op: string,
+  shape: Shape,
+  viewShape: number[],
+  pending: { viewDim: number; sourceDim: number; index: Tensor }[],
+): Omit<IndexPlan, 'steps' | 'viewShape'> {
   if (pending.length === 0) return { advanced: [], indexShape: [], resultShape: viewShape, adjacent: true };
   let indexShape: number[] = [...pending[0].index.shape];
   for (const p of pending.slice(1)) {
     try {
       indexShape = broadcastShapes(op, indexShape, p.index.shape);
     } catch {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `${op}: shape mismatch: index tensors of shapes ${pending.map((q) => formatShape(q.index.shape)).join(', ')} cannot be broadcast together`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `${op}: shape mismatch: index tensors of shapes ${pending.map((q) => formatShape(q.index.shape)).join(', ')} cannot be broadcast together`,
+      );
     }
   }
   const advanced = pending.map(({ viewDim, sourceDim, index }) => {

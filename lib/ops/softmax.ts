@@ -17,12 +17,25 @@ function softmaxFamily(name: string, log: boolean, input: Tensor, dim: number): 
   const inner = numelOf(x.shape.slice(d + 1));
   const out = uninitTensor(x.shape, x.dtype);
   getBackend().softmax(denseArray(x), outer, n, inner, out.storage.data as FloatArray, log);
-  return record(name, out, [x], (g) => {
-    const gx = uninitTensor(x.shape, g.dtype);
-    getBackend().softmaxBackward(out.storage.data as FloatArray, denseArray(g), outer, n, inner,
-      gx.storage.data as FloatArray, log);
-    return [gx];
-  }, [out]);
+  return record(
+    name,
+    out,
+    [x],
+    (g) => {
+      const gx = uninitTensor(x.shape, g.dtype);
+      getBackend().softmaxBackward(
+        out.storage.data as FloatArray,
+        denseArray(g),
+        outer,
+        n,
+        inner,
+        gx.storage.data as FloatArray,
+        log,
+      );
+      return [gx];
+    },
+    [out],
+  );
 }
 
 /** exp(x) / sum(exp(x)) along dim. */

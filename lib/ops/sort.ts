@@ -104,8 +104,10 @@ export function topk(x: Tensor, k: number, options: TopkOptions = {}): ValuesInd
   const [input, restore] = atLeast1d(x);
   const size = input.shape[d];
   if (!Number.isInteger(k) || k < 0 || k > size) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `topk: k ${k} is out of range for dim ${d} of size ${size} (shape ${formatShape(x.shape)}); expected an integer in [0, ${size}]`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `topk: k ${k} is out of range for dim ${d} of size ${size} (shape ${formatShape(x.shape)}); expected an integer in [0, ${size}]`,
+    );
   }
   const indices = denseCopy(narrow(sortedPositions(input, d, largest), d, 0, k));
   return { values: restore(gather(input, d, indices)), indices: restore(indices) };

@@ -35,7 +35,10 @@ function values(t: Tensor): ArrayLike<number> {
 
 function checkCorrection(op: string, correction: number): void {
   if (typeof correction !== 'number' || !Number.isFinite(correction)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: correction must be a finite number, got ${String(correction)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: correction must be a finite number, got ${String(correction)}`,
+    );
   }
 }
 
@@ -44,8 +47,12 @@ function checkCorrection(op: string, correction: number): void {
  * 2 (x - mean) / (N - correction) times it. As in PyTorch, the forward divides by max(0, N - correction)
  * but the backward by N - correction itself.
  */
-function variancePieces(op: string, x: Tensor, dim: Dims | undefined, options: VarOptions):
-  { input: Tensor; out: Tensor; backward: (g: Tensor) => Tensor } {
+function variancePieces(
+  op: string,
+  x: Tensor,
+  dim: Dims | undefined,
+  options: VarOptions,
+): { input: Tensor; out: Tensor; backward: (g: Tensor) => Tensor } {
   const { correction = 1, keepDim = false } = options;
   checkCorrection(op, correction);
   const dims = reducedDims(op, x, dim);
@@ -75,13 +82,21 @@ export function variance(x: Tensor, dim?: Dims, options: VarOptions = {}): Tenso
 export function std(x: Tensor, dim?: Dims, options: VarOptions = {}): Tensor {
   const { input, out: v, backward } = variancePieces('std', x, dim, options);
   const out = noGrad(() => sqrt(v));
-  return record('std', out, [input], (g) => {
-    const o = values(out);
-    const gv = values(g);
-    const half = zerosTensor(out.shape, g.dtype);
-    half.storage.data.forEach((_, i, a) => { a[i] = o[i] === 0 ? 0 : gv[i] / (2 * o[i]); });
-    return [backward(half)];
-  }, [input, out]);
+  return record(
+    'std',
+    out,
+    [input],
+    (g) => {
+      const o = values(out);
+      const gv = values(g);
+      const half = zerosTensor(out.shape, g.dtype);
+      half.storage.data.forEach((_, i, a) => {
+        a[i] = o[i] === 0 ? 0 : gv[i] / (2 * o[i]);
+      });
+      return [backward(half)];
+    },
+    [input, out],
+  );
 }
 
 /** Which vector norm: a number p (inf, -inf, 0 and any other) or 'fro' (the 2-norm). */
@@ -90,13 +105,18 @@ export type NormOrder = number | 'fro';
 function normOrder(p: NormOrder, dim: Dims | undefined): number {
   if (p === 'fro') {
     if (Array.isArray(dim) && dim.length > 2) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `norm: p 'fro' takes at most 2 dims, got dim [${dim.join(', ')}]`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `norm: p 'fro' takes at most 2 dims, got dim [${dim.join(', ')}]`,
+      );
     }
     return 2;
   }
   if (typeof p !== 'number' || Number.isNaN(p)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `norm: p must be a number (inf, -inf, 0 or any other) or 'fro', got ${typeof p === 'string' ? `'${p}'` : String(p)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `norm: p must be a number (inf, -inf, 0 or any other) or 'fro', got ${typeof p === 'string' ? `'${p}'` : String(p)}`,
+    );
   }
   return p;
 }
@@ -116,14 +136,26 @@ function normForward(xs: ArrayLike<number>, slots: Int32Array, size: number, p: 
     else if (p === 2) acc[s] += a * a;
     else acc[s] += a ** p;
   }
-  if (p === 2) acc.forEach((v, s) => { acc[s] = Math.sqrt(v); });
-  else if (p !== 0 && p !== 1 && Number.isFinite(p)) acc.forEach((v, s) => { acc[s] = v ** (1 / p); });
+  if (p === 2)
+    acc.forEach((v, s) => {
+      acc[s] = Math.sqrt(v);
+    });
+  else if (p !== 0 && p !== 1 && Number.isFinite(p))
+    acc.forEach((v, s) => {
+      acc[s] = v ** (1 / p);
+    });
   return acc;
 }
 
 /** PyTorch's norm_backward: the local derivative of the norm times the incoming gradient. */
-function normBackward(xs: ArrayLike<number>, slots: Int32Array, norms: ArrayLike<number>, gv: ArrayLike<number>,
-  p: number, out: Tensor): void {
+function normBackward(
+  xs: ArrayLike<number>,
+  slots: Int32Array,
+  norms: ArrayLike<number>,
+  gv: ArrayLike<number>,
+  p: number,
+  out: Tensor,
+): void {
   const grad = out.storage.data;
   const ties = new Float64Array(norms.length);
   if (!Number.isFinite(p)) {
@@ -157,19 +189,27 @@ export function norm(x: Tensor, p: NormOrder = 2, dim?: Dims, options: KeepDimOp
   const order = normOrder(p, dim);
   const input = floatInput(x);
   if (!Number.isFinite(order) && dims.some((d) => x.shape[d] === 0)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `norm: the ${order}-norm of an empty reduction (shape ${formatShape(x.shape)}) is undefined; expected non-empty dims`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `norm: the ${order}-norm of an empty reduction (shape ${formatShape(x.shape)}) is undefined; expected non-empty dims`,
+    );
   }
   const xs = values(input);
   const slots = reductionSlots(x.shape, dims);
   const out = uninitTensor(finalShape(x.shape, dims, keepDim), input.dtype);
   const norms = normForward(xs, slots, out.numel, order);
   out.storage.data.set(norms);
-  return record('norm', out, [input], (g) => {
-    const grad = uninitTensor(x.shape, g.dtype);
-    normBackward(xs, slots, values(out), values(g), order, grad);
-    return [grad];
-  }, [input, out]);
+  return record(
+    'norm',
+    out,
+    [input],
+    (g) => {
+      const grad = uninitTensor(x.shape, g.dtype);
+      normBackward(xs, slots, values(out), values(g), order, grad);
+      return [grad];
+    },
+    [input, out],
+  );
 }
 
 /** Product over `dim` (all elements when omitted); int32 stays int32. */
@@ -184,41 +224,51 @@ export function prod(x: Tensor, dim?: number, options: KeepDimOptions = {}): Ten
   const acc = new Float64Array(out.numel).fill(1);
   for (let i = 0; i < xs.length; i++) acc[slots[i]] *= xs[i];
   out.storage.data.set(acc);
-  return record('prod', out, [x], (g) => {
-    const gv = values(g);
-    const ps = values(out);
-    const grad = uninitTensor(x.shape, g.dtype);
-    const target = grad.storage.data;
-    let zeros = false;
-    for (let i = 0; i < xs.length; i++) if (xs[i] === 0) zeros = true;
-    if (!zeros) {
-      for (let i = 0; i < xs.length; i++) target[i] = gv[slots[i]] * (ps[slots[i]] / xs[i]);
+  return record(
+    'prod',
+    out,
+    [x],
+    (g) => {
+      const gv = values(g);
+      const ps = values(out);
+      const grad = uninitTensor(x.shape, g.dtype);
+      const target = grad.storage.data;
+      let zeros = false;
+      for (let i = 0; i < xs.length; i++) if (xs[i] === 0) zeros = true;
+      if (!zeros) {
+        for (let i = 0; i < xs.length; i++) target[i] = gv[slots[i]] * (ps[slots[i]] / xs[i]);
+        return [grad];
+      }
+      // With a zero, the product of the other elements: exclusive prefix times exclusive suffix.
+      const running = new Float64Array(out.numel).fill(1);
+      for (let i = 0; i < xs.length; i++) {
+        target[i] = running[slots[i]];
+        running[slots[i]] *= xs[i];
+      }
+      running.fill(1);
+      for (let i = xs.length - 1; i >= 0; i--) {
+        target[i] *= running[slots[i]] * gv[slots[i]];
+        running[slots[i]] *= xs[i];
+      }
       return [grad];
-    }
-    // With a zero, the product of the other elements: exclusive prefix times exclusive suffix.
-    const running = new Float64Array(out.numel).fill(1);
-    for (let i = 0; i < xs.length; i++) {
-      target[i] = running[slots[i]];
-      running[slots[i]] *= xs[i];
-    }
-    running.fill(1);
-    for (let i = xs.length - 1; i >= 0; i--) {
-      target[i] *= running[slots[i]] * gv[slots[i]];
-      running[slots[i]] *= xs[i];
-    }
-    return [grad];
-  }, [x, out]);
+    },
+    [x, out],
+  );
 }
 
 function checkNotEmpty(op: string, x: Tensor, dims: readonly number[], all: boolean): void {
   if (all && x.numel === 0) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `${op}: cannot reduce an empty tensor of shape ${formatShape(x.shape)} over all elements; pass a dim of non-zero size`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: cannot reduce an empty tensor of shape ${formatShape(x.shape)} over all elements; pass a dim of non-zero size`,
+    );
   }
   const empty = dims.find((d) => x.shape[d] === 0);
   if (empty !== undefined) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `${op}: cannot reduce dim ${empty} of size 0 (shape ${formatShape(x.shape)}); expected a dim of non-zero size`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: cannot reduce dim ${empty} of size 0 (shape ${formatShape(x.shape)}); expected a dim of non-zero size`,
+    );
   }
 }
 
@@ -251,14 +301,21 @@ function extreme(op: 'amax' | 'amin', x: Tensor, dim: Dims | undefined, keepDim:
   return record(op, out, [x], (g) => [evenSplit(xs, slots, values(out), values(g), x.shape, g.dtype)], [x, out]);
 }
 
-function evenSplit(xs: ArrayLike<number>, slots: Int32Array, result: ArrayLike<number>, gv: ArrayLike<number>,
-  shape: readonly number[], dtype: DType): Tensor {
+function evenSplit(
+  xs: ArrayLike<number>,
+  slots: Int32Array,
+  result: ArrayLike<number>,
+  gv: ArrayLike<number>,
+  shape: readonly number[],
+  dtype: DType,
+): Tensor {
   const count = new Float64Array(result.length);
   for (let i = 0; i < xs.length; i++) if (xs[i] === result[slots[i]]) count[slots[i]]++;
   const grad = uninitTensor(shape, dtype);
   const target = grad.storage.data;
   // (g / count) * mask, as PyTorch: a slot whose result is NaN has count 0 and gets NaN.
-  for (let i = 0; i < xs.length; i++) target[i] = (gv[slots[i]] / count[slots[i]]) * (xs[i] === result[slots[i]] ? 1 : 0);
+  for (let i = 0; i < xs.length; i++)
+    target[i] = (gv[slots[i]] / count[slots[i]]) * (xs[i] === result[slots[i]] ? 1 : 0);
   return grad;
 }
 

@@ -25,8 +25,10 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], dim
   if (typeof sizeOrSections === 'number') {
     const step = sizeOrSections;
     if (!Number.isInteger(step) || step < 0 || (step === 0 && size > 0)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `split: split size must be a positive integer, got ${step} (dim ${d} of size ${size})`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `split: split size must be a positive integer, got ${step} (dim ${d} of size ${size})`,
+      );
     }
     const count = size === 0 ? 1 : Math.ceil(size / step);
     sections = Array.from({ length: count }, (_, i) => Math.min(step, size - i * step));
@@ -34,9 +36,11 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], dim
     sections = [...sizeOrSections];
     const total = sections.reduce((p, s) => p + s, 0);
     if (sections.some((s) => !Number.isInteger(s) || s < 0) || total !== size) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
         `split: sections [${sections.join(', ')}] must be integers >= 0 adding up to ${size}, ` +
-        `the size of dim ${d} (shape ${formatShape(x.shape)})`);
+          `the size of dim ${d} (shape ${formatShape(x.shape)})`,
+      );
     }
   }
   let start = 0;
@@ -74,7 +78,10 @@ export function unbind(x: Tensor, dim = 0): Tensor[] {
 /** Zeroes the elements above (lower) or below (upper) the diagonal shifted by `diagonal`. */
 function triangle(op: string, x: Tensor, diagonal: number, lower: boolean): Tensor {
   if (x.ndim < 2) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: expected a tensor with at least 2 dims, got shape ${formatShape(x.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: expected a tensor with at least 2 dims, got shape ${formatShape(x.shape)}`,
+    );
   }
   if (!Number.isInteger(diagonal)) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: diagonal must be an integer, got ${diagonal}`);
@@ -119,7 +126,11 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
   if (list.length === 0) return clone(x);
   return list.reduce((t, d) => {
     const n = t.shape[d];
-    return indexSelect(t, d, Array.from({ length: n }, (_, i) => n - 1 - i));
+    return indexSelect(
+      t,
+      d,
+      Array.from({ length: n }, (_, i) => n - 1 - i),
+    );
   }, x);
 }
 
@@ -134,15 +145,19 @@ export function roll(x: Tensor, shifts: number | readonly number[], dims?: numbe
   }
   if (dims === undefined) {
     if (shiftList.length !== 1) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `roll: without dims, expected one shift for the flattened tensor, got [${shiftList.join(', ')}]`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `roll: without dims, expected one shift for the flattened tensor, got [${shiftList.join(', ')}]`,
+      );
     }
     return reshape(roll(flatten(x), shiftList[0], 0), x.shape);
   }
   const dimsList = (typeof dims === 'number' ? [dims] : [...dims]).map((d) => normalizeDim('roll', d, x.ndim));
   if (dimsList.length !== shiftList.length) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `roll: got ${shiftList.length} shifts for ${dimsList.length} dims; expected one shift per dim`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `roll: got ${shiftList.length} shifts for ${dimsList.length} dims; expected one shift per dim`,
+    );
   }
   if (x.ndim === 0) return clone(x);
   return dimsList.reduce((t, d, i) => {
@@ -156,15 +171,26 @@ export function roll(x: Tensor, shifts: number | readonly number[], dims?: numbe
 /** Tiles x: dim i of the result is sizes[i] copies of x's dim (x gets leading size-1 dims first). */
 export function repeat(x: Tensor, sizes: readonly number[]): Tensor {
   if (sizes.length < x.ndim || sizes.some((s) => !Number.isInteger(s) || s < 0)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
       `repeat: expected at least ${x.ndim} repeat counts (integers >= 0) for shape ${formatShape(x.shape)}, ` +
-      `got [${sizes.join(', ')}]`);
+        `got [${sizes.join(', ')}]`,
+    );
   }
   const own = [...new Array<number>(sizes.length - x.ndim).fill(1), ...x.shape];
   // Each dim becomes a (repeat, size) pair: expand the repeat axis, then merge the pair.
-  const paired = reshape(x, own.flatMap((s) => [1, s]));
-  const expanded = expand(paired, own.flatMap((s, i) => [sizes[i], s]));
-  return reshape(expanded, own.map((s, i) => s * sizes[i]));
+  const paired = reshape(
+    x,
+    own.flatMap((s) => [1, s]),
+  );
+  const expanded = expand(
+    paired,
+    own.flatMap((s, i) => [sizes[i], s]),
+  );
+  return reshape(
+    expanded,
+    own.map((s, i) => s * sizes[i]),
+  );
 }
 
 export interface RepeatInterleaveOptions {
@@ -176,21 +202,32 @@ export interface RepeatInterleaveOptions {
  * Repeats each element (or slice along `dim`) `repeats` times in place: [a, b] with 2 gives
  * [a, a, b, b]. `repeats` is one count or one per element of the dim.
  */
-export function repeatInterleave(x: Tensor, repeats: number | readonly number[] | Tensor,
-  options: RepeatInterleaveOptions = {}): Tensor {
+export function repeatInterleave(
+  x: Tensor,
+  repeats: number | readonly number[] | Tensor,
+  options: RepeatInterleaveOptions = {},
+): Tensor {
   const input = options.dim === undefined ? flatten(x) : x;
   const d = normalizeDim('repeatInterleave', options.dim ?? 0, input.ndim);
   const size = input.ndim === 0 ? 1 : input.shape[d];
-  const counts = repeats instanceof Tensor ? Array.from(denseCopy(repeats).storage.data)
-    : typeof repeats === 'number' ? [repeats] : [...repeats];
+  const counts =
+    repeats instanceof Tensor
+      ? Array.from(denseCopy(repeats).storage.data)
+      : typeof repeats === 'number'
+        ? [repeats]
+        : [...repeats];
   if (repeats instanceof Tensor && (repeats.dtype !== 'int32' || repeats.ndim > 1)) {
-    throw new NodegradError('ERR_NODEGRAD_DTYPE',
-      `repeatInterleave: expected repeats as a number or a 1-D int32 tensor, got ${repeats.dtype} of shape ${formatShape(repeats.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      `repeatInterleave: expected repeats as a number or a 1-D int32 tensor, got ${repeats.dtype} of shape ${formatShape(repeats.shape)}`,
+    );
   }
   if (counts.some((c) => !Number.isInteger(c) || c < 0) || (counts.length !== 1 && counts.length !== size)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
       `repeatInterleave: repeats [${counts.join(', ')}] must be integers >= 0, one count or ${size} ` +
-      `(the size of dim ${d}, shape ${formatShape(x.shape)})`);
+        `(the size of dim ${d}, shape ${formatShape(x.shape)})`,
+    );
   }
   const positions: number[] = [];
   for (let i = 0; i < size; i++) {
@@ -203,13 +240,19 @@ export function repeatInterleave(x: Tensor, repeats: number | readonly number[] 
 /** All dims reversed (a view): PyTorch's `x.T`, the transpose for a matrix. */
 export function reverseDims(x: Tensor): Tensor {
   if (x.ndim < 2) return x;
-  return permute(x, x.shape.map((_, d) => x.ndim - 1 - d));
+  return permute(
+    x,
+    x.shape.map((_, d) => x.ndim - 1 - d),
+  );
 }
 
 /** The last two dims swapped (a view): PyTorch's `x.mT`, batched matrix transpose. */
 export function matrixTranspose(x: Tensor): Tensor {
   if (x.ndim < 2) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `mT: expected a tensor with at least 2 dims, got shape ${formatShape(x.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `mT: expected a tensor with at least 2 dims, got shape ${formatShape(x.shape)}`,
+    );
   }
   return transpose(x, -2, -1);
 }

@@ -8,9 +8,10 @@ export function erf(x: number): number {
   if (Number.isNaN(x)) return NaN;
   const ax = Math.abs(x);
   if (ax < 2) {
-    let term = x, sum = x;
+    let term = x,
+      sum = x;
     for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-      term *= -x * x / n;
+      term *= (-x * x) / n;
       sum += term / (2 * n + 1);
     }
     return (2 / Math.sqrt(Math.PI)) * sum;
@@ -23,7 +24,9 @@ export function erf(x: number): number {
 export function erfcLarge(x: number): number {
   if (x === Infinity) return 0;
   const tiny = 1e-300;
-  let f = x, c = x, d = 0;
+  let f = x,
+    c = x,
+    d = 0;
   for (let k = 1; k < 500; k++) {
     const a = k / 2;
     d = x + a * d;
@@ -53,13 +56,19 @@ export function erfinv(y: number): number {
   if (w < 5) {
     w -= 2.5;
     p = 2.81022636e-8;
-    for (const c of [3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164,
-      0.246640727, 1.50140941]) p = c + p * w;
+    for (const c of [
+      3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
+      1.50140941,
+    ])
+      p = c + p * w;
   } else {
     w = Math.sqrt(w) - 3;
     p = -0.000200214257;
-    for (const c of [0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
-      1.00167406, 2.83297682]) p = c + p * w;
+    for (const c of [
+      0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047, 1.00167406,
+      2.83297682,
+    ])
+      p = c + p * w;
   }
   let x = p * y;
   for (let i = 0; i < 3; i++) x -= (erf(x) - y) / ((2 / Math.sqrt(Math.PI)) * Math.exp(-x * x));

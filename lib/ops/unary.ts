@@ -39,15 +39,19 @@ export interface GeluOptions {
 const SQRT1_2PI = 0.3989422804014327;
 
 function geluTanh(x: number): [y: number, dy: number] {
-  const k = Math.sqrt(2 / Math.PI), inner = k * (x + 0.044715 * x * x * x), t = Math.tanh(inner);
+  const k = Math.sqrt(2 / Math.PI),
+    inner = k * (x + 0.044715 * x * x * x),
+    t = Math.tanh(inner);
   return [0.5 * x * (1 + t), 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)];
 }
 
 function geluParams(o: GeluOptions): [number, number] {
   const approximate = o.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`,
+    );
   }
   return [approximate === 'tanh' ? 1 : 0, 0];
 }
@@ -78,7 +82,10 @@ export interface HardtanhOptions {
 function hardtanhParams(o: HardtanhOptions): [number, number] {
   const { minVal = -1, maxVal = 1 } = o;
   if (!(minVal <= maxVal)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `hardtanh: minVal ${minVal} must not be greater than maxVal ${maxVal}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `hardtanh: minVal ${minVal} must not be greater than maxVal ${maxVal}`,
+    );
   }
   return [minVal, maxVal];
 }
@@ -90,24 +97,45 @@ export const unaryOpTable = {
   square: row({ forward: (x) => x * x, backward: (g, x) => g * 2 * x, saves: 'input' }),
   gelu: row<GeluOptions>({
     forward: (x, a) => (a === 0 ? 0.5 * x * (1 + special.erf(x * Math.SQRT1_2)) : geluTanh(x)[0]),
-    backward: (g, x, a) => g * (a === 0
-      ? 0.5 * (1 + special.erf(x * Math.SQRT1_2)) + x * SQRT1_2PI * Math.exp(-0.5 * x * x)
-      : geluTanh(x)[1]),
+    backward: (g, x, a) =>
+      g *
+      (a === 0 ? 0.5 * (1 + special.erf(x * Math.SQRT1_2)) + x * SQRT1_2PI * Math.exp(-0.5 * x * x) : geluTanh(x)[1]),
     saves: 'input',
     params: geluParams,
   }),
   sin: row({ forward: Math.sin, backward: (g, x) => g * Math.cos(x), saves: 'input' }),
   cos: row({ forward: Math.cos, backward: (g, x) => -g * Math.sin(x), saves: 'input' }),
   tan: row({ forward: Math.tan, backward: (g, y) => g * (1 + y * y), saves: 'output', domain: [-1.4, 1.4] }),
-  asin: row({ forward: Math.asin, backward: (g, x) => g / Math.sqrt(1 - x * x), saves: 'input', domain: [-0.95, 0.95] }),
-  acos: row({ forward: Math.acos, backward: (g, x) => -g / Math.sqrt(1 - x * x), saves: 'input', domain: [-0.95, 0.95] }),
+  asin: row({
+    forward: Math.asin,
+    backward: (g, x) => g / Math.sqrt(1 - x * x),
+    saves: 'input',
+    domain: [-0.95, 0.95],
+  }),
+  acos: row({
+    forward: Math.acos,
+    backward: (g, x) => -g / Math.sqrt(1 - x * x),
+    saves: 'input',
+    domain: [-0.95, 0.95],
+  }),
   atan: row({ forward: Math.atan, backward: (g, x) => g / (1 + x * x), saves: 'input' }),
   sinh: row({ forward: Math.sinh, backward: (g, x) => g * Math.cosh(x), saves: 'input' }),
   cosh: row({ forward: Math.cosh, backward: (g, x) => g * Math.sinh(x), saves: 'input' }),
-  erf: row({ forward: special.erf, backward: (g, x) => g * (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x), saves: 'input' }),
-  erfc: row({ forward: special.erfc, backward: (g, x) => -g * (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x), saves: 'input' }),
+  erf: row({
+    forward: special.erf,
+    backward: (g, x) => g * (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x),
+    saves: 'input',
+  }),
+  erfc: row({
+    forward: special.erfc,
+    backward: (g, x) => -g * (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x),
+    saves: 'input',
+  }),
   erfinv: row({
-    forward: special.erfinv, backward: (g, y) => g * (Math.sqrt(Math.PI) / 2) * Math.exp(y * y), saves: 'output', domain: [-0.95, 0.95],
+    forward: special.erfinv,
+    backward: (g, y) => g * (Math.sqrt(Math.PI) / 2) * Math.exp(y * y),
+    saves: 'output',
+    domain: [-0.95, 0.95],
   }),
   expm1: row({ forward: Math.expm1, backward: (g, y) => g * (y + 1), saves: 'output' }),
   log1p: row({ forward: Math.log1p, backward: (g, x) => g / (x + 1), saves: 'input', domain: [-0.9, 3] }),
@@ -119,16 +147,26 @@ export const unaryOpTable = {
   trunc: row({ forward: Math.trunc, backward: () => 0, saves: 'nothing' }),
   frac: row({ forward: (x) => x - Math.trunc(x), backward: (g) => g, saves: 'input' }),
   reciprocal: row({ forward: (x) => 1 / x, backward: (g, y) => -g * y * y, saves: 'output', domain: [0.2, 3] }),
-  rsqrt: row({ forward: (x) => 1 / Math.sqrt(x), backward: (g, y) => -0.5 * g * y * y * y, saves: 'output', domain: [0.1, 4] }),
+  rsqrt: row({
+    forward: (x) => 1 / Math.sqrt(x),
+    backward: (g, y) => -0.5 * g * y * y * y,
+    saves: 'output',
+    domain: [0.1, 4],
+  }),
   silu: row({
-    forward: (x) => x * logistic(x), backward: (g, x) => g * logistic(x) * (1 + x * (1 - logistic(x))), saves: 'input',
+    forward: (x) => x * logistic(x),
+    backward: (g, x) => g * logistic(x) * (1 + x * (1 - logistic(x))),
+    saves: 'input',
   }),
   mish: row({
-    forward: (x) => x * Math.tanh(Math.log1p(Math.exp(x))), backward: (g, x) => g * special.mishDerivative(x), saves: 'input',
+    forward: (x) => x * Math.tanh(Math.log1p(Math.exp(x))),
+    backward: (g, x) => g * special.mishDerivative(x),
+    saves: 'input',
   }),
   softplus: row<SoftplusOptions>({
     forward: (x, beta, threshold) => (x * beta > threshold ? x : Math.log1p(Math.exp(x * beta)) / beta),
-    backward: (g, x, beta, threshold) => (x * beta > threshold ? g : g * Math.exp(x * beta) / (Math.exp(x * beta) + 1)),
+    backward: (g, x, beta, threshold) =>
+      x * beta > threshold ? g : (g * Math.exp(x * beta)) / (Math.exp(x * beta) + 1),
     saves: 'input',
     params: (o) => [o.beta ?? 1, o.threshold ?? 20],
   }),
@@ -156,14 +194,20 @@ export const unaryOpTable = {
     params: hardtanhParams,
   }),
   hardswish: row({
-    forward: (x) => x * Math.min(Math.max(x + 3, 0), 6) / 6,
+    forward: (x) => (x * Math.min(Math.max(x + 3, 0), 6)) / 6,
     backward: (g, x) => (x < -3 ? 0 : x <= 3 ? g * (x / 3 + 0.5) : g),
     saves: 'input',
     domain: [-5, 5],
   }),
-  logSigmoid: row({ forward: special.logSigmoid, backward: (g, x) => g * special.logSigmoidDerivative(x), saves: 'input' }),
+  logSigmoid: row({
+    forward: special.logSigmoid,
+    backward: (g, x) => g * special.logSigmoidDerivative(x),
+    saves: 'input',
+  }),
   softsign: row({
-    forward: (x) => x / (1 + Math.abs(x)), backward: (g, x) => g / ((1 + Math.abs(x)) * (1 + Math.abs(x))), saves: 'input',
+    forward: (x) => x / (1 + Math.abs(x)),
+    backward: (g, x) => g / ((1 + Math.abs(x)) * (1 + Math.abs(x))),
+    saves: 'input',
   }),
 };
 
@@ -171,7 +215,9 @@ export type UnaryOpName = keyof typeof unaryOpTable;
 type OptionsOf<K extends UnaryOpName> = (typeof unaryOpTable)[K] extends UnaryRow<infer O> ? O : never;
 /** `ng.<op>(x, options?)` for each row (no options argument for rows without options). */
 export type UnaryOpFunctions = {
-  [K in UnaryOpName]: [OptionsOf<K>] extends [void] ? (x: Tensor) => Tensor : (x: Tensor, options?: OptionsOf<K>) => Tensor;
+  [K in UnaryOpName]: [OptionsOf<K>] extends [void]
+    ? (x: Tensor) => Tensor
+    : (x: Tensor, options?: OptionsOf<K>) => Tensor;
 };
 /** `tensor.<op>(options?)` for each row. */
 export type UnaryOpMethods = {
@@ -211,12 +257,45 @@ function buildOp(name: UnaryOpName, id: UnaryOp, r: UnaryRow<never>) {
 
 /** Every row's op, by name. */
 export const unaryOps = Object.fromEntries(
-  (Object.entries(unaryOpTable) as [UnaryOpName, UnaryRow<never>][])
-    .map(([name, r]) => [name, buildOp(name, unaryOpIds[name], r)]),
+  (Object.entries(unaryOpTable) as [UnaryOpName, UnaryRow<never>][]).map(([name, r]) => [
+    name,
+    buildOp(name, unaryOpIds[name], r),
+  ]),
 ) as unknown as UnaryOpFunctions;
 
 export const {
-  square, gelu, sin, cos, tan, asin, acos, atan, sinh, cosh, erf, erfc, erfinv, expm1, log1p,
-  log2, log10, floor, ceil, round, trunc, frac, reciprocal, rsqrt, silu, mish, softplus, elu, selu, leakyRelu,
-  hardtanh, hardswish, logSigmoid, softsign,
+  square,
+  gelu,
+  sin,
+  cos,
+  tan,
+  asin,
+  acos,
+  atan,
+  sinh,
+  cosh,
+  erf,
+  erfc,
+  erfinv,
+  expm1,
+  log1p,
+  log2,
+  log10,
+  floor,
+  ceil,
+  round,
+  trunc,
+  frac,
+  reciprocal,
+  rsqrt,
+  silu,
+  mish,
+  softplus,
+  elu,
+  selu,
+  leakyRelu,
+  hardtanh,
+  hardswish,
+  logSigmoid,
+  softsign,
 } = unaryOps;

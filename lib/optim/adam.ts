@@ -18,9 +18,21 @@ export interface AdamOptions {
 type AdamInput = Partial<AdamOptions>;
 
 class AdamBase extends Optimizer<AdamOptions> {
-  constructor(params: Iterable<Tensor> | ParamGroupInput<AdamOptions>[], options: AdamInput, private readonly decoupled: boolean,
-    defaultWeightDecay: number) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: defaultWeightDecay, amsgrad: false, maximize: false, ...options });
+  constructor(
+    params: Iterable<Tensor> | ParamGroupInput<AdamOptions>[],
+    options: AdamInput,
+    private readonly decoupled: boolean,
+    defaultWeightDecay: number,
+  ) {
+    super(params, {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: defaultWeightDecay,
+      amsgrad: false,
+      maximize: false,
+      ...options,
+    });
   }
 
   protected validate(o: AdamOptions): void {
@@ -48,10 +60,25 @@ class AdamBase extends Optimizer<AdamOptions> {
       const grad = denseArray(g);
       const [expAvg, expAvgSq] = [data('exp_avg'), data('exp_avg_sq')];
       const maxExpAvgSq = group.amsgrad ? data('max_exp_avg_sq') : null;
-      writeInPlace(this.constructor.name + '.step', p, (param) => backend.adamStep(param as FloatArray, grad,
-        expAvg, expAvgSq, maxExpAvgSq,
-        { lr: group.lr, beta1: group.betas[0], beta2: group.betas[1], eps: group.eps, weightDecay: group.weightDecay,
-          decoupled: this.decoupled, maximize: group.maximize }, step));
+      writeInPlace(this.constructor.name + '.step', p, (param) =>
+        backend.adamStep(
+          param as FloatArray,
+          grad,
+          expAvg,
+          expAvgSq,
+          maxExpAvgSq,
+          {
+            lr: group.lr,
+            beta1: group.betas[0],
+            beta2: group.betas[1],
+            eps: group.eps,
+            weightDecay: group.weightDecay,
+            decoupled: this.decoupled,
+            maximize: group.maximize,
+          },
+          step,
+        ),
+      );
     }
   }
 }

@@ -15,7 +15,9 @@ abstract class LRScheduler {
   /** Advances one epoch and sets each group's lr. */
   step(): void {
     this.lastEpoch += 1;
-    this.optimizer.paramGroups.forEach((g, i) => { g.lr = this.lrAt(this.baseLrs[i], this.lastEpoch); });
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.lr = this.lrAt(this.baseLrs[i], this.lastEpoch);
+    });
   }
 
   getLastLr(): number[] {
@@ -28,7 +30,9 @@ abstract class LRScheduler {
 
   loadStateDict(sd: { lastEpoch: number }): void {
     this.lastEpoch = sd.lastEpoch;
-    this.optimizer.paramGroups.forEach((g, i) => { g.lr = this.lrAt(this.baseLrs[i], this.lastEpoch); });
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.lr = this.lrAt(this.baseLrs[i], this.lastEpoch);
+    });
   }
 }
 
@@ -40,7 +44,10 @@ export class StepLR extends LRScheduler {
   constructor(optimizer: Optimizer<{ lr: number }>, options: { stepSize: number; gamma?: number }) {
     super(optimizer);
     if (!Number.isInteger(options.stepSize) || options.stepSize < 1) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `StepLR: stepSize must be a positive integer, got ${options.stepSize}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `StepLR: stepSize must be a positive integer, got ${options.stepSize}`,
+      );
     }
     this.stepSize = options.stepSize;
     this.gamma = options.gamma ?? 0.1;

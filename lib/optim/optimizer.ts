@@ -20,11 +20,15 @@ export abstract class Optimizer<O extends { lr: number }> {
   readonly paramGroups: ParamGroup<O>[];
   readonly state = new Map<Tensor, ParamState>();
 
-  constructor(params: Iterable<Tensor> | ParamGroupInput<O>[], readonly defaults: O) {
+  constructor(
+    params: Iterable<Tensor> | ParamGroupInput<O>[],
+    readonly defaults: O,
+  ) {
     const list = [...(params as Iterable<Tensor | ParamGroupInput<O>>)];
-    const groups: ParamGroupInput<O>[] = list.length > 0 && !('params' in (list[0] as object))
-      ? [{ params: list as Tensor[] } as unknown as ParamGroupInput<O>]
-      : (list as ParamGroupInput<O>[]);
+    const groups: ParamGroupInput<O>[] =
+      list.length > 0 && !('params' in (list[0] as object))
+        ? [{ params: list as Tensor[] } as unknown as ParamGroupInput<O>]
+        : (list as ParamGroupInput<O>[]);
     if (groups.length === 0 || groups.every((g) => [...g.params].length === 0)) {
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${this.constructor.name}: got an empty parameter list`);
     }
@@ -49,7 +53,9 @@ export abstract class Optimizer<O extends { lr: number }> {
   zeroGrad(): void {
     for (const group of this.paramGroups) {
       for (const p of group.params) {
-        p.grad?.storage.recycle('optimizer.zeroGrad() released this gradient; clone() it before zeroGrad() to keep its values');
+        p.grad?.storage.recycle(
+          'optimizer.zeroGrad() released this gradient; clone() it before zeroGrad() to keep its values',
+        );
         p.grad = null;
       }
     }
@@ -77,10 +83,13 @@ export abstract class Optimizer<O extends { lr: number }> {
     const index = new Map<Tensor, number>();
     const paramGroups = this.paramGroups.map((g) => {
       const { params, ...options } = g;
-      return { ...(options as unknown as O), params: params.map((p) => {
-        if (!index.has(p)) index.set(p, index.size);
-        return index.get(p)!;
-      }) };
+      return {
+        ...(options as unknown as O),
+        params: params.map((p) => {
+          if (!index.has(p)) index.set(p, index.size);
+          return index.get(p)!;
+        }),
+      };
     });
     const state: Record<number, ParamState> = {};
     for (const [p, s] of this.state) {
@@ -92,17 +101,23 @@ export abstract class Optimizer<O extends { lr: number }> {
 
   loadStateDict(sd: OptimizerStateDict<O>): void {
     if (sd.paramGroups.length !== this.paramGroups.length) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `${this.constructor.name}.loadStateDict: expected ${this.paramGroups.length} parameter groups, got ${sd.paramGroups.length}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `${this.constructor.name}.loadStateDict: expected ${this.paramGroups.length} parameter groups, got ${sd.paramGroups.length}`,
+      );
     }
     const byIndex: Tensor[] = [];
     sd.paramGroups.forEach((saved, gi) => {
       const group = this.paramGroups[gi];
       if (saved.params.length !== group.params.length) {
-        throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-          `${this.constructor.name}.loadStateDict: group ${gi} has ${group.params.length} parameters, the saved one ${saved.params.length}`);
+        throw new NodegradError(
+          'ERR_NODEGRAD_ARGUMENT',
+          `${this.constructor.name}.loadStateDict: group ${gi} has ${group.params.length} parameters, the saved one ${saved.params.length}`,
+        );
       }
-      saved.params.forEach((index, j) => { byIndex[index] = group.params[j]; });
+      saved.params.forEach((index, j) => {
+        byIndex[index] = group.params[j];
+      });
       const { params: _ignored, ...options } = saved;
       Object.assign(group, options);
     });
@@ -117,7 +132,13 @@ export abstract class Optimizer<O extends { lr: number }> {
   }
 }
 
-export function checkNumber(op: string, name: string, value: number, test: (v: number) => boolean, expected: string): void {
+export function checkNumber(
+  op: string,
+  name: string,
+  value: number,
+  test: (v: number) => boolean,
+  expected: string,
+): void {
   if (typeof value !== 'number' || !test(value)) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: invalid ${name} ${value}; expected ${expected}`);
   }

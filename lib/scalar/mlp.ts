@@ -8,7 +8,10 @@ export class Neuron {
   readonly weights: Value[];
   readonly bias: Value;
 
-  constructor(inputs: number, readonly activation: Activation = 'tanh') {
+  constructor(
+    inputs: number,
+    readonly activation: Activation = 'tanh',
+  ) {
     // U(±1/√fan_in), the same default as a PyTorch Linear layer; seeded by ng.manualSeed.
     const bound = 1 / Math.sqrt(inputs);
     this.weights = Array.from({ length: inputs }, () => new Value((nextUniform() * 2 - 1) * bound));
@@ -54,8 +57,9 @@ export class MLP {
 
   constructor(inputs: number, sizes: readonly number[], options: MLPOptions = {}) {
     const dims = [inputs, ...sizes];
-    this.layers = sizes.map((_, i) =>
-      new Layer(dims[i], dims[i + 1], i === sizes.length - 1 ? 'linear' : options.activation ?? 'tanh'));
+    this.layers = sizes.map(
+      (_, i) => new Layer(dims[i], dims[i + 1], i === sizes.length - 1 ? 'linear' : (options.activation ?? 'tanh')),
+    );
   }
 
   forward(x: readonly (Value | number)[]): Value[] {

@@ -96,9 +96,15 @@ export class Value {
   }
 
   // Derived ops: compositions of the primitives above, so they need no backward of their own.
-  neg(): Value { return this.mul(-1); }
-  sub(other: ValueLike): Value { return this.add(Value.of(other).neg()); }
-  div(other: ValueLike): Value { return this.mul(Value.of(other).pow(-1)); }
+  neg(): Value {
+    return this.mul(-1);
+  }
+  sub(other: ValueLike): Value {
+    return this.add(Value.of(other).neg());
+  }
+  div(other: ValueLike): Value {
+    return this.mul(Value.of(other).pow(-1));
+  }
 
   /** Sets every gradient in the graph by reverse topological order; this value's grad is 1. */
   backward(): void {

@@ -17,7 +17,10 @@ const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
 
 function checkDtype(op: string, dtype: DType): void {
   if (!DTYPES.includes(dtype)) {
-    throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: unknown dtype '${String(dtype)}', expected one of ${DTYPES.join(', ')}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      `${op}: unknown dtype '${String(dtype)}', expected one of ${DTYPES.join(', ')}`,
+    );
   }
 }
 
@@ -37,8 +40,10 @@ function checkInt32Values(op: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
-      throw new NodegradError('ERR_NODEGRAD_DTYPE',
-        `${op}: value ${v} at index ${i} cannot be converted to int32; expected an integer in [-2147483648, 2147483647]`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_DTYPE',
+        `${op}: value ${v} at index ${i} cannot be converted to int32; expected an integer in [-2147483648, 2147483647]`,
+      );
     }
   }
 }
@@ -69,8 +74,10 @@ function flattenInto(op: string, data: NestedArray, shape: Shape, d: number, out
     return;
   }
   if (!Array.isArray(data) || data.length !== shape[d]) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `${op}: nested arrays are ragged; expected ${shape[d]} entries at depth ${d} to match shape ${formatShape(shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: nested arrays are ragged; expected ${shape[d]} entries at depth ${d} to match shape ${formatShape(shape)}`,
+    );
   }
   for (const item of data) flattenInto(op, item, shape, d + 1, out);
 }
@@ -81,7 +88,8 @@ function flattenInto(op: string, data: NestedArray, shape: Shape, d: number, out
  */
 export function tensor(data: NestedArray | DataArray, options: TensorOptions & { shape?: Shape } = {}): Tensor {
   if (ArrayBuffer.isView(data)) {
-    const dtype = options.dtype ?? (data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32');
+    const dtype =
+      options.dtype ?? (data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'float32');
     checkDtype('tensor', dtype);
     const shape = options.shape ?? [data.length];
     checkShape('tensor', shape);
@@ -125,7 +133,10 @@ export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
 /** Random samples have no bool form (PyTorch refuses too). */
 function checkNotBool(op: string, dtype: DType | undefined): void {
   if (dtype === 'bool') {
-    throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: dtype bool is not supported; compare samples instead, e.g. rand(shape).lt(p)`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      `${op}: dtype bool is not supported; compare samples instead, e.g. rand(shape).lt(p)`,
+    );
   }
 }
 
@@ -151,7 +162,10 @@ export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
 export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
   const [from, to] = end === undefined ? [0, start] : [start, end];
   if (!Number.isFinite(from) || !Number.isFinite(to)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `arange: start and end must be finite numbers, got ${from} and ${to}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `arange: start and end must be finite numbers, got ${from} and ${to}`,
+    );
   }
   if (step === 0 || !Number.isFinite(step)) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `arange: step must be a finite non-zero number, got ${step}`);
@@ -203,8 +217,10 @@ export function emptyLike(like: Tensor, options: TensorOptions = {}): Tensor {
 function floatLike(op: string, like: Tensor, options: TensorOptions): TensorOptions {
   const resolved = likeOptions(like, options);
   if (resolved.dtype === 'int32') {
-    throw new NodegradError('ERR_NODEGRAD_DTYPE',
-      `${op}: cannot sample floats into int32; pass { dtype: 'float32' } (or use randint for integers)`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      `${op}: cannot sample floats into int32; pass { dtype: 'float32' } (or use randint for integers)`,
+    );
   }
   return resolved;
 }

@@ -106,11 +106,16 @@ export function getRngState(): Uint32Array {
 export function setRngState(saved: Uint32Array): void {
   if (!(saved instanceof Uint32Array) || saved.length !== 4) {
     const got = saved instanceof Uint32Array ? `a Uint32Array of length ${saved.length}` : String(saved);
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `setRngState: expected a Uint32Array of length 4 from getRngState(), got ${got}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `setRngState: expected a Uint32Array of length 4 from getRngState(), got ${got}`,
+    );
   }
   if (saved.every((word) => word === 0)) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      'setRngState: an all-zero state would generate zeros forever; expected a state from getRngState()');
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      'setRngState: an all-zero state would generate zeros forever; expected a state from getRngState()',
+    );
   }
   state = saved.slice();
 }

@@ -19,7 +19,12 @@ export interface SampleOptions {
  */
 export function randint(high: number, shape: Shape, options?: SampleOptions): Tensor;
 export function randint(low: number, high: number, shape: Shape, options?: SampleOptions): Tensor;
-export function randint(low: number, high: number | Shape, shape?: Shape | SampleOptions, options: SampleOptions = {}): Tensor {
+export function randint(
+  low: number,
+  high: number | Shape,
+  shape?: Shape | SampleOptions,
+  options: SampleOptions = {},
+): Tensor {
   let from = low;
   let to: number;
   let dims: Shape;
@@ -38,7 +43,10 @@ export function randint(low: number, high: number | Shape, shape?: Shape | Sampl
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `randint: low and high must be integers, got ${from} and ${to}`);
   }
   if (from >= to) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `randint: expected low < high, got low = ${from} and high = ${to}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `randint: expected low < high, got low = ${from} and high = ${to}`,
+    );
   }
   const dtype = opts.dtype ?? 'int32';
   if (dtype === 'int32' && (from < -2147483648 || to - 1 > 2147483647)) {
@@ -73,7 +81,10 @@ export function randperm(n: number, options: SampleOptions = {}): Tensor {
 export function checkProbabilities(op: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
     if (!(values[i] >= 0 && values[i] <= 1)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: expected probabilities in [0, 1], got ${values[i]} at index ${i}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `${op}: expected probabilities in [0, 1], got ${values[i]} at index ${i}`,
+      );
     }
   }
 }
@@ -81,7 +92,10 @@ export function checkProbabilities(op: string, values: ArrayLike<number>): void 
 /** 1 with probability p[i], else 0, in p's shape and dtype. */
 export function bernoulli(p: Tensor): Tensor {
   if (p.dtype === 'int32') {
-    throw new NodegradError('ERR_NODEGRAD_DTYPE', "bernoulli: expected a float tensor of probabilities, got int32; use p.to('float32')");
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      "bernoulli: expected a float tensor of probabilities, got int32; use p.to('float32')",
+    );
   }
   const probs = p.data();
   checkProbabilities('bernoulli', probs);
@@ -112,7 +126,11 @@ function sampleRow(weights: Float64Array, n: number, replacement: boolean, out: 
     const cumulative = new Float64Array(weights.length);
     let total = 0;
     let last = 0;
-    weights.forEach((w, i) => { total += w; cumulative[i] = total; if (w > 0) last = i; });
+    weights.forEach((w, i) => {
+      total += w;
+      cumulative[i] = total;
+      if (w > 0) last = i;
+    });
     // Searching up to the last positive weight keeps a u rounded up to `total` off zero-weight tails.
     for (let s = 0; s < n; s++) out[at + s] = searchCumulative(cumulative, nextUniform() * total, last);
     return;
@@ -142,18 +160,29 @@ function sampleRow(weights: Float64Array, n: number, replacement: boolean, out: 
 export function multinomial(probs: Tensor, n: number, options: MultinomialOptions = {}): Tensor {
   const replacement = options.replacement ?? false;
   if (probs.ndim !== 1 && probs.ndim !== 2) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `multinomial: expected probs of 1 or 2 dims, got shape ${formatShape(probs.shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `multinomial: expected probs of 1 or 2 dims, got shape ${formatShape(probs.shape)}`,
+    );
   }
   if (probs.dtype === 'int32') {
-    throw new NodegradError('ERR_NODEGRAD_DTYPE', "multinomial: expected float probabilities, got int32; use probs.to('float32')");
+    throw new NodegradError(
+      'ERR_NODEGRAD_DTYPE',
+      "multinomial: expected float probabilities, got int32; use probs.to('float32')",
+    );
   }
   const categories = probs.shape[probs.ndim - 1];
   if (!Number.isInteger(n) || n <= 0) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `multinomial: cannot sample n = ${n} samples; expected a positive integer`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `multinomial: cannot sample n = ${n} samples; expected a positive integer`,
+    );
   }
   if (!replacement && n > categories) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-      `multinomial: cannot sample n = ${n} > ${categories} categories without replacement; pass { replacement: true }`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `multinomial: cannot sample n = ${n} > ${categories} categories without replacement; pass { replacement: true }`,
+    );
   }
   const rows = probs.ndim === 1 ? 1 : probs.shape[0];
   const values = probs.data();
@@ -164,18 +193,25 @@ export function multinomial(probs: Tensor, n: number, options: MultinomialOption
     let positive = 0;
     for (const w of weights) {
       if (!(w >= 0) || w === Infinity) {
-        throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-          `multinomial: probability tensor contains inf, NaN or an element < 0 (got ${w} in row ${r})`);
+        throw new NodegradError(
+          'ERR_NODEGRAD_ARGUMENT',
+          `multinomial: probability tensor contains inf, NaN or an element < 0 (got ${w} in row ${r})`,
+        );
       }
       total += w;
       if (w > 0) positive++;
     }
     if (total <= 0) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `multinomial: invalid distribution in row ${r}: the probabilities sum to 0`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `multinomial: invalid distribution in row ${r}: the probabilities sum to 0`,
+      );
     }
     if (!replacement && positive < n) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
-        `multinomial: row ${r} has ${positive} non-zero categories, too few to draw ${n} without replacement`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `multinomial: row ${r} has ${positive} non-zero categories, too few to draw ${n} without replacement`,
+      );
     }
     sampleRow(weights, n, replacement, out, r * n);
   }

@@ -36,15 +36,25 @@ export interface ShapeCheck {
  */
 export function checkShape(op: string, shape: Shape, check: ShapeCheck = {}): void {
   if (!Array.isArray(shape)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: expected a shape as an array of integers, got ${String(shape)}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: expected a shape as an array of integers, got ${String(shape)}`,
+    );
   }
-  const allowed = check.minusOne === 'infer' ? ' (or -1 to infer one size)'
-    : check.minusOne === 'keep' ? ' (or -1 to keep a size)' : '';
+  const allowed =
+    check.minusOne === 'infer'
+      ? ' (or -1 to infer one size)'
+      : check.minusOne === 'keep'
+        ? ' (or -1 to keep a size)'
+        : '';
   shape.forEach((s: unknown, d) => {
     if (Number.isInteger(s) && ((s as number) >= 0 || (s === -1 && check.minusOne))) return;
     const what = check.names?.[d] ?? `size at dim ${d}`;
     const where = check.names ? '' : ` in shape ${formatShape(shape)}`;
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: ${what} must be an integer >= 0${allowed}, got ${String(s)}${where}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: ${what} must be an integer >= 0${allowed}, got ${String(s)}${where}`,
+    );
   });
 }
 
@@ -58,17 +68,23 @@ export function checkDimNotObject(op: string, dim: unknown, call = (args: string
   const fields = dim as Record<string, unknown>;
   const d = typeof fields.dim === 'number' || Array.isArray(fields.dim) ? JSON.stringify(fields.dim) : '1';
   const keep = fields.keepDim ?? fields.keepdim;
-  const shown = Object.entries(fields).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ');
-  throw new NodegradError('ERR_NODEGRAD_DIM',
-    `${op}: pass the dim as a number: ${call(keep === undefined ? d : `${d}, ${String(keep)}`)}, not an options object { ${shown} }`);
+  const shown = Object.entries(fields)
+    .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+    .join(', ');
+  throw new NodegradError(
+    'ERR_NODEGRAD_DIM',
+    `${op}: pass the dim as a number: ${call(keep === undefined ? d : `${d}, ${String(keep)}`)}, not an options object { ${shown} }`,
+  );
 }
 
 export function normalizeDim(op: string, dim: number, ndim: number): number {
   checkDimNotObject(op, dim);
   const rank = Math.max(ndim, 1);
   if (!Number.isInteger(dim) || dim < -rank || dim >= rank) {
-    throw new NodegradError('ERR_NODEGRAD_DIM',
-      `${op}: dim ${dim} is out of range for a tensor of rank ${ndim} (expected in [${-rank}, ${rank - 1}])`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_DIM',
+      `${op}: dim ${dim} is out of range for a tensor of rank ${ndim} (expected in [${-rank}, ${rank - 1}])`,
+    );
   }
   return dim < 0 ? dim + rank : dim;
 }
@@ -81,9 +97,11 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
         `${op}: shapes ${formatShape(a)} and ${formatShape(b)} cannot be broadcast together ` +
-        `(dimension ${i} of the result: ${da} vs ${db})`);
+          `(dimension ${i} of the result: ${da} vs ${db})`,
+      );
     }
     out[i] = da === 1 ? db : da;
   }
@@ -111,14 +129,18 @@ export function inferShape(op: string, requested: Shape, numel: number, from: Sh
   const known = shape.reduce((p, s) => (s === -1 ? p : p * s), 1);
   if (unknown >= 0) {
     if (known === 0 || numel % known !== 0) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `${op}: shape ${formatShape(requested)} is invalid for a tensor of shape ${formatShape(from)} (${numel} elements)`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `${op}: shape ${formatShape(requested)} is invalid for a tensor of shape ${formatShape(from)} (${numel} elements)`,
+      );
     }
     shape[unknown] = numel / known;
   }
   if (numelOf(shape) !== numel) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `${op}: shape ${formatShape(requested)} is invalid for a tensor of shape ${formatShape(from)} (${numel} elements)`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: shape ${formatShape(requested)} is invalid for a tensor of shape ${formatShape(from)} (${numel} elements)`,
+    );
   }
   return shape;
 }

@@ -87,7 +87,10 @@ export class Storage {
   /** Why the buffer was released, with the fix, for the error a later read throws. */
   private releaseReason = '';
 
-  constructor(readonly dtype: DType, array: DataArray) {
+  constructor(
+    readonly dtype: DType,
+    array: DataArray,
+  ) {
     this.array = array;
     stats.liveBytes += array.byteLength;
     stats.liveTensors += 1;
@@ -109,8 +112,10 @@ export class Storage {
   /** The typed array; throws once the storage has been disposed. */
   get data(): DataArray {
     if (this.released) {
-      throw new NodegradError('ERR_NODEGRAD_DISPOSED',
-        `tensor: this tensor was disposed; its data can no longer be used${this.releaseReason ? ` (${this.releaseReason})` : ''}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_DISPOSED',
+        `tensor: this tensor was disposed; its data can no longer be used${this.releaseReason ? ` (${this.releaseReason})` : ''}`,
+      );
     }
     return this.array;
   }
@@ -145,10 +150,14 @@ export class Storage {
 
 export function arrayFor(dtype: DType, n: number): DataArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'bool': return new Uint8Array(n);
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'bool':
+      return new Uint8Array(n);
   }
 }
 
@@ -157,10 +166,14 @@ function uninitializedArrayFor(dtype: DType, n: number): DataArray {
   if (n < 1024) return arrayFor(dtype, n);
   const bytes = Buffer.allocUnsafeSlow(n * BYTES_PER_ELEMENT[dtype]).buffer;
   switch (dtype) {
-    case 'float32': return new Float32Array(bytes, 0, n);
-    case 'float64': return new Float64Array(bytes, 0, n);
-    case 'int32': return new Int32Array(bytes, 0, n);
-    case 'bool': return new Uint8Array(bytes, 0, n);
+    case 'float32':
+      return new Float32Array(bytes, 0, n);
+    case 'float64':
+      return new Float64Array(bytes, 0, n);
+    case 'int32':
+      return new Int32Array(bytes, 0, n);
+    case 'bool':
+      return new Uint8Array(bytes, 0, n);
   }
 }
 

@@ -51,10 +51,16 @@ export class Tensor {
 
   set requiresGrad(flag: boolean) {
     if (flag && (this.dtype === 'int32' || this.dtype === 'bool')) {
-      throw new NodegradError('ERR_NODEGRAD_DTYPE', `requiresGrad: only float32 and float64 tensors can require gradients, got ${this.dtype}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_DTYPE',
+        `requiresGrad: only float32 and float64 tensors can require gradients, got ${this.dtype}`,
+      );
     }
     if (!flag && this.gradFn) {
-      throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', 'requiresGrad: cannot turn off gradients of a non-leaf tensor; use detach()');
+      throw new NodegradError(
+        'ERR_NODEGRAD_AUTOGRAD',
+        'requiresGrad: cannot turn off gradients of a non-leaf tensor; use detach()',
+      );
     }
     this.needsGrad = flag;
   }
@@ -80,17 +86,21 @@ export class Tensor {
     const src = this.storage.data;
     if (this.isContiguous()) return src.slice(this.offset, this.offset + this.numel);
     const out = arrayFor(this.dtype, this.numel);
-    getBackend().copyStrided(this.shape,
+    getBackend().copyStrided(
+      this.shape,
       { data: src, offset: this.offset, strides: this.strides },
-      { data: out, offset: 0, strides: contiguousStrides(this.shape) });
+      { data: out, offset: 0, strides: contiguousStrides(this.shape) },
+    );
     return out;
   }
 
   /** The single value of a one-element tensor (1 or 0 for a bool tensor). */
   item(): number {
     if (this.numel !== 1) {
-      throw new NodegradError('ERR_NODEGRAD_SHAPE',
-        `item: expected a tensor with one element, got shape ${formatShape(this.shape)} (${this.numel} elements)`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `item: expected a tensor with one element, got shape ${formatShape(this.shape)} (${this.numel} elements)`,
+      );
     }
     return this.storage.data[this.offset];
   }
@@ -138,8 +148,10 @@ export function uninitTensor(shape: Shape, dtype: DType): Tensor {
 /** Wraps an existing typed array (no copy) as a contiguous tensor. */
 export function fromArray(array: DataArray, shape: Shape): Tensor {
   if (array.length !== numelOf(shape)) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE',
-      `tensor: ${array.length} values do not fill shape ${formatShape(shape)} (${numelOf(shape)} elements)`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `tensor: ${array.length} values do not fill shape ${formatShape(shape)} (${numelOf(shape)} elements)`,
+    );
   }
   return new Tensor(new Storage(dtypeOf(array), array), shape);
 }

@@ -16,7 +16,8 @@ import type { Tensor } from './tensor.js';
  * each stride must step past everything the smaller dims can reach.
  */
 function isNonOverlapping(t: Tensor): boolean {
-  const dims = t.shape.map((size, d) => ({ size, stride: Math.abs(t.strides[d]) }))
+  const dims = t.shape
+    .map((size, d) => ({ size, stride: Math.abs(t.strides[d]) }))
     .filter((x) => x.size > 1)
     .sort((a, b) => a.stride - b.stride);
   let reach = 0;
@@ -39,9 +40,11 @@ export function writeInPlace(op: string, t: Tensor, update: (values: DataArray) 
     update(storage.subarray(t.offset, t.offset + t.numel));
   } else {
     if (!isNonOverlapping(t)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT',
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
         `${op}: cannot write in place into a tensor whose elements share memory (shape ${formatShape(t.shape)}, ` +
-        `strides ${formatShape(t.strides)}); clone() it first`);
+          `strides ${formatShape(t.strides)}); clone() it first`,
+      );
     }
     const dense = { offset: 0, strides: contiguousStrides(t.shape) };
     const values = arrayFor(t.dtype, t.numel);

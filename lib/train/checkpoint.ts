@@ -46,8 +46,16 @@ export interface RunSettings {
 
 /** Each setting with the flag a user passes for it, in the order differences are reported. */
 const FLAGS: [keyof RunSettings, string][] = [
-  ['model', '--model'], ['data', '--data'], ['seed', '--seed'], ['batchSize', '--batch-size'], ['optimizer', '--optimizer'],
-  ['lr', '--lr'], ['momentum', '--momentum'], ['weightDecay', '--weight-decay'], ['trainLimit', '--train-limit'], ['testLimit', '--test-limit'],
+  ['model', '--model'],
+  ['data', '--data'],
+  ['seed', '--seed'],
+  ['batchSize', '--batch-size'],
+  ['optimizer', '--optimizer'],
+  ['lr', '--lr'],
+  ['momentum', '--momentum'],
+  ['weightDecay', '--weight-decay'],
+  ['trainLimit', '--train-limit'],
+  ['testLimit', '--test-limit'],
 ];
 
 export interface Checkpoint {
@@ -68,7 +76,13 @@ function crashPoint(point: string): void {
   if (crashAt && crashAt[1] === point && ++crashCount === Number(crashAt[2])) process.kill(process.pid, 'SIGKILL');
 }
 
-export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer<{ lr: number }>, state: TrainerState, settings: RunSettings): void {
+export function saveCheckpoint(
+  dir: string,
+  model: Module,
+  optimizer: Optimizer<{ lr: number }>,
+  state: TrainerState,
+  settings: RunSettings,
+): void {
   const weights = model.stateDict();
   const tensors: Record<string, Tensor> = {};
   for (const [key, t] of Object.entries(weights)) tensors[`model.${key}`] = t;
@@ -81,12 +95,19 @@ export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer<
     }
   }
   const metadata = {
-    format: FORMAT, settings: JSON.stringify(settings), trainer: JSON.stringify(state),
-    paramGroups: JSON.stringify(sd.paramGroups), scalars: JSON.stringify(scalars),
+    format: FORMAT,
+    settings: JSON.stringify(settings),
+    trainer: JSON.stringify(state),
+    paramGroups: JSON.stringify(sd.paramGroups),
+    scalars: JSON.stringify(scalars),
   };
-  writeFileAtomic(join(dir, CHECKPOINT_FILE), serializeSafetensors(tensors, metadata), { beforeRename: () => crashPoint('checkpoint-written') });
+  writeFileAtomic(join(dir, CHECKPOINT_FILE), serializeSafetensors(tensors, metadata), {
+    beforeRename: () => crashPoint('checkpoint-written'),
+  });
   crashPoint('checkpoint-renamed');
-  writeFileAtomic(join(dir, 'model.safetensors'), serializeSafetensors(weights), { beforeRename: () => crashPoint('model-written') });
+  writeFileAtomic(join(dir, 'model.safetensors'), serializeSafetensors(weights), {
+    beforeRename: () => crashPoint('model-written'),
+  });
 }
 
 /** The folder of a checkpoint given as a folder or as a path to one of its files. */
@@ -106,7 +127,10 @@ export function readCheckpoint(path: string): Checkpoint {
   }
   const { tensors, metadata } = readSafetensors(file);
   if (metadata.format !== FORMAT) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `--resume: ${file} has format ${JSON.stringify(metadata.format)}; expected ${FORMAT}`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `--resume: ${file} has format ${JSON.stringify(metadata.format)}; expected ${FORMAT}`,
+    );
   }
   const weights: Record<string, Tensor> = {};
   const state: Record<number, ParamState> = {};
@@ -132,16 +156,22 @@ export function readCheckpoint(path: string): Checkpoint {
 /** One entry per setting a resumed run changes, e.g. "--batch-size 64, this run asks for 32". */
 export function settingsDifferences(saved: RunSettings, current: RunSettings): string[] {
   const show = (v: unknown) => (v === undefined ? '(unset)' : String(v));
-  return FLAGS.filter(([key]) => saved[key] !== current[key] && !(key === 'momentum' && current.optimizer === 'adam' && saved.optimizer === 'adam'))
-    .map(([key, flag]) => `${flag} ${show(saved[key])}, this run asks for ${show(current[key])}`);
+  return FLAGS.filter(
+    ([key]) =>
+      saved[key] !== current[key] &&
+      !(key === 'momentum' && current.optimizer === 'adam' && saved.optimizer === 'adam'),
+  ).map(([key, flag]) => `${flag} ${show(saved[key])}, this run asks for ${show(current[key])}`);
 }
 
 /** Refuses to resume with other settings than the checkpoint's unless `allowChanges`. */
 export function checkResumable(checkpoint: Checkpoint, settings: RunSettings, allowChanges: boolean): void {
   const differences = settingsDifferences(checkpoint.settings, settings);
   if (differences.length > 0 && !allowChanges) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `--resume: checkpoint was trained with ${differences.join('; with ')} ` +
-      '(pass --allow-config-change to resume with the new settings)');
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `--resume: checkpoint was trained with ${differences.join('; with ')} ` +
+        '(pass --allow-config-change to resume with the new settings)',
+    );
   }
 }
 
@@ -151,14 +181,24 @@ export function checkResumable(checkpoint: Checkpoint, settings: RunSettings, al
  * for the same optimizer, its options become the run's, and the position in the epoch is
  * converted to the new batch size.
  */
-export function restoreCheckpoint(checkpoint: Checkpoint, settings: RunSettings, model: Module, optimizer: Optimizer<{ lr: number }>): TrainerState {
+export function restoreCheckpoint(
+  checkpoint: Checkpoint,
+  settings: RunSettings,
+  model: Module,
+  optimizer: Optimizer<{ lr: number }>,
+): TrainerState {
   model.loadStateDict(checkpoint.weights, { strict: true });
   if (checkpoint.settings.optimizer === settings.optimizer) optimizer.loadStateDict(checkpoint.optimizer);
   if (settingsDifferences(checkpoint.settings, settings).length > 0) {
-    const options = settings.optimizer === 'sgd' ? { lr: settings.lr, momentum: settings.momentum, weightDecay: settings.weightDecay }
-      : { lr: settings.lr, weightDecay: settings.weightDecay };
+    const options =
+      settings.optimizer === 'sgd'
+        ? { lr: settings.lr, momentum: settings.momentum, weightDecay: settings.weightDecay }
+        : { lr: settings.lr, weightDecay: settings.weightDecay };
     for (const group of optimizer.paramGroups) Object.assign(group, options);
   }
   const state = checkpoint.state;
-  return { ...state, batchesDone: Math.floor((state.batchesDone * checkpoint.settings.batchSize) / settings.batchSize) };
+  return {
+    ...state,
+    batchesDone: Math.floor((state.batchesDone * checkpoint.settings.batchSize) / settings.batchSize),
+  };
 }

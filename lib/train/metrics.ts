@@ -18,15 +18,25 @@ function ranksBefore(row: DataArray, i: number, j: number): boolean {
   return a > b || (a === b && i < j);
 }
 
-function rows(op: string, logits: Tensor, target: Tensor): { n: number; c: number; scores: DataArray; labels: DataArray } {
+function rows(
+  op: string,
+  logits: Tensor,
+  target: Tensor,
+): { n: number; c: number; scores: DataArray; labels: DataArray } {
   if (logits.ndim !== 2 || target.ndim !== 1 || target.shape[0] !== logits.shape[0]) {
-    throw new NodegradError('ERR_NODEGRAD_SHAPE', `${op}: expected logits [N, C] and target [N], got [${logits.shape}] and [${target.shape}]`);
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: expected logits [N, C] and target [N], got [${logits.shape}] and [${target.shape}]`,
+    );
   }
   const [n, c] = logits.shape;
   const labels = target.contiguous().data();
   for (let i = 0; i < n; i++) {
     if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= c) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: target ${labels[i]} at row ${i} is not a class index in [0, ${c})`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `${op}: target ${labels[i]} at row ${i} is not a class index in [0, ${c})`,
+      );
     }
   }
   return { n, c, scores: logits.contiguous().data(), labels };
@@ -62,6 +72,8 @@ export function topKCorrect(logits: Tensor, target: Tensor, k: number): number {
 export function confusionMatrix(logits: Tensor, target: Tensor, classes: number, into?: number[][]): number[][] {
   const { labels } = rows('confusionMatrix', logits, target);
   const matrix = into ?? Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  predictions(logits).forEach((p, i) => { matrix[labels[i]][p]++; });
+  predictions(logits).forEach((p, i) => {
+    matrix[labels[i]][p]++;
+  });
   return matrix;
 }

@@ -20,7 +20,15 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { SGD } from '../optim/sgd.js';
 import { getRngState, manualSeed, setRngState } from '../tensor/random.js';
 import { removeStaleTemps, writeFileAtomic } from '../io/files.js';
-import { checkpointDir, checkResumable, readCheckpoint, restoreCheckpoint, saveCheckpoint, type RunSettings, type TrainerState } from './checkpoint.js';
+import {
+  checkpointDir,
+  checkResumable,
+  readCheckpoint,
+  restoreCheckpoint,
+  saveCheckpoint,
+  type RunSettings,
+  type TrainerState,
+} from './checkpoint.js';
 import { topKCorrect } from './metrics.js';
 import { renderReport, type EpochMetrics } from './report.js';
 
@@ -48,8 +56,21 @@ export interface TrainConfig {
 
 /** What the loop reports; the CLI renders it as a progress bar, plain lines or JSON. */
 export interface TrainEvents {
-  start(info: { epochs: number; batchesPerEpoch: number; trainSize: number; testSize: number; resumedAt?: TrainerState }): void;
-  batch(info: { epoch: number; batch: number; batches: number; loss: number; accuracy: number; imagesPerSecond: number }): void;
+  start(info: {
+    epochs: number;
+    batchesPerEpoch: number;
+    trainSize: number;
+    testSize: number;
+    resumedAt?: TrainerState;
+  }): void;
+  batch(info: {
+    epoch: number;
+    batch: number;
+    batches: number;
+    loss: number;
+    accuracy: number;
+    imagesPerSecond: number;
+  }): void;
   epoch(metrics: EpochMetrics): void;
   checkpoint(dir: string): void;
 }
@@ -66,16 +87,27 @@ export const DATASETS = ['mnist', 'idx:<dir>', 'cifar10:<dir>'];
 /** Resolves --data: 'mnist' (embedded), 'idx:<dir>' (MNIST/Fashion-MNIST files), 'cifar10:<dir>'. */
 export function loadData(spec: string): DataSpec {
   if (spec === 'mnist') return { ...mnist(), inChannels: 1, size: 28, mean: [0.1307], std: [0.3081] };
-  if (spec.startsWith('idx:')) return { ...idxDataset(spec.slice(4)), inChannels: 1, size: 28, mean: [0.1307], std: [0.3081] };
+  if (spec.startsWith('idx:'))
+    return { ...idxDataset(spec.slice(4)), inChannels: 1, size: 28, mean: [0.1307], std: [0.3081] };
   if (spec.startsWith('cifar10:')) {
-    return { ...cifar10(spec.slice(8)), inChannels: 3, size: 32, mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
+    return {
+      ...cifar10(spec.slice(8)),
+      inChannels: 3,
+      size: 32,
+      mean: [0.4914, 0.4822, 0.4465],
+      std: [0.247, 0.2435, 0.2616],
+    };
   }
   throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `unknown dataset '${spec}'; valid: ${DATASETS.join(', ')}`);
 }
 
 export function buildModel(name: string, data: { inChannels: number; size: number }): Module {
   const make = registry[name];
-  if (!make) throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `unknown model '${name}'; valid: ${Object.keys(registry).join(', ')}`);
+  if (!make)
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `unknown model '${name}'; valid: ${Object.keys(registry).join(', ')}`,
+    );
   return make({ numClasses: 10, inChannels: data.inChannels, ...(name === 'lenet5' ? { inputSize: data.size } : {}) });
 }
 
@@ -112,12 +144,24 @@ export interface TrainResult {
   model: Module;
 }
 
-export async function train(config: TrainConfig, events: TrainEvents, shouldStop: () => boolean = () => false): Promise<TrainResult> {
+export async function train(
+  config: TrainConfig,
+  events: TrainEvents,
+  shouldStop: () => boolean = () => false,
+): Promise<TrainResult> {
   manualSeed(config.seed);
   if (config.threads) setNumThreads(config.threads);
   const settings: RunSettings = {
-    model: config.model, data: config.data, seed: config.seed, batchSize: config.batchSize, optimizer: config.optimizer,
-    lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay, trainLimit: config.trainLimit, testLimit: config.testLimit,
+    model: config.model,
+    data: config.data,
+    seed: config.seed,
+    batchSize: config.batchSize,
+    optimizer: config.optimizer,
+    lr: config.lr,
+    momentum: config.momentum,
+    weightDecay: config.weightDecay,
+    trainLimit: config.trainLimit,
+    testLimit: config.testLimit,
   };
   // Read and checked before the data, so a refused --resume answers at once.
   const resumeFrom = config.resume ? readCheckpoint(config.resume) : undefined;
@@ -129,9 +173,10 @@ export async function train(config: TrainConfig, events: TrainEvents, shouldStop
   const trainSet = prepare(limit(data.train, config.trainLimit, config.seed + 101));
   const testSet = prepare(limit(data.test, config.testLimit, config.seed + 202));
   const model = buildModel(config.model, data);
-  const optimizer: Optimizer<{ lr: number }> = config.optimizer === 'adam'
-    ? new Adam(model.parameters(), { lr: config.lr, weightDecay: config.weightDecay })
-    : new SGD(model.parameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
+  const optimizer: Optimizer<{ lr: number }> =
+    config.optimizer === 'adam'
+      ? new Adam(model.parameters(), { lr: config.lr, weightDecay: config.weightDecay })
+      : new SGD(model.parameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
   const trainLoader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
   const testLoader = new DataLoader(testSet, { batchSize: 256 });
   let state: TrainerState = { epoch: 0, batchesDone: 0, globalStep: 0, rngState: [], history: [] };
@@ -147,8 +192,13 @@ export async function train(config: TrainConfig, events: TrainEvents, shouldStop
     saveCheckpoint(config.out, model, optimizer, { ...s, rngState: [...getRngState()] }, settings);
     events.checkpoint(config.out);
   };
-  events.start({ epochs: config.epochs, batchesPerEpoch: trainLoader.length, trainSize: trainSet.length,
-    testSize: testSet.length, resumedAt: config.resume ? state : undefined });
+  events.start({
+    epochs: config.epochs,
+    batchesPerEpoch: trainLoader.length,
+    trainSize: trainSet.length,
+    testSize: testSet.length,
+    resumedAt: config.resume ? state : undefined,
+  });
 
   model.train();
   for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
@@ -171,24 +221,40 @@ export async function train(config: TrainConfig, events: TrainEvents, shouldStop
       lossSum += loss.item() * y.shape[0];
       correct += topKCorrect(logits.detach(), y, 1);
       seen += y.shape[0];
-      events.batch({ epoch, batch, batches: trainLoader.length, loss: lossSum / seen, accuracy: correct / seen,
-        imagesPerSecond: seen / ((performance.now() - started) / 1000) });
+      events.batch({
+        epoch,
+        batch,
+        batches: trainLoader.length,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        imagesPerSecond: seen / ((performance.now() - started) / 1000),
+      });
       const position = { ...state, epoch, batchesDone: batch };
       if (shouldStop()) {
         checkpoint(position);
         return { exitCode: 130, history: state.history, model };
       }
-      if (config.checkpointEvery > 0 && batch % config.checkpointEvery === 0 && batch < trainLoader.length) checkpoint(position);
+      if (config.checkpointEvery > 0 && batch % config.checkpointEvery === 0 && batch < trainLoader.length)
+        checkpoint(position);
     }
     const seconds = (performance.now() - started) / 1000;
     const test = evaluate(model, testLoader);
     const metrics: EpochMetrics = {
-      epoch: epoch + 1, trainLoss: seen ? lossSum / seen : NaN, trainAccuracy: seen ? correct / seen : NaN,
-      testLoss: test.loss, top1: test.top1, top5: test.top5, seconds, imagesPerSecond: seen / seconds,
+      epoch: epoch + 1,
+      trainLoss: seen ? lossSum / seen : NaN,
+      trainAccuracy: seen ? correct / seen : NaN,
+      testLoss: test.loss,
+      top1: test.top1,
+      top5: test.top5,
+      seconds,
+      imagesPerSecond: seen / seconds,
     };
     state = { ...state, epoch: epoch + 1, batchesDone: 0, history: [...state.history, metrics] };
     writeFileAtomic(join(config.out, 'metrics.jsonl'), state.history.map((m) => JSON.stringify(m)).join('\n') + '\n');
-    writeFileAtomic(join(config.out, 'report.html'), renderReport(`nodegrad: ${config.model} on ${config.data}`, { ...config }, state.history));
+    writeFileAtomic(
+      join(config.out, 'report.html'),
+      renderReport(`nodegrad: ${config.model} on ${config.data}`, { ...config }, state.history),
+    );
     checkpoint(state);
     events.epoch(metrics);
     if (shouldStop()) return { exitCode: 130, history: state.history, model };

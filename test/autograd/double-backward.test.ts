@@ -10,9 +10,30 @@ const positive = (x: ng.Tensor) => x.abs().add(0.5);
 // differences of the first derivative (itself computed by autograd.grad with createGraph).
 const cases: Case[] = [
   ['add broadcast', [[3, 4], [4]], (a, b) => a.add(b).pow(2)],
-  ['sub', [[3, 4], [3, 1]], (a, b) => a.sub(b).mul(a)],
-  ['mul', [[3, 4], [3, 4]], (a, b) => a.mul(b).mul(a)],
-  ['div', [[3, 4], [3, 4]], (a, b) => a.div(positive(b))],
+  [
+    'sub',
+    [
+      [3, 4],
+      [3, 1],
+    ],
+    (a, b) => a.sub(b).mul(a),
+  ],
+  [
+    'mul',
+    [
+      [3, 4],
+      [3, 4],
+    ],
+    (a, b) => a.mul(b).mul(a),
+  ],
+  [
+    'div',
+    [
+      [3, 4],
+      [3, 4],
+    ],
+    (a, b) => a.div(positive(b)),
+  ],
   ['pow scalar', [[3, 4]], (a) => positive(a).pow(3.5)],
   ['pow tensor', [[3, 4], [4]], (a, b) => positive(a).pow(b)],
   ['exp', [[2, 3]], (a) => a.exp()],
@@ -22,17 +43,57 @@ const cases: Case[] = [
   ['sigmoid', [[3, 5]], (a) => a.sigmoid()],
   ['relu times input', [[3, 5]], (a) => a.relu().mul(a)],
   ['sum and mean', [[3, 4]], (a) => a.mul(a).sum(1).mean()],
-  ['matmul', [[3, 4], [4, 2]], (a, b) => a.matmul(b).tanh()],
-  ['reshape view transpose', [[3, 4]], (a) => a.reshape([2, 6]).t().mul(a.view([6, 2])).transpose(0, 1)],
+  [
+    'matmul',
+    [
+      [3, 4],
+      [4, 2],
+    ],
+    (a, b) => a.matmul(b).tanh(),
+  ],
+  [
+    'reshape view transpose',
+    [[3, 4]],
+    (a) =>
+      a
+        .reshape([2, 6])
+        .t()
+        .mul(a.view([6, 2]))
+        .transpose(0, 1),
+  ],
   ['linear', [[5, 3], [4, 3], [4]], (x, w, b) => ng.linear(x, w, b).sigmoid()],
   ['linear+relu', [[5, 3], [4, 3], [4]], (x, w, b) => ng.linear(x, w, b, { activation: 'relu' }).pow(2)],
   ['expand unsqueeze', [[3]], (a) => a.unsqueeze(0).expand([2, 3]).mul(a)],
-  ['cat', [[2, 3], [1, 3]], (a, b) => ng.cat([a, b], 0).pow(2)],
+  [
+    'cat',
+    [
+      [2, 3],
+      [1, 3],
+    ],
+    (a, b) => ng.cat([a, b], 0).pow(2),
+  ],
   ['conv2d', [[2, 2, 5, 5], [3, 2, 3, 3], [3]], (x, w, b) => ng.conv2d(x, w, b).tanh()],
-  ['conv2d stride padding dilation', [[1, 2, 6, 5], [2, 2, 2, 3]],
-    (x, w) => ng.conv2d(x, w, null, { stride: [2, 1], padding: 1, dilation: [1, 2] }).sigmoid()],
-  ['conv2d groups', [[1, 4, 4, 4], [4, 2, 3, 3]], (x, w) => ng.conv2d(x, w, null, { groups: 2, padding: 'same' }).pow(2)],
-  ['conv2d+relu', [[1, 2, 4, 4], [2, 2, 3, 3], [2]], (x, w, b) => ng.conv2d(x, w, b, { activation: 'relu' }).mul(x.sum())],
+  [
+    'conv2d stride padding dilation',
+    [
+      [1, 2, 6, 5],
+      [2, 2, 2, 3],
+    ],
+    (x, w) => ng.conv2d(x, w, null, { stride: [2, 1], padding: 1, dilation: [1, 2] }).sigmoid(),
+  ],
+  [
+    'conv2d groups',
+    [
+      [1, 4, 4, 4],
+      [4, 2, 3, 3],
+    ],
+    (x, w) => ng.conv2d(x, w, null, { groups: 2, padding: 'same' }).pow(2),
+  ],
+  [
+    'conv2d+relu',
+    [[1, 2, 4, 4], [2, 2, 3, 3], [2]],
+    (x, w, b) => ng.conv2d(x, w, b, { activation: 'relu' }).mul(x.sum()),
+  ],
 ];
 
 describe('gradgradcheck (float64)', () => {
@@ -68,9 +129,20 @@ describe('autograd.grad with createGraph', () => {
 
   it('names the op when differentiating a gradient that cannot be differentiated again', () => {
     const x = ng.tensor([[1, 2, 3]], { dtype: 'float64', requiresGrad: true });
-    const [g] = ng.autograd.grad(ng.softmax(x, 1).mul(ng.tensor([[1, 0, 0]], { dtype: 'float64' })).sum(), x, { createGraph: true });
+    const [g] = ng.autograd.grad(
+      ng
+        .softmax(x, 1)
+        .mul(ng.tensor([[1, 0, 0]], { dtype: 'float64' }))
+        .sum(),
+      x,
+      { createGraph: true },
+    );
     let error: unknown;
-    try { g!.sum().backward(); } catch (e) { error = e; }
+    try {
+      g!.sum().backward();
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(ng.NodegradError);
     expect((error as ng.NodegradError).code).toBe('ERR_NODEGRAD_AUTOGRAD');
     expect((error as ng.NodegradError).message).toMatch(/double backward not supported for softmax/);
@@ -83,6 +155,10 @@ describe('autograd.grad with createGraph', () => {
     expect(first.requiresGrad).toBe(true);
     const [gg] = ng.autograd.grad(first.sum(), x);
     const t = [Math.tanh(0.3), Math.tanh(-0.7)];
-    expectClose(gg!.data(), t.map((v) => -2 * v * (1 - v * v)), 1e-12);
+    expectClose(
+      gg!.data(),
+      t.map((v) => -2 * v * (1 - v * v)),
+      1e-12,
+    );
   });
 });

@@ -8,7 +8,10 @@ describe('backward', () => {
     const a = x.mul(2);
     const b = x.exp();
     a.add(b).sum().backward();
-    expectClose(flat(x.grad!), [1, 2, 3].map((v) => 2 + Math.exp(v)));
+    expectClose(
+      flat(x.grad!),
+      [1, 2, 3].map((v) => 2 + Math.exp(v)),
+    );
   });
 
   it('computes each node once even when its output feeds many consumers', () => {
@@ -17,10 +20,17 @@ describe('backward', () => {
     let calls = 0;
     const node = h.gradFn!;
     const original = node.apply.bind(node);
-    node.apply = (g) => { calls++; return original(g); };
+    node.apply = (g) => {
+      calls++;
+      return original(g);
+    };
     h.mul(h).add(h).add(h.mul(3)).sum().backward();
     expect(calls).toBe(1);
-    expectClose(flat(x.grad!), [0.5, -1].map((v) => (2 * Math.tanh(v) + 4) * (1 - Math.tanh(v) ** 2)), 1e-5);
+    expectClose(
+      flat(x.grad!),
+      [0.5, -1].map((v) => (2 * Math.tanh(v) + 4) * (1 - Math.tanh(v) ** 2)),
+      1e-5,
+    );
   });
 
   it('accumulates into .grad across backward calls', () => {
@@ -61,7 +71,10 @@ describe('backward', () => {
     x.grad = null;
     z.backward(undefined, { retainGraph: true });
     z.backward();
-    expectClose(flat(x.grad!), [1, 2].map((v) => 2 * Math.exp(v)));
+    expectClose(
+      flat(x.grad!),
+      [1, 2].map((v) => 2 * Math.exp(v)),
+    );
   });
 
   it('records nothing under noGrad, and enableGrad turns recording back on', () => {
@@ -76,7 +89,11 @@ describe('backward', () => {
   });
 
   it('restores the grad mode when the function throws', () => {
-    expect(() => ng.noGrad(() => { throw new Error('boom'); })).toThrow('boom');
+    expect(() =>
+      ng.noGrad(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(ng.isGradEnabled()).toBe(true);
   });
 
@@ -105,7 +122,13 @@ describe('backward', () => {
   });
 
   it('the gradient of a leaf is its own dense buffer, not a view of graph internals', () => {
-    const x = ng.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const x = ng.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     x.t().sum().backward();
     expect(x.grad!.isContiguous()).toBe(true);
     expect(x.grad!.storage).not.toBe(x.storage);

@@ -83,9 +83,16 @@ describe('autograd.Function', () => {
     const x = ng.tensor([-2, 0.2, 3], { dtype: 'float64', requiresGrad: true });
     const y = StraightThroughClamp.apply(x, -1, 1);
     expectClose(y.data(), [-1, 0.2, 1]);
-    y.mul(ng.tensor([1, 2, 3], { dtype: 'float64' })).sum().backward();
+    y.mul(ng.tensor([1, 2, 3], { dtype: 'float64' }))
+      .sum()
+      .backward();
     expectClose(x.grad!.data(), [1, 2, 3]);
-    expect(ng.gradcheck((a) => StraightThroughClamp.apply(a.mul(0.1), -1, 1).mul(a), [randomTensor([5], 2, 'float64', true)])).toBe(true);
+    expect(
+      ng.gradcheck(
+        (a) => StraightThroughClamp.apply(a.mul(0.1), -1, 1).mul(a),
+        [randomTensor([5], 2, 'float64', true)],
+      ),
+    ).toBe(true);
   });
 
   it('needsInputGrad follows each argument, ctx carries plain values', () => {
@@ -95,7 +102,12 @@ describe('autograd.Function', () => {
     expect(ScaledMul.seen).toEqual([true, false, false]);
     out.sum().backward();
     expectClose(x.grad!.data(), y.mul(3).data(), 1e-12);
-    expect(ng.gradcheck((a, b) => ScaledMul.apply(a, b, 0.5), [randomTensor([2, 3], 6, 'float64', true), randomTensor([2, 3], 7, 'float64', true)])).toBe(true);
+    expect(
+      ng.gradcheck(
+        (a, b) => ScaledMul.apply(a, b, 0.5),
+        [randomTensor([2, 3], 6, 'float64', true), randomTensor([2, 3], 7, 'float64', true)],
+      ),
+    ).toBe(true);
   });
 
   it('returns its result untouched when no input requires grad or under noGrad', () => {
@@ -118,16 +130,27 @@ describe('autograd.Function', () => {
     expect(gIdx.shape).toEqual([2]);
     expectClose(gIdx.values, [0, 0]);
     expectClose(x.grad!.data(), new Float64Array(6).fill(1));
-    expect(ng.gradcheck((a) => {
-      const [u, v] = SumAndSquare.apply(a);
-      return u.sum().add(v.mul(v).sum());
-    }, [randomTensor([2, 3], 9, 'float64', true)])).toBe(true);
+    expect(
+      ng.gradcheck(
+        (a) => {
+          const [u, v] = SumAndSquare.apply(a);
+          return u.sum().add(v.mul(v).sum());
+        },
+        [randomTensor([2, 3], 9, 'float64', true)],
+      ),
+    ).toBe(true);
   });
 
-  it('a gradient returned in another float dtype is cast to its input\'s', () => {
+  it("a gradient returned in another float dtype is cast to its input's", () => {
     class Float32Grad extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor { void ctx; return x.mul(2); }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor { void ctx; return g.mul(2).to('float32'); }
+      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
+        void ctx;
+        return x.mul(2);
+      }
+      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
+        void ctx;
+        return g.mul(2).to('float32');
+      }
     }
     const x = ng.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
     Float32Grad.apply(x).sum().backward();
@@ -137,8 +160,14 @@ describe('autograd.Function', () => {
 
   it('forward may return an input: the output still gets its own node', () => {
     class Identity extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor { void ctx; return x; }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor { void ctx; return g.mul(2); }
+      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
+        void ctx;
+        return x;
+      }
+      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
+        void ctx;
+        return g.mul(2);
+      }
     }
     const x = ng.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
     const y = Identity.apply(x);
@@ -149,15 +178,25 @@ describe('autograd.Function', () => {
 });
 
 function thrown(fn: () => unknown): ng.NodegradError {
-  try { fn(); } catch (e) { expect(e).toBeInstanceOf(ng.NodegradError); return e as ng.NodegradError; }
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ng.NodegradError);
+    return e as ng.NodegradError;
+  }
   throw new Error('expected a throw');
 }
 
 describe('autograd.Function errors', () => {
   it('a saved tensor modified in place makes backward throw, naming the class', () => {
     class SaveInput extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor { ctx.saveForBackward(x); return x.mul(2); }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor { return g.mul(ctx.savedTensors[0]!); }
+      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
+        ctx.saveForBackward(x);
+        return x.mul(2);
+      }
+      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
+        return g.mul(ctx.savedTensors[0]!);
+      }
     }
     const leaf = ng.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
     const x = leaf.mul(1);
@@ -170,8 +209,14 @@ describe('autograd.Function errors', () => {
 
   it('the wrong number of gradients names the class and the counts', () => {
     class TooFew extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor, y: ng.Tensor): ng.Tensor { void ctx; return x.add(y); }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor { void ctx; return g; }
+      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor, y: ng.Tensor): ng.Tensor {
+        void ctx;
+        return x.add(y);
+      }
+      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
+        void ctx;
+        return g;
+      }
     }
     const a = ng.tensor([1], { requiresGrad: true });
     const e = thrown(() => TooFew.apply(a, a).sum().backward());
@@ -181,8 +226,14 @@ describe('autograd.Function errors', () => {
 
   it('a gradient of the wrong shape names the class and both shapes', () => {
     class WrongShape extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor { void ctx; return x.sum(); }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor { void ctx; return g.reshape([1]); }
+      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
+        void ctx;
+        return x.sum();
+      }
+      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
+        void ctx;
+        return g.reshape([1]);
+      }
     }
     const a = ng.tensor([1, 2, 3], { requiresGrad: true });
     const e = thrown(() => WrongShape.apply(a).backward());
@@ -192,8 +243,14 @@ describe('autograd.Function errors', () => {
 
   it('a gradient for a non-tensor argument is an error', () => {
     class GradForNumber extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor, k: number): ng.Tensor { void ctx; return x.mul(k); }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor[] { void ctx; return [g, g]; }
+      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor, k: number): ng.Tensor {
+        void ctx;
+        return x.mul(k);
+      }
+      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor[] {
+        void ctx;
+        return [g, g];
+      }
     }
     const a = ng.tensor([1, 2], { requiresGrad: true });
     const e = thrown(() => GradForNumber.apply(a, 2).sum().backward());

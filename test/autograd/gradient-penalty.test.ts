@@ -68,9 +68,12 @@ describe('gradient penalty through modules', () => {
   it('an nn.Sequential critic (Linear, ReLU fused by Sequential, Tanh) matches the same critic written with ops', () => {
     ng.manualSeed(7);
     const model = new ng.nn.Sequential(
-      new ng.nn.Linear(4, 6, { dtype: 'float64' }), new ng.nn.ReLU(),
-      new ng.nn.Linear(6, 5, { dtype: 'float64' }), new ng.nn.Tanh(),
-      new ng.nn.Linear(5, 1, { dtype: 'float64' }));
+      new ng.nn.Linear(4, 6, { dtype: 'float64' }),
+      new ng.nn.ReLU(),
+      new ng.nn.Linear(6, 5, { dtype: 'float64' }),
+      new ng.nn.Tanh(),
+      new ng.nn.Linear(5, 1, { dtype: 'float64' }),
+    );
     const x = ng.randn([3, 4], { dtype: 'float64', requiresGrad: true });
     const [gx] = ng.autograd.grad(model.forward(x).sum(), x, { createGraph: true });
     gx!.mul(gx!).sum(1).sqrt().sub(1).pow(2).mean().backward();
@@ -88,7 +91,9 @@ describe('gradient penalty through modules', () => {
     const out = ng.linear(ng.linear(ng.linear(x2, w1, b1).relu(), w2, b2).tanh(), w3, b3);
     const [g2] = ng.autograd.grad(out.sum(), x2, { createGraph: true });
     g2!.mul(g2!).sum(1).sqrt().sub(1).pow(2).mean().backward();
-    leaves.forEach((w, i) => expectClose(viaModule[i], (w.grad ?? ng.zeros(w.shape, { dtype: 'float64' })).data(), 1e-12, 1e-14));
+    leaves.forEach((w, i) =>
+      expectClose(viaModule[i], (w.grad ?? ng.zeros(w.shape, { dtype: 'float64' })).data(), 1e-12, 1e-14),
+    );
     expect(viaModule[0].some((v) => v !== 0)).toBe(true);
   });
 
@@ -96,7 +101,11 @@ describe('gradient penalty through modules', () => {
     const x = ng.randn([1, 1, 4, 4], { dtype: 'float64', requiresGrad: true });
     const [gx] = ng.autograd.grad(ng.maxPool2d(x.tanh(), 2).sum(), x, { createGraph: true });
     let error: unknown;
-    try { gx!.pow(2).sum().backward(); } catch (e) { error = e; }
+    try {
+      gx!.pow(2).sum().backward();
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(ng.NodegradError);
     expect((error as ng.NodegradError).code).toBe('ERR_NODEGRAD_AUTOGRAD');
     expect((error as ng.NodegradError).message).toMatch(/double backward not supported for maxPool2d/);

@@ -5,7 +5,12 @@ import { expectClose } from '../helpers.js';
 const f64 = (values: number[], requiresGrad = true) => ng.tensor(values, { dtype: 'float64', requiresGrad });
 
 function thrown(fn: () => unknown): ng.NodegradError {
-  try { fn(); } catch (e) { expect(e).toBeInstanceOf(ng.NodegradError); return e as ng.NodegradError; }
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ng.NodegradError);
+    return e as ng.NodegradError;
+  }
   throw new Error('expected a throw');
 }
 
@@ -13,7 +18,10 @@ describe('tensor hooks', () => {
   it('a leaf hook sees the summed gradient once, before it is accumulated, and may replace it', () => {
     const x = f64([1, 2]);
     const seen: number[][] = [];
-    x.registerHook((g) => { seen.push([...g.data()]); return g.mul(10); });
+    x.registerHook((g) => {
+      seen.push([...g.data()]);
+      return g.mul(10);
+    });
     x.mul(2).add(x.mul(3)).sum().backward();
     expect(seen).toEqual([[5, 5]]);
     expectClose(x.grad!.data(), [50, 50]);
@@ -23,8 +31,12 @@ describe('tensor hooks', () => {
     const x = f64([1, 2, 3]);
     const h = x.mul(2).exp();
     const kept: ng.Tensor[] = [];
-    h.registerHook((g) => { kept.push(g); });
-    h.mul(ng.tensor([1, 2, 3], { dtype: 'float64' })).sum().backward();
+    h.registerHook((g) => {
+      kept.push(g);
+    });
+    h.mul(ng.tensor([1, 2, 3], { dtype: 'float64' }))
+      .sum()
+      .backward();
     x.mul(5).exp().mul(7).sum().backward();
     expectClose(kept[0].data(), [1, 2, 3]);
   });
@@ -40,8 +52,13 @@ describe('tensor hooks', () => {
   it('hooks run in registration order, and remove() unregisters one', () => {
     const x = f64([1]);
     const order: string[] = [];
-    const first = x.registerHook(() => { order.push('first'); });
-    x.registerHook((g) => { order.push('second'); return g.add(1); });
+    const first = x.registerHook(() => {
+      order.push('first');
+    });
+    x.registerHook((g) => {
+      order.push('second');
+      return g.add(1);
+    });
     x.mul(3).sum().backward();
     expect(order).toEqual(['first', 'second']);
     expectClose(x.grad!.data(), [4]);
@@ -111,7 +128,9 @@ describe('autograd.grad', () => {
     const h = x.mul(3);
     h.retainGrad();
     let calls = 0;
-    h.registerHook(() => { calls++; });
+    h.registerHook(() => {
+      calls++;
+    });
     ng.autograd.grad(h.sum(), x);
     expect(calls).toBe(1);
     expect(h.grad).toBeNull();
@@ -138,9 +157,17 @@ describe('autograd.grad', () => {
 
   it('checks outputs, inputs and gradOutputs', () => {
     const x = f64([1, 2]);
-    expect(thrown(() => ng.autograd.grad(f64([1], false), x)).message).toMatch(/autograd\.grad: output 0 .* does not require grad/);
-    expect(thrown(() => ng.autograd.grad(x.sum(), f64([1], false))).message).toMatch(/autograd\.grad: input 0 .* does not require grad/);
-    expect(thrown(() => ng.autograd.grad(x.mul(2), x)).message).toMatch(/autograd\.grad: grad can be implicitly created only for scalar outputs/);
-    expect(thrown(() => ng.autograd.grad(x.mul(2), x, { gradOutputs: f64([1, 2, 3], false) })).code).toBe('ERR_NODEGRAD_SHAPE');
+    expect(thrown(() => ng.autograd.grad(f64([1], false), x)).message).toMatch(
+      /autograd\.grad: output 0 .* does not require grad/,
+    );
+    expect(thrown(() => ng.autograd.grad(x.sum(), f64([1], false))).message).toMatch(
+      /autograd\.grad: input 0 .* does not require grad/,
+    );
+    expect(thrown(() => ng.autograd.grad(x.mul(2), x)).message).toMatch(
+      /autograd\.grad: grad can be implicitly created only for scalar outputs/,
+    );
+    expect(thrown(() => ng.autograd.grad(x.mul(2), x, { gradOutputs: f64([1, 2, 3], false) })).code).toBe(
+      'ERR_NODEGRAD_SHAPE',
+    );
   });
 });

@@ -29,7 +29,8 @@ async function collectGarbage(): Promise<void> {
   }
 }
 
-const mlp = () => new nn.Sequential(new nn.Linear(32, 64), new nn.ReLU(), new nn.Linear(64, 64), new nn.ReLU(), new nn.Linear(64, 10));
+const mlp = () =>
+  new nn.Sequential(new nn.Linear(32, 64), new nn.ReLU(), new nn.Linear(64, 64), new nn.ReLU(), new nn.Linear(64, 10));
 
 describe('inference', () => {
   it('noGrad records no node, and the intermediates of a dropped forward are released', async () => {
@@ -76,7 +77,10 @@ describe('inference', () => {
     ng.manualSeed(4);
     const { BasicBlock, Bottleneck } = ng.models;
     const x = ng.randn([2, 64, 16, 16]);
-    const downsample = new nn.Sequential(new nn.Conv2d(64, 128, 1, { stride: 2, bias: false }), new nn.BatchNorm2d(128));
+    const downsample = new nn.Sequential(
+      new nn.Conv2d(64, 128, 1, { stride: 2, bias: false }),
+      new nn.BatchNorm2d(128),
+    );
     const cases = [
       // Block, the bytes of its output, and how many outputs it holds at its peak: two in the chain
       // and at the residual sum, three with a downsample (the chain's output, the shortcut's two).
@@ -118,14 +122,22 @@ describe('inference', () => {
     const x = ng.randn([8, 4], { requiresGrad: true });
     const y = m.forward(x);
     expect(y.requiresGrad).toBe(true);
-    expectClose(flat(y), flat(x.detach()).map((v) => v / Math.sqrt(1 + 1e-5)), 1e-5, 1e-6);
+    expectClose(
+      flat(y),
+      flat(x.detach()).map((v) => v / Math.sqrt(1 + 1e-5)),
+      1e-5,
+      1e-6,
+    );
   });
 });
 
 describe('training keeps only what backward reads, and releases it', () => {
   it('after backward the graph holds no saved tensors; a second backward throws', () => {
     const model = mlp();
-    const loss = ng.crossEntropy(model.forward(ng.randn([8, 32])), ng.tensor([1, 2, 3, 4, 5, 6, 7, 8], { dtype: 'int32' }));
+    const loss = ng.crossEntropy(
+      model.forward(ng.randn([8, 32])),
+      ng.tensor([1, 2, 3, 4, 5, 6, 7, 8], { dtype: 'int32' }),
+    );
     const nodes = nodesOf(loss);
     expect(nodes.some((n) => n.savedCount > 0)).toBe(true);
     loss.backward();
@@ -175,13 +187,17 @@ describe('training keeps only what backward reads, and releases it', () => {
     const h = x.mul(1);
     const y = h.mul(h);
     h.relu_();
-    expectNodegradError(() => y.sum().backward(), 'ERR_NODEGRAD_AUTOGRAD', 'relu_: a tensor saved for backward by mul was modified in place; clone it first');
+    expectNodegradError(
+      () => y.sum().backward(),
+      'ERR_NODEGRAD_AUTOGRAD',
+      'relu_: a tensor saved for backward by mul was modified in place; clone it first',
+    );
     expectNodegradError(() => x.relu_(), 'ERR_NODEGRAD_AUTOGRAD', 'relu_', 'leaf tensor that requires grad');
   });
 });
 
 describe('backward owns its gradient buffers', () => {
-  it('a fresh gradient buffer becomes the leaf\'s .grad without a copy; temporaries go back', () => {
+  it("a fresh gradient buffer becomes the leaf's .grad without a copy; temporaries go back", () => {
     const n = 1 << 16;
     const x = ng.randn([n], { requiresGrad: true });
     const loss = x.exp().sum();
@@ -205,10 +221,15 @@ describe('backward owns its gradient buffers', () => {
     loss.backward();
     // At most two buffers at once: h's first gradient, summed in place with its second, then exp's.
     expect(ng.memory().peakBytes - before).toBeLessThanOrEqual(2 * 4 * n + 64);
-    expectClose(flat(x.grad!), flat(x.detach()).map((v) => 5 * Math.exp(v)), 1e-5, 1e-6);
+    expectClose(
+      flat(x.grad!),
+      flat(x.detach()).map((v) => 5 * Math.exp(v)),
+      1e-5,
+      1e-6,
+    );
   });
 
-  it('an MLP step leaves only the parameters\' gradients alive, and a second step adds into them', () => {
+  it("an MLP step leaves only the parameters' gradients alive, and a second step adds into them", () => {
     ng.manualSeed(5);
     const model = mlp();
     const x = ng.randn([256, 32]);
@@ -227,7 +248,12 @@ describe('backward owns its gradient buffers', () => {
     expect(ng.memory().liveBytes - before).toBeLessThanOrEqual(64);
     model.parameters().forEach((p, i) => {
       expect(p.grad!.storage).toBe(storages[i]);
-      expectClose(flat(p.grad!), first[i].map((v) => 2 * v), 1e-5, 1e-6);
+      expectClose(
+        flat(p.grad!),
+        first[i].map((v) => 2 * v),
+        1e-5,
+        1e-6,
+      );
     });
   });
 });
@@ -252,7 +278,9 @@ describe('recomputation', () => {
 
   it('checkpointSequential in 2 and 4 segments equals the plain run, and keeps fewer tensors', () => {
     ng.manualSeed(2);
-    const seq = new nn.Sequential(...Array.from({ length: 8 }, (_, i) => (i % 2 ? new nn.ReLU() : new nn.Linear(16, 16))));
+    const seq = new nn.Sequential(
+      ...Array.from({ length: 8 }, (_, i) => (i % 2 ? new nn.ReLU() : new nn.Linear(16, 16))),
+    );
     const x = ng.randn([4, 16]);
     const run = (segments: number) => {
       seq.zeroGrad();
@@ -284,8 +312,18 @@ describe('recomputation', () => {
   });
 
   it('refuses a non-function and a function that returns no tensor', () => {
-    expectNodegradError(() => ng.checkpoint(42 as unknown as () => ng.Tensor), 'ERR_NODEGRAD_ARGUMENT', 'checkpoint', 'function');
-    expectNodegradError(() => ng.checkpoint((() => 3) as unknown as () => ng.Tensor, ng.ones([1])), 'ERR_NODEGRAD_ARGUMENT',
-      'checkpoint', 'must return a Tensor', 'number');
+    expectNodegradError(
+      () => ng.checkpoint(42 as unknown as () => ng.Tensor),
+      'ERR_NODEGRAD_ARGUMENT',
+      'checkpoint',
+      'function',
+    );
+    expectNodegradError(
+      () => ng.checkpoint((() => 3) as unknown as () => ng.Tensor, ng.ones([1])),
+      'ERR_NODEGRAD_ARGUMENT',
+      'checkpoint',
+      'must return a Tensor',
+      'number',
+    );
   });
 });

@@ -50,8 +50,15 @@ function expectSame(a: DataArray, b: DataArray, what: string): void {
 type Kernel = 'gather' | 'scatter' | 'scatterAdd' | 'indexPut';
 
 /** Calls one kernel on one backend; outer, n, inner, k as the Backend documents them. */
-function call(b: Backend, kernel: Kernel, src: DataArray, dims: [number, number, number, number], index: Int32Array,
-  out: DataArray, accumulate = false): void {
+function call(
+  b: Backend,
+  kernel: Kernel,
+  src: DataArray,
+  dims: [number, number, number, number],
+  index: Int32Array,
+  out: DataArray,
+  accumulate = false,
+): void {
   const [outer, n, inner, k] = dims;
   if (kernel === 'gather') b.gather(src, outer, n, inner, index, k, out);
   else if (kernel === 'scatter') b.scatter(src, outer, k, inner, index, n, out);
@@ -61,7 +68,8 @@ function call(b: Backend, kernel: Kernel, src: DataArray, dims: [number, number,
 
 /** Sizes of src, index and out for a kernel over [outer, n, inner] with k index rows. */
 function sizes(kernel: Kernel, [outer, n, inner, k]: [number, number, number, number]): [number, number, number] {
-  const small = outer * k * inner, large = outer * n * inner;
+  const small = outer * k * inner,
+    large = outer * n * inner;
   if (kernel === 'gather') return [large, small, small];
   if (kernel === 'indexPut') return [small, k, large];
   return [small, small, large];
@@ -69,8 +77,14 @@ function sizes(kernel: Kernel, [outer, n, inner, k]: [number, number, number, nu
 
 // Odd sizes; k > n forces duplicates; the last three split over threads (over outer, over inner).
 const shapes: [number, number, number, number][] = [
-  [1, 1, 1, 1], [3, 5, 1, 7], [1, 7, 3, 2], [5, 3, 7, 11], [2, 1, 9, 4],
-  [700, 211, 1, 199], [1, 300, 499, 257], [3, 97, 401, 101],
+  [1, 1, 1, 1],
+  [3, 5, 1, 7],
+  [1, 7, 3, 2],
+  [5, 3, 7, 11],
+  [2, 1, 9, 4],
+  [700, 211, 1, 199],
+  [1, 300, 499, 257],
+  [3, 97, 401, 101],
 ];
 
 describe('gather kernels: native matches the reference', () => {
@@ -172,10 +186,17 @@ describe('gather ops: the native and reference backends agree', () => {
 
   it('gather and scatter on transposed views with an index smaller than the input off dim', () => {
     const x = ng.arange(0, 30, 1, { dtype: 'float64' }).reshape([5, 6]).transpose(0, 1);
-    const index = int([[4, 0, 4], [1, 1, 2]]);
+    const index = int([
+      [4, 0, 4],
+      [1, 1, 2],
+    ]);
     const src = ng.arange(0, 12, 1, { dtype: 'float64' }).reshape([3, 4]).transpose(0, 1);
-    for (const fn of [() => x.gather(1, index), () => x.scatter(0, index, src), () => x.scatterAdd(1, index, src),
-      () => x.scatter(1, index, -2.5)]) {
+    for (const fn of [
+      () => x.gather(1, index),
+      () => x.scatter(0, index, src),
+      () => x.scatterAdd(1, index, src),
+      () => x.scatter(1, index, -2.5),
+    ]) {
       const [a, b] = onBoth(fn);
       expect(a).toEqual(b);
     }
@@ -183,22 +204,50 @@ describe('gather ops: the native and reference backends agree', () => {
 
   it('indexPut on int32: duplicates take the last value, or all add up with accumulate', () => {
     const idx = ng.tensor([1, 3, 1], { dtype: 'int32' });
-    const v = ng.tensor([[1, 2], [3, 4], [5, 6]], { dtype: 'int32' });
+    const v = ng.tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { dtype: 'int32' },
+    );
     for (const accumulate of [false, true]) {
       const [a, b] = onBoth(() => ng.zeros([4, 2], { dtype: 'int32' }).indexPut_([idx], v, { accumulate }));
       expect(a).toEqual(b);
-      expect(a).toEqual(accumulate ? [[0, 0], [6, 8], [0, 0], [3, 4]] : [[0, 0], [5, 6], [0, 0], [3, 4]]);
+      expect(a).toEqual(
+        accumulate
+          ? [
+              [0, 0],
+              [6, 8],
+              [0, 0],
+              [3, 4],
+            ]
+          : [
+              [0, 0],
+              [5, 6],
+              [0, 0],
+              [3, 4],
+            ],
+      );
     }
   });
 
-  it('an index out of range is the op\'s own error and leaves the target untouched', () => {
+  it("an index out of range is the op's own error and leaves the target untouched", () => {
     for (const backend of [native, reference]) {
       ng.backend.setBackend(backend);
       try {
         const x = ng.zeros([2, 3]);
         expect(() => x.scatter_(1, int([[0, 3]]), 1)).toThrow(
-          expect.objectContaining({ code: 'ERR_NODEGRAD_ARGUMENT', message: expect.stringMatching(/^scatter_: index 3 at position 1/) }));
-        expect(x.toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
+          expect.objectContaining({
+            code: 'ERR_NODEGRAD_ARGUMENT',
+            message: expect.stringMatching(/^scatter_: index 3 at position 1/),
+          }),
+        );
+        expect(x.toArray()).toEqual([
+          [0, 0, 0],
+          [0, 0, 0],
+        ]);
       } finally {
         ng.backend.setBackend(previous);
       }
@@ -208,16 +257,37 @@ describe('gather ops: the native and reference backends agree', () => {
 
 describe('indexPut_ values', () => {
   it('a value that is a view of the target is read before the write, as a copy', () => {
-    const x = ng.tensor([[0, 1], [2, 3], [4, 5]]);
+    const x = ng.tensor([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
     x.indexPut_([ng.tensor([1, 0], { dtype: 'int32' })], x.narrow(0, 0, 2));
-    expect(x.toArray()).toEqual([[2, 3], [0, 1], [4, 5]]);
+    expect(x.toArray()).toEqual([
+      [2, 3],
+      [0, 1],
+      [4, 5],
+    ]);
   });
 
   it('a contiguous value of the result shape is written as given, in every dtype', () => {
     for (const dtype of ['float32', 'float64', 'int32'] as const) {
       const x = ng.zeros([3, 2], { dtype });
-      x.indexPut_([ng.tensor([2, 0], { dtype: 'int32' })], ng.tensor([[1, 2], [3, 4]], { dtype }));
-      expect(x.toArray()).toEqual([[3, 4], [0, 0], [1, 2]]);
+      x.indexPut_(
+        [ng.tensor([2, 0], { dtype: 'int32' })],
+        ng.tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          { dtype },
+        ),
+      );
+      expect(x.toArray()).toEqual([
+        [3, 4],
+        [0, 0],
+        [1, 2],
+      ]);
     }
   });
 });
@@ -232,7 +302,13 @@ describe('indexPutAt: native matches the reference', () => {
   }
 
   for (const kind of kinds) {
-    for (const [k, h, run, rows] of [[1, 1, 1, 1], [7, 3, 1, 4], [5, 2, 9, 3], [300, 40, 13, 50], [2000, 1, 70, 900]]) {
+    for (const [k, h, run, rows] of [
+      [1, 1, 1, 1],
+      [7, 3, 1, 4],
+      [5, 2, 9, 3],
+      [300, 40, 13, 50],
+      [2000, 1, 70, 900],
+    ]) {
       for (const accumulate of [false, true]) {
         it(`${kind} k=${k} h=${h} run=${run}${accumulate ? ' accumulate' : ''}`, () => {
           const rnd = generator(k * 1000 + h * 10 + run);
@@ -254,7 +330,9 @@ describe('indexPutAt: native matches the reference', () => {
     for (let trial = 0; trial < 400; trial++) {
       const kind = kinds[rnd(3)];
       const [k, h, run] = [rnd(5), rnd(4), rnd(4)];
-      const offsets = new Int32Array(Math.max(0, k - (rnd(10) === 0 ? 1 : 0))).map(() => rnd(25) - (rnd(20) === 0 ? 30 : 0));
+      const offsets = new Int32Array(Math.max(0, k - (rnd(10) === 0 ? 1 : 0))).map(
+        () => rnd(25) - (rnd(20) === 0 ? 30 : 0),
+      );
       const heads = new Int32Array(h).map(() => rnd(6));
       const src = randomArray(kind, k * h * run + (rnd(8) === 0 ? -1 : 0) + 1, rnd).subarray(1);
       const nativeOut = randomArray(rnd(15) === 0 ? kinds[rnd(3)] : kind, rnd(40), rnd);
@@ -281,12 +359,34 @@ describe('indexPutAt: native matches the reference', () => {
   it('a put over separated indexed dims: duplicates take the last value, or add up', () => {
     const i = ng.tensor([0, 2, 0], { dtype: 'int32' });
     const j = ng.tensor([1, 1, 1], { dtype: 'int32' });
-    const v = ng.tensor([[1, 2], [3, 4], [5, 6]]);
+    const v = ng.tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     for (const accumulate of [false, true]) {
       const x = ng.zeros([3, 2, 2]);
       x.indexPut_([i, ':', j], v, { accumulate });
-      const row0 = accumulate ? [[0, 6], [0, 8]] : [[0, 5], [0, 6]];
-      expect(x.toArray()).toEqual([row0, [[0, 0], [0, 0]], [[0, 3], [0, 4]]]);
+      const row0 = accumulate
+        ? [
+            [0, 6],
+            [0, 8],
+          ]
+        : [
+            [0, 5],
+            [0, 6],
+          ];
+      expect(x.toArray()).toEqual([
+        row0,
+        [
+          [0, 0],
+          [0, 0],
+        ],
+        [
+          [0, 3],
+          [0, 4],
+        ],
+      ]);
     }
   });
 });

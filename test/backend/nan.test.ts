@@ -48,16 +48,24 @@ const forwards: Record<string, Forward> = {
   unary: (o, leaf) => unaryOps[o.op as string](leaf('x'), o),
   binary: (o, leaf) => binaryOps[o.op as string](leaf('x'), leaf('e')),
   reduce: (o, leaf) => reduceOps[o.op as string](leaf('x'), o.dim as number | undefined),
-  maxPool2d: (o, leaf) => { const { kernelSize, ...rest } = o; return F.maxPool2d(leaf('x'), kernelSize as number, rest); },
-  avgPool2d: (o, leaf) => { const { kernelSize, ...rest } = o; return F.avgPool2d(leaf('x'), kernelSize as number, rest); },
+  maxPool2d: (o, leaf) => {
+    const { kernelSize, ...rest } = o;
+    return F.maxPool2d(leaf('x'), kernelSize as number, rest);
+  },
+  avgPool2d: (o, leaf) => {
+    const { kernelSize, ...rest } = o;
+    return F.avgPool2d(leaf('x'), kernelSize as number, rest);
+  },
   adaptiveAvgPool2d: (o, leaf) => F.adaptiveAvgPool2d(leaf('x'), o.outputSize as [number, number]),
   linearRelu: (_o, leaf) => F.linear(leaf('x'), leaf('weight'), leaf('bias'), { activation: 'relu' }),
-  conv2dRelu: (o, leaf) => F.conv2d(leaf('x'), leaf('weight'), leaf('bias'), { padding: o.padding as number, activation: 'relu' }),
+  conv2dRelu: (o, leaf) =>
+    F.conv2d(leaf('x'), leaf('weight'), leaf('bias'), { padding: o.padding as number, activation: 'relu' }),
   crossEntropy: (o, leaf, plain) => F.crossEntropy(leaf('x'), plain('target'), { ...o, weight: plain('weight') }),
   nllLoss: (o, leaf, plain) => F.nllLoss(leaf('x'), plain('target'), { ...o, weight: plain('weight') }),
   mseLoss: (o, leaf, plain) => F.mseLoss(leaf('x'), plain('target'), o),
   l1Loss: (o, leaf, plain) => F.l1Loss(leaf('x'), plain('target'), o),
-  bceWithLogits: (o, leaf, plain) => F.bceWithLogits(leaf('x'), plain('target'), { ...o, posWeight: plain('posWeight') }),
+  bceWithLogits: (o, leaf, plain) =>
+    F.bceWithLogits(leaf('x'), plain('target'), { ...o, posWeight: plain('posWeight') }),
   klDiv: (o, leaf, plain) => F.klDiv(leaf('x'), plain('target'), o),
 };
 
@@ -93,8 +101,11 @@ function expectMatches(actual: ng.Tensor, expected: ng.Tensor, rtol: number, ato
   const e = expected.data();
   expect(a.length, what).toBe(e.length);
   for (let i = 0; i < e.length; i++) {
-    const ok = Number.isNaN(e[i]) ? Number.isNaN(a[i])
-      : Number.isFinite(e[i]) ? Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]) : a[i] === e[i];
+    const ok = Number.isNaN(e[i])
+      ? Number.isNaN(a[i])
+      : Number.isFinite(e[i])
+        ? Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i])
+        : a[i] === e[i];
     if (!ok) expect.fail(`${what} at ${i}: got ${a[i]}, expected ${e[i]}`);
   }
 }
@@ -122,7 +133,10 @@ function check(c: GoldenCase, t: Record<string, ng.Tensor>, dtype: 'float32' | '
   }
 }
 
-const backends = [['native', ng.backend.getBackend()], ['reference', ng.backend.referenceBackend]] as const;
+const backends = [
+  ['native', ng.backend.getBackend()],
+  ['reference', ng.backend.referenceBackend],
+] as const;
 
 describe.each(backends)('NaN and ±inf as in PyTorch (%s backend)', (_name, backend: Backend) => {
   const previous = ng.backend.getBackend();
@@ -139,15 +153,48 @@ describe.each(backends)('NaN and ±inf as in PyTorch (%s backend)', (_name, back
   });
 
   it('bceLoss rejects a NaN probability, as PyTorch does', () => {
-    expectNodegradError(() => F.bceLoss(ng.tensor([0.5, NaN]), ng.tensor([1, 0])), 'ERR_NODEGRAD_ARGUMENT', 'bceLoss', 'NaN');
+    expectNodegradError(
+      () => F.bceLoss(ng.tensor([0.5, NaN]), ng.tensor([1, 0])),
+      'ERR_NODEGRAD_ARGUMENT',
+      'bceLoss',
+      'NaN',
+    );
   });
 });
 
 it('covers every op the audit names', () => {
-  const ops = new Set(checked.map((c) => (c.kind === 'unary' || c.kind === 'binary' || c.kind === 'reduce' ? c.options.op : c.kind)));
-  for (const op of ['relu', 'sigmoid', 'tanh', 'abs', 'sign', 'clamp', 'pow', 'maximum', 'minimum', 'max', 'min', 'argmax',
-    'argmin', 'logsumexp', 'softmax', 'logSoftmax', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'linearRelu',
-    'conv2dRelu', 'crossEntropy', 'nllLoss', 'mseLoss', 'l1Loss', 'bceWithLogits', 'klDiv']) {
+  const ops = new Set(
+    checked.map((c) => (c.kind === 'unary' || c.kind === 'binary' || c.kind === 'reduce' ? c.options.op : c.kind)),
+  );
+  for (const op of [
+    'relu',
+    'sigmoid',
+    'tanh',
+    'abs',
+    'sign',
+    'clamp',
+    'pow',
+    'maximum',
+    'minimum',
+    'max',
+    'min',
+    'argmax',
+    'argmin',
+    'logsumexp',
+    'softmax',
+    'logSoftmax',
+    'maxPool2d',
+    'avgPool2d',
+    'adaptiveAvgPool2d',
+    'linearRelu',
+    'conv2dRelu',
+    'crossEntropy',
+    'nllLoss',
+    'mseLoss',
+    'l1Loss',
+    'bceWithLogits',
+    'klDiv',
+  ]) {
     expect(ops, op).toContain(op);
   }
 });

@@ -2,7 +2,14 @@
 // outputs poisoned (NaN) beforehand. float32 within 1e-5 of the float64-accumulated reference.
 import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
-import { convOutputSize, poolOutputSize, type Backend, type Conv2dParams, type FloatArray, type Pool2dParams } from '../../lib/backend/types.js';
+import {
+  convOutputSize,
+  poolOutputSize,
+  type Backend,
+  type Conv2dParams,
+  type FloatArray,
+  type Pool2dParams,
+} from '../../lib/backend/types.js';
 import { expectClose, randomArray } from '../helpers.js';
 
 const native: Backend = ng.backend.getBackend();
@@ -10,12 +17,35 @@ const reference = ng.backend.referenceBackend;
 const DTYPES = ['float32', 'float64'] as const;
 const poisoned = (kind: 'float32' | 'float64', n: number): FloatArray =>
   (kind === 'float32' ? new Float32Array(n) : new Float64Array(n)).fill(NaN);
-const tol = (kind: 'float32' | 'float64') => (kind === 'float32' ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-11, atol: 1e-11 });
+const tol = (kind: 'float32' | 'float64') =>
+  kind === 'float32' ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-11, atol: 1e-11 };
 
-function conv(batch: number, inC: number, inH: number, inW: number, outC: number, k: [number, number],
-  extra: Partial<Conv2dParams> = {}): Conv2dParams {
-  return { batch, inChannels: inC, inH, inW, outChannels: outC, kernelH: k[0], kernelW: k[1], strideH: 1, strideW: 1,
-    padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1, ...extra };
+function conv(
+  batch: number,
+  inC: number,
+  inH: number,
+  inW: number,
+  outC: number,
+  k: [number, number],
+  extra: Partial<Conv2dParams> = {},
+): Conv2dParams {
+  return {
+    batch,
+    inChannels: inC,
+    inH,
+    inW,
+    outChannels: outC,
+    kernelH: k[0],
+    kernelW: k[1],
+    strideH: 1,
+    strideW: 1,
+    padH: 0,
+    padW: 0,
+    dilationH: 1,
+    dilationW: 1,
+    groups: 1,
+    ...extra,
+  };
 }
 
 const convCases: [string, Conv2dParams][] = [
@@ -30,13 +60,22 @@ const convCases: [string, Conv2dParams][] = [
   ['5x5 LeNet-like', conv(4, 1, 28, 28, 6, [5, 5], { padH: 2, padW: 2 })],
   ['odd sizes 17 channels', conv(1, 17, 7, 3, 129, [1, 3], { padW: 1 })],
   ['batch of 1 (parallel GEMM path)', conv(1, 8, 12, 12, 16, [3, 3], { padH: 1, padW: 1 })],
-  ['large columns: im2col and GEMM in row tiles, padding reused across tiles', conv(2, 64, 30, 30, 8, [3, 3], { padH: 1, padW: 1 })],
+  [
+    'large columns: im2col and GEMM in row tiles, padding reused across tiles',
+    conv(2, 64, 30, 30, 8, [3, 3], { padH: 1, padW: 1 }),
+  ],
   ['small planes: several images per GEMM', conv(9, 4, 6, 5, 6, [3, 3], { padH: 1, padW: 1, groups: 2 })],
   ['small planes, strided, odd batch', conv(7, 3, 9, 9, 5, [3, 3], { strideH: 2, strideW: 2 })],
   ['LeNet conv2-like, odd batch (direct kernels: channel remainders, position tails)', conv(9, 6, 14, 14, 16, [5, 5])],
-  ['wide kernel with padding past kernel - 1 (input gradient not direct)', conv(3, 2, 6, 9, 7, [2, 5], { padH: 2, padW: 1 })],
+  [
+    'wide kernel with padding past kernel - 1 (input gradient not direct)',
+    conv(3, 2, 6, 9, 7, [2, 5], { padH: 2, padW: 1 }),
+  ],
   ['13 output channels, 3 input channels, 5x3 kernel', conv(5, 3, 11, 13, 13, [5, 3], { padH: 2, padW: 1 })],
-  ['implicit GEMM on large planes: groups 2, batch of 1', conv(1, 4, 24, 24, 6, [3, 3], { groups: 2, padH: 1, padW: 1 })],
+  [
+    'implicit GEMM on large planes: groups 2, batch of 1',
+    conv(1, 4, 24, 24, 6, [3, 3], { groups: 2, padH: 1, padW: 1 }),
+  ],
   ['implicit GEMM: 2x4 kernel, padding (0, 2), 20 output channels', conv(3, 3, 25, 26, 20, [2, 4], { padW: 2 })],
 ];
 
@@ -89,7 +128,9 @@ describe('conv2d path switch', () => {
 });
 
 describe.each(DTYPES)('conv2d kernels (%s)', (kind) => {
-  const cases = convCases.flatMap(([name, p]) => convPaths(kind).map((path) => [`${name} [${path}]`, p, path] as const));
+  const cases = convCases.flatMap(([name, p]) =>
+    convPaths(kind).map((path) => [`${name} [${path}]`, p, path] as const),
+  );
   it.each(cases)('%s: forward (with bias, with fused ReLU), backward input, backward weight', (_name, p, path) => {
     const before = addon.convDirect(path === 'direct');
     try {
@@ -115,9 +156,30 @@ describe.each(DTYPES)('conv2d kernels (%s)', (kind) => {
   });
 });
 
-function pool(planes: number, inH: number, inW: number, k: [number, number], extra: Partial<Pool2dParams> = {}): Pool2dParams {
-  return { planes, inH, inW, kernelH: k[0], kernelW: k[1], strideH: k[0], strideW: k[1], padH: 0, padW: 0,
-    dilationH: 1, dilationW: 1, ceilMode: false, countIncludePad: true, divisorOverride: 0, ...extra };
+function pool(
+  planes: number,
+  inH: number,
+  inW: number,
+  k: [number, number],
+  extra: Partial<Pool2dParams> = {},
+): Pool2dParams {
+  return {
+    planes,
+    inH,
+    inW,
+    kernelH: k[0],
+    kernelW: k[1],
+    strideH: k[0],
+    strideW: k[1],
+    padH: 0,
+    padW: 0,
+    dilationH: 1,
+    dilationW: 1,
+    ceilMode: false,
+    countIncludePad: true,
+    divisorOverride: 0,
+    ...extra,
+  };
 }
 
 const poolCases: [string, Pool2dParams][] = [
@@ -126,7 +188,10 @@ const poolCases: [string, Pool2dParams][] = [
   ['2x2 on wide rows (vector loop and tail)', pool(3, 4, 70, [2, 2])],
   ['3x3 stride 2 pad 1', pool(4, 9, 7, [3, 3], { strideH: 2, strideW: 2, padH: 1, padW: 1 })],
   ['ceil mode', pool(3, 7, 7, [2, 2], { ceilMode: true })],
-  ['ceil mode with padding (last window rule)', pool(2, 6, 6, [3, 3], { strideH: 2, strideW: 2, padH: 1, padW: 1, ceilMode: true })],
+  [
+    'ceil mode with padding (last window rule)',
+    pool(2, 6, 6, [3, 3], { strideH: 2, strideW: 2, padH: 1, padW: 1, ceilMode: true }),
+  ],
   ['exclude padding', pool(2, 5, 5, [3, 3], { strideH: 2, strideW: 2, padH: 1, padW: 1, countIncludePad: false })],
   ['divisor override', pool(2, 6, 6, [2, 3], { divisorOverride: 4 })],
   ['odd sizes', pool(17, 13, 3, [3, 1], { strideH: 1, strideW: 1 })],
@@ -163,7 +228,8 @@ describe.each(DTYPES)('pooling kernels (%s)', (kind) => {
 
   it('max pooling ties pick the first element of the window', () => {
     const p = pool(1, 2, 4, [2, 2]);
-    const x = (kind === 'float32' ? new Float32Array([1, 5, 5, 5, 5, 2, 5, 5]) : new Float64Array([1, 5, 5, 5, 5, 2, 5, 5]));
+    const x =
+      kind === 'float32' ? new Float32Array([1, 5, 5, 5, 5, 2, 5, 5]) : new Float64Array([1, 5, 5, 5, 5, 2, 5, 5]);
     const out = poisoned(kind, 2);
     const idx = new Int32Array(2);
     native.maxPool2dForward(p, x, out, idx);
@@ -184,7 +250,12 @@ describe.each(DTYPES)('pooling kernels (%s)', (kind) => {
     expect(Array.from(i1)).toEqual([0, 1, 2, 3]);
   });
 
-  it.each([[1, 1], [3, 2], [4, 4], [5, 3]] as const)('adaptive average to %ix%i', (outH, outW) => {
+  it.each([
+    [1, 1],
+    [3, 2],
+    [4, 4],
+    [5, 3],
+  ] as const)('adaptive average to %ix%i', (outH, outW) => {
     const [planes, inH, inW] = [3, 7, 5];
     const x = randomArray(planes * inH * inW, 19, kind);
     const g = randomArray(planes * outH * outW, 23, kind);
@@ -201,7 +272,13 @@ describe.each(DTYPES)('pooling kernels (%s)', (kind) => {
 });
 
 describe.each(DTYPES)('softmax family (%s)', (kind) => {
-  it.each([[1, 1, 1], [3, 7, 1], [2, 17, 3], [1, 129, 2], [5, 300, 1]] as const)('softmax/logSoftmax [%i, %i, %i] forward and backward', (outer, n, inner) => {
+  it.each([
+    [1, 1, 1],
+    [3, 7, 1],
+    [2, 17, 3],
+    [1, 129, 2],
+    [5, 300, 1],
+  ] as const)('softmax/logSoftmax [%i, %i, %i] forward and backward', (outer, n, inner) => {
     const size = outer * n * inner;
     const x = randomArray(size, 29, kind).map((v) => v * 20);
     const g = randomArray(size, 31, kind);
@@ -220,7 +297,7 @@ describe.each(DTYPES)('softmax family (%s)', (kind) => {
 
   it('huge and tiny logits give no inf or NaN', () => {
     const big = kind === 'float32' ? 3e38 : 1e308;
-    const x = (kind === 'float32' ? new Float32Array([big, -big, 0, -1e-30]) : new Float64Array([big, -big, 0, -1e-300]));
+    const x = kind === 'float32' ? new Float32Array([big, -big, 0, -1e-30]) : new Float64Array([big, -big, 0, -1e-300]);
     const y = poisoned(kind, 4);
     const l = poisoned(kind, 4);
     native.softmax(x, 1, 4, 1, y, false);
@@ -237,7 +314,12 @@ describe.each(DTYPES)('softmax family (%s)', (kind) => {
     const target = new Int32Array([0, 6, 3, -100, 2, 2, 5, 1, 4]);
     const weight = randomArray(classes, 41, kind).map((v) => Math.abs(v) + 0.1);
     const { rtol, atol } = tol(kind);
-    for (const [w, smoothing] of [[null, 0], [weight, 0], [weight, 0.3], [null, 1]] as const) {
+    for (const [w, smoothing] of [
+      [null, 0],
+      [weight, 0],
+      [weight, 0.3],
+      [null, 1],
+    ] as const) {
       const p = { n, classes, ignoreIndex: -100, labelSmoothing: smoothing };
       const [l1, l2] = [poisoned(kind, n), poisoned(kind, n)];
       const [g1, g2] = [poisoned(kind, n * classes), poisoned(kind, n * classes)];
@@ -252,7 +334,14 @@ describe.each(DTYPES)('softmax family (%s)', (kind) => {
     const logits = kind === 'float32' ? new Float32Array([1e4, -1e4, 0]) : new Float64Array([1e4, -1e4, 0]);
     const loss = poisoned(kind, 1);
     const grad = poisoned(kind, 3);
-    native.crossEntropy({ n: 1, classes: 3, ignoreIndex: -100, labelSmoothing: 0 }, logits, new Int32Array([1]), null, loss, grad);
+    native.crossEntropy(
+      { n: 1, classes: 3, ignoreIndex: -100, labelSmoothing: 0 },
+      logits,
+      new Int32Array([1]),
+      null,
+      loss,
+      grad,
+    );
     expect(loss[0]).toBeCloseTo(2e4, 0);
     for (const v of grad) expect(Number.isFinite(v)).toBe(true);
   });

@@ -17,7 +17,10 @@ function poisoned(kind: 'float32' | 'float64', n: number): FloatArray {
 function contiguous(shape: number[]): number[] {
   const s = new Array<number>(shape.length);
   let step = 1;
-  for (let d = shape.length - 1; d >= 0; d--) { s[d] = step; step *= shape[d]; }
+  for (let d = shape.length - 1; d >= 0; d--) {
+    s[d] = step;
+    step *= shape[d];
+  }
   return s;
 }
 
@@ -34,7 +37,10 @@ describe.each(DTYPES)('unary kernels (%s)', (kind) => {
   it.each(ops.map((op) => [UnaryOp[op], op] as const))('%s matches the reference for every size', (_name, op) => {
     for (const n of SIZES) {
       const x = randomArray(n, n * 7 + op, kind);
-      if (op === UnaryOp.Log || op === UnaryOp.Sqrt || op === UnaryOp.PowScalar) x.forEach((v, i) => { x[i] = Math.abs(v) + 0.1; });
+      if (op === UnaryOp.Log || op === UnaryOp.Sqrt || op === UnaryOp.PowScalar)
+        x.forEach((v, i) => {
+          x[i] = Math.abs(v) + 0.1;
+        });
       const a = poisoned(kind, n);
       const b = poisoned(kind, n);
       native.unary(op, x, a, n, -0.3, 0.6);
@@ -44,7 +50,10 @@ describe.each(DTYPES)('unary kernels (%s)', (kind) => {
   });
 
   it('sigmoid, tanh and exp stay finite for huge and tiny inputs', () => {
-    const x = kind === 'float32' ? new Float32Array([-1e30, -100, -1e-30, 0, 1e-30, 100, 1e30]) : new Float64Array([-1e300, -800, 0, 800, 1e300]);
+    const x =
+      kind === 'float32'
+        ? new Float32Array([-1e30, -100, -1e-30, 0, 1e-30, 100, 1e30])
+        : new Float64Array([-1e300, -800, 0, 800, 1e300]);
     for (const op of [UnaryOp.Sigmoid, UnaryOp.Tanh]) {
       const out = poisoned(kind, x.length);
       native.unary(op, x, out, x.length, 0, 0);
@@ -69,7 +78,10 @@ describe.each(DTYPES)('binary kernels with broadcasting and strides (%s)', (kind
       const extent = (st: number[]) => 1 + shape.reduce((acc, s, d) => acc + (s - 1) * st[d], 0);
       const a = randomArray(extent(as) + 2, 11 + op, kind);
       const b = randomArray(extent(bs) + 2, 29 + op, kind);
-      if (op === BinaryOp.Pow) a.forEach((v, i) => { a[i] = Math.abs(v) + 0.1; });
+      if (op === BinaryOp.Pow)
+        a.forEach((v, i) => {
+          a[i] = Math.abs(v) + 0.1;
+        });
       const n = shape.reduce((p, s) => p * s, 1);
       const out1 = poisoned(kind, n);
       const out2 = poisoned(kind, n);
@@ -114,7 +126,12 @@ describe.each(DTYPES)('reductions (%s)', (kind) => {
   const ops = [ReduceOp.Sum, ReduceOp.Max, ReduceOp.Min, ReduceOp.LogSumExp];
   it.each(ops.map((op) => [ReduceOp[op], op] as const))('%s over [outer, n, inner] for every size', (_name, op) => {
     for (const n of SIZES) {
-      for (const [outer, inner] of [[1, 1], [3, 1], [1, 7], [2, 3]]) {
+      for (const [outer, inner] of [
+        [1, 1],
+        [3, 1],
+        [1, 7],
+        [2, 3],
+      ]) {
         const x = randomArray(outer * n * inner, n + outer * 3 + inner, kind);
         const v1 = poisoned(kind, outer * inner);
         const v2 = poisoned(kind, outer * inner);
@@ -130,7 +147,10 @@ describe.each(DTYPES)('reductions (%s)', (kind) => {
   });
 
   it('logsumexp of huge and tiny logits has no inf or NaN', () => {
-    const x = kind === 'float32' ? new Float32Array([1e30, 1e30, -1e30, 88, 89, -1e30]) : new Float64Array([1e300, 1e300, -1e300, 700, 710, -1e300]);
+    const x =
+      kind === 'float32'
+        ? new Float32Array([1e30, 1e30, -1e30, 88, 89, -1e30])
+        : new Float64Array([1e300, 1e300, -1e300, 700, 710, -1e300]);
     const out = poisoned(kind, 2);
     native.reduce(ReduceOp.LogSumExp, x, 2, 3, 1, out, null);
     for (const v of out) expect(Number.isFinite(v)).toBe(true);
@@ -155,7 +175,7 @@ describe.each(DTYPES)('indexSelect / indexAdd (%s)', (kind) => {
     native.indexSelect(src, outer, n, inner, index, k, o1);
     reference.indexSelect(src, outer, n, inner, index, k, o2);
     expect(Array.from(o1)).toEqual(Array.from(o2));
-    const g1 = (kind === 'float32' ? new Float32Array(outer * n * inner) : new Float64Array(outer * n * inner));
+    const g1 = kind === 'float32' ? new Float32Array(outer * n * inner) : new Float64Array(outer * n * inner);
     const g2 = g1.slice();
     native.indexAdd(o1, outer, k, inner, index, n, g1);
     reference.indexAdd(o1, outer, k, inner, index, n, g2);
@@ -181,8 +201,12 @@ it('switches the GEMM variant only to ones this CPU runs, by name', () => {
 
 describe.each(DTYPES.flatMap((kind) => gemmIsas.map((isa) => [kind, isa] as const)))('gemm (%s, %s)', (kind, isa) => {
   let previous = '';
-  beforeAll(() => { previous = addon.gemmIsa(isa); });
-  afterAll(() => { addon.gemmIsa(previous as (typeof ISAS)[number]); });
+  beforeAll(() => {
+    previous = addon.gemmIsa(isa);
+  });
+  afterAll(() => {
+    addon.gemmIsa(previous as (typeof ISAS)[number]);
+  });
   // Every size appears in every dimension; all four transpose cases; offsets and padded leading
   // dimensions; alpha/beta. The error bound scales with sum |a||b| (float32: 1e-5 of it).
   const triples: [number, number, number][] = [];
@@ -192,7 +216,13 @@ describe.each(DTYPES.flatMap((kind) => gemmIsas.map((isa) => [kind, isa] as cons
     triples.push([SIZES[(i + 1) % SIZES.length], SIZES[(i + 4) % SIZES.length], s]);
   });
   const cases = triples.flatMap(([m, n, k]) =>
-    [[false, false], [false, true], [true, false], [true, true]].map(([ta, tb]) => [m, n, k, ta, tb] as const));
+    [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ].map(([ta, tb]) => [m, n, k, ta, tb] as const),
+  );
 
   it.each(cases)('m=%i n=%i k=%i transA=%s transB=%s', (m, n, k, transA, transB) => {
     const lda = (transA ? m : k) + 3;
@@ -202,8 +232,23 @@ describe.each(DTYPES.flatMap((kind) => gemmIsas.map((isa) => [kind, isa] as cons
     const b = randomArray((transB ? n : k) * ldb + 4, n * 17 + k, kind);
     const c0 = randomArray(m * ldc + 4, 99, kind);
     const params = {
-      transA, transB, m, n, k, alpha: 1.5, beta: 0, aOffset: 4, lda, bOffset: 4, ldb, cOffset: 4, ldc,
-      batch: 1, strideA: 0, strideB: 0, strideC: 0,
+      transA,
+      transB,
+      m,
+      n,
+      k,
+      alpha: 1.5,
+      beta: 0,
+      aOffset: 4,
+      lda,
+      bOffset: 4,
+      ldb,
+      cOffset: 4,
+      ldc,
+      batch: 1,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
     };
     for (const beta of [0, 0.5]) {
       const c1 = c0.slice();
@@ -211,7 +256,7 @@ describe.each(DTYPES.flatMap((kind) => gemmIsas.map((isa) => [kind, isa] as cons
       if (beta === 0) c1.fill(NaN); // beta = 0 must never read C
       native.gemm({ ...params, beta }, a, b, c1);
       reference.gemm({ ...params, beta: 0 }, a, b, c2);
-      const abs = (kind === 'float32' ? new Float64Array(c0.length) : c0.slice().fill(0));
+      const abs = kind === 'float32' ? new Float64Array(c0.length) : c0.slice().fill(0);
       reference.gemm({ ...params, alpha: 1.5, beta: 0 }, a.map(Math.abs), b.map(Math.abs), abs);
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
@@ -234,30 +279,92 @@ describe.each(DTYPES.flatMap((kind) => gemmIsas.map((isa) => [kind, isa] as cons
     const b = randomArray(k * n, 2, kind);
     const c1 = poisoned(kind, batch * m * n);
     const c2 = poisoned(kind, batch * m * n);
-    const p = { transA: false, transB: false, m, n, k, alpha: 1, beta: 0, aOffset: 0, lda: k, bOffset: 0, ldb: n,
-      cOffset: 0, ldc: n, batch, strideA: m * k, strideB: 0, strideC: m * n };
+    const p = {
+      transA: false,
+      transB: false,
+      m,
+      n,
+      k,
+      alpha: 1,
+      beta: 0,
+      aOffset: 0,
+      lda: k,
+      bOffset: 0,
+      ldb: n,
+      cOffset: 0,
+      ldc: n,
+      batch,
+      strideA: m * k,
+      strideB: 0,
+      strideC: m * n,
+    };
     native.gemm(p, a, b, c1);
     reference.gemm(p, a, b, c2);
     expectClose(c1, c2, kind === 'float32' ? 1e-4 : 1e-12, kind === 'float32' ? 1e-4 : 1e-12);
   });
 
-  it.each([[5, 7, 2500, false, true], [13, 4100, 9, true, false], [50, 33, 1100, true, true]] as const)(
-    'spans several cache blocks: m %i, n %i, k %i (transA %s, transB %s), alpha and beta', (m, n, k, transA, transB) => {
+  it.each([
+    [5, 7, 2500, false, true],
+    [13, 4100, 9, true, false],
+    [50, 33, 1100, true, true],
+  ] as const)(
+    'spans several cache blocks: m %i, n %i, k %i (transA %s, transB %s), alpha and beta',
+    (m, n, k, transA, transB) => {
       const a = randomArray(m * k, m + k, kind);
       const b = randomArray(k * n, n + k, kind);
       const c0 = randomArray(m * n, m * n, kind);
       const [c1, c2] = [c0.slice(), c0.slice()];
-      const p = { transA, transB, m, n, k, alpha: 0.5, beta: 2, aOffset: 0, lda: transA ? m : k, bOffset: 0,
-        ldb: transB ? k : n, cOffset: 0, ldc: n, batch: 1, strideA: 0, strideB: 0, strideC: 0 };
+      const p = {
+        transA,
+        transB,
+        m,
+        n,
+        k,
+        alpha: 0.5,
+        beta: 2,
+        aOffset: 0,
+        lda: transA ? m : k,
+        bOffset: 0,
+        ldb: transB ? k : n,
+        cOffset: 0,
+        ldc: n,
+        batch: 1,
+        strideA: 0,
+        strideB: 0,
+        strideC: 0,
+      };
       native.gemm(p, a, b, c1);
       reference.gemm(p, a, b, c2);
       expectClose(c1, c2, kind === 'float32' ? 1e-4 : 1e-11, kind === 'float32' ? 1e-3 : 1e-11);
-    });
+    },
+  );
 
   it('k = 0 gives beta * C (zeros when beta = 0)', () => {
     const c = poisoned(kind, 6);
-    native.gemm({ transA: false, transB: false, m: 2, n: 3, k: 0, alpha: 1, beta: 0, aOffset: 0, lda: 1, bOffset: 0,
-      ldb: 3, cOffset: 0, ldc: 3, batch: 1, strideA: 0, strideB: 0, strideC: 0 }, poisoned(kind, 1), poisoned(kind, 1), c);
+    native.gemm(
+      {
+        transA: false,
+        transB: false,
+        m: 2,
+        n: 3,
+        k: 0,
+        alpha: 1,
+        beta: 0,
+        aOffset: 0,
+        lda: 1,
+        bOffset: 0,
+        ldb: 3,
+        cOffset: 0,
+        ldc: 3,
+        batch: 1,
+        strideA: 0,
+        strideB: 0,
+        strideC: 0,
+      },
+      poisoned(kind, 1),
+      poisoned(kind, 1),
+      c,
+    );
     expect(Array.from(c)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });
@@ -268,41 +375,51 @@ describe.each(DTYPES)('optimizer update kernels (%s)', (kind) => {
 
   it('sgdStep matches the reference for every option combination, size and step', () => {
     for (const n of SIZES) {
-      for (const momentum of [0, 0.9]) for (const nesterov of flags) for (const maximize of flags) for (const weightDecay of [0, 0.1]) {
-        if (nesterov && momentum === 0) continue;
-        const p = { lr: 0.05, momentum, dampening: nesterov ? 0 : 0.2, weightDecay, nesterov, maximize };
-        const w1 = randomArray(n, n + 1, kind);
-        const w2 = copy(w1);
-        const b1 = momentum ? poisoned(kind, n) : null;
-        const b2 = momentum ? poisoned(kind, n) : null;
-        for (let step = 0; step < 3; step++) {
-          const g = randomArray(n, n * 31 + step, kind);
-          native.sgdStep(w1, g, b1, p, step === 0);
-          reference.sgdStep(w2, g, b2, p, step === 0);
-        }
-        expectClose(w1, w2, tol(kind), kind === 'float32' ? 1e-7 : 1e-14);
-        if (b1 && b2) expectClose(b1, b2, tol(kind), kind === 'float32' ? 1e-7 : 1e-14);
-      }
+      for (const momentum of [0, 0.9])
+        for (const nesterov of flags)
+          for (const maximize of flags)
+            for (const weightDecay of [0, 0.1]) {
+              if (nesterov && momentum === 0) continue;
+              const p = { lr: 0.05, momentum, dampening: nesterov ? 0 : 0.2, weightDecay, nesterov, maximize };
+              const w1 = randomArray(n, n + 1, kind);
+              const w2 = copy(w1);
+              const b1 = momentum ? poisoned(kind, n) : null;
+              const b2 = momentum ? poisoned(kind, n) : null;
+              for (let step = 0; step < 3; step++) {
+                const g = randomArray(n, n * 31 + step, kind);
+                native.sgdStep(w1, g, b1, p, step === 0);
+                reference.sgdStep(w2, g, b2, p, step === 0);
+              }
+              expectClose(w1, w2, tol(kind), kind === 'float32' ? 1e-7 : 1e-14);
+              if (b1 && b2) expectClose(b1, b2, tol(kind), kind === 'float32' ? 1e-7 : 1e-14);
+            }
     }
   });
 
   it('adamStep matches the reference for Adam, AdamW and AMSGrad at every size', () => {
     for (const n of SIZES) {
-      for (const decoupled of flags) for (const amsgrad of flags) for (const maximize of flags) {
-        const p = { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.05, decoupled, maximize };
-        const w = [randomArray(n, n + 2, kind), null as FloatArray | null];
-        w[1] = copy(w[0]!);
-        const state = [0, 1].map(() => [new (kind === 'float32' ? Float32Array : Float64Array)(n),
-          new (kind === 'float32' ? Float32Array : Float64Array)(n),
-          amsgrad ? new (kind === 'float32' ? Float32Array : Float64Array)(n) : null] as const);
-        for (let step = 1; step <= 3; step++) {
-          const g = randomArray(n, n * 17 + step, kind);
-          native.adamStep(w[0]!, g, state[0][0], state[0][1], state[0][2], p, step);
-          reference.adamStep(w[1]!, g, state[1][0], state[1][1], state[1][2], p, step);
-        }
-        expectClose(w[0]!, w[1]!, 1e-5, 1e-6);
-        expectClose(state[0][1], state[1][1], tol(kind), 1e-12);
-      }
+      for (const decoupled of flags)
+        for (const amsgrad of flags)
+          for (const maximize of flags) {
+            const p = { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.05, decoupled, maximize };
+            const w = [randomArray(n, n + 2, kind), null as FloatArray | null];
+            w[1] = copy(w[0]!);
+            const state = [0, 1].map(
+              () =>
+                [
+                  new (kind === 'float32' ? Float32Array : Float64Array)(n),
+                  new (kind === 'float32' ? Float32Array : Float64Array)(n),
+                  amsgrad ? new (kind === 'float32' ? Float32Array : Float64Array)(n) : null,
+                ] as const,
+            );
+            for (let step = 1; step <= 3; step++) {
+              const g = randomArray(n, n * 17 + step, kind);
+              native.adamStep(w[0]!, g, state[0][0], state[0][1], state[0][2], p, step);
+              reference.adamStep(w[1]!, g, state[1][0], state[1][1], state[1][2], p, step);
+            }
+            expectClose(w[0]!, w[1]!, 1e-5, 1e-6);
+            expectClose(state[0][1], state[1][1], tol(kind), 1e-12);
+          }
     }
   });
 });
@@ -319,8 +436,10 @@ describe.each(DTYPES)('large element-wise, copy and reduction kernels, threaded 
       ng.setNumThreads(before);
     }
   };
-  const both = (fn: () => ArrayLike<number>): [number[], number[]] =>
-    [Array.from(withThreads(1, fn)), Array.from(withThreads(2, fn))];
+  const both = (fn: () => ArrayLike<number>): [number[], number[]] => [
+    Array.from(withThreads(1, fn)),
+    Array.from(withThreads(2, fn)),
+  ];
 
   it('unary over 100,003 elements', () => {
     const n = 100_003;
@@ -343,7 +462,13 @@ describe.each(DTYPES)('large element-wise, copy and reduction kernels, threaded 
     const b = randomArray(400, 7, kind);
     const run = (be: Backend) => () => {
       const out = poisoned(kind, 301 * 400);
-      be.binary(BinaryOp.Mul, shape, { data: a, offset: 0, strides: [1, 301] }, { data: b, offset: 0, strides: [0, 1] }, out);
+      be.binary(
+        BinaryOp.Mul,
+        shape,
+        { data: a, offset: 0, strides: [1, 301] },
+        { data: b, offset: 0, strides: [0, 1] },
+        out,
+      );
       return out;
     };
     const [one, two] = both(run(native));
@@ -355,7 +480,11 @@ describe.each(DTYPES)('large element-wise, copy and reduction kernels, threaded 
     const src = randomArray(401 * 300, 8, kind);
     const run = (be: Backend) => () => {
       const dst = poisoned(kind, 401 * 300);
-      be.copyStrided([401, 300], { data: src, offset: 0, strides: [1, 401] }, { data: dst, offset: 0, strides: [300, 1] });
+      be.copyStrided(
+        [401, 300],
+        { data: src, offset: 0, strides: [1, 401] },
+        { data: dst, offset: 0, strides: [300, 1] },
+      );
       return dst;
     };
     const [one, two] = both(run(native));
@@ -363,19 +492,23 @@ describe.each(DTYPES)('large element-wise, copy and reduction kernels, threaded 
     expect(two).toEqual(Array.from(run(reference)()));
   });
 
-  it.each([[ReduceOp.Sum, 300, 50, 10], [ReduceOp.Max, 300, 50, 10], [ReduceOp.Sum, 1, 300, 400],
-    [ReduceOp.Max, 1, 300, 400], [ReduceOp.LogSumExp, 1, 200, 401]] as const)(
-    'reduce op %i over [%i, %i, %i]', (op, outer, n, inner) => {
-      const x = randomArray(outer * n * inner, 9, kind);
-      const withIndex = op === ReduceOp.Max;
-      const run = (be: Backend) => () => {
-        const v = poisoned(kind, outer * inner);
-        const idx = withIndex ? new Int32Array(outer * inner).fill(-1) : null;
-        be.reduce(op, x, outer, n, inner, v, idx);
-        return idx ? [...Array.from(v), ...Array.from(idx)] : v;
-      };
-      const [one, two] = both(run(native));
-      expect(two).toEqual(one);
-      expectClose(two, Array.from(run(reference)()), tol(kind), kind === 'float32' ? 1e-6 : 1e-13);
-    });
+  it.each([
+    [ReduceOp.Sum, 300, 50, 10],
+    [ReduceOp.Max, 300, 50, 10],
+    [ReduceOp.Sum, 1, 300, 400],
+    [ReduceOp.Max, 1, 300, 400],
+    [ReduceOp.LogSumExp, 1, 200, 401],
+  ] as const)('reduce op %i over [%i, %i, %i]', (op, outer, n, inner) => {
+    const x = randomArray(outer * n * inner, 9, kind);
+    const withIndex = op === ReduceOp.Max;
+    const run = (be: Backend) => () => {
+      const v = poisoned(kind, outer * inner);
+      const idx = withIndex ? new Int32Array(outer * inner).fill(-1) : null;
+      be.reduce(op, x, outer, n, inner, v, idx);
+      return idx ? [...Array.from(v), ...Array.from(idx)] : v;
+    };
+    const [one, two] = both(run(native));
+    expect(two).toEqual(one);
+    expectClose(two, Array.from(run(reference)()), tol(kind), kind === 'float32' ? 1e-6 : 1e-13);
+  });
 });

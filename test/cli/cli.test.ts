@@ -16,15 +16,32 @@ describe('nodegrad train', () => {
     for (const f of ['checkpoint.safetensors', 'model.safetensors', 'metrics.jsonl', 'config.json', 'report.html']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
-    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(metrics).toHaveLength(2);
     for (const m of metrics) {
-      for (const key of ['epoch', 'trainLoss', 'trainAccuracy', 'testLoss', 'top1', 'top5', 'seconds', 'imagesPerSecond']) expect(m).toHaveProperty(key);
+      for (const key of [
+        'epoch',
+        'trainLoss',
+        'trainAccuracy',
+        'testLoss',
+        'top1',
+        'top5',
+        'seconds',
+        'imagesPerSecond',
+      ])
+        expect(m).toHaveProperty(key);
       expect(m.top5).toBeGreaterThanOrEqual(m.top1);
     }
     expect(metrics[1].top1).toBeGreaterThan(0.3); // chance is 0.1
     expect(metrics[1].trainLoss).toBeLessThan(metrics[0].trainLoss);
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ model: 'lenet5', epochs: 2, data: 'mnist' });
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({
+      model: 'lenet5',
+      epochs: 2,
+      data: 'mnist',
+    });
     const report = readFileSync(join(out, 'report.html'), 'utf8');
     expect(report).toContain('<svg');
     expect(report.match(/<polyline/g)).toHaveLength(5);
@@ -43,7 +60,18 @@ describe('nodegrad train', () => {
     expect(run(['train', '--epochs', '2', ...tiny, '--out', whole, '--json']).code).toBe(0);
 
     const parts = mkdtempSync(join(tmpdir(), 'nodegrad-parts-'));
-    const child = spawn(process.execPath, [cli, 'train', '--epochs', '2', ...tiny, '--out', parts, '--json', '--checkpoint-every', '4']);
+    const child = spawn(process.execPath, [
+      cli,
+      'train',
+      '--epochs',
+      '2',
+      ...tiny,
+      '--out',
+      parts,
+      '--json',
+      '--checkpoint-every',
+      '4',
+    ]);
     let output = '';
     let signalled = false;
     child.stdout.on('data', (chunk: Buffer) => {
@@ -56,7 +84,10 @@ describe('nodegrad train', () => {
     });
     const code = await new Promise<number | null>((done) => child.on('close', done));
     expect(code).toBe(130);
-    const stoppedAt = JSON.parse(ng.readSafetensors(join(parts, 'checkpoint.safetensors')).metadata.trainer) as { epoch: number; batchesDone: number };
+    const stoppedAt = JSON.parse(ng.readSafetensors(join(parts, 'checkpoint.safetensors')).metadata.trainer) as {
+      epoch: number;
+      batchesDone: number;
+    };
     expect(stoppedAt.epoch * 100 + stoppedAt.batchesDone).toBeLessThan(200);
 
     const resumed = run(['train', '--epochs', '2', ...tiny, '--resume', parts, '--json']);
@@ -71,10 +102,16 @@ describe('accuracy counts ties and NaN as PyTorch does', () => {
   const labels = Array.from(ng.data.mnist().test.tensors[1].data());
   const share = (classes: number[]) => labels.filter((l) => classes.includes(l)).length / labels.length;
 
-  it.each([['all-zero', 0], ['all-NaN', NaN]])('eval of an %s model predicts class 0 everywhere: top-1 is the share of class 0', (_, fill) => {
+  it.each([
+    ['all-zero', 0],
+    ['all-NaN', NaN],
+  ])('eval of an %s model predicts class 0 everywhere: top-1 is the share of class 0', (_, fill) => {
     const dir = mkdtempSync(join(tmpdir(), 'nodegrad-constant-'));
     const model = ng.models.registry.lenet5({ numClasses: 10, inChannels: 1 });
-    ng.save(Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, ng.full(t.shape, fill)])), join(dir, 'model.safetensors'));
+    ng.save(
+      Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, ng.full(t.shape, fill)])),
+      join(dir, 'model.safetensors'),
+    );
     const r = run(['eval', '--checkpoint', join(dir, 'model.safetensors'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { top1: number; top5: number; images: number; confusion: number[][] };
@@ -82,14 +119,19 @@ describe('accuracy counts ties and NaN as PyTorch does', () => {
     expect(result.top1).toBe(share([0]));
     expect(result.top1).toBeCloseTo(0.1, 1);
     expect(result.top5).toBe(share([0, 1, 2, 3, 4]));
-    expect(result.confusion.map((row) => row[0])).toEqual(Array.from({ length: 10 }, (_, c) => labels.filter((l) => l === c).length));
+    expect(result.confusion.map((row) => row[0])).toEqual(
+      Array.from({ length: 10 }, (_, c) => labels.filter((l) => l === c).length),
+    );
   });
 
   it('a run whose loss turns NaN reports chance-level train and test accuracy, not 100%', () => {
     const out = mkdtempSync(join(tmpdir(), 'nodegrad-diverged-'));
     const r = run(['train', '--epochs', '1', ...tiny, '--lr', '1e10', '--out', out, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const [m] = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [m] = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(m.testLoss).toBeNull(); // NaN in JSON
     expect(m.trainAccuracy).toBeLessThan(0.2);
     expect(m.top1).toBeLessThan(0.2);
@@ -116,7 +158,9 @@ describe('nodegrad errors and other commands', () => {
 
   it('a checkpoint of another model is refused by name', () => {
     const out = mkdtempSync(join(tmpdir(), 'nodegrad-mismatch-'));
-    expect(run(['train', '--epochs', '1', '--train-limit', '64', '--test-limit', '64', '--out', out, '--json']).code).toBe(0);
+    expect(
+      run(['train', '--epochs', '1', '--train-limit', '64', '--test-limit', '64', '--out', out, '--json']).code,
+    ).toBe(0);
     const r = run(['eval', '--checkpoint', out, '--model', 'resnet18', '--test-limit', '8']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('loadStateDict');

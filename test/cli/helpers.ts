@@ -5,9 +5,25 @@ import { join, resolve } from 'node:path';
 
 export const cli = resolve(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 /** A small subset of the embedded digits: 20 batches per epoch, one thread for reproducible sums. */
-export const tiny = ['--train-limit', '640', '--test-limit', '300', '--batch-size', '32', '--lr', '0.05', '--threads', '1'];
+export const tiny = [
+  '--train-limit',
+  '640',
+  '--test-limit',
+  '300',
+  '--batch-size',
+  '32',
+  '--lr',
+  '0.05',
+  '--threads',
+  '1',
+];
 
-export interface RunResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 export function run(args: string[], env: Record<string, string> = {}): RunResult {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
@@ -15,7 +31,11 @@ export function run(args: string[], env: Record<string, string> = {}): RunResult
 }
 
 export function jsonLines(stdout: string): Record<string, unknown>[] {
-  return stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
 }
 
 export function sameWeights(a: string, b: string): boolean {

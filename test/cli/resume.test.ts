@@ -38,7 +38,10 @@ describe('--resume after a crash', () => {
   });
 
   it('kill -9 at an arbitrary moment of a run that checkpoints every batch, then --resume: the uninterrupted weights', async () => {
-    for (const [checkpoints, delayMs] of [[3, 0], [26, 3]]) {
+    for (const [checkpoints, delayMs] of [
+      [3, 0],
+      [26, 3],
+    ]) {
       const out = mkdtempSync(join(tmpdir(), 'nodegrad-kill-'));
       const child = spawn(process.execPath, [cli, ...train, '--checkpoint-every', '1', '--out', out]);
       let seen = 0;
@@ -65,7 +68,20 @@ describe('--resume refuses what it cannot continue exactly', () => {
   });
 
   it('changed settings exit 2 with one line naming each difference', () => {
-    const r = run(['train', '--epochs', '2', ...tiny, '--batch-size', '16', '--seed', '3', '--optimizer', 'adam', '--resume', done]);
+    const r = run([
+      'train',
+      '--epochs',
+      '2',
+      ...tiny,
+      '--batch-size',
+      '16',
+      '--seed',
+      '3',
+      '--optimizer',
+      'adam',
+      '--resume',
+      done,
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('--resume: checkpoint was trained with --seed 0, this run asks for 3');
@@ -78,7 +94,20 @@ describe('--resume refuses what it cannot continue exactly', () => {
   it('--allow-config-change resumes with the new settings: the weights, not the optimizer state, carry over', () => {
     const out = mkdtempSync(join(tmpdir(), 'nodegrad-override-'));
     for (const f of readdirSync(done)) copyFileSync(join(done, f), join(out, f));
-    const r = run(['train', '--epochs', '2', ...tiny, '--optimizer', 'adam', '--lr', '0.001', '--resume', out, '--allow-config-change', '--json']);
+    const r = run([
+      'train',
+      '--epochs',
+      '2',
+      ...tiny,
+      '--optimizer',
+      'adam',
+      '--lr',
+      '0.001',
+      '--resume',
+      out,
+      '--allow-config-change',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.split('\n')[0])).toMatchObject({ event: 'start', resumedAt: { epoch: 1, batch: 0 } });
     expect(sameWeights(out, done)).toBe(false);

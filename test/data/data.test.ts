@@ -40,7 +40,11 @@ describe('DataLoader', () => {
 
   it('batches in order, keeps or drops the last partial batch', () => {
     const batches = [...new data.DataLoader(ds, { batchSize: 4 })];
-    expect(batches.map(([, y]) => flat(y))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(batches.map(([, y]) => flat(y))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     expect([...new data.DataLoader(ds, { batchSize: 4, dropLast: true })]).toHaveLength(2);
   });
 
@@ -60,7 +64,12 @@ describe('DataLoader', () => {
 
   it('refuses bad arguments', () => {
     expectNodegradError(() => new data.DataLoader(ds, { batchSize: 0 }), 'ERR_NODEGRAD_ARGUMENT', 'batchSize');
-    expectNodegradError(() => new data.TensorDataset(ng.zeros([3]), ng.zeros([4])), 'ERR_NODEGRAD_SHAPE', 'TensorDataset', '[4]');
+    expectNodegradError(
+      () => new data.TensorDataset(ng.zeros([3]), ng.zeros([4])),
+      'ERR_NODEGRAD_SHAPE',
+      'TensorDataset',
+      '[4]',
+    );
   });
 });
 
@@ -79,7 +88,11 @@ describe('files', () => {
     expect(flat(split.test.tensors[1])).toEqual([9]);
     writeFileSync(join(dir, 'bad'), Buffer.from([1, 2, 3, 4]));
     expectNodegradError(() => data.readIdx(join(dir, 'bad')), 'ERR_NODEGRAD_ARGUMENT', 'not a valid IDX file');
-    expectNodegradError(() => data.idxDataset(join(dir, 'nowhere')), 'ERR_NODEGRAD_ARGUMENT', 'train-images-idx3-ubyte');
+    expectNodegradError(
+      () => data.idxDataset(join(dir, 'nowhere')),
+      'ERR_NODEGRAD_ARGUMENT',
+      'train-images-idx3-ubyte',
+    );
   });
 
   it('a gzip bomb stops at the size its header implies, quickly', () => {
@@ -89,14 +102,22 @@ describe('files', () => {
     const path = join(dir, 'bomb-idx3-ubyte.gz');
     writeFileSync(path, bomb);
     const started = performance.now();
-    expectNodegradError(() => data.readIdx(path), 'ERR_NODEGRAD_ARGUMENT', `readIdx: ${path} is not a valid IDX file`,
-      'decompresses to more than the 1584 bytes its shape [2,28,28] needs');
+    expectNodegradError(
+      () => data.readIdx(path),
+      'ERR_NODEGRAD_ARGUMENT',
+      `readIdx: ${path} is not a valid IDX file`,
+      'decompresses to more than the 1584 bytes its shape [2,28,28] needs',
+    );
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('refuses absurd dimensions, a size that disagrees with them, and files that are not regular', () => {
     const cases: [string, Buffer, string][] = [
-      ['absurd.gz', gzipSync(idx(0x08, [0xffffffff, 28, 28], [])), 'holds 3367254359280 elements; expected at most 1073741824'],
+      [
+        'absurd.gz',
+        gzipSync(idx(0x08, [0xffffffff, 28, 28], [])),
+        'holds 3367254359280 elements; expected at most 1073741824',
+      ],
       ['absurd', idx(0x08, [60000, 60000, 28], []), 'expected at most'],
       ['short', idx(0x08, [3], [1, 2]), '10 bytes, but shape [3] needs 11'],
       ['long', idx(0x08, [1], [1, 2]), '10 bytes, but shape [1] needs 9'],
@@ -106,7 +127,12 @@ describe('files', () => {
     for (const [name, bytes, fragment] of cases) {
       const path = join(dir, name);
       writeFileSync(path, bytes);
-      expectNodegradError(() => data.readIdx(path), 'ERR_NODEGRAD_ARGUMENT', `readIdx: ${path} is not a valid IDX file`, fragment);
+      expectNodegradError(
+        () => data.readIdx(path),
+        'ERR_NODEGRAD_ARGUMENT',
+        `readIdx: ${path} is not a valid IDX file`,
+        fragment,
+      );
     }
     // A 1.9 GB file whose header names 10 bytes is refused by its size, not read.
     const huge = join(dir, 'huge');
@@ -116,17 +142,27 @@ describe('files', () => {
     expectNodegradError(() => data.readIdx(huge), 'ERR_NODEGRAD_ARGUMENT', '1900000000 bytes, but shape [2] needs 10');
     expect(performance.now() - started).toBeLessThan(1000);
     rmSync(huge);
-    expectNodegradError(() => data.readIdx('/dev/zero'), 'ERR_NODEGRAD_ARGUMENT', 'readIdx: /dev/zero is a character device; expected a regular file');
+    expectNodegradError(
+      () => data.readIdx('/dev/zero'),
+      'ERR_NODEGRAD_ARGUMENT',
+      'readIdx: /dev/zero is a character device; expected a regular file',
+    );
     const flatImages = join(dir, 'flat-images');
     mkdirSync(flatImages);
     writeFileSync(join(flatImages, 'train-images-idx3-ubyte'), idx(0x08, [8], [0, 1, 2, 3, 4, 5, 6, 7]));
     writeFileSync(join(flatImages, 'train-labels-idx1-ubyte'), idx(0x08, [2], [7, 3]));
-    expectNodegradError(() => data.idxDataset(flatImages), 'ERR_NODEGRAD_SHAPE', 'idx: expected images [N, H, W] and labels [N]', 'got [8] and [2]');
+    expectNodegradError(
+      () => data.idxDataset(flatImages),
+      'ERR_NODEGRAD_SHAPE',
+      'idx: expected images [N, H, W] and labels [N]',
+      'got [8] and [2]',
+    );
   });
 
   it('cifar10 reads binary batches: label byte then 3 x 32 x 32 pixels', () => {
     const record = (label: number, fill: number) => Buffer.concat([Buffer.from([label]), Buffer.alloc(3072, fill)]);
-    for (let i = 1; i <= 5; i++) writeFileSync(join(dir, `data_batch_${i}.bin`), Buffer.concat([record(i, 51), record(0, 255)]));
+    for (let i = 1; i <= 5; i++)
+      writeFileSync(join(dir, `data_batch_${i}.bin`), Buffer.concat([record(i, 51), record(0, 255)]));
     writeFileSync(join(dir, 'test_batch.bin'), record(9, 0));
     const { train, test } = data.cifar10(dir);
     expect(train.length).toBe(10);
@@ -135,7 +171,11 @@ describe('files', () => {
     expect(train.tensors[0].narrow(0, 0, 1).max().item()).toBeCloseTo(0.2, 6);
     expect(flat(test.tensors[1])).toEqual([9]);
     writeFileSync(join(dir, 'test_batch.bin'), Buffer.alloc(3074));
-    expectNodegradError(() => data.cifar10(dir), 'ERR_NODEGRAD_ARGUMENT', 'test_batch.bin holds 3074 bytes; expected a whole number of 3073-byte records');
+    expectNodegradError(
+      () => data.cifar10(dir),
+      'ERR_NODEGRAD_ARGUMENT',
+      'test_batch.bin holds 3074 bytes; expected a whole number of 3073-byte records',
+    );
   });
 });
 

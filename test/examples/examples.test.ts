@@ -31,9 +31,18 @@ const cases: Case[] = [
   { name: 'mnist', main: mnist.main, steps: 12, options: { batchSize: 32, testLimit: 50 } },
   { name: 'vae', main: vae.main, steps: 20, options: { batchSize: 64 } },
   { name: 'mnist_rnn', main: mnistRnn.main, steps: 15, options: { batchSize: 32, testLimit: 50 } },
-  { name: 'time_sequence_prediction', main: timeSequencePrediction.main, steps: 8, options: { length: 30, future: 10 } },
+  {
+    name: 'time_sequence_prediction',
+    main: timeSequencePrediction.main,
+    steps: 8,
+    options: { length: 30, future: 10 },
+  },
   { name: 'word_language_model (LSTM)', main: wordLanguageModel.main, steps: 24 },
-  { name: 'word_language_model (Transformer)', main: (o) => wordLanguageModel.main({ ...o, model: 'Transformer' }), steps: 15 },
+  {
+    name: 'word_language_model (Transformer)',
+    main: (o) => wordLanguageModel.main({ ...o, model: 'Transformer' }),
+    steps: 15,
+  },
   { name: 'nanogpt', main: nanogpt.main, steps: 15, options: { generate: 20 } },
   // The discriminator's loss: it falls from ln 4 as D learns to tell digits from the first fakes.
   { name: 'dcgan', main: dcgan.main, steps: 12, options: { batchSize: 16 } },
@@ -58,13 +67,18 @@ describe('examples use only the public API', () => {
     ...readdirSync(join(root, 'parts')).map((f) => `parts/${f}`),
   ].map((file) => ({ file, text: readFileSync(join(root, file), 'utf8') }));
 
-  it.each(sources.map((s) => [s.file, s] as const))('%s imports nodegrad, node: modules and its own parts only', (_file, { text }) => {
-    const specifiers = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
-    for (const specifier of specifiers) expect(specifier).toMatch(/^(nodegrad|node:[a-z:/]+|\.\/parts\/[a-z-]+\.js|\.\/[a-z-]+\.js)$/);
-  });
+  it.each(sources.map((s) => [s.file, s] as const))(
+    '%s imports nodegrad, node: modules and its own parts only',
+    (_file, { text }) => {
+      const specifiers = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+      for (const specifier of specifiers)
+        expect(specifier).toMatch(/^(nodegrad|node:[a-z:/]+|\.\/parts\/[a-z-]+\.js|\.\/[a-z-]+\.js)$/);
+    },
+  );
 
   it('the import scan sees every example import nodegrad', () => {
-    for (const { file, text } of sources) if (!file.startsWith('parts/')) expect(text, file).toContain("import * as ng from 'nodegrad';");
+    for (const { file, text } of sources)
+      if (!file.startsWith('parts/')) expect(text, file).toContain("import * as ng from 'nodegrad';");
   });
 
   it('no example writes into a storage or reaches the backend', () => {
@@ -80,7 +94,17 @@ describe('nanogpt model', () => {
   it('generate appends tokens of the vocabulary, past the block size', () => {
     ng.manualSeed(0);
     const model = new nanogpt.GPT(config);
-    const out = model.generate(ng.tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'int32' }), 10, { temperature: 0.8, topK: 3 });
+    const out = model.generate(
+      ng.tensor(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        { dtype: 'int32' },
+      ),
+      10,
+      { temperature: 0.8, topK: 3 },
+    );
     expect(out.shape).toEqual([2, 13]);
     expect(Array.from(out.index(':', ng.slice(null, 3)).data())).toEqual([1, 2, 3, 4, 5, 6]);
     for (const token of out.data()) expect(token >= 0 && token < config.vocabSize).toBe(true);
@@ -88,16 +112,33 @@ describe('nanogpt model', () => {
 
   it('refuses a sequence longer than the block size', () => {
     const model = new nanogpt.GPT(config);
-    expectNodegradError(() => model.forward(ng.zeros([1, 9], { dtype: 'int32' })), 'ERR_NODEGRAD_SHAPE', 'GPT', 'length 9', 'block size is only 8');
+    expectNodegradError(
+      () => model.forward(ng.zeros([1, 9], { dtype: 'int32' })),
+      'ERR_NODEGRAD_SHAPE',
+      'GPT',
+      'length 9',
+      'block size is only 8',
+    );
   });
 
   it('refuses nEmbd that the heads do not divide', () => {
-    expectNodegradError(() => new nanogpt.GPT({ ...config, nHead: 3 }), 'ERR_NODEGRAD_ARGUMENT', 'CausalSelfAttention', 'nEmbd 8', 'nHead 3');
+    expectNodegradError(
+      () => new nanogpt.GPT({ ...config, nHead: 3 }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'CausalSelfAttention',
+      'nEmbd 8',
+      'nHead 3',
+    );
   });
 });
 
 describe('Adadelta (examples/parts)', () => {
   it('refuses rho outside [0, 1]', () => {
-    expectNodegradError(() => new Adadelta([ng.zeros([2], { requiresGrad: true })], { rho: 1.5 }), 'ERR_NODEGRAD_ARGUMENT', 'Adadelta', 'rho = 1.5');
+    expectNodegradError(
+      () => new Adadelta([ng.zeros([2], { requiresGrad: true })], { rho: 1.5 }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'Adadelta',
+      'rho = 1.5',
+    );
   });
 });

@@ -40,12 +40,18 @@ const runs: Record<string, Run> = {
     const { inChannels, outChannels, kernelSize, stride, padding } = o(c);
     return { y: loaded(new ConvTranspose2d(inChannels, outChannels, kernelSize, { stride, padding }), c).forward(x) };
   },
-  MultiheadAttention: (c, x) => ({ y: loaded(new MultiheadAttention(o(c).embedDim, o(c).numHeads), c).forward(x, x, x, c.t.mask) }),
+  MultiheadAttention: (c, x) => ({
+    y: loaded(new MultiheadAttention(o(c).embedDim, o(c).numHeads), c).forward(x, x, x, c.t.mask),
+  }),
   TransformerEncoderLayer: (c, x) => {
     const m = loaded(new TransformerEncoderLayer(o(c).dModel, o(c).nhead, o(c).dimFeedforward, 0), c);
     return { y: m.forward(x, c.t.mask) };
   },
-  LayerNorm: (c, x) => ({ y: loaded(new LayerNorm(o(c).ndim), c).double().forward(x) }),
+  LayerNorm: (c, x) => ({
+    y: loaded(new LayerNorm(o(c).ndim), c)
+      .double()
+      .forward(x),
+  }),
   // The examples now call ng's F.gelu; the fixture's PyTorch case (approximate='tanh') checks it too.
   gelu: (_c, x) => ({ y: ng.nn.functional.gelu(x, { approximate: 'tanh' }) }),
 };
@@ -82,6 +88,11 @@ describe('examples/parts errors', () => {
     expectNodegradError(() => new MultiheadAttention(10, 3), 'ERR_NODEGRAD_ARGUMENT', 'MultiheadAttention', '10', '3');
   });
   it('ConvTranspose2d refuses padding past kernelSize − 1', () => {
-    expectNodegradError(() => new ConvTranspose2d(1, 1, 3, { padding: 3 }), 'ERR_NODEGRAD_ARGUMENT', 'ConvTranspose2d', 'padding 3');
+    expectNodegradError(
+      () => new ConvTranspose2d(1, 1, 3, { padding: 3 }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'ConvTranspose2d',
+      'padding 3',
+    );
   });
 });

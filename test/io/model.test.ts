@@ -41,7 +41,10 @@ class Mlp extends ng.nn.Module {
   }
 }
 
-const mlp = ng.registerModel('test-mlp', (options: { sizes: number[]; activation: 'relu' | 'tanh' }) => new Mlp(options));
+const mlp = ng.registerModel(
+  'test-mlp',
+  (options: { sizes: number[]; activation: 'relu' | 'tanh' }) => new Mlp(options),
+);
 
 function expectError(fn: () => unknown, ...fragments: string[]): void {
   expect(fn).toThrow(ng.NodegradError);
@@ -67,7 +70,7 @@ describe('ng.save(model) / ng.loadModel', () => {
     expect(out).toEqual(eval0(model, x));
   });
 
-  it('round-trips resnet18 with trained BatchNorm statistics, in eval mode, with torchvision\'s keys', () => {
+  it("round-trips resnet18 with trained BatchNorm statistics, in eval mode, with torchvision's keys", () => {
     const model = ng.models.resnet18({ numClasses: 5 });
     model.forward(randomTensor([2, 3, 32, 32], 2, 'float32')); // moves the running statistics off 0 and 1
     model.eval();
@@ -80,7 +83,9 @@ describe('ng.save(model) / ng.loadModel', () => {
     expect(eval0(loaded, x)).toEqual(eval0(model, x));
     // PyTorch reads the same file as a plain state dict: torchvision's resnet18 keys, buffers included.
     const { metadata } = ng.readSafetensors(join(fixturesDir, 'zoo.safetensors'));
-    const torchvision = (JSON.parse(metadata.cases) as { name: string; keys: string[] }[]).find((c) => c.name === 'resnet18')!;
+    const torchvision = (JSON.parse(metadata.cases) as { name: string; keys: string[] }[]).find(
+      (c) => c.name === 'resnet18',
+    )!;
     const plain = ng.load(path);
     expect(Object.keys(plain)).toEqual(torchvision.keys);
     expect(flat(plain['bn1.running_mean'])).toEqual(flat(model.stateDict()['bn1.running_mean']));
@@ -148,25 +153,44 @@ describe('ng.save(model) / ng.loadModel', () => {
 describe('ng.save(model) refusals', () => {
   it('refuses a module no registered factory built, naming ng.registerModel', () => {
     const path = join(dir, 'unregistered.safetensors');
-    expectError(() => ng.save(new Mlp({ sizes: [2, 2], activation: 'relu' }), path), 'save: Mlp was not built by a registered factory',
-      'ng.registerModel(name, factory)', 'ng.save(model.stateDict(), path)');
+    expectError(
+      () => ng.save(new Mlp({ sizes: [2, 2], activation: 'relu' }), path),
+      'save: Mlp was not built by a registered factory',
+      'ng.registerModel(name, factory)',
+      'ng.save(model.stateDict(), path)',
+    );
     expectError(() => ng.save(new ng.models.LeNet5(), path), 'save: LeNet5', 'ng.registerModel(name, factory)');
     expect(readdirSync(dir)).not.toContain('unregistered.safetensors');
   });
 
   it('builds with options that are not JSON but refuses to save the model', () => {
-    const make = ng.registerModel('test-fn-options', (o: { init: () => number }) => new Mlp({ sizes: [o.init(), 1], activation: 'relu' }));
+    const make = ng.registerModel(
+      'test-fn-options',
+      (o: { init: () => number }) => new Mlp({ sizes: [o.init(), 1], activation: 'relu' }),
+    );
     const model = make({ init: () => 2 });
-    expectError(() => ng.save(model, join(dir, 'fn.safetensors')), "save: Mlp built by 'test-fn-options'", 'options.init is a function');
+    expectError(
+      () => ng.save(model, join(dir, 'fn.safetensors')),
+      "save: Mlp built by 'test-fn-options'",
+      'options.init is a function',
+    );
   });
 
   it('refuses mixed floating dtypes and reserved metadata keys', () => {
     const model = mlp({ sizes: [2, 2, 2], activation: 'relu' });
     model.layers.at(2).double();
-    expectError(() => ng.save(model, join(dir, 'mixed.safetensors')), 'save: Mlp mixes floating dtypes', 'layers.0.weight is float32',
-      'layers.2.weight is float64');
-    expectError(() => ng.save(mlp({ sizes: [1, 1], activation: 'relu' }), join(dir, 'meta.safetensors'), { 'nodegrad.model': 'x' }),
-      "metadata keys starting with 'nodegrad.' are reserved", 'nodegrad.model');
+    expectError(
+      () => ng.save(model, join(dir, 'mixed.safetensors')),
+      'save: Mlp mixes floating dtypes',
+      'layers.0.weight is float32',
+      'layers.2.weight is float64',
+    );
+    expectError(
+      () =>
+        ng.save(mlp({ sizes: [1, 1], activation: 'relu' }), join(dir, 'meta.safetensors'), { 'nodegrad.model': 'x' }),
+      "metadata keys starting with 'nodegrad.' are reserved",
+      'nodegrad.model',
+    );
   });
 
   it('leaves an existing file intact when saving fails before or during the write', () => {
@@ -175,7 +199,12 @@ describe('ng.save(model) refusals', () => {
     const before = readFileSync(path);
     // Fails while the state dict is collected: Module reads its own properties, getters included.
     const model = mlp({ sizes: [2, 2], activation: 'relu' });
-    Object.defineProperty(model, 'broken', { enumerable: true, get: () => { throw new Error('getter failed'); } });
+    Object.defineProperty(model, 'broken', {
+      enumerable: true,
+      get: () => {
+        throw new Error('getter failed');
+      },
+    });
     expect(() => ng.save(model, path)).toThrow('getter failed');
     // Fails mid-way through writing: the disk fills after the header and part of the weights.
     disk.bytesUntilFull = 2000;
@@ -195,16 +224,29 @@ describe('ng.loadModel refusals and ng.registerModel', () => {
   it('names the missing factory and lists the registered ones', () => {
     const path = join(dir, 'unknown.safetensors');
     ng.save({ w: ng.ones([1]) }, path, { 'nodegrad.model': 'not-registered', 'nodegrad.options': '{}' });
-    expectError(() => ng.loadModel(path), `loadModel: ${path} holds a 'not-registered' model, but no factory is registered`,
-      'lenet5', 'resnet18', 'test-mlp', "ng.registerModel('not-registered', factory)");
+    expectError(
+      () => ng.loadModel(path),
+      `loadModel: ${path} holds a 'not-registered' model, but no factory is registered`,
+      'lenet5',
+      'resnet18',
+      'test-mlp',
+      "ng.registerModel('not-registered', factory)",
+    );
   });
 
   it('refuses a plain state dict file, naming loadStateDict', () => {
     const path = join(dir, 'plain.safetensors');
     ng.save(ng.models.lenet5().stateDict(), path);
-    expectError(() => ng.loadModel(path), `loadModel: ${path} has no 'nodegrad.model' metadata`, 'model.loadStateDict(ng.load(path))');
+    expectError(
+      () => ng.loadModel(path),
+      `loadModel: ${path} has no 'nodegrad.model' metadata`,
+      'model.loadStateDict(ng.load(path))',
+    );
     const bytes = readFileSync(path);
-    expectError(() => ng.loadModel(bytes), `loadModel: the given ${bytes.byteLength}-byte buffer has no 'nodegrad.model' metadata`);
+    expectError(
+      () => ng.loadModel(bytes),
+      `loadModel: the given ${bytes.byteLength}-byte buffer has no 'nodegrad.model' metadata`,
+    );
   });
 
   it('explains weights that no longer fit what the factory builds (a model changed after it was built)', () => {
@@ -212,8 +254,12 @@ describe('ng.loadModel refusals and ng.registerModel', () => {
     model.classifier = new ng.nn.Sequential(new ng.nn.Flatten(), new ng.nn.Linear(400, 2));
     const path = join(dir, 'changed.safetensors');
     ng.save(model, path);
-    expectError(() => ng.loadModel(path), "loadModel: the LeNet5 that 'lenet5' builds with options", 'does not match the weights',
-      'classifier.1.weight: expected [120, 400], got [2, 400]');
+    expectError(
+      () => ng.loadModel(path),
+      "loadModel: the LeNet5 that 'lenet5' builds with options",
+      'does not match the weights',
+      'classifier.1.weight: expected [120, 400], got [2, 400]',
+    );
   });
 
   it('refuses corrupt metadata', () => {
@@ -228,10 +274,15 @@ describe('ng.loadModel refusals and ng.registerModel', () => {
     const factory = () => new Mlp({ sizes: [1, 1], activation: 'relu' });
     const first = ng.registerModel('test-override', factory);
     expect(ng.registerModel('test-override', factory)).toBe(first);
-    expectError(() => ng.registerModel('test-override', () => new Mlp({ sizes: [2, 1], activation: 'relu' })),
-      "registerModel: 'test-override' is already registered to another factory", '{ override: true }');
+    expectError(
+      () => ng.registerModel('test-override', () => new Mlp({ sizes: [2, 1], activation: 'relu' })),
+      "registerModel: 'test-override' is already registered to another factory",
+      '{ override: true }',
+    );
     expectError(() => ng.registerModel('resnet18', factory), "registerModel: 'resnet18' is already registered");
-    const second = ng.registerModel('test-override', () => new Mlp({ sizes: [3, 1], activation: 'relu' }), { override: true });
+    const second = ng.registerModel('test-override', () => new Mlp({ sizes: [3, 1], activation: 'relu' }), {
+      override: true,
+    });
     const path = join(dir, 'override.safetensors');
     ng.save(first(), path);
     // The file names the factory, not the function: loading uses the one registered now.
@@ -240,6 +291,9 @@ describe('ng.loadModel refusals and ng.registerModel', () => {
     expect(ng.loadModel<Mlp>(path).options.sizes).toEqual([3, 1]);
     expectError(() => ng.registerModel('', factory), 'registerModel: expected a non-empty name');
     const notModule = ng.registerModel('test-not-module', (() => ({})) as unknown as ng.ModelFactory);
-    expectError(() => notModule(undefined as never), "registerModel: factory 'test-not-module' returned an instance of Object; expected a Module");
+    expectError(
+      () => notModule(undefined as never),
+      "registerModel: factory 'test-not-module' returned an instance of Object; expected a Module",
+    );
   });
 });

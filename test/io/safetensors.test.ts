@@ -38,7 +38,7 @@ describe('safetensors', () => {
     }
   });
 
-  it('writes exactly the bytes of the fixture that PyTorch\'s safetensors loaded', () => {
+  it("writes exactly the bytes of the fixture that PyTorch's safetensors loaded", () => {
     const path = join(dir, 'same.safetensors');
     ng.save(fixtureTensors(), path, { writer: 'nodegrad' });
     expect(readFileSync(path).equals(readFileSync(join(fixturesDir, 'written-by-nodegrad.safetensors')))).toBe(true);
@@ -46,7 +46,7 @@ describe('safetensors', () => {
     expect((8 + Number(readFileSync(path).readBigUInt64LE(0))) % 8).toBe(0);
   });
 
-  it('loads files written by PyTorch\'s safetensors, int64 buffers included', () => {
+  it("loads files written by PyTorch's safetensors, int64 buffers included", () => {
     const sd = ng.load(join(fixturesDir, 'lenet.safetensors'));
     expect(sd['conv1.weight'].shape).toEqual([6, 1, 5, 5]);
     expect(sd['fc3.bias'].dtype).toBe('float32');
@@ -64,20 +64,59 @@ describe('safetensors', () => {
     const cases: [string, Buffer, string][] = [
       ['too short', good.subarray(0, 5), 'shorter than the 8-byte header length'],
       ['truncated data', good.subarray(0, good.length - 4), 'outside'],
-      ['header length past the end', Buffer.concat([Buffer.from([255, 255, 255, 255, 0, 0, 0, 0]), good.subarray(8)]), 'header length'],
+      [
+        'header length past the end',
+        Buffer.concat([Buffer.from([255, 255, 255, 255, 0, 0, 0, 0]), good.subarray(8)]),
+        'header length',
+      ],
       ['bad JSON', header({}).fill(0x7b, 8), 'not valid JSON'],
-      ['unknown dtype', header({ a: { dtype: 'Q7', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)), "unknown dtype \"Q7\""],
-      ['size mismatch', header({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), 'needs 8'],
-      ['overlap', header({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [2, 6] } }, new Uint8Array(8)), 'overlaps'],
-      ['hole', header({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)), 'belong to no tensor'],
-      ['trailing bytes', header({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(8)), 'after the last tensor'],
-      ['negative shape', header({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)), 'invalid shape'],
+      [
+        'unknown dtype',
+        header({ a: { dtype: 'Q7', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+        'unknown dtype "Q7"',
+      ],
+      [
+        'size mismatch',
+        header({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)),
+        'needs 8',
+      ],
+      [
+        'overlap',
+        header(
+          {
+            a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+            b: { dtype: 'F32', shape: [1], data_offsets: [2, 6] },
+          },
+          new Uint8Array(8),
+        ),
+        'overlaps',
+      ],
+      [
+        'hole',
+        header({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)),
+        'belong to no tensor',
+      ],
+      [
+        'trailing bytes',
+        header({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(8)),
+        'after the last tensor',
+      ],
+      [
+        'negative shape',
+        header({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+        'invalid shape',
+      ],
       ['bad metadata', header({ __metadata__: { a: 1 } }), '__metadata__'],
     ];
     for (const [name, bytes, fragment] of cases) {
       const path = join(dir, `${name.replace(/\W+/g, '-')}.safetensors`);
       writeFileSync(path, bytes);
-      expectNodegradError(() => ng.load(path), 'ERR_NODEGRAD_ARGUMENT', `${path} is not a valid safetensors file`, fragment);
+      expectNodegradError(
+        () => ng.load(path),
+        'ERR_NODEGRAD_ARGUMENT',
+        `${path} is not a valid safetensors file`,
+        fragment,
+      );
     }
     expectNodegradError(() => ng.load(join(dir, 'missing.safetensors')), 'ERR_NODEGRAD_ARGUMENT', 'cannot read');
   });
@@ -111,9 +150,18 @@ describe('safetensors', () => {
     bytes.fill(0xff);
     expect(flat(loaded.weight)).toEqual(flat(fixtureTensors().weight));
     const junk = Buffer.from('{"this is": "not a safetensors file"}');
-    expectNodegradError(() => ng.load(junk), 'ERR_NODEGRAD_ARGUMENT', 'load: the given 37-byte buffer is not a valid safetensors file', 'header length');
+    expectNodegradError(
+      () => ng.load(junk),
+      'ERR_NODEGRAD_ARGUMENT',
+      'load: the given 37-byte buffer is not a valid safetensors file',
+      'header length',
+    );
     expect(() => ng.load(junk)).not.toThrow(/this is/);
-    expectNodegradError(() => ng.load(42 as unknown as string), 'ERR_NODEGRAD_ARGUMENT', 'load: expected a file path or a Uint8Array, got number');
+    expectNodegradError(
+      () => ng.load(42 as unknown as string),
+      'ERR_NODEGRAD_ARGUMENT',
+      'load: expected a file path or a Uint8Array, got number',
+    );
   });
 
   it('refuses a FIFO and a character device at once instead of waiting or reading without end', () => {
@@ -123,20 +171,32 @@ describe('safetensors', () => {
     const writer = spawn('sh', ['-c', `sleep 2; printf junkjunkjunk > '${fifo}'`], { stdio: 'ignore' });
     try {
       const started = performance.now();
-      expectNodegradError(() => ng.load(fifo), 'ERR_NODEGRAD_ARGUMENT', `load: ${fifo} is a FIFO; expected a regular file`);
+      expectNodegradError(
+        () => ng.load(fifo),
+        'ERR_NODEGRAD_ARGUMENT',
+        `load: ${fifo} is a FIFO; expected a regular file`,
+      );
       expect(performance.now() - started).toBeLessThan(1000);
     } finally {
       writer.kill('SIGKILL');
       rmSync(fifo);
     }
-    expectNodegradError(() => ng.load('/dev/zero'), 'ERR_NODEGRAD_ARGUMENT', 'load: /dev/zero is a character device; expected a regular file');
+    expectNodegradError(
+      () => ng.load('/dev/zero'),
+      'ERR_NODEGRAD_ARGUMENT',
+      'load: /dev/zero is a character device; expected a regular file',
+    );
     expectNodegradError(() => ng.load(dir), 'ERR_NODEGRAD_ARGUMENT', `load: ${dir} is a folder`);
   });
 
   it('checks a 1.9 GB file by its header and size alone, without reading its data', () => {
     const cases: [string, Buffer, string][] = [
       ['junk', Buffer.from('\x13\x37\x42\x99junkjunk'), 'header length'],
-      ['small header, huge data', header({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)), 'after the last tensor belong to no tensor'],
+      [
+        'small header, huge data',
+        header({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+        'after the last tensor belong to no tensor',
+      ],
       ['offsets past the end', header({ a: { dtype: 'F32', shape: [1e9], data_offsets: [0, 4e9] } }), 'outside the'],
     ];
     for (const [name, head, fragment] of cases) {
@@ -144,7 +204,12 @@ describe('safetensors', () => {
       writeFileSync(path, head);
       truncateSync(path, 1.9e9); // sparse: no disk space used
       const started = performance.now();
-      expectNodegradError(() => ng.load(path), 'ERR_NODEGRAD_ARGUMENT', `${path} is not a valid safetensors file`, fragment);
+      expectNodegradError(
+        () => ng.load(path),
+        'ERR_NODEGRAD_ARGUMENT',
+        `${path} is not a valid safetensors file`,
+        fragment,
+      );
       expect(performance.now() - started, name).toBeLessThan(1000);
       rmSync(path);
     }

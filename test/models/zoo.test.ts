@@ -10,9 +10,14 @@ const count = (m: ng.nn.Module) => m.parameters().reduce((n, p) => n + p.numel, 
 
 describe('model zoo', () => {
   it.each([
-    ['resnet18', 11_689_512], ['resnet34', 21_797_672], ['resnet50', 25_557_032], ['vgg16', 138_357_544],
-    ['vgg19', 143_667_240], ['alexnet', 61_100_840], ['googlenet', 6_624_904],
-  ] as const)('%s has torchvision\'s %i parameters with 1000 classes', (name, expected) => {
+    ['resnet18', 11_689_512],
+    ['resnet34', 21_797_672],
+    ['resnet50', 25_557_032],
+    ['vgg16', 138_357_544],
+    ['vgg19', 143_667_240],
+    ['alexnet', 61_100_840],
+    ['googlenet', 6_624_904],
+  ] as const)("%s has torchvision's %i parameters with 1000 classes", (name, expected) => {
     expect(count(models.registry[name]({ numClasses: 1000 }))).toBe(expected);
   });
 
@@ -22,8 +27,13 @@ describe('model zoo', () => {
   });
 
   it.each([
-    ['lenet5', [2, 1, 28, 28]], ['alexnet', [2, 3, 64, 64]], ['vgg11', [2, 3, 32, 32]], ['resnet18', [2, 3, 32, 32]],
-    ['resnet34', [2, 3, 32, 32]], ['resnet50', [2, 3, 32, 32]], ['googlenet', [2, 3, 32, 32]],
+    ['lenet5', [2, 1, 28, 28]],
+    ['alexnet', [2, 3, 64, 64]],
+    ['vgg11', [2, 3, 32, 32]],
+    ['resnet18', [2, 3, 32, 32]],
+    ['resnet34', [2, 3, 32, 32]],
+    ['resnet50', [2, 3, 32, 32]],
+    ['googlenet', [2, 3, 32, 32]],
   ] as const)('%s runs forward and backward on %j', (name, shape) => {
     const model = models.registry[name]({ numClasses: 7, inChannels: shape[1] });
     const out = model.forward(ng.randn([...shape]));
@@ -37,7 +47,10 @@ describe('model zoo', () => {
     expect(Object.keys(vgg.stateDict())).toContain('features.1.running_var');
     const g = models.googlenet({ numClasses: 10, auxLogits: true });
     expect(g.forward(ng.randn([2, 3, 32, 32])).shape).toEqual([2, 10]);
-    expect(g.auxOutputs.map((t) => t.shape)).toEqual([[2, 10], [2, 10]]);
+    expect(g.auxOutputs.map((t) => t.shape)).toEqual([
+      [2, 10],
+      [2, 10],
+    ]);
   });
 
   it('summary tabulates layers with totals', () => {
@@ -75,15 +88,22 @@ describe('zoo logits match torchvision given the same weights', () => {
   // One case per family: plain vgg11 shares every layer kind with vgg11_bn and would double the
   // suite's longest test (130 M weights to fill), so the fixture's vgg11 entry is not run here.
   it.each(cases.filter((c) => c.name !== 'vgg11').map((c) => [c.name, c] as const))('%s', (name, c) => {
-    const model = name === 'vgg11_bn' ? models.vgg11({ batchNorm: true, numClasses: 10 }) : models.registry[name]({ numClasses: 10 });
+    const model =
+      name === 'vgg11_bn'
+        ? models.vgg11({ batchNorm: true, numClasses: 10 })
+        : models.registry[name]({ numClasses: 10 });
     expect(Object.keys(model.stateDict())).toEqual(c.keys);
     fill(model);
     model.eval();
     const n = c.input.reduce((a, b) => a * b, 1);
-    const x = ng.tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(0.1 * i)), { shape: c.input });
+    const x = ng.tensor(
+      Float32Array.from({ length: n }, (_, i) => Math.sin(0.1 * i)),
+      { shape: c.input },
+    );
     const logits = ng.noGrad(() => model.forward(x)).data();
     const expected = tensors[`${name}/logits`].data();
     const scale = Math.max(...Array.from(expected, Math.abs));
-    for (let i = 0; i < expected.length; i++) expect(Math.abs(logits[i] - expected[i])).toBeLessThan(1e-4 * scale + 1e-5);
+    for (let i = 0; i < expected.length; i++)
+      expect(Math.abs(logits[i] - expected[i])).toBeLessThan(1e-4 * scale + 1e-5);
   });
 });

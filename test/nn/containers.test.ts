@@ -19,8 +19,12 @@ interface Described {
   namedChildren: string[];
   repr: string;
 }
-const golden = JSON.parse(readFileSync(join(fixturesDir, 'module-keys.json'), 'utf8')) as
-  { Net: Described; Nested: Described; insert: Described; ParameterList: string };
+const golden = JSON.parse(readFileSync(join(fixturesDir, 'module-keys.json'), 'utf8')) as {
+  Net: Described;
+  Nested: Described;
+  insert: Described;
+  ParameterList: string;
+};
 
 const describeModule = (m: ng.nn.AnyModule): Described => ({
   stateDict: Object.keys(m.stateDict()),
@@ -58,7 +62,9 @@ class Net extends nn.Module {
 
 class Nested extends nn.Module {
   stages = new nn.ModuleList<ng.nn.AnyModule>([
-    new nn.Sequential(new nn.Linear(2, 2), new nn.ReLU()), new nn.ModuleList([new nn.Linear(2, 1)])]);
+    new nn.Sequential(new nn.Linear(2, 2), new nn.ReLU()),
+    new nn.ModuleList([new nn.Linear(2, 1)]),
+  ]);
   heads = new nn.ModuleDict({ a: new nn.ModuleDict({ b: new nn.Linear(1, 1, { bias: false }) }) });
 
   forward(x: ng.Tensor): ng.Tensor {
@@ -66,7 +72,7 @@ class Nested extends nn.Module {
   }
 }
 
-describe('containers register their items under PyTorch\'s names', () => {
+describe("containers register their items under PyTorch's names", () => {
   it('ModuleList, ModuleDict, ParameterList, ParameterDict and buffers: keys, names and repr', () => {
     // The sorted ParameterDict keys (bias before weight) follow PyTorch, which sorts a plain dict's.
     expect(describeModule(new Net())).toEqual(golden.Net);
@@ -92,13 +98,18 @@ describe('containers register their items under PyTorch\'s names', () => {
     const a = new Net();
     const b = new Net();
     const opt = new ng.optim.SGD(a.parameters(), { lr: 0.1 });
-    a.forward(ng.randn([5, 3])).sum().backward();
+    a.forward(ng.randn([5, 3]))
+      .sum()
+      .backward();
     expect(a.parameters().every((p) => p.grad !== null)).toBe(true);
     opt.step();
     b.loadStateDict(a.stateDict());
     for (const [k, t] of Object.entries(a.stateDict())) expect(flat(b.stateDict()[k])).toEqual(flat(t));
-    expectNodegradError(() => b.loadStateDict({ ...a.stateDict(), 'layers.3.weight': ng.zeros([1]) }),
-      'ERR_NODEGRAD_ARGUMENT', 'unexpected keys: layers.3.weight');
+    expectNodegradError(
+      () => b.loadStateDict({ ...a.stateDict(), 'layers.3.weight': ng.zeros([1]) }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'unexpected keys: layers.3.weight',
+    );
   });
 });
 
@@ -134,7 +145,12 @@ describe('ModuleList', () => {
 describe('ModuleDict', () => {
   it('gets, sets, checks, deletes and iterates in insertion order', () => {
     const attn = new nn.Linear(2, 2);
-    const dict = new nn.ModuleDict(new Map<string, ng.nn.AnyModule>([['z', new nn.ReLU()], ['attn', attn]]));
+    const dict = new nn.ModuleDict(
+      new Map<string, ng.nn.AnyModule>([
+        ['z', new nn.ReLU()],
+        ['attn', attn],
+      ]),
+    );
     dict.set('mlp', new nn.Linear(2, 3));
     expect([...dict.keys()]).toEqual(['z', 'attn', 'mlp']);
     expect(dict.get('attn')).toBe(attn);
@@ -159,7 +175,10 @@ describe('ParameterList and ParameterDict', () => {
     expect(list.at(0).requiresGrad).toBe(true);
     expect(list.at(-1).shape).toEqual([3]);
     expect([...list]).toHaveLength(2);
-    const dict = new nn.ParameterDict([['w', ng.ones([2])], ['a', ng.ones([2])]]);
+    const dict = new nn.ParameterDict([
+      ['w', ng.ones([2])],
+      ['a', ng.ones([2])],
+    ]);
     expect([...dict.keys()]).toEqual(['w', 'a']);
     expect(dict.get('w')).toBeInstanceOf(nn.Parameter);
     dict.get('w').mul(list.at(0)).sum().backward();

@@ -11,8 +11,14 @@ type Forward = (c: GoldenCase, leaf: (key: string) => ng.Tensor, plain: (key: st
 const layerForward: Record<string, Forward> = {
   linear: (c, leaf) => F.linear(leaf('x'), leaf('weight'), c.t.bias ? leaf('bias') : null),
   conv2d: (c, leaf) => F.conv2d(leaf('x'), leaf('weight'), leaf('bias'), c.options as ng.Conv2dOptions),
-  maxPool2d: (c, leaf) => { const { kernelSize, ...o } = c.options; return F.maxPool2d(leaf('x'), kernelSize as number, o); },
-  avgPool2d: (c, leaf) => { const { kernelSize, ...o } = c.options; return F.avgPool2d(leaf('x'), kernelSize as number, o); },
+  maxPool2d: (c, leaf) => {
+    const { kernelSize, ...o } = c.options;
+    return F.maxPool2d(leaf('x'), kernelSize as number, o);
+  },
+  avgPool2d: (c, leaf) => {
+    const { kernelSize, ...o } = c.options;
+    return F.avgPool2d(leaf('x'), kernelSize as number, o);
+  },
   adaptiveAvgPool2d: (c, leaf) => F.adaptiveAvgPool2d(leaf('x'), c.options.outputSize as [number, number]),
   relu: (_c, leaf) => F.relu(leaf('x')),
   sigmoid: (_c, leaf) => F.sigmoid(leaf('x')),
@@ -23,12 +29,15 @@ const layerForward: Record<string, Forward> = {
 };
 
 const lossForward: Record<string, Forward> = {
-  crossEntropy: (c, leaf, plain) => F.crossEntropy(leaf('x'), plain('target'), { ...c.options, weight: c.t.weight ? plain('weight') : null }),
+  crossEntropy: (c, leaf, plain) =>
+    F.crossEntropy(leaf('x'), plain('target'), { ...c.options, weight: c.t.weight ? plain('weight') : null }),
   nllLoss: (c, leaf, plain) => F.nllLoss(leaf('x'), plain('target'), { ...c.options, weight: plain('weight') }),
   mseLoss: (c, leaf, plain) => F.mseLoss(leaf('x'), plain('target'), c.options),
   l1Loss: (c, leaf, plain) => F.l1Loss(leaf('x'), plain('target'), c.options),
-  bceLoss: (c, leaf, plain) => F.bceLoss(leaf('x'), plain('target'), { ...c.options, weight: c.t.weight ? plain('weight') : null }),
-  bceWithLogits: (c, leaf, plain) => F.bceWithLogits(leaf('x'), plain('target'), { ...c.options, posWeight: c.t.posWeight ? plain('posWeight') : null }),
+  bceLoss: (c, leaf, plain) =>
+    F.bceLoss(leaf('x'), plain('target'), { ...c.options, weight: c.t.weight ? plain('weight') : null }),
+  bceWithLogits: (c, leaf, plain) =>
+    F.bceWithLogits(leaf('x'), plain('target'), { ...c.options, posWeight: c.t.posWeight ? plain('posWeight') : null }),
   klDiv: (c, leaf, plain) => F.klDiv(leaf('x'), plain('target'), c.options),
 };
 
@@ -64,39 +73,42 @@ describe.each(['float64', 'float32'] as const)('layers match PyTorch (%s)', (dty
     check(c, layerForward[c.kind], dtype, GRAD_KEYS);
   });
 
-  it.each(goldenCases('layers.safetensors').filter((c) => c.kind === 'batchNorm').map((c) => [c.name, c] as const))(
-    '%s: training forward, running statistics, gradients, eval forward', (_name, c) => {
-      const [rtol, atol] = dtype === 'float64' ? [1e-9, 1e-10] : [1e-4, 1e-5];
-      const Layer = c.options.dims === 4 ? ng.nn.BatchNorm2d : ng.nn.BatchNorm1d;
-      const bn = new Layer(3, { momentum: c.options.momentum as number | null, dtype });
-      bn.loadStateDict({ weight: c.t.weight, bias: c.t.bias }, { strict: false });
-      const x = c.t.x.to(dtype).detach().clone();
-      x.requiresGrad = true;
-      const out = bn.forward(x);
-      const out2 = bn.forward(x.mul(2).add(1));
-      expectClose(flat(out), flat(c.t.out), rtol, atol);
-      expectClose(flat(out2), flat(c.t.out2), rtol, atol);
-      out.backward(c.t.gout.to(dtype));
-      expectClose(flat(x.grad!), flat(c.t.grad_x), rtol, atol);
-      expectClose(flat(bn.weight!.grad!), flat(c.t.grad_weight), rtol, atol);
-      expectClose(flat(bn.bias!.grad!), flat(c.t.grad_bias), rtol, atol);
-      expectClose(flat(bn.running_mean!), flat(c.t.running_mean), rtol, atol);
-      expectClose(flat(bn.running_var!), flat(c.t.running_var), rtol, atol);
-      expect(bn.num_batches_tracked!.item()).toBe(2);
-      bn.eval();
-      expectClose(flat(bn.forward(c.t.x_eval.to(dtype))), flat(c.t.out_eval), rtol, atol);
-      // The same two training steps without grad take the fused path (y = x·a + c).
-      const fast = new Layer(3, { momentum: c.options.momentum as number | null, dtype });
-      fast.loadStateDict({ weight: c.t.weight, bias: c.t.bias }, { strict: false });
-      ng.noGrad(() => {
-        expectClose(flat(fast.forward(c.t.x.to(dtype))), flat(c.t.out), rtol, atol);
-        expectClose(flat(fast.forward(c.t.x.to(dtype).mul(2).add(1))), flat(c.t.out2), rtol, atol);
-      });
-      expectClose(flat(fast.running_mean!), flat(c.t.running_mean), rtol, atol);
-      expectClose(flat(fast.running_var!), flat(c.t.running_var), rtol, atol);
-      fast.eval();
-      expectClose(flat(ng.noGrad(() => fast.forward(c.t.x_eval.to(dtype)))), flat(c.t.out_eval), rtol, atol);
+  it.each(
+    goldenCases('layers.safetensors')
+      .filter((c) => c.kind === 'batchNorm')
+      .map((c) => [c.name, c] as const),
+  )('%s: training forward, running statistics, gradients, eval forward', (_name, c) => {
+    const [rtol, atol] = dtype === 'float64' ? [1e-9, 1e-10] : [1e-4, 1e-5];
+    const Layer = c.options.dims === 4 ? ng.nn.BatchNorm2d : ng.nn.BatchNorm1d;
+    const bn = new Layer(3, { momentum: c.options.momentum as number | null, dtype });
+    bn.loadStateDict({ weight: c.t.weight, bias: c.t.bias }, { strict: false });
+    const x = c.t.x.to(dtype).detach().clone();
+    x.requiresGrad = true;
+    const out = bn.forward(x);
+    const out2 = bn.forward(x.mul(2).add(1));
+    expectClose(flat(out), flat(c.t.out), rtol, atol);
+    expectClose(flat(out2), flat(c.t.out2), rtol, atol);
+    out.backward(c.t.gout.to(dtype));
+    expectClose(flat(x.grad!), flat(c.t.grad_x), rtol, atol);
+    expectClose(flat(bn.weight!.grad!), flat(c.t.grad_weight), rtol, atol);
+    expectClose(flat(bn.bias!.grad!), flat(c.t.grad_bias), rtol, atol);
+    expectClose(flat(bn.running_mean!), flat(c.t.running_mean), rtol, atol);
+    expectClose(flat(bn.running_var!), flat(c.t.running_var), rtol, atol);
+    expect(bn.num_batches_tracked!.item()).toBe(2);
+    bn.eval();
+    expectClose(flat(bn.forward(c.t.x_eval.to(dtype))), flat(c.t.out_eval), rtol, atol);
+    // The same two training steps without grad take the fused path (y = x·a + c).
+    const fast = new Layer(3, { momentum: c.options.momentum as number | null, dtype });
+    fast.loadStateDict({ weight: c.t.weight, bias: c.t.bias }, { strict: false });
+    ng.noGrad(() => {
+      expectClose(flat(fast.forward(c.t.x.to(dtype))), flat(c.t.out), rtol, atol);
+      expectClose(flat(fast.forward(c.t.x.to(dtype).mul(2).add(1))), flat(c.t.out2), rtol, atol);
     });
+    expectClose(flat(fast.running_mean!), flat(c.t.running_mean), rtol, atol);
+    expectClose(flat(fast.running_var!), flat(c.t.running_var), rtol, atol);
+    fast.eval();
+    expectClose(flat(ng.noGrad(() => fast.forward(c.t.x_eval.to(dtype)))), flat(c.t.out_eval), rtol, atol);
+  });
 });
 
 describe.each(['float64', 'float32'] as const)('losses match PyTorch (%s)', (dtype) => {

@@ -31,9 +31,18 @@ describe('forward hooks', () => {
   it('hooks returning nothing leave arguments and output alone; they run in order, prepend first', () => {
     const relu = new nn.ReLU();
     const order: string[] = [];
-    relu.registerForwardHook(() => { order.push('b'); });
-    relu.registerForwardHook(() => { order.push('a'); }, { prepend: true });
-    relu.registerForwardPreHook(() => { order.push('pre'); });
+    relu.registerForwardHook(() => {
+      order.push('b');
+    });
+    relu.registerForwardHook(
+      () => {
+        order.push('a');
+      },
+      { prepend: true },
+    );
+    relu.registerForwardPreHook(() => {
+      order.push('pre');
+    });
     expect(flat(relu.forward(ng.tensor([-1, 2])))).toEqual([0, 2]);
     expect(order).toEqual(['pre', 'a', 'b']);
   });
@@ -75,8 +84,13 @@ describe('forward hooks', () => {
     expect(fused.gradFn?.name).toBe('linear+relu');
     const calls: string[] = [];
     const handles = [
-      seq.at(0).registerForwardHook((_m, _a, out) => { calls.push('linear'); return out.mul(0); }),
-      seq.at(3).registerForwardPreHook(() => { calls.push('relu'); }),
+      seq.at(0).registerForwardHook((_m, _a, out) => {
+        calls.push('linear');
+        return out.mul(0);
+      }),
+      seq.at(3).registerForwardPreHook(() => {
+        calls.push('relu');
+      }),
     ];
     const hooked = seq.forward(x);
     expect(calls).toEqual(['linear', 'relu']);
@@ -92,7 +106,9 @@ describe('forward hooks', () => {
   it('a hooked in-place ReLU still runs its hooks when intermediates are released', () => {
     const seq = new nn.Sequential(new nn.Linear(2, 2), new nn.Tanh(), new nn.ReLU({ inplace: true }));
     let calls = 0;
-    seq.at(2).registerForwardHook(() => { calls++; });
+    seq.at(2).registerForwardHook(() => {
+      calls++;
+    });
     ng.inferenceMode(() => seq.forward(ng.ones([1, 2])));
     expect(calls).toBe(1);
   });
@@ -100,14 +116,22 @@ describe('forward hooks', () => {
   it('backward flows through a hook-replaced output', () => {
     const lin = new nn.Linear(2, 2);
     lin.registerForwardHook((_m, _a, out) => out.mul(3));
-    lin.forward(ng.ones([1, 2])).sum().backward();
+    lin
+      .forward(ng.ones([1, 2]))
+      .sum()
+      .backward();
     expect(flat(lin.bias!.grad!)).toEqual([3, 3]);
   });
 
   it('a pre-hook that returns something other than an argument array is refused by name', () => {
     const lin = new nn.Linear(2, 2);
     lin.registerForwardPreHook(((_m: unknown, [x]: [ng.Tensor]) => x) as unknown as () => undefined);
-    expectNodegradError(() => lin.forward(ng.ones([1, 2])), 'ERR_NODEGRAD_ARGUMENT', 'forward pre-hook (Linear)', 'argument array');
+    expectNodegradError(
+      () => lin.forward(ng.ones([1, 2])),
+      'ERR_NODEGRAD_ARGUMENT',
+      'forward pre-hook (Linear)',
+      'argument array',
+    );
   });
 
   it('models.summary uses hooks and leaves the model unhooked', () => {

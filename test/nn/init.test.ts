@@ -20,7 +20,12 @@ const ours: Record<string, (t: ng.Tensor) => ng.Tensor> = {
 function moments(values: number[]): { min: number; max: number; mean: number; std: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1);
-  return { min: Math.min(...values.slice(0, 50000)), max: Math.max(...values.slice(0, 50000)), mean, std: Math.sqrt(variance) };
+  return {
+    min: Math.min(...values.slice(0, 50000)),
+    max: Math.max(...values.slice(0, 50000)),
+    mean,
+    std: Math.sqrt(variance),
+  };
 }
 
 describe('init against PyTorch statistics', () => {
@@ -46,7 +51,9 @@ describe('init against PyTorch statistics', () => {
     expect(init.calculateFanInAndFanOut(t)).toEqual([fanIn, fanOut]);
     expect(maxAbs(init.uniformFanIn_(t))).toBeLessThanOrEqual(1 / Math.sqrt(fanIn) + 1e-7);
     expect(maxAbs(init.xavierUniform_(t))).toBeLessThanOrEqual(Math.sqrt(6 / (fanIn + fanOut)) + 1e-7);
-    expect(maxAbs(init.kaimingUniform_(t, { nonlinearity: 'relu' }))).toBeLessThanOrEqual(Math.sqrt(2) * Math.sqrt(3 / fanIn) + 1e-7);
+    expect(maxAbs(init.kaimingUniform_(t, { nonlinearity: 'relu' }))).toBeLessThanOrEqual(
+      Math.sqrt(2) * Math.sqrt(3 / fanIn) + 1e-7,
+    );
     expect(init.calculateGain('tanh')).toBeCloseTo(5 / 3, 12);
     expect(init.calculateGain('leaky_relu', 0.2)).toBeCloseTo(Math.sqrt(2 / 1.04), 12);
     expect(flat(init.constant_(ng.zeros([3]), 2.5))).toEqual([2.5, 2.5, 2.5]);

@@ -37,7 +37,10 @@ describe('Module.to / double / float', () => {
     const net = new Net();
     const params = net.parameters();
     const before = params.map((p) => flat(p));
-    net.forward(ng.randn([5, 3])).sum().backward();
+    net
+      .forward(ng.randn([5, 3]))
+      .sum()
+      .backward();
     const grads = params.map((p) => flat(p.grad!));
     expect(net.double()).toBe(net);
     expect(net.parameters()).toEqual(params);
@@ -81,7 +84,10 @@ describe('Module.to / double / float', () => {
     const net = new Net();
     const opt = new ng.optim.SGD(net.parameters(), { lr: 0.5 });
     net.double();
-    net.forward(ng.randn([4, 3], { dtype: 'float64' })).sum().backward();
+    net
+      .forward(ng.randn([4, 3], { dtype: 'float64' }))
+      .sum()
+      .backward();
     const expected = net.parameters().map((p) => flat(p).map((v, i) => v - 0.5 * flat(p.grad!)[i]));
     opt.step();
     net.parameters().forEach((p, i) => {
@@ -106,11 +112,28 @@ describe('Module.to / double / float', () => {
     expect(weight.storage).toBe(storage);
     expect(net.to('float32').fc1.weight.storage).toBe(storage);
     expectNodegradError(() => net.half(), 'ERR_NODEGRAD_DTYPE', 'Module.half', "'float16'", "'float32' or 'float64'");
-    expectNodegradError(() => net.to('float16' as 'float32'), 'ERR_NODEGRAD_DTYPE', 'Module.to', "'float16'", "'float32' or 'float64'");
+    expectNodegradError(
+      () => net.to('float16' as 'float32'),
+      'ERR_NODEGRAD_DTYPE',
+      'Module.to',
+      "'float16'",
+      "'float32' or 'float64'",
+    );
     expectNodegradError(() => net.to({ dtype: 'int32' as 'float32' }), 'ERR_NODEGRAD_DTYPE', 'Module.to', "'int32'");
     expectNodegradError(() => net.to('bfloat' as 'float32'), 'ERR_NODEGRAD_DTYPE', 'Module.to', "'bfloat'");
-    expectNodegradError(() => net.to('cuda' as 'cpu'), 'ERR_NODEGRAD_ARGUMENT', 'Module.to', "device 'cuda'", "'cpu' only", 'CUDA');
-    expectNodegradError(() => net.to({ device: 'cuda:1' as 'cpu', dtype: 'float64' }), 'ERR_NODEGRAD_ARGUMENT', "device 'cuda:1'");
+    expectNodegradError(
+      () => net.to('cuda' as 'cpu'),
+      'ERR_NODEGRAD_ARGUMENT',
+      'Module.to',
+      "device 'cuda'",
+      "'cpu' only",
+      'CUDA',
+    );
+    expectNodegradError(
+      () => net.to({ device: 'cuda:1' as 'cpu', dtype: 'float64' }),
+      'ERR_NODEGRAD_ARGUMENT',
+      "device 'cuda:1'",
+    );
     expect(net.fc1.weight.dtype).toBe('float32');
     const check = (): void => {
       // @ts-expect-error float16 is not a module dtype

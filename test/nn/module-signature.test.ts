@@ -32,7 +32,10 @@ class Forecaster extends nn.Module<[input: Tensor, future?: number]> {
   }
 }
 
-interface Output { logits: Tensor; loss: Tensor | null }
+interface Output {
+  logits: Tensor;
+  loss: Tensor | null;
+}
 
 /** Returns { logits, loss } as Hugging Face models do. */
 class Classifier extends nn.Module<[input: Tensor, labels?: Tensor], Output> {
@@ -103,14 +106,21 @@ describe('Module<Args, Out>', () => {
     expect(check).toBeTypeOf('function');
   });
 
-  it('hooks take the module\'s own argument and output types', () => {
+  it("hooks take the module's own argument and output types", () => {
     const cell = new Cell();
     const x = ng.ones([1, 3]);
     const [, plain] = cell.forward(x);
-    const handle = cell.registerForwardHook((_m, args, [out, hidden]) => [out.mul(0).add(7), hidden.add(args[0].sum())]);
+    const handle = cell.registerForwardHook((_m, args, [out, hidden]) => [
+      out.mul(0).add(7),
+      hidden.add(args[0].sum()),
+    ]);
     const [out, hidden] = cell.forward(x);
     expect(flat(out)).toEqual([7, 7, 7, 7]);
-    expectClose(flat(hidden), flat(plain).map((v) => v + 3), 1e-6);
+    expectClose(
+      flat(hidden),
+      flat(plain).map((v) => v + 3),
+      1e-6,
+    );
     handle.remove();
     const check = (): void => {
       // @ts-expect-error a forward hook must return the module's output type (a pair) or nothing
@@ -123,7 +133,12 @@ describe('Module<Args, Out>', () => {
 
   it('a container cannot be called: it has no forward', () => {
     const list = new nn.ModuleList([new nn.Linear(2, 2)]);
-    // @ts-expect-error ModuleList has no forward signature to call with a tensor
-    expectNodegradError(() => list.forward(ng.ones([1, 2])), 'ERR_NODEGRAD_ARGUMENT', 'ModuleList.forward', 'no forward');
+    expectNodegradError(
+      // @ts-expect-error ModuleList has no forward signature to call with a tensor
+      () => list.forward(ng.ones([1, 2])),
+      'ERR_NODEGRAD_ARGUMENT',
+      'ModuleList.forward',
+      'no forward',
+    );
   });
 });

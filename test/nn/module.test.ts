@@ -28,14 +28,26 @@ describe('Module', () => {
   it('registers parameters and children on assignment, with PyTorch dotted names', () => {
     const net = new Net();
     expect([...net.namedParameters()].map(([n]) => n)).toEqual([
-      'layer1.0.conv1.weight', 'layer1.0.bn1.weight', 'layer1.0.bn1.bias', 'head.weight', 'head.bias',
+      'layer1.0.conv1.weight',
+      'layer1.0.bn1.weight',
+      'layer1.0.bn1.bias',
+      'head.weight',
+      'head.bias',
     ]);
     expect(Object.keys(net.stateDict())).toEqual([
-      'layer1.0.conv1.weight', 'layer1.0.bn1.weight', 'layer1.0.bn1.bias', 'layer1.0.bn1.running_mean',
-      'layer1.0.bn1.running_var', 'layer1.0.bn1.num_batches_tracked', 'head.weight', 'head.bias',
+      'layer1.0.conv1.weight',
+      'layer1.0.bn1.weight',
+      'layer1.0.bn1.bias',
+      'layer1.0.bn1.running_mean',
+      'layer1.0.bn1.running_var',
+      'layer1.0.bn1.num_batches_tracked',
+      'head.weight',
+      'head.bias',
     ]);
     expect([...net.namedBuffers()].map(([n]) => n)).toEqual([
-      'layer1.0.bn1.running_mean', 'layer1.0.bn1.running_var', 'layer1.0.bn1.num_batches_tracked',
+      'layer1.0.bn1.running_mean',
+      'layer1.0.bn1.running_var',
+      'layer1.0.bn1.num_batches_tracked',
     ]);
     expect(net.parameters().every((p) => p.requiresGrad)).toBe(true);
     expect([...net.children()]).toHaveLength(2);
@@ -67,7 +79,10 @@ describe('Module', () => {
 
   it('zeroGrad drops gradients; apply visits every module, children first', () => {
     const net = new Net();
-    net.forward(ng.randn([2, 3, 5, 5])).sum().backward();
+    net
+      .forward(ng.randn([2, 3, 5, 5]))
+      .sum()
+      .backward();
     expect(net.parameters().every((p) => p.grad !== null)).toBe(true);
     net.zeroGrad();
     expect(net.parameters().every((p) => p.grad === null)).toBe(true);
@@ -89,22 +104,42 @@ describe('Module', () => {
     const sd = { ...net.stateDict() };
     delete sd['head.bias'];
     sd['head.extra'] = ng.zeros([1]);
-    expectNodegradError(() => net.loadStateDict(sd), 'ERR_NODEGRAD_ARGUMENT', 'missing keys: head.bias', 'unexpected keys: head.extra');
-    expect(net.loadStateDict(sd, { strict: false })).toEqual({ missingKeys: ['head.bias'], unexpectedKeys: ['head.extra'] });
-    expectNodegradError(() => net.loadStateDict({ ...net.stateDict(), 'head.weight': ng.zeros([3, 4]) }), 'ERR_NODEGRAD_ARGUMENT',
-      'size mismatch for head.weight', 'expected [2, 4], got [3, 4]');
+    expectNodegradError(
+      () => net.loadStateDict(sd),
+      'ERR_NODEGRAD_ARGUMENT',
+      'missing keys: head.bias',
+      'unexpected keys: head.extra',
+    );
+    expect(net.loadStateDict(sd, { strict: false })).toEqual({
+      missingKeys: ['head.bias'],
+      unexpectedKeys: ['head.extra'],
+    });
+    expectNodegradError(
+      () => net.loadStateDict({ ...net.stateDict(), 'head.weight': ng.zeros([3, 4]) }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'size mismatch for head.weight',
+      'expected [2, 4], got [3, 4]',
+    );
   });
 
   it('toString prints the module tree like PyTorch', () => {
-    const seq = new nn.Sequential(new nn.Linear(784, 256), new nn.ReLU(), new nn.Conv2d(3, 8, 3, { stride: 2, padding: 1 }));
-    expect(seq.toString()).toBe([
-      'Sequential(',
-      '  (0): Linear(in_features=784, out_features=256, bias=True)',
-      '  (1): ReLU()',
-      '  (2): Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))',
-      ')',
-    ].join('\n'));
-    expect(new nn.BatchNorm2d(4).toString()).toBe('BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)');
+    const seq = new nn.Sequential(
+      new nn.Linear(784, 256),
+      new nn.ReLU(),
+      new nn.Conv2d(3, 8, 3, { stride: 2, padding: 1 }),
+    );
+    expect(seq.toString()).toBe(
+      [
+        'Sequential(',
+        '  (0): Linear(in_features=784, out_features=256, bias=True)',
+        '  (1): ReLU()',
+        '  (2): Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))',
+        ')',
+      ].join('\n'),
+    );
+    expect(new nn.BatchNorm2d(4).toString()).toBe(
+      'BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)',
+    );
   });
 
   it('ReLU({ inplace: true }) overwrites its input and gives the same gradients', () => {
@@ -120,7 +155,12 @@ describe('Module', () => {
   it('default initialization is U(±1/√fan_in) for Linear and Conv2d', () => {
     const lin = new nn.Linear(100, 50);
     const conv = new nn.Conv2d(8, 4, 3);
-    for (const [t, fanIn] of [[lin.weight, 100], [lin.bias!, 100], [conv.weight, 72], [conv.bias!, 72]] as const) {
+    for (const [t, fanIn] of [
+      [lin.weight, 100],
+      [lin.bias!, 100],
+      [conv.weight, 72],
+      [conv.bias!, 72],
+    ] as const) {
       const v = flat(t);
       expect(Math.max(...v.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(fanIn));
       expect(Math.max(...v.map(Math.abs))).toBeGreaterThan(0.8 / Math.sqrt(fanIn));
@@ -130,34 +170,98 @@ describe('Module', () => {
 
 describe('layer and loss bad input', () => {
   it('names the layer, what it expected and what it got', () => {
-    expectNodegradError(() => new nn.Conv2d(3, 8, 3).forward(ng.zeros([8, 1, 28, 28])), 'ERR_NODEGRAD_SHAPE',
-      'conv2d: expected input of shape [N, C, H, W] with C = 3, got [8, 1, 28, 28]');
-    expectNodegradError(() => new nn.Linear(4, 2).forward(ng.zeros([3, 5])), 'ERR_NODEGRAD_SHAPE', 'linear', '[..., 4]', '[3, 5]');
-    expectNodegradError(() => new nn.BatchNorm2d(3).forward(ng.zeros([2, 3, 4])), 'ERR_NODEGRAD_SHAPE', 'BatchNorm2d', '4-D', '[2, 3, 4]');
-    expectNodegradError(() => new nn.BatchNorm1d(3).forward(ng.zeros([2, 4])), 'ERR_NODEGRAD_SHAPE', 'BatchNorm1d', '3 channels', '[2, 4]');
-    expectNodegradError(() => new nn.MaxPool2d(3).forward(ng.zeros([1, 1, 2, 2])), 'ERR_NODEGRAD_SHAPE', 'maxPool2d', 'too small');
+    expectNodegradError(
+      () => new nn.Conv2d(3, 8, 3).forward(ng.zeros([8, 1, 28, 28])),
+      'ERR_NODEGRAD_SHAPE',
+      'conv2d: expected input of shape [N, C, H, W] with C = 3, got [8, 1, 28, 28]',
+    );
+    expectNodegradError(
+      () => new nn.Linear(4, 2).forward(ng.zeros([3, 5])),
+      'ERR_NODEGRAD_SHAPE',
+      'linear',
+      '[..., 4]',
+      '[3, 5]',
+    );
+    expectNodegradError(
+      () => new nn.BatchNorm2d(3).forward(ng.zeros([2, 3, 4])),
+      'ERR_NODEGRAD_SHAPE',
+      'BatchNorm2d',
+      '4-D',
+      '[2, 3, 4]',
+    );
+    expectNodegradError(
+      () => new nn.BatchNorm1d(3).forward(ng.zeros([2, 4])),
+      'ERR_NODEGRAD_SHAPE',
+      'BatchNorm1d',
+      '3 channels',
+      '[2, 4]',
+    );
+    expectNodegradError(
+      () => new nn.MaxPool2d(3).forward(ng.zeros([1, 1, 2, 2])),
+      'ERR_NODEGRAD_SHAPE',
+      'maxPool2d',
+      'too small',
+    );
     expectNodegradError(() => new nn.Dropout(1.5), 'ERR_NODEGRAD_ARGUMENT', 'Dropout', '[0, 1]', '1.5');
   });
 
   it('losses refuse out-of-range classes, mismatched targets and non-probabilities', () => {
     const logits = ng.zeros([2, 3]);
-    expectNodegradError(() => new nn.CrossEntropyLoss().forward(logits, ng.tensor([0, 3], { dtype: 'int32' })),
-      'ERR_NODEGRAD_ARGUMENT', 'crossEntropy', 'target 3', '3 classes');
-    expectNodegradError(() => new nn.CrossEntropyLoss().forward(logits, ng.tensor([0, 1, 2], { dtype: 'int32' })),
-      'ERR_NODEGRAD_SHAPE', 'crossEntropy', 'target of shape [2]', 'got [3]');
-    expectNodegradError(() => new nn.NLLLoss().forward(logits, ng.tensor([5, 0], { dtype: 'int32' })), 'ERR_NODEGRAD_ARGUMENT', 'nllLoss', 'target 5');
-    expectNodegradError(() => new nn.MSELoss().forward(logits, ng.zeros([3, 2])), 'ERR_NODEGRAD_SHAPE', 'mseLoss', '[3, 2]', '[2, 3]');
-    expectNodegradError(() => new nn.BCELoss().forward(ng.tensor([0.5, 1.2]), ng.tensor([1, 0])), 'ERR_NODEGRAD_ARGUMENT', 'bceLoss', '[0, 1]', '1.2');
-    expectNodegradError(() => new nn.CrossEntropyLoss({ reduction: 'avg' as 'mean' }).forward(logits, ng.tensor([0, 1], { dtype: 'int32' })),
-      'ERR_NODEGRAD_ARGUMENT', 'crossEntropy', "reduction must be 'mean', 'sum' or 'none'");
+    expectNodegradError(
+      () => new nn.CrossEntropyLoss().forward(logits, ng.tensor([0, 3], { dtype: 'int32' })),
+      'ERR_NODEGRAD_ARGUMENT',
+      'crossEntropy',
+      'target 3',
+      '3 classes',
+    );
+    expectNodegradError(
+      () => new nn.CrossEntropyLoss().forward(logits, ng.tensor([0, 1, 2], { dtype: 'int32' })),
+      'ERR_NODEGRAD_SHAPE',
+      'crossEntropy',
+      'target of shape [2]',
+      'got [3]',
+    );
+    expectNodegradError(
+      () => new nn.NLLLoss().forward(logits, ng.tensor([5, 0], { dtype: 'int32' })),
+      'ERR_NODEGRAD_ARGUMENT',
+      'nllLoss',
+      'target 5',
+    );
+    expectNodegradError(
+      () => new nn.MSELoss().forward(logits, ng.zeros([3, 2])),
+      'ERR_NODEGRAD_SHAPE',
+      'mseLoss',
+      '[3, 2]',
+      '[2, 3]',
+    );
+    expectNodegradError(
+      () => new nn.BCELoss().forward(ng.tensor([0.5, 1.2]), ng.tensor([1, 0])),
+      'ERR_NODEGRAD_ARGUMENT',
+      'bceLoss',
+      '[0, 1]',
+      '1.2',
+    );
+    expectNodegradError(
+      () =>
+        new nn.CrossEntropyLoss({ reduction: 'avg' as 'mean' }).forward(logits, ng.tensor([0, 1], { dtype: 'int32' })),
+      'ERR_NODEGRAD_ARGUMENT',
+      'crossEntropy',
+      "reduction must be 'mean', 'sum' or 'none'",
+    );
   });
 });
 
 describe('Sequential fuses a Conv2d or Linear with the ReLU after it', () => {
   const build = () => {
     ng.manualSeed(3);
-    return new nn.Sequential(new nn.Conv2d(2, 3, 3, { padding: 1 }), new nn.ReLU(), new nn.Flatten(),
-      new nn.Linear(3 * 5 * 5, 4), new nn.ReLU({ inplace: true }), new nn.Linear(4, 2));
+    return new nn.Sequential(
+      new nn.Conv2d(2, 3, 3, { padding: 1 }),
+      new nn.ReLU(),
+      new nn.Flatten(),
+      new nn.Linear(3 * 5 * 5, 4),
+      new nn.ReLU({ inplace: true }),
+      new nn.Linear(4, 2),
+    );
   };
 
   it('gives the values and gradients of the layers run one by one, through one fused op per pair', () => {
@@ -226,14 +330,44 @@ describe('Module buffers and member walks', () => {
     const m = new WithBuffers();
     expectNodegradError(() => m.registerBuffer('a.b', null), 'ERR_NODEGRAD_ARGUMENT', 'registerBuffer', "'a.b'");
     expectNodegradError(() => m.registerBuffer('', null), 'ERR_NODEGRAD_ARGUMENT', 'registerBuffer');
-    expectNodegradError(() => m.registerBuffer('lin', null), 'ERR_NODEGRAD_ARGUMENT', 'registerBuffer', "attribute 'lin' already exists");
-    expectNodegradError(() => m.registerBuffer('x', [1] as unknown as ng.Tensor), 'ERR_NODEGRAD_ARGUMENT', "buffer 'x' must be a Tensor");
-    expectNodegradError(() => m.registerParameter('steps', null), 'ERR_NODEGRAD_ARGUMENT', 'registerParameter', "'steps' already exists");
-    expectNodegradError(() => m.registerParameter('w', ng.ones([1]) as ng.nn.Parameter), 'ERR_NODEGRAD_ARGUMENT', 'must be a Parameter');
-    expectNodegradError(() => m.registerModule('forward', new nn.ReLU()), 'ERR_NODEGRAD_ARGUMENT', 'registerModule', "'forward'");
+    expectNodegradError(
+      () => m.registerBuffer('lin', null),
+      'ERR_NODEGRAD_ARGUMENT',
+      'registerBuffer',
+      "attribute 'lin' already exists",
+    );
+    expectNodegradError(
+      () => m.registerBuffer('x', [1] as unknown as ng.Tensor),
+      'ERR_NODEGRAD_ARGUMENT',
+      "buffer 'x' must be a Tensor",
+    );
+    expectNodegradError(
+      () => m.registerParameter('steps', null),
+      'ERR_NODEGRAD_ARGUMENT',
+      'registerParameter',
+      "'steps' already exists",
+    );
+    expectNodegradError(
+      () => m.registerParameter('w', ng.ones([1]) as ng.nn.Parameter),
+      'ERR_NODEGRAD_ARGUMENT',
+      'must be a Parameter',
+    );
+    expectNodegradError(
+      () => m.registerModule('forward', new nn.ReLU()),
+      'ERR_NODEGRAD_ARGUMENT',
+      'registerModule',
+      "'forward'",
+    );
     m.registerParameter('scale', new nn.Parameter(ng.ones([1])));
     m.addModule('head', new nn.Linear(2, 1));
-    expect(Object.keys(m.stateDict())).toEqual(['scale', 'steps', 'lin.weight', 'lin.bias', 'head.weight', 'head.bias']);
+    expect(Object.keys(m.stateDict())).toEqual([
+      'scale',
+      'steps',
+      'lin.weight',
+      'lin.bias',
+      'head.weight',
+      'head.bias',
+    ]);
   });
 
   it('namedParameters and namedBuffers take a prefix and recurse: false; shared members appear once', () => {
@@ -250,7 +384,11 @@ describe('Module buffers and member walks', () => {
     }
     const t = new Tied();
     expect([...t.namedParameters({ prefix: 'model' })].map(([n]) => n)).toEqual([
-      'model.scale', 'model.a.weight', 'model.a.bias', 'model.inner.lin.weight', 'model.inner.lin.bias',
+      'model.scale',
+      'model.a.weight',
+      'model.a.bias',
+      'model.inner.lin.weight',
+      'model.inner.lin.bias',
     ]);
     expect([...t.namedParameters({ recurse: false })].map(([n]) => n)).toEqual(['scale']);
     expect(t.parameters({ recurse: false })).toHaveLength(1);
@@ -260,7 +398,15 @@ describe('Module buffers and member walks', () => {
     expect([...t.namedModules({ prefix: 'x' })].map(([n]) => n)[1]).toBe('x.a');
     expect([...t.namedChildren()].map(([n]) => n)).toEqual(['a', 'inner']);
     // PyTorch's state dict keeps a shared module under each name.
-    expect(Object.keys(t.stateDict())).toEqual(['scale', 'a.weight', 'a.bias', 'b.weight', 'b.bias', 'inner.steps',
-      'inner.lin.weight', 'inner.lin.bias']);
+    expect(Object.keys(t.stateDict())).toEqual([
+      'scale',
+      'a.weight',
+      'a.bias',
+      'b.weight',
+      'b.bias',
+      'inner.steps',
+      'inner.lin.weight',
+      'inner.lin.bias',
+    ]);
   });
 });

@@ -39,7 +39,10 @@ describe('clipGradNorm_', () => {
 
   it('clips a gradient that is a transposed view, through its strides', () => {
     const p = ng.zeros([3, 2], { requiresGrad: true });
-    const base = ng.tensor([[3, 0, 0], [0, 4, 0]]);
+    const base = ng.tensor([
+      [3, 0, 0],
+      [0, 4, 0],
+    ]);
     p.grad = base.t();
     utils.clipGradNorm_([p], 2.5);
     expectClose(flat(base), [1.5, 0, 0, 0, 2, 0], 1e-5);
@@ -49,15 +52,26 @@ describe('clipGradNorm_', () => {
     const p = ng.zeros([2], { requiresGrad: true });
     p.grad = ng.tensor([NaN, 1]);
     expect(utils.clipGradNorm_([p], 1)).toBeNaN();
-    expectNodegradError(() => utils.clipGradNorm_([p], 1, { errorIfNonfinite: true }),
-      'ERR_NODEGRAD_ARGUMENT', 'clipGradNorm_', 'errorIfNonfinite: false');
-    expectNodegradError(() => utils.clipGradNorm_([p], 1, { normType: 0 }), 'ERR_NODEGRAD_ARGUMENT', 'clipGradNorm_', 'normType');
+    expectNodegradError(
+      () => utils.clipGradNorm_([p], 1, { errorIfNonfinite: true }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'clipGradNorm_',
+      'errorIfNonfinite: false',
+    );
+    expectNodegradError(
+      () => utils.clipGradNorm_([p], 1, { normType: 0 }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'clipGradNorm_',
+      'normType',
+    );
   });
 
   it('runs in a training step: the update uses the clipped gradient', () => {
     const w = ng.tensor([1, 1], { requiresGrad: true });
     const opt = new ng.optim.SGD([w], { lr: 1 });
-    w.mul(ng.tensor([30, 40])).sum().backward();
+    w.mul(ng.tensor([30, 40]))
+      .sum()
+      .backward();
     expect(utils.clipGradNorm_([w], 5)).toBeCloseTo(50, 4);
     opt.step();
     expectClose(flat(w), [1 - 3, 1 - 4], 1e-5);
@@ -79,22 +93,42 @@ describe('clipGradValue_', () => {
 
 describe('parametersToVector / vectorToParameters', () => {
   it('round-trips, writing views through their strides', () => {
-    const a = ng.tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    const a = ng.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64' },
+    );
     const base = ng.zeros([3, 2], { dtype: 'float64' });
     const b = base.t(); // a [2, 3] view
     const vec = utils.parametersToVector([a, b]);
     expect(vec.shape).toEqual([10]);
     expect(flat(vec).slice(0, 4)).toEqual([1, 2, 3, 4]);
     utils.vectorToParameters(ng.arange(10, undefined, 1, { dtype: 'float64' }), [a, b]);
-    expect(a.toArray()).toEqual([[0, 1], [2, 3]]);
-    expect(b.toArray()).toEqual([[4, 5, 6], [7, 8, 9]]);
-    expect(base.toArray()).toEqual([[4, 7], [5, 8], [6, 9]]);
+    expect(a.toArray()).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    expect(b.toArray()).toEqual([
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
+    expect(base.toArray()).toEqual([
+      [4, 7],
+      [5, 8],
+      [6, 9],
+    ]);
     expect(flat(utils.parametersToVector([a, b]))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it('parametersToVector is differentiable; vectorToParameters writes leaves without recording', () => {
     const w = ng.ones([2, 2], { requiresGrad: true, dtype: 'float64' });
-    utils.parametersToVector([w]).mul(ng.tensor([1, 2, 3, 4], { dtype: 'float64' })).sum().backward();
+    utils
+      .parametersToVector([w])
+      .mul(ng.tensor([1, 2, 3, 4], { dtype: 'float64' }))
+      .sum()
+      .backward();
     expect(flat(w.grad!)).toEqual([1, 2, 3, 4]);
     utils.vectorToParameters(ng.tensor([5, 6, 7, 8]), [w]);
     expect(flat(w)).toEqual([5, 6, 7, 8]);
@@ -103,7 +137,12 @@ describe('parametersToVector / vectorToParameters', () => {
 
   it('refuses a vector of the wrong size', () => {
     const w = ng.ones([2, 2]);
-    expectNodegradError(() => utils.vectorToParameters(ng.zeros([3]), [w]), 'ERR_NODEGRAD_SHAPE', 'vectorToParameters', '4 elements');
+    expectNodegradError(
+      () => utils.vectorToParameters(ng.zeros([3]), [w]),
+      'ERR_NODEGRAD_SHAPE',
+      'vectorToParameters',
+      '4 elements',
+    );
     expectNodegradError(() => utils.parametersToVector([]), 'ERR_NODEGRAD_ARGUMENT', 'parametersToVector');
   });
 });

@@ -18,7 +18,10 @@ const forwards: Record<string, Forward> = {
 };
 
 const cases = goldenCases('math.safetensors').filter((c) => c.kind in forwards);
-const backends = [['native', ng.backend.getBackend()], ['reference', ng.backend.referenceBackend]] as const;
+const backends = [
+  ['native', ng.backend.getBackend()],
+  ['reference', ng.backend.referenceBackend],
+] as const;
 
 describe.each(backends)('binary math matches PyTorch (%s backend)', (_name, backend: Backend) => {
   const previous = ng.backend.getBackend();
@@ -43,13 +46,32 @@ type Row = [string, (...t: ng.Tensor[]) => ng.Tensor, ng.Tensor[]];
 const rows: Row[] = [
   ['maximum broadcast', (a, b) => ng.maximum(a, b), [apart([3, 1], 1, 0), apart([4], 2, 0.01)]],
   ['minimum with a number', (a) => a.minimum(0.1), [apart([2, 3], 3, 0)]],
-  ['lerp number weight', (a, b) => a.lerp(b, 0.3), [randomTensor([2, 3], 4, 'float64', true), randomTensor([3], 5, 'float64', true)]],
-  ['lerp tensor weight', (a, b, w) => ng.lerp(a, b, w),
-    [randomTensor([2, 1], 6, 'float64', true), randomTensor([1, 3], 7, 'float64', true), randomTensor([2, 3], 8, 'float64', true)]],
+  [
+    'lerp number weight',
+    (a, b) => a.lerp(b, 0.3),
+    [randomTensor([2, 3], 4, 'float64', true), randomTensor([3], 5, 'float64', true)],
+  ],
+  [
+    'lerp tensor weight',
+    (a, b, w) => ng.lerp(a, b, w),
+    [
+      randomTensor([2, 1], 6, 'float64', true),
+      randomTensor([1, 3], 7, 'float64', true),
+      randomTensor([2, 3], 8, 'float64', true),
+    ],
+  ],
   ['hypot', (a, b) => a.hypot(b), [apart([2, 3], 9, 3), randomTensor([3], 10, 'float64', true)]],
   ['atan2', (y, x) => ng.atan2(y, x), [randomTensor([2, 3], 11, 'float64', true), apart([2, 1], 12, 2.5)]],
-  ['fmod', (a, b) => a.fmod(b), [apart([2, 3], 13, 0.3), ng.tensor([0.7, -0.9, 1.3], { dtype: 'float64', requiresGrad: true })]],
-  ['remainder', (a, b) => ng.remainder(a, b), [apart([2, 3], 14, 0.3), ng.tensor([[0.7], [-0.9]], { dtype: 'float64', requiresGrad: true })]],
+  [
+    'fmod',
+    (a, b) => a.fmod(b),
+    [apart([2, 3], 13, 0.3), ng.tensor([0.7, -0.9, 1.3], { dtype: 'float64', requiresGrad: true })],
+  ],
+  [
+    'remainder',
+    (a, b) => ng.remainder(a, b),
+    [apart([2, 3], 14, 0.3), ng.tensor([[0.7], [-0.9]], { dtype: 'float64', requiresGrad: true })],
+  ],
 ];
 
 describe('binary math gradcheck (float64)', () => {
@@ -83,16 +105,24 @@ describe('dtypes', () => {
 });
 
 describe('errors name the op', () => {
-  it.each(['maximum', 'minimum', 'hypot', 'atan2', 'fmod', 'remainder'] as const)('%s: shapes that do not broadcast', (op) => {
-    expectNodegradError(() => ng[op](ng.zeros([2, 3]), ng.zeros([4])), 'ERR_NODEGRAD_SHAPE', `${op}:`);
-  });
+  it.each(['maximum', 'minimum', 'hypot', 'atan2', 'fmod', 'remainder'] as const)(
+    '%s: shapes that do not broadcast',
+    (op) => {
+      expectNodegradError(() => ng[op](ng.zeros([2, 3]), ng.zeros([4])), 'ERR_NODEGRAD_SHAPE', `${op}:`);
+    },
+  );
 
   it('lerp: shapes that do not broadcast', () => {
     expectNodegradError(() => ng.lerp(ng.zeros([2, 3]), ng.zeros([4]), 0.5), 'ERR_NODEGRAD_SHAPE');
   });
 
   it.each(['fmod', 'remainder'] as const)('%s: integer division by zero', (op) => {
-    expectNodegradError(() => ng[op](ng.tensor([1, 2], { dtype: 'int32' }), 0), 'ERR_NODEGRAD_ARGUMENT', `${op}:`, 'division by zero');
+    expectNodegradError(
+      () => ng[op](ng.tensor([1, 2], { dtype: 'int32' }), 0),
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}:`,
+      'division by zero',
+    );
   });
 
   it('two numbers', () => {

@@ -19,18 +19,30 @@ function expectClose(actual: ng.Tensor, expected: ng.Tensor, what: string): void
   expect([...actual.shape], `${what} shape`).toEqual([...expected.shape]);
   const [a, e] = [actual.data(), expected.data()];
   for (let i = 0; i < e.length; i++) {
-    const ok = Number.isNaN(e[i]) ? Number.isNaN(a[i]) : a[i] === e[i] || Math.abs(a[i] - e[i]) <= 1e-12 + 1e-10 * Math.abs(e[i]);
+    const ok = Number.isNaN(e[i])
+      ? Number.isNaN(a[i])
+      : a[i] === e[i] || Math.abs(a[i] - e[i]) <= 1e-12 + 1e-10 * Math.abs(e[i]);
     if (!ok) expect.fail(`${what} index ${i}: got ${a[i]}, expected ${e[i]}`);
   }
 }
 
 type Binary = (a: ng.Tensor, b: ng.ScalarOrTensor) => ng.Tensor;
 const binaries: Record<string, Binary> = {
-  eq: ng.eq, ne: ng.ne, lt: ng.lt, le: ng.le, gt: ng.gt, ge: ng.ge,
-  logicalAnd: ng.logicalAnd, logicalOr: ng.logicalOr, logicalXor: ng.logicalXor,
+  eq: ng.eq,
+  ne: ng.ne,
+  lt: ng.lt,
+  le: ng.le,
+  gt: ng.gt,
+  ge: ng.ge,
+  logicalAnd: ng.logicalAnd,
+  logicalOr: ng.logicalOr,
+  logicalXor: ng.logicalXor,
 };
 const unaries: Record<string, (x: ng.Tensor) => ng.Tensor> = {
-  logicalNot: (x) => x.logicalNot(), isnan: (x) => x.isnan(), isfinite: (x) => x.isfinite(), isinf: (x) => x.isinf(),
+  logicalNot: (x) => x.logicalNot(),
+  isnan: (x) => x.isnan(),
+  isfinite: (x) => x.isfinite(),
+  isinf: (x) => x.isinf(),
 };
 
 /** Runs a case's op on its inputs; differentiable ones backpropagate sum(out * gout). */
@@ -42,7 +54,11 @@ function run(c: GoldenCase): void {
     expectSame(unaries[c.kind](t.a), t.out, c.name);
   } else if (c.kind === 'any' || c.kind === 'all') {
     const dim = o.dim as number | undefined;
-    expectSame(c.kind === 'any' ? t.a.any(dim, o.keepDim as boolean) : t.a.all(dim, o.keepDim as boolean), t.out, c.name);
+    expectSame(
+      c.kind === 'any' ? t.a.any(dim, o.keepDim as boolean) : t.a.all(dim, o.keepDim as boolean),
+      t.out,
+      c.name,
+    );
   } else if (c.kind === 'sumBool') {
     expectSame(t.a.sum(o.dim as number | undefined, o.keepDim as boolean), t.out, c.name);
   } else if (c.kind === 'cast') {
@@ -63,8 +79,12 @@ function run(c: GoldenCase): void {
       inputs[key] = t[`grad_${key}`] ? ng.tensor(x.data(), { shape: x.shape, dtype: x.dtype, requiresGrad: true }) : x;
     }
     const { a, b, cond, mask } = inputs;
-    const out = c.kind === 'where' ? ng.where(cond, a ?? (o.a as number), b ?? (o.b as number))
-      : c.kind === 'maskedFill' ? a.maskedFill(mask, Number(o.value)) : a.maskedSelect(mask);
+    const out =
+      c.kind === 'where'
+        ? ng.where(cond, a ?? (o.a as number), b ?? (o.b as number))
+        : c.kind === 'maskedFill'
+          ? a.maskedFill(mask, Number(o.value))
+          : a.maskedSelect(mask);
     if (!t.gout) {
       expectSame(out, t.out, c.name);
       return;
@@ -81,7 +101,18 @@ describe('compare goldens (PyTorch)', () => {
   const cases = goldenCases('compare.safetensors');
   it('has cases for every op', () => {
     const kinds = new Set(cases.map((c) => c.kind));
-    for (const k of [...Object.keys(binaries), ...Object.keys(unaries), 'any', 'all', 'where', 'maskedFill', 'maskedSelect', 'nonzero', 'equal', 'cast']) {
+    for (const k of [
+      ...Object.keys(binaries),
+      ...Object.keys(unaries),
+      'any',
+      'all',
+      'where',
+      'maskedFill',
+      'maskedSelect',
+      'nonzero',
+      'equal',
+      'cast',
+    ]) {
       expect(kinds.has(k), k).toBe(true);
     }
   });
@@ -90,10 +121,16 @@ describe('compare goldens (PyTorch)', () => {
 
 describe('bool dtype', () => {
   it('creates from booleans, converts back to booleans and prints them', () => {
-    const b = ng.tensor([[true, false], [false, true]]);
+    const b = ng.tensor([
+      [true, false],
+      [false, true],
+    ]);
     expect(b.dtype).toBe('bool');
     expect(b.storage.data).toBeInstanceOf(Uint8Array);
-    expect(b.toArray()).toEqual([[true, false], [false, true]]);
+    expect(b.toArray()).toEqual([
+      [true, false],
+      [false, true],
+    ]);
     expect(ng.tensor([1, 0, 2], { dtype: 'bool' }).toArray()).toEqual([true, false, true]);
     expect(ng.tensor([true, 2]).dtype).toBe('float32');
     expect(String(b)).toContain('[[true,false],[false,true]]');
@@ -127,27 +164,50 @@ describe('bool dtype', () => {
   });
 
   it('supports views, reshape, cat, stack and indexSelect', () => {
-    const b = ng.tensor([[true, false, true], [false, false, true]]);
-    expect(b.t().toArray()).toEqual([[true, false], [false, false], [true, true]]);
+    const b = ng.tensor([
+      [true, false, true],
+      [false, false, true],
+    ]);
+    expect(b.t().toArray()).toEqual([
+      [true, false],
+      [false, false],
+      [true, true],
+    ]);
     expect(b.t().reshape([6]).toArray()).toEqual([true, false, false, false, true, true]);
-    expect(b.narrow(1, 1, 2).contiguous().toArray()).toEqual([[false, true], [false, true]]);
+    expect(b.narrow(1, 1, 2).contiguous().toArray()).toEqual([
+      [false, true],
+      [false, true],
+    ]);
     const c = ng.cat([b, b.narrow(0, 0, 1)], 0);
     expect(c.dtype).toBe('bool');
-    expect(c.toArray()).toEqual([[true, false, true], [false, false, true], [true, false, true]]);
+    expect(c.toArray()).toEqual([
+      [true, false, true],
+      [false, false, true],
+      [true, false, true],
+    ]);
     expect(ng.stack([b, b], 2).shape).toEqual([2, 3, 2]);
-    expect(b.indexSelect(1, [2, 0]).toArray()).toEqual([[true, true], [true, false]]);
+    expect(b.indexSelect(1, [2, 0]).toArray()).toEqual([
+      [true, true],
+      [true, false],
+    ]);
     expect(ng.cat([b, ng.ones([1, 3], { dtype: 'int32' })]).dtype).toBe('int32');
   });
 
   it('sums to an int32 count (PyTorch gives int64)', () => {
-    const b = ng.tensor([[true, false, true], [true, true, true]]);
+    const b = ng.tensor([
+      [true, false, true],
+      [true, true, true],
+    ]);
     expect(b.sum().dtype).toBe('int32');
     expect(b.sum().item()).toBe(5);
     expect([...b.sum(1).data()]).toEqual([2, 3]);
   });
 
   it('reads back through data(), item() and max/min', () => {
-    const b = ng.tensor([[false, true], [false, false]]);
+    const b = ng.tensor([
+      [false, true],
+      [false, false],
+    ]);
     expect(b.data()).toBeInstanceOf(Uint8Array);
     expect(b.t().contiguous().data()).toEqual(Uint8Array.of(0, 0, 1, 0));
     expect(ng.tensor(true).item()).toBe(1);
@@ -174,7 +234,12 @@ describe('bool dtype', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const path = join(mkdtempSync(join(tmpdir(), 'ng-bool-')), 'm.safetensors');
-    const b = ng.tensor([[true, false, true], [false, false, true]]).t();
+    const b = ng
+      .tensor([
+        [true, false, true],
+        [false, false, true],
+      ])
+      .t();
     ng.save({ mask: b }, path);
     const loaded = ng.load(path).mask;
     expect(loaded.dtype).toBe('bool');
@@ -187,13 +252,24 @@ describe('comparisons and masks', () => {
     const x = ng.tensor([[1, 2, 3]]);
     expect(x.gt(2).toArray()).toEqual([[false, false, true]]);
     expect(ng.lt(2, x).toArray()).toEqual([[false, false, true]]);
-    expect(x.eq(ng.tensor([[1], [3]])).toArray()).toEqual([[true, false, false], [false, false, true]]);
-    expect(ng.tensor([NaN]).ne(ng.tensor([NaN])).toArray()).toEqual([true]);
+    expect(x.eq(ng.tensor([[1], [3]])).toArray()).toEqual([
+      [true, false, false],
+      [false, false, true],
+    ]);
+    expect(
+      ng
+        .tensor([NaN])
+        .ne(ng.tensor([NaN]))
+        .toArray(),
+    ).toEqual([true]);
     expect(x.equal(ng.tensor([[1, 2, 3]], { dtype: 'float64' }))).toBe(true);
   });
 
   it('any and all with dims', () => {
-    const x = ng.tensor([[0, 1], [0, 0]]);
+    const x = ng.tensor([
+      [0, 1],
+      [0, 0],
+    ]);
     expect(x.any().item()).toBe(1);
     expect(x.all().item()).toBe(0);
     expect(x.any(1).toArray()).toEqual([true, false]);
@@ -201,10 +277,17 @@ describe('comparisons and masks', () => {
   });
 
   it('nonzero gives [k, ndim] int32 and maskToIndices gives one index tensor per dim', () => {
-    const m = ng.tensor([[false, true], [true, true]]);
+    const m = ng.tensor([
+      [false, true],
+      [true, true],
+    ]);
     const nz = m.nonzero();
     expect(nz.dtype).toBe('int32');
-    expect(nz.toArray()).toEqual([[0, 1], [1, 0], [1, 1]]);
+    expect(nz.toArray()).toEqual([
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
     const [rows, cols] = maskToIndices(m);
     expect(rows.toArray()).toEqual([0, 1, 1]);
     expect(cols.toArray()).toEqual([1, 0, 1]);
@@ -215,12 +298,18 @@ describe('comparisons and masks', () => {
     const base = ng.zeros([2, 3]);
     const view = base.t();
     view.maskedFill_(ng.tensor([[true, false]]), 7);
-    expect(base.toArray()).toEqual([[7, 7, 7], [0, 0, 0]]);
+    expect(base.toArray()).toEqual([
+      [7, 7, 7],
+      [0, 0, 0],
+    ]);
     const x = randomTensor([2, 3], 3, 'float64', true);
     const y = x.mul(2);
     y.maskedFill_(ng.tensor([true, false, true]), 0);
     y.sum().backward();
-    expect(x.grad!.toArray()).toEqual([[0, 2, 0], [0, 2, 0]]);
+    expect(x.grad!.toArray()).toEqual([
+      [0, 2, 0],
+      [0, 2, 0],
+    ]);
     expect(() => x.maskedFill_(ng.tensor([true, false, true]), 0)).toThrow(/maskedFill_: a leaf tensor/);
     const e = x.exp();
     e.maskedFill_(ng.tensor([true, false, true]), 0);
@@ -237,7 +326,10 @@ describe('comparisons and masks', () => {
 });
 
 describe('gradcheck (float64)', () => {
-  const cond = ng.tensor([[true, false, true], [false, true, true]]);
+  const cond = ng.tensor([
+    [true, false, true],
+    [false, true, true],
+  ]);
   it('where in both branches with broadcasting', () => {
     const a = randomTensor([2, 3], 1, 'float64', true);
     const b = randomTensor([3], 2, 'float64', true);
@@ -257,14 +349,49 @@ describe('gradcheck (float64)', () => {
 describe('errors name the op', () => {
   const x = ng.tensor([[1, 2, 3]]);
   const cases: [string, () => unknown, string, RegExp][] = [
-    ['where float condition', () => ng.where(ng.tensor([1, 0, 1]), x, 0), 'ERR_NODEGRAD_DTYPE', /^where: expected a bool condition tensor, got a float32/],
-    ['maskedFill float mask', () => x.maskedFill(ng.tensor([1, 0, 1]), 0), 'ERR_NODEGRAD_DTYPE', /^maskedFill: expected a bool mask/],
-    ['maskedSelect int mask', () => x.maskedSelect(ng.tensor([1, 0, 1], { dtype: 'int32' })), 'ERR_NODEGRAD_DTYPE', /^maskedSelect: expected a bool mask/],
-    ['maskedFill mask larger than self', () => x.maskedFill(ng.tensor([[true], [false]]), 0), 'ERR_NODEGRAD_SHAPE', /^maskedFill: mask of shape \[2, 1\] cannot be broadcast to the tensor's shape \[1, 3\]/],
-    ['maskedFill non-scalar value', () => x.maskedFill(ng.tensor([true, false, true]), ng.tensor([1, 2])), 'ERR_NODEGRAD_SHAPE', /^maskedFill: expected a number or a 0-d value tensor/],
-    ['eq shape mismatch', () => x.eq(ng.tensor([1, 2])), 'ERR_NODEGRAD_SHAPE', /^eq: shapes \[1, 3\] and \[2\] cannot be broadcast/],
+    [
+      'where float condition',
+      () => ng.where(ng.tensor([1, 0, 1]), x, 0),
+      'ERR_NODEGRAD_DTYPE',
+      /^where: expected a bool condition tensor, got a float32/,
+    ],
+    [
+      'maskedFill float mask',
+      () => x.maskedFill(ng.tensor([1, 0, 1]), 0),
+      'ERR_NODEGRAD_DTYPE',
+      /^maskedFill: expected a bool mask/,
+    ],
+    [
+      'maskedSelect int mask',
+      () => x.maskedSelect(ng.tensor([1, 0, 1], { dtype: 'int32' })),
+      'ERR_NODEGRAD_DTYPE',
+      /^maskedSelect: expected a bool mask/,
+    ],
+    [
+      'maskedFill mask larger than self',
+      () => x.maskedFill(ng.tensor([[true], [false]]), 0),
+      'ERR_NODEGRAD_SHAPE',
+      /^maskedFill: mask of shape \[2, 1\] cannot be broadcast to the tensor's shape \[1, 3\]/,
+    ],
+    [
+      'maskedFill non-scalar value',
+      () => x.maskedFill(ng.tensor([true, false, true]), ng.tensor([1, 2])),
+      'ERR_NODEGRAD_SHAPE',
+      /^maskedFill: expected a number or a 0-d value tensor/,
+    ],
+    [
+      'eq shape mismatch',
+      () => x.eq(ng.tensor([1, 2])),
+      'ERR_NODEGRAD_SHAPE',
+      /^eq: shapes \[1, 3\] and \[2\] cannot be broadcast/,
+    ],
     ['where shape mismatch', () => ng.where(ng.tensor([true, false]), x, 0), 'ERR_NODEGRAD_SHAPE', /^where: shapes/],
-    ['maskedSelect shape mismatch', () => x.maskedSelect(ng.tensor([true, false])), 'ERR_NODEGRAD_SHAPE', /^maskedSelect: shapes/],
+    [
+      'maskedSelect shape mismatch',
+      () => x.maskedSelect(ng.tensor([true, false])),
+      'ERR_NODEGRAD_SHAPE',
+      /^maskedSelect: shapes/,
+    ],
     ['eq of two numbers', () => ng.eq(1, 2), 'ERR_NODEGRAD_ARGUMENT', /^eq: expected at least one Tensor/],
   ];
   for (const [name, fn, code, message] of cases) {
@@ -296,7 +423,8 @@ describe('native and reference backends agree on bool tensors', () => {
   const native = ng.backend.getBackend();
   for (const [name, run] of ops) {
     it(name, () => {
-      const results = (r: ng.Tensor | ng.Tensor[]): unknown[] => (Array.isArray(r) ? r : [r]).map((t) => [t.dtype, t.shape, t.toArray()]);
+      const results = (r: ng.Tensor | ng.Tensor[]): unknown[] =>
+        (Array.isArray(r) ? r : [r]).map((t) => [t.dtype, t.shape, t.toArray()]);
       const fromNative = results(run());
       ng.backend.setBackend(ng.backend.referenceBackend);
       try {

@@ -11,14 +11,20 @@ type JsonSpec = number | string | null | JsonSpec[];
 
 /** Specs from the fixture's JSON; index lists become int32 tensors when asked, else stay arrays. */
 function specsOf(json: JsonSpec[], asTensors: boolean): IndexSpec[] {
-  return json.map((s) => (Array.isArray(s) && asTensors ? ng.tensor(s as ng.NestedArray, { dtype: 'int32' }) : s as IndexSpec));
+  return json.map((s) =>
+    Array.isArray(s) && asTensors ? ng.tensor(s as ng.NestedArray, { dtype: 'int32' }) : (s as IndexSpec),
+  );
 }
 
 const cases = goldenCases('indexing.safetensors');
 const indexCases = cases.filter((c) => c.kind === 'index');
 const putCases = cases.filter((c) => c.kind === 'put');
 
-const runs = [['native', false], ['native', true], ['reference', true]] as const;
+const runs = [
+  ['native', false],
+  ['native', true],
+  ['reference', true],
+] as const;
 
 describe.each(runs)('index matches PyTorch (%s backend, index lists as tensors: %s)', (backendName, asTensors) => {
   const previous = ng.backend.getBackend();
@@ -40,8 +46,9 @@ describe.each(runs)('index matches PyTorch (%s backend, index lists as tensors: 
     x.requiresGrad = true;
     const value = c.t.value ? c.t.value.detach() : (c.options.value as number);
     if (value instanceof ng.Tensor) value.requiresGrad = true;
-    const out = x.indexPut(specsOf(c.options.specs as JsonSpec[], asTensors), value,
-      { accumulate: c.options.accumulate as boolean });
+    const out = x.indexPut(specsOf(c.options.specs as JsonSpec[], asTensors), value, {
+      accumulate: c.options.accumulate as boolean,
+    });
     expect(out.shape).toEqual(c.t.out.shape);
     expectClose(flat(out), flat(c.t.out), 1e-12, 1e-12);
     out.backward(c.t.gout);
@@ -104,13 +111,24 @@ describe('basic indexing returns views', () => {
     expect(flat(x).slice(0, 4)).toEqual([2, 2, 2, 2]);
   });
 
-  it.each(['float32', 'float64', 'int32'] as const)('indexPut_ into a view at an offset changes only its elements (%s)', (dtype) => {
-    const x = ng.zeros([4, 3], { dtype });
-    const rows = x.narrow(0, 1, 2);
-    rows.indexPut_([[0, 0, 1]], ng.tensor([[1, 2, 3], [10, 20, 30], [5, 5, 5]]), { accumulate: true });
-    rows.indexPut_([':', [2, 2]], 7);
-    expect(flat(x)).toEqual([0, 0, 0, 11, 22, 7, 5, 5, 7, 0, 0, 0]);
-  });
+  it.each(['float32', 'float64', 'int32'] as const)(
+    'indexPut_ into a view at an offset changes only its elements (%s)',
+    (dtype) => {
+      const x = ng.zeros([4, 3], { dtype });
+      const rows = x.narrow(0, 1, 2);
+      rows.indexPut_(
+        [[0, 0, 1]],
+        ng.tensor([
+          [1, 2, 3],
+          [10, 20, 30],
+          [5, 5, 5],
+        ]),
+        { accumulate: true },
+      );
+      rows.indexPut_([':', [2, 2]], 7);
+      expect(flat(x)).toEqual([0, 0, 0, 11, 22, 7, 5, 5, 7, 0, 0, 0]);
+    },
+  );
 
   it('a 0-d int32 tensor index acts like a number (a view)', () => {
     const x = randomTensor([3, 4], 2);
@@ -150,7 +168,12 @@ describe('indexing errors', () => {
   const x = randomTensor([3, 4], 1);
   it.each([
     ['number out of range', () => x.index(3), 'ERR_NODEGRAD_ARGUMENT', ['index', 'index 3', 'dim 0', 'size 3']],
-    ['tensor index out of range', () => x.index(':', [0, -5]), 'ERR_NODEGRAD_ARGUMENT', ['index', '-5', 'dim 1', 'size 4']],
+    [
+      'tensor index out of range',
+      () => x.index(':', [0, -5]),
+      'ERR_NODEGRAD_ARGUMENT',
+      ['index', '-5', 'dim 1', 'size 4'],
+    ],
     ['too many indices', () => x.index(0, 0, 0), 'ERR_NODEGRAD_ARGUMENT', ['index', 'too many indices', '[3, 4]']],
     ['two ellipses', () => x.index('...', '...'), 'ERR_NODEGRAD_ARGUMENT', ['index', 'single ellipsis']],
     ['float index tensor', () => x.index(ng.tensor([0, 1])), 'ERR_NODEGRAD_DTYPE', ['index', 'int32', 'float32']],
@@ -159,11 +182,24 @@ describe('indexing errors', () => {
     ['bad slice string', () => x.index('1:a'), 'ERR_NODEGRAD_ARGUMENT', ['index', "'1:a'"]],
     ['fractional index array', () => x.index([0.5]), 'ERR_NODEGRAD_ARGUMENT', ['index', 'array of integers', '0.5']],
     ['unbroadcastable indices', () => x.index([0, 1], [0, 1, 2]), 'ERR_NODEGRAD_SHAPE', ['index', '[2]', '[3]']],
-    ['indexPut_ out of range', () => ng.zeros([3]).indexPut_([[7]], 1), 'ERR_NODEGRAD_ARGUMENT', ['indexPut_', 'index 7', 'size 3']],
-    ['indexPut_ value shape', () => ng.zeros([3, 4]).indexPut_([0], ng.ones([3])), 'ERR_NODEGRAD_SHAPE',
-      ['indexPut_', 'value tensor of shape [3]', 'indexing result of shape [4]']],
-    ['indexPut_ specs not an array', () => ng.zeros([3]).indexPut_(0 as unknown as IndexSpec[], 1), 'ERR_NODEGRAD_ARGUMENT',
-      ['indexPut_', 'array of index specs']],
+    [
+      'indexPut_ out of range',
+      () => ng.zeros([3]).indexPut_([[7]], 1),
+      'ERR_NODEGRAD_ARGUMENT',
+      ['indexPut_', 'index 7', 'size 3'],
+    ],
+    [
+      'indexPut_ value shape',
+      () => ng.zeros([3, 4]).indexPut_([0], ng.ones([3])),
+      'ERR_NODEGRAD_SHAPE',
+      ['indexPut_', 'value tensor of shape [3]', 'indexing result of shape [4]'],
+    ],
+    [
+      'indexPut_ specs not an array',
+      () => ng.zeros([3]).indexPut_(0 as unknown as IndexSpec[], 1),
+      'ERR_NODEGRAD_ARGUMENT',
+      ['indexPut_', 'array of index specs'],
+    ],
   ] as [string, () => unknown, string, string[]][])('%s', (_name, fn, code, fragments) => {
     expectNodegradError(fn, code, ...fragments);
   });
@@ -201,7 +237,13 @@ describe('bool masks index like PyTorch', () => {
   });
 
   it('refuses a mask whose size differs from the dim it covers, and a float mask', () => {
-    expectNodegradError(() => x.index(ng.tensor([true, false], { dtype: 'bool' })), 'ERR_NODEGRAD_SHAPE', 'index', 'size 2', 'size 3');
+    expectNodegradError(
+      () => x.index(ng.tensor([true, false], { dtype: 'bool' })),
+      'ERR_NODEGRAD_SHAPE',
+      'index',
+      'size 2',
+      'size 3',
+    );
     expectNodegradError(() => maskSpecToIndices(ng.zeros([2])), 'ERR_NODEGRAD_DTYPE', 'index', 'int32 or bool masks');
   });
 });

@@ -54,7 +54,9 @@ describe('in-place math matches the out-of-place op', () => {
       const marker = ng.arange(24, undefined, 1, { dtype: 'float64' }).reshape([4, 6]);
       const inside = new Set(flat(cut(marker)));
       const after = flat(b);
-      before.forEach((v, i) => { if (!inside.has(i)) expect(after[i], `element ${i}`).toBe(v); });
+      before.forEach((v, i) => {
+        if (!inside.has(i)) expect(after[i], `element ${i}`).toBe(v);
+      });
       if (target.storage === b.storage) {
         const written = flat(cut(b));
         expectClose(written, expected, 1e-12, 1e-12);

@@ -15,7 +15,9 @@ export function checkMathCase(c: GoldenCase, forwards: Record<string, Forward>):
   const leaf: Leaf = (key) => {
     const stored = c.t[key];
     const wantsGrad = learnable.includes(key) && c.t[`grad_${key}`] !== undefined;
-    leaves[key] ??= wantsGrad ? ng.tensor(stored.data(), { shape: stored.shape, dtype: 'float64', requiresGrad: true }) : stored;
+    leaves[key] ??= wantsGrad
+      ? ng.tensor(stored.data(), { shape: stored.shape, dtype: 'float64', requiresGrad: true })
+      : stored;
     return leaves[key];
   };
   const result = forwards[c.kind](c.options, leaf);
@@ -29,7 +31,10 @@ export function checkMathCase(c: GoldenCase, forwards: Record<string, Forward>):
   });
   const gouts = outs.length === 1 ? [c.t.gout] : outs.map((_, i) => c.t[`gout${i}`]);
   if (gouts.some((g) => g === undefined)) return;
-  outs.map((o, i) => o.mul(gouts[i]).sum()).reduce((a, b) => a.add(b)).backward();
+  outs
+    .map((o, i) => o.mul(gouts[i]).sum())
+    .reduce((a, b) => a.add(b))
+    .backward();
   for (const key of Object.keys(leaves)) {
     const want = c.t[`grad_${key}`];
     if (!want) continue;

@@ -12,8 +12,10 @@ const order = (p: unknown): ng.NormOrder | undefined =>
   p === 'inf' ? Infinity : p === '-inf' ? -Infinity : (p as ng.NormOrder | undefined);
 
 const forwards: Record<string, Forward> = {
-  var: (o, leaf) => leaf('x').var(o.dim as Dim, { correction: o.correction as number | undefined, keepDim: o.keepDim as boolean }),
-  std: (o, leaf) => ng.std(leaf('x'), o.dim as Dim, { correction: o.correction as number | undefined, keepDim: o.keepDim as boolean }),
+  var: (o, leaf) =>
+    leaf('x').var(o.dim as Dim, { correction: o.correction as number | undefined, keepDim: o.keepDim as boolean }),
+  std: (o, leaf) =>
+    ng.std(leaf('x'), o.dim as Dim, { correction: o.correction as number | undefined, keepDim: o.keepDim as boolean }),
   norm: (o, leaf) => leaf('x').norm(order(o.p), o.dim as Dim, { keepDim: o.keepDim as boolean }),
   prod: (o, leaf) => leaf('x').prod(o.dim as number | undefined, { keepDim: o.keepDim as boolean }),
   sum: (o, leaf) => leaf('x').sum(o.dim as Dim, o.keepDim as boolean),
@@ -29,7 +31,10 @@ const forwards: Record<string, Forward> = {
 };
 
 const cases = goldenCases('math.safetensors').filter((c) => c.kind in forwards);
-const backends = [['native', ng.backend.getBackend()], ['reference', ng.backend.referenceBackend]] as const;
+const backends = [
+  ['native', ng.backend.getBackend()],
+  ['reference', ng.backend.referenceBackend],
+] as const;
 
 describe.each(backends)('reductions and scans match PyTorch (%s backend)', (_name, backend: Backend) => {
   const previous = ng.backend.getBackend();
@@ -51,7 +56,14 @@ function spaced(shape: number[], seed: number): ng.Tensor {
 }
 
 const withZeros = (): ng.Tensor =>
-  ng.tensor([[1.5, 0, 2, -3], [0, 2, 0, 4], [2, -0.5, 4, 1.25]], { dtype: 'float64', requiresGrad: true });
+  ng.tensor(
+    [
+      [1.5, 0, 2, -3],
+      [0, 2, 0, 4],
+      [2, -0.5, 4, 1.25],
+    ],
+    { dtype: 'float64', requiresGrad: true },
+  );
 
 type Row = [string, (...t: ng.Tensor[]) => ng.Tensor, ng.Tensor[]];
 const rows: Row[] = [
@@ -59,8 +71,11 @@ const rows: Row[] = [
   ['var correction 0', (x) => ng.var(x, 1, { correction: 0 }), [randomTensor([3, 4], 2, 'float64', true)]],
   ['std', (x) => x.std(-1), [randomTensor([3, 4], 3, 'float64', true)]],
   ['std all', (x) => x.std(), [randomTensor([2, 3], 4, 'float64', true)]],
-  ...([2, 1, 3, 0.5, 1.5, -1, 0, Infinity, -Infinity, 'fro'] as const).map((p): Row =>
-    [`norm p=${String(p)}`, (x) => x.norm(p, 1), [spaced([3, 4], 5)]]),
+  ...([2, 1, 3, 0.5, 1.5, -1, 0, Infinity, -Infinity, 'fro'] as const).map((p): Row => [
+    `norm p=${String(p)}`,
+    (x) => x.norm(p, 1),
+    [spaced([3, 4], 5)],
+  ]),
   ['norm keepDim', (x) => x.norm(2, [0, 2], { keepDim: true }), [randomTensor([2, 2, 3], 6, 'float64', true)]],
   ['prod all', (x) => x.prod(), [randomTensor([2, 3], 7, 'float64', true)]],
   ['prod dim with zeros', (x) => x.prod(1), [withZeros()]],
@@ -109,9 +124,15 @@ describe('errors name the op', () => {
   const x = randomTensor([2, 3], 15);
 
   it.each([
-    ['var', () => x.var(2)], ['std', () => x.std([0, -3])], ['norm', () => x.norm(2, 5)],
-    ['prod', () => x.prod(-3)], ['amax', () => x.amax(2)], ['amin', () => x.amin([0, 0])],
-    ['aminmax', () => x.aminmax({ dim: 4 })], ['cumsum', () => x.cumsum(2)], ['cumprod', () => x.cumprod(-3)],
+    ['var', () => x.var(2)],
+    ['std', () => x.std([0, -3])],
+    ['norm', () => x.norm(2, 5)],
+    ['prod', () => x.prod(-3)],
+    ['amax', () => x.amax(2)],
+    ['amin', () => x.amin([0, 0])],
+    ['aminmax', () => x.aminmax({ dim: 4 })],
+    ['cumsum', () => x.cumsum(2)],
+    ['cumprod', () => x.cumprod(-3)],
     ['logcumsumexp', () => x.logcumsumexp(7)],
   ])('%s: dim out of range or repeated', (op, fn) => {
     expectNodegradError(fn, 'ERR_NODEGRAD_DIM', `${op}:`);
@@ -120,7 +141,13 @@ describe('errors name the op', () => {
   it('norm: bad p', () => {
     expectNodegradError(() => x.norm('nuc' as ng.NormOrder), 'ERR_NODEGRAD_ARGUMENT', 'norm:', "'nuc'", "'fro'");
     expectNodegradError(() => x.norm(NaN), 'ERR_NODEGRAD_ARGUMENT', 'norm:', 'NaN');
-    expectNodegradError(() => randomTensor([2, 2, 2], 1).norm('fro', [0, 1, 2]), 'ERR_NODEGRAD_ARGUMENT', 'norm:', "'fro'", '[0, 1, 2]');
+    expectNodegradError(
+      () => randomTensor([2, 2, 2], 1).norm('fro', [0, 1, 2]),
+      'ERR_NODEGRAD_ARGUMENT',
+      'norm:',
+      "'fro'",
+      '[0, 1, 2]',
+    );
   });
 
   it('norm: inf norm of an empty reduction', () => {
@@ -130,7 +157,12 @@ describe('errors name the op', () => {
   it('amax/amin: empty dims', () => {
     expectNodegradError(() => ng.zeros([2, 0]).amax(1), 'ERR_NODEGRAD_SHAPE', 'amax:', 'dim 1 of size 0');
     expectNodegradError(() => ng.zeros([0]).amin(), 'ERR_NODEGRAD_SHAPE', 'amin:', 'empty tensor');
-    expectNodegradError(() => ng.zeros([3, 0]).aminmax({ dim: 1 }), 'ERR_NODEGRAD_SHAPE', 'aminmax:', 'dim 1 of size 0');
+    expectNodegradError(
+      () => ng.zeros([3, 0]).aminmax({ dim: 1 }),
+      'ERR_NODEGRAD_SHAPE',
+      'aminmax:',
+      'dim 1 of size 0',
+    );
   });
 
   it('var: correction must be a finite number', () => {

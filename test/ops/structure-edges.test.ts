@@ -9,11 +9,27 @@ const x34 = (): ng.Tensor => ng.arange(12).reshape([3, 4]);
 
 describe('errors name the op and the offending value', () => {
   it('rejects indices out of range, including negative ones', () => {
-    expectNodegradError(() => x34().gather(1, int([[0, 4]])), 'ERR_NODEGRAD_ARGUMENT', 'gather', 'index 4', 'dim 1 of size 4');
+    expectNodegradError(
+      () => x34().gather(1, int([[0, 4]])),
+      'ERR_NODEGRAD_ARGUMENT',
+      'gather',
+      'index 4',
+      'dim 1 of size 4',
+    );
     expectNodegradError(() => x34().gather(0, int([[-1]])), 'ERR_NODEGRAD_ARGUMENT', 'gather', 'index -1');
     expectNodegradError(() => x34().scatter(0, int([[3]]), 1), 'ERR_NODEGRAD_ARGUMENT', 'scatter', 'index 3', 'size 3');
-    expectNodegradError(() => x34().scatterAdd(1, int([[9]]), ng.ones([1, 1])), 'ERR_NODEGRAD_ARGUMENT', 'scatterAdd', 'index 9');
-    expectNodegradError(() => x34().indexAdd(0, int([0, 3]), ng.ones([2, 4])), 'ERR_NODEGRAD_ARGUMENT', 'indexAdd', 'index 3');
+    expectNodegradError(
+      () => x34().scatterAdd(1, int([[9]]), ng.ones([1, 1])),
+      'ERR_NODEGRAD_ARGUMENT',
+      'scatterAdd',
+      'index 9',
+    );
+    expectNodegradError(
+      () => x34().indexAdd(0, int([0, 3]), ng.ones([2, 4])),
+      'ERR_NODEGRAD_ARGUMENT',
+      'indexAdd',
+      'index 3',
+    );
   });
 
   it('rejects an index that is not int32', () => {
@@ -23,12 +39,40 @@ describe('errors name the op and the offending value', () => {
   });
 
   it('rejects mismatched shapes and dtypes', () => {
-    expectNodegradError(() => x34().gather(0, int([[0, 0, 0, 0, 0]])), 'ERR_NODEGRAD_SHAPE', 'gather', '[1, 5]', '[3, 4]');
+    expectNodegradError(
+      () => x34().gather(0, int([[0, 0, 0, 0, 0]])),
+      'ERR_NODEGRAD_SHAPE',
+      'gather',
+      '[1, 5]',
+      '[3, 4]',
+    );
     expectNodegradError(() => x34().gather(0, int([0])), 'ERR_NODEGRAD_SHAPE', 'gather', 'same number of dims');
-    expectNodegradError(() => x34().scatter(0, int([[0, 1]]), ng.ones([1, 1])), 'ERR_NODEGRAD_SHAPE', 'scatter', 'src', '[1, 1]');
-    expectNodegradError(() => x34().scatter(0, int([[0]]), ng.ones([1, 1], { dtype: 'float64' })), 'ERR_NODEGRAD_DTYPE', 'scatter', 'float64');
-    expectNodegradError(() => x34().indexAdd(1, int([0]), ng.ones([3, 2])), 'ERR_NODEGRAD_SHAPE', 'indexAdd', '[3, 2]', '[3, 1]');
-    expectNodegradError(() => x34().indexAdd(1, int([[0]]), ng.ones([3, 1])), 'ERR_NODEGRAD_SHAPE', 'indexAdd', '1-D index');
+    expectNodegradError(
+      () => x34().scatter(0, int([[0, 1]]), ng.ones([1, 1])),
+      'ERR_NODEGRAD_SHAPE',
+      'scatter',
+      'src',
+      '[1, 1]',
+    );
+    expectNodegradError(
+      () => x34().scatter(0, int([[0]]), ng.ones([1, 1], { dtype: 'float64' })),
+      'ERR_NODEGRAD_DTYPE',
+      'scatter',
+      'float64',
+    );
+    expectNodegradError(
+      () => x34().indexAdd(1, int([0]), ng.ones([3, 2])),
+      'ERR_NODEGRAD_SHAPE',
+      'indexAdd',
+      '[3, 2]',
+      '[3, 1]',
+    );
+    expectNodegradError(
+      () => x34().indexAdd(1, int([[0]]), ng.ones([3, 1])),
+      'ERR_NODEGRAD_SHAPE',
+      'indexAdd',
+      '1-D index',
+    );
   });
 
   it('rejects bad sizes, counts and ranks', () => {
@@ -43,7 +87,13 @@ describe('errors name the op and the offending value', () => {
     expectNodegradError(() => x34().roll([1, 2], [0]), 'ERR_NODEGRAD_ARGUMENT', 'roll', '2 shifts for 1 dims');
     expectNodegradError(() => x34().flip([0, -2]), 'ERR_NODEGRAD_DIM', 'flip', 'twice');
     expectNodegradError(() => x34().repeat(2), 'ERR_NODEGRAD_ARGUMENT', 'repeat', 'at least 2', '[3, 4]');
-    expectNodegradError(() => x34().repeatInterleave([1, 2], { dim: 0 }), 'ERR_NODEGRAD_ARGUMENT', 'repeatInterleave', '[1, 2]', '3');
+    expectNodegradError(
+      () => x34().repeatInterleave([1, 2], { dim: 0 }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'repeatInterleave',
+      '[1, 2]',
+      '3',
+    );
     expectNodegradError(() => x34().size(-3), 'ERR_NODEGRAD_DIM', 'size', 'dim -3');
     expectNodegradError(() => ng.clamp(x34(), ng.zeros([2])), 'ERR_NODEGRAD_SHAPE', 'clamp', '[3, 4]', '[2]');
   });
@@ -64,7 +114,10 @@ describe('views and in-place writes', () => {
     view.scatterAdd_(1, int([[1, 1]]), ng.ones([1, 2]));
     view.indexAdd_(0, int([1]), ng.full([1, 2], 3), { alpha: 2 });
     expect(base.storage.version).toBe(version + 3);
-    expect(base.toArray()).toEqual([[0, 6, 5], [7, 6, 0]]);
+    expect(base.toArray()).toEqual([
+      [0, 6, 5],
+      [7, 6, 0],
+    ]);
   });
 
   it('an in-place scatter after a save makes backward throw, naming the writer', () => {
@@ -82,7 +135,10 @@ describe('views and in-place writes', () => {
     const src = ng.tensor([4, 5], { requiresGrad: true });
     target.scatterAdd_(0, int([2, 2]), src);
     expect(target.requiresGrad).toBe(true);
-    target.mul(ng.tensor([1, 2, 3])).sum().backward();
+    target
+      .mul(ng.tensor([1, 2, 3]))
+      .sum()
+      .backward();
     expect(flat(src.grad!)).toEqual([3, 3]);
   });
 });
@@ -127,18 +183,45 @@ describe('int32, 0-d and non-contiguous inputs', () => {
 
   it('reads non-contiguous inputs and indices through their strides', () => {
     const x = ng.arange(12).reshape([4, 3]).T; // [3, 4]
-    const index = int([[1, 0], [3, 2], [0, 0]]).T; // [2, 3]
+    const index = int([
+      [1, 0],
+      [3, 2],
+      [0, 0],
+    ]).T; // [2, 3]
     expect(x.gather(1, index.T).toArray()).toEqual(x.contiguous().gather(1, index.T.contiguous()).toArray());
-    expect(x.gather(1, index.T).toArray()).toEqual([[3, 0], [10, 7], [2, 2]]);
-    expect(x.flip(1).toArray()).toEqual([[9, 6, 3, 0], [10, 7, 4, 1], [11, 8, 5, 2]]);
-    expect(x.tril().toArray()).toEqual([[0, 0, 0, 0], [1, 4, 0, 0], [2, 5, 8, 0]]);
+    expect(x.gather(1, index.T).toArray()).toEqual([
+      [3, 0],
+      [10, 7],
+      [2, 2],
+    ]);
+    expect(x.flip(1).toArray()).toEqual([
+      [9, 6, 3, 0],
+      [10, 7, 4, 1],
+      [11, 8, 5, 2],
+    ]);
+    expect(x.tril().toArray()).toEqual([
+      [0, 0, 0, 0],
+      [1, 4, 0, 0],
+      [2, 5, 8, 0],
+    ]);
   });
 
   it('scatterAdd and indexAdd accumulate duplicate indices in int32', () => {
     const out = ng.zeros([3], { dtype: 'int32' }).scatterAdd(0, int([1, 1, 2, 1]), int([1, 2, 3, 4]));
     expect(flat(out)).toEqual([0, 7, 3]);
-    const added = ng.zeros([2, 2], { dtype: 'int32' }).indexAdd(1, int([0, 0]), int([[1, 2], [3, 4]]), { alpha: 2 });
-    expect(added.toArray()).toEqual([[6, 0], [14, 0]]);
+    const added = ng.zeros([2, 2], { dtype: 'int32' }).indexAdd(
+      1,
+      int([0, 0]),
+      int([
+        [1, 2],
+        [3, 4],
+      ]),
+      { alpha: 2 },
+    );
+    expect(added.toArray()).toEqual([
+      [6, 0],
+      [14, 0],
+    ]);
   });
 
   it('topk with sorted: false still returns the k largest with NaN first', () => {

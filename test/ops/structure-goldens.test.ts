@@ -17,10 +17,11 @@ const forwards: Record<string, Forward> = {
   tril: (o, leaf) => leaf('x').tril(o.diagonal as number),
   triu: (o, leaf) => ng.triu(leaf('x'), o.diagonal as number),
   gather: (o, leaf) => leaf('x').gather(o.dim as number, leaf('index')),
-  scatter: (o, leaf, ) => ng.scatter(leaf('x'), o.dim as number, leaf('index'),
-    o.value === undefined ? leaf('src') : (o.value as number)),
+  scatter: (o, leaf) =>
+    ng.scatter(leaf('x'), o.dim as number, leaf('index'), o.value === undefined ? leaf('src') : (o.value as number)),
   scatterAdd: (o, leaf) => leaf('x').scatterAdd(o.dim as number, leaf('index'), leaf('src')),
-  indexAdd: (o, leaf) => leaf('x').indexAdd(o.dim as number, leaf('index'), leaf('source'), { alpha: o.alpha as number | undefined }),
+  indexAdd: (o, leaf) =>
+    leaf('x').indexAdd(o.dim as number, leaf('index'), leaf('source'), { alpha: o.alpha as number | undefined }),
   flip: (o, leaf) => leaf('x').flip(o.dims as number[]),
   roll: (o, leaf) => leaf('x').roll(o.shifts as number | number[], o.dims as number[] | undefined),
   repeat: (o, leaf) => leaf('x').repeat(...(o.sizes as number[])),
@@ -41,7 +42,9 @@ function check(c: GoldenCase): void {
     const stored = c.t[key];
     if (stored === undefined) return undefined as unknown as ng.Tensor;
     const wantsGrad = learnable.includes(key) && c.t[`grad_${key}`] !== undefined;
-    leaves[key] ??= wantsGrad ? ng.tensor(stored.data(), { shape: stored.shape, dtype: 'float64', requiresGrad: true }) : stored;
+    leaves[key] ??= wantsGrad
+      ? ng.tensor(stored.data(), { shape: stored.shape, dtype: 'float64', requiresGrad: true })
+      : stored;
     return leaves[key];
   };
   const result = forwards[c.kind](c.options, leaf);
@@ -70,7 +73,10 @@ function check(c: GoldenCase): void {
   }
   const withGrad = outs.map((o, i) => [o, gouts[i]] as const).filter(([o]) => o.requiresGrad);
   if (withGrad.length === 0) return;
-  withGrad.map(([o, g]) => o.mul(g).sum()).reduce((a, b) => a.add(b)).backward();
+  withGrad
+    .map(([o, g]) => o.mul(g).sum())
+    .reduce((a, b) => a.add(b))
+    .backward();
   for (const key of Object.keys(leaves)) {
     const expected = c.t[`grad_${key}`];
     if (!expected || !leaves[key].requiresGrad) continue;
@@ -81,7 +87,10 @@ function check(c: GoldenCase): void {
 }
 
 const cases = goldenCases('structure.safetensors');
-const backends = [['native', ng.backend.getBackend()], ['reference', ng.backend.referenceBackend]] as const;
+const backends = [
+  ['native', ng.backend.getBackend()],
+  ['reference', ng.backend.referenceBackend],
+] as const;
 
 describe.each(backends)('structure ops match PyTorch (%s backend)', (_name, backend: Backend) => {
   const previous = ng.backend.getBackend();

@@ -27,15 +27,20 @@ describe('a dim passed as { dim } names the positional call', () => {
 });
 
 describe('crossEntropy with float class labels', () => {
-  it('names target.to(\'int32\')', () => {
+  it("names target.to('int32')", () => {
     const logits = ng.zeros([4, 3]);
     const labels = ng.tensor([0, 2, 1, 1]);
-    expectNodegradError(() => ng.crossEntropy(logits, labels), 'ERR_NODEGRAD_DTYPE',
-      'crossEntropy', 'float32', "target.to('int32')");
+    expectNodegradError(
+      () => ng.crossEntropy(logits, labels),
+      'ERR_NODEGRAD_DTYPE',
+      'crossEntropy',
+      'float32',
+      "target.to('int32')",
+    );
     expect(ng.crossEntropy(logits, labels.to('int32')).item()).toBeCloseTo(Math.log(3), 6);
   });
 
-  it('keeps float probability targets of the logits\' shape working', () => {
+  it("keeps float probability targets of the logits' shape working", () => {
     const probs = ng.full([4, 3], 1 / 3);
     expect(ng.crossEntropy(ng.zeros([4, 3]), probs).item()).toBeCloseTo(Math.log(3), 6);
   });
@@ -49,7 +54,13 @@ describe('a gradient kept across optimizer.zeroGrad()', () => {
     const kept = w.grad!;
     const copy = w.grad!.clone();
     opt.zeroGrad();
-    expectNodegradError(() => kept.data(), 'ERR_NODEGRAD_DISPOSED', 'disposed', 'zeroGrad()', 'clone() it before zeroGrad()');
+    expectNodegradError(
+      () => kept.data(),
+      'ERR_NODEGRAD_DISPOSED',
+      'disposed',
+      'zeroGrad()',
+      'clone() it before zeroGrad()',
+    );
     expect(flat(copy)).toEqual([1, 1]);
   });
 
@@ -57,7 +68,11 @@ describe('a gradient kept across optimizer.zeroGrad()', () => {
     const t = ng.ones([2]);
     t.dispose();
     let message = '';
-    try { t.data(); } catch (error) { message = (error as Error).message; }
+    try {
+      t.data();
+    } catch (error) {
+      message = (error as Error).message;
+    }
     expect(message).toContain('disposed');
     expect(message).not.toContain('zeroGrad');
   });

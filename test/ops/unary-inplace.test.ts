@@ -8,9 +8,13 @@ import { expectNodegradError, flat } from '../helpers.js';
 
 const names = Object.keys(unaryOps) as UnaryOpName[];
 /** Values in (0.05, 0.9): inside every row's domain (logs, rsqrt, asin/acos, erfinv). */
-const base = () => ng.tensor(Array.from({ length: 24 }, (_, i) => 0.05 + (0.85 * ((i * 7) % 24)) / 24), { shape: [4, 6], dtype: 'float64' });
+const base = () =>
+  ng.tensor(
+    Array.from({ length: 24 }, (_, i) => 0.05 + (0.85 * ((i * 7) % 24)) / 24),
+    { shape: [4, 6], dtype: 'float64' },
+  );
 type Method = (this: ng.Tensor) => ng.Tensor;
-const call = (t: ng.Tensor, key: string) => ((t as unknown as Record<string, Method>)[key]).call(t);
+const call = (t: ng.Tensor, key: string) => (t as unknown as Record<string, Method>)[key].call(t);
 
 describe.each(names)('%s_', (name) => {
   it('gives the out-of-place values on a transposed view and leaves the rest of the storage alone', () => {

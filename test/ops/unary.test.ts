@@ -26,7 +26,11 @@ it('numbers the table ops as native/unary_ops.h does', () => {
 });
 
 it('has PyTorch golden cases for every table row', () => {
-  for (const name of names) expect(cases.some((c) => c.kind === name), `no golden case for ${name}`).toBe(true);
+  for (const name of names)
+    expect(
+      cases.some((c) => c.kind === name),
+      `no golden case for ${name}`,
+    ).toBe(true);
 });
 
 describe.each(cases.map((c) => [c.name, c] as const))('%s', (_label, c) => {
@@ -82,15 +86,16 @@ describe.each(cases.map((c) => [c.name, c] as const))('%s', (_label, c) => {
     expect(flat(fromNg(x, c.options))).toEqual(expected);
     expect((ng.nn.functional as unknown as Record<string, unknown>)[name]).toBe(unaryOps[name]);
     type ActivationClass = new (o: unknown) => ng.nn.UnaryActivation<UnaryOpName>;
-    const modules = (Object.values(ng.nn) as unknown[]).filter((m): m is ActivationClass =>
-      typeof m === 'function' && m.prototype instanceof ng.nn.UnaryActivation);
+    const modules = (Object.values(ng.nn) as unknown[]).filter(
+      (m): m is ActivationClass => typeof m === 'function' && m.prototype instanceof ng.nn.UnaryActivation,
+    );
     const module = modules.map((M) => new M(c.options)).find((m) => m.op === name);
     if (module) expect(flat(module.forward(x))).toEqual(expected);
   });
 });
 
 describe('sign', () => {
-  it('gives PyTorch 1.13\'s values (0 for NaN and ±0) and a zero gradient', () => {
+  it("gives PyTorch 1.13's values (0 for NaN and ±0) and a zero gradient", () => {
     const x = ng.tensor([NaN, -0, 0, -2, 3, -Infinity], { dtype: 'float64', requiresGrad: true });
     const y = x.sign();
     expect(flat(y)).toEqual([0, 0, 0, -1, 1, -1]);
@@ -112,12 +117,21 @@ describe('gelu', () => {
   });
 
   it('rejects hardtanh bounds in the wrong order', () => {
-    expectNodegradError(() => ng.hardtanh(ng.tensor([1]), { minVal: 2, maxVal: 1 }), 'ERR_NODEGRAD_ARGUMENT',
-      'hardtanh', 'minVal 2', 'maxVal 1');
+    expectNodegradError(
+      () => ng.hardtanh(ng.tensor([1]), { minVal: 2, maxVal: 1 }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'hardtanh',
+      'minVal 2',
+      'maxVal 1',
+    );
   });
 
   it('rejects an unknown approximation', () => {
-    expectNodegradError(() => ng.gelu(ng.tensor([1]), { approximate: 'fast' as 'tanh' }), 'ERR_NODEGRAD_ARGUMENT',
-      'gelu', "'fast'");
+    expectNodegradError(
+      () => ng.gelu(ng.tensor([1]), { approximate: 'fast' as 'tanh' }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'gelu',
+      "'fast'",
+    );
   });
 });

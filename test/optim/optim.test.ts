@@ -18,9 +18,17 @@ class SmallNet extends nn.Module {
 
 const cases = goldenCases('optim.safetensors');
 const data = cases.find((c) => c.name === 'data')!;
-const initial = Object.fromEntries(Object.entries(data.t).filter(([k]) => k.startsWith('init.')).map(([k, v]) => [k.slice(5), v]));
+const initial = Object.fromEntries(
+  Object.entries(data.t)
+    .filter(([k]) => k.startsWith('init.'))
+    .map(([k, v]) => [k.slice(5), v]),
+);
 
-function makeOptimizer(kind: string, params: ng.nn.Parameter[], o: Record<string, unknown>): ng.optim.Optimizer<{ lr: number }> {
+function makeOptimizer(
+  kind: string,
+  params: ng.nn.Parameter[],
+  o: Record<string, unknown>,
+): ng.optim.Optimizer<{ lr: number }> {
   if (kind === 'SGD') return new optim.SGD(params, o as { lr: number });
   if (kind === 'Adam') return new optim.Adam(params, o);
   return new optim.AdamW(params, o);
@@ -51,8 +59,18 @@ describe('optimizer options, state and schedules', () => {
 
   it('validates options with clear errors', () => {
     expectNodegradError(() => new optim.SGD(params(), { lr: -1 }), 'ERR_NODEGRAD_ARGUMENT', 'SGD', 'learning rate -1');
-    expectNodegradError(() => new optim.SGD(params(), { lr: 0.1, momentum: 1 }), 'ERR_NODEGRAD_ARGUMENT', 'SGD', 'momentum 1', '[0, 1)');
-    expectNodegradError(() => new optim.SGD(params(), { lr: 0.1, nesterov: true }), 'ERR_NODEGRAD_ARGUMENT', 'nesterov');
+    expectNodegradError(
+      () => new optim.SGD(params(), { lr: 0.1, momentum: 1 }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'SGD',
+      'momentum 1',
+      '[0, 1)',
+    );
+    expectNodegradError(
+      () => new optim.SGD(params(), { lr: 0.1, nesterov: true }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'nesterov',
+    );
     expectNodegradError(() => new optim.Adam(params(), { betas: [0.9, 1] }), 'ERR_NODEGRAD_ARGUMENT', 'Adam', 'beta2');
     expectNodegradError(() => new optim.AdamW([], {}), 'ERR_NODEGRAD_ARGUMENT', 'AdamW', 'empty parameter list');
   });
@@ -91,13 +109,24 @@ describe('optimizer options, state and schedules', () => {
     const opt = new optim.SGD(params(), { lr: 1 });
     const step = new optim.lrScheduler.StepLR(opt, { stepSize: 2, gamma: 0.5 });
     const lrs: number[] = [];
-    for (let e = 0; e < 5; e++) { step.step(); lrs.push(step.getLastLr()[0]); }
+    for (let e = 0; e < 5; e++) {
+      step.step();
+      lrs.push(step.getLastLr()[0]);
+    }
     expect(lrs).toEqual([1, 0.5, 0.5, 0.25, 0.25]);
     const opt2 = new optim.SGD(params(), { lr: 0.1 });
     const cos = new optim.lrScheduler.CosineAnnealingLR(opt2, { tMax: 4, etaMin: 0.01 });
     const got: number[] = [];
-    for (let e = 0; e < 4; e++) { cos.step(); got.push(cos.getLastLr()[0]); }
-    expectClose(got, [1, 2, 3, 4].map((e) => 0.01 + (0.09 * (1 + Math.cos((Math.PI * e) / 4))) / 2), 1e-12, 1e-15);
+    for (let e = 0; e < 4; e++) {
+      cos.step();
+      got.push(cos.getLastLr()[0]);
+    }
+    expectClose(
+      got,
+      [1, 2, 3, 4].map((e) => 0.01 + (0.09 * (1 + Math.cos((Math.PI * e) / 4))) / 2),
+      1e-12,
+      1e-15,
+    );
   });
 
   it('zeroGrad releases gradient buffers; a kept reference throws instead of reading reused memory', () => {

@@ -10,7 +10,10 @@ type MakeOptimizer = (params: ng.Tensor[]) => ng.optim.Optimizer<{ lr: number }>
 
 const optimizers: [string, MakeOptimizer][] = [
   ['SGD', (p) => new optim.SGD(p, { lr: 0.1 })],
-  ['SGD momentum nesterov weightDecay', (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 })],
+  [
+    'SGD momentum nesterov weightDecay',
+    (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
+  ],
   ['SGD momentum dampening', (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.5, dampening: 0.3 })],
   ['Adam amsgrad weightDecay', (p) => new optim.Adam(p, { lr: 0.05, amsgrad: true, weightDecay: 0.1 })],
   ['AdamW', (p) => new optim.AdamW(p, { lr: 0.05 })],
@@ -34,7 +37,10 @@ function train(p: ng.Tensor, make: MakeOptimizer): void {
   }
 }
 
-const backends = [['native', ng.backend.getBackend()], ['reference', ng.backend.referenceBackend]] as const;
+const backends = [
+  ['native', ng.backend.getBackend()],
+  ['reference', ng.backend.referenceBackend],
+] as const;
 
 describe.each(backends)('optimizers update view parameters (%s backend)', (_backend, backend) => {
   const previous = ng.backend.getBackend();
@@ -57,7 +63,9 @@ describe.each(backends)('optimizers update view parameters (%s backend)', (_back
       expect(flat(p)).not.toEqual(flat(cut(ng.tensor(before, { shape: [4, 5], dtype: 'float64' }))));
       // Every element of the base outside the view keeps its value.
       const inside = new Set(flat(cut(ng.arange(20, undefined, 1, { dtype: 'float64' }).reshape([4, 5]))));
-      flat(base).forEach((v, i) => { if (!inside.has(i)) expect(v, `element ${i}`).toBe(before[i]); });
+      flat(base).forEach((v, i) => {
+        if (!inside.has(i)) expect(v, `element ${i}`).toBe(before[i]);
+      });
     });
   });
 
@@ -80,6 +88,11 @@ describe.each(backends)('optimizers update view parameters (%s backend)', (_back
     const p = ng.zeros([1, 3], { dtype: 'float64' }).expand([4, 3]);
     p.requiresGrad = true;
     p.grad = ng.ones([4, 3], { dtype: 'float64' });
-    expectNodegradError(() => new optim.SGD([p], { lr: 0.1 }).step(), 'ERR_NODEGRAD_ARGUMENT', 'SGD.step', 'share memory');
+    expectNodegradError(
+      () => new optim.SGD([p], { lr: 0.1 }).step(),
+      'ERR_NODEGRAD_ARGUMENT',
+      'SGD.step',
+      'share memory',
+    );
   });
 });

@@ -35,7 +35,11 @@ console.log(JSON.stringify({ first: losses[0], last: losses.at(-1), maxError, ad
 `;
 
 /** Runs the smoke script from `dir` (inside the package, so the 'nodegrad' import resolves there). */
-function runSmoke(cwd: string, dir: string, env: NodeJS.ProcessEnv = {}): { first: number; last: number; maxError: number; addon: string } {
+function runSmoke(
+  cwd: string,
+  dir: string,
+  env: NodeJS.ProcessEnv = {},
+): { first: number; last: number; maxError: number; addon: string } {
   const file = join(dir, 'smoke.mjs');
   writeFileSync(file, smokeScript);
   const out = execFileSync(process.execPath, [file], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
@@ -58,10 +62,19 @@ describe('build paths', () => {
   it('npm pack, then install the tarball into a fresh project and train there', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'nodegrad-consumer-'));
     try {
-      const packed = execFileSync(npm, ['pack', '--pack-destination', scratch, '--silent'], { cwd: root, encoding: 'utf8' });
+      const packed = execFileSync(npm, ['pack', '--pack-destination', scratch, '--silent'], {
+        cwd: root,
+        encoding: 'utf8',
+      });
       const tarball = join(scratch, packed.trim().split('\n').at(-1)!);
-      writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }));
-      execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: scratch, stdio: 'pipe' });
+      writeFileSync(
+        join(scratch, 'package.json'),
+        JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }),
+      );
+      execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
+        cwd: scratch,
+        stdio: 'pipe',
+      });
       expect(existsSync(join(scratch, 'node_modules', 'nodegrad', 'build', 'Release', 'nodegrad.node'))).toBe(true);
       expect(existsSync(join(scratch, 'node_modules', 'nodegrad', 'dist', 'index.d.ts'))).toBe(true);
       const result = runSmoke(scratch, scratch, { NODEGRAD_ADDON: '' });

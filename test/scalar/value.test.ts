@@ -31,7 +31,10 @@ describe('scalar Value', () => {
     const x = new Value(x0);
     const y = op(x);
     y.backward();
-    expect(x.grad).toBeCloseTo(numericalGrad((t) => op(new Value(t)).data, x0), 6);
+    expect(x.grad).toBeCloseTo(
+      numericalGrad((t) => op(new Value(t)).data, x0),
+      6,
+    );
   });
 
   it.each([
@@ -44,8 +47,14 @@ describe('scalar Value', () => {
     const a = new Value(1.5);
     const b = new Value(-0.8);
     op(a, b).backward();
-    expect(a.grad).toBeCloseTo(numericalGrad((t) => op(new Value(t), new Value(-0.8)).data, 1.5), 6);
-    expect(b.grad).toBeCloseTo(numericalGrad((t) => op(new Value(1.5), new Value(t)).data, -0.8), 6);
+    expect(a.grad).toBeCloseTo(
+      numericalGrad((t) => op(new Value(t), new Value(-0.8)).data, 1.5),
+      6,
+    );
+    expect(b.grad).toBeCloseTo(
+      numericalGrad((t) => op(new Value(1.5), new Value(t)).data, -0.8),
+      6,
+    );
   });
 
   it('diamond graph: a value used twice receives both contributions', () => {
@@ -65,7 +74,10 @@ describe('scalar Value', () => {
     let calls = 0;
     // Count how often the tanh node's backward step runs by wrapping it.
     const step = (h as unknown as { backwardStep: () => void }).backwardStep;
-    (h as unknown as { backwardStep: () => void }).backwardStep = () => { calls++; step(); };
+    (h as unknown as { backwardStep: () => void }).backwardStep = () => {
+      calls++;
+      step();
+    };
     const y = h.mul(h).add(h).add(h.mul(3));
     y.backward();
     expect(calls).toBe(1);
@@ -80,18 +92,20 @@ describe('scalar Value', () => {
     for (let i = 0; i < perClass; i++) {
       // Two interleaved half circles with a little deterministic jitter.
       const t = (Math.PI * i) / (perClass - 1);
-      const jitter = () => (Math.sin(i * 12.9898) * 43758.5453 % 1) * 0.1;
+      const jitter = () => ((Math.sin(i * 12.9898) * 43758.5453) % 1) * 0.1;
       points.push({ x: [Math.cos(t) + jitter(), Math.sin(t) + jitter()], y: 1 });
       points.push({ x: [1 - Math.cos(t) - jitter(), 0.5 - Math.sin(t) - jitter()], y: -1 });
     }
     const model = new MLP(2, [16, 16, 1], { activation: 'relu' });
-    const accuracy = () =>
-      points.filter((p) => Math.sign(model.forward(p.x)[0].data) === p.y).length / points.length;
+    const accuracy = () => points.filter((p) => Math.sign(model.forward(p.x)[0].data) === p.y).length / points.length;
     for (let step = 0; step < 100; step++) {
       // SVM max-margin loss plus L2 regularization, as in the course.
       const losses = points.map((p) => model.forward(p.x)[0].mul(-p.y).add(1).relu());
       const dataLoss = losses.reduce((a, b) => a.add(b), new Value(0)).div(points.length);
-      const reg = model.parameters().reduce((a, w) => a.add(w.mul(w)), new Value(0)).mul(1e-4);
+      const reg = model
+        .parameters()
+        .reduce((a, w) => a.add(w.mul(w)), new Value(0))
+        .mul(1e-4);
       const loss = dataLoss.add(reg);
       model.zeroGrad();
       loss.backward();

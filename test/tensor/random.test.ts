@@ -63,7 +63,10 @@ describe('distributions', () => {
     const values = flat(t);
     expect(Math.min(...values)).toBe(-3);
     expect(Math.max(...values)).toBe(6);
-    const observed = counts(values.map((v) => v + 3), 10);
+    const observed = counts(
+      values.map((v) => v + 3),
+      10,
+    );
     expect(chiSquare(observed, new Array(10).fill(2000))).toBeLessThan(CHI2_9);
   });
 
@@ -92,16 +95,16 @@ describe('distributions', () => {
     const normal = flat(ng.zeros([n], { dtype: 'float64' }).normal_(2, 3));
     const mean = normal.reduce((a, b) => a + b, 0) / n;
     const variance = normal.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
-    expect(Math.abs(mean - 2)).toBeLessThan(5 * 3 / Math.sqrt(n));
+    expect(Math.abs(mean - 2)).toBeLessThan((5 * 3) / Math.sqrt(n));
     expect(Math.abs(Math.sqrt(variance) - 3)).toBeLessThan(0.05);
     const uniform = flat(ng.zeros([n], { dtype: 'float64' }).uniform_(-2, 4));
     expect(Math.min(...uniform)).toBeGreaterThanOrEqual(-2);
     expect(Math.max(...uniform)).toBeLessThan(4);
     const um = uniform.reduce((a, b) => a + b, 0) / n;
-    expect(Math.abs(um - 1)).toBeLessThan(5 * Math.sqrt(3) / Math.sqrt(n));
+    expect(Math.abs(um - 1)).toBeLessThan((5 * Math.sqrt(3)) / Math.sqrt(n));
   });
 
-  it('bernoulli follows each element\'s probability and keeps dtype', () => {
+  it("bernoulli follows each element's probability and keeps dtype", () => {
     ng.manualSeed(5);
     const p = ng.tensor([0, 0.2, 0.5, 1], { dtype: 'float64' }).reshape([1, 4]).expand([5000, 4]);
     const draws = ng.bernoulli(p);
@@ -109,8 +112,11 @@ describe('distributions', () => {
     const column = draws.sum(0).data();
     expect(column[0]).toBe(0);
     expect(column[3]).toBe(5000);
-    for (const [i, q] of [[1, 0.2], [2, 0.5]] as const) {
-      expect(Math.abs(column[i] / 5000 - q)).toBeLessThan(5 * Math.sqrt(q * (1 - q) / 5000));
+    for (const [i, q] of [
+      [1, 0.2],
+      [2, 0.5],
+    ] as const) {
+      expect(Math.abs(column[i] / 5000 - q)).toBeLessThan(5 * Math.sqrt((q * (1 - q)) / 5000));
     }
     const viaMethod = ng.full([10000], 0.3).bernoulli();
     expect(Math.abs(flat(viaMethod).reduce((a, b) => a + b, 0) / 10000 - 0.3)).toBeLessThan(0.025);
@@ -140,7 +146,10 @@ describe('distributions', () => {
 
   it('multinomial without replacement never repeats a category within a row; 2-D gives rows', () => {
     ng.manualSeed(8);
-    const probs = ng.tensor([[1, 1, 1, 1, 1], [0, 5, 1, 0, 2]]);
+    const probs = ng.tensor([
+      [1, 1, 1, 1, 1],
+      [0, 5, 1, 0, 2],
+    ]);
     const firstOfRow1: number[] = [];
     for (let i = 0; i < 3000; i++) {
       const out = ng.multinomial(probs, 3);
@@ -151,7 +160,7 @@ describe('distributions', () => {
       firstOfRow1.push(b[0]);
     }
     const c = counts(firstOfRow1, 5);
-    expect(chiSquare([c[1], c[2], c[4]], [3000 * 5 / 8, 3000 / 8, 3000 * 2 / 8])).toBeLessThan(13.8);
+    expect(chiSquare([c[1], c[2], c[4]], [(3000 * 5) / 8, 3000 / 8, (3000 * 2) / 8])).toBeLessThan(13.8);
   });
 });
 
@@ -162,7 +171,14 @@ describe('*Like creation', () => {
     expect(flat(ng.zerosLike(like))).toEqual(new Array(6).fill(0));
     expect(flat(ng.onesLike(like))).toEqual(new Array(6).fill(1));
     expect(flat(ng.fullLike(like, 2.5))).toEqual(new Array(6).fill(2.5));
-    for (const t of [ng.zerosLike(like), ng.onesLike(like), ng.fullLike(like, 1), ng.emptyLike(like), ng.randLike(like), ng.randnLike(like)]) {
+    for (const t of [
+      ng.zerosLike(like),
+      ng.onesLike(like),
+      ng.fullLike(like, 1),
+      ng.emptyLike(like),
+      ng.randLike(like),
+      ng.randnLike(like),
+    ]) {
       expect(t.shape).toEqual([2, 3]);
       expect(t.dtype).toBe('float64');
       expect(t.storage).not.toBe(like.storage);
@@ -206,14 +222,35 @@ describe('sampling errors', () => {
 
   it('multinomial, as PyTorch refuses', () => {
     const p = ng.tensor([0.2, 0.3, 0.5]);
-    expectNodegradError(() => ng.multinomial(p, 4), 'ERR_NODEGRAD_ARGUMENT', 'multinomial', 'without replacement', 'replacement: true');
+    expectNodegradError(
+      () => ng.multinomial(p, 4),
+      'ERR_NODEGRAD_ARGUMENT',
+      'multinomial',
+      'without replacement',
+      'replacement: true',
+    );
     expectNodegradError(() => ng.multinomial(ng.tensor([0.5, -0.1]), 1), 'ERR_NODEGRAD_ARGUMENT', 'multinomial', '< 0');
     expectNodegradError(() => ng.multinomial(ng.tensor([0.5, NaN]), 1), 'ERR_NODEGRAD_ARGUMENT', 'multinomial', 'NaN');
-    expectNodegradError(() => ng.multinomial(ng.tensor([0.5, Infinity]), 1), 'ERR_NODEGRAD_ARGUMENT', 'multinomial', 'inf');
+    expectNodegradError(
+      () => ng.multinomial(ng.tensor([0.5, Infinity]), 1),
+      'ERR_NODEGRAD_ARGUMENT',
+      'multinomial',
+      'inf',
+    );
     expectNodegradError(() => ng.multinomial(ng.tensor([0, 0]), 1), 'ERR_NODEGRAD_ARGUMENT', 'multinomial', 'sum to 0');
-    expectNodegradError(() => ng.multinomial(ng.tensor([1, 0, 0]), 2), 'ERR_NODEGRAD_ARGUMENT', 'multinomial', 'non-zero');
+    expectNodegradError(
+      () => ng.multinomial(ng.tensor([1, 0, 0]), 2),
+      'ERR_NODEGRAD_ARGUMENT',
+      'multinomial',
+      'non-zero',
+    );
     expectNodegradError(() => ng.multinomial(p, 0), 'ERR_NODEGRAD_ARGUMENT', 'multinomial', 'n = 0');
-    expectNodegradError(() => ng.multinomial(ng.ones([2, 2, 2]), 1), 'ERR_NODEGRAD_SHAPE', 'multinomial', '1 or 2 dims');
+    expectNodegradError(
+      () => ng.multinomial(ng.ones([2, 2, 2]), 1),
+      'ERR_NODEGRAD_SHAPE',
+      'multinomial',
+      '1 or 2 dims',
+    );
     expect(ng.multinomial(ng.tensor([1, 0, 0]), 2, { replacement: true }).toArray()).toEqual([0, 0]);
   });
 });

@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { expectNodegradError, flat } from '../helpers.js';
 
-const backends = [['native', ng.backend.getBackend()], ['reference', ng.backend.referenceBackend]] as const;
+const backends = [
+  ['native', ng.backend.getBackend()],
+  ['reference', ng.backend.referenceBackend],
+] as const;
 
 describe.each(backends)('0-d and empty reductions (%s backend)', (_backend, backend) => {
   const previous = ng.backend.getBackend();

@@ -4,14 +4,20 @@ import { expectNodegradError, flat } from '../helpers.js';
 
 describe('creation', () => {
   it('tensor() infers shape from nested arrays and defaults to float32', () => {
-    const t = ng.tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = ng.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.shape).toEqual([2, 3]);
     expect(t.dtype).toBe('float32');
     expect(t.device).toBe('cpu');
     expect(t.ndim).toBe(2);
     expect(t.numel).toBe(6);
     expect(t.strides).toEqual([3, 1]);
-    expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(t.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
   });
 
   it('tensor() of a number is 0-d; item() reads it', () => {
@@ -26,7 +32,10 @@ describe('creation', () => {
     const t = ng.tensor(src, { shape: [2, 2] });
     src[0] = 100;
     expect(t.dtype).toBe('float64');
-    expect(t.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(t.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('rejects ragged nested arrays and unknown dtypes', () => {
@@ -40,7 +49,10 @@ describe('creation', () => {
     expect(flat(ng.ones([3], { dtype: 'int32' }))).toEqual([1, 1, 1]);
     expect(ng.ones([3], { dtype: 'int32' }).dtype).toBe('int32');
     expect(flat(ng.full([2], 7))).toEqual([7, 7]);
-    expect(ng.eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+    expect(ng.eye(2, 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
     expect(flat(ng.arange(4))).toEqual([0, 1, 2, 3]);
     expect(flat(ng.arange(1, 2, 0.25))).toEqual([1, 1.25, 1.5, 1.75]);
     expect(flat(ng.arange(3, 0, -1))).toEqual([3, 2, 1]);
@@ -118,12 +130,25 @@ describe('views and data access', () => {
   });
 
   it('cat, stack and indexSelect', () => {
-    const a = ng.tensor([[1, 2], [3, 4]]);
+    const a = ng.tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     const b = ng.tensor([[5, 6]]);
-    expect(ng.cat([a, b]).toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);
-    expect(ng.cat([a, a], 1).toArray()).toEqual([[1, 2, 1, 2], [3, 4, 3, 4]]);
+    expect(ng.cat([a, b]).toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    expect(ng.cat([a, a], 1).toArray()).toEqual([
+      [1, 2, 1, 2],
+      [3, 4, 3, 4],
+    ]);
     expect(ng.stack([a, a], 2).shape).toEqual([2, 2, 2]);
-    expect(a.indexSelect(1, [1, 1, 0]).toArray()).toEqual([[2, 2, 1], [4, 4, 3]]);
+    expect(a.indexSelect(1, [1, 1, 0]).toArray()).toEqual([
+      [2, 2, 1],
+      [4, 4, 3],
+    ]);
   });
 
   it('int32 arithmetic stays int32; division promotes to float32', () => {
@@ -137,7 +162,10 @@ describe('views and data access', () => {
   });
 
   it('reductions: values, keepDim, argmax ties pick the first', () => {
-    const x = ng.tensor([[1, 5, 5], [7, 0, 2]]);
+    const x = ng.tensor([
+      [1, 5, 5],
+      [7, 0, 2],
+    ]);
     expect(flat(x.sum(1))).toEqual([11, 9]);
     expect(x.sum(0, true).shape).toEqual([1, 3]);
     expect(x.mean().item()).toBeCloseTo(20 / 6, 6);
@@ -145,7 +173,10 @@ describe('views and data access', () => {
     expect(flat(x.argmax(1))).toEqual([1, 0]);
     expect(x.argmax().item()).toBe(3);
     expect(flat(x.min(0))).toEqual([1, 0, 2]);
-    const big = ng.tensor([[1000, 1000], [-1000, -1000]]);
+    const big = ng.tensor([
+      [1000, 1000],
+      [-1000, -1000],
+    ]);
     expect(flat(big.logsumexp(1))).toEqual([1000 + Math.log(2), -1000 + Math.log(2)].map(Math.fround));
   });
 
@@ -186,7 +217,9 @@ describe('memory accounting', () => {
       (globalThis as { gc?: () => void }).gc = runInNewContext('gc') as () => void;
     }
     const base = ng.memory().liveBytes;
-    (() => { for (let i = 0; i < 20; i++) ng.zeros([100000]); })();
+    (() => {
+      for (let i = 0; i < 20; i++) ng.zeros([100000]);
+    })();
     for (let i = 0; i < 10 && ng.memory().liveBytes > base; i++) {
       (globalThis as unknown as { gc: () => void }).gc();
       await new Promise((r) => setTimeout(r, 20));

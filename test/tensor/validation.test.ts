@@ -5,7 +5,11 @@ import * as ng from '../../lib/index.js';
 import { expectNodegradError } from '../helpers.js';
 
 describe('indexSelect validates every index (PyTorch refuses negatives too)', () => {
-  const x = ng.tensor([[1, 2], [3, 4], [5, 6]]);
+  const x = ng.tensor([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
   it.each([
     ['NaN', [0, NaN], 'index NaN at position 1'],
     ['2**32 + 2 (wraps to 2 as int32)', [2 ** 32 + 2], 'index 4294967298 at position 0'],
@@ -14,17 +18,40 @@ describe('indexSelect validates every index (PyTorch refuses negatives too)', ()
     ['-1', [-1], 'index -1 at position 0'],
     ['3 (past the end)', [2, 3], 'index 3 at position 1'],
   ])('number list with %s', (_name, index, fragment) => {
-    expectNodegradError(() => x.indexSelect(0, index), 'ERR_NODEGRAD_ARGUMENT', 'indexSelect:', fragment, '[0, 3)', '[3, 2]');
+    expectNodegradError(
+      () => x.indexSelect(0, index),
+      'ERR_NODEGRAD_ARGUMENT',
+      'indexSelect:',
+      fragment,
+      '[0, 3)',
+      '[3, 2]',
+    );
   });
 
   it('int32 index tensor out of range, along dim 1', () => {
     const index = ng.tensor([0, 2], { dtype: 'int32' });
-    expectNodegradError(() => x.indexSelect(1, index), 'ERR_NODEGRAD_ARGUMENT', 'indexSelect:', 'index 2 at position 1', '[0, 2)', 'dim 1');
-    expectNodegradError(() => x.indexSelect(-1, ng.tensor([-1], { dtype: 'int32' })), 'ERR_NODEGRAD_ARGUMENT', 'indexSelect:', 'index -1');
+    expectNodegradError(
+      () => x.indexSelect(1, index),
+      'ERR_NODEGRAD_ARGUMENT',
+      'indexSelect:',
+      'index 2 at position 1',
+      '[0, 2)',
+      'dim 1',
+    );
+    expectNodegradError(
+      () => x.indexSelect(-1, ng.tensor([-1], { dtype: 'int32' })),
+      'ERR_NODEGRAD_ARGUMENT',
+      'indexSelect:',
+      'index -1',
+    );
   });
 
   it('valid indices, -0 included, still select', () => {
-    expect(x.indexSelect(0, [2, -0, 2]).toArray()).toEqual([[5, 6], [1, 2], [5, 6]]);
+    expect(x.indexSelect(0, [2, -0, 2]).toArray()).toEqual([
+      [5, 6],
+      [1, 2],
+      [5, 6],
+    ]);
   });
 });
 
@@ -36,7 +63,12 @@ describe('shapes are integers >= 0, with -1 only where PyTorch takes it', () => 
     expectNodegradError(() => ng.rand([2, 0.5]), 'ERR_NODEGRAD_SHAPE', 'rand:');
     expectNodegradError(() => ng.randn([-3]), 'ERR_NODEGRAD_SHAPE', 'randn:');
     expectNodegradError(() => ng.eye(2.5), 'ERR_NODEGRAD_SHAPE', 'eye:', 'got 2.5');
-    expectNodegradError(() => ng.tensor(new Float32Array(4), { shape: [-2, -2] }), 'ERR_NODEGRAD_SHAPE', 'tensor:', 'got -2');
+    expectNodegradError(
+      () => ng.tensor(new Float32Array(4), { shape: [-2, -2] }),
+      'ERR_NODEGRAD_SHAPE',
+      'tensor:',
+      'got -2',
+    );
     expectNodegradError(() => ng.arange(NaN), 'ERR_NODEGRAD_ARGUMENT', 'arange:', 'finite');
   });
 
@@ -64,16 +96,35 @@ describe('int32 values must fit (PyTorch raises an overflow error)', () => {
     ['a fraction', [1.5], 'value 1.5'],
     ['NaN', [NaN], 'value NaN'],
   ])('tensor() refuses %s', (_name, values, fragment) => {
-    expectNodegradError(() => ng.tensor(values, { dtype: 'int32' }), 'ERR_NODEGRAD_DTYPE', 'tensor:', fragment, 'int32');
+    expectNodegradError(
+      () => ng.tensor(values, { dtype: 'int32' }),
+      'ERR_NODEGRAD_DTYPE',
+      'tensor:',
+      fragment,
+      'int32',
+    );
   });
 
   it('refuses it from a float typed array and from full()', () => {
-    expectNodegradError(() => ng.tensor(Float64Array.of(0, 2 ** 31), { dtype: 'int32' }), 'ERR_NODEGRAD_DTYPE', 'tensor:', 'value 2147483648 at index 1');
-    expectNodegradError(() => ng.full([2], 1e10, { dtype: 'int32' }), 'ERR_NODEGRAD_DTYPE', 'full:', 'value 10000000000');
+    expectNodegradError(
+      () => ng.tensor(Float64Array.of(0, 2 ** 31), { dtype: 'int32' }),
+      'ERR_NODEGRAD_DTYPE',
+      'tensor:',
+      'value 2147483648 at index 1',
+    );
+    expectNodegradError(
+      () => ng.full([2], 1e10, { dtype: 'int32' }),
+      'ERR_NODEGRAD_DTYPE',
+      'full:',
+      'value 10000000000',
+    );
   });
 
   it('keeps the extremes of int32', () => {
-    expect(Array.from(ng.tensor([-(2 ** 31), 2 ** 31 - 1], { dtype: 'int32' }).data())).toEqual([-(2 ** 31), 2 ** 31 - 1]);
+    expect(Array.from(ng.tensor([-(2 ** 31), 2 ** 31 - 1], { dtype: 'int32' }).data())).toEqual([
+      -(2 ** 31),
+      2 ** 31 - 1,
+    ]);
   });
 });
 
@@ -82,7 +133,13 @@ describe('setRngState validates the state', () => {
     ng.manualSeed(5);
     const expected = ng.rand([3]).toArray();
     ng.manualSeed(5);
-    expectNodegradError(() => ng.setRngState(new Uint32Array(1)), 'ERR_NODEGRAD_ARGUMENT', 'setRngState:', 'length 4', 'length 1');
+    expectNodegradError(
+      () => ng.setRngState(new Uint32Array(1)),
+      'ERR_NODEGRAD_ARGUMENT',
+      'setRngState:',
+      'length 4',
+      'length 1',
+    );
     expectNodegradError(() => ng.setRngState(new Uint32Array(4)), 'ERR_NODEGRAD_ARGUMENT', 'setRngState:', 'all-zero');
     expect(ng.rand([3]).toArray()).toEqual(expected);
   });

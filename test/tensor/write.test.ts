@@ -14,7 +14,9 @@ function covered(cut: (t: ng.Tensor) => ng.Tensor): Set<number> {
 /** Asserts that `base` kept its `before` values everywhere outside the view. */
 function expectOutsideUntouched(base: ng.Tensor, before: number[], cut: (t: ng.Tensor) => ng.Tensor): void {
   const inside = covered(cut);
-  flat(base).forEach((v, i) => { if (!inside.has(i)) expect(v, `element ${i}`).toBe(before[i]); });
+  flat(base).forEach((v, i) => {
+    if (!inside.has(i)) expect(v, `element ${i}`).toBe(before[i]);
+  });
 }
 
 const views: [string, (t: ng.Tensor) => ng.Tensor][] = [
@@ -23,7 +25,10 @@ const views: [string, (t: ng.Tensor) => ng.Tensor][] = [
   ['transposed narrow', (t) => t.narrow(1, 2, 2).transpose(0, 1)],
 ];
 
-const backends = [['native', ng.backend.getBackend()], ['reference', ng.backend.referenceBackend]] as const;
+const backends = [
+  ['native', ng.backend.getBackend()],
+  ['reference', ng.backend.referenceBackend],
+] as const;
 
 describe.each(backends)('in-place writes into views (%s backend)', (_backend, backend) => {
   const previous = ng.backend.getBackend();
@@ -72,7 +77,13 @@ describe.each(backends)('in-place writes into views (%s backend)', (_backend, ba
   });
 
   it('batchNorm updates running statistics that are views', () => {
-    const stats = ng.tensor([[9, 0, 9], [9, 1, 9]], { dtype: 'float64' });
+    const stats = ng.tensor(
+      [
+        [9, 0, 9],
+        [9, 1, 9],
+      ],
+      { dtype: 'float64' },
+    );
     const runningMean = stats.narrow(0, 0, 1).narrow(1, 1, 1).reshape([1]);
     const runningVar = stats.narrow(0, 1, 1).narrow(1, 1, 1).reshape([1]);
     const x = ng.tensor([[1], [3]], { dtype: 'float64' });

@@ -34,7 +34,17 @@ describe('metrics', () => {
   });
 
   it('refuses targets that are not class indices', () => {
-    expectNodegradError(() => topKCorrect(ng.zeros([2, 3]), labels([0, 3]), 1), 'ERR_NODEGRAD_ARGUMENT', 'topKCorrect: target 3 at row 1', '[0, 3)');
-    expectNodegradError(() => confusionMatrix(ng.zeros([2, 3]), labels([0]), 3), 'ERR_NODEGRAD_SHAPE', 'confusionMatrix', '[2,3] and [1]');
+    expectNodegradError(
+      () => topKCorrect(ng.zeros([2, 3]), labels([0, 3]), 1),
+      'ERR_NODEGRAD_ARGUMENT',
+      'topKCorrect: target 3 at row 1',
+      '[0, 3)',
+    );
+    expectNodegradError(
+      () => confusionMatrix(ng.zeros([2, 3]), labels([0]), 3),
+      'ERR_NODEGRAD_SHAPE',
+      'confusionMatrix',
+      '[2,3] and [1]',
+    );
   });
 });

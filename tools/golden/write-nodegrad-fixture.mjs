@@ -14,7 +14,14 @@ export function fixtureTensors() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const path = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'written-by-nodegrad.safetensors');
+  const path = join(
+    dirname(fileURLToPath(import.meta.url)),
+    '..',
+    '..',
+    'test',
+    'fixtures',
+    'written-by-nodegrad.safetensors',
+  );
   ng.save(fixtureTensors(), path, { writer: 'nodegrad' });
   console.log('wrote', path);
 }
