@@ -72,6 +72,11 @@ export class Node {
     return this.saved.length;
   }
 
+  /** The tensors this node's backward reads (as listed when it was recorded). */
+  get savedTensors(): readonly Tensor[] {
+    return this.saved.map((s) => s.tensor);
+  }
+
   get released(): boolean {
     return this.backwardFn === null;
   }

@@ -89,6 +89,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
         `registerBuffer: buffer '${name}' must be a Tensor or null, got ${typeof tensor}`,
       );
     }
+    if (tensor) tensor.storage.kept = true;
     this.bufferNames.add(name);
     if (options.persistent ?? true) this.nonPersistent.delete(name);
     else this.nonPersistent.add(name);

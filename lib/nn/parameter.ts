@@ -5,6 +5,7 @@ export class Parameter extends Tensor {
   /** Wraps `data`'s storage (no copy) as a trainable leaf. */
   constructor(data: Tensor, requiresGrad = true) {
     super(data.storage, data.shape, data.strides, data.offset);
+    data.storage.kept = true;
     if (data.dtype !== 'int32') this.requiresGrad = requiresGrad;
   }
 }

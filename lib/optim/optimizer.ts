@@ -65,7 +65,11 @@ export abstract class Optimizer<O extends { lr: number }> {
   protected *paramsWithGrad(): Generator<[ParamGroup<O>, Tensor, Tensor, ParamState]> {
     for (const group of this.paramGroups) {
       for (const p of group.params) {
-        if (p.grad) yield [group, p, p.grad, this.stateOf(p)];
+        if (!p.grad) continue;
+        const state = this.stateOf(p);
+        yield [group, p, p.grad, state];
+        // State created during a step (inside ng.tidy, say) lives as long as the optimizer.
+        for (const value of Object.values(state)) if (typeof value !== 'number') value.storage.kept = true;
       }
     }
   }

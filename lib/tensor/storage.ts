@@ -8,6 +8,7 @@
  * to be dead — gradients and temporaries of a finished backward step — go back to a size-keyed
  * pool and are handed out again by the next allocation of the same size.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
 
@@ -19,6 +20,7 @@ const pool = new Map<string, DataArray[]>();
 let pooledBytes = 0;
 let poolLimitBytes = 1024 * 1024 * 1024;
 let tracker: Storage[] | null = null;
+let scopeList: Storage[] | null = null;
 
 function poolKey(dtype: DType, n: number): string {
   return `${dtype}:${n}`;
@@ -63,6 +65,33 @@ export function trackAllocations(list: Storage[] | null): Storage[] | null {
   return previous;
 }
 
+/** Collects every Storage created until replaced: the innermost ng.tidy scope's list. */
+export function setScopeList(list: Storage[] | null): Storage[] | null {
+  const previous = scopeList;
+  scopeList = list;
+  return previous;
+}
+
+/** The lists of ng.tidyAsync scopes, which follow their async functions across awaits. */
+const asyncScope = new AsyncLocalStorage<Storage[]>();
+
+/** Runs `fn` with `list` collecting the storages it (and the async work it starts) creates. */
+export function runInAsyncScope<T>(list: Storage[], fn: () => T): T {
+  return asyncScope.run(list, () => {
+    const previous = setScopeList(null);
+    try {
+      return fn();
+    } finally {
+      setScopeList(previous);
+    }
+  });
+}
+
+/** The innermost scope's list now: a synchronous tidy's, else the async one of this context. */
+export function currentScopeList(): Storage[] | null {
+  return scopeList ?? asyncScope.getStore() ?? null;
+}
+
 /** Caps the bytes the pool keeps (default 1 GiB); 0 turns pooling off and empties the pool. */
 export function setPoolLimit(bytes: number): void {
   poolLimitBytes = Math.max(0, bytes);
@@ -82,6 +111,8 @@ export class Storage {
   version = 0;
   /** The op of the last in-place write, named by the error that catches a stale saved tensor. */
   lastWriter = '';
+  /** Set by ng.keep (and for parameters, buffers, gradients and optimizer state): no scope disposes it. */
+  kept = false;
   private array: DataArray;
   private released = false;
   /** Why the buffer was released, with the fix, for the error a later read throws. */
@@ -97,6 +128,7 @@ export class Storage {
     stats.peakBytes = Math.max(stats.peakBytes, stats.liveBytes);
     finalizer.register(this, array.byteLength, this);
     tracker?.push(this);
+    (scopeList ?? asyncScope.getStore())?.push(this);
   }
 
   /** Records an in-place write by `op`. */
@@ -124,8 +156,10 @@ export class Storage {
     return this.array.byteLength;
   }
 
+  /** Releases the buffer now, into the pool for the next allocation of its size. */
   dispose(): void {
-    this.release(false);
+    if (!this.released) this.releaseReason = 'released by dispose()';
+    this.release(true);
   }
 
   /**
@@ -207,6 +241,17 @@ export interface MemoryStats {
 
 export function memory(): MemoryStats {
   return { ...stats, pooledBytes };
+}
+
+/**
+ * Empties the buffer pool so the garbage collector can return its memory to the system (the pool
+ * otherwise keeps up to its limit, 1 GiB by default, for reuse). Returns the bytes released.
+ */
+export function releaseMemory(): number {
+  const released = pooledBytes;
+  pool.clear();
+  pooledBytes = 0;
+  return released;
 }
 
 export function resetPeakMemory(): void {

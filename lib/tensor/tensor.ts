@@ -20,8 +20,8 @@ export class Tensor {
   readonly offset: number;
   readonly storage: Storage;
   readonly device: Device = 'cpu';
-  /** Accumulated gradient of a leaf that requires grad, filled by backward(). */
-  grad: Tensor | null = null;
+  /** The gradient (see `grad`); its storage is kept by memory scopes. */
+  private gradient: Tensor | null = null;
   /** The graph node that produced this tensor; null for leaves. */
   gradFn: Node | null = null;
   private needsGrad = false;
@@ -63,6 +63,16 @@ export class Tensor {
       );
     }
     this.needsGrad = flag;
+  }
+
+  /** Accumulated gradient of a leaf that requires grad, filled by backward(); ng.tidy never releases it. */
+  get grad(): Tensor | null {
+    return this.gradient;
+  }
+
+  set grad(value: Tensor | null) {
+    if (value) value.storage.kept = true;
+    this.gradient = value;
   }
 
   /** A leaf is a tensor not produced by a recorded op. */
@@ -126,6 +136,11 @@ export class Tensor {
     this.storage.dispose();
     this.grad = null;
     this.gradFn = null;
+  }
+
+  /** `using t = ...` (TypeScript 5.2+) disposes the tensor at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   toString(): string {
