@@ -136,7 +136,37 @@ async function suite(label, makeModel, inputShape, classes, chain, largestActiva
   );
 }
 
+/**
+ * LeNet-5, batch 1, inferences in a loop that never yields, each inside ng.tidy: ng.memory() must
+ * return to its baseline after every call (no collector involved), and RSS stay flat after warm-up.
+ */
+function tidyLoop(calls) {
+  console.log(`\n## ng.tidy: LeNet-5 inferences (batch 1) in a loop that never yields`);
+  ng.manualSeed(0);
+  const model = ng.models.lenet5();
+  model.eval();
+  const x = ng.randn([1, 1, 28, 28]);
+  ng.tidy(() => ng.noGrad(() => model.forward(x).argmax(1).item()));
+  const baseline = ng.memory().liveBytes;
+  let drifted = 0;
+  const rss = [];
+  const t0 = performance.now();
+  for (let i = 1; i <= calls; i++) {
+    ng.tidy(() => ng.noGrad(() => model.forward(x).argmax(1).item()));
+    if (ng.memory().liveBytes !== baseline) drifted++;
+    if (i % (calls / 10) === 0) rss.push(process.memoryUsage().rss);
+  }
+  const us = ((performance.now() - t0) * 1000) / calls;
+  const tail = rss.slice(1);
+  console.log(
+    `${calls} calls, ${us.toFixed(1)} µs each; calls whose liveBytes differed from the baseline: ${drifted}; ` +
+      `RSS (MiB, every ${calls / 10}): ${rss.map(mib).join(' ')}; spread after warm-up ` +
+      `${(100 * (Math.max(...tail) / Math.min(...tail) - 1)).toFixed(1)}%`,
+  );
+}
+
 export async function memorySuite() {
+  tidyLoop(Number(process.env.TIDY_CALLS ?? 100_000));
   await suite(
     'ResNet-18, 3×32×32, batch 32',
     () => ng.models.resnet18({ numClasses: 10 }),
