@@ -311,6 +311,29 @@ describe('recomputation', () => {
     lin.parameters().forEach((p, i) => expectClose(plain[i], flat(p.grad!), 1e-5, 1e-6));
   });
 
+  it("a recomputed segment's intermediates are released when its backward has run, not left to the collector", () => {
+    const lin = new nn.Linear(16, 16);
+    const seen: ng.Tensor[] = [];
+    const segment = (h: ng.Tensor) => {
+      const hidden = lin.forward(h).tanh();
+      seen.push(hidden);
+      return hidden.mul(hidden);
+    };
+    const x = ng.randn([8, 16], { requiresGrad: true });
+    const y = ng.checkpoint(segment, x);
+    y.sum().backward();
+    expect(seen).toHaveLength(2); // the first forward and the recomputation
+    expect(seen[1].storage.disposed).toBe(true);
+    expect(lin.weight.grad!.storage.disposed).toBe(false);
+    expect(x.grad!.storage.disposed).toBe(false);
+    const plain = [flat(lin.weight.grad!), flat(x.grad!)];
+    lin.zeroGrad();
+    x.grad = null;
+    segment(x).sum().backward();
+    expectClose(plain[0], flat(lin.weight.grad!), 1e-6, 1e-7);
+    expectClose(plain[1], flat(x.grad!), 1e-6, 1e-7);
+  });
+
   it('refuses a non-function and a function that returns no tensor', () => {
     expectNodegradError(
       () => ng.checkpoint(42 as unknown as () => ng.Tensor),
