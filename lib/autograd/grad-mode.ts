@@ -57,11 +57,13 @@ export function withReleasedIntermediates<T>(fn: () => T): T {
   }
 }
 
-/** Recycles `used` once `produced` exists, when intermediates are being released and `used` is not
- * the caller's input (`keep`) nor shares storage with the result. */
+/** Recycles `used` once `produced` exists, unless it is the caller's input (`keep`), shares storage
+ * with the result, or is state that outlives the call (a parameter or buffer returned as is). */
 export function releaseConsumed(used: Tensor, produced: Tensor, ...keep: Tensor[]): void {
-  if (!releasing || used.storage === produced.storage || keep.some((k) => k.storage === used.storage)) return;
-  used.storage.recycle();
+  if (used.storage.kept || used.storage === produced.storage || keep.some((k) => k.storage === used.storage)) return;
+  used.storage.recycle(
+    'released by Sequential once the next layer consumed it (no graph is recorded); clone it in the layer to keep it',
+  );
 }
 
 /**

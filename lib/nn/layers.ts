@@ -1,6 +1,7 @@
 /** Linear, Conv2d and the parameter-free layers, with PyTorch's defaults and reprs. */
 import { checkpoint } from '../autograd/checkpoint.js';
-import { forwardScope, releaseConsumed, releasesIntermediates } from '../autograd/grad-mode.js';
+import { forwardScope, isGradEnabled, releaseConsumed, releasesIntermediates } from '../autograd/grad-mode.js';
+import { setForwardPooling } from '../tensor/storage.js';
 import { NodegradError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { zerosTensor } from '../tensor/tensor.js';
@@ -291,25 +292,35 @@ function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linea
  * between layers.
  */
 export function runChain(modules: readonly Module[], x: Tensor): Tensor {
-  let h = x;
-  for (let i = 0; i < modules.length; i++) {
-    const m = modules[i];
-    let next: Tensor;
-    if (fusesWithRelu(m, modules[i + 1])) {
-      next = m.forwardRelu(h);
-      i++;
-    } else {
-      const own = releasesIntermediates() && h.storage !== x.storage;
-      const input = h;
-      next =
-        own && m instanceof ReLU && m.forward === ReLU.prototype.forward
-          ? ops.relu_(h)
-          : forwardScope(() => m.forward(input));
+  // Without a graph nothing but the next layer reads an intermediate, so it is recycled once that
+  // layer ran; unless the layer that made it has hooks, which may have kept it.
+  const dropConsumed = releasesIntermediates() || !isGradEnabled();
+  const pooling = dropConsumed ? setForwardPooling(true) : null;
+  try {
+    let h = x;
+    let producerHooked = false;
+    for (let i = 0; i < modules.length; i++) {
+      const m = modules[i];
+      let next: Tensor;
+      if (fusesWithRelu(m, modules[i + 1])) {
+        next = m.forwardRelu(h);
+        i++;
+      } else {
+        const own = releasesIntermediates() && h.storage !== x.storage;
+        const input = h;
+        next =
+          own && m instanceof ReLU && m.forward === ReLU.prototype.forward
+            ? ops.relu_(h)
+            : forwardScope(() => m.forward(input));
+      }
+      if (dropConsumed && !producerHooked) releaseConsumed(h, next, x);
+      producerHooked = Object.hasOwn(modules[i], 'forward');
+      h = next;
     }
-    releaseConsumed(h, next, x);
-    h = next;
+    return h;
+  } finally {
+    if (pooling !== null) setForwardPooling(pooling);
   }
-  return h;
 }
 
 /** Runs its children in order; they are named '0', '1', ... as in PyTorch. */

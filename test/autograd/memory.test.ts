@@ -59,6 +59,45 @@ describe('inference', () => {
     expect(flat(y)).toEqual(flat(ng.noGrad(() => model.forward(x))));
   });
 
+  it('noGrad: a Sequential recycles each intermediate once the next layer ran, with the same output', () => {
+    ng.manualSeed(5);
+    const layers: ng.nn.Module[] = [];
+    for (let i = 0; i < 8; i++) layers.push(new nn.Linear(64, 64), new nn.ReLU());
+    const model = new nn.Sequential(...layers);
+    const x = ng.randn([128, 64]);
+    const expected = flat(ng.inferenceMode(() => model.forward(x)));
+    const before = ng.memory().liveBytes;
+    ng.resetPeakMemory();
+    const y = ng.noGrad(() => model.forward(x));
+    const activation = 128 * 64 * 4;
+    expect(ng.memory().peakBytes - before).toBeLessThanOrEqual(2 * activation);
+    expect(ng.memory().liveBytes - before).toBe(activation);
+    expect(flat(y)).toEqual(expected);
+  });
+
+  it('noGrad: an intermediate a forward hook captured, and a parameter a layer returns, stay usable', () => {
+    class Table extends nn.Module {
+      table = new ng.nn.Parameter(ng.ones([4, 4]));
+      forward(): ng.Tensor {
+        return this.table;
+      }
+    }
+    const first = new nn.Linear(4, 4);
+    const captured: ng.Tensor[] = [];
+    first.registerForwardHook((_m, _args, out) => {
+      captured.push(out);
+    });
+    const table = new Table();
+    const model = new nn.Sequential(first, new nn.ReLU(), table, new nn.Linear(4, 2));
+    const y = ng.noGrad(() => model.forward(ng.ones([3, 4])));
+    expect(y.shape).toEqual([4, 2]);
+    expect(captured[0].sum().item()).toBeCloseTo(
+      flat(first.forward(ng.ones([3, 4]))).reduce((a, b) => a + b),
+      5,
+    );
+    expect(table.table.sum().item()).toBe(16);
+  });
+
   it('inferenceMode keeps ResNet-18 within two of its largest activations, with the same logits', () => {
     ng.manualSeed(3);
     const model = ng.models.resnet18({ numClasses: 10 }).eval();
