@@ -67,10 +67,11 @@ function typeErrors(blocks: CodeBlock[]): string[] {
       paths: { nodegrad: [join(root, 'lib', 'index.ts')] },
     });
     return ts.getPreEmitDiagnostics(program).flatMap((d) => {
-      const i = d.file ? files.indexOf(d.file.fileName) : -1;
-      if (i < 0) return [`${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`];
+      const file = d.file;
+      const i = file ? files.indexOf(file.fileName) : -1;
+      if (!file || i < 0) return [`${file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`];
       const prepended = blocks[i].code.includes("from 'nodegrad'") ? 0 : 1;
-      const line = d.file!.getLineAndCharacterOfPosition(d.start ?? 0).line - prepended;
+      const line = file.getLineAndCharacterOfPosition(d.start ?? 0).line - prepended;
       return [
         `${blocks[i].file}:${blocks[i].line + 1 + line}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`,
       ];

@@ -62,7 +62,7 @@ export function tableCells(markdown: string, header: string): { line: number; te
       continue;
     }
     if (column === -1 || row.every((cell) => /^:?-+:?$/.test(cell))) continue;
-    if (row[column] !== undefined) cells.push({ line: index, text: row[column] });
+    if (column < row.length) cells.push({ line: index, text: row[column] });
   }
   return cells;
 }
