@@ -6,8 +6,7 @@
 
 #include "simd.h"
 
-namespace nodegrad {
-namespace conv {
+namespace nodegrad::conv {
 
 std::vector<int64_t> tapOffsets(int64_t cin, int64_t kh, int64_t kw, int64_t plane, int64_t pw, int64_t length) {
   std::vector<int64_t> offsets(static_cast<size_t>(length), 0);
@@ -77,5 +76,4 @@ void flipWeight(const Conv2dShape& s, const ConvDims& d, const T* weight, int64_
 NODEGRAD_INSTANTIATE_CONV_COMMON(float)
 NODEGRAD_INSTANTIATE_CONV_COMMON(double)
 
-}  // namespace conv
-}  // namespace nodegrad
+}  // namespace nodegrad::conv

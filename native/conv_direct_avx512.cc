@@ -8,7 +8,7 @@
 namespace nodegrad {
 namespace {
 
-typedef float Vec __attribute__((vector_size(64)));
+using Vec = float __attribute__((vector_size(64)));
 
 inline Vec load(const float* p) {
   Vec v;

@@ -12,8 +12,7 @@
 #include "conv_strategies.h"
 #include "thread_pool.h"
 
-namespace nodegrad {
-namespace conv {
+namespace nodegrad::conv {
 namespace {
 
 // Stride-1 convolution of every image of one group by implicit GEMM: input images [cin][h][w]
@@ -87,5 +86,4 @@ template void implicitForward<double>(const Conv2dShape&, const double*, const d
 template void implicitBackwardInput<float>(const Conv2dShape&, const float*, const float*, float*);
 template void implicitBackwardInput<double>(const Conv2dShape&, const double*, const double*, double*);
 
-}  // namespace conv
-}  // namespace nodegrad
+}  // namespace nodegrad::conv

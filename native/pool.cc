@@ -82,7 +82,7 @@ constexpr int64_t kVectorRow = 16;
 // the rows held a NaN, and only then is the row pair redone with the NaN rule.
 template <typename T>
 NODEGRAD_CLONES void maxPool2x2(const Pool2dShape& s, const T* in, T* o, int32_t* idx) {
-  const int32_t inW = static_cast<int32_t>(s.inW);
+  const auto inW = static_cast<int32_t>(s.inW);
   for (int64_t oh = 0; oh < s.outH; ++oh) {
     const T* __restrict r0 = in + 2 * oh * s.inW;
     const T* __restrict r1 = r0 + s.inW;
@@ -127,7 +127,7 @@ NODEGRAD_CLONES void maxPool2x2Backward(const Pool2dShape& s, const T* go, const
     for (int64_t o = 0; o < s.outH * s.outW; ++o) gi[idx[o]] += go[o];
     return;
   }
-  const int32_t inW = static_cast<int32_t>(s.inW);
+  const auto inW = static_cast<int32_t>(s.inW);
   for (int64_t oh = 0; oh < s.outH; ++oh) {
     T* __restrict r0 = gi + 2 * oh * s.inW;
     T* __restrict r1 = r0 + s.inW;

@@ -75,7 +75,7 @@ void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* ta
       const int64_t y = target[i];
       double m = -std::numeric_limits<double>::infinity();
       for (int64_t c = 0; c < classes; ++c) {
-        const double v = static_cast<double>(z[c]);
+        const auto v = static_cast<double>(z[c]);
         m = (v > m || std::isnan(v)) ? v : m;
       }
       if (y == ignoreIndex) {
