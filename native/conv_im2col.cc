@@ -167,7 +167,7 @@ NODEGRAD_CLONES void col2im(const Conv2dShape& s, int64_t channels, const T* col
 // 512 KiB, so im2col writes them into cache and the GEMM reads them from there. Without tiling a
 // ResNet 3x3 layer's full column matrix (576 x 3136 floats, 7 MiB) went through memory twice.
 int64_t rowsPerTile(const Conv2dShape& s, int64_t k, size_t elementSize) {
-  const auto cols = static_cast<int64_t>((512 * 1024) / (elementSize * static_cast<size_t>(k)));
+  const auto cols = static_cast<int64_t>((size_t{512} * 1024) / (elementSize * static_cast<size_t>(k)));
   return std::max<int64_t>(1, std::min(s.outH, cols / std::max<int64_t>(1, s.outW)));
 }
 

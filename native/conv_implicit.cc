@@ -27,7 +27,8 @@ void implicitConvImages(int64_t batch, const T* input, int64_t inImageStride, in
   // Tiles of up to 16 MiB of (virtual) columns: the GEMM packs its B panels from the padded image
   // either way, and fewer, longer GEMMs repack the weights less and waste less on partial panels
   // (measured on ResNet's 3x3 layers: whole 56x56 images beat 512 KiB tiles by 15-20%).
-  const int64_t tileCap = std::max<int64_t>(1, static_cast<int64_t>((16 * 1024 * 1024) / (sizeof(T) * taps)) / pw);
+  const int64_t tileCap =
+      std::max<int64_t>(1, static_cast<int64_t>((size_t{16} * 1024 * 1024) / (sizeof(T) * taps)) / pw);
   const int64_t rowsPerTile = std::min(outH, tileCap);
   auto image = [&](int64_t n, bool serial) {
     T* x = threadScratch<T>(xLength + cout * rowsPerTile * pw);
