@@ -204,10 +204,12 @@ void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
   }
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_INSTANTIATE_CONV(T)                                                          \
   template void conv2dForward<T>(const Conv2dShape&, const T*, const T*, const T*, T*, bool); \
   template void conv2dBackwardInput<T>(const Conv2dShape&, const T*, const T*, T*);           \
   template void conv2dBackwardWeight<T>(const Conv2dShape&, const T*, const T*, T*, T*);
+// NOLINTEND(bugprone-macro-parentheses)
 NODEGRAD_INSTANTIATE_CONV(float)
 NODEGRAD_INSTANTIATE_CONV(double)
 

@@ -68,11 +68,13 @@ void flipWeight(const Conv2dShape& s, const ConvDims& d, const T* weight, int64_
                      j];
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_INSTANTIATE_CONV_COMMON(T)                                                                         \
   template void padImage<T>(const T*, int64_t, int64_t, int64_t, int64_t, int64_t, T*, int64_t);                    \
   template void keepOutputs<T>(const T*, int64_t, int64_t, int64_t, int64_t, int64_t, const T*, bool, T*, int64_t); \
   template void biasRelu<T>(T*, int64_t, int64_t, int64_t, const T*, bool);                                         \
   template void flipWeight<T>(const Conv2dShape&, const ConvDims&, const T*, int64_t, std::vector<T>&);
+// NOLINTEND(bugprone-macro-parentheses)
 NODEGRAD_INSTANTIATE_CONV_COMMON(float)
 NODEGRAD_INSTANTIATE_CONV_COMMON(double)
 

@@ -383,10 +383,12 @@ void im2colBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
     for (int64_t i = 0; i < weightSize; ++i) gradWeight[i] += partial[static_cast<size_t>(i)];
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_INSTANTIATE_CONV_IM2COL(T)                                                   \
   template void im2colForward<T>(const Conv2dShape&, const T*, const T*, const T*, T*, bool); \
   template void im2colBackwardInput<T>(const Conv2dShape&, const T*, const T*, T*);           \
   template void im2colBackwardWeight<T>(const Conv2dShape&, const T*, const T*, T*);
+// NOLINTEND(bugprone-macro-parentheses)
 NODEGRAD_INSTANTIATE_CONV_IM2COL(float)
 NODEGRAD_INSTANTIATE_CONV_IM2COL(double)
 

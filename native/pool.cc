@@ -285,6 +285,7 @@ void adaptiveAvgPool2dBackward(int64_t planes, int64_t inH, int64_t inW, int64_t
   });
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_INSTANTIATE_POOL(T)                                                                    \
   template void maxPool2dForward<T>(const Pool2dShape&, const T*, T*, int32_t*);                        \
   template void maxPool2dBackward<T>(const Pool2dShape&, const T*, const int32_t*, T*);                 \
@@ -292,6 +293,7 @@ void adaptiveAvgPool2dBackward(int64_t planes, int64_t inH, int64_t inW, int64_t
   template void avgPool2dBackward<T>(const Pool2dShape&, const T*, T*);                                 \
   template void adaptiveAvgPool2dForward<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, T*); \
   template void adaptiveAvgPool2dBackward<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, T*);
+// NOLINTEND(bugprone-macro-parentheses)
 NODEGRAD_INSTANTIATE_POOL(float)
 NODEGRAD_INSTANTIATE_POOL(double)
 
