@@ -297,20 +297,22 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 void reserveHugePages() {
   const char* env = std::getenv("NODEGRAD_HUGEPAGES");
   if (env && std::string(env) == "0") return;
-  constexpr size_t kBlock = 16 * 1024 * 1024, kBlocks = 16, kHuge = 2 * 1024 * 1024;
+  constexpr size_t kMiB = size_t{1} << 20, kBlock = 16 * kMiB, kBlocks = 16, kHuge = 2 * kMiB;
   void* blocks[kBlocks] = {};
   uintptr_t lo = UINTPTR_MAX, hi = 0;
-  for (size_t i = 0; i < kBlocks; ++i) {
-    blocks[i] = std::malloc(kBlock);
-    if (!blocks[i]) break;
-    const auto at = reinterpret_cast<uintptr_t>(blocks[i]);
+  for (void*& block : blocks) {
+    block = std::malloc(kBlock);
+    if (!block) break;
+    const auto at = reinterpret_cast<uintptr_t>(block);
     lo = std::min(lo, at);
     hi = std::max(hi, at + kBlock);
   }
   // Only a contiguous run (the blocks came from the heap top, one after another) is advised.
   if (hi > lo && hi - lo < 2 * kBlocks * kBlock) {
     const uintptr_t start = (lo + kHuge - 1) / kHuge * kHuge, end = hi / kHuge * kHuge;
-    if (end > start) madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);
+    // An address rounded to a huge page across several blocks, dereferenced by the kernel only.
+    if (end > start)
+      madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);  // NOLINT(performance-no-int-to-ptr)
   }
   for (void* block : blocks) std::free(block);
 }

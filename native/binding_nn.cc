@@ -199,7 +199,7 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
       using T = decltype(tag);
       const T* x = args.bind(input, poolInputSize(s)).as<T>();
       T* y = args.bind(out, poolOutputSize(s)).as<T>();
-      int32_t* ix = args.bind(indices, poolOutputSize(s)).as<int32_t>();
+      auto* ix = args.bind(indices, poolOutputSize(s)).as<int32_t>();
       if (poolOutputSize(s) > 0) maxPool2dForward(s, x, y, ix);
     });
     return args.env().Undefined();

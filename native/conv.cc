@@ -139,7 +139,7 @@ NODEGRAD_CLONES double sumPlane(const T* row, int64_t n) {
   for (; p + 8 <= n; p += 8)
     for (int j = 0; j < 8; ++j) partial[j] += row[p + j];
   double acc = 0;
-  for (int j = 0; j < 8; ++j) acc += partial[j];
+  for (T v : partial) acc += v;
   for (; p < n; ++p) acc += row[p];
   return acc;
 }
@@ -152,7 +152,7 @@ NODEGRAD_CLONES bool allFinite(const T* data, int64_t n) {
   for (; i + 8 <= n; i += 8)
     for (int j = 0; j < 8; ++j) partial[j] += data[i + j] - data[i + j];
   T acc = 0;
-  for (int j = 0; j < 8; ++j) acc += partial[j];
+  for (T v : partial) acc += v;
   for (; i < n; ++i) acc += data[i] - data[i];
   return acc == 0;
 }
@@ -204,10 +204,12 @@ void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
   }
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_INSTANTIATE_CONV(T)                                                          \
   template void conv2dForward<T>(const Conv2dShape&, const T*, const T*, const T*, T*, bool); \
   template void conv2dBackwardInput<T>(const Conv2dShape&, const T*, const T*, T*);           \
   template void conv2dBackwardWeight<T>(const Conv2dShape&, const T*, const T*, T*, T*);
+// NOLINTEND(bugprone-macro-parentheses)
 NODEGRAD_INSTANTIATE_CONV(float)
 NODEGRAD_INSTANTIATE_CONV(double)
 

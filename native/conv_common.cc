@@ -6,8 +6,7 @@
 
 #include "simd.h"
 
-namespace nodegrad {
-namespace conv {
+namespace nodegrad::conv {
 
 std::vector<int64_t> tapOffsets(int64_t cin, int64_t kh, int64_t kw, int64_t plane, int64_t pw, int64_t length) {
   std::vector<int64_t> offsets(static_cast<size_t>(length), 0);
@@ -69,13 +68,14 @@ void flipWeight(const Conv2dShape& s, const ConvDims& d, const T* weight, int64_
                      j];
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_INSTANTIATE_CONV_COMMON(T)                                                                         \
   template void padImage<T>(const T*, int64_t, int64_t, int64_t, int64_t, int64_t, T*, int64_t);                    \
   template void keepOutputs<T>(const T*, int64_t, int64_t, int64_t, int64_t, int64_t, const T*, bool, T*, int64_t); \
   template void biasRelu<T>(T*, int64_t, int64_t, int64_t, const T*, bool);                                         \
   template void flipWeight<T>(const Conv2dShape&, const ConvDims&, const T*, int64_t, std::vector<T>&);
+// NOLINTEND(bugprone-macro-parentheses)
 NODEGRAD_INSTANTIATE_CONV_COMMON(float)
 NODEGRAD_INSTANTIATE_CONV_COMMON(double)
 
-}  // namespace conv
-}  // namespace nodegrad
+}  // namespace nodegrad::conv

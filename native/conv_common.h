@@ -7,8 +7,7 @@
 
 #include "kernels.h"
 
-namespace nodegrad {
-namespace conv {
+namespace nodegrad::conv {
 
 // Sizes of one group: input and output channels, taps per output (cinG * kh * kw), output and
 // input plane sizes.
@@ -70,5 +69,4 @@ void biasRelu(T* out, int64_t planes, int64_t channels, int64_t plane, const T* 
 template <typename T>
 void flipWeight(const Conv2dShape& s, const ConvDims& d, const T* weight, int64_t g, std::vector<T>& flipped);
 
-}  // namespace conv
-}  // namespace nodegrad
+}  // namespace nodegrad::conv

@@ -52,7 +52,7 @@ void directConvImages(int64_t batch, const float* input, int64_t inImageStride, 
   const int64_t taps = cin * kh * kw, xLength = cin * plane + positions + kDirectSlack;
   const std::vector<int64_t> offsets = tapOffsets(cin, kh, kw, plane, pw, taps);
   parallelFor(batch, [&](int64_t n) {
-    float* x = threadScratch<float>(xLength + cout * positions);
+    auto* x = threadScratch<float>(xLength + cout * positions);
     float* flat = x + xLength;
     padImage(input + n * inImageStride, cin, h, w, top, left, x, xLength);
     convDirectForward_f32_avx512(x, offsets.data(), taps, weight, cout, positions, flat, positions);
@@ -104,7 +104,7 @@ void directBackwardWeight(const Conv2dShape& s, const float* input, const float*
     std::fill(sums.begin(), sums.end(), 0.0f);
     parallelFor(shares, [&](int64_t share) {
       const int64_t begin = s.batch * share / shares, end = s.batch * (share + 1) / shares;
-      float* buffers = threadScratch<float>(kImagesAtOnce * (xLength + gLength));
+      auto* buffers = threadScratch<float>(kImagesAtOnce * (xLength + gLength));
       const float* xs[kImagesAtOnce];
       const float* gs[kImagesAtOnce];
       for (int64_t n0 = begin; n0 < end; n0 += kImagesAtOnce) {

@@ -8,7 +8,7 @@
 namespace nodegrad {
 namespace {
 
-typedef float Vec __attribute__((vector_size(64)));
+using Vec = float __attribute__((vector_size(64)));
 
 inline Vec load(const float* p) {
   Vec v;
@@ -77,9 +77,9 @@ void gradBlock(const float* const* x, const float* const* g, int64_t images, con
   constexpr int C = kDirectGradChannels, T = kDirectGradTaps;
   Vec acc[C][T];
 #pragma GCC unroll 4
-  for (int c = 0; c < C; ++c)
+  for (auto& row : acc)
 #pragma GCC unroll 6
-    for (int t = 0; t < T; ++t) acc[c][t] = Vec{};
+    for (Vec& v : row) v = Vec{};
   for (int64_t img = 0; img < images; ++img) {
     const float* gi = g[img];
     const float* xt[T];

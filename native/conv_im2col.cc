@@ -11,8 +11,7 @@
 #include "simd.h"
 #include "thread_pool.h"
 
-namespace nodegrad {
-namespace conv {
+namespace nodegrad::conv {
 namespace {
 
 // col[(c * kh + i) * kw + j][oh * outW + ow] = input[c][oh*sh - ph + i*dh][ow*sw - pw + j*dw], 0 outside.
@@ -168,7 +167,7 @@ NODEGRAD_CLONES void col2im(const Conv2dShape& s, int64_t channels, const T* col
 // 512 KiB, so im2col writes them into cache and the GEMM reads them from there. Without tiling a
 // ResNet 3x3 layer's full column matrix (576 x 3136 floats, 7 MiB) went through memory twice.
 int64_t rowsPerTile(const Conv2dShape& s, int64_t k, size_t elementSize) {
-  const int64_t cols = static_cast<int64_t>((512 * 1024) / (elementSize * static_cast<size_t>(k)));
+  const auto cols = static_cast<int64_t>((size_t{512} * 1024) / (elementSize * static_cast<size_t>(k)));
   return std::max<int64_t>(1, std::min(s.outH, cols / std::max<int64_t>(1, s.outW)));
 }
 
@@ -384,12 +383,13 @@ void im2colBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
     for (int64_t i = 0; i < weightSize; ++i) gradWeight[i] += partial[static_cast<size_t>(i)];
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_INSTANTIATE_CONV_IM2COL(T)                                                   \
   template void im2colForward<T>(const Conv2dShape&, const T*, const T*, const T*, T*, bool); \
   template void im2colBackwardInput<T>(const Conv2dShape&, const T*, const T*, T*);           \
   template void im2colBackwardWeight<T>(const Conv2dShape&, const T*, const T*, T*);
+// NOLINTEND(bugprone-macro-parentheses)
 NODEGRAD_INSTANTIATE_CONV_IM2COL(float)
 NODEGRAD_INSTANTIATE_CONV_IM2COL(double)
 
-}  // namespace conv
-}  // namespace nodegrad
+}  // namespace nodegrad::conv

@@ -12,8 +12,7 @@
 #include "conv_strategies.h"
 #include "thread_pool.h"
 
-namespace nodegrad {
-namespace conv {
+namespace nodegrad::conv {
 namespace {
 
 // Stride-1 convolution of every image of one group by implicit GEMM: input images [cin][h][w]
@@ -28,7 +27,8 @@ void implicitConvImages(int64_t batch, const T* input, int64_t inImageStride, in
   // Tiles of up to 16 MiB of (virtual) columns: the GEMM packs its B panels from the padded image
   // either way, and fewer, longer GEMMs repack the weights less and waste less on partial panels
   // (measured on ResNet's 3x3 layers: whole 56x56 images beat 512 KiB tiles by 15-20%).
-  const int64_t tileCap = std::max<int64_t>(1, static_cast<int64_t>((16 * 1024 * 1024) / (sizeof(T) * taps)) / pw);
+  const int64_t tileCap =
+      std::max<int64_t>(1, static_cast<int64_t>((size_t{16} * 1024 * 1024) / (sizeof(T) * taps)) / pw);
   const int64_t rowsPerTile = std::min(outH, tileCap);
   auto image = [&](int64_t n, bool serial) {
     T* x = threadScratch<T>(xLength + cout * rowsPerTile * pw);
@@ -87,5 +87,4 @@ template void implicitForward<double>(const Conv2dShape&, const double*, const d
 template void implicitBackwardInput<float>(const Conv2dShape&, const float*, const float*, float*);
 template void implicitBackwardInput<double>(const Conv2dShape&, const double*, const double*, double*);
 
-}  // namespace conv
-}  // namespace nodegrad
+}  // namespace nodegrad::conv

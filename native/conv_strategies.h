@@ -4,8 +4,7 @@
 #pragma once
 #include "kernels.h"
 
-namespace nodegrad {
-namespace conv {
+namespace nodegrad::conv {
 
 // conv_direct.cc: direct stride-1 kernels for few channels, float32 on AVX-512 CPUs (x86-64 builds).
 bool directEnabled();
@@ -29,5 +28,4 @@ void im2colBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight
 template <typename T>
 void im2colBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight);
 
-}  // namespace conv
-}  // namespace nodegrad
+}  // namespace nodegrad::conv

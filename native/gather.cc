@@ -133,12 +133,14 @@ void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, cons
   });
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_GATHER_INSTANTIATE(T)                                                               \
   template void gather<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);         \
   template void scatter<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);        \
   template void scatterAdd<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);     \
   template void indexPut<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, bool); \
   template void indexPutAt<T>(const T*, int64_t, const int32_t*, int64_t, const int32_t*, int64_t, T*, bool);
+// NOLINTEND(bugprone-macro-parentheses)
 NODEGRAD_GATHER_INSTANTIATE(float)
 NODEGRAD_GATHER_INSTANTIATE(double)
 NODEGRAD_GATHER_INSTANTIATE(int32_t)

@@ -2,8 +2,8 @@
 #include "gemm_kernel.inc"
 
 namespace {
-typedef float Vec8f __attribute__((vector_size(32)));
-typedef double Vec4d __attribute__((vector_size(32)));
+using Vec8f = float __attribute__((vector_size(32)));
+using Vec4d = double __attribute__((vector_size(32)));
 }  // namespace
 
 NODEGRAD_DEFINE_GEMM_VARIANT(avx2, Vec8f, 6, 2, Vec4d, 6, 2, 120, 256, 4096)

@@ -6,8 +6,8 @@
 #include "gemm_kernel.inc"
 
 namespace {
-typedef float Vec16f __attribute__((vector_size(64)));
-typedef double Vec8d __attribute__((vector_size(64)));
+using Vec16f = float __attribute__((vector_size(64)));
+using Vec8d = double __attribute__((vector_size(64)));
 }  // namespace
 
 NODEGRAD_DEFINE_GEMM_VARIANT(avx512, Vec16f, 12, 2, Vec8d, 12, 2, 48, 1024, 4096)

@@ -130,7 +130,7 @@ class Args {
   template <typename Name>
   std::vector<int64_t> intListNamed(const Napi::Value& v, const Name& name) const {
     if (!v.IsArray()) fail(name() + " must be an array of integers");
-    const Napi::Array arr = v.As<Napi::Array>();
+    const auto arr = v.As<Napi::Array>();
     const uint32_t length = arr.Length();
     if (length > 64) fail(name() + " has more than 64 dimensions");
     std::vector<int64_t> out(length);
@@ -294,7 +294,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info, const char* kernel, Fn&& fn)
     std::snprintf(message, sizeof message, "%s: unexpected native failure", kernel);
     throwJs(env, "ERR_NODEGRAD_NATIVE", message, false);
   }
-  return Napi::Value();
+  return {};
 }
 
 // Registers the neural-network kernels (convolution, pooling, softmax, cross-entropy).

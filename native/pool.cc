@@ -82,7 +82,7 @@ constexpr int64_t kVectorRow = 16;
 // the rows held a NaN, and only then is the row pair redone with the NaN rule.
 template <typename T>
 NODEGRAD_CLONES void maxPool2x2(const Pool2dShape& s, const T* in, T* o, int32_t* idx) {
-  const int32_t inW = static_cast<int32_t>(s.inW);
+  const auto inW = static_cast<int32_t>(s.inW);
   for (int64_t oh = 0; oh < s.outH; ++oh) {
     const T* __restrict r0 = in + 2 * oh * s.inW;
     const T* __restrict r1 = r0 + s.inW;
@@ -127,7 +127,7 @@ NODEGRAD_CLONES void maxPool2x2Backward(const Pool2dShape& s, const T* go, const
     for (int64_t o = 0; o < s.outH * s.outW; ++o) gi[idx[o]] += go[o];
     return;
   }
-  const int32_t inW = static_cast<int32_t>(s.inW);
+  const auto inW = static_cast<int32_t>(s.inW);
   for (int64_t oh = 0; oh < s.outH; ++oh) {
     T* __restrict r0 = gi + 2 * oh * s.inW;
     T* __restrict r1 = r0 + s.inW;
@@ -285,6 +285,7 @@ void adaptiveAvgPool2dBackward(int64_t planes, int64_t inH, int64_t inW, int64_t
   });
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_INSTANTIATE_POOL(T)                                                                    \
   template void maxPool2dForward<T>(const Pool2dShape&, const T*, T*, int32_t*);                        \
   template void maxPool2dBackward<T>(const Pool2dShape&, const T*, const int32_t*, T*);                 \
@@ -292,6 +293,7 @@ void adaptiveAvgPool2dBackward(int64_t planes, int64_t inH, int64_t inW, int64_t
   template void avgPool2dBackward<T>(const Pool2dShape&, const T*, T*);                                 \
   template void adaptiveAvgPool2dForward<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, T*); \
   template void adaptiveAvgPool2dBackward<T>(int64_t, int64_t, int64_t, int64_t, int64_t, const T*, T*);
+// NOLINTEND(bugprone-macro-parentheses)
 NODEGRAD_INSTANTIATE_POOL(float)
 NODEGRAD_INSTANTIATE_POOL(double)
 

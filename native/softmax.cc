@@ -75,7 +75,7 @@ void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* ta
       const int64_t y = target[i];
       double m = -std::numeric_limits<double>::infinity();
       for (int64_t c = 0; c < classes; ++c) {
-        const double v = static_cast<double>(z[c]);
+        const auto v = static_cast<double>(z[c]);
         m = (v > m || std::isnan(v)) ? v : m;
       }
       if (y == ignoreIndex) {
@@ -110,10 +110,12 @@ void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* ta
   });
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_INSTANTIATE_SOFTMAX(T)                                                      \
   template void softmax<T>(const T*, int64_t, int64_t, int64_t, T*, bool);                   \
   template void softmaxBackward<T>(const T*, const T*, int64_t, int64_t, int64_t, T*, bool); \
   template void crossEntropy<T>(const T*, int64_t, int64_t, const int32_t*, const T*, int64_t, double, T*, T*);
+// NOLINTEND(bugprone-macro-parentheses)
 NODEGRAD_INSTANTIATE_SOFTMAX(float)
 NODEGRAD_INSTANTIATE_SOFTMAX(double)
 

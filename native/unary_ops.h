@@ -7,13 +7,12 @@
 #include <algorithm>
 #include <cmath>
 
-namespace nodegrad {
-namespace unary_math {
+namespace nodegrad::unary_math {
 
 template <typename T>
 inline T erfinvOf(T y) {
   // Giles' single-precision approximation, refined by two Newton steps on erf(x) - y in double.
-  const double x = static_cast<double>(y);
+  const auto x = static_cast<double>(y);
   if (!(x > -1.0 && x < 1.0)) return static_cast<T>(x == 1.0 ? INFINITY : x == -1.0 ? -INFINITY : NAN);
   double w = -std::log((1.0 - x) * (1.0 + x)), p;
   if (w < 5.0) {
@@ -83,8 +82,7 @@ inline T geluDerivative(T x, T a) {
   return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * innerDerivative;
 }
 
-}  // namespace unary_math
-}  // namespace nodegrad
+}  // namespace nodegrad::unary_math
 
 // X(Name, forward of v, backward of g and s). nearbyint rounds half to even, as PyTorch's round.
 #define NODEGRAD_UNARY_OPS(X)                                                       \
