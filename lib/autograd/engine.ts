@@ -9,6 +9,7 @@ import { sameShape } from '../tensor/shape.js';
 import { trackAllocations } from '../tensor/storage.js';
 import { Tensor, zerosTensor } from '../tensor/tensor.js';
 import { enableGrad, noGrad } from './grad-mode.js';
+import { EphemeralRelease } from './ephemeral.js';
 import { accumulateLeaf, GradientBuffers, type Route } from './gradient-buffers.js';
 import { hasHooks, hookedTensor, retainsGrad, runHooks } from './hooks.js';
 import { Node } from './node.js';
@@ -119,6 +120,7 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
   const captured = new Map<Tensor, Tensor>();
   const order = topologicalOrder(roots.flatMap((r) => (r.gradFn ? [r.gradFn] : [])));
   const run = nodesToRun(order, targets);
+  const ephemeral = retainGraph ? null : new EphemeralRelease(order);
   const targetKeys = new Set<Node | Tensor>((targets ?? []).map((t) => t.gradFn ?? t));
   const route = (input: Tensor): Route => {
     if (input.gradFn) return run.has(input.gradFn) || targetKeys.has(input.gradFn) ? 'hold' : 'drop';
@@ -154,6 +156,7 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
     // Dropping the closure frees the tensors it saved.
     if (!retainGraph) node.release();
     checkGradientShapes(node, grads);
+    ephemeral?.ran(node, grads);
     buffers.deliver(node.inputs, grads, route);
     buffers.release(received, allocated);
   }

@@ -4,6 +4,7 @@
  * engine drops it once the node has run (unless retainGraph), which frees the saved tensors.
  */
 import { NodegradError } from '../errors.js';
+import type { Storage } from '../tensor/storage.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled } from './grad-mode.js';
 
@@ -55,6 +56,8 @@ export class Node {
   twiceDifferentiable: boolean;
   private backwardFn: BackwardFn | null;
   private saved: { tensor: Tensor; version: number }[];
+  /** Storages of the tensors this node produced (their gradFn is this node); backward may read them. */
+  readonly outputs: Storage[] = [];
 
   constructor(
     readonly name: string,
@@ -70,6 +73,10 @@ export class Node {
   /** How many tensors this node keeps alive for its backward. */
   get savedCount(): number {
     return this.saved.length;
+  }
+
+  addOutput(storage: Storage): void {
+    if (!this.outputs.includes(storage)) this.outputs.push(storage);
   }
 
   /** The tensors this node's backward reads (as listed when it was recorded). */

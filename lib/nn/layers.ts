@@ -285,6 +285,16 @@ function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linea
 }
 
 /**
+ * Marks `used`, an activation between two layers that only the graph holds now, for release once
+ * backward has run every node that reads it (see autograd/ephemeral.ts).
+ */
+function markGraphOnly(used: Tensor, produced: Tensor, input: Tensor): void {
+  const s = used.storage;
+  if (s.kept || s === produced.storage || s === input.storage || used.gradFn === null) return;
+  s.ephemeral = true;
+}
+
+/**
  * Runs modules in order, a Conv2d or Linear and the ReLU after it as one fused op. When
  * intermediates are being released (inference mode, a checkpointed segment's first forward) each
  * module keeps only its output (forwardScope), each output is recycled once the next layer has
@@ -313,7 +323,10 @@ export function runChain(modules: readonly Module[], x: Tensor): Tensor {
             ? ops.relu_(h)
             : forwardScope(() => m.forward(input));
       }
-      if (dropConsumed && !producerHooked) releaseConsumed(h, next, x);
+      if (!producerHooked) {
+        if (dropConsumed) releaseConsumed(h, next, x);
+        else markGraphOnly(h, next, x);
+      }
       producerHooked = Object.hasOwn(modules[i], 'forward');
       h = next;
     }
@@ -386,7 +399,9 @@ export function checkpointSequential(seq: Sequential, segments: number, input: T
   starts.forEach((start, i) => {
     const part = layers.slice(start, starts[i + 1] ?? layers.length);
     const run = (x: Tensor) => runChain(part, x);
-    h = i === starts.length - 1 ? run(h) : checkpoint(run, h);
+    const next = i === starts.length - 1 ? run(h) : checkpoint(run, h);
+    markGraphOnly(h, next, input);
+    h = next;
   });
   return h;
 }

@@ -113,6 +113,11 @@ export class Storage {
   lastWriter = '';
   /** Set by ng.keep (and for parameters, buffers, gradients and optimizer state): no scope disposes it. */
   kept = false;
+  /**
+   * Set on an intermediate only the graph can reach (a Sequential's activation between two layers):
+   * backward recycles it once every node that reads it has run.
+   */
+  ephemeral = false;
   private array: DataArray;
   private released = false;
   /** Why the buffer was released, with the fix, for the error a later read throws. */

@@ -22,8 +22,8 @@ export class Tensor {
   readonly device: Device = 'cpu';
   /** The gradient (see `grad`); its storage is kept by memory scopes. */
   private gradient: Tensor | null = null;
-  /** The graph node that produced this tensor; null for leaves. */
-  gradFn: Node | null = null;
+  /** The node (see `gradFn`). */
+  private producer: Node | null = null;
   private needsGrad = false;
 
   constructor(storage: Storage, shape: Shape, strides?: readonly number[], offset = 0) {
@@ -73,6 +73,16 @@ export class Tensor {
   set grad(value: Tensor | null) {
     if (value) value.storage.kept = true;
     this.gradient = value;
+  }
+
+  /** The graph node that produced this tensor; null for leaves. The node learns its output's storage. */
+  get gradFn(): Node | null {
+    return this.producer;
+  }
+
+  set gradFn(node: Node | null) {
+    node?.addOutput(this.storage);
+    this.producer = node;
   }
 
   /** A leaf is a tensor not produced by a recorded op. */
