@@ -9,6 +9,7 @@ import { writeInPlace } from '../tensor/write.js';
 import { cat } from '../ops/join.js';
 import { reshape } from '../ops/shape.js';
 
+/** The parameters the functions take: one tensor or any iterable of them (`model.parameters()`). */
 export type Parameters = Iterable<Tensor> | Tensor;
 
 function listOf(op: string, params: Parameters): Tensor[] {
@@ -39,6 +40,7 @@ function normOf(values: ArrayLike<number>, p: number): number {
   return acc ** (1 / p);
 }
 
+/** Options of clipGradNorm_. */
 export interface ClipGradNormOptions {
   /** The order of the norm: a positive number, or Infinity / 'inf' for the largest |g| (default 2). */
   normType?: number | 'inf';
