@@ -77,8 +77,8 @@ function saveModel(model: AnyModule, path: string, metadata: Record<string, stri
  * state dict under PyTorch's keys, so PyTorch's `safetensors` reads it as any state dict, plus, for a
  * module built by a zoo function or a factory registered with `ng.registerModel`, what
  * `ng.loadModel` needs to rebuild it: the factory's name and options, the dtype and the training
- * mode. A module no registered factory built throws (save its weights with
- * `ng.save(model.stateDict(), path)`), as does one that mixes float32 and float64 tensors.
+ * mode. Throws for a module that no registered factory built (save its weights with
+ * `ng.save(model.stateDict(), path)`) and for one that mixes float32 and float64 tensors.
  *
  * @param model - The module to save.
  * @param path - The file to write (replaced whole, or left as it was if the write fails).

@@ -2,6 +2,8 @@
  * In-place initializers (PyTorch's torch.nn.init): each fills a tensor from the seeded generator
  * under no-grad and returns it. fan_in / fan_out follow PyTorch: for a conv weight
  * [outC, inC, kH, kW], fan_in = inC·kH·kW and fan_out = outC·kH·kW.
+ *
+ * @module
  */
 import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError, formatShape } from '../errors.js';

@@ -1,6 +1,8 @@
 /**
  * Gradient clipping and flat parameter vectors, as torch.nn.utils: clipGradNorm_, clipGradValue_,
  * parametersToVector, vectorToParameters. The clipping functions rescale each .grad in place.
+ *
+ * @module
  */
 import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
