@@ -6,15 +6,27 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /** Anything with a length whose items can be gathered in batches. */
 export interface Dataset {
+  /** The number of items. */
   readonly length: number;
   /** The tensors of the items at `indices`, each with a leading batch dim. */
   batch(indices: readonly number[]): Tensor[];
 }
 
-/** Tensors sharing their first dim: item i is (t[i] for each tensor). */
+/**
+ * Tensors sharing their first dim: item i is (t[i] for each tensor), as PyTorch's
+ * `torch.utils.data.TensorDataset`.
+ *
+ * @example
+ * ```ts
+ * const ds = new ng.data.TensorDataset(ng.randn([100, 3]), ng.randint(0, 2, [100]));
+ * const [x, y] = ds.batch([0, 1, 2]); // x [3, 3], y [3]
+ * ```
+ */
 export class TensorDataset implements Dataset {
+  /** The tensors, each with the items along dim 0. */
   readonly tensors: readonly Tensor[];
 
+  /** @param tensors - One or more tensors with the same size of dim 0 (e.g. inputs and labels). */
   constructor(...tensors: Tensor[]) {
     if (tensors.length === 0) {
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'TensorDataset: expected at least one tensor');
@@ -31,23 +43,28 @@ export class TensorDataset implements Dataset {
     this.tensors = tensors;
   }
 
+  /** The number of items: the tensors' first dim. */
   get length(): number {
     return this.tensors[0].shape[0];
   }
 
+  /** Each tensor's rows at `indices`, copied and detached: [indices.length, ...]. */
   batch(indices: readonly number[]): Tensor[] {
     const index = tensor([...indices], { dtype: 'int32' });
     return this.tensors.map((t) => indexSelect(t.detach(), 0, index));
   }
 
-  /** The first n items (or items [start, start + n)) as a new dataset sharing nothing. */
+  /** The items at `indices`, in that order, as a new dataset sharing nothing with this one. */
   subset(indices: readonly number[]): TensorDataset {
     return new TensorDataset(...this.batch(indices));
   }
 }
 
+/** Options of DataLoader (PyTorch's keyword arguments in camelCase). */
 export interface DataLoaderOptions {
+  /** Items per batch. Default 1. */
   batchSize?: number;
+  /** Visit the items in a new seeded order each epoch (default false: in order). */
   shuffle?: boolean;
   /** Drop the last batch when it is smaller than batchSize. */
   dropLast?: boolean;
@@ -75,11 +92,32 @@ export function permutation(n: number, seed: number): number[] {
   return order;
 }
 
+/**
+ * Batches a dataset, as PyTorch's `torch.utils.data.DataLoader`: each iteration is one epoch of
+ * `Tensor[]` batches (one tensor per dataset tensor, with a leading batch dim), shuffled with a
+ * seeded order when asked (epoch e uses seed + e, so a resumed run sees the same order). Iterate it
+ * with `for...of`, or `for await...of` to let timers, signals and I/O run between batches.
+ *
+ * @example
+ * ```ts
+ * const { train } = ng.data.mnist();
+ * const loader = new ng.data.DataLoader(train, { batchSize: 64, shuffle: true, seed: 1 });
+ * for (const [images, labels] of loader) {
+ *   // images [64, 1, 28, 28] (the last batch may be smaller), labels int32 [64]
+ * }
+ * ```
+ */
 export class DataLoader {
+  /** Items per batch. */
   readonly batchSize: number;
   /** Epochs iterated so far; the next iteration shuffles with seed + epoch. */
   epoch = 0;
 
+  /**
+   * @param dataset - What to batch: a TensorDataset or any Dataset.
+   * @param options - batchSize (default 1), shuffle (default false), dropLast (default false), seed
+   *   (default 0), transform (applied to each batch).
+   */
   constructor(
     readonly dataset: Dataset,
     readonly options: DataLoaderOptions = {},
@@ -107,6 +145,7 @@ export class DataLoader {
       : Array.from({ length: n }, (_, i) => i);
   }
 
+  /** One epoch of batches; each iteration advances `epoch`. */
   *[Symbol.iterator](): Generator<Tensor[]> {
     const order = this.order(this.epoch++);
     for (let b = 0; b < this.length; b++) {
@@ -116,6 +155,7 @@ export class DataLoader {
     }
   }
 
+  /** One epoch of batches, yielding to the event loop between batches. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Tensor[]> {
     for (const batch of this) {
       yield batch;

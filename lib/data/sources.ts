@@ -12,8 +12,11 @@ import { openRegularFile, readRegularFile } from '../io/files.js';
 import { fromArray, type Tensor } from '../tensor/tensor.js';
 import { TensorDataset } from './dataset.js';
 
+/** A data set's training and test parts, each a TensorDataset of (images, int32 labels). */
 export interface Split {
+  /** The training items. */
   train: TensorDataset;
+  /** The held-out test items. */
   test: TensorDataset;
 }
 

@@ -1,7 +1,13 @@
-/** Batch transforms for DataLoader's `transform`: normalization and simple augmentation. */
+/**
+ * `ng.data.transforms`: batch transforms for DataLoader's `transform`: normalization and simple
+ * augmentation, like torchvision's transforms but applied to a whole batch.
+ *
+ * @module
+ */
 import { nextUniform } from '../tensor/random.js';
 import { fromArray, type Tensor } from '../tensor/tensor.js';
 
+/** A function from a batch (the DataLoader's tensors) to the batch to use instead. */
 export type BatchTransform = (batch: Tensor[]) => Tensor[];
 
 /** (x − mean_c) / std_c per channel of the first tensor ([N, C, H, W]). */

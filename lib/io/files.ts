@@ -23,6 +23,7 @@ import { NodegradError } from '../errors.js';
 /** `.name.<pid>.<hex>.tmp`: hidden, and the pid tells whether its writer may still be running. */
 const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/;
 
+/** Options of writeFileAtomic. */
 export interface AtomicWriteOptions {
   /** Runs after the temporary file is complete and synced, just before the rename (tests use it to crash there). */
   beforeRename?: () => void;
@@ -96,8 +97,11 @@ export function removeStaleTemps(dir: string): string[] {
 
 /** An open regular file: its size and positioned reads that fail on a short file instead of returning less. */
 export interface RegularFile {
+  /** The file's size in bytes when it was opened. */
   readonly size: number;
+  /** `length` bytes from `position` (into `into` when given); throws when the file has fewer. */
   read(position: number, length: number, into?: Uint8Array): Uint8Array;
+  /** Closes the file. */
   close(): void;
 }
 

@@ -73,12 +73,33 @@ function saveModel(model: AnyModule, path: string, metadata: Record<string, stri
 }
 
 /**
- * Writes a safetensors file atomically. Given a state dict (`model.stateDict()` or any tensors by
- * name), writes those tensors and `metadata`. Given a module built by a zoo function or a factory
- * registered with `ng.registerModel`, writes its state dict plus what `ng.loadModel` needs to
- * rebuild it: the factory's name and options, the dtype and the training mode.
+ * Writes a model to a safetensors file atomically (PyTorch's `torch.save(model)` without pickle): its
+ * state dict under PyTorch's keys, so PyTorch's `safetensors` reads it as any state dict, plus, for a
+ * module built by a zoo function or a factory registered with `ng.registerModel`, what
+ * `ng.loadModel` needs to rebuild it: the factory's name and options, the dtype and the training
+ * mode. Throws for a module that no registered factory built (save its weights with
+ * `ng.save(model.stateDict(), path)`) and for one that mixes float32 and float64 tensors.
+ *
+ * @param model - The module to save.
+ * @param path - The file to write (replaced whole, or left as it was if the write fails).
+ * @param metadata - Extra `__metadata__` strings; keys may not start with `nodegrad.`.
+ *
+ * @example
+ * ```ts
+ * const model = ng.models.resnet18({ numClasses: 10 });
+ * ng.save(model, 'resnet18.safetensors');
+ * const again = ng.loadModel('resnet18.safetensors'); // a ResNet with the same weights
+ * ```
  */
 export function save(model: AnyModule, path: string, metadata?: Record<string, string>): void;
+/**
+ * Writes tensors by name (a state dict such as `model.stateDict()`) and `metadata` to a safetensors
+ * file atomically, as `safetensors.torch.save_file`.
+ *
+ * @param tensors - The tensors by name.
+ * @param path - The file to write (replaced whole, or left as it was if the write fails).
+ * @param metadata - The header's `__metadata__` strings.
+ */
 export function save(tensors: Record<string, Tensor>, path: string, metadata?: Record<string, string>): void;
 export function save(
   value: AnyModule | Record<string, Tensor>,
@@ -121,6 +142,24 @@ function restoreTraining(model: AnyModule, source: string, metadata: Record<stri
  * need nothing registered; a custom model's factory must be registered (`ng.registerModel`) first.
  * The type parameter (a Tensor → Tensor Module by default) states what the caller expects, as
  * with JSON.parse: `ng.loadModel<Mlp>(path)`.
+ *
+ * @example
+ * ```ts
+ * class Mlp extends ng.nn.Module {
+ *   net: ng.nn.Sequential;
+ *   constructor(hidden: number) {
+ *     super();
+ *     this.net = new ng.nn.Sequential(new ng.nn.Linear(4, hidden), new ng.nn.ReLU(), new ng.nn.Linear(hidden, 2));
+ *   }
+ *   forward(x: ng.Tensor): ng.Tensor {
+ *     return this.net.forward(x);
+ *   }
+ * }
+ * const mlp = ng.registerModel('mlp', (o: { hidden: number }) => new Mlp(o.hidden));
+ * ng.save(mlp({ hidden: 32 }), 'mlp.safetensors');
+ * // later, in another process: register the same factory, then
+ * const model = ng.loadModel<Mlp>('mlp.safetensors');
+ * ```
  */
 export function loadModel<M extends AnyModule = Module>(input: string | Uint8Array): M {
   const source = typeof input === 'string' ? input : `the given ${input.byteLength}-byte buffer`;

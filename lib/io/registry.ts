@@ -10,6 +10,7 @@ import { Module, type AnyModule } from '../nn/module.js';
 /** A function of one options argument (or none) that builds a module. */
 export type ModelFactory = (options: never) => AnyModule;
 
+/** Options of registerModel. */
 export interface RegisterModelOptions {
   /** Replace a factory already registered under the name (default false: refuse). */
   override?: boolean;
@@ -68,10 +69,20 @@ function describe(value: unknown): string {
  * Registers `factory` under `name` and returns it wrapped: every module the wrapper builds remembers
  * the name and the options it was called with, so `ng.save(model, path)` can store them and
  * `ng.loadModel(path)` can rebuild the model. Options must be JSON values (numbers, strings,
- * booleans, null, arrays and plain objects) for the model to be saved.
+ * booleans, null, arrays and plain objects) for the model to be saved. Registering the same factory
+ * again returns the same wrapper; another factory under a taken name throws unless `override`.
  *
- *     const mlp = ng.registerModel('mlp', (o: { hidden: number }) => new Mlp(o.hidden));
- *     ng.save(mlp({ hidden: 32 }), 'mlp.safetensors');
+ * @param name - The name saved with the model and looked up by loadModel.
+ * @param factory - Builds the module from one options argument (or none).
+ * @param options - override (default false): replace a factory already registered under `name`.
+ * @returns The wrapped factory: call it instead of `factory` to build saveable models.
+ *
+ * @example
+ * ```ts
+ * const mlp = ng.registerModel('mlp', (o: { hidden: number }) => new Mlp(o.hidden));
+ * ng.save(mlp({ hidden: 32 }), 'mlp.safetensors');
+ * const again = ng.loadModel<Mlp>('mlp.safetensors'); // calls the factory with { hidden: 32 }
+ * ```
  */
 export function registerModel<F extends ModelFactory>(name: string, factory: F, options: RegisterModelOptions = {}): F {
   if (typeof name !== 'string' || name === '') {

@@ -25,8 +25,11 @@ const ITEM_SIZE: Record<string, number> = {
   I16: 2,
 };
 
+/** What readSafetensors returns: a safetensors file's tensors and its `__metadata__`. */
 export interface SafetensorsFile {
+  /** The tensors by name, in the file's dtypes (I64 read as int32, F16/BF16 as float32). */
   tensors: Record<string, Tensor>;
+  /** The header's `__metadata__` strings (empty when the file has none). */
   metadata: Record<string, string>;
 }
 
@@ -248,7 +251,17 @@ export function readSafetensors(input: string | Uint8Array): SafetensorsFile {
   }
 }
 
-/** The tensors of a safetensors file (a path or its bytes), by name: a state dict for Module.loadStateDict. */
+/**
+ * The tensors of a safetensors file (a path or its bytes), by name: a state dict for
+ * Module.loadStateDict, as PyTorch's `safetensors.torch.load_file`.
+ *
+ * @example
+ * ```ts
+ * const model = new ng.nn.Linear(3, 1);
+ * ng.save(model.stateDict(), 'linear.safetensors');
+ * model.loadStateDict(ng.load('linear.safetensors'));
+ * ```
+ */
 export function load(input: string | Uint8Array): Record<string, Tensor> {
   return readSafetensors(input).tensors;
 }

@@ -14,27 +14,54 @@ import type { Conv2dLayerOptions } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import type { Pair } from '../ops/conv.js';
 
-class BasicConv2d extends Module {
+/** Convolution (no bias), batch norm (eps 0.001) and ReLU: GoogLeNet's building block, torchvision's `BasicConv2d`. */
+export class BasicConv2d extends Module {
+  /** The convolution, without bias. */
   conv: Conv2d;
+  /** Batch norm after the convolution. */
   bn: BatchNorm2d;
 
+  /**
+   * @param inC - Input channels.
+   * @param outC - Output channels.
+   * @param kernelSize - The filter size.
+   * @param options - Conv2d's options (stride, padding, ...); bias is always off.
+   */
   constructor(inC: number, outC: number, kernelSize: Pair, options: Conv2dLayerOptions = {}) {
     super();
     this.conv = new Conv2d(inC, outC, kernelSize, { ...options, bias: false });
     this.bn = new BatchNorm2d(outC, { eps: 0.001 });
   }
 
+  /** relu(bn(conv(x))). */
   forward(x: Tensor): Tensor {
     return this.bn.forward(this.conv.forward(x)).relu_();
   }
 }
 
-class Inception extends Module {
+/**
+ * An Inception module: four parallel branches (1×1; 1×1 → 3×3; 1×1 → 3×3; 3×3 max pool → 1×1)
+ * concatenated along channels. Shape: [N, inC, H, W] → [N, ch1x1 + ch3x3 + ch5x5 + poolProj, H, W].
+ */
+export class Inception extends Module {
+  /** 1×1 convolution, inC → ch1x1. */
   branch1: BasicConv2d;
+  /** 1×1 reduction to ch3x3red, then 3×3 → ch3x3. */
   branch2: Sequential;
+  /** 1×1 reduction to ch5x5red, then 3×3 (torchvision's stand-in for 5×5) → ch5x5. */
   branch3: Sequential;
+  /** 3×3 stride-1 max pool, then 1×1 → poolProj. */
   branch4: Sequential;
 
+  /**
+   * @param inC - Input channels.
+   * @param ch1x1 - Output channels of the 1×1 branch.
+   * @param ch3x3red - Channels of the 3×3 branch's 1×1 reduction.
+   * @param ch3x3 - Output channels of the 3×3 branch.
+   * @param ch5x5red - Channels of the "5×5" branch's 1×1 reduction.
+   * @param ch5x5 - Output channels of the "5×5" branch.
+   * @param poolProj - Output channels of the pooling branch's 1×1 projection.
+   */
   constructor(
     inC: number,
     ch1x1: number,
@@ -60,60 +87,104 @@ class Inception extends Module {
     );
   }
 
+  /** The four branches' outputs concatenated along dim 1. */
   forward(x: Tensor): Tensor {
     return cat([this.branch1.forward(x), this.branch2.forward(x), this.branch3.forward(x), this.branch4.forward(x)], 1);
   }
 }
 
-class InceptionAux extends Module {
+/**
+ * An auxiliary classifier (torchvision's `InceptionAux`): 4×4 average pool, 1×1 convolution to 128
+ * channels, Linear 2048 → 1024, ReLU, dropout 0.7, Linear → numClasses. Shape: [N, inC, H, W] → [N, numClasses].
+ */
+export class InceptionAux extends Module {
+  /** 1×1 convolution, inC → 128. */
   conv: BasicConv2d;
+  /** Linear, 128·4·4 → 1024. */
   fc1 = new Linear(2048, 1024);
+  /** Linear, 1024 → numClasses. */
   fc2: Linear;
 
+  /**
+   * @param inC - Input channels (512 after inception4a, 528 after inception4d).
+   * @param numClasses - Outputs.
+   */
   constructor(inC: number, numClasses: number) {
     super();
     this.conv = new BasicConv2d(inC, 128, 1);
     this.fc2 = new Linear(1024, numClasses);
   }
 
+  /** The auxiliary logits of a feature map. */
   forward(x: Tensor): Tensor {
     const h = this.conv.forward(adaptiveAvgPool2d(x, [4, 4])).flatten(1);
     return this.fc2.forward(dropout(this.fc1.forward(h).relu(), 0.7, { training: this.training }));
   }
 }
 
+/** Options of GoogLeNet. */
 export interface GoogLeNetOptions {
+  /** Outputs of the last layer. Default 1000. */
   numClasses?: number;
+  /** Channels of the input images. Default 3. */
   inChannels?: number;
   /** Add the two auxiliary classifiers (used in training; forward still returns the main logits). */
   auxLogits?: boolean;
 }
 
+/**
+ * GoogLeNet (Inception v1, Szegedy et al., 2015), torchvision's layout and keys: 6,624,904 parameters
+ * with 1000 classes and no auxiliary heads. Convolution and Linear weights start as N(0, 0.01²).
+ * Shape: input [N, inChannels, H, W] (224×224 in ImageNet) → logits [N, numClasses]; the channel
+ * counts below are for that input, the sizes halve at each stride-2 layer (112, 56, 28, 14, 7).
+ */
 export class GoogLeNet extends Module {
+  /** 7×7 stride-2 BasicConv2d, inChannels → 64. */
   conv1: BasicConv2d;
+  /** 3×3 stride-2 max pool. */
   maxpool1 = new MaxPool2d(3, { stride: 2, ceilMode: true });
+  /** 1×1 BasicConv2d, 64 → 64. */
   conv2 = new BasicConv2d(64, 64, 1);
+  /** 3×3 BasicConv2d, 64 → 192. */
   conv3 = new BasicConv2d(64, 192, 3, { padding: 1 });
+  /** 3×3 stride-2 max pool. */
   maxpool2 = new MaxPool2d(3, { stride: 2, ceilMode: true });
+  /** Inception, 192 → 256 channels. */
   inception3a = new Inception(192, 64, 96, 128, 16, 32, 32);
+  /** Inception, 256 → 480 channels. */
   inception3b = new Inception(256, 128, 128, 192, 32, 96, 64);
+  /** 3×3 stride-2 max pool. */
   maxpool3 = new MaxPool2d(3, { stride: 2, ceilMode: true });
+  /** Inception, 480 → 512 channels (aux1 reads its output). */
   inception4a = new Inception(480, 192, 96, 208, 16, 48, 64);
+  /** Inception, 512 → 512 channels. */
   inception4b = new Inception(512, 160, 112, 224, 24, 64, 64);
+  /** Inception, 512 → 512 channels. */
   inception4c = new Inception(512, 128, 128, 256, 24, 64, 64);
+  /** Inception, 512 → 528 channels (aux2 reads its output). */
   inception4d = new Inception(512, 112, 144, 288, 32, 64, 64);
+  /** Inception, 528 → 832 channels. */
   inception4e = new Inception(528, 256, 160, 320, 32, 128, 128);
+  /** 2×2 stride-2 max pool. */
   maxpool4 = new MaxPool2d(2, { stride: 2, ceilMode: true });
+  /** Inception, 832 → 832 channels. */
   inception5a = new Inception(832, 256, 160, 320, 32, 128, 128);
+  /** Inception, 832 → 1024 channels. */
   inception5b = new Inception(832, 384, 192, 384, 48, 128, 128);
+  /** The auxiliary classifier after inception4a; null without `auxLogits`. */
   aux1: InceptionAux | null;
+  /** The auxiliary classifier after inception4d; null without `auxLogits`. */
   aux2: InceptionAux | null;
+  /** Global average pool to [N, 1024, 1, 1]. */
   avgpool = new AdaptiveAvgPool2d([1, 1]);
+  /** Dropout (p = 0.2) before fc. */
   dropout = new Dropout(0.2);
+  /** The classifier, 1024 → numClasses. */
   fc: Linear;
   /** The auxiliary logits of the last training-mode forward (when auxLogits is on). */
   auxOutputs: Tensor[] = [];
 
+  /** @param options - numClasses (default 1000), inChannels (default 3), auxLogits (default false). */
   constructor(options: GoogLeNetOptions = {}) {
     super();
     const classes = options.numClasses ?? 1000;
@@ -127,6 +198,7 @@ export class GoogLeNet extends Module {
     }
   }
 
+  /** The main logits of a batch of images; in training mode with auxLogits, the auxiliary ones go to auxOutputs. */
   forward(x: Tensor): Tensor {
     let h = this.maxpool1.forward(this.conv1.forward(x));
     h = this.maxpool2.forward(this.conv3.forward(this.conv2.forward(h)));
@@ -143,4 +215,5 @@ export class GoogLeNet extends Module {
   }
 }
 
+/** A new GoogLeNet (unregistered: ng.models.googlenet is the registered, saveable one). */
 export const googlenet = (options: GoogLeNetOptions = {}) => new GoogLeNet(options);

@@ -1,3 +1,10 @@
+/**
+ * `ng.models`: LeNet-5, AlexNet, VGG, GoogLeNet and ResNet in torchvision's layout (the same
+ * state-dict keys), each built by a registered factory so that `ng.save(model, path)` and
+ * `ng.loadModel(path)` round-trip it, and summary() for a layer table.
+ *
+ * @module
+ */
 import { registerModel } from '../io/registry.js';
 import type { Module } from '../nn/module.js';
 import * as alexnetVgg from './alexnet-vgg.js';
@@ -7,24 +14,49 @@ import * as resnet from './resnet.js';
 
 export { LeNet5, type LeNet5Options } from './lenet.js';
 export { AlexNet, VGG, type ClassifierOptions, type VggOptions } from './alexnet-vgg.js';
-export { GoogLeNet, type GoogLeNetOptions } from './googlenet.js';
-export { ResNet, BasicBlock, Bottleneck } from './resnet.js';
+export { GoogLeNet, BasicConv2d, Inception, InceptionAux, type GoogLeNetOptions } from './googlenet.js';
+export { ResNet, BasicBlock, Bottleneck, type BlockClass } from './resnet.js';
 export { summary, type Summary, type SummaryRow } from './summary.js';
 
 // Registered under their own names, so `ng.save(model, path)` records how to rebuild what they build.
+/** A LeNet5 (default: 1×28×28 inputs, 10 classes, ReLU); saveable with `ng.save`. */
 export const lenet5 = registerModel('lenet5', lenet.lenet5);
+/** An AlexNet (default: 3-channel 224×224 inputs, 1000 classes), as `torchvision.models.alexnet`. */
 export const alexnet = registerModel('alexnet', alexnetVgg.alexnet);
+/** A VGG-11 (configuration A; `batchNorm: true` for vgg11_bn), as `torchvision.models.vgg11`. */
 export const vgg11 = registerModel('vgg11', alexnetVgg.vgg11);
+/** A VGG-16 (configuration D; `batchNorm: true` for vgg16_bn), as `torchvision.models.vgg16`. */
 export const vgg16 = registerModel('vgg16', alexnetVgg.vgg16);
+/** A VGG-19 (configuration E; `batchNorm: true` for vgg19_bn), as `torchvision.models.vgg19`. */
 export const vgg19 = registerModel('vgg19', alexnetVgg.vgg19);
+/** A GoogLeNet (Inception v1; `auxLogits: true` adds the auxiliary heads), as `torchvision.models.googlenet`. */
 export const googlenet = registerModel('googlenet', googlenetModule.googlenet);
+/**
+ * A ResNet-18 (BasicBlocks [2, 2, 2, 2]; 11,689,512 parameters with 1000 classes), as
+ * `torchvision.models.resnet18` with random weights; state-dict keys match torchvision's.
+ *
+ * @example
+ * ```ts
+ * const model = ng.models.resnet18({ numClasses: 10 });
+ * model.eval();
+ * const logits = ng.noGrad(() => model.forward(ng.randn([2, 3, 224, 224]))); // [2, 10]
+ * console.log(ng.models.summary(model, [3, 224, 224]).text);
+ * ng.save(model, 'resnet18.safetensors'); // ng.loadModel('resnet18.safetensors') rebuilds it
+ * ```
+ */
 export const resnet18 = registerModel('resnet18', resnet.resnet18);
+/** A ResNet-34 (BasicBlocks [3, 4, 6, 3]), as `torchvision.models.resnet34`. */
 export const resnet34 = registerModel('resnet34', resnet.resnet34);
+/** A ResNet-50 (Bottlenecks [3, 4, 6, 3]), as `torchvision.models.resnet50`. */
 export const resnet50 = registerModel('resnet50', resnet.resnet50);
 
+/** The options every zoo model takes (batchNorm only VGG's), as the registry passes them. */
 export interface ModelOptions {
+  /** Outputs of the last layer. Default 1000 (LeNet5: 10). */
   numClasses?: number;
+  /** Channels of the input images. Default 3 (LeNet5: 1). */
   inChannels?: number;
+  /** VGG only: batch norm after every convolution. Default false. */
   batchNorm?: boolean;
 }
 

@@ -4,22 +4,35 @@ import { Conv2d, Linear, MaxPool2d, ReLU, Sequential, Tanh, Flatten } from '../n
 import { kaimingUniform_, zeros_ } from '../nn/init.js';
 import { Module } from '../nn/module.js';
 
+/** Options of LeNet5. */
 export interface LeNet5Options {
+  /** Outputs of the last layer. Default 10. */
   numClasses?: number;
+  /** Channels of the input images. Default 1. */
   inChannels?: number;
   /** Side of the square input; 28 (MNIST) gives fc1 400 inputs. */
   inputSize?: number;
+  /** The nonlinearity after each layer but the last. Default 'relu'. */
   activation?: 'relu' | 'tanh';
 }
 
 /**
- * conv 6@5×5 (pad 2) → pool → conv 16@5×5 → pool → 120 → 84 → classes: 61,706 parameters for
- * 1×28×28 inputs and 10 classes.
+ * LeNet-5 (LeCun et al., 1998) in its common modern form: conv 6@5×5 (pad 2) → pool → conv 16@5×5 →
+ * pool → 120 → 84 → classes, with ReLU (or tanh) and max pooling: 61,706 parameters for 1×28×28
+ * inputs and 10 classes. Weights start with Kaiming uniform, biases at 0.
+ *
+ * Shape: input [N, inChannels, inputSize, inputSize] → logits [N, numClasses].
  */
 export class LeNet5 extends Module {
+  /** The two convolution, activation and pooling stages. */
   features: Sequential;
+  /** Flatten, then the three Linear layers. */
   classifier: Sequential;
 
+  /**
+   * @param options - numClasses (default 10), inChannels (default 1), inputSize (default 28),
+   *   activation (default 'relu').
+   */
   constructor(options: LeNet5Options = {}) {
     super();
     const act = () => (options.activation === 'tanh' ? new Tanh() : new ReLU());
@@ -51,11 +64,13 @@ export class LeNet5 extends Module {
     }
   }
 
+  /** The logits of a batch of images. */
   forward(x: Tensor): Tensor {
     return this.classifier.forward(this.features.forward(x));
   }
 }
 
+/** A new LeNet5 (unregistered: ng.models.lenet5 is the registered, saveable one). */
 export function lenet5(options: LeNet5Options = {}): LeNet5 {
   return new LeNet5(options);
 }

@@ -11,15 +11,32 @@ const conv3x3 = (inC: number, outC: number, stride = 1) =>
   new Conv2d(inC, outC, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (inC: number, outC: number, stride = 1) => new Conv2d(inC, outC, 1, { stride, bias: false });
 
+/**
+ * ResNet-18/34's residual block, torchvision's `BasicBlock`: relu(bn2(conv2(relu(bn1(conv1(x))))) +
+ * shortcut(x)) with two 3×3 convolutions. Shape: [N, inplanes, H, W] → [N, planes, H / stride, W / stride].
+ */
 export class BasicBlock extends Module {
+  /** Output channels per `planes`: 1. */
   static readonly expansion = 1;
+  /** 3×3 convolution, inplanes → planes, with the block's stride. */
   conv1: Conv2d;
+  /** Batch norm after conv1. */
   bn1: BatchNorm2d;
+  /** The in-place ReLU used after bn1 and after the addition. */
   relu = new ReLU({ inplace: true });
+  /** 3×3 convolution, planes → planes. */
   conv2: Conv2d;
+  /** Batch norm after conv2. */
   bn2: BatchNorm2d;
+  /** Maps x to the output's shape (1×1 convolution and batch norm) when it differs; null: the identity. */
   downsample: Sequential | null;
 
+  /**
+   * @param inplanes - Input channels.
+   * @param planes - Output channels.
+   * @param stride - Stride of conv1 (2 halves H and W). Default 1.
+   * @param downsample - The shortcut's projection when the shape changes. Default null (identity).
+   */
   constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null) {
     super();
     this.conv1 = conv3x3(inplanes, planes, stride);
@@ -37,17 +54,37 @@ export class BasicBlock extends Module {
   }
 }
 
+/**
+ * ResNet-50's residual block, torchvision's `Bottleneck` (ResNet v1.5, the stride on the 3×3):
+ * 1×1 reduce → 3×3 → 1×1 expand (×4), each with batch norm, plus the shortcut.
+ * Shape: [N, inplanes, H, W] → [N, 4·planes, H / stride, W / stride].
+ */
 export class Bottleneck extends Module {
+  /** Output channels per `planes`: 4. */
   static readonly expansion = 4;
+  /** 1×1 convolution, inplanes → planes. */
   conv1: Conv2d;
+  /** Batch norm after conv1. */
   bn1: BatchNorm2d;
+  /** 3×3 convolution, planes → planes, with the block's stride. */
   conv2: Conv2d;
+  /** Batch norm after conv2. */
   bn2: BatchNorm2d;
+  /** 1×1 convolution, planes → 4·planes. */
   conv3: Conv2d;
+  /** Batch norm after conv3. */
   bn3: BatchNorm2d;
+  /** The in-place ReLU used after bn1, bn2 and the addition. */
   relu = new ReLU({ inplace: true });
+  /** Maps x to the output's shape (1×1 convolution and batch norm) when it differs; null: the identity. */
   downsample: Sequential | null;
 
+  /**
+   * @param inplanes - Input channels.
+   * @param planes - Channels of the inner convolutions; the output has 4·planes.
+   * @param stride - Stride of conv2 (2 halves H and W). Default 1.
+   * @param downsample - The shortcut's projection when the shape changes. Default null (identity).
+   */
   constructor(inplanes: number, planes: number, stride = 1, downsample: Sequential | null = null) {
     super();
     this.conv1 = conv1x1(inplanes, planes);
@@ -66,21 +103,46 @@ export class Bottleneck extends Module {
   }
 }
 
-type BlockClass = typeof BasicBlock | typeof Bottleneck;
+/** The residual block a ResNet stacks: BasicBlock (ResNet-18/34) or Bottleneck (ResNet-50). */
+export type BlockClass = typeof BasicBlock | typeof Bottleneck;
 
+/**
+ * Deep residual network (He et al., 2016), torchvision's `ResNet` with its state-dict keys
+ * (`layer1.0.conv1.weight`); build one with resnet18, resnet34 or resnet50. Convolutions start with
+ * Kaiming normal (fan_out) weights, as torchvision's.
+ *
+ * Shape: input [N, inChannels, H, W] (224×224 in ImageNet) → logits [N, numClasses]; the stem and the
+ * stages divide H and W by 32 before the global average pool, which makes the classifier independent
+ * of the input size.
+ */
 export class ResNet extends Module {
+  /** The stem's 7×7 stride-2 convolution, inChannels → 64. */
   conv1: Conv2d;
+  /** Batch norm after conv1. */
   bn1: BatchNorm2d;
+  /** The stem's in-place ReLU. */
   relu = new ReLU({ inplace: true });
+  /** The stem's 3×3 stride-2 max pool. */
   maxpool = new MaxPool2d(3, { stride: 2, padding: 1 });
+  /** Stage 1: 64·expansion channels, stride 1. */
   layer1: Sequential;
+  /** Stage 2: 128·expansion channels, stride 2. */
   layer2: Sequential;
+  /** Stage 3: 256·expansion channels, stride 2. */
   layer3: Sequential;
+  /** Stage 4: 512·expansion channels, stride 2. */
   layer4: Sequential;
+  /** Global average pool to [N, 512·expansion, 1, 1]. */
   avgpool = new AdaptiveAvgPool2d([1, 1]);
+  /** The classifier, 512·expansion → numClasses. */
   fc: Linear;
   private inplanes = 64;
 
+  /**
+   * @param block - The residual block: BasicBlock or Bottleneck.
+   * @param layers - Blocks per stage, e.g. [2, 2, 2, 2] for ResNet-18.
+   * @param options - numClasses (default 1000), inChannels (default 3).
+   */
   constructor(block: BlockClass, layers: [number, number, number, number], options: ClassifierOptions = {}) {
     super();
     this.conv1 = new Conv2d(options.inChannels ?? 3, 64, 7, { stride: 2, padding: 3, bias: false });
@@ -117,9 +179,9 @@ export class ResNet extends Module {
   }
 }
 
-/** 11,689,512 parameters (1000 classes). */
+/** ResNet-18: 11,689,512 parameters (1000 classes). */
 export const resnet18 = (options: ClassifierOptions = {}) => new ResNet(BasicBlock, [2, 2, 2, 2], options);
-/** 21,797,672 parameters (1000 classes). */
+/** ResNet-34: 21,797,672 parameters (1000 classes). */
 export const resnet34 = (options: ClassifierOptions = {}) => new ResNet(BasicBlock, [3, 4, 6, 3], options);
-/** 25,557,032 parameters (1000 classes). */
+/** ResNet-50: 25,557,032 parameters (1000 classes). */
 export const resnet50 = (options: ClassifierOptions = {}) => new ResNet(Bottleneck, [3, 4, 6, 3], options);

@@ -10,19 +10,31 @@ import { Conv2d, Linear } from '../nn/layers.js';
 import type { RemovableHandle } from '../nn/hooks.js';
 import type { Module } from '../nn/module.js';
 
+/** One leaf layer's line of a Summary. */
 export interface SummaryRow {
+  /** The layer's dotted name in the model (`layer1.0.conv1`). */
   name: string;
+  /** Its class name (`Conv2d`). */
   type: string;
+  /** Its output shape for one sample (batch dim 1). */
   outputShape: number[];
+  /** Its own parameters' element count. */
   params: number;
+  /** Its multiply-accumulates for one sample (Conv2d and Linear; 0 for the others). */
   macs: number;
 }
 
+/** What summary returns: the per-layer rows, the totals and the formatted table. */
 export interface Summary {
+  /** One row per leaf layer, in the order the forward ran them (a layer run twice appears twice). */
   rows: SummaryRow[];
+  /** Elements of all parameters. */
   totalParams: number;
+  /** Elements of the parameters that require grad. */
   trainableParams: number;
+  /** Multiply-accumulates of one sample's forward (Conv2d and Linear layers). */
   macsPerSample: number;
+  /** Bytes of the leaf layers' outputs for one sample, at 4 bytes per element. */
   activationBytesPerSample: number;
   /** The formatted table. */
   text: string;
@@ -30,6 +42,24 @@ export interface Summary {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/**
+ * Runs one zero sample through `model` (no grad, eval mode, restored after) and tabulates every leaf
+ * layer's output shape, parameters and multiply-accumulates, like torchinfo's `summary`.
+ *
+ * @param model - The model to inspect (a Tensor → Tensor module).
+ * @param inputShape - One sample's shape, without the batch dim (e.g. [3, 224, 224]).
+ *
+ * @example
+ * ```ts
+ * console.log(ng.models.summary(ng.models.lenet5(), [1, 28, 28]).text);
+ * // Layer         Type       Output shape     Params
+ * // ------------------------------------------------
+ * // features.0    Conv2d     [1, 6, 28, 28]      156
+ * // ...
+ * // Total params: 61,706 (trainable 61,706)
+ * // MACs per sample: 416,520
+ * ```
+ */
 export function summary(model: Module, inputShape: readonly number[]): Summary {
   const rows: SummaryRow[] = [];
   const handles: RemovableHandle[] = [];

@@ -3,17 +3,26 @@ import type { Tensor } from '../tensor/tensor.js';
 import { unaryOps, type UnaryOpName } from '../ops/unary.js';
 import { Module } from './module.js';
 
-type OptionsOf<K extends UnaryOpName> = Parameters<(typeof unaryOps)[K]>[1];
+/** The options of table op `K` (`{ negativeSlope }` for leakyRelu), undefined for an op without options. */
+export type ActivationOptions<K extends UnaryOpName> = Parameters<(typeof unaryOps)[K]>[1];
 
-/** Applies table op `op` with the options given to the constructor. */
+/**
+ * Applies table op `op` elementwise with the options given to the constructor: the base of GELU,
+ * SiLU, LeakyReLU and the other activation modules. Shape: any; the output has the input's shape.
+ */
 export class UnaryActivation<K extends UnaryOpName> extends Module {
+  /**
+   * @param op - The name of the table op (`'gelu'`, `'leakyRelu'`, ...).
+   * @param options - The op's options, passed to it on every call.
+   */
   constructor(
     readonly op: K,
-    readonly options: NonNullable<OptionsOf<K>> | Record<string, never> = {},
+    readonly options: NonNullable<ActivationOptions<K>> | Record<string, never> = {},
   ) {
     super();
   }
 
+  /** The activation of `x`, a new tensor of its shape. */
   forward(x: Tensor): Tensor {
     return (unaryOps[this.op] as (x: Tensor, options?: unknown) => Tensor)(x, this.options);
   }
@@ -25,13 +34,16 @@ export class UnaryActivation<K extends UnaryOpName> extends Module {
   }
 }
 
+/** The class activation() makes: `new GELU({ approximate: 'tanh' })`. */
+export interface ActivationClass<K extends UnaryOpName> {
+  /** @param options - The op's options, PyTorch's keyword arguments in camelCase (defaults as PyTorch's). */
+  new (options?: ActivationOptions<K>): UnaryActivation<K>;
+}
+
 /** The Module class of table op `name`, named `className` (as PyTorch's reprs print it). */
-export function activation<K extends UnaryOpName>(
-  name: K,
-  className: string,
-): new (options?: OptionsOf<K>) => UnaryActivation<K> {
+export function activation<K extends UnaryOpName>(name: K, className: string): ActivationClass<K> {
   const cls = class extends UnaryActivation<K> {
-    constructor(options?: OptionsOf<K>) {
+    constructor(options?: ActivationOptions<K>) {
       super(name, options ?? {});
     }
   };
@@ -39,25 +51,50 @@ export function activation<K extends UnaryOpName>(
   return cls;
 }
 
+/** x·Φ(x) (Φ the standard normal CDF), as `torch.nn.GELU`; `{ approximate: 'tanh' }` uses the tanh form. */
 export const GELU = activation('gelu', 'GELU');
+/** An instance of GELU. */
 export type GELU = UnaryActivation<'gelu'>;
+/** x·σ(x), as `torch.nn.SiLU` (swish). No options. */
 export const SiLU = activation('silu', 'SiLU');
+/** An instance of SiLU. */
 export type SiLU = UnaryActivation<'silu'>;
+/** x·tanh(softplus(x)), as `torch.nn.Mish`. No options. */
 export const Mish = activation('mish', 'Mish');
+/** An instance of Mish. */
 export type Mish = UnaryActivation<'mish'>;
+/**
+ * log(1 + e^(β·x)) / β, as `torch.nn.Softplus`; `{ beta }` (default 1), `{ threshold }` (default 20):
+ * the identity where β·x exceeds it.
+ */
 export const Softplus = activation('softplus', 'Softplus');
+/** An instance of Softplus. */
 export type Softplus = UnaryActivation<'softplus'>;
+/** x for x > 0, α·(e^x − 1) otherwise, as `torch.nn.ELU`; `{ alpha }` (default 1). */
 export const ELU = activation('elu', 'ELU');
+/** An instance of ELU. */
 export type ELU = UnaryActivation<'elu'>;
+/** scale·ELU(x) with PyTorch's fixed α ≈ 1.6733 and scale ≈ 1.0507, as `torch.nn.SELU`. No options. */
 export const SELU = activation('selu', 'SELU');
+/** An instance of SELU. */
 export type SELU = UnaryActivation<'selu'>;
+/** x for x > 0, negativeSlope·x otherwise, as `torch.nn.LeakyReLU`; `{ negativeSlope }` (default 0.01). */
 export const LeakyReLU = activation('leakyRelu', 'LeakyReLU');
+/** An instance of LeakyReLU. */
 export type LeakyReLU = UnaryActivation<'leakyRelu'>;
+/** x clamped to [minVal, maxVal], as `torch.nn.Hardtanh`; `{ minVal, maxVal }` (default −1 and 1). */
 export const Hardtanh = activation('hardtanh', 'Hardtanh');
+/** An instance of Hardtanh. */
 export type Hardtanh = UnaryActivation<'hardtanh'>;
+/** x·min(max(x + 3, 0), 6) / 6, as `torch.nn.Hardswish`. No options. */
 export const Hardswish = activation('hardswish', 'Hardswish');
+/** An instance of Hardswish. */
 export type Hardswish = UnaryActivation<'hardswish'>;
+/** log(σ(x)), as `torch.nn.LogSigmoid`. No options. */
 export const LogSigmoid = activation('logSigmoid', 'LogSigmoid');
+/** An instance of LogSigmoid. */
 export type LogSigmoid = UnaryActivation<'logSigmoid'>;
+/** x / (1 + |x|), as `torch.nn.Softsign`. No options. */
 export const Softsign = activation('softsign', 'Softsign');
+/** An instance of Softsign. */
 export type Softsign = UnaryActivation<'softsign'>;

@@ -12,7 +12,9 @@ import { writeInPlace } from '../tensor/write.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
+/** Options of BatchNorm1d and BatchNorm2d (PyTorch's keyword arguments in camelCase). */
 export interface BatchNormLayerOptions {
+  /** Added to the variance before its square root, for stability. Default 1e-5. */
   eps?: number;
   /** Weight of each new batch in the running statistics; null = cumulative average. Default 0.1. */
   momentum?: number | null;
@@ -20,6 +22,7 @@ export interface BatchNormLayerOptions {
   affine?: boolean;
   /** Keep running statistics (and use them in eval mode). Default true. */
   trackRunningStats?: boolean;
+  /** The dtype of the parameters and running statistics. Default 'float32'. */
   dtype?: 'float32' | 'float64';
 }
 
@@ -30,14 +33,26 @@ function pythonNumber(v: number): string {
 }
 
 abstract class BatchNormBase extends Module {
+  /** The learnable scale γ, [numFeatures], starting at 1; null without `affine`. */
   weight: Parameter | null;
+  /** The learnable shift β, [numFeatures], starting at 0; null without `affine`. */
   bias: Parameter | null;
+  /** Buffer: the running mean per channel, starting at 0; null without `trackRunningStats`. */
   declare running_mean: Tensor | null;
+  /** Buffer: the running (unbiased) variance per channel, starting at 1; null without `trackRunningStats`. */
   declare running_var: Tensor | null;
+  /** Buffer: the int32 count of training batches seen; null without `trackRunningStats`. */
   declare num_batches_tracked: Tensor | null;
+  /** Added to the variance before its square root. */
   readonly eps: number;
+  /** Weight of each new batch in the running statistics; null: cumulative average. */
   readonly momentum: number | null;
 
+  /**
+   * @param numFeatures - C, the number of channels (dim 1 of the input).
+   * @param options - eps (default 1e-5), momentum (default 0.1), affine (default true),
+   *   trackRunningStats (default true), dtype (default 'float32').
+   */
   constructor(
     readonly numFeatures: number,
     readonly options: BatchNormLayerOptions = {},
@@ -56,8 +71,13 @@ abstract class BatchNormBase extends Module {
     this.registerBuffer('num_batches_tracked', track ? full([], 0, { dtype: 'int32' }) : null);
   }
 
+  /** Throws unless `x` has the dims this layer normalizes. */
   protected abstract checkInput(x: Tensor): void;
 
+  /**
+   * `x` normalized per channel, then scaled and shifted; in training mode the running statistics are
+   * updated in place.
+   */
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     if (x.shape[1] !== this.numFeatures) {
@@ -93,7 +113,11 @@ abstract class BatchNormBase extends Module {
   }
 }
 
-/** Over [N, C] or [N, C, L] inputs. */
+/**
+ * Batch normalization over [N, C] or [N, C, L] inputs, as PyTorch's `torch.nn.BatchNorm1d`:
+ * y = (x − mean) / √(var + eps) · γ + β per channel, with the batch's statistics (over N and L) in
+ * training mode and the running statistics in eval mode. Shape: the output has the input's shape.
+ */
 export class BatchNorm1d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 2 && x.ndim !== 3) {
@@ -105,7 +129,11 @@ export class BatchNorm1d extends BatchNormBase {
   }
 }
 
-/** Over [N, C, H, W] inputs. */
+/**
+ * Batch normalization over [N, C, H, W] inputs, as PyTorch's `torch.nn.BatchNorm2d`:
+ * y = (x − mean) / √(var + eps) · γ + β per channel, with the batch's statistics (over N, H and W) in
+ * training mode and the running statistics in eval mode. Shape: the output has the input's shape.
+ */
 export class BatchNorm2d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 4) {

@@ -35,6 +35,7 @@ function parameterLine(key: string, p: Tensor, style: 'dtype' | 'typename'): str
 }
 
 abstract class Container extends Module<never, never> {
+  /** Throws: a container has no forward (iterate it and call each module's forward). */
   forward(): never {
     throw new NodegradError(
       'ERR_NODEGRAD_ARGUMENT',
@@ -45,8 +46,10 @@ abstract class Container extends Module<never, never> {
 
 /** Items named '0', '1', ... in order, as a Python list. */
 abstract class IndexedContainer<V, In> extends Container implements Iterable<V> {
+  /** The items in order; their indices are their names. */
   protected readonly items: V[] = [];
 
+  /** What an input becomes as an item (a tensor is wrapped in a Parameter). */
   protected abstract toItem(value: In): V;
 
   protected override *ownEntries(): Iterable<[string, unknown]> {
@@ -54,6 +57,7 @@ abstract class IndexedContainer<V, In> extends Container implements Iterable<V> 
     yield* super.ownEntries();
   }
 
+  /** The number of items. */
   get length(): number {
     return this.items.length;
   }
@@ -63,28 +67,47 @@ abstract class IndexedContainer<V, In> extends Container implements Iterable<V> 
     return this.items[absoluteIndex(`${this.typeName}.at`, i, this.items.length)];
   }
 
+  /** Replaces the i-th item (negative counts from the end); out of range throws. */
   set(i: number, value: In): this {
     this.items[absoluteIndex(`${this.typeName}.set`, i, this.items.length)] = this.toItem(value);
     return this;
   }
 
+  /** Adds an item at the end, named by its index. */
   append(value: In): this {
     this.items.push(this.toItem(value));
     return this;
   }
 
+  /** Appends each of `values`, in order. */
   extend(values: Iterable<In>): this {
     for (const v of values) this.append(v);
     return this;
   }
 
+  /** The items in order: `for (const layer of list)`. */
   [Symbol.iterator](): Iterator<V> {
     return this.items[Symbol.iterator]();
   }
 }
 
-/** A list of modules named '0', '1', ... */
+/**
+ * A list of modules named '0', '1', ..., as PyTorch's `torch.nn.ModuleList`: their parameters join
+ * the owner's (`layers.0.weight`). It has no forward; iterate it.
+ *
+ * @example
+ * ```ts
+ * class Mlp extends ng.nn.Module {
+ *   layers = new ng.nn.ModuleList([new ng.nn.Linear(4, 8), new ng.nn.Linear(8, 2)]);
+ *   forward(x: ng.Tensor): ng.Tensor {
+ *     for (const layer of this.layers) x = layer.forward(x);
+ *     return x;
+ *   }
+ * }
+ * ```
+ */
 export class ModuleList<M extends AnyModule = AnyModule> extends IndexedContainer<M, M> {
+  /** @param modules - The initial modules, in order (default none). */
   constructor(modules: Iterable<M> = []) {
     super();
     this.extend(modules);
@@ -105,10 +128,12 @@ export class ModuleList<M extends AnyModule = AnyModule> extends IndexedContaine
 
 /** Items by string key in insertion order, iterated as [key, item] entries like a Map. */
 abstract class KeyedContainer<V, In> extends Container implements Iterable<[string, V]> {
+  /** The items by key, in insertion order. */
   protected readonly items = new Map<string, V>();
 
-  /** What an item is called in errors ('module', 'parameter'), and how an input becomes one. */
+  /** What an item is called in errors ('module', 'parameter'). */
   protected abstract readonly itemNoun: string;
+  /** What an input becomes as an item (a tensor is wrapped in a Parameter). */
   protected abstract toItem(value: In): V;
 
   protected override *ownEntries(): Iterable<[string, unknown]> {
@@ -116,6 +141,7 @@ abstract class KeyedContainer<V, In> extends Container implements Iterable<[stri
     yield* super.ownEntries();
   }
 
+  /** The number of items. */
   get size(): number {
     return this.items.size;
   }
@@ -132,41 +158,52 @@ abstract class KeyedContainer<V, In> extends Container implements Iterable<[stri
     return item;
   }
 
+  /** Adds or replaces the item under `key` (non-empty, without '.'); a new key goes last. */
   set(key: string, value: In): this {
     checkKey(`${this.typeName}.set`, key);
     this.items.set(key, this.toItem(value));
     return this;
   }
 
+  /** Whether an item is under `key`. */
   has(key: string): boolean {
     return this.items.has(key);
   }
 
+  /** Removes the item under `key`; returns whether there was one. */
   delete(key: string): boolean {
     return this.items.delete(key);
   }
 
+  /** The keys in order. */
   keys(): IterableIterator<string> {
     return this.items.keys();
   }
 
+  /** The items in order. */
   values(): IterableIterator<V> {
     return this.items.values();
   }
 
+  /** [key, item] pairs in order. */
   entries(): IterableIterator<[string, V]> {
     return this.items.entries();
   }
 
+  /** [key, item] pairs in order, like a Map: `for (const [name, block] of dict)`. */
   [Symbol.iterator](): Iterator<[string, V]> {
     return this.items.entries();
   }
 }
 
-/** Modules by string key, in insertion order. Iterates [key, module] entries, like a Map. */
+/**
+ * Modules by string key, in insertion order, as PyTorch's `torch.nn.ModuleDict` (state-dict keys
+ * `blocks.attn.weight`). Iterates [key, module] entries, like a Map.
+ */
 export class ModuleDict<M extends AnyModule = AnyModule> extends KeyedContainer<M, M> {
   protected readonly itemNoun = 'module';
 
+  /** @param modules - The initial modules: a plain object (its key order) or [key, module] entries (default none). */
   constructor(modules: Record<string, M> | Iterable<[string, M]> = {}) {
     super();
     const entries = Symbol.iterator in modules ? (modules as Iterable<[string, M]>) : Object.entries(modules);
@@ -178,8 +215,12 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends KeyedContainer<
   }
 }
 
-/** A list of parameters named '0', '1', ...; a plain tensor is wrapped in a Parameter, as in PyTorch. */
+/**
+ * A list of parameters named '0', '1', ..., as PyTorch's `torch.nn.ParameterList`; a plain tensor
+ * is wrapped in a Parameter.
+ */
 export class ParameterList extends IndexedContainer<Parameter, Tensor> {
+  /** @param parameters - The initial parameters or tensors, in order (default none). */
   constructor(parameters: Iterable<Tensor> = []) {
     super();
     this.extend(parameters);
@@ -195,12 +236,14 @@ export class ParameterList extends IndexedContainer<Parameter, Tensor> {
 }
 
 /**
- * Parameters by string key, in insertion order; a plain tensor is wrapped in a Parameter. Built from
- * a plain object, the keys are sorted, as PyTorch sorts a dict's (a Map or entry list keeps its order).
+ * Parameters by string key, in insertion order, as PyTorch's `torch.nn.ParameterDict`; a plain tensor
+ * is wrapped in a Parameter. Built from a plain object, the keys are sorted, as PyTorch sorts a
+ * dict's (a Map or entry list keeps its order).
  */
 export class ParameterDict extends KeyedContainer<Parameter, Tensor> {
   protected readonly itemNoun = 'parameter';
 
+  /** @param parameters - The initial parameters or tensors: a plain object (sorted by key) or [key, tensor] entries. */
   constructor(parameters: Record<string, Tensor> | Iterable<[string, Tensor]> = {}) {
     super();
     const entries =

@@ -5,8 +5,11 @@ import type { Device, Tensor } from '../tensor/tensor.js';
 /** The dtypes a module's parameters and floating-point buffers can be converted to. */
 export type ModuleDType = 'float32' | 'float64';
 
+/** Module.to's options form: `{ dtype: 'float64' }`, `{ device: 'cpu' }`. */
 export interface ModuleToOptions {
+  /** The dtype to convert floating-point parameters and buffers to. */
   dtype?: ModuleDType;
+  /** Only 'cpu' exists: any other device throws. */
   device?: Device;
 }
 

@@ -1,4 +1,9 @@
-/** `ng.nn.functional`: the layers and losses in function form, PyTorch's names in camelCase. */
+/**
+ * `ng.nn.functional`: the layers and losses in function form, PyTorch's names in camelCase (as
+ * `torch.nn.functional`), and the table-driven unary ops.
+ *
+ * @module
+ */
 export {
   linear,
   conv2d,

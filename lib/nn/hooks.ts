@@ -11,6 +11,7 @@ export type ForwardPreHook<M, Args extends unknown[]> = (module: M, args: Args) 
 /** Runs after forward; returning a value replaces the output. */
 export type ForwardHook<M, Args extends unknown[], Out> = (module: M, args: Args, output: Out) => Out | void;
 
+/** Options of Module.registerForwardPreHook and registerForwardHook. */
 export interface HookOptions {
   /** Run this hook before the ones already registered (default false: after them). */
   prepend?: boolean;
@@ -18,7 +19,9 @@ export interface HookOptions {
 
 /** What registerForward(Pre)Hook returns: remove() unregisters the hook (a second call does nothing). */
 export interface RemovableHandle {
+  /** A number unique to this hook registration. */
   readonly id: number;
+  /** Unregisters the hook; a second call does nothing. */
   remove(): void;
 }
 

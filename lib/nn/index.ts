@@ -1,6 +1,14 @@
+/**
+ * `ng.nn`: the Module base, layers, activations, losses and containers, as PyTorch's `torch.nn`, with
+ * `functional` (the layers and losses as functions), `init` (in-place initializers) and `utils`
+ * (gradient clipping, parameter vectors).
+ *
+ * @module
+ */
 export {
   Module,
   type AnyModule,
+  type Forwarding,
   type StateDict,
   type LoadStateDictOptions,
   type LoadStateDictResult,

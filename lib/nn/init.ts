@@ -2,6 +2,8 @@
  * In-place initializers (PyTorch's torch.nn.init): each fills a tensor from the seeded generator
  * under no-grad and returns it. fan_in / fan_out follow PyTorch: for a conv weight
  * [outC, inC, kH, kW], fan_in = inC·kH·kW and fan_out = outC·kH·kW.
+ *
+ * @module
  */
 import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError, formatShape } from '../errors.js';
@@ -9,8 +11,10 @@ import { fillNormal, fillUniform } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { writeInPlace } from '../tensor/write.js';
 
+/** The nonlinearities calculateGain knows, by PyTorch's names. */
 export type Nonlinearity =
   'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+/** Which fan Kaiming initialization scales by: 'fan_in' keeps the forward's variance, 'fan_out' the backward's. */
 export type FanMode = 'fan_in' | 'fan_out';
 
 /** [fanIn, fanOut] of a weight of at least 2 dims. */
@@ -77,14 +81,17 @@ export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
   return t;
 }
 
+/** Fills `t` with `value`. */
 export function constant_(t: Tensor, value: number): Tensor {
   return fill(t, () => value);
 }
 
+/** Fills `t` with 0. */
 export function zeros_(t: Tensor): Tensor {
   return constant_(t, 0);
 }
 
+/** Fills `t` with 1. */
 export function ones_(t: Tensor): Tensor {
   return constant_(t, 1);
 }
@@ -109,10 +116,13 @@ export function xavierNormal_(t: Tensor, gain = 1): Tensor {
   return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)));
 }
 
+/** Options of kaimingUniform_ and kaimingNormal_ (PyTorch's keyword arguments). */
 export interface KaimingOptions {
   /** Negative slope of the rectifier after this layer (leaky_relu). Default 0. */
   a?: number;
+  /** The fan the variance is scaled by. Default 'fan_in'. */
   mode?: FanMode;
+  /** The nonlinearity whose gain is used. Default 'leaky_relu' (with slope `a`). */
   nonlinearity?: Nonlinearity;
 }
 

@@ -25,16 +25,37 @@ function checkWindowOptions(
 
 const pairText = (v: Pair) => (typeof v === 'number' ? `(${v}, ${v})` : `(${v[0]}, ${v[1]})`);
 
+/** Options of Linear. */
 export interface LinearOptions {
+  /** Learn an additive bias (default true); false: bias is null. */
   bias?: boolean;
+  /** The dtype of weight and bias (default 'float32'). */
   dtype?: 'float32' | 'float64';
 }
 
-/** y = x Wᵀ + b. Weight [out, in] and bias [out] start as U(±1/√in), like PyTorch's. */
+/**
+ * Applies the affine map y = x Wᵀ + b, as PyTorch's `torch.nn.Linear`.
+ *
+ * Shape: input [..., inFeatures] → output [..., outFeatures]. Weight [outFeatures, inFeatures] and
+ * bias [outFeatures] start as U(−1/√inFeatures, 1/√inFeatures), like PyTorch's.
+ *
+ * @example
+ * ```ts
+ * const fc = new ng.nn.Linear(784, 10);
+ * fc.forward(ng.randn([32, 784])).shape; // [32, 10]
+ * ```
+ */
 export class Linear extends Module {
+  /** The learnable weight, [outFeatures, inFeatures]. */
   weight: Parameter;
+  /** The learnable bias, [outFeatures]; null when built with `bias: false`. */
   bias: Parameter | null;
 
+  /**
+   * @param inFeatures - Size of each input's last dim.
+   * @param outFeatures - Size of each output's last dim.
+   * @param options - bias (default true) and dtype (default 'float32').
+   */
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
@@ -48,6 +69,7 @@ export class Linear extends Module {
       options.bias === false ? null : new Parameter(uniformFanIn_(zerosTensor([outFeatures], dtype), inFeatures));
   }
 
+  /** x Wᵀ + b over the last dim of `x` ([..., inFeatures] → [..., outFeatures]). */
   forward(x: Tensor): Tensor {
     return ops.linear(x, this.weight, this.bias);
   }
@@ -62,17 +84,47 @@ export class Linear extends Module {
   }
 }
 
+/**
+ * Options of Conv2d: stride (default 1), padding (default 0; or 'same' / 'valid'), dilation (default
+ * 1), groups (default 1), bias and dtype.
+ */
 export interface Conv2dLayerOptions extends Omit<ops.Conv2dOptions, 'activation'> {
+  /** Learn an additive bias per output channel (default true); false: bias is null. */
   bias?: boolean;
+  /** The dtype of weight and bias (default 'float32'). */
   dtype?: 'float32' | 'float64';
 }
 
-/** 2-D convolution; weight [out, in / groups, kH, kW] and bias start as U(±1/√(in/groups·kH·kW)). */
+/**
+ * 2-D convolution (cross-correlation) over [N, C, H, W] images, as PyTorch's `torch.nn.Conv2d`.
+ *
+ * Shape: input [N, inChannels, H, W] (or [inChannels, H, W]) → output [N, outChannels, Hout, Wout] with
+ * Hout = ⌊(H + 2·padding[0] − dilation[0]·(kernelSize[0] − 1) − 1) / stride[0]⌋ + 1, and Wout likewise;
+ * `padding: 'same'` keeps H and W (stride 1 only), `'valid'` is padding 0. Weight
+ * [outChannels, inChannels / groups, kH, kW] and bias [outChannels] start as U(±1/√fanIn) with
+ * fanIn = inChannels / groups · kH · kW, like PyTorch's.
+ *
+ * @example
+ * ```ts
+ * const conv = new ng.nn.Conv2d(3, 16, 3, { padding: 1 });
+ * conv.forward(ng.randn([8, 3, 32, 32])).shape; // [8, 16, 32, 32]
+ * ```
+ */
 export class Conv2d extends Module {
+  /** The learnable filters, [outChannels, inChannels / groups, kH, kW]. */
   weight: Parameter;
+  /** The learnable bias, [outChannels]; null when built with `bias: false`. */
   bias: Parameter | null;
+  /** The kernel's [height, width]. */
   readonly kernelSize: [number, number];
 
+  /**
+   * @param inChannels - Channels of the input (C).
+   * @param outChannels - Channels of the output: the number of filters.
+   * @param kernelSize - The filter size: one number for a square kernel, or [kH, kW].
+   * @param options - stride, padding, dilation, groups (inChannels and outChannels must be multiples of
+   *   it), bias, dtype.
+   */
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
@@ -98,6 +150,7 @@ export class Conv2d extends Module {
     this.bias = options.bias === false ? null : new Parameter(uniformFanIn_(zerosTensor([outChannels], dtype), fanIn));
   }
 
+  /** The convolution of `x` ([N, inChannels, H, W] → [N, outChannels, Hout, Wout]). */
   forward(x: Tensor): Tensor {
     const { stride, padding, dilation, groups } = this.options;
     return ops.conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups });
@@ -124,7 +177,9 @@ export class Conv2d extends Module {
 /** Max and average pooling layers: a window of `kernelSize` with the pooling's options. */
 abstract class Pool2dLayer<O extends ops.AvgPool2dOptions | ops.MaxPool2dOptions> extends Module {
   constructor(
+    /** The window size: one number for a square window, or [kH, kW]. */
     readonly kernelSize: Pair,
+    /** The options the layer was built with. */
     readonly options: O,
   ) {
     super();
@@ -137,36 +192,72 @@ abstract class Pool2dLayer<O extends ops.AvgPool2dOptions | ops.MaxPool2dOptions
   }
 }
 
+/**
+ * The maximum over each window of every channel, as PyTorch's `torch.nn.MaxPool2d`.
+ *
+ * Shape: input [N, C, H, W] (or [C, H, W]) → output [N, C, Hout, Wout] with
+ * Hout = ⌊(H + 2·padding[0] − dilation[0]·(kernelSize[0] − 1) − 1) / stride[0]⌋ + 1 (rounded up with
+ * `ceilMode`, as long as the last window starts inside the input or its left padding), and Wout likewise.
+ * Padding is implicit −∞ and at most half the kernel.
+ */
 export class MaxPool2d extends Pool2dLayer<ops.MaxPool2dOptions> {
+  /**
+   * @param kernelSize - The window size: one number for a square window, or [kH, kW].
+   * @param options - stride (default kernelSize), padding (default 0), dilation (default 1), ceilMode (default false).
+   */
   constructor(kernelSize: Pair, options: ops.MaxPool2dOptions = {}) {
     super(kernelSize, options);
   }
 
+  /** The pooled `x` ([N, C, H, W] → [N, C, Hout, Wout]). */
   forward(x: Tensor): Tensor {
     return ops.maxPool2d(x, this.kernelSize, this.options);
   }
 
+  /** kernel_size, stride, padding, dilation and ceil_mode, as PyTorch's repr shows them. */
   override extraRepr(): string {
     return `${super.extraRepr()}, dilation=${this.options.dilation ?? 1}, ceil_mode=${this.options.ceilMode ? 'True' : 'False'}`;
   }
 }
 
+/**
+ * The mean over each window of every channel, as PyTorch's `torch.nn.AvgPool2d`.
+ *
+ * Shape: input [N, C, H, W] (or [C, H, W]) → output [N, C, Hout, Wout] with
+ * Hout = ⌊(H + 2·padding[0] − kernelSize[0]) / stride[0]⌋ + 1 (rounded up with `ceilMode`), and Wout
+ * likewise. Padded zeros count in the divisor unless `countIncludePad: false`.
+ */
 export class AvgPool2d extends Pool2dLayer<ops.AvgPool2dOptions> {
+  /**
+   * @param kernelSize - The window size: one number for a square window, or [kH, kW].
+   * @param options - stride (default kernelSize), padding (default 0), ceilMode (default false),
+   *   countIncludePad (default true), divisorOverride (divide by this instead of the window size).
+   */
   constructor(kernelSize: Pair, options: ops.AvgPool2dOptions = {}) {
     super(kernelSize, options);
   }
 
+  /** The pooled `x` ([N, C, H, W] → [N, C, Hout, Wout]). */
   forward(x: Tensor): Tensor {
     return ops.avgPool2d(x, this.kernelSize, this.options);
   }
 }
 
+/**
+ * Average pooling to a fixed output size whatever the input's, as PyTorch's
+ * `torch.nn.AdaptiveAvgPool2d`: output cell i averages input rows ⌊i·H / outH⌋ to ⌈(i + 1)·H / outH⌉ − 1,
+ * and columns likewise.
+ *
+ * Shape: input [N, C, H, W] (or [C, H, W]) → output [N, C, outH, outW].
+ */
 export class AdaptiveAvgPool2d extends Module {
+  /** @param outputSize - [outH, outW], or one number for a square output (`1`: global average pooling). */
   constructor(readonly outputSize: Pair) {
     super();
     ops.pair('AdaptiveAvgPool2d', 'outputSize', outputSize, 1);
   }
 
+  /** The pooled `x` ([N, C, H, W] → [N, C, outH, outW]). */
   forward(x: Tensor): Tensor {
     return ops.adaptiveAvgPool2d(x, this.outputSize);
   }
@@ -176,16 +267,20 @@ export class AdaptiveAvgPool2d extends Module {
   }
 }
 
+/** Options of layers that can overwrite their input (ReLU). */
 export interface InplaceOptions {
   /** Overwrite the input instead of allocating an output. */
   inplace?: boolean;
 }
 
+/** max(0, x) elementwise, as PyTorch's `torch.nn.ReLU`. Shape: any; the output has the input's shape. */
 export class ReLU extends Module {
+  /** @param options - inplace (default false): overwrite the input instead of allocating an output. */
   constructor(readonly options: InplaceOptions = {}) {
     super();
   }
 
+  /** max(0, x); with `inplace`, `x` itself, overwritten. */
   forward(x: Tensor): Tensor {
     return this.options.inplace ? ops.relu_(x) : ops.relu(x);
   }
@@ -195,13 +290,17 @@ export class ReLU extends Module {
   }
 }
 
+/** 1 / (1 + e^(−x)) elementwise, as PyTorch's `torch.nn.Sigmoid`. Shape: any; the output has the input's shape. */
 export class Sigmoid extends Module {
+  /** σ(x), a new tensor. */
   forward(x: Tensor): Tensor {
     return ops.sigmoid(x);
   }
 }
 
+/** tanh(x) elementwise, as PyTorch's `torch.nn.Tanh`. Shape: any; the output has the input's shape. */
 export class Tanh extends Module {
+  /** tanh(x), a new tensor. */
   forward(x: Tensor): Tensor {
     return ops.tanh(x);
   }
@@ -209,6 +308,7 @@ export class Tanh extends Module {
 
 /** A layer applied along one dim, shown as `dim=...` in its repr. */
 abstract class AlongDim extends Module {
+  /** @param dim - The dimension the layer works along (negative counts from the end). */
   constructor(readonly dim: number) {
     super();
   }
@@ -218,20 +318,35 @@ abstract class AlongDim extends Module {
   }
 }
 
+/**
+ * exp(x) / Σ exp(x) along `dim`, so that each slice sums to 1, as PyTorch's `torch.nn.Softmax`.
+ * Shape: any; the output has the input's shape.
+ */
 export class Softmax extends AlongDim {
+  /** The softmax of `x` along `dim`. */
   forward(x: Tensor): Tensor {
     return ops.softmax(x, this.dim);
   }
 }
 
+/**
+ * log(softmax(x)) along `dim`, computed with the max subtracted so no exp() overflows, as PyTorch's
+ * `torch.nn.LogSoftmax`; pair it with NLLLoss. Shape: any; the output has the input's shape.
+ */
 export class LogSoftmax extends AlongDim {
+  /** The log-softmax of `x` along `dim`. */
   forward(x: Tensor): Tensor {
     return ops.logSoftmax(x, this.dim);
   }
 }
 
-/** Inverted dropout in training mode, identity in eval mode. */
+/**
+ * Inverted dropout, as PyTorch's `torch.nn.Dropout`: in training mode each element is zeroed with
+ * probability `p` and the rest are scaled by 1 / (1 − p); in eval mode the input passes unchanged.
+ * Shape: any; the output has the input's shape.
+ */
 export class Dropout extends Module {
+  /** @param p - The probability of zeroing an element, in [0, 1] (default 0.5). */
   constructor(readonly p = 0.5) {
     super();
     if (!(p >= 0 && p <= 1)) {
@@ -239,6 +354,7 @@ export class Dropout extends Module {
     }
   }
 
+  /** `x` with dropout applied in training mode; `x` itself in eval mode. */
   forward(x: Tensor): Tensor {
     return ops.dropout(x, this.p, { training: this.training });
   }
@@ -248,7 +364,15 @@ export class Dropout extends Module {
   }
 }
 
+/**
+ * Flattens dims startDim..endDim into one, as PyTorch's `torch.nn.Flatten`: with the defaults
+ * [N, C, H, W] → [N, C·H·W], the step between convolutions and a Linear.
+ */
 export class Flatten extends Module {
+  /**
+   * @param startDim - The first dim to flatten (default 1: keep the batch dim).
+   * @param endDim - The last dim to flatten (default -1: the last).
+   */
   constructor(
     readonly startDim = 1,
     readonly endDim = -1,
@@ -256,6 +380,7 @@ export class Flatten extends Module {
     super();
   }
 
+  /** `x` with dims startDim..endDim merged (a view when the layout allows). */
   forward(x: Tensor): Tensor {
     return ops.flatten(x, this.startDim, this.endDim);
   }
@@ -265,7 +390,9 @@ export class Flatten extends Module {
   }
 }
 
+/** Returns its input unchanged, as PyTorch's `torch.nn.Identity`: a placeholder (e.g. a removed head). */
 export class Identity extends Module {
+  /** `x` itself. */
   forward(x: Tensor): Tensor {
     return x;
   }
@@ -336,8 +463,21 @@ export function runChain(modules: readonly Module[], x: Tensor): Tensor {
   }
 }
 
-/** Runs its children in order; they are named '0', '1', ... as in PyTorch. */
+/**
+ * Runs its children in order, each one's output the next one's input, as PyTorch's
+ * `torch.nn.Sequential`; they are named '0', '1', ... (state-dict keys `0.weight`, `2.bias`). A Conv2d
+ * or Linear followed by a ReLU runs as one fused op with the same values and gradients.
+ *
+ * @example
+ * ```ts
+ * const { nn } = ng;
+ * const model = new nn.Sequential(new nn.Flatten(), new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 10));
+ * model.forward(ng.randn([32, 1, 28, 28])).shape; // [32, 10]
+ * Object.keys(model.stateDict()); // ['1.weight', '1.bias', '3.weight', '3.bias']
+ * ```
+ */
 export class Sequential extends Module {
+  /** @param modules - The Tensor → Tensor modules to run, in order. */
   constructor(...modules: Module[]) {
     super();
     modules.forEach((m, i) => {
@@ -350,10 +490,12 @@ export class Sequential extends Module {
     for (const child of super.children()) yield child as Module;
   }
 
+  /** The children in order, as an array. */
   layers(): Module[] {
     return [...this.children()];
   }
 
+  /** The number of children. */
   get length(): number {
     return this.layers().length;
   }
@@ -364,6 +506,7 @@ export class Sequential extends Module {
     return list[i < 0 ? list.length + i : i];
   }
 
+  /** `x` run through every child in order. */
   forward(x: Tensor): Tensor {
     return runChain(this.layers(), x);
   }

@@ -1,11 +1,3 @@
-/**
- * Module: the base of every layer and model, typed by its forward: `Module<[Tensor, number?], [Tensor,
- * Tensor]>` takes a tensor and an optional number and returns a pair (the default is Tensor → Tensor).
- * Parameters and child modules register by assignment (`this.weight = new Parameter(...)`,
- * `this.conv1 = new Conv2d(...)`): they are found among the module's own properties, in assignment
- * order, so names match PyTorch's (`layer1.0.conv1.weight`). Buffers (BatchNorm's running statistics)
- * register with registerBuffer; persistent ones join the state dict.
- */
 import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { Tensor, type Device } from '../tensor/tensor.js';
@@ -14,23 +6,30 @@ import { checkModuleDType, parseToTarget, setData, type ModuleDType, type Module
 import { addHook, type ForwardHook, type ForwardPreHook, type HookOptions, type RemovableHandle } from './hooks.js';
 import { Parameter } from './parameter.js';
 
+/** Tensors by dotted name (`layer1.0.conv1.weight`), as Module.stateDict returns and loadStateDict takes. */
 export type StateDict = Record<string, Tensor>;
 
+/** Options of Module.loadStateDict. */
 export interface LoadStateDictOptions {
   /** Throw when keys are missing or unexpected (default true). Shape mismatches always throw. */
   strict?: boolean;
 }
 
+/** What Module.loadStateDict returns (as PyTorch's `_IncompatibleKeys`); both lists are empty after a strict load. */
 export interface LoadStateDictResult {
+  /** The module's keys the state dict did not have (left unchanged). */
   missingKeys: string[];
+  /** The state dict's keys the module does not have (ignored). */
   unexpectedKeys: string[];
 }
 
+/** Options of Module.registerBuffer. */
 export interface RegisterBufferOptions {
   /** Saved in the state dict (default true); a non-persistent buffer still moves with .to(). */
   persistent?: boolean;
 }
 
+/** Options of Module.namedParameters and namedBuffers. */
 export interface NamedMembersOptions {
   /** Prepended to every name, with a dot. */
   prefix?: string;
@@ -42,7 +41,10 @@ export interface NamedMembersOptions {
 export type AnyModule = Module<never, unknown>;
 
 /** Anything with a forward method; hooks take the argument and return types of the module's own forward. */
-type Forwarding = { forward(...args: never[]): unknown };
+export type Forwarding = {
+  /** The module's computation. */
+  forward(...args: never[]): unknown;
+};
 
 const join = (prefix: string, name: string) => (prefix ? `${prefix}.${name}` : name);
 const isFloat = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';
@@ -56,12 +58,48 @@ function checkMemberName(op: string, kind: string, name: string): void {
   }
 }
 
+/**
+ * The base of every layer and model, as PyTorch's `torch.nn.Module`, typed by its forward:
+ * `Module<[Tensor, number?], [Tensor, Tensor]>` takes a tensor and an optional number and returns a
+ * pair (the default is Tensor → Tensor). A module is called as `module.forward(x)`.
+ *
+ * Parameters and child modules register by assignment (`this.weight = new Parameter(...)`,
+ * `this.conv1 = new Conv2d(...)`): they are found among the module's own properties, in assignment
+ * order, so names match PyTorch's (`layer1.0.conv1.weight`). Buffers (BatchNorm's running statistics)
+ * register with registerBuffer; persistent ones join the state dict.
+ *
+ * @typeParam Args - The argument types of forward.
+ * @typeParam Out - The return type of forward.
+ *
+ * @example
+ * ```ts
+ * import * as ng from 'nodegrad';
+ * const { nn } = ng;
+ *
+ * class Net extends nn.Module {
+ *   fc1 = new nn.Linear(784, 128);
+ *   fc2 = new nn.Linear(128, 10);
+ *
+ *   forward(x: ng.Tensor): ng.Tensor {
+ *     return this.fc2.forward(nn.functional.relu(this.fc1.forward(x)));
+ *   }
+ * }
+ *
+ * const net = new Net();
+ * Object.keys(net.stateDict()); // ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+ * const logits = net.forward(ng.randn([32, 784])); // [32, 10]
+ * ```
+ */
 export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
   /** Training mode: Dropout drops, BatchNorm uses batch statistics. */
   training = true;
   private readonly bufferNames = new Set<string>();
   private readonly nonPersistent = new Set<string>();
 
+  /**
+   * The computation of this module, called directly as `module.forward(x)` (PyTorch's `module(x)`);
+   * forward hooks, when registered, run around it.
+   */
   abstract forward(...args: Args): Out;
 
   /** The PyTorch class name shown by toString(). */
@@ -129,6 +167,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
     this.registerModule(name, module);
   }
 
+  /** The direct child modules with their names, each once, in assignment order (PyTorch's named_children()). */
   *namedChildren(): Generator<[string, AnyModule]> {
     const seen = new Set<AnyModule>();
     for (const [name, value] of this.ownEntries()) {
@@ -139,6 +178,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
     }
   }
 
+  /** The direct child modules, each once, in assignment order. */
   *children(): Generator<AnyModule> {
     for (const [, child] of this.namedChildren()) yield child;
   }
@@ -153,6 +193,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
     }
   }
 
+  /** This module and all below it, depth first, each once (PyTorch's modules()). */
   *modules(): Generator<AnyModule> {
     for (const [, m] of this.namedModules()) yield m;
   }
@@ -184,6 +225,12 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
     }
   }
 
+  /**
+   * Parameters of this module and its children, depth-first, each once, as PyTorch's parameters():
+   * what an optimizer takes.
+   *
+   * @param options - `recurse: false` lists this module's own parameters only (default true).
+   */
   parameters(options: { recurse?: boolean } = {}): Parameter[] {
     return [...this.namedParameters(options)].map(([, p]) => p);
   }
@@ -202,16 +249,26 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
     }
   }
 
+  /**
+   * Buffers of this module and its children, persistent or not, each once.
+   *
+   * @param options - `recurse: false` lists this module's own buffers only (default true).
+   */
   buffers(options: { recurse?: boolean } = {}): Tensor[] {
     return [...this.namedBuffers(options)].map(([, b]) => b);
   }
 
-  /** Sets training mode here and in every submodule. */
+  /**
+   * Sets training mode here and in every submodule; returns this module.
+   *
+   * @param mode - true (the default) for training, false for evaluation.
+   */
   train(mode = true): this {
     for (const m of this.modules()) m.training = mode;
     return this;
   }
 
+  /** Sets evaluation mode (Dropout off, BatchNorm on running statistics) here and below: `train(false)`. */
   eval(): this {
     return this.train(false);
   }
@@ -240,10 +297,12 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
     return this;
   }
 
+  /** Converts floating-point parameters and buffers to float64 in place: `to('float64')`. */
   double(): this {
     return this.to('float64');
   }
 
+  /** Converts floating-point parameters and buffers to float32 in place: `to('float32')`. */
   float(): this {
     return this.to('float32');
   }

@@ -1,6 +1,8 @@
 /**
  * Gradient clipping and flat parameter vectors, as torch.nn.utils: clipGradNorm_, clipGradValue_,
  * parametersToVector, vectorToParameters. The clipping functions rescale each .grad in place.
+ *
+ * @module
  */
 import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
@@ -9,6 +11,7 @@ import { writeInPlace } from '../tensor/write.js';
 import { cat } from '../ops/join.js';
 import { reshape } from '../ops/shape.js';
 
+/** The parameters the functions take: one tensor or any iterable of them (`model.parameters()`). */
 export type Parameters = Iterable<Tensor> | Tensor;
 
 function listOf(op: string, params: Parameters): Tensor[] {
@@ -39,6 +42,7 @@ function normOf(values: ArrayLike<number>, p: number): number {
   return acc ** (1 / p);
 }
 
+/** Options of clipGradNorm_. */
 export interface ClipGradNormOptions {
   /** The order of the norm: a positive number, or Infinity / 'inf' for the largest |g| (default 2). */
   normType?: number | 'inf';

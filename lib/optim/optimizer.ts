@@ -5,21 +5,61 @@
 import { NodegradError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/** A value of a parameter's state: a tensor (a momentum or moment buffer) or a number (Adam's step count). */
 export type StateValue = Tensor | number;
+/** One parameter's state by PyTorch's names (`momentum_buffer`; `step`, `exp_avg`, `exp_avg_sq`). */
 export type ParamState = Record<string, StateValue>;
 
-export type ParamGroup<O> = O & { params: Tensor[] };
-export type ParamGroupInput<O> = Partial<O> & { params: Iterable<Tensor> };
+/** A parameter group: its options and the tensors it updates. */
+export type ParamGroup<O> = O & {
+  /** The tensors this group updates. */
+  params: Tensor[];
+};
+/**
+ * A parameter group as an optimizer's constructor takes it: the tensors and any options that
+ * override the defaults, e.g. `{ params: model.fc.parameters(), lr: 1e-2 }`.
+ */
+export type ParamGroupInput<O> = Partial<O> & {
+  /** The tensors this group updates. */
+  params: Iterable<Tensor>;
+};
 
-export interface OptimizerStateDict<O> {
-  state: Record<number, ParamState>;
-  paramGroups: (O & { params: number[] })[];
+/** The option every optimizer has, what a learning-rate scheduler sets. */
+export interface LrOptions {
+  /** The learning rate. */
+  lr: number;
 }
 
-export abstract class Optimizer<O extends { lr: number }> {
+/** An optimizer's state in PyTorch's layout, as Optimizer.stateDict returns and loadStateDict takes. */
+export interface OptimizerStateDict<O> {
+  /** Each parameter's state, by the parameter's index in the groups' order (a parameter without state is absent). */
+  state: Record<number, ParamState>;
+  /** Each group's options, with its parameters as indices. */
+  paramGroups: (O & {
+    /** The indices of the group's parameters. */
+    params: number[];
+  })[];
+}
+
+/**
+ * The base of SGD, Adam and AdamW, as PyTorch's `torch.optim.Optimizer`: parameter groups with their
+ * own options, per-parameter state, zeroGrad, and stateDict/loadStateDict in PyTorch's layout
+ * (`{ state: { 0: {...} }, paramGroups: [{ lr, ..., params: [0, 1] }] }`). A subclass implements
+ * validate and step.
+ *
+ * @typeParam O - The options of a parameter group (at least lr).
+ */
+export abstract class Optimizer<O extends LrOptions> {
+  /** The parameter groups with their options; set a group's `lr` here to change it (as the schedulers do). */
   readonly paramGroups: ParamGroup<O>[];
+  /** Each parameter's state (momentum buffer, Adam's moments), created on its first step. */
   readonly state = new Map<Tensor, ParamState>();
 
+  /**
+   * @param params - The tensors to optimize (`model.parameters()`), or parameter groups
+   *   `{ params, ...options }` whose options override `defaults`. An empty list throws.
+   * @param defaults - The options of every group that does not give its own.
+   */
   constructor(
     params: Iterable<Tensor> | ParamGroupInput<O>[],
     readonly defaults: O,
@@ -74,6 +114,7 @@ export abstract class Optimizer<O extends { lr: number }> {
     }
   }
 
+  /** The state of `p`, created empty on first use. */
   protected stateOf(p: Tensor): ParamState {
     let s = this.state.get(p);
     if (!s) {
@@ -83,6 +124,10 @@ export abstract class Optimizer<O extends { lr: number }> {
     return s;
   }
 
+  /**
+   * The groups' options and the parameters' state, parameters named by index (PyTorch's layout).
+   * The state tensors are the optimizer's own, not copies: save them before the next step.
+   */
   stateDict(): OptimizerStateDict<O> {
     const index = new Map<Tensor, number>();
     const paramGroups = this.paramGroups.map((g) => {
@@ -103,6 +148,11 @@ export abstract class Optimizer<O extends { lr: number }> {
     return { state, paramGroups };
   }
 
+  /**
+   * Restores the options and state of a stateDict() from an optimizer over the same parameters in the
+   * same groups (state tensors are copied). A different number of groups, or of parameters in a
+   * group, throws.
+   */
   loadStateDict(sd: OptimizerStateDict<O>): void {
     if (sd.paramGroups.length !== this.paramGroups.length) {
       throw new NodegradError(
@@ -136,6 +186,7 @@ export abstract class Optimizer<O extends { lr: number }> {
   }
 }
 
+/** Throws a NodegradError naming `op` and the option unless `test(value)` holds. */
 export function checkNumber(
   op: string,
   name: string,

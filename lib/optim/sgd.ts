@@ -11,10 +11,29 @@ import { checkNumber, Optimizer, type ParamGroupInput } from './optimizer.js';
 export type SgdOptions = SgdParams;
 
 /**
- * new SGD(params, { lr, momentum, dampening, weightDecay, nesterov }):
- * d = g + λw; b = μb + (1 − τ)d (b = d on the first step); d = nesterov ? d + μb : b; w −= lr·d.
+ * Stochastic gradient descent with momentum, as PyTorch's `torch.optim.SGD`:
+ * d = g + λw; b = μb + (1 − τ)d (b = d on the first step); d = nesterov ? d + μb : b; w −= lr·d
+ * (with `maximize`, g is negated).
+ *
+ * @example
+ * ```ts
+ * const model = new ng.nn.Linear(3, 1);
+ * const optimizer = new ng.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * const x = ng.randn([64, 3]);
+ * const y = x.sum(1, true);
+ * for (let step = 0; step < 100; step++) {
+ *   optimizer.zeroGrad();
+ *   ng.nn.functional.mseLoss(model.forward(x), y).backward();
+ *   optimizer.step();
+ * }
+ * ```
  */
 export class SGD extends Optimizer<SgdOptions> {
+  /**
+   * @param params - The tensors to optimize (`model.parameters()`), or parameter groups with their own options.
+   * @param options - lr (required), momentum μ (default 0), dampening τ (default 0), weightDecay λ
+   *   (default 0), nesterov (default false; needs momentum > 0 and dampening 0), maximize (default false).
+   */
   constructor(params: Iterable<Tensor> | ParamGroupInput<SgdOptions>[], options: Partial<SgdOptions> & { lr: number }) {
     super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
   }
@@ -29,6 +48,7 @@ export class SGD extends Optimizer<SgdOptions> {
     }
   }
 
+  /** One SGD update of every parameter that has a gradient. */
   step(): void {
     const backend = getBackend();
     for (const [group, p, g, state] of this.paramsWithGrad()) {

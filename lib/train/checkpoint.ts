@@ -14,33 +14,49 @@ import { NodegradError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { readSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
-import type { Optimizer, OptimizerStateDict, ParamState } from '../optim/optimizer.js';
+import type { LrOptions, Optimizer, OptimizerStateDict, ParamState } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EpochMetrics } from './report.js';
 
+/** The checkpoint's file name inside a run folder. */
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 const FORMAT = 'nodegrad-checkpoint-1';
 
+/** Where a run stands: what a checkpoint stores besides weights, optimizer state and settings. */
 export interface TrainerState {
   /** The epoch in progress (0-based) and how many of its batches are done. */
   epoch: number;
+  /** Batches of `epoch` already trained on. */
   batchesDone: number;
+  /** Optimizer steps taken since the run began. */
   globalStep: number;
+  /** The generator state (ng.getRngState) when the checkpoint was written. */
   rngState: number[];
+  /** The metrics of every finished epoch. */
   history: EpochMetrics[];
 }
 
 /** The settings that decide a run's data order and updates: a resumed run must use the same ones. */
 export interface RunSettings {
+  /** --model: the zoo name. */
   model: string;
+  /** --data: 'mnist', 'idx:<dir>' or 'cifar10:<dir>'. */
   data: string;
+  /** --seed. */
   seed: number;
+  /** --batch-size. */
   batchSize: number;
+  /** --optimizer. */
   optimizer: 'sgd' | 'adam';
+  /** --lr. */
   lr: number;
+  /** --momentum (SGD only). */
   momentum: number;
+  /** --weight-decay. */
   weightDecay: number;
+  /** --train-limit: training items used, if limited. */
   trainLimit?: number;
+  /** --test-limit: test items used, if limited. */
   testLimit?: number;
 }
 
@@ -58,11 +74,16 @@ const FLAGS: [keyof RunSettings, string][] = [
   ['testLimit', '--test-limit'],
 ];
 
+/** A checkpoint as readCheckpoint returns it. */
 export interface Checkpoint {
+  /** The settings the run was started with. */
   settings: RunSettings;
+  /** Where the run stood. */
   state: TrainerState;
+  /** The model's state dict. */
   weights: Record<string, Tensor>;
-  optimizer: OptimizerStateDict<{ lr: number }>;
+  /** The optimizer's state dict. */
+  optimizer: OptimizerStateDict<LrOptions>;
 }
 
 /**
@@ -76,6 +97,10 @@ function crashPoint(point: string): void {
   if (crashAt && crashAt[1] === point && ++crashCount === Number(crashAt[2])) process.kill(process.pid, 'SIGKILL');
 }
 
+/**
+ * Writes `dir`/checkpoint.safetensors (weights, optimizer state, trainer state and settings, in one
+ * atomic write), then `dir`/model.safetensors (the weights alone).
+ */
 export function saveCheckpoint(
   dir: string,
   model: Module,
@@ -116,6 +141,7 @@ export function checkpointDir(path: string): string {
   return statSync(path).isDirectory() ? path : join(path, '..');
 }
 
+/** Reads the checkpoint of a run folder (or of the folder of the file `path`); throws when there is none. */
 export function readCheckpoint(path: string): Checkpoint {
   const dir = checkpointDir(path);
   const file = join(dir, CHECKPOINT_FILE);

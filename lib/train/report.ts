@@ -1,13 +1,22 @@
 /** report.html: the learning curves as inline SVG, readable offline in any browser. */
 
+/** One epoch's line of metrics.jsonl and point of report.html's curves. */
 export interface EpochMetrics {
+  /** The epoch, counted from 1. */
   epoch: number;
+  /** The mean training loss per item over the epoch. */
   trainLoss: number;
+  /** The share of training items classified right during the epoch (NaN when none were seen). */
   trainAccuracy: number;
+  /** The mean test loss after the epoch. */
   testLoss: number;
+  /** Test top-1 accuracy, in [0, 1]. */
   top1: number;
+  /** Test top-5 accuracy, in [0, 1]. */
   top5: number;
+  /** Wall-clock seconds of the epoch's training. */
   seconds: number;
+  /** Training throughput. */
   imagesPerSecond: number;
 }
 
@@ -55,6 +64,7 @@ function chart(title: string, series: { name: string; color: string; values: num
   );
 }
 
+/** report.html: the run's title, its configuration table and the loss and accuracy curves. */
 export function renderReport(title: string, config: Record<string, unknown>, history: EpochMetrics[]): string {
   const rows = history
     .map(

@@ -32,30 +32,45 @@ import {
 import { topKCorrect } from './metrics.js';
 import { renderReport, type EpochMetrics } from './report.js';
 
+/** The settings of `nodegrad train`, one per command-line flag. */
 export interface TrainConfig {
+  /** The zoo model's name (--model). */
   model: string;
+  /** The data set (--data): 'mnist', 'idx:<dir>' or 'cifar10:<dir>'. */
   data: string;
+  /** Epochs to train (--epochs). */
   epochs: number;
+  /** Items per batch (--batch-size). */
   batchSize: number;
+  /** Learning rate (--lr). */
   lr: number;
+  /** SGD momentum (--momentum). */
   momentum: number;
+  /** Weight decay (--weight-decay). */
   weightDecay: number;
+  /** The optimizer (--optimizer). */
   optimizer: 'sgd' | 'adam';
+  /** Seed of the weights and the data order (--seed). */
   seed: number;
+  /** Kernel threads (--threads); default: the backend's. */
   threads?: number;
   /** Save a checkpoint every N batches (0: at the end of each epoch only). */
   checkpointEvery: number;
+  /** The run folder to write (--out). */
   out: string;
+  /** A checkpoint or run folder to continue from (--resume). */
   resume?: string;
   /** Resume even when the checkpoint was trained with other settings (see restoreCheckpoint). */
   allowConfigChange?: boolean;
-  /** Use only the first N training / test items (of a fixed shuffled order). */
+  /** Use only the first N training items (of a fixed shuffled order). */
   trainLimit?: number;
+  /** Use only the first N test items (of a fixed shuffled order). */
   testLimit?: number;
 }
 
 /** What the loop reports; the CLI renders it as a progress bar, plain lines or JSON. */
 export interface TrainEvents {
+  /** Once, before the first batch (with the resumed position when resuming). */
   start(info: {
     epochs: number;
     batchesPerEpoch: number;
@@ -63,6 +78,7 @@ export interface TrainEvents {
     testSize: number;
     resumedAt?: TrainerState;
   }): void;
+  /** After every training batch, with running loss, accuracy and throughput. */
   batch(info: {
     epoch: number;
     batch: number;
@@ -71,17 +87,25 @@ export interface TrainEvents {
     accuracy: number;
     imagesPerSecond: number;
   }): void;
+  /** After each epoch's evaluation. */
   epoch(metrics: EpochMetrics): void;
+  /** After each checkpoint write, with the run folder. */
   checkpoint(dir: string): void;
 }
 
+/** A data set with what the model and the normalization need to know about its images. */
 export interface DataSpec extends Split {
+  /** Channels per image. */
   inChannels: number;
+  /** Side of the square images. */
   size: number;
+  /** Per-channel mean for normalization. */
   mean: number[];
+  /** Per-channel standard deviation for normalization. */
   std: number[];
 }
 
+/** The forms --data accepts, for help and error messages. */
 export const DATASETS = ['mnist', 'idx:<dir>', 'cifar10:<dir>'];
 
 /** Resolves --data: 'mnist' (embedded), 'idx:<dir>' (MNIST/Fashion-MNIST files), 'cifar10:<dir>'. */
@@ -101,6 +125,7 @@ export function loadData(spec: string): DataSpec {
   throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `unknown dataset '${spec}'; valid: ${DATASETS.join(', ')}`);
 }
 
+/** The zoo model `name` for 10 classes of the data's channels (and, for LeNet-5, image size). */
 export function buildModel(name: string, data: { inChannels: number; size: number }): Module {
   const make = registry[name];
   if (!make)
@@ -117,7 +142,17 @@ function limit(dataset: TensorDataset, n: number | undefined, seed: number): Ten
 }
 
 /** Test loss, top-1 and top-5 over a dataset, in eval mode without recording a graph. */
-export function evaluate(model: Module, loader: DataLoader): { loss: number; top1: number; top5: number } {
+export function evaluate(
+  model: Module,
+  loader: DataLoader,
+): {
+  /** Mean cross-entropy. */
+  loss: number;
+  /** Top-1 accuracy, in [0, 1]. */
+  top1: number;
+  /** Top-5 accuracy, in [0, 1]. */
+  top5: number;
+} {
   const wasTraining = model.training;
   model.eval();
   let loss = 0;
@@ -137,13 +172,20 @@ export function evaluate(model: Module, loader: DataLoader): { loss: number; top
   return { loss: loss / n, top1: top1 / n, top5: top5 / n };
 }
 
+/** What train() returns. */
 export interface TrainResult {
   /** 0 when all epochs ran, 130 when stopped by a signal (after saving a checkpoint). */
   exitCode: number;
+  /** The metrics of every finished epoch. */
   history: EpochMetrics[];
+  /** The trained model. */
   model: Module;
 }
 
+/**
+ * Runs `nodegrad train`: builds the model and data, trains (resuming if asked), evaluates and
+ * checkpoints each epoch, and writes the run folder; `shouldStop` is polled between batches.
+ */
 export async function train(
   config: TrainConfig,
   events: TrainEvents,
