@@ -16,7 +16,13 @@ import {
 import type * as unary from './unary.js';
 
 /** An op's method form: the tensor argument becomes `this`. */
-type MethodOf<F> = F extends (x: Tensor, ...rest: infer R) => Tensor ? (...args: R) => Tensor : never;
+type MethodOf<F> = F extends (x: Tensor, ...rest: infer R) => Tensor
+  ? R extends []
+    ? () => Tensor
+    : R extends [options?: infer O]
+      ? (options?: O) => Tensor
+      : never
+  : never;
 
 /**
  * `tensor.<op>(options?)` for each row. Mapped over the `ng.<op>` exports (through Pick, which keeps
