@@ -23,17 +23,21 @@ it('doc examples run', () => {
   const w = ng.randn([3], { requiresGrad: true });
   const loss = w.mul(w).sum();
   ng.backward(loss);
-  expect(Array.from(w.grad!.data())).toEqual(Array.from(w.mul(2).data()));
+  expect(w.grad?.toArray()).toEqual(w.mul(2).toArray());
   // grad
   const x = ng.tensor([1, 2, 3], { requiresGrad: true });
   const y = x.pow(3).sum();
-  const [dx] = ng.autograd.grad(y, x, { createGraph: true });
-  const [d2x] = ng.autograd.grad(dx!.sum(), x);
-  expect(dx!.toArray()).toEqual([3, 12, 27]);
-  expect(d2x!.toArray()).toEqual([6, 12, 18]);
+  const [dx] = ng.autograd.grad(y, x, { createGraph: true }) as [ng.Tensor];
+  const [d2x] = ng.autograd.grad(dx.sum(), x);
+  expect(dx.toArray()).toEqual([3, 12, 27]);
+  expect(d2x?.toArray()).toEqual([6, 12, 18]);
   // noGrad
   const lr = 0.1;
-  ng.noGrad(() => w.sub_(w.grad!.mul(lr)));
+  const before = w.toArray() as number[];
+  ng.noGrad(() => w.sub_(w.grad ?? 0, { alpha: lr }));
+  (w.toArray() as number[]).forEach((v, i) => {
+    expect(v).toBeCloseTo(before[i] * (1 - 2 * lr), 6);
+  });
   // Function
   class Exp extends ng.autograd.Function {
     static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
@@ -42,8 +46,8 @@ it('doc examples run', () => {
       return y;
     }
     static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
-      const [y] = ctx.savedTensors;
-      return g.mul(y!);
+      const [y] = ctx.savedTensors as [ng.Tensor];
+      return g.mul(y);
     }
   }
   const ye = Exp.apply(ng.randn([3], { requiresGrad: true }));

@@ -128,8 +128,8 @@ function ownable(t: Tensor, args: readonly unknown[]): Tensor {
  *     return y;
  *   }
  *   static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
- *     const [y] = ctx.savedTensors;
- *     return g.mul(y!);
+ *     const [y] = ctx.savedTensors as [ng.Tensor];
+ *     return g.mul(y);
  *   }
  * }
  * const y = Exp.apply(ng.randn([3], { requiresGrad: true }));

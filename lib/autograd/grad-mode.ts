@@ -26,7 +26,7 @@ function withMode<T>(mode: boolean, fn: () => T): T {
  * @example
  * ```ts
  * const logits = ng.noGrad(() => model.forward(x)); // evaluation, no graph
- * ng.noGrad(() => w.sub_(w.grad!.mul(lr))); // a manual SGD step on a leaf
+ * ng.noGrad(() => w.sub_(w.grad ?? 0, { alpha: lr })); // a manual SGD step on a leaf
  * ```
  */
 export function noGrad<T>(fn: () => T): T {

@@ -39,8 +39,8 @@ function asList(value: Tensor | readonly Tensor[], what: string): readonly Tenso
  * ```ts
  * const x = ng.tensor([1, 2, 3], { requiresGrad: true });
  * const y = x.pow(3).sum();
- * const [dx] = ng.autograd.grad(y, x, { createGraph: true }); // 3x², differentiable
- * const [d2x] = ng.autograd.grad(dx!.sum(), x); // 6x
+ * const [dx] = ng.autograd.grad(y, x, { createGraph: true }) as [ng.Tensor]; // 3x², differentiable
+ * const [d2x] = ng.autograd.grad(dx.sum(), x); // 6x
  * ```
  */
 export function grad(

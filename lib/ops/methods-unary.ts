@@ -108,7 +108,6 @@ interface UnaryOpInPlaceMethods extends Record<`${UnaryOpName}_`, () => Tensor> 
 }
 
 declare module '../tensor/tensor.js' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface Tensor extends UnaryOpMethods, UnaryOpInPlaceMethods {}
 }
 
