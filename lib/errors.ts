@@ -13,8 +13,10 @@ export type ErrorCode =
 
 /** Every error nodegrad raises on bad input. The message starts with the op's name. */
 export class NodegradError extends Error {
+  /** Stable code for the kind of failure, to switch on. */
   readonly code: ErrorCode;
 
+  /** An error with `code`; the message should start with the op's name. */
   constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = 'NodegradError';

@@ -15,7 +15,7 @@ export {
   type MultinomialOptions,
 } from './tensor/sampling.js';
 export { manualSeed, getRngState, setRngState } from './tensor/random.js';
-export { memory, resetPeakMemory, releaseMemory, type MemoryStats } from './tensor/storage.js';
+export { memory, resetPeakMemory, releaseMemory, type MemoryStats, type Storage } from './tensor/storage.js';
 export { tidy, tidyAsync, keep } from './tensor/scope.js';
 export type { Shape } from './tensor/shape.js';
 export type { DType } from './backend/types.js';

@@ -12,8 +12,13 @@ import { enableGrad, forwardScope, isGradEnabled, withReleasedIntermediates } fr
 import { Node } from './node.js';
 
 /**
- * checkpoint(fn, ...inputs): fn(...inputs) with only `inputs` saved for backward. Parameters used
- * inside fn receive their gradients when backward recomputes the segment.
+ * checkpoint(fn, ...inputs): fn(...inputs) with only `inputs` saved for backward, as
+ * torch.utils.checkpoint.checkpoint. Parameters used inside fn receive their gradients when
+ * backward recomputes the segment; the generator state is restored so dropout masks repeat.
+ * @example
+ * ```ts
+ * const h = ng.checkpoint((x) => block.forward(x), input); // block's activations are recomputed in backward
+ * ```
  */
 export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tensor[]): Tensor {
   if (typeof fn !== 'function') {

@@ -14,6 +14,7 @@ import { accumulateLeaf, GradientBuffers, type Route } from './gradient-buffers.
 import { hasHooks, hookedTensor, retainsGrad, runHooks } from './hooks.js';
 import { Node } from './node.js';
 
+/** Options of {@link backward} and Tensor.backward. */
 export interface BackwardOptions {
   /** Keep saved tensors so backward can run through this graph again. Default: createGraph. */
   retainGraph?: boolean;
@@ -203,6 +204,22 @@ export function runBackward(request: WalkRequest): Map<Tensor, Tensor> {
   }
 }
 
+/**
+ * Computes the gradient of `root` with respect to every leaf that requires grad and adds it to the
+ * leaf's `.grad` (gradients accumulate across calls, as in PyTorch: zero them between steps), as
+ * torch.autograd.backward. `grad` is the gradient of root (defaults to 1 for a one-element root).
+ * The graph's saved tensors are freed afterwards unless `options.retainGraph`.
+ * @param root - the tensor to differentiate; must require grad.
+ * @param grad - d(loss)/d(root), of root's shape; required unless root has one element.
+ * @param options - retainGraph (default: createGraph) and createGraph (default false).
+ * @example
+ * ```ts
+ * const w = ng.randn([3], { requiresGrad: true });
+ * const loss = w.mul(w).sum();
+ * ng.backward(loss); // or loss.backward()
+ * w.grad; // 2 * w
+ * ```
+ */
 export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
   if (!root.requiresGrad) {
     throw new NodegradError(

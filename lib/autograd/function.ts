@@ -20,6 +20,7 @@ export class FunctionCtx {
   private readonly saved: { tensor: Tensor | null; version: number }[] = [];
   private readonly nonDifferentiable = new Set<Tensor>();
 
+  /** Made by {@link Function.apply}; not constructed by user code. */
   constructor(
     private readonly functionName: string,
     needsInputGrad: readonly boolean[],
@@ -32,6 +33,7 @@ export class FunctionCtx {
     for (const tensor of tensors) this.saved.push({ tensor, version: tensor ? tensor.storage.version : 0 });
   }
 
+  /** The tensors given to saveForBackward, in order; throws if one was modified in place since. */
   get savedTensors(): (Tensor | null)[] {
     return this.saved.map(({ tensor, version }, i) => {
       if (tensor && tensor.storage.version !== version) {
@@ -50,19 +52,30 @@ export class FunctionCtx {
     for (const t of outputs) this.nonDifferentiable.add(t);
   }
 
+  /** Whether markNonDifferentiable was called with t. */
   isNonDifferentiable(t: Tensor): boolean {
     return this.nonDifferentiable.has(t);
   }
 }
 
-type Gradients = Tensor | null | readonly (Tensor | null)[];
-type ForwardResult = Tensor | readonly Tensor[];
-interface FunctionClass {
+/** What a Function's backward returns: one gradient (or null) per forward argument. */
+export type Gradients = Tensor | null | readonly (Tensor | null)[];
+/** What a Function's forward returns: one tensor or several. */
+export type ForwardResult = Tensor | readonly Tensor[];
+/** The static side of a {@link Function} subclass, which {@link Function.apply} is called on. */
+export interface FunctionClass {
+  /** The class name, which names the graph node and errors. */
   readonly name: string;
+  /** Computes the outputs from the arguments (recording off); saves what backward needs on ctx. */
   forward(ctx: FunctionCtx, ...args: never[]): ForwardResult;
+  /** Maps the gradient of each output to a gradient for each forward argument (null for non-tensors). */
   backward(ctx: FunctionCtx, ...grads: Tensor[]): Gradients;
 }
-type ForwardArgs<F extends FunctionClass> = F['forward'] extends (ctx: FunctionCtx, ...args: infer A) => ForwardResult
+/** The arguments of F's forward after ctx: what F.apply takes. */
+export type ForwardArgs<F extends FunctionClass> = F['forward'] extends (
+  ctx: FunctionCtx,
+  ...args: infer A
+) => ForwardResult
   ? A
   : never;
 
@@ -102,8 +115,25 @@ function ownable(t: Tensor, args: readonly unknown[]): Tensor {
 }
 
 /**
- * The base class; subclasses add static forward and backward (not declared here, so a subclass
- * needs no `override`, and apply's type takes its arguments and result from the subclass's forward).
+ * The base class of custom differentiable functions, as torch.autograd.Function. Subclasses add
+ * static forward and backward (not declared here, so a subclass needs no `override`, and apply's
+ * type takes its arguments and result from the subclass's forward). backward receives one gradient
+ * per output (zeros for outputs marked non-differentiable) and returns one per forward argument.
+ * @example
+ * ```ts
+ * class Exp extends ng.autograd.Function {
+ *   static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
+ *     const y = x.exp();
+ *     ctx.saveForBackward(y);
+ *     return y;
+ *   }
+ *   static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
+ *     const [y] = ctx.savedTensors as [ng.Tensor];
+ *     return g.mul(y);
+ *   }
+ * }
+ * const y = Exp.apply(ng.randn([3], { requiresGrad: true }));
+ * ```
  */
 export class Function {
   /** Runs forward and records one node for the result; an array from forward gives an array. */

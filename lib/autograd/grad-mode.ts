@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 let enabled = true;
 let inference = false;
 
+/** Whether ops record the autograd graph now, as torch.is_grad_enabled (false inside {@link noGrad}). */
 export function isGradEnabled(): boolean {
   return enabled;
 }
@@ -19,7 +20,15 @@ function withMode<T>(mode: boolean, fn: () => T): T {
   }
 }
 
-/** Runs fn without recording any graph node: nothing is saved for backward. */
+/**
+ * Runs fn without recording any graph node, as `with torch.no_grad()`: results never require grad
+ * and nothing is saved for backward. Returns what fn returns. Nests with {@link enableGrad}.
+ * @example
+ * ```ts
+ * const logits = ng.noGrad(() => model.forward(x)); // evaluation, no graph
+ * ng.noGrad(() => w.sub_(w.grad ?? 0, { alpha: lr })); // a manual SGD step on a leaf
+ * ```
+ */
 export function noGrad<T>(fn: () => T): T {
   return withMode(false, fn);
 }

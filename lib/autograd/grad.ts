@@ -7,6 +7,7 @@ import { NodegradError, formatShape } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { runBackward, seedGradient } from './engine.js';
 
+/** Options of {@link grad}. */
 export interface GradOptions {
   /** The gradient of each output (vector-Jacobian product); may be omitted for scalar outputs. */
   gradOutputs?: Tensor | readonly (Tensor | null)[] | null;
@@ -29,6 +30,19 @@ function asList(value: Tensor | readonly Tensor[], what: string): readonly Tenso
   return list;
 }
 
+/**
+ * Gradients of `outputs` with respect to `inputs`, returned in input order instead of added to
+ * `.grad`, as torch.autograd.grad. Every output must require grad; a scalar output needs no
+ * gradOutputs. An input the outputs do not depend on throws, or gives null with `allowUnused`.
+ * With `createGraph` the returned gradients are themselves differentiable.
+ * @example
+ * ```ts
+ * const x = ng.tensor([1, 2, 3], { requiresGrad: true });
+ * const y = x.pow(3).sum();
+ * const [dx] = ng.autograd.grad(y, x, { createGraph: true }) as [ng.Tensor]; // 3x², differentiable
+ * const [d2x] = ng.autograd.grad(dx.sum(), x); // 6x
+ * ```
+ */
 export function grad(
   outputs: Tensor | readonly Tensor[],
   inputs: Tensor | readonly Tensor[],

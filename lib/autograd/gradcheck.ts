@@ -10,6 +10,7 @@ import { reshape } from '../ops/shape.js';
 import { grad } from './grad.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 
+/** Options of {@link gradcheck} and {@link gradgradcheck}. */
 export interface GradcheckOptions {
   /** Central-difference step. Default 1e-6. */
   eps?: number;
@@ -53,10 +54,16 @@ function evaluate(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], r: Floa
 }
 
 /**
- * Throws a NodegradError naming the input and element where analytic and numerical gradients
- * differ by more than atol + rtol * |numerical|; returns true when all agree. The defaults are
- * tight enough that a backward off by 0.1% fails: in float64 with a 1e-6 step, every op of the
- * test table agrees to 1e-7.
+ * Checks fn's backward against central differences, as torch.autograd.gradcheck. Inputs that
+ * require grad must be float64 (their .grad is reset). Throws a NodegradError naming the input and
+ * element where analytic and numerical gradients differ by more than atol + rtol * |numerical|;
+ * returns true when all agree. The defaults are tight enough that a backward off by 0.1% fails: in
+ * float64 with a 1e-6 step, every op of the test table agrees to 1e-7.
+ * @example
+ * ```ts
+ * const x = ng.randn([3, 4], { dtype: 'float64', requiresGrad: true });
+ * ng.gradcheck((x) => x.tanh().mul(x).sum(1), [x]);
+ * ```
  */
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): true {
   return check('gradcheck', fn, inputs, options);

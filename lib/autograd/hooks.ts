@@ -11,7 +11,9 @@ import type { Node } from './node.js';
 /** Called with a tensor's summed gradient; a returned tensor replaces it. */
 export type TensorHook = (grad: Tensor) => Tensor | void | null | undefined;
 
+/** What registerHook returns, as torch.utils.hooks.RemovableHandle. */
 export interface RemovableHandle {
+  /** Unregisters the hook; calling it again does nothing. */
   remove(): void;
 }
 

@@ -51,6 +51,10 @@ const twiceDifferentiableOps = new Set([
   'conv2dWeightGrad',
 ]);
 
+/**
+ * A node of the autograd graph, as a torch.autograd graph node (`tensor.gradFn`): the op that made a
+ * tensor, its inputs, and its backward closure. Created by ops when recording; user code reads it.
+ */
 export class Node {
   /** Whether running the backward with recording on yields a differentiable gradient. */
   twiceDifferentiable: boolean;
@@ -59,8 +63,11 @@ export class Node {
   /** Storages of the tensors this node produced (their gradFn is this node); backward may read them. */
   readonly outputs: Storage[] = [];
 
+  /** A node named `name` over `inputs`; `saved` are the tensors backwardFn reads, version-checked by apply. */
   constructor(
+    /** The op's name ('add', 'matmul', ...). */
     readonly name: string,
+    /** The op's tensor inputs, in order. */
     readonly inputs: readonly Tensor[],
     backwardFn: BackwardFn,
     saved: readonly Tensor[],
@@ -84,10 +91,12 @@ export class Node {
     return this.saved.map((s) => s.tensor);
   }
 
+  /** Whether the backward closure was dropped (after a backward without retainGraph). */
   get released(): boolean {
     return this.backwardFn === null;
   }
 
+  /** Runs the backward: input gradients from the output's; throws if released or a saved tensor changed. */
   apply(grad: Tensor): readonly (Tensor | null)[] {
     if (!this.backwardFn) {
       throw new NodegradError(
@@ -109,6 +118,7 @@ export class Node {
     return this.backwardFn(grad);
   }
 
+  /** Drops the closure and saved tensors. */
   release(): void {
     this.backwardFn = null;
     this.saved = [];

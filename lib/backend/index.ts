@@ -25,6 +25,10 @@ export function tryAddon(): NativeAddon | null {
   return addon;
 }
 
+/**
+ * The backend every op uses: the native addon when it loads, else the reference (NODEGRAD_BACKEND=reference
+ * forces it); chosen on the first call unless setBackend ran.
+ */
 export function getBackend(): Backend {
   if (active) return active;
   if (process.env.NODEGRAD_BACKEND === 'reference') {

@@ -12,7 +12,9 @@ export interface NativeControls {
   gemmIsa(name?: 'avx512' | 'avx2' | 'portable'): string;
   /** Whether convolutions use the direct few-channel kernels (AVX-512); a boolean switches them, returning the previous state. */
   convDirect(enabled?: boolean): boolean;
+  /** Threads in the native pool. */
   getNumThreads(): number;
+  /** Resizes the native pool. */
   setNumThreads(n: number): void;
 }
 

@@ -140,6 +140,7 @@ function forEachIndex(
   }
 }
 
+/** The pure TypeScript backend: the oracle the native kernels are tested against, and the fallback. */
 export const referenceBackend: Backend = {
   name: 'reference',
   ...referenceNnKernels,

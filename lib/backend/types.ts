@@ -2,7 +2,9 @@
 
 /** `bool` is one byte per element (0 or 1) in a Uint8Array. */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
+/** The typed arrays of the float dtypes. */
 export type FloatArray = Float32Array | Float64Array;
+/** The typed arrays of every dtype (Uint8Array holds bool). */
 export type DataArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 /**
@@ -11,97 +13,163 @@ export type DataArray = Float32Array | Float64Array | Int32Array | Uint8Array;
  * table order.
  */
 export enum UnaryOp {
+  /** -x */
   Neg = 0,
+  /** e^x */
   Exp,
+  /** Natural logarithm. */
   Log,
+  /** Square root. */
   Sqrt,
+  /** |x| */
   Abs,
+  /** -1, 0 or 1 by sign. */
   Sign,
+  /** max(x, 0) */
   Relu,
+  /** 1 / (1 + e^-x) */
   Sigmoid,
+  /** Hyperbolic tangent. */
   Tanh,
+  /** x limited to [p1, p2]. */
   Clamp,
+  /** 1 where p1 <= x <= p2, else 0 (clamp's gradient mask). */
   ClampMask,
+  /** x ** p1 */
   PowScalar,
+  /** p1 · x + p2 */
   Affine,
+  /** The first op of the unary table (lib/ops/unary.ts). */
   FirstTableOp,
 }
 
 /** Binary element-wise ops; the *Backward ones take (upstream gradient, forward output). */
 export enum BinaryOp {
+  /** a + b */
   Add = 0,
+  /** a - b */
   Sub,
+  /** a · b */
   Mul,
+  /** a / b */
   Div,
+  /** a ** b */
   Pow,
+  /** max(a, b) */
   Maximum,
+  /** min(a, b) */
   Minimum,
+  /** g where out > 0, else 0. */
   ReluBackward,
+  /** g · out · (1 - out) */
   SigmoidBackward,
+  /** g · (1 - out²) */
   TanhBackward,
 }
 
+/** Reductions over the middle axis of [outer, n, inner]; the numeric values are shared with native/kernels.h. */
 export enum ReduceOp {
+  /** Sum of the n elements. */
   Sum = 0,
+  /** Largest element (and its index). */
   Max,
+  /** Smallest element (and its index). */
   Min,
+  /** log(sum(exp(x))), computed stably. */
   LogSumExp,
 }
 
 /** A strided view of a buffer, as kernels read it. */
 export interface StridedView<A extends DataArray = DataArray> {
+  /** The buffer. */
   data: A;
+  /** Index of the first element. */
   offset: number;
+  /** Elements to step per index of each dim (0 broadcasts). */
   strides: readonly number[];
 }
 
 /** Row-major GEMM parameters: C = alpha * op(A) op(B) + beta * C, `batch` times. */
 export interface GemmParams {
+  /** Read A transposed. */
   transA: boolean;
+  /** Read B transposed. */
   transB: boolean;
+  /** Rows of op(A) and C. */
   m: number;
+  /** Columns of op(B) and C. */
   n: number;
+  /** Columns of op(A), rows of op(B). */
   k: number;
+  /** Scale of the product. */
   alpha: number;
+  /** Scale of the existing C (0 overwrites it). */
   beta: number;
+  /** Index of A's first element. */
   aOffset: number;
+  /** Row stride of A as stored. */
   lda: number;
+  /** Index of B's first element. */
   bOffset: number;
+  /** Row stride of B as stored. */
   ldb: number;
+  /** Index of C's first element. */
   cOffset: number;
+  /** Row stride of C. */
   ldc: number;
+  /** Number of products. */
   batch: number;
+  /** Elements between consecutive A matrices (0 reuses one). */
   strideA: number;
+  /** Elements between consecutive B matrices (0 reuses one). */
   strideB: number;
+  /** Elements between consecutive C matrices. */
   strideC: number;
 }
 
 /** A sliding window over a plane of inH x inW: kernel, stride, padding and dilation per axis. */
 export interface Window2dParams {
+  /** Input height. */
   inH: number;
+  /** Input width. */
   inW: number;
+  /** Window height. */
   kernelH: number;
+  /** Window width. */
   kernelW: number;
+  /** Vertical step. */
   strideH: number;
+  /** Horizontal step. */
   strideW: number;
+  /** Padding rows on each side. */
   padH: number;
+  /** Padding columns on each side. */
   padW: number;
+  /** Vertical spacing of window elements. */
   dilationH: number;
+  /** Horizontal spacing of window elements. */
   dilationW: number;
 }
 
 /** A 2-D convolution's geometry (NCHW input, [outC, inC / groups, kH, kW] weight). */
 export interface Conv2dParams extends Window2dParams {
+  /** Batch size N. */
   batch: number;
+  /** Input channels. */
   inChannels: number;
+  /** Output channels. */
   outChannels: number;
+  /** Channel groups (inChannels and outChannels divide by it). */
   groups: number;
 }
 
 /** A 2-D pooling's geometry over `planes` = batch * channels planes of inH x inW. */
 export interface Pool2dParams extends Window2dParams {
+  /** batch · channels. */
   planes: number;
+  /** Output size rounded up (PyTorch's ceil_mode). */
   ceilMode: boolean;
+  /** Padded zeros count in the average's divisor. */
   countIncludePad: boolean;
   /** 0 = divide by the window size. */
   divisorOverride: number;
@@ -129,38 +197,61 @@ export function poolOutputSize(
 
 /** An adaptive average pooling's geometry over `planes` = batch * channels planes. */
 export interface AdaptivePool2dParams {
+  /** batch · channels. */
   planes: number;
+  /** Input height. */
   inH: number;
+  /** Input width. */
   inW: number;
+  /** Output height. */
   outH: number;
+  /** Output width. */
   outW: number;
 }
 
+/** Geometry and options of the fused cross-entropy kernel. */
 export interface CrossEntropyParams {
+  /** Rows (samples). */
   n: number;
+  /** Classes C (the row length). */
   classes: number;
   /** Rows whose target equals this get loss 0 and gradient 0. */
   ignoreIndex: number;
+  /** Mixes the target with the uniform distribution, in [0, 1]. */
   labelSmoothing: number;
 }
 
+/** Hyperparameters of one SGD step (PyTorch's torch.optim.SGD). */
 export interface SgdParams {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor (0: none). */
   momentum: number;
+  /** Dampening of the momentum. */
   dampening: number;
+  /** L2 penalty added to the gradient. */
   weightDecay: number;
+  /** Nesterov momentum. */
   nesterov: boolean;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 
+/** Hyperparameters of one Adam/AdamW step (PyTorch's torch.optim.Adam / AdamW). */
 export interface AdamParams {
+  /** Learning rate. */
   lr: number;
+  /** Decay of the first-moment average. */
   beta1: number;
+  /** Decay of the second-moment average. */
   beta2: number;
+  /** Added to the denominator. */
   eps: number;
+  /** Weight decay factor. */
   weightDecay: number;
   /** AdamW: decay the weights directly instead of adding weightDecay·w to the gradient. */
   decoupled: boolean;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 
@@ -169,6 +260,7 @@ export interface AdamParams {
  * arguments (native/binding*.cc reads the parameter objects by field name).
  */
 export interface Backend {
+  /** 'native' or 'reference'. */
   readonly name: string;
   /** out[0..n) = op(x[0..n)); p1/p2 parameterize Clamp, ClampMask, PowScalar, Affine. */
   unary(op: UnaryOp, x: FloatArray, out: FloatArray, n: number, p1: number, p2: number): void;
@@ -219,6 +311,7 @@ export interface Backend {
     n: number,
     out: FloatArray,
   ): void;
+  /** C = alpha · op(A) op(B) + beta · C, `batch` times (see GemmParams). */
   gemm(params: GemmParams, a: FloatArray, b: FloatArray, c: FloatArray): void;
   /** out = conv(input, weight) + bias, optionally followed by ReLU in the same pass. */
   conv2dForward(
@@ -241,13 +334,19 @@ export interface Backend {
   ): void;
   /** indices receive each window's argmax as h * inW + w within its plane. */
   maxPool2dForward(p: Pool2dParams, input: FloatArray, out: FloatArray, indices: Int32Array): void;
+  /** gradInput (zeroed first) receives each gradOut at its window's argmax, summed. */
   maxPool2dBackward(p: Pool2dParams, gradOut: FloatArray, indices: Int32Array, gradInput: FloatArray): void;
+  /** Average of each window. */
   avgPool2dForward(p: Pool2dParams, input: FloatArray, out: FloatArray): void;
+  /** gradInput (overwritten) from gradOut spread over each window. */
   avgPool2dBackward(p: Pool2dParams, gradOut: FloatArray, gradInput: FloatArray): void;
+  /** Average over windows chosen so the output is outH x outW. */
   adaptiveAvgPool2dForward(p: AdaptivePool2dParams, input: FloatArray, out: FloatArray): void;
+  /** gradInput (overwritten) from gradOut spread over each adaptive window. */
   adaptiveAvgPool2dBackward(p: AdaptivePool2dParams, gradOut: FloatArray, gradInput: FloatArray): void;
   /** Softmax (or log-softmax) over the middle axis of [outer, n, inner]. */
   softmax(x: FloatArray, outer: number, n: number, inner: number, out: FloatArray, log: boolean): void;
+  /** gx = the input gradient of softmax (or log-softmax) from its output y and the upstream g. */
   softmaxBackward(
     y: FloatArray,
     g: FloatArray,

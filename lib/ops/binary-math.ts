@@ -77,10 +77,12 @@ function extremum(op: 'maximum' | 'minimum', x: TensorLike, y: TensorLike): Tens
   });
 }
 
+/** Elementwise max of a and b with broadcasting, as torch.maximum; NaN propagates, ties split the gradient. */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return extremum('maximum', a, b);
 }
 
+/** Elementwise min of a and b with broadcasting, as torch.minimum; NaN propagates, ties split the gradient. */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   return extremum('minimum', a, b);
 }
@@ -173,10 +175,12 @@ function modulo(op: 'fmod' | 'remainder', x: TensorLike, y: TensorLike): Tensor 
   });
 }
 
+/** a mod b with the sign of a (C's fmod), as torch.fmod; int32 division by zero throws. */
 export function fmod(a: TensorLike, b: TensorLike): Tensor {
   return modulo('fmod', a, b);
 }
 
+/** a mod b with the sign of b (Python's %), as torch.remainder; int32 division by zero throws. */
 export function remainder(a: TensorLike, b: TensorLike): Tensor {
   return modulo('remainder', a, b);
 }

@@ -119,28 +119,32 @@ function compareWith(op: string, kind: Comparison, a: ScalarOrTensor, b: ScalarO
   return out;
 }
 
-/** a == b element-wise (NaN equals nothing). */
+/** a == b element-wise as a bool tensor (NaN equals nothing), as torch.eq. */
 export function eq(a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   return compareWith('eq', 'eq', a, b);
 }
 
-/** a != b element-wise (NaN != NaN is true). */
+/** a != b element-wise as a bool tensor (NaN != NaN is true), as torch.ne. */
 export function ne(a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   return compareWith('ne', 'ne', a, b);
 }
 
+/** a < b elementwise as a bool tensor, as torch.lt. */
 export function lt(a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   return compareWith('lt', 'lt', a, b);
 }
 
+/** a <= b elementwise as a bool tensor, as torch.le. */
 export function le(a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   return compareWith('le', 'le', a, b);
 }
 
+/** a > b elementwise as a bool tensor, as torch.gt. */
 export function gt(a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   return compareWith('gt', 'gt', a, b);
 }
 
+/** a >= b elementwise as a bool tensor, as torch.ge. */
 export function ge(a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   return compareWith('ge', 'ge', a, b);
 }
@@ -151,15 +155,17 @@ export function equal(a: Tensor, b: Tensor): boolean {
   return !any(ne(a, b)).item();
 }
 
-/** Non-zero is true (NaN included), as in PyTorch's logical ops. */
+/** a && b on truth values as a bool tensor (non-zero is true, NaN included), as torch.logical_and. */
 export function logicalAnd(a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   return compareWith('logicalAnd', 'and', a, b);
 }
 
+/** a || b on truth values (non-zero is true) as a bool tensor, as torch.logical_or. */
 export function logicalOr(a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   return compareWith('logicalOr', 'or', a, b);
 }
 
+/** Exactly one of a and b non-zero, as a bool tensor, as torch.logical_xor. */
 export function logicalXor(a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   return compareWith('logicalXor', 'xor', a, b);
 }
@@ -190,19 +196,22 @@ function testEach(x: Tensor, kind: Test): Tensor {
   return out;
 }
 
+/** True where x is zero, as torch.logical_not. */
 export function logicalNot(x: Tensor): Tensor {
   return testEach(x, 'not');
 }
 
+/** True where x is NaN, as torch.isnan. */
 export function isnan(x: Tensor): Tensor {
   return testEach(x, 'nan');
 }
 
+/** True where x is neither NaN nor ±inf, as torch.isfinite. */
 export function isfinite(x: Tensor): Tensor {
   return testEach(x, 'finite');
 }
 
-/** True at +inf and -inf. */
+/** True at +inf and -inf, as torch.isinf. */
 export function isinf(x: Tensor): Tensor {
   return testEach(x, 'inf');
 }

@@ -15,13 +15,18 @@ import { conv2dGradients } from './conv-grad.js';
 import { cat } from './join.js';
 import { denseArray, squeeze, to, unsqueeze } from './shape.js';
 
+/** One size for both spatial dims, or [height, width]. */
 export type Pair = number | readonly [number, number];
 
+/** Options of {@link conv2d} (PyTorch's defaults: stride 1, padding 0, dilation 1, groups 1). */
 export interface Conv2dOptions {
+  /** Step between windows (default 1). */
   stride?: Pair;
   /** Zero padding on each side, or 'valid' (none) or 'same' (output size = input size; stride 1). */
   padding?: Pair | 'same' | 'valid';
+  /** Spacing between kernel elements (default 1). */
   dilation?: Pair;
+  /** Split input and output channels into this many independent groups (default 1). */
   groups?: number;
   /** 'relu' applies ReLU in the convolution's output pass: one node, one pass over the output. */
   activation?: 'relu';

@@ -15,6 +15,7 @@ import { denseArray, denseCopy, permute, reshape, to } from './shape.js';
 import { checkReduction, type Reduction } from './losses.js';
 import { logSoftmax } from './softmax.js';
 
+/** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
   /** A manual rescaling weight per class, shape [C]. */
   weight?: Tensor | null;
@@ -22,6 +23,7 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
   /** Mixes the target with the uniform distribution: (1 − ε)·target + ε / C. */
   labelSmoothing?: number;
+  /** 'mean' (default), 'sum', or 'none' for the per-sample losses. */
   reduction?: Reduction;
 }
 

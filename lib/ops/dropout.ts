@@ -4,6 +4,7 @@ import { nextUniform } from '../tensor/random.js';
 import { uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { mul } from './elementwise.js';
 
+/** Options of {@link dropout}. */
 export interface DropoutOptions {
   /** Identity when false (eval mode). Default true. */
   training?: boolean;

@@ -15,6 +15,7 @@ import { clampTensors } from './clamp.js';
 import { sumToShape } from './reduce.js';
 import { denseCopy, expand, to } from './shape.js';
 
+/** A tensor or a plain number (a 0-d tensor of the other operand's dtype). */
 export type TensorLike = Tensor | number;
 
 function promote(a: DType, b: DType): DType {
@@ -73,6 +74,10 @@ function needs(t: Tensor, grad: () => Tensor): Tensor | null {
   return t.requiresGrad ? grad() : null;
 }
 
+/**
+ * a + b elementwise with broadcasting, as torch.add. Operands promote (int32 < float32 < float64); a
+ * number takes the tensor's dtype, except that a fractional number makes an int32 tensor's result float32.
+ */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('add', a, b, false);
   return record('add', binaryKernel('add', BinaryOp.Add, x, y), [x, y], (g) => [
@@ -81,6 +86,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
+/** a - b elementwise with broadcasting and the dtype rules of {@link add}, as torch.sub. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('sub', a, b, false);
   return record('sub', binaryKernel('sub', BinaryOp.Sub, x, y), [x, y], (g) => [
@@ -89,6 +95,7 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
+/** a · b elementwise with broadcasting and the dtype rules of {@link add}, as torch.mul. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('mul', a, b, false);
   return record(
@@ -100,6 +107,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   );
 }
 
+/** a / b elementwise with broadcasting, as torch.div (true division: int32 operands give float32). */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('div', a, b, true);
   const out = binaryKernel('div', BinaryOp.Div, x, y);
@@ -178,28 +186,33 @@ export function pow(a: TensorLike, exponent: TensorLike): Tensor {
   );
 }
 
+/** -x elementwise, as torch.neg (int32 input gives float32). */
 export function neg(x: Tensor): Tensor {
   const input = floatInput(x);
   return record('neg', unaryKernel(UnaryOp.Neg, input), [input], (g) => [neg(g)]);
 }
 
+/** e^x elementwise, as torch.exp (int32 input gives float32). */
 export function exp(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Exp, input);
   return record('exp', out, [input], (g) => [mul(g, out)], [out]);
 }
 
+/** Natural logarithm elementwise, as torch.log (int32 input gives float32). */
 export function log(x: Tensor): Tensor {
   const input = floatInput(x);
   return record('log', unaryKernel(UnaryOp.Log, input), [input], (g) => [div(g, input)], [input]);
 }
 
+/** Square root elementwise, as torch.sqrt (int32 input gives float32). */
 export function sqrt(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Sqrt, input);
   return record('sqrt', out, [input], (g) => [div(mul(g, 0.5), out)], [out]);
 }
 
+/** |x| elementwise, as torch.abs (int32 input gives float32; the gradient is sign(x)). */
 export function abs(x: Tensor): Tensor {
   const input = floatInput(x);
   return record('abs', unaryKernel(UnaryOp.Abs, input), [input], (g) => [mul(g, unaryKernel(UnaryOp.Sign, input))], [
@@ -218,6 +231,7 @@ export function sign(x: Tensor): Tensor {
   return record('sign', unaryKernel(UnaryOp.Sign, input), [input], (g) => [full(input.shape, 0, { dtype: g.dtype })]);
 }
 
+/** max(x, 0) elementwise, as torch.relu (int32 input gives float32). */
 export function relu(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Relu, input);
@@ -231,6 +245,7 @@ export function relu(x: Tensor): Tensor {
   );
 }
 
+/** 1 / (1 + e^-x) elementwise, as torch.sigmoid (int32 input gives float32). */
 export function sigmoid(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Sigmoid, input);
@@ -245,6 +260,7 @@ export function sigmoid(x: Tensor): Tensor {
   );
 }
 
+/** Hyperbolic tangent elementwise, as torch.tanh (int32 input gives float32). */
 export function tanh(x: Tensor): Tensor {
   const input = floatInput(x);
   const out = unaryKernel(UnaryOp.Tanh, input);

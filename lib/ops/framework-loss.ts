@@ -17,16 +17,24 @@ import { checkReduction, type Reduction } from './losses.js';
 import { logsumexp, max, mean, sum } from './reduce.js';
 import { denseCopy, to } from './shape.js';
 
+/** The task loss L(y, ŷ) of {@link frameworkLoss}: none, 0/1, or a [C, C] matrix. */
 export type TaskLoss = 'none' | 'zeroOne' | Tensor;
 
+/** Options of {@link frameworkLoss}. */
 export interface FrameworkLossOptions {
   /** Temperature ε ≥ 0; 0 takes the max. Default 1. */
   epsilon?: number;
   /** L(y, ŷ): 'none' (0), 'zeroOne' ([y ≠ ŷ]) or a [C, C] matrix indexed [y, ŷ]. Default 'none'. */
   taskLoss?: TaskLoss;
+  /** 'mean' (default), 'sum', or 'none' for the per-sample losses. */
   reduction?: Reduction;
 }
 
+/**
+ * The general framework loss for scores F [N, C], int32 class targets y [N] and a task loss L:
+ * ε·ln Σ_ŷ exp((L(y, ŷ) + F(x, ŷ)) / ε) − F(x, y) per sample (the max at ε = 0). L = 0 and ε = 1 give
+ * cross-entropy; the 0/1 task loss with ε = 0 gives the multiclass SVM hinge. No PyTorch equivalent.
+ */
 export function frameworkLoss(scores: Tensor, target: Tensor, options: FrameworkLossOptions = {}): Tensor {
   const epsilon = options.epsilon ?? 1;
   const reduction = checkReduction('frameworkLoss', options.reduction ?? 'mean');

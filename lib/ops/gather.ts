@@ -18,6 +18,7 @@ import { indexSelect } from './join.js';
 import { mul } from './elementwise.js';
 import { denseCopy, narrowRaw } from './shape.js';
 
+/** Options of {@link indexAdd} and {@link indexAdd_}. */
 export interface IndexAddOptions {
   /** Multiplier of `source` (default 1). */
   alpha?: number;
@@ -128,7 +129,16 @@ function checkFits(
   }
 }
 
-/** out[p] = x[p with p[dim] = index[p]] for every position p of index; out takes index's shape. */
+/**
+ * out[p] = x[p with p[dim] = index[p]] for every position p of index, as torch.gather. index is
+ * int32 with x's number of dims and sizes no larger than x's outside `dim`; out takes index's shape
+ * and x's dtype. Differentiable in x (the gradient is scattered back and summed).
+ * @example
+ * ```ts
+ * const x = ng.tensor([[1, 2], [3, 4]]);
+ * ng.gather(x, 1, ng.tensor([[0, 0], [1, 0]], { dtype: 'int32' })); // [[1, 1], [4, 3]]
+ * ```
+ */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndexDtype('gather', index);
   const d = normalizeDim('gather', dim, x.ndim);

@@ -17,6 +17,7 @@ import { sumToShape } from './reduce.js';
 import { clone, denseCopy, expand, permute, reshape, to } from './shape.js';
 import { planIndex, type BasicStep, type IndexPlan, type IndexSpec } from './slice.js';
 
+/** Options of {@link indexPut_} and {@link indexPut}. */
 export interface IndexPutOptions {
   /** Add the values into the indexed elements (duplicates add up) instead of overwriting them. */
   accumulate?: boolean;
@@ -97,8 +98,10 @@ function indexWithPlan(x: Tensor, plan: IndexPlan): Tensor {
 }
 
 /**
- * x[...specs]: `index(x, ':', -1)` is `x[:, -1]`, `index(x, idx)` is `x[idx]`. Numbers, slices,
- * null and '...' alone give a view sharing x's storage; index tensors or arrays give a copy.
+ * x[...specs], as PyTorch's `x[...]`: `index(x, ':', -1)` is `x[:, -1]`, `index(x, idx)` is `x[idx]`.
+ * Numbers, slices, null and '...' alone give a view sharing x's storage; index tensors, arrays or
+ * bool masks give a copy (advanced indexing, with PyTorch's placement of the indexed dims). See
+ * Tensor.index for examples.
  */
 export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   return indexWithPlan(x, planIndex('index', x.shape, specs));
@@ -222,7 +225,8 @@ function valuesFor(op: string, value: Tensor, resultShape: Shape, target: Tensor
 /**
  * x[...specs] = value, in place; returns x. `value` (a number, or a tensor broadcast to the
  * indexed shape) is cast to x's dtype. With `accumulate`, values add up, duplicate indices too.
- * Gradients flow to value (the indexed part of the gradient) and to the elements x keeps.
+ * Gradients flow to value (the indexed part of the gradient) and to the elements x keeps. As
+ * PyTorch's `x[...] = value` and torch.Tensor.index_put_; see Tensor.indexPut_ for examples.
  */
 export function indexPut_(
   x: Tensor,

@@ -95,6 +95,7 @@ export function inPlace(
   return x;
 }
 
+/** Options of {@link add_} and {@link sub_}. */
 export interface AlphaOptions {
   /** Multiplies `other` before it is added (PyTorch's alpha): `p.add_(g, { alpha: -lr })`. */
   alpha?: number;
@@ -115,38 +116,47 @@ export function sub_(x: Tensor, other: TensorLike, options: AlphaOptions = {}): 
   return inPlace('sub_', x, [other], (self) => ew.sub(self, scaled(other, options.alpha)));
 }
 
+/** x *= other (broadcast to x's shape), as torch.Tensor.mul_. */
 export function mul_(x: Tensor, other: TensorLike): Tensor {
   return inPlace('mul_', x, [other], (self) => ew.mul(self, other));
 }
 
+/** x /= other (broadcast to x's shape), as torch.Tensor.div_; an int32 x throws (the quotient is float). */
 export function div_(x: Tensor, other: TensorLike): Tensor {
   return inPlace('div_', x, [other], (self) => ew.div(self, other));
 }
 
+/** x = x ** exponent, as torch.Tensor.pow_. */
 export function pow_(x: Tensor, exponent: TensorLike): Tensor {
   return inPlace('pow_', x, [exponent], (self) => ew.pow(self, exponent));
 }
 
+/** Limits x to [min, max] in place, as torch.Tensor.clamp_. */
 export function clamp_(x: Tensor, min?: number | null, max?: number | null): Tensor {
   return inPlace('clamp_', x, [], (self) => ew.clamp(self, min, max));
 }
 
+/** x = e^x in place, as torch.Tensor.exp_. */
 export function exp_(x: Tensor): Tensor {
   return inPlace('exp_', x, [], ew.exp);
 }
 
+/** x = log(x) in place, as torch.Tensor.log_. */
 export function log_(x: Tensor): Tensor {
   return inPlace('log_', x, [], ew.log);
 }
 
+/** x = sqrt(x) in place, as torch.Tensor.sqrt_. */
 export function sqrt_(x: Tensor): Tensor {
   return inPlace('sqrt_', x, [], ew.sqrt);
 }
 
+/** x = |x| in place, as torch.Tensor.abs_. */
 export function abs_(x: Tensor): Tensor {
   return inPlace('abs_', x, [], ew.abs);
 }
 
+/** x = -x in place, as torch.Tensor.neg_. */
 export function neg_(x: Tensor): Tensor {
   return inPlace('neg_', x, [], ew.neg);
 }
@@ -176,6 +186,7 @@ export function fill_(x: Tensor, value: number | Tensor): Tensor {
   return inPlace('fill_', x, [], () => full(x.shape, value, { dtype: x.dtype }));
 }
 
+/** Sets every element to 0, as torch.Tensor.zero_. */
 export function zero_(x: Tensor): Tensor {
   return inPlace('zero_', x, [], () => full(x.shape, 0, { dtype: x.dtype }));
 }

@@ -14,6 +14,7 @@ import { denseArray, denseCopy, reshape, to } from './shape.js';
 /** How a loss combines its per-element values, as PyTorch's `reduction`. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
+/** `reduction` when it is 'mean', 'sum' or 'none'; else throws naming `op`. */
 export function checkReduction(op: string, reduction: string): Reduction {
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new NodegradError(
@@ -43,7 +44,9 @@ function floatTarget(input: Tensor, target: Tensor): Tensor {
   return to(target, input.dtype === 'int32' ? 'float32' : input.dtype);
 }
 
+/** The reduction option of the losses. */
 export interface ReductionOptions {
+  /** 'mean' (default), 'sum', or 'none' for the per-element losses. */
   reduction?: Reduction;
 }
 
@@ -62,6 +65,7 @@ export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions 
   return reduce(abs(sub(input, floatTarget(input, target))), reduction);
 }
 
+/** Options of {@link bceLoss}. */
 export interface BceOptions extends ReductionOptions {
   /** Rescales each element's loss (broadcast to the input's shape). */
   weight?: Tensor | null;
@@ -91,6 +95,7 @@ export function bceLoss(input: Tensor, target: Tensor, options: BceOptions = {})
   return reduce(loss, reduction);
 }
 
+/** Options of {@link bceWithLogits}. */
 export interface BceWithLogitsOptions extends BceOptions {
   /** Weight of positive examples, broadcast along the last dim (one per class). */
   posWeight?: Tensor | null;
@@ -130,8 +135,11 @@ export function bceWithLogits(input: Tensor, target: Tensor, options: BceWithLog
   return reduce(loss, reduction);
 }
 
+/** Options of {@link nllLoss}. */
 export interface NllLossOptions extends ReductionOptions {
+  /** A rescaling weight per class, shape [C]; 'mean' divides by the summed weights of the targets. */
   weight?: Tensor | null;
+  /** Targets equal to this contribute nothing and are left out of the mean (default -100). */
   ignoreIndex?: number;
 }
 
@@ -189,6 +197,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   return reduction === 'sum' ? total : mul(total, 1 / denominator);
 }
 
+/** Options of {@link klDiv}. */
 export interface KlDivOptions {
   /** 'batchmean' divides the sum by the batch size (the mathematically correct KL mean). */
   reduction?: Reduction | 'batchmean';

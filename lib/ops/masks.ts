@@ -30,8 +30,13 @@ function select(cond: Tensor, x: Tensor, y: Tensor, shape: Shape): Tensor {
 }
 
 /**
- * Elements of a where cond is true, else of b, broadcast together; a and b may be tensors or
- * numbers and promote as in PyTorch. Differentiable in a and b.
+ * Elements of a where cond is true, else of b, broadcast together, as torch.where. cond must be a
+ * bool tensor; a and b may be tensors or numbers and promote as in PyTorch. Differentiable in a and b.
+ * @example
+ * ```ts
+ * const y = ng.where(x.gt(0), x, x.mul(0.1)); // a leaky ReLU
+ * const masked = ng.where(mask, scores, -Infinity);
+ * ```
  */
 export function where(cond: Tensor, a: ScalarOrTensor, b: ScalarOrTensor): Tensor {
   checkMask('where', cond, 'condition');

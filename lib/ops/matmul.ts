@@ -120,8 +120,13 @@ function matmulBatched(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * PyTorch's matmul: dot product for two vectors, matrix-vector, matrix-matrix, and batched
- * products whose leading dims broadcast ([B, m, k] @ [k, n] -> [B, m, n]).
+ * PyTorch's matmul (torch.matmul): dot product for two vectors, matrix-vector, matrix-matrix, and
+ * batched products whose leading dims broadcast ([B, m, k] @ [k, n] -> [B, m, n]).
+ * @example
+ * ```ts
+ * const y = ng.matmul(ng.randn([8, 3, 4]), ng.randn([4, 5])); // [8, 3, 5]
+ * const v = ng.randn([3, 4]).matmul(ng.randn([4])); // [3]
+ * ```
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) {
@@ -147,6 +152,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return matmulBatched(x, y);
 }
 
+/** Options of {@link linear}. */
 export interface LinearOptions {
   /** 'relu' applies ReLU inside the same node: one output buffer instead of three. */
   activation?: 'relu';

@@ -8,30 +8,43 @@ import type { TensorLike } from './elementwise.js';
 import type { Dims } from './reduce.js';
 import * as sc from './scan.js';
 import * as st from './stats.js';
-import type { AminmaxOptions, KeepDimOptions, NormOrder, VarOptions } from './stats.js';
+import type { AminmaxOptions, KeepDimOptions, MinMax, NormOrder, VarOptions } from './stats.js';
 
 declare module '../tensor/tensor.js' {
   interface Tensor {
     /** Variance over `dim` (all dims when omitted), divided by N - correction (default 1). */
     var(dim?: Dims, options?: VarOptions): Tensor;
+    /** Standard deviation over `dim`, sqrt(var) ({@link st.std | ng.std}). */
     std(dim?: Dims, options?: VarOptions): Tensor;
     /** Vector p-norm (default 2; inf, -inf, 0, any number, or 'fro') over `dim` or all elements. */
     norm(p?: NormOrder, dim?: Dims, options?: KeepDimOptions): Tensor;
+    /** Product over `dim` (all elements when omitted) ({@link st.prod | ng.prod}). */
     prod(dim?: number, options?: KeepDimOptions): Tensor;
+    /** Max over `dim` (all when omitted) ({@link st.amax | ng.amax}). */
     amax(dim?: Dims, keepDim?: boolean): Tensor;
+    /** Min over `dim` (all when omitted) ({@link st.amin | ng.amin}). */
     amin(dim?: Dims, keepDim?: boolean): Tensor;
-    aminmax(options?: AminmaxOptions): { min: Tensor; max: Tensor };
+    /** Min and max in one call ({@link st.aminmax | ng.aminmax}). */
+    aminmax(options?: AminmaxOptions): MinMax;
+    /** Running sums along `dim` ({@link sc.cumsum | ng.cumsum}). */
     cumsum(dim: number): Tensor;
+    /** Running products along `dim` ({@link sc.cumprod | ng.cumprod}). */
     cumprod(dim: number): Tensor;
+    /** log(cumsum(exp(this))) along `dim`, computed stably ({@link sc.logcumsumexp | ng.logcumsumexp}). */
     logcumsumexp(dim: number): Tensor;
+    /** Elementwise max with broadcasting ({@link bm.maximum | ng.maximum}). */
     maximum(other: TensorLike): Tensor;
+    /** Elementwise min with broadcasting ({@link bm.minimum | ng.minimum}). */
     minimum(other: TensorLike): Tensor;
     /** this + weight * (end - this). */
     lerp(end: TensorLike, weight: TensorLike): Tensor;
+    /** sqrt(this² + other²) without overflow ({@link bm.hypot | ng.hypot}). */
     hypot(other: TensorLike): Tensor;
     /** atan2(this, other): the angle of the point (other, this). */
     atan2(other: TensorLike): Tensor;
+    /** this mod other with the sign of this ({@link bm.fmod | ng.fmod}). */
     fmod(other: TensorLike): Tensor;
+    /** this mod other with the sign of other ({@link bm.remainder | ng.remainder}). */
     remainder(other: TensorLike): Tensor;
   }
 }
@@ -90,6 +103,6 @@ p.remainder = function (o) {
 };
 
 export { variance as var, variance, std, norm, prod, amax, amin, aminmax } from './stats.js';
-export type { AminmaxOptions, KeepDimOptions, NormOrder, VarOptions } from './stats.js';
+export type { AminmaxOptions, KeepDimOptions, MinMax, NormOrder, VarOptions } from './stats.js';
 export * from './scan.js';
 export * from './binary-math.js';

@@ -16,29 +16,47 @@ declare module '../tensor/tensor.js' {
     readonly T: Tensor;
     /** The last two dims swapped (a view). */
     readonly mT: Tensor;
-    /** The shape, or the size of dim `dim` (negative counts from the end). */
+    /** The shape, as torch.Tensor.size(). */
     size(): readonly number[];
+    /** The size of dim `dim` (negative counts from the end), as torch.Tensor.size(dim). */
     size(dim: number): number;
+    /** Views of consecutive pieces along `dim` ({@link st.split | ng.split}). */
     split(sizeOrSections: number | readonly number[], dim?: number): Tensor[];
+    /** `chunks` views of equal size along `dim` ({@link st.chunk | ng.chunk}). */
     chunk(chunks: number, dim?: number): Tensor[];
+    /** The slices along `dim`, each without that dim ({@link st.unbind | ng.unbind}). */
     unbind(dim?: number): Tensor[];
+    /** The lower triangle of the last two dims ({@link st.tril | ng.tril}). */
     tril(diagonal?: number): Tensor;
+    /** The upper triangle of the last two dims ({@link st.triu | ng.triu}). */
     triu(diagonal?: number): Tensor;
+    /** out[p] = this[p with p[dim] = index[p]] ({@link ga.gather | ng.gather}). */
     gather(dim: number, index: Tensor): Tensor;
+    /** A copy with src written at index's positions along `dim` ({@link ga.scatter | ng.scatter}). */
     scatter(dim: number, index: Tensor, src: Tensor | number): Tensor;
+    /** A copy with src added at index's positions along `dim` ({@link ga.scatterAdd | ng.scatterAdd}). */
     scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
+    /** A copy with alpha · source added at the 1-D index along `dim` ({@link ga.indexAdd | ng.indexAdd}). */
     indexAdd(dim: number, index: Tensor, source: Tensor, options?: IndexAddOptions): Tensor;
     /** scatter in place: overwrites this tensor and returns it. */
     scatter_(dim: number, index: Tensor, src: Tensor | number): Tensor;
+    /** scatterAdd in place; returns this ({@link ga.scatterAdd_ | ng.scatterAdd_}). */
     scatterAdd_(dim: number, index: Tensor, src: Tensor): Tensor;
+    /** indexAdd in place; returns this ({@link ga.indexAdd_ | ng.indexAdd_}). */
     indexAdd_(dim: number, index: Tensor, source: Tensor, options?: IndexAddOptions): Tensor;
+    /** Reverses the elements along `dims` (a copy) ({@link st.flip | ng.flip}). */
     flip(dims: number | readonly number[]): Tensor;
+    /** Shifts elements along `dims` with wrap-around ({@link st.roll | ng.roll}). */
     roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor;
     /** Tiles the tensor: `x.repeat(2, 3)` or `x.repeat([2, 3])`. */
     repeat(...sizes: number[] | [readonly number[]]): Tensor;
+    /** Repeats each element (or slice along `dim`) ({@link st.repeatInterleave | ng.repeatInterleave}). */
     repeatInterleave(repeats: number | readonly number[] | Tensor, options?: RepeatInterleaveOptions): Tensor;
+    /** Sorted values and their positions along `dim` ({@link so.sort | ng.sort}). */
     sort(options?: SortOptions): ValuesIndices;
+    /** The positions that sort this along `dim` ({@link so.argsort | ng.argsort}). */
     argsort(options?: SortOptions): Tensor;
+    /** The k largest (or smallest) elements and their positions ({@link so.topk | ng.topk}). */
     topk(k: number, options?: TopkOptions): ValuesIndices;
   }
 }

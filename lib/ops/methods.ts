@@ -17,48 +17,93 @@ import * as sh from './shape.js';
 
 declare module '../tensor/tensor.js' {
   interface Tensor {
+    /** this + other with broadcasting ({@link ew.add | ng.add}). */
     add(other: TensorLike): Tensor;
+    /** this - other with broadcasting ({@link ew.sub | ng.sub}). */
     sub(other: TensorLike): Tensor;
+    /** this · other with broadcasting ({@link ew.mul | ng.mul}). */
     mul(other: TensorLike): Tensor;
+    /** this / other with broadcasting, true division ({@link ew.div | ng.div}). */
     div(other: TensorLike): Tensor;
+    /** this ** exponent with broadcasting ({@link ew.pow | ng.pow}). */
     pow(exponent: TensorLike): Tensor;
+    /** -this ({@link ew.neg | ng.neg}). */
     neg(): Tensor;
+    /** e^this ({@link ew.exp | ng.exp}). */
     exp(): Tensor;
+    /** Natural logarithm ({@link ew.log | ng.log}). */
     log(): Tensor;
+    /** Square root ({@link ew.sqrt | ng.sqrt}). */
     sqrt(): Tensor;
+    /** Absolute value ({@link ew.abs | ng.abs}). */
     abs(): Tensor;
+    /** -1, 0 or 1 by sign ({@link ew.sign | ng.sign}). */
     sign(): Tensor;
+    /** max(this, 0) ({@link ew.relu | ng.relu}). */
     relu(): Tensor;
     /** ReLU in place: overwrites this tensor and returns it. */
     relu_(): Tensor;
+    /** Sigmoid in place: overwrites this tensor and returns it. */
     sigmoid_(): Tensor;
+    /** Tanh in place: overwrites this tensor and returns it. */
     tanh_(): Tensor;
+    /** 1 / (1 + e^-this) ({@link ew.sigmoid | ng.sigmoid}). */
     sigmoid(): Tensor;
+    /** Hyperbolic tangent ({@link ew.tanh | ng.tanh}). */
     tanh(): Tensor;
+    /** Limits values to [min, max] ({@link ew.clamp | ng.clamp}). */
     clamp(min?: TensorLike | null, max?: TensorLike | null): Tensor;
+    /** Sum over `dim` (all dims when omitted) ({@link red.sum | ng.sum}). */
     sum(dim?: Dims, keepDim?: boolean): Tensor;
+    /** Mean over `dim` (all dims when omitted) ({@link red.mean | ng.mean}). */
     mean(dim?: Dims, keepDim?: boolean): Tensor;
+    /** Largest value along `dim`, or of all elements ({@link red.max | ng.max}). */
     max(dim?: number, keepDim?: boolean): Tensor;
+    /** Smallest value along `dim`, or of all elements ({@link red.min | ng.min}). */
     min(dim?: number, keepDim?: boolean): Tensor;
+    /**
+     * Index of the first largest value along `dim`, or in the flattened tensor; int32 ({@link red.argmax | ng.argmax}).
+     */
     argmax(dim?: number, keepDim?: boolean): Tensor;
+    /**
+     * Index of the first smallest value along `dim`, or in the flattened tensor; int32 ({@link red.argmin | ng.argmin}).
+     */
     argmin(dim?: number, keepDim?: boolean): Tensor;
+    /** log(sum(exp(this))) over `dim`, computed stably ({@link red.logsumexp | ng.logsumexp}). */
     logsumexp(dim?: Dims, keepDim?: boolean): Tensor;
+    /** Matrix product with batching and broadcasting ({@link matmul | ng.matmul}). */
     matmul(other: Tensor): Tensor;
+    /**
+     * A view with a new shape when the layout allows, else a copy; one dim may be -1 ({@link sh.reshape | ng.reshape}).
+     */
     reshape(shape: Shape): Tensor;
+    /** A view with a new shape of a contiguous tensor; one dim may be -1 ({@link sh.view | ng.view}). */
     view(shape: Shape): Tensor;
+    /** Swaps two dims (a view) ({@link sh.transpose | ng.transpose}). */
     transpose(dim0: number, dim1: number): Tensor;
     /** The transpose of a 2-D tensor (a view). */
     t(): Tensor;
+    /** Reorders dims (a view) ({@link sh.permute | ng.permute}). */
     permute(dims: readonly number[]): Tensor;
+    /** Flattens dims startDim..endDim into one ({@link sh.flatten | ng.flatten}). */
     flatten(startDim?: number, endDim?: number): Tensor;
+    /** Removes size-1 dims, all or only `dim` ({@link sh.squeeze | ng.squeeze}). */
     squeeze(dim?: number): Tensor;
+    /** Inserts a size-1 dim at `dim` ({@link sh.unsqueeze | ng.unsqueeze}). */
     unsqueeze(dim: number): Tensor;
+    /** Broadcasts size-1 dims to larger sizes without copying; -1 keeps a size ({@link sh.expand | ng.expand}). */
     expand(shape: Shape): Tensor;
+    /** The slice [start, start + length) of `dim` (a view) ({@link sh.narrow | ng.narrow}). */
     narrow(dim: number, start: number, length: number): Tensor;
+    /** The entries at `index` along `dim` ({@link indexSelect | ng.indexSelect}). */
     indexSelect(dim: number, index: Tensor | readonly number[]): Tensor;
+    /** This tensor if dense, else a dense copy ({@link sh.contiguous | ng.contiguous}). */
     contiguous(): Tensor;
+    /** A copy with its own storage, recorded for autograd ({@link sh.clone | ng.clone}). */
     clone(): Tensor;
+    /** The same data cut from the graph; never requires grad ({@link sh.detach | ng.detach}). */
     detach(): Tensor;
+    /** A copy converted to `dtype` (this tensor if it already has it) ({@link sh.to | ng.to}). */
     to(dtype: DType): Tensor;
     /** Backpropagates from this tensor; `grad` defaults to 1 for a one-element tensor. */
     backward(grad?: Tensor, options?: BackwardOptions): void;

@@ -14,15 +14,21 @@ import { add, div, mul, neg, sqrt, sub } from './elementwise.js';
 import { mean } from './reduce.js';
 import { reshape } from './shape.js';
 
+/** Options of {@link batchNorm}. */
 export interface BatchNormOptions {
+  /** Per-channel mean [C]: used when not training, updated in place when training. */
   runningMean?: Tensor | null;
+  /** Per-channel variance [C]: used when not training, updated (unbiased) in place when training. */
   runningVar?: Tensor | null;
+  /** Per-channel scale γ [C] (none when omitted). */
   weight?: Tensor | null;
+  /** Per-channel shift β [C] (none when omitted). */
   bias?: Tensor | null;
   /** Batch statistics (and running-stat updates) when true; running statistics when false. */
   training?: boolean;
   /** Weight of the new batch in the running average; null = cumulative average. Default 0.1. */
   momentum?: number | null;
+  /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
   /** With momentum null: the number of batches seen so far, including this one. */
   batchesTracked?: number;
@@ -93,6 +99,11 @@ function statistics(
   return { mu, variance };
 }
 
+/**
+ * Batch normalization of x [N, C, ...] over every dim but the channel dim, as
+ * torch.nn.functional.batch_norm: (x − mean) / sqrt(var + eps) · weight + bias. Training (the
+ * default) uses the batch's statistics and updates the running ones in place; otherwise the running ones.
+ */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
   const { runningMean = null, runningVar = null, weight = null, bias = null, eps = 1e-5 } = options;
   const training = options.training ?? true;

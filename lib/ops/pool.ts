@@ -10,20 +10,29 @@ import { uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { pair, type Pair } from './conv.js';
 import { denseArray, squeeze, to, unsqueeze } from './shape.js';
 
+/** Options of {@link maxPool2d}. */
 export interface MaxPool2dOptions {
   /** Defaults to the kernel size. */
   stride?: Pair;
+  /** Implicit -inf padding on each side (default 0), at most half the kernel. */
   padding?: Pair;
+  /** Spacing between window elements (default 1). */
   dilation?: Pair;
+  /** Round the output size up instead of down (default false). */
   ceilMode?: boolean;
 }
 
+/** Options of {@link avgPool2d}. */
 export interface AvgPool2dOptions {
+  /** Defaults to the kernel size. */
   stride?: Pair;
+  /** Zero padding on each side (default 0), at most half the kernel. */
   padding?: Pair;
+  /** Round the output size up instead of down (default false). */
   ceilMode?: boolean;
   /** Count padded zeros in the divisor (PyTorch's default: true). */
   countIncludePad?: boolean;
+  /** Divide every window's sum by this instead of its size. */
   divisorOverride?: number;
 }
 

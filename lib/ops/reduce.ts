@@ -14,8 +14,10 @@ import { exp, mul, sub } from './elementwise.js';
 import { denseCopy, expand, reshape, to } from './shape.js';
 import { reduceInt32 } from './reduce-dense.js';
 
+/** One dim or a list of dims to reduce; negative dims count from the end. */
 export type Dims = number | readonly number[];
 
+/** The dims `dim` names, normalized and sorted (all dims when omitted); throws on a repeated dim. */
 export function reducedDims(op: string, x: Tensor, dim: Dims | undefined): number[] {
   if (dim === undefined) return x.shape.map((_, d) => d);
   checkDimNotObject(op, dim, (args) => `x.${op}(${args})`);
@@ -87,6 +89,7 @@ export function sum(x: Tensor, dim?: Dims, keepDim = false): Tensor {
   return record('sum', out, [x], (g) => [expand(reshape(g, keptShape(x.shape, dims)), x.shape)]);
 }
 
+/** Mean over `dim` (all dims when omitted), as torch.mean; int32 input gives float32, an empty reduction NaN. */
 export function mean(x: Tensor, dim?: Dims, keepDim = false): Tensor {
   const dims = reducedDims('mean', x, dim);
   // An empty reduction divides 0 by 0: NaN, as in PyTorch.
@@ -205,6 +208,9 @@ export function max(x: Tensor, dim?: number, keepDim = false): Tensor {
   return extremum('max', x, dim, keepDim).values;
 }
 
+/**
+ * The smallest value along `dim` (or of all elements), as torch.min / torch.amin; the gradient rules of {@link max}.
+ */
 export function min(x: Tensor, dim?: number, keepDim = false): Tensor {
   if (x.dtype === 'bool') return to(min(to(x, 'int32'), dim, keepDim), 'bool');
   return extremum('min', x, dim, keepDim).values;
@@ -215,6 +221,7 @@ export function argmax(x: Tensor, dim?: number, keepDim = false): Tensor {
   return extremum('max', x, dim, keepDim, 'argmax').indices;
 }
 
+/** Index of the first smallest value along `dim`, or in the flattened tensor; int32, no gradient. */
 export function argmin(x: Tensor, dim?: number, keepDim = false): Tensor {
   return extremum('min', x, dim, keepDim, 'argmin').indices;
 }

@@ -14,11 +14,15 @@ import { maskToIndices } from './compare.js';
 /** A Python slice `start:stop:step`; null parts take their defaults. */
 export class Slice {
   constructor(
+    /** First index (default 0); negative counts from the end. */
     readonly start: number | null,
+    /** Index to stop before (default: past the end); negative counts from the end. */
     readonly stop: number | null,
+    /** Stride between elements, positive (default 1). */
     readonly step: number | null,
   ) {}
 
+  /** The slice as Python writes it: `1:-1`, `::2`. */
   toString(): string {
     const part = (v: number | null): string => (v === null ? '' : String(v));
     return `${part(this.start)}:${part(this.stop)}${this.step === null ? '' : `:${this.step}`}`;
@@ -32,8 +36,8 @@ export function slice(start: number | null = null, stop: number | null = null, s
 
 /**
  * One index: a number (removes the dim), a slice string like '1:-1:2' or a Slice, null (a new
- * axis of size 1), '...' (every dim not named), an int32 tensor or nested number array (advanced
- * indexing, which copies).
+ * axis of size 1), '...' (every dim not named), an int32 tensor or nested number array, or a bool
+ * mask (advanced indexing, which copies).
  */
 export type IndexSpec = number | string | Slice | null | Tensor | readonly NestedArray[];
 

@@ -9,6 +9,7 @@ import { uninitTensor, Tensor } from '../tensor/tensor.js';
 import { gather } from './gather.js';
 import { denseCopy, narrow, reshape } from './shape.js';
 
+/** Options of {@link sort} and {@link argsort}. */
 export interface SortOptions {
   /** The dim to sort along (default -1, the last). */
   dim?: number;
@@ -18,6 +19,7 @@ export interface SortOptions {
   stable?: boolean;
 }
 
+/** Options of {@link topk}. */
 export interface TopkOptions {
   /** The dim to select along (default -1, the last). */
   dim?: number;
@@ -29,7 +31,9 @@ export interface TopkOptions {
 
 /** Sorted values and, for each, its position along the dim in the input (int32). */
 export interface ValuesIndices {
+  /** The selected values. */
   values: Tensor;
+  /** Their positions along the dim in the input (int32). */
   indices: Tensor;
 }
 

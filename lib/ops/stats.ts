@@ -15,11 +15,13 @@ import { finalShape, keptShape, reduceInt32, reductionSlots } from './reduce-den
 import { mean, reducedDims, sum, type Dims } from './reduce.js';
 import { denseCopy, expand, reshape, to } from './shape.js';
 
+/** The keepDim option of reductions. */
 export interface KeepDimOptions {
   /** Keep each reduced dim with size 1. Default false. */
   keepDim?: boolean;
 }
 
+/** Options of {@link variance} and {@link std}. */
 export interface VarOptions extends KeepDimOptions {
   /** Subtracted from the element count in the divisor: 1 (default) is Bessel's correction. */
   correction?: number;
@@ -319,21 +321,35 @@ function evenSplit(
   return grad;
 }
 
+/**
+ * Max over `dim` (all dims when omitted or []), as torch.amax; NaN propagates. The gradient is
+ * split evenly among the elements equal to the result.
+ */
 export function amax(x: Tensor, dim?: Dims, keepDim = false): Tensor {
   return extreme('amax', x, dim, keepDim);
 }
 
+/** Min over `dim` (all dims when omitted or []), as torch.amin; the gradient rules of {@link amax}. */
 export function amin(x: Tensor, dim?: Dims, keepDim = false): Tensor {
   return extreme('amin', x, dim, keepDim);
 }
 
+/** Options of {@link aminmax}. */
 export interface AminmaxOptions extends KeepDimOptions {
   /** The one dim to reduce; all elements when omitted. */
   dim?: number;
 }
 
+/** The result of {@link aminmax}. */
+export interface MinMax {
+  /** The minima ({@link amin}). */
+  min: Tensor;
+  /** The maxima ({@link amax}). */
+  max: Tensor;
+}
+
 /** amin and amax in one call, as torch.aminmax. */
-export function aminmax(x: Tensor, options: AminmaxOptions = {}): { min: Tensor; max: Tensor } {
+export function aminmax(x: Tensor, options: AminmaxOptions = {}): MinMax {
   const { dim, keepDim = false } = options;
   if (dim !== undefined) normalizeDim('aminmax', dim, x.ndim);
   return { min: extreme('amin', x, dim, keepDim, 'aminmax'), max: extreme('amax', x, dim, keepDim, 'aminmax') };

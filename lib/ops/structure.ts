@@ -193,6 +193,7 @@ export function repeat(x: Tensor, sizes: readonly number[]): Tensor {
   );
 }
 
+/** Options of {@link repeatInterleave}. */
 export interface RepeatInterleaveOptions {
   /** The dim to repeat along; the flattened tensor when omitted. */
   dim?: number;

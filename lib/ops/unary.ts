@@ -31,8 +31,9 @@ interface UnaryRow<O> {
 /** Declares a row; O is its options type (void: the op takes none). */
 const row = <O = void>(r: UnaryRow<O>): UnaryRow<O> => r;
 
+/** Options of {@link gelu}. */
 export interface GeluOptions {
-  /** 'tanh' uses PyTorch's tanh approximation. */
+  /** 'tanh' uses PyTorch's tanh approximation (default 'none': the exact erf form). */
   approximate?: 'none' | 'tanh';
 }
 
@@ -56,6 +57,7 @@ function geluParams(o: GeluOptions): [number, number] {
   return [approximate === 'tanh' ? 1 : 0, 0];
 }
 
+/** Options of {@link softplus}. */
 export interface SoftplusOptions {
   /** Default 1. */
   beta?: number;
@@ -63,19 +65,23 @@ export interface SoftplusOptions {
   threshold?: number;
 }
 
+/** Options of {@link elu}. */
 export interface EluOptions {
   /** Default 1. */
   alpha?: number;
 }
 
+/** Options of {@link leakyRelu}. */
 export interface LeakyReluOptions {
   /** Default 0.01. */
   negativeSlope?: number;
 }
 
+/** Options of {@link hardtanh}; minVal must not exceed maxVal. */
 export interface HardtanhOptions {
-  /** Defaults -1 and 1. */
+  /** Lower bound (default -1). */
   minVal?: number;
+  /** Upper bound (default 1). */
   maxVal?: number;
 }
 
@@ -92,7 +98,10 @@ function hardtanhParams(o: HardtanhOptions): [number, number] {
 
 const { logistic, SELU_SCALE, SELU_ALPHA } = special;
 
-/** The table; the key order is the op order of native/unary_ops.h. */
+/**
+ * The table; the key order is the op order of native/unary_ops.h.
+ * @internal
+ */
 export const unaryOpTable = {
   square: row({ forward: (x) => x * x, backward: (g, x) => g * 2 * x, saves: 'input' }),
   gelu: row<GeluOptions>({
@@ -211,24 +220,22 @@ export const unaryOpTable = {
   }),
 };
 
+/** The name of a table-driven unary op: `'sin'`, `'gelu'`, ... */
 export type UnaryOpName = keyof typeof unaryOpTable;
 type OptionsOf<K extends UnaryOpName> = (typeof unaryOpTable)[K] extends UnaryRow<infer O> ? O : never;
-/** `ng.<op>(x, options?)` for each row (no options argument for rows without options). */
+/**
+ * `ng.<op>(x, options?)` for each row (no options argument for rows without options).
+ * @internal
+ */
 export type UnaryOpFunctions = {
   [K in UnaryOpName]: [OptionsOf<K>] extends [void]
     ? (x: Tensor) => Tensor
     : (x: Tensor, options?: OptionsOf<K>) => Tensor;
 };
-/** `tensor.<op>(options?)` for each row. */
-export type UnaryOpMethods = {
-  [K in UnaryOpName]: [OptionsOf<K>] extends [void] ? () => Tensor : (options?: OptionsOf<K>) => Tensor;
-};
-/** `tensor.<op>_(options?)`: the same op in place (views too), by lib/ops/inplace-math.ts's rules. */
-export type UnaryOpInPlaceMethods = {
-  [K in UnaryOpName as `${K}_`]: [OptionsOf<K>] extends [void] ? () => Tensor : (options?: OptionsOf<K>) => Tensor;
-};
-
-/** The op id of each row, shared with native/kernels.h. */
+/**
+ * The op id of each row, shared with native/kernels.h.
+ * @internal
+ */
 export const unaryOpIds = Object.fromEntries(
   Object.keys(unaryOpTable).map((name, i) => [name, UnaryOp.FirstTableOp + i]),
 ) as Record<UnaryOpName, UnaryOp>;
@@ -255,7 +262,10 @@ function buildOp(name: UnaryOpName, id: UnaryOp, r: UnaryRow<never>) {
   };
 }
 
-/** Every row's op, by name. */
+/**
+ * Every row's op, by name.
+ * @internal
+ */
 export const unaryOps = Object.fromEntries(
   (Object.entries(unaryOpTable) as [UnaryOpName, UnaryRow<never>][]).map(([name, r]) => [
     name,
@@ -263,39 +273,74 @@ export const unaryOps = Object.fromEntries(
   ]),
 ) as unknown as UnaryOpFunctions;
 
+// The ops as `ng.<op>`; int32 inputs are computed in float32.
 export const {
+  /** Elementwise square x², as torch.square. */
   square,
+  /** Gaussian error linear unit x·Φ(x) (`approximate: 'tanh'` for the tanh form), as torch.nn.functional.gelu. */
   gelu,
+  /** Elementwise sine, as torch.sin. */
   sin,
+  /** Elementwise cosine, as torch.cos. */
   cos,
+  /** Elementwise tangent, as torch.tan. */
   tan,
+  /** Elementwise arcsine, as torch.asin. */
   asin,
+  /** Elementwise arccosine, as torch.acos. */
   acos,
+  /** Elementwise arctangent, as torch.atan. */
   atan,
+  /** Elementwise hyperbolic sine, as torch.sinh. */
   sinh,
+  /** Elementwise hyperbolic cosine, as torch.cosh. */
   cosh,
+  /** Elementwise error function, as torch.erf. */
   erf,
+  /** Elementwise complementary error function 1 - erf(x), as torch.erfc. */
   erfc,
+  /** Elementwise inverse error function, as torch.erfinv. */
   erfinv,
+  /** Elementwise exp(x) - 1, accurate near 0, as torch.expm1. */
   expm1,
+  /** Elementwise log(1 + x), accurate near 0, as torch.log1p. */
   log1p,
+  /** Elementwise base-2 logarithm, as torch.log2. */
   log2,
+  /** Elementwise base-10 logarithm, as torch.log10. */
   log10,
+  /** Elementwise floor (gradient 0), as torch.floor. */
   floor,
+  /** Elementwise ceiling (gradient 0), as torch.ceil. */
   ceil,
+  /** Rounds half to even (gradient 0), as torch.round. */
   round,
+  /** Rounds toward zero (gradient 0), as torch.trunc. */
   trunc,
+  /** Fractional part x - trunc(x), as torch.frac. */
   frac,
+  /** Elementwise 1 / x, as torch.reciprocal. */
   reciprocal,
+  /** Elementwise 1 / sqrt(x), as torch.rsqrt. */
   rsqrt,
+  /** SiLU (swish) x·sigmoid(x), as torch.nn.functional.silu. */
   silu,
+  /** Mish x·tanh(softplus(x)), as torch.nn.functional.mish. */
   mish,
+  /** log(1 + exp(beta·x)) / beta, the identity where beta·x > threshold, as torch.nn.functional.softplus. */
   softplus,
+  /** ELU: x for x > 0, else alpha·(exp(x) - 1), as torch.nn.functional.elu. */
   elu,
+  /** SELU: scale·elu(x, alpha) with the fixed self-normalizing constants, as torch.nn.functional.selu. */
   selu,
+  /** x for x > 0, else negativeSlope·x, as torch.nn.functional.leaky_relu. */
   leakyRelu,
+  /** Clamps to [minVal, maxVal], as torch.nn.functional.hardtanh. */
   hardtanh,
+  /** x·relu6(x + 3) / 6, as torch.nn.functional.hardswish. */
   hardswish,
+  /** log(sigmoid(x)), computed stably, as torch.nn.functional.logsigmoid. */
   logSigmoid,
+  /** x / (1 + |x|), as torch.nn.functional.softsign. */
   softsign,
 } = unaryOps;

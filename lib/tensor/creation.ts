@@ -6,6 +6,7 @@ import { checkShape, numelOf, type Shape } from './shape.js';
 import { arrayFor } from './storage.js';
 import { fromArray, uninitTensor, type NestedArray, type Tensor } from './tensor.js';
 
+/** Options every creation function takes. */
 export interface TensorOptions {
   /** Element type; float32 unless given (bool for nested arrays of booleans). */
   dtype?: DType;
@@ -83,8 +84,17 @@ function flattenInto(op: string, data: NestedArray, shape: Shape, d: number, out
 }
 
 /**
- * A tensor from a number, nested arrays or a typed array (copied). Example:
- * `ng.tensor([[1, 2], [3, 4]], { requiresGrad: true })`.
+ * A tensor from a number, nested arrays or a typed array (copied), as torch.tensor. The shape comes
+ * from the nesting (a typed array is 1-d unless `options.shape` is given); dtype defaults to float32
+ * (bool for nested booleans; a Float64Array or Int32Array keeps its type). int32 values must be integers.
+ * @param data - a number, nested arrays of numbers or booleans, or a typed array.
+ * @param options - dtype, requiresGrad, and shape (to view the values as that shape).
+ * @example
+ * ```ts
+ * const x = ng.tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const i = ng.tensor([0, 2, 1], { dtype: 'int32' });
+ * const y = ng.tensor(new Float32Array(6), { shape: [2, 3] });
+ * ```
  */
 export function tensor(data: NestedArray | DataArray, options: TensorOptions & { shape?: Shape } = {}): Tensor {
   if (ArrayBuffer.isView(data)) {
@@ -118,14 +128,24 @@ function filled(op: string, shape: Shape, value: number, options: TensorOptions)
   return finish(array, shape, options);
 }
 
+/** A tensor of `shape` filled with `value`, as torch.full (float32 unless `options.dtype`). */
 export function full(shape: Shape, value: number, options: TensorOptions = {}): Tensor {
   return filled('full', shape, value, options);
 }
 
+/**
+ * A tensor of `shape` filled with zeros, as torch.zeros (float32 unless `options.dtype`).
+ * @example
+ * ```ts
+ * const w = ng.zeros([3, 4], { requiresGrad: true });
+ * const counts = ng.zeros([10], { dtype: 'int32' });
+ * ```
+ */
 export function zeros(shape: Shape, options: TensorOptions = {}): Tensor {
   return filled('zeros', shape, 0, options);
 }
 
+/** A tensor of `shape` filled with ones, as torch.ones (float32 unless `options.dtype`). */
 export function ones(shape: Shape, options: TensorOptions = {}): Tensor {
   return filled('ones', shape, 1, options);
 }
@@ -140,7 +160,7 @@ function checkNotBool(op: string, dtype: DType | undefined): void {
   }
 }
 
-/** Uniform samples in [0, 1) from the seeded generator. */
+/** Uniform samples in [0, 1) from the seeded generator ({@link manualSeed}), as torch.rand. */
 export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
   checkNotBool('rand', options.dtype);
   const t = filled('rand', shape, 0, { dtype: options.dtype ?? 'float32' });
@@ -149,7 +169,15 @@ export function rand(shape: Shape, options: TensorOptions = {}): Tensor {
   return t;
 }
 
-/** Standard normal samples from the seeded generator. */
+/**
+ * Samples of the standard normal distribution N(0, 1) from the seeded generator ({@link manualSeed}),
+ * as torch.randn; float32 unless `options.dtype` (bool is refused).
+ * @example
+ * ```ts
+ * ng.manualSeed(0);
+ * const w = ng.randn([784, 128], { requiresGrad: true });
+ * ```
+ */
 export function randn(shape: Shape, options: TensorOptions = {}): Tensor {
   checkNotBool('randn', options.dtype);
   const t = filled('randn', shape, 0, { dtype: options.dtype ?? 'float32' });
@@ -192,14 +220,17 @@ function likeOptions(like: Tensor, options: TensorOptions): TensorOptions {
   return { dtype: options.dtype ?? like.dtype, requiresGrad: options.requiresGrad };
 }
 
+/** Zeros of like's shape and dtype (or `options.dtype`), as torch.zeros_like. */
 export function zerosLike(like: Tensor, options: TensorOptions = {}): Tensor {
   return filled('zerosLike', like.shape, 0, likeOptions(like, options));
 }
 
+/** Ones of like's shape and dtype (or `options.dtype`), as torch.ones_like. */
 export function onesLike(like: Tensor, options: TensorOptions = {}): Tensor {
   return filled('onesLike', like.shape, 1, likeOptions(like, options));
 }
 
+/** `value` in like's shape and dtype (or `options.dtype`), as torch.full_like. */
 export function fullLike(like: Tensor, value: number, options: TensorOptions = {}): Tensor {
   return filled('fullLike', like.shape, value, likeOptions(like, options));
 }

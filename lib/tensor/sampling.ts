@@ -9,6 +9,7 @@ import { checkShape, numelOf, type Shape } from './shape.js';
 import { arrayFor } from './storage.js';
 import { fromArray, type Tensor } from './tensor.js';
 
+/** Options of {@link randint} and {@link randperm}. */
 export interface SampleOptions {
   /** Element type of the result (int32 unless given). */
   dtype?: DType;
@@ -104,6 +105,7 @@ export function bernoulli(p: Tensor): Tensor {
   return fromArray(out, p.shape);
 }
 
+/** Options of {@link multinomial}. */
 export interface MultinomialOptions {
   /** Draw with replacement (default false: each category at most once per row). */
   replacement?: boolean;

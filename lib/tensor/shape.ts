@@ -1,6 +1,7 @@
 /** Shape arithmetic shared by tensors and ops. */
 import { NodegradError, formatShape } from '../errors.js';
 
+/** The size of each dimension, outermost first; `[]` is a 0-d (scalar) tensor. */
 export type Shape = readonly number[];
 
 export function numelOf(shape: Shape): number {

@@ -12,6 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
 
+/** Bytes per element of each dtype. */
 export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 const stats = { liveBytes: 0, peakBytes: 0, liveTensors: 0 };
@@ -106,6 +107,10 @@ const finalizer = new FinalizationRegistry<number>((bytes) => {
   stats.liveTensors -= 1;
 });
 
+/**
+ * A typed array of one dtype that tensors view, with the version counter autograd checks and the
+ * memory accounting of {@link memory}. Reach it as `tensor.storage`.
+ */
 export class Storage {
   /** Bumped by every in-place write; saved tensors record it to detect later modification. */
   version = 0;
@@ -123,7 +128,9 @@ export class Storage {
   /** Why the buffer was released, with the fix, for the error a later read throws. */
   private releaseReason = '';
 
+  /** Wraps `array` (no copy) and counts its bytes as live. */
   constructor(
+    /** The element type. */
     readonly dtype: DType,
     array: DataArray,
   ) {
@@ -142,6 +149,7 @@ export class Storage {
     this.lastWriter = op;
   }
 
+  /** Whether dispose() or recycle() released the buffer. */
   get disposed(): boolean {
     return this.released;
   }
@@ -157,11 +165,12 @@ export class Storage {
     return this.array;
   }
 
+  /** Size of the buffer in bytes (0 once disposed). */
   get byteLength(): number {
     return this.array.byteLength;
   }
 
-  /** Releases the buffer now, into the pool for the next allocation of its size. */
+  /** Releases the buffer now, into the pool for the next allocation of its size; later reads of `data` throw ERR_NODEGRAD_DISPOSED. */
   dispose(): void {
     if (!this.released) this.releaseReason = 'released by dispose()';
     this.release(true);
@@ -187,6 +196,7 @@ export class Storage {
   }
 }
 
+/** A zero-filled typed array of n elements of `dtype` (Uint8Array for bool). */
 export function arrayFor(dtype: DType, n: number): DataArray {
   switch (dtype) {
     case 'float32':
@@ -216,6 +226,7 @@ function uninitializedArrayFor(dtype: DType, n: number): DataArray {
   }
 }
 
+/** The dtype a typed array holds (Uint8Array is bool; Int32Array int32). */
 export function dtypeOf(array: DataArray): DType {
   if (array instanceof Float32Array) return 'float32';
   if (array instanceof Float64Array) return 'float64';
@@ -233,6 +244,7 @@ export function allocateUninitialized(dtype: DType, n: number): Storage {
   return new Storage(dtype, takeArray(dtype, n, false));
 }
 
+/** What {@link memory} reports. */
 export interface MemoryStats {
   /** Bytes of tensor storage alive now (allocated, not disposed nor collected). */
   liveBytes: number;
@@ -244,6 +256,10 @@ export interface MemoryStats {
   pooledBytes: number;
 }
 
+/**
+ * Bytes and count of live tensor storage, the peak since the last {@link resetPeakMemory}, and the
+ * pool's bytes; as torch.cuda.memory_allocated / max_memory_allocated for the CPU.
+ */
 export function memory(): MemoryStats {
   return { ...stats, pooledBytes };
 }
@@ -259,6 +275,7 @@ export function releaseMemory(): number {
   return released;
 }
 
+/** Sets the peak of {@link memory} to the bytes live now. */
 export function resetPeakMemory(): void {
   stats.peakBytes = stats.liveBytes;
 }

@@ -10,15 +10,27 @@ import type { Node } from '../autograd/node.js';
 import { contiguousStrides, numelOf, type Shape } from './shape.js';
 import { allocate, allocateUninitialized, arrayFor, dtypeOf, Storage } from './storage.js';
 
+/** Where a tensor's data lives; nodegrad runs on the CPU only. */
 export type Device = 'cpu';
 /** Nested arrays of elements: numbers, or booleans for a bool tensor. */
 export type NestedArray = number | boolean | NestedArray[];
 
+/**
+ * An n-dimensional array of float32, float64, int32 or bool elements, as torch.Tensor: a strided
+ * view (shape, strides, offset) of a {@link Storage}, with autograd state (requiresGrad, grad, gradFn).
+ * Create tensors with {@link tensor}, {@link zeros}, {@link randn}, ...; ops are methods (`x.add(y)`) and
+ * functions (`ng.add(x, y)`). The constructor wraps a storage without copying; views share it.
+ */
 export class Tensor {
+  /** Size of each dimension (frozen). */
   readonly shape: Shape;
+  /** Elements to step in storage per index of each dimension (frozen). */
   readonly strides: readonly number[];
+  /** Index in the storage of the first element. */
   readonly offset: number;
+  /** The typed-array buffer this tensor views (shared with its views). */
   readonly storage: Storage;
+  /** Always 'cpu'. */
   readonly device: Device = 'cpu';
   /** The gradient (see `grad`); its storage is kept by memory scopes. */
   private gradient: Tensor | null = null;
@@ -26,6 +38,7 @@ export class Tensor {
   private producer: Node | null = null;
   private needsGrad = false;
 
+  /** A view of `storage`; `strides` default to contiguous (row-major). */
   constructor(storage: Storage, shape: Shape, strides?: readonly number[], offset = 0) {
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
@@ -33,22 +46,30 @@ export class Tensor {
     this.offset = offset;
   }
 
+  /** The element type: 'float32', 'float64', 'int32' or 'bool'. */
   get dtype(): DType {
     return this.storage.dtype;
   }
 
+  /** Number of dimensions (0 for a scalar tensor). */
   get ndim(): number {
     return this.shape.length;
   }
 
+  /** Number of elements (the product of the shape). */
   get numel(): number {
     return numelOf(this.shape);
   }
 
+  /**
+   * Whether autograd records ops on this tensor. Setting true is allowed on float32/float64 only;
+   * setting false on a non-leaf throws (use detach()).
+   */
   get requiresGrad(): boolean {
     return this.needsGrad;
   }
 
+  /** See the getter: float tensors only; false on a non-leaf throws. */
   set requiresGrad(flag: boolean) {
     if (flag && (this.dtype === 'int32' || this.dtype === 'bool')) {
       throw new NodegradError(
@@ -153,6 +174,7 @@ export class Tensor {
     this.dispose();
   }
 
+  /** `tensor([...], shape=[...], dtype=...)`; tensors over 64 elements print their count only. */
   toString(): string {
     const body = this.numel <= 64 ? JSON.stringify(this.toArray()) : `<${this.numel} elements>`;
     const grad = this.gradFn ? `, gradFn=${this.gradFn.name}` : this.requiresGrad ? ', requiresGrad=true' : '';
