@@ -78,8 +78,6 @@ function saveModel(model: AnyModule, path: string, metadata: Record<string, stri
  * registered with `ng.registerModel`, writes its state dict plus what `ng.loadModel` needs to
  * rebuild it: the factory's name and options, the dtype and the training mode.
  */
-export function save(model: AnyModule, path: string, metadata?: Record<string, string>): void;
-export function save(tensors: Record<string, Tensor>, path: string, metadata?: Record<string, string>): void;
 export function save(
   value: AnyModule | Record<string, Tensor>,
   path: string,
@@ -98,7 +96,7 @@ function parseJson(source: string, key: string, text: string): unknown {
 }
 
 /** Restores the training flags: the root's for every module, then the recorded exceptions. */
-function restoreTraining(model: AnyModule, source: string, metadata: Record<string, string>): void {
+function restoreTraining(model: AnyModule, source: string, metadata: Partial<Record<string, string>>): void {
   const training = metadata[KEY.training];
   if (training === undefined) return;
   if (training !== 'true' && training !== 'false')
@@ -122,9 +120,11 @@ function restoreTraining(model: AnyModule, source: string, metadata: Record<stri
  * The type parameter (a Tensor → Tensor Module by default) states what the caller expects, as
  * with JSON.parse: `ng.loadModel<Mlp>(path)`.
  */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller states the model type, as with JSON.parse
 export function loadModel<M extends AnyModule = Module>(input: string | Uint8Array): M {
   const source = typeof input === 'string' ? input : `the given ${input.byteLength}-byte buffer`;
-  const { tensors, metadata } = readSafetensors(input);
+  const { tensors, metadata: saved } = readSafetensors(input);
+  const metadata: Partial<Record<string, string>> = saved;
   const name = metadata[KEY.model];
   if (name === undefined) {
     return fail(
@@ -145,14 +145,14 @@ export function loadModel<M extends AnyModule = Module>(input: string | Uint8Arr
   if (dtype !== undefined) {
     if (dtype !== 'float32' && dtype !== 'float64')
       fail(`loadModel: ${source} has ${KEY.dtype} '${dtype}'; expected 'float32' or 'float64'`);
-    model.to(dtype as 'float32' | 'float64');
+    model.to(dtype);
   }
   try {
     model.loadStateDict(tensors);
   } catch (error) {
     if (!(error instanceof NodegradError)) throw error;
     fail(
-      `loadModel: the ${model.typeName} that '${name}' builds with options ${metadata[KEY.options]} does not match the weights ` +
+      `loadModel: the ${model.typeName} that '${name}' builds with options ${String(metadata[KEY.options])} does not match the weights ` +
         `in ${source} (was the model changed after it was built? register a factory that builds the changed model): ${error.message}`,
     );
   }

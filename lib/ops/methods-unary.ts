@@ -7,7 +7,6 @@ import { inPlace } from './inplace-math.js';
 import { unaryOps, type UnaryOpInPlaceMethods, type UnaryOpMethods, type UnaryOpName } from './unary.js';
 
 declare module '../tensor/tensor.js' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface Tensor extends UnaryOpMethods, UnaryOpInPlaceMethods {}
 }
 

@@ -28,8 +28,8 @@ interface UnaryRow<O> {
   domain?: readonly [number, number];
 }
 
-/** Declares a row; O is its options type (void: the op takes none). */
-const row = <O = void>(r: UnaryRow<O>): UnaryRow<O> => r;
+/** Declares a row; O is its options type (undefined: the op takes none). */
+const row = <O = undefined>(r: UnaryRow<O>): UnaryRow<O> => r;
 
 export interface GeluOptions {
   /** 'tanh' uses PyTorch's tanh approximation. */
@@ -46,7 +46,7 @@ function geluTanh(x: number): [y: number, dy: number] {
 }
 
 function geluParams(o: GeluOptions): [number, number] {
-  const approximate = o.approximate ?? 'none';
+  const approximate: unknown = o.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new NodegradError(
       'ERR_NODEGRAD_ARGUMENT',
@@ -215,17 +215,17 @@ export type UnaryOpName = keyof typeof unaryOpTable;
 type OptionsOf<K extends UnaryOpName> = (typeof unaryOpTable)[K] extends UnaryRow<infer O> ? O : never;
 /** `ng.<op>(x, options?)` for each row (no options argument for rows without options). */
 export type UnaryOpFunctions = {
-  [K in UnaryOpName]: [OptionsOf<K>] extends [void]
+  [K in UnaryOpName]: [OptionsOf<K>] extends [undefined]
     ? (x: Tensor) => Tensor
     : (x: Tensor, options?: OptionsOf<K>) => Tensor;
 };
 /** `tensor.<op>(options?)` for each row. */
 export type UnaryOpMethods = {
-  [K in UnaryOpName]: [OptionsOf<K>] extends [void] ? () => Tensor : (options?: OptionsOf<K>) => Tensor;
+  [K in UnaryOpName]: [OptionsOf<K>] extends [undefined] ? () => Tensor : (options?: OptionsOf<K>) => Tensor;
 };
 /** `tensor.<op>_(options?)`: the same op in place (views too), by lib/ops/inplace-math.ts's rules. */
 export type UnaryOpInPlaceMethods = {
-  [K in UnaryOpName as `${K}_`]: [OptionsOf<K>] extends [void] ? () => Tensor : (options?: OptionsOf<K>) => Tensor;
+  [K in UnaryOpName as `${K}_`]: [OptionsOf<K>] extends [undefined] ? () => Tensor : (options?: OptionsOf<K>) => Tensor;
 };
 
 /** The op id of each row, shared with native/kernels.h. */

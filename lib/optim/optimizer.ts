@@ -86,8 +86,10 @@ export abstract class Optimizer<O extends { lr: number }> {
       return {
         ...(options as unknown as O),
         params: params.map((p) => {
-          if (!index.has(p)) index.set(p, index.size);
-          return index.get(p)!;
+          const known = index.get(p);
+          if (known !== undefined) return known;
+          index.set(p, index.size);
+          return index.size - 1;
         }),
       };
     });
@@ -106,7 +108,7 @@ export abstract class Optimizer<O extends { lr: number }> {
         `${this.constructor.name}.loadStateDict: expected ${this.paramGroups.length} parameter groups, got ${sd.paramGroups.length}`,
       );
     }
-    const byIndex: Tensor[] = [];
+    const byIndex: (Tensor | undefined)[] = [];
     sd.paramGroups.forEach((saved, gi) => {
       const group = this.paramGroups[gi];
       if (saved.params.length !== group.params.length) {

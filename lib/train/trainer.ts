@@ -102,7 +102,8 @@ export function loadData(spec: string): DataSpec {
 }
 
 export function buildModel(name: string, data: { inChannels: number; size: number }): Module {
-  const make = registry[name];
+  const models: Partial<typeof registry> = registry;
+  const make = models[name];
   if (!make)
     throw new NodegradError(
       'ERR_NODEGRAD_ARGUMENT',
