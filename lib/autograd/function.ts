@@ -128,7 +128,7 @@ export class Function {
     const self = this as unknown as { forward(ctx: FunctionCtx, ...rest: unknown[]): ForwardResult };
     const result = noGrad(() => self.forward(ctx, ...args));
     const many = isList(result);
-    const outputs: Tensor[] = isList(result) ? [...result] : [result];
+    const outputs: Tensor[] = many ? [...result] : [result];
     outputs.forEach((t, i) => {
       if (!(t instanceof Tensor)) {
         throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', `${name}.forward: output ${i} is not a Tensor`);
