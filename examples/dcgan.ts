@@ -63,16 +63,16 @@ function weightsInit(model: ng.nn.Module): void {
     for (const m of model.modules()) {
       if (m instanceof nn.Conv2d || m instanceof ConvTranspose2d) nn.init.normal_(m.weight, 0, 0.02);
       else if (m instanceof nn.BatchNorm2d) {
-        nn.init.normal_(m.weight!, 1, 0.02);
-        nn.init.zeros_(m.bias!);
+        if (m.weight) nn.init.normal_(m.weight, 1, 0.02);
+        if (m.bias) nn.init.zeros_(m.bias);
       }
     }
   });
 }
 
-export async function main(
+export function main(
   options: ExampleOptions & { batchSize?: number } = {},
-): Promise<ExampleResult & { generatorLosses: number[] }> {
+): ExampleResult & { generatorLosses: number[] } {
   const { steps = 200, batchSize = 64, log = () => {} } = options;
   const nz = 32;
   const ngf = 32;
@@ -137,4 +137,4 @@ export async function main(
   return { losses, generatorLosses };
 }
 
-if (isMain(import.meta.url)) await main({ log: console.log });
+if (isMain(import.meta.url)) main({ log: console.log });

@@ -33,9 +33,7 @@ class Net extends nn.Module {
 /** transforms.Normalize((0.1307,), (0.3081,)): the training set's mean and standard deviation. */
 const normalize = ([images, labels]: ng.Tensor[]) => [images.sub(0.1307).div(0.3081), labels];
 
-export async function main(
-  options: ExampleOptions & { batchSize?: number; testLimit?: number } = {},
-): Promise<ExampleResult> {
+export function main(options: ExampleOptions & { batchSize?: number; testLimit?: number } = {}): ExampleResult {
   const { steps = 150, batchSize = 64, testLimit = 997, log = () => {} } = options;
   ng.manualSeed(1);
   const digits = ng.data.mnist();
@@ -84,4 +82,4 @@ export async function main(
   return { losses };
 }
 
-if (isMain(import.meta.url)) await main({ log: console.log });
+if (isMain(import.meta.url)) main({ log: console.log });

@@ -34,9 +34,9 @@ class Net extends nn.Module {
 
 const normalize = ([images, labels]: ng.Tensor[]) => [images.sub(0.1307).div(0.3081), labels];
 
-export async function main(
+export function main(
   options: ExampleOptions & { batchSize?: number; lr?: number; testLimit?: number } = {},
-): Promise<ExampleResult> {
+): ExampleResult {
   const { steps = 150, batchSize = 64, lr = 1, testLimit = 997, log = () => {} } = options;
   ng.manualSeed(1);
   const digits = ng.data.mnist();
@@ -87,4 +87,4 @@ export async function main(
   return { losses };
 }
 
-if (isMain(import.meta.url)) await main({ log: console.log });
+if (isMain(import.meta.url)) main({ log: console.log });

@@ -100,6 +100,12 @@ class Block extends nn.Module {
   }
 }
 
+/** `module` as a `type`, which the ModuleDict's entry `name` holds. */
+function checked<M>(module: unknown, type: abstract new (...args: never[]) => M, name: string): M {
+  if (module instanceof type) return module;
+  throw new ng.NodegradError('ERR_NODEGRAD_ARGUMENT', `GPT: ${name} is not a ${type.name}`);
+}
+
 interface GPTOutput {
   logits: ng.Tensor;
   loss: ng.Tensor | null;
@@ -133,13 +139,14 @@ export class GPT extends nn.Module<[idx: ng.Tensor, targets?: ng.Tensor], GPTOut
 
   // Typed views of the ModuleDict's entries (getters, so they are not registered a second time).
   private get wte(): Embedding {
-    return this.transformer.get('wte') as Embedding;
+    return checked(this.transformer.get('wte'), Embedding, 'transformer.wte');
   }
   private get wpe(): Embedding {
-    return this.transformer.get('wpe') as Embedding;
+    return checked(this.transformer.get('wpe'), Embedding, 'transformer.wpe');
   }
   private get blocks(): Block[] {
-    return [...(this.transformer.get('h') as ng.nn.ModuleList<Block>)];
+    const h = checked(this.transformer.get('h'), nn.ModuleList, 'transformer.h');
+    return [...h].map((block, i) => checked(block, Block, `transformer.h.${i}`));
   }
 
   /** Parameters, not counting the position embeddings (nanoGPT's get_num_params). */
@@ -159,9 +166,10 @@ export class GPT extends nn.Module<[idx: ng.Tensor, targets?: ng.Tensor], GPTOut
       );
     }
     const pos = ng.arange(0, t, 1, { dtype: 'int32' });
-    let x = (this.transformer.get('drop') as ng.nn.Dropout).forward(this.wte.forward(idx).add(this.wpe.forward(pos)));
+    const drop = checked(this.transformer.get('drop'), nn.Dropout, 'transformer.drop');
+    let x = drop.forward(this.wte.forward(idx).add(this.wpe.forward(pos)));
     for (const block of this.blocks) x = block.forward(x);
-    x = (this.transformer.get('ln_f') as LayerNorm).forward(x);
+    x = checked(this.transformer.get('ln_f'), LayerNorm, 'transformer.ln_f').forward(x);
     if (targets) {
       const logits = this.lm_head.forward(x);
       const loss = F.crossEntropy(logits.view([-1, logits.shape[2]]), targets.reshape([-1]), { ignoreIndex: -1 });
@@ -218,7 +226,7 @@ export interface NanoGPTOptions extends ExampleOptions {
   generate?: number;
 }
 
-export async function main(options: NanoGPTOptions = {}): Promise<ExampleResult> {
+export function main(options: NanoGPTOptions = {}): ExampleResult {
   const {
     steps = 300,
     batchSize = 16,
@@ -234,7 +242,19 @@ export async function main(options: NanoGPTOptions = {}): Promise<ExampleResult>
   // prepare.py of shakespeare_char: characters sorted into the vocabulary, 90% train, 10% val.
   const chars = [...new Set(CORPUS)].sort();
   const stoi = new Map(chars.map((c, i) => [c, i]));
-  const encode = (s: string) => [...s].map((c) => stoi.get(c)!);
+  const encode = (s: string) =>
+    Array.from(s, (c) => {
+      const id = stoi.get(c);
+      if (id === undefined)
+        throw new ng.NodegradError('ERR_NODEGRAD_ARGUMENT', `nanogpt: '${c}' is not in the vocabulary`);
+      return id;
+    });
+  // The loss of a forward with targets (which always computes one).
+  const lossOf = (x: ng.Tensor, y: ng.Tensor): ng.Tensor => {
+    const { loss } = model.forward(x, y);
+    if (!loss) throw new ng.NodegradError('ERR_NODEGRAD_ARGUMENT', 'nanogpt: forward with targets returned no loss');
+    return loss;
+  };
   const decode = (ids: ArrayLike<number>) => Array.from(ids, (i) => chars[i]).join('');
   const ids = encode(CORPUS);
   const split = Math.floor(ids.length * 0.9);
@@ -270,7 +290,7 @@ export async function main(options: NanoGPTOptions = {}): Promise<ExampleResult>
     ng.noGrad(() => {
       model.eval();
       let total = 0;
-      for (let k = 0; k < iters; k++) total += model.forward(...getBatch(which)).loss!.item();
+      for (let k = 0; k < iters; k++) total += lossOf(...getBatch(which)).item();
       model.train();
       return total / iters;
     });
@@ -281,12 +301,12 @@ export async function main(options: NanoGPTOptions = {}): Promise<ExampleResult>
     if (it > 0 && it % 100 === 0)
       log(`step ${it}: train loss ${estimateLoss('train').toFixed(4)}, val loss ${estimateLoss('val').toFixed(4)}`);
     const [x, y] = getBatch('train');
-    const { loss } = model.forward(x, y);
+    const loss = lossOf(x, y);
     optimizer.zeroGrad();
-    loss!.backward();
+    loss.backward();
     nn.utils.clipGradNorm_(model.parameters(), 1);
     optimizer.step();
-    losses.push(loss!.item());
+    losses.push(loss.item());
     if (it % 20 === 0) log(`iter ${it}: loss ${losses[it].toFixed(4)}`);
   }
 
@@ -301,4 +321,4 @@ export async function main(options: NanoGPTOptions = {}): Promise<ExampleResult>
   return { losses };
 }
 
-if (isMain(import.meta.url)) await main({ log: console.log });
+if (isMain(import.meta.url)) main({ log: console.log });

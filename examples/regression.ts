@@ -30,7 +30,7 @@ function smoothL1Loss(input: ng.Tensor, target: ng.Tensor): ng.Tensor {
   return quadratic.pow(2).mul(0.5).add(distance.sub(quadratic)).mean();
 }
 
-export async function main(options: ExampleOptions & { batchSize?: number } = {}): Promise<ExampleResult> {
+export function main(options: ExampleOptions & { batchSize?: number } = {}): ExampleResult {
   const { steps = 3000, batchSize = 32, log = () => {} } = options;
   ng.manualSeed(1);
   const wTarget = ng.randn([POLY_DEGREE, 1]).mul(5);
@@ -48,14 +48,14 @@ export async function main(options: ExampleOptions & { batchSize?: number } = {}
     loss.backward();
     // param.data.add_(-lr * param.grad): an in-place update of the leaves, outside the graph.
     ng.noGrad(() => {
-      for (const param of fc.parameters()) param.add_(param.grad!, { alpha: -0.1 });
+      for (const param of fc.parameters()) if (param.grad) param.add_(param.grad, { alpha: -0.1 });
     });
     if (losses[losses.length - 1] < 1e-3) break;
   }
   log(`Loss: ${losses[losses.length - 1].toFixed(6)} after ${losses.length} batches`);
-  log(`==> Learned function:\t${polyDescription(fc.weight.data(), fc.bias!.item())}`);
+  log(`==> Learned function:\t${polyDescription(fc.weight.data(), fc.bias?.item() ?? 0)}`);
   log(`==> Actual function:\t${polyDescription(wTarget.data(), bTarget)}`);
   return { losses };
 }
 
-if (isMain(import.meta.url)) await main({ log: console.log });
+if (isMain(import.meta.url)) main({ log: console.log });

@@ -9,7 +9,7 @@ import { LSTMCell, type LSTMState } from './parts/lstm.js';
 
 const { nn } = ng;
 
-class Sequence extends nn.Module<[input: ng.Tensor, future?: number], ng.Tensor> {
+class Sequence extends nn.Module<[input: ng.Tensor, future?: number]> {
   lstm1 = new LSTMCell(1, 51);
   lstm2 = new LSTMCell(51, 51);
   linear = new nn.Linear(51, 1);
@@ -40,9 +40,7 @@ function sineWaves(waves: number, length: number, period: number): ng.Tensor {
   return ng.arange(length, undefined, 1, { dtype: 'float64' }).add(shifts).div(period).sin();
 }
 
-export async function main(
-  options: ExampleOptions & { length?: number; future?: number } = {},
-): Promise<ExampleResult> {
+export function main(options: ExampleOptions & { length?: number; future?: number } = {}): ExampleResult {
   const { steps = 60, length = 60, future = 60, log = () => {} } = options;
   ng.manualSeed(0);
   const data = sineWaves(30, length, 20);
@@ -77,4 +75,4 @@ export async function main(
   return { losses };
 }
 
-if (isMain(import.meta.url)) await main({ log: console.log });
+if (isMain(import.meta.url)) main({ log: console.log });

@@ -46,7 +46,7 @@ function lossFunction(recon: ng.Tensor, x: ng.Tensor, mu: ng.Tensor, logvar: ng.
   return bce.add(kld);
 }
 
-export async function main(options: ExampleOptions & { batchSize?: number } = {}): Promise<ExampleResult> {
+export function main(options: ExampleOptions & { batchSize?: number } = {}): ExampleResult {
   const { steps = 400, batchSize = 128, log = () => {} } = options;
   ng.manualSeed(1);
   const loader = new ng.data.DataLoader(ng.data.mnist().train, { batchSize, shuffle: true, seed: 1 });
@@ -70,4 +70,4 @@ export async function main(options: ExampleOptions & { batchSize?: number } = {}
   return { losses };
 }
 
-if (isMain(import.meta.url)) await main({ log: console.log });
+if (isMain(import.meta.url)) main({ log: console.log });

@@ -21,11 +21,12 @@ class Dictionary {
   readonly idx2word: string[] = [];
 
   addWord(word: string): number {
-    if (!this.word2idx.has(word)) {
-      this.word2idx.set(word, this.idx2word.length);
-      this.idx2word.push(word);
-    }
-    return this.word2idx.get(word)!;
+    const known = this.word2idx.get(word);
+    if (known !== undefined) return known;
+    const index = this.idx2word.length;
+    this.word2idx.set(word, index);
+    this.idx2word.push(word);
+    return index;
   }
 
   tokenize(lines: string[]): ng.Tensor {
@@ -66,7 +67,7 @@ class RNNModel extends nn.Module<[input: ng.Tensor, hidden?: LSTMState], [ng.Ten
     }
     ng.noGrad(() => {
       nn.init.uniform_(this.encoder.weight, -0.1, 0.1);
-      nn.init.zeros_(this.decoder.bias!);
+      if (this.decoder.bias) nn.init.zeros_(this.decoder.bias);
       nn.init.uniform_(this.decoder.weight, -0.1, 0.1);
     });
   }
@@ -139,7 +140,7 @@ class TransformerModel extends nn.Module {
     this.decoder = new nn.Linear(ninp, ntoken);
     ng.noGrad(() => {
       nn.init.uniform_(this.encoder.weight, -0.1, 0.1);
-      nn.init.zeros_(this.decoder.bias!);
+      if (this.decoder.bias) nn.init.zeros_(this.decoder.bias);
       nn.init.uniform_(this.decoder.weight, -0.1, 0.1);
     });
   }
@@ -202,14 +203,15 @@ function windowRunner(model: RNNModel | TransformerModel) {
     },
     forward(input: ng.Tensor): ng.Tensor {
       if (model instanceof TransformerModel) return model.forward(input);
-      const [output, next] = model.forward(input, repackageHidden(hidden!));
+      if (!hidden) throw new ng.NodegradError('ERR_NODEGRAD_ARGUMENT', 'windowRunner: call reset(batchSize) first');
+      const [output, next] = model.forward(input, repackageHidden(hidden));
       hidden = next;
       return output;
     },
   };
 }
 
-export async function main(options: WordLanguageModelOptions = {}): Promise<ExampleResult> {
+export function main(options: WordLanguageModelOptions = {}): ExampleResult {
   const {
     model: modelType = 'LSTM',
     steps = 200,
@@ -253,7 +255,7 @@ export async function main(options: WordLanguageModelOptions = {}): Promise<Exam
     // clip_grad_norm_ keeps the exploding-gradient problem of RNNs in check.
     nn.utils.clipGradNorm_(model.parameters(), clip);
     ng.noGrad(() => {
-      for (const p of model.parameters()) p.add_(p.grad!, { alpha: -lr });
+      for (const p of model.parameters()) if (p.grad) p.add_(p.grad, { alpha: -lr });
     });
     losses.push(loss.item());
     if (step % 20 === 0)
@@ -293,5 +295,5 @@ export async function main(options: WordLanguageModelOptions = {}): Promise<Exam
 if (isMain(import.meta.url)) {
   // `--model Transformer`, as main.py takes it.
   const at = process.argv.indexOf('--model');
-  await main({ log: console.log, model: at > 0 && process.argv[at + 1] === 'Transformer' ? 'Transformer' : 'LSTM' });
+  main({ log: console.log, model: at > 0 && process.argv[at + 1] === 'Transformer' ? 'Transformer' : 'LSTM' });
 }

@@ -145,8 +145,8 @@ async function trainCommand(args: string[]): Promise<number> {
     throw new UsageError(`unknown optimizer '${values.optimizer}'; valid: sgd, adam`);
   const resume = values.resume;
   const config: TrainConfig = {
-    model: values.model!,
-    data: values.data!,
+    model: values.model,
+    data: values.data,
     epochs: number('epochs', values.epochs, true, 1),
     batchSize: number('batch-size', values['batch-size'], true, 1),
     lr: number('lr', values.lr, false, 0),
@@ -168,7 +168,7 @@ async function trainCommand(args: string[]): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const ev = events(values.json!);
+  const ev = events(values.json);
   try {
     const result = await train(config, ev, () => stopRequested);
     ev.stop();
@@ -203,8 +203,8 @@ function evalCommand(args: string[]): number {
     },
   });
   if (!values.checkpoint) throw new UsageError('eval needs --checkpoint <model.safetensors or run folder>');
-  const data = loadData(values.data!);
-  const model = buildModel(values.model!, data);
+  const data = loadData(values.data);
+  const model = buildModel(values.model, data);
   const path = values.checkpoint.endsWith('.safetensors')
     ? values.checkpoint
     : join(checkpointDir(values.checkpoint), 'model.safetensors');
@@ -246,14 +246,16 @@ function summaryCommand(args: string[]): number {
     allowPositionals: true,
     options: { input: { type: 'string' }, verbose: { type: 'boolean', default: false } },
   });
-  const name = positionals[0];
-  if (!name || !ng.models.registry[name]) {
+  const name = positionals.at(0);
+  const registry: Partial<typeof ng.models.registry> = ng.models.registry;
+  const factory = name === undefined ? undefined : registry[name];
+  if (!name || !factory) {
     throw new UsageError(`unknown model '${name ?? ''}'; valid: ${Object.keys(ng.models.registry).join(', ')}`);
   }
   const input = (values.input ?? (name === 'lenet5' ? '1,28,28' : '3,224,224')).split(',').map(Number);
   if (input.length !== 3 || input.some((v) => !Number.isInteger(v) || v < 1))
     throw new UsageError(`--input must be C,H,W, got '${values.input}'`);
-  const model = ng.models.registry[name]({
+  const model = factory({
     numClasses: 1000,
     inChannels: input[0],
     ...(name === 'lenet5' ? { numClasses: 10, inputSize: input[1] } : {}),
@@ -268,8 +270,9 @@ function benchCommand(args: string[]): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command ?? 'help') {
+  const command = argv.at(0) ?? 'help';
+  const rest = argv.slice(1);
+  switch (command) {
     case 'train':
       return trainCommand(rest);
     case 'eval':
@@ -293,10 +296,10 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (error: Error) => {
-    const message = error.message.split('\n')[0];
+  (error: unknown) => {
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
     console.error(`nodegrad: ${message}`);
-    if (verbose) console.error(error.stack);
+    if (verbose && error instanceof Error) console.error(error.stack);
     process.exitCode = 2;
   },
 );

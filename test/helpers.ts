@@ -1,6 +1,5 @@
 import { expect } from 'vitest';
 import * as ng from '../lib/index.js';
-import type { DataArray } from '../lib/backend/types.js';
 
 /** Deterministic pseudo-random floats in [-1, 1) for test inputs, independent of ng's generator. */
 export function randomArray(
@@ -51,7 +50,7 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 }
 
 export function flat(t: ng.Tensor): number[] {
-  return Array.from(t.data() as DataArray);
+  return Array.from(t.data());
 }
 
 /** Expects fn to throw a NodegradError with `code` whose message contains every fragment. */

@@ -27,8 +27,8 @@ export class Adadelta extends ng.optim.Optimizer<AdadeltaOptions> {
   step(): void {
     ng.noGrad(() => {
       for (const [group, p, g, state] of this.paramsWithGrad()) {
-        state.squareAvg ??= ng.zerosLike(p);
-        state.accDelta ??= ng.zerosLike(p);
+        if (!('squareAvg' in state)) state.squareAvg = ng.zerosLike(p);
+        if (!('accDelta' in state)) state.accDelta = ng.zerosLike(p);
         const squareAvg = state.squareAvg as ng.Tensor;
         const accDelta = state.accDelta as ng.Tensor;
         squareAvg.mul_(group.rho).add_(g.mul(g), { alpha: 1 - group.rho });

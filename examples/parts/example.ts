@@ -16,5 +16,6 @@ export interface ExampleResult {
 
 /** True when the module at `url` is the script node was started with (`node dist/examples/<name>.js`). */
 export function isMain(url: string): boolean {
-  return process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(url);
+  const script = process.argv.at(1);
+  return script !== undefined && resolve(script) === fileURLToPath(url);
 }

@@ -10,8 +10,7 @@ const { nn } = ng;
 const F = nn.functional;
 
 export class MultiheadAttention extends nn.Module<
-  [query: ng.Tensor, key: ng.Tensor, value: ng.Tensor, attnMask?: ng.Tensor],
-  ng.Tensor
+  [query: ng.Tensor, key: ng.Tensor, value: ng.Tensor, attnMask?: ng.Tensor]
 > {
   in_proj_weight: ng.nn.Parameter;
   in_proj_bias: ng.nn.Parameter;
@@ -32,7 +31,9 @@ export class MultiheadAttention extends nn.Module<
     this.in_proj_weight = new nn.Parameter(nn.init.xavierUniform_(ng.zeros([3 * embedDim, embedDim])));
     this.in_proj_bias = new nn.Parameter(ng.zeros([3 * embedDim]));
     this.out_proj = new nn.Linear(embedDim, embedDim);
-    ng.noGrad(() => nn.init.zeros_(this.out_proj.bias!));
+    ng.noGrad(() => {
+      if (this.out_proj.bias) nn.init.zeros_(this.out_proj.bias);
+    });
   }
 
   /** query, key, value [T, N, E]; attnMask [T, S] is added to the attention scores. → [T, N, E]. */
@@ -55,7 +56,7 @@ export class MultiheadAttention extends nn.Module<
 }
 
 /** Post-norm: x = norm1(x + selfAttention(x)); x = norm2(x + linear2(relu(linear1(x)))). */
-export class TransformerEncoderLayer extends nn.Module<[src: ng.Tensor, mask?: ng.Tensor], ng.Tensor> {
+export class TransformerEncoderLayer extends nn.Module<[src: ng.Tensor, mask?: ng.Tensor]> {
   self_attn: MultiheadAttention;
   linear1: ng.nn.Linear;
   dropout: ng.nn.Dropout;
@@ -86,7 +87,7 @@ export class TransformerEncoderLayer extends nn.Module<[src: ng.Tensor, mask?: n
 }
 
 /** A stack of encoder layers (each built by `makeLayer`, as PyTorch deep-copies its template). */
-export class TransformerEncoder extends nn.Module<[src: ng.Tensor, mask?: ng.Tensor], ng.Tensor> {
+export class TransformerEncoder extends nn.Module<[src: ng.Tensor, mask?: ng.Tensor]> {
   layers: ng.nn.ModuleList<TransformerEncoderLayer>;
 
   constructor(makeLayer: () => TransformerEncoderLayer, numLayers: number) {

@@ -137,8 +137,8 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
     const tensor = targets ? targets.find((t) => (t.gradFn ?? t) === key) : undefined;
     if (tensor) captured.set(tensor, buffers.keep(out));
     else if (!targets && retainsGrad(key)) {
-      const owner = hookedTensor(key)!;
-      owner.grad = buffers.keep(out);
+      const owner = hookedTensor(key);
+      if (owner) owner.grad = buffers.keep(out);
     }
     return out;
   };

@@ -79,8 +79,13 @@ export type ForwardArgs<F extends FunctionClass> = F['forward'] extends (
   ? A
   : never;
 
+/** Array.isArray for a readonly array type (which narrows a readonly array to any[]). */
+function isList<T>(value: T | readonly T[]): value is readonly T[] {
+  return Array.isArray(value);
+}
+
 function checkGradients(name: string, args: readonly unknown[], result: Gradients): (Tensor | null)[] {
-  const grads = Array.isArray(result) ? ([...result] as (Tensor | null)[]) : [result as Tensor | null];
+  const grads: (Tensor | null)[] = isList(result) ? [...result] : [result];
   if (grads.length !== args.length) {
     throw new NodegradError(
       'ERR_NODEGRAD_AUTOGRAD',
@@ -135,6 +140,7 @@ function ownable(t: Tensor, args: readonly unknown[]): Tensor {
  * const y = Exp.apply(ng.randn([3], { requiresGrad: true }));
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class -- PyTorch's API: subclasses add static forward and backward
 export class Function {
   /** Runs forward and records one node for the result; an array from forward gives an array. */
   static apply<F extends FunctionClass>(this: F, ...args: ForwardArgs<F>): ReturnType<F['forward']> {
@@ -149,10 +155,10 @@ export class Function {
     }
     const needsInputGrad = args.map((a: unknown) => a instanceof Tensor && a.requiresGrad);
     const ctx = new FunctionCtx(name, needsInputGrad);
-    const forward = this.forward as (ctx: FunctionCtx, ...rest: unknown[]) => ForwardResult;
-    const result = noGrad(() => forward.call(this, ctx, ...args));
-    const many = Array.isArray(result);
-    const outputs = (many ? [...result] : [result]) as Tensor[];
+    const self = this as unknown as { forward(ctx: FunctionCtx, ...rest: unknown[]): ForwardResult };
+    const result = noGrad(() => self.forward(ctx, ...args));
+    const many = isList(result);
+    const outputs: Tensor[] = many ? [...result] : [result];
     outputs.forEach((t, i) => {
       if (!(t instanceof Tensor)) {
         throw new NodegradError('ERR_NODEGRAD_AUTOGRAD', `${name}.forward: output ${i} is not a Tensor`);

@@ -84,7 +84,7 @@ export class GradientBuffers {
     const g = this.pending.get(node);
     if (!g) return undefined;
     this.pending.delete(node);
-    this.waitingOn.set(g.storage, this.waitingOn.get(g.storage)! - 1);
+    this.waitingOn.set(g.storage, (this.waitingOn.get(g.storage) ?? 0) - 1);
     return g;
   }
 

@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Node } from './node.js';
 
 /** Called with a tensor's summed gradient; a returned tensor replaces it. */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a hook that returns nothing (void) keeps the value
 export type TensorHook = (grad: Tensor) => Tensor | void | null | undefined;
 
 /** What registerHook returns, as torch.utils.hooks.RemovableHandle. */

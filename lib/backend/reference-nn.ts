@@ -2,14 +2,7 @@
  * Reference kernels for convolution, pooling, softmax and cross-entropy: direct loops straight
  * from the definitions (no im2col), so they are an independent oracle for the native kernels.
  */
-import {
-  convOutputSize,
-  poolOutputSize,
-  type Backend,
-  type Conv2dParams,
-  type FloatArray,
-  type Pool2dParams,
-} from './types.js';
+import { convOutputSize, poolOutputSize, type Backend, type Conv2dParams, type Pool2dParams } from './types.js';
 
 type NnKernels = Pick<
   Backend,
@@ -241,7 +234,7 @@ export const referenceNnKernels: NnKernels = {
     for (let c = 0; c < C; c++) weightSum += w(c);
     for (let r = 0; r < p.n; r++) {
       const y = target[r];
-      const row = logits.subarray(r * C, (r + 1) * C) as FloatArray;
+      const row = logits.subarray(r * C, (r + 1) * C);
       let m = -Infinity;
       for (const v of row) m = Math.max(m, v);
       if (y === p.ignoreIndex) {

@@ -215,17 +215,17 @@ export const referenceBackend: Backend = {
         if (op === ReduceOp.Sum) {
           let acc = 0;
           for (let j = 0; j < n; j++) acc += at(j);
-          values![out] = acc;
+          if (values) values[out] = acc;
         } else if (op === ReduceOp.LogSumExp) {
           let m = -Infinity;
           for (let j = 0; j < n; j++) m = Math.max(m, at(j)); // Math.max returns NaN if any is NaN
           if (!Number.isFinite(m)) {
-            values![out] = m;
+            if (values) values[out] = m;
             continue;
           }
           let acc = 0;
           for (let j = 0; j < n; j++) acc += Math.exp(at(j) - m);
-          values![out] = m + Math.log(acc);
+          if (values) values[out] = m + Math.log(acc);
         } else {
           const better = op === ReduceOp.Max ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;
           let best = at(0);

@@ -76,7 +76,7 @@ function parseIdxHeader(head: Uint8Array, fail: (what: string) => never): IdxHea
   const shape = Array.from({ length: ndim }, (_, d) => view.readUInt32BE(4 + 4 * d));
   const elements = shape.reduce((p, s) => p * s, 1);
   if (elements > MAX_IDX_ELEMENTS)
-    fail(`shape [${shape}] holds ${elements} elements; expected at most ${MAX_IDX_ELEMENTS}`);
+    fail(`shape [${shape.join(',')}] holds ${elements} elements; expected at most ${MAX_IDX_ELEMENTS}`);
   return { type, shape, start, bytes: start + elements * ELEMENT_BYTES[type] };
 }
 
@@ -90,7 +90,8 @@ function readIdxBytes(path: string, fail: (what: string) => never): { bytes: Buf
     const first = Buffer.from(file.read(0, Math.min(file.size, GZIP_HEADER_PREFIX)));
     if (first[0] !== 0x1f || first[1] !== 0x8b) {
       const header = parseIdxHeader(first, fail);
-      if (file.size !== header.bytes) fail(`${file.size} bytes, but shape [${header.shape}] needs ${header.bytes}`);
+      if (file.size !== header.bytes)
+        fail(`${file.size} bytes, but shape [${header.shape.join(',')}] needs ${header.bytes}`);
       return { bytes: Buffer.from(file.read(0, header.bytes)), header };
     }
     const compressed = Buffer.from(file.read(0, file.size));
@@ -110,12 +111,12 @@ function readIdxBytes(path: string, fail: (what: string) => never): { bytes: Buf
       bytes = gunzipSync(compressed, { maxOutputLength: header.bytes });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-        fail(`decompresses to more than the ${header.bytes} bytes its shape [${header.shape}] needs`);
+        fail(`decompresses to more than the ${header.bytes} bytes its shape [${header.shape.join(',')}] needs`);
       }
       return fail(`gzip data is corrupt (${(error as Error).message})`);
     }
     if (bytes.length !== header.bytes)
-      fail(`decompresses to ${bytes.length} bytes, but shape [${header.shape}] needs ${header.bytes}`);
+      fail(`decompresses to ${bytes.length} bytes, but shape [${header.shape.join(',')}] needs ${header.bytes}`);
     return { bytes, header };
   } finally {
     file.close();
@@ -162,7 +163,7 @@ export function idxDataset(dir: string): Split {
       throw new NodegradError(
         'ERR_NODEGRAD_SHAPE',
         `idx: expected images [N, H, W] and labels [N] in ${imagesPath} and ${labelsPath}, ` +
-          `got [${x.shape}] and [${y.shape}]`,
+          `got [${x.shape.join(',')}] and [${y.shape.join(',')}]`,
       );
     }
     const pixels = Float32Array.from(x.storage.data, (v) => v / 255);

@@ -112,7 +112,8 @@ export interface RegularFile {
 export function openRegularFile(op: string, path: string): RegularFile {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    // Windows defines no O_NONBLOCK.
+    fd = openSync(path, constants.O_RDONLY | ((constants as { O_NONBLOCK?: number }).O_NONBLOCK ?? 0));
   } catch (error) {
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: cannot read ${path}: ${(error as Error).message}`);
   }

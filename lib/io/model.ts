@@ -79,8 +79,10 @@ function saveModel(model: AnyModule, path: string, metadata: Record<string, stri
  * `ng.loadModel` needs to rebuild it: the factory's name and options, the dtype and the training
  * mode. Throws for a module that no registered factory built (save its weights with
  * `ng.save(model.stateDict(), path)`) and for one that mixes float32 and float64 tensors.
+ * Given tensors by name instead (a state dict such as `model.stateDict()`), writes them and
+ * `metadata`, as `safetensors.torch.save_file`.
  *
- * @param model - The module to save.
+ * @param value - The module to save, or tensors by name.
  * @param path - The file to write (replaced whole, or left as it was if the write fails).
  * @param metadata - Extra `__metadata__` strings; keys may not start with `nodegrad.`.
  *
@@ -91,16 +93,6 @@ function saveModel(model: AnyModule, path: string, metadata: Record<string, stri
  * const again = ng.loadModel('resnet18.safetensors'); // a ResNet with the same weights
  * ```
  */
-export function save(model: AnyModule, path: string, metadata?: Record<string, string>): void;
-/**
- * Writes tensors by name (a state dict such as `model.stateDict()`) and `metadata` to a safetensors
- * file atomically, as `safetensors.torch.save_file`.
- *
- * @param tensors - The tensors by name.
- * @param path - The file to write (replaced whole, or left as it was if the write fails).
- * @param metadata - The header's `__metadata__` strings.
- */
-export function save(tensors: Record<string, Tensor>, path: string, metadata?: Record<string, string>): void;
 export function save(
   value: AnyModule | Record<string, Tensor>,
   path: string,
@@ -119,7 +111,7 @@ function parseJson(source: string, key: string, text: string): unknown {
 }
 
 /** Restores the training flags: the root's for every module, then the recorded exceptions. */
-function restoreTraining(model: AnyModule, source: string, metadata: Record<string, string>): void {
+function restoreTraining(model: AnyModule, source: string, metadata: Partial<Record<string, string>>): void {
   const training = metadata[KEY.training];
   if (training === undefined) return;
   if (training !== 'true' && training !== 'false')
@@ -161,9 +153,11 @@ function restoreTraining(model: AnyModule, source: string, metadata: Record<stri
  * const model = ng.loadModel<Mlp>('mlp.safetensors');
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller states the model type, as with JSON.parse
 export function loadModel<M extends AnyModule = Module>(input: string | Uint8Array): M {
   const source = typeof input === 'string' ? input : `the given ${input.byteLength}-byte buffer`;
-  const { tensors, metadata } = readSafetensors(input);
+  const { tensors, metadata: saved } = readSafetensors(input);
+  const metadata: Partial<Record<string, string>> = saved;
   const name = metadata[KEY.model];
   if (name === undefined) {
     return fail(
@@ -184,14 +178,14 @@ export function loadModel<M extends AnyModule = Module>(input: string | Uint8Arr
   if (dtype !== undefined) {
     if (dtype !== 'float32' && dtype !== 'float64')
       fail(`loadModel: ${source} has ${KEY.dtype} '${dtype}'; expected 'float32' or 'float64'`);
-    model.to(dtype as 'float32' | 'float64');
+    model.to(dtype);
   }
   try {
     model.loadStateDict(tensors);
   } catch (error) {
     if (!(error instanceof NodegradError)) throw error;
     fail(
-      `loadModel: the ${model.typeName} that '${name}' builds with options ${metadata[KEY.options]} does not match the weights ` +
+      `loadModel: the ${model.typeName} that '${name}' builds with options ${String(metadata[KEY.options])} does not match the weights ` +
         `in ${source} (was the model changed after it was built? register a factory that builds the changed model): ${error.message}`,
     );
   }

@@ -88,7 +88,7 @@ export function registerModel<F extends ModelFactory>(name: string, factory: F, 
   if (typeof name !== 'string' || name === '') {
     throw new NodegradError(
       'ERR_NODEGRAD_ARGUMENT',
-      `registerModel: expected a non-empty name, got ${JSON.stringify(name) ?? describe(name)}`,
+      `registerModel: expected a non-empty name, got ${(JSON.stringify(name) as string | undefined) ?? describe(name)}`,
     );
   }
   if (typeof factory !== 'function') {

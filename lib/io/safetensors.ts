@@ -142,8 +142,8 @@ function parseHeader(
       metadata = raw as Record<string, string>;
       continue;
     }
+    if (typeof raw !== 'object' || raw === null) fail(source, `entry '${name}' is not an object`);
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e !== 'object' || e === null) fail(source, `entry '${name}' is not an object`);
     if (typeof e.dtype !== 'string' || !(e.dtype in ITEM_SIZE))
       fail(source, `tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
     if (!Array.isArray(e.shape) || e.shape.some((s) => !Number.isSafeInteger(s) || s < 0))
@@ -159,14 +159,15 @@ function parseHeader(
         `tensor '${name}' data_offsets [${begin}, ${end}] lie outside the ${dataLength}-byte data section (truncated file?)`,
       );
     }
-    const numel = (e.shape as number[]).reduce((p, s) => p * s, 1);
+    const shape = e.shape as number[];
+    const numel = shape.reduce((p, s) => p * s, 1);
     if (end - begin !== numel * ITEM_SIZE[e.dtype]) {
       fail(
         source,
-        `tensor '${name}' spans ${end - begin} bytes but shape [${e.shape}] of ${e.dtype} needs ${numel * ITEM_SIZE[e.dtype]}`,
+        `tensor '${name}' spans ${end - begin} bytes but shape [${shape.join(',')}] of ${e.dtype} needs ${numel * ITEM_SIZE[e.dtype]}`,
       );
     }
-    entries.push({ name, dtype: e.dtype, shape: e.shape as number[], begin, end });
+    entries.push({ name, dtype: e.dtype, shape, begin, end });
   }
   const sorted = [...entries].sort((a, b) => a.begin - b.begin);
   let cursor = 0;
@@ -198,9 +199,10 @@ function openSource(input: string | Uint8Array): Source {
     };
   }
   if (typeof input !== 'string') {
+    const given: unknown = input;
     throw new NodegradError(
       'ERR_NODEGRAD_ARGUMENT',
-      `load: expected a file path or a Uint8Array, got ${input === null ? 'null' : typeof input}`,
+      `load: expected a file path or a Uint8Array, got ${given === null ? 'null' : typeof given}`,
     );
   }
   const file = openRegularFile('load', input);

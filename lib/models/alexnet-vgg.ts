@@ -101,7 +101,7 @@ export class VGG extends Module {
       }
       const conv = new Conv2d(channels, v, 3, { padding: 1 });
       kaimingNormal_(conv.weight, { mode: 'fan_out', nonlinearity: 'relu' });
-      constant_(conv.bias!, 0);
+      if (conv.bias) constant_(conv.bias, 0);
       layers.push(conv);
       if (options.batchNorm) layers.push(new BatchNorm2d(v));
       layers.push(new ReLU({ inplace: true }));
@@ -115,7 +115,7 @@ export class VGG extends Module {
     ];
     for (const l of linears) {
       normal_(l.weight, 0, 0.01);
-      constant_(l.bias!, 0);
+      if (l.bias) constant_(l.bias, 0);
     }
     this.classifier = new Sequential(
       linears[0],

@@ -59,7 +59,7 @@ export class LeNet5 extends Module {
     for (const m of this.modules()) {
       if (m instanceof Conv2d || m instanceof Linear) {
         kaimingUniform_(m.weight, { nonlinearity: options.activation === 'tanh' ? 'tanh' : 'relu' });
-        zeros_(m.bias!);
+        if (m.bias) zeros_(m.bias);
       }
     }
   }

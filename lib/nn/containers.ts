@@ -206,7 +206,7 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends KeyedContainer<
   /** @param modules - The initial modules: a plain object (its key order) or [key, module] entries (default none). */
   constructor(modules: Record<string, M> | Iterable<[string, M]> = {}) {
     super();
-    const entries = Symbol.iterator in modules ? (modules as Iterable<[string, M]>) : Object.entries(modules);
+    const entries = Symbol.iterator in modules ? modules : Object.entries(modules);
     for (const [key, m] of entries) this.set(key, m);
   }
 
@@ -248,7 +248,7 @@ export class ParameterDict extends KeyedContainer<Parameter, Tensor> {
     super();
     const entries =
       Symbol.iterator in parameters
-        ? (parameters as Iterable<[string, Tensor]>)
+        ? parameters
         : Object.entries(parameters).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [key, p] of entries) this.set(key, p);
   }

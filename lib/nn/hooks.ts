@@ -7,8 +7,10 @@
 import { NodegradError } from '../errors.js';
 
 /** Runs before forward; returning an argument array replaces the arguments. */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a hook that returns nothing (void) keeps the value
 export type ForwardPreHook<M, Args extends unknown[]> = (module: M, args: Args) => Args | void;
 /** Runs after forward; returning a value replaces the output. */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a hook that returns nothing (void) keeps the value
 export type ForwardHook<M, Args extends unknown[], Out> = (module: M, args: Args, output: Out) => Out | void;
 
 /** Options of Module.registerForwardPreHook and registerForwardHook. */

@@ -188,7 +188,7 @@ abstract class Pool2dLayer<O extends ops.AvgPool2dOptions | ops.MaxPool2dOptions
   }
 
   override extraRepr(): string {
-    return `kernel_size=${this.kernelSize}, stride=${this.options.stride ?? this.kernelSize}, padding=${this.options.padding ?? 0}`;
+    return `kernel_size=${String(this.kernelSize)}, stride=${String(this.options.stride ?? this.kernelSize)}, padding=${String(this.options.padding ?? 0)}`;
   }
 }
 
@@ -216,7 +216,7 @@ export class MaxPool2d extends Pool2dLayer<ops.MaxPool2dOptions> {
 
   /** kernel_size, stride, padding, dilation and ceil_mode, as PyTorch's repr shows them. */
   override extraRepr(): string {
-    return `${super.extraRepr()}, dilation=${this.options.dilation ?? 1}, ceil_mode=${this.options.ceilMode ? 'True' : 'False'}`;
+    return `${super.extraRepr()}, dilation=${String(this.options.dilation ?? 1)}, ceil_mode=${this.options.ceilMode ? 'True' : 'False'}`;
   }
 }
 
@@ -512,6 +512,10 @@ export class Sequential extends Module {
   }
 }
 
+function isInplaceReLU(layer: unknown): boolean {
+  return layer instanceof ReLU && Boolean(layer.options.inplace);
+}
+
 /**
  * Runs a Sequential in `segments` pieces, checkpointing all but the last: only each segment's input
  * is kept for backward, the rest is recomputed (√depth segments is the usual balance).
@@ -529,13 +533,7 @@ export function checkpointSequential(seq: Sequential, segments: number, input: T
   const starts: number[] = [];
   for (let b = 0; b < layers.length; b += size) {
     let start = b;
-    while (
-      start > 0 &&
-      start < layers.length &&
-      layers[start] instanceof ReLU &&
-      (layers[start] as ReLU).options.inplace
-    )
-      start++;
+    while (start > 0 && start < layers.length && isInplaceReLU(layers[start])) start++;
     if (start < layers.length && !starts.includes(start)) starts.push(start);
   }
   let h = input;

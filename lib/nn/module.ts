@@ -48,6 +48,7 @@ export type Forwarding = {
 
 const join = (prefix: string, name: string) => (prefix ? `${prefix}.${name}` : name);
 const isFloat = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';
+const isModule = (value: unknown): value is AnyModule => value instanceof Module;
 
 function checkMemberName(op: string, kind: string, name: string): void {
   if (name === '' || name.includes('.')) {
@@ -90,6 +91,7 @@ function checkMemberName(op: string, kind: string, name: string): void {
  * const logits = net.forward(ng.randn([32, 784])); // [32, 10]
  * ```
  */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- subclasses set forward's arguments and result through them
 export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
   /** Training mode: Dropout drops, BatchNorm uses batch statistics. */
   training = true;
@@ -171,7 +173,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
   *namedChildren(): Generator<[string, AnyModule]> {
     const seen = new Set<AnyModule>();
     for (const [name, value] of this.ownEntries()) {
-      if (value instanceof Module && !seen.has(value)) {
+      if (isModule(value) && !seen.has(value)) {
         seen.add(value);
         yield [name, value];
       }
@@ -200,16 +202,16 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
 
   /** Every module of the tree by path, a shared one under each of its names (the state dict's walk). */
   private *walk(prefix: string): Generator<[string, AnyModule]> {
-    yield [prefix, this as AnyModule];
+    yield [prefix, this];
     for (const [name, value] of this.ownEntries()) {
-      if (value instanceof Module) yield* (value as AnyModule).walk(join(prefix, name));
+      if (isModule(value)) yield* value.walk(join(prefix, name));
     }
   }
 
   private *scopes(options: NamedMembersOptions): Generator<[string, AnyModule]> {
     const prefix = options.prefix ?? '';
     if (options.recurse ?? true) yield* this.namedModules({ prefix });
-    else yield [prefix, this as AnyModule];
+    else yield [prefix, this];
   }
 
   /** Parameters by dotted name, each once (a shared one under its first name). */
@@ -281,7 +283,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
   /** Calls fn on every submodule, then on this one (PyTorch's order), e.g. for custom init. */
   apply(fn: (module: AnyModule) => void): this {
     for (const child of this.children()) child.apply(fn);
-    fn(this as AnyModule);
+    fn(this);
     return this;
   }
 
@@ -402,8 +404,8 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
     }
     noGrad(() => {
       for (const [key, target] of Object.entries(own)) {
+        if (!(key in stateDict)) continue;
         const source = stateDict[key];
-        if (!source) continue;
         const values = source.to(target.dtype).data();
         writeInPlace('loadStateDict', target, (into) => into.set(values));
       }

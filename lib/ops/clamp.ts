@@ -63,14 +63,14 @@ export function clampTensors(x: Tensor, min: Bound, max: Bound): Tensor {
       const above = (i: number): boolean => his !== null && xs[i] > his[i];
       const inside = (i: number): boolean => (los === null || xs[i] >= los[i]) && (his === null || xs[i] <= his[i]);
       const grads: (Tensor | null)[] = [input.requiresGrad ? keepWhere(g, shape, inside, input.shape) : null];
-      if (lo) {
+      if (lo && los) {
         grads.push(
-          lo.requiresGrad ? keepWhere(g, shape, (i) => below(i) && (his === null || los![i] < his[i]), lo.shape) : null,
+          lo.requiresGrad ? keepWhere(g, shape, (i) => below(i) && (his === null || los[i] < his[i]), lo.shape) : null,
         );
       }
-      if (hi) {
+      if (hi && his) {
         grads.push(
-          hi.requiresGrad ? keepWhere(g, shape, (i) => above(i) || (los !== null && his![i] < los[i]), hi.shape) : null,
+          hi.requiresGrad ? keepWhere(g, shape, (i) => above(i) || (los !== null && his[i] < los[i]), hi.shape) : null,
         );
       }
       return grads;

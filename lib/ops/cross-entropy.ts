@@ -124,7 +124,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     [rows],
     (g) => {
       const perRow = reduction === 'none' ? reshape(g, [n, 1]) : mul(g, scale);
-      return [mul(grad!, perRow)];
+      return [grad ? mul(grad, perRow) : null];
     },
     grad ? [grad] : [],
   );

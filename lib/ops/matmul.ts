@@ -55,6 +55,18 @@ function asOperand(t: Tensor, batch: Shape): Operand | null {
   return { data: t.storage.data as FloatArray, offset: t.offset, ld, trans, batchStride };
 }
 
+/** asOperand for a tensor that is contiguous or was checked: it always reads as an operand. */
+function requireOperand(op: string, t: Tensor, batch: Shape): Operand {
+  const operand = asOperand(t, batch);
+  if (!operand) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: cannot read a tensor of shape ${formatShape(t.shape)} with strides ${formatShape(t.strides)} as a matrix`,
+    );
+  }
+  return operand;
+}
+
 function matmulBatched(a: Tensor, b: Tensor): Tensor {
   const [m, k] = a.shape.slice(-2);
   const [k2, n] = b.shape.slice(-2);
@@ -66,7 +78,7 @@ function matmulBatched(a: Tensor, b: Tensor): Tensor {
   }
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const operand = (t: Tensor): Operand =>
-    asOperand(t, batch) ?? asOperand(contiguous(expand(t, [...batch, ...t.shape.slice(-2)])), batch)!;
+    asOperand(t, batch) ?? requireOperand('matmul', contiguous(expand(t, [...batch, ...t.shape.slice(-2)])), batch);
   const A = operand(a);
   const B = operand(b);
   const out = uninitTensor([...batch, m, n], a.dtype);
@@ -200,8 +212,8 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
       { data: outData, offset: 0, strides: [outF, 1] },
     );
   }
-  const X = asOperand(x, [])!;
-  const W = asOperand(w, []) ?? asOperand(contiguous(w), [])!;
+  const X = requireOperand('linear', x, []);
+  const W = asOperand(w, []) ?? requireOperand('linear', contiguous(w), []);
   backend.gemm(
     {
       transA: X.trans,

@@ -124,9 +124,12 @@ p.maskedFill_ = function (mask, value) {
 p.maskedSelect = function (mask) {
   return masks.maskedSelect(this, mask);
 };
-p.nonzero = function (this: Tensor, options?: { asTuple: true }) {
+function nonzero(this: Tensor): Tensor;
+function nonzero(this: Tensor, options: { asTuple: true }): Tensor[];
+function nonzero(this: Tensor, options?: { asTuple: true }): Tensor | Tensor[] {
   return options?.asTuple ? cmp.nonzero(this, options) : cmp.nonzero(this);
-} as Tensor['nonzero'];
+}
+p.nonzero = nonzero;
 p.bool = function () {
   return to(this, 'bool');
 };

@@ -62,15 +62,7 @@ function reduceKeep(kernel: ReduceOp, x: Tensor, dims: readonly number[]): Tenso
         ? full(shape, -Infinity, { dtype: current.dtype })
         : zerosTensor(shape, current.dtype);
     if (n > 0 && out.numel > 0) {
-      getBackend().reduce(
-        kernel,
-        current.storage.data as FloatArray,
-        outer,
-        n,
-        inner,
-        out.storage.data as FloatArray,
-        null,
-      );
+      getBackend().reduce(kernel, current.storage.data, outer, n, inner, out.storage.data, null);
     }
     current = out;
   }

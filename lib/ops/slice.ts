@@ -118,15 +118,19 @@ function resolveSlice(
 ): { start: number; step: number; length: number } {
   for (const v of [s.start, s.stop, s.step]) {
     if (v !== null && !Number.isInteger(v)) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: slice ${s} at dim ${dim} has a non-integer part ${v}`);
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `${op}: slice ${s.toString()} at dim ${dim} has a non-integer part ${v}`,
+      );
     }
   }
   const step = s.step ?? 1;
-  if (step === 0) throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: slice ${s} at dim ${dim} has step 0`);
+  if (step === 0)
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: slice ${s.toString()} at dim ${dim} has step 0`);
   if (step < 0) {
     throw new NodegradError(
       'ERR_NODEGRAD_ARGUMENT',
-      `${op}: slice ${s} at dim ${dim} has a negative step, which PyTorch does not allow either; use flip() to reverse`,
+      `${op}: slice ${s.toString()} at dim ${dim} has a negative step, which PyTorch does not allow either; use flip() to reverse`,
     );
   }
   const clampBound = (v: number | null, fallback: number): number => {

@@ -115,9 +115,10 @@ function normOrder(p: NormOrder, dim: Dims | undefined): number {
     return 2;
   }
   if (typeof p !== 'number' || Number.isNaN(p)) {
+    const given: unknown = p;
     throw new NodegradError(
       'ERR_NODEGRAD_ARGUMENT',
-      `norm: p must be a number (inf, -inf, 0 or any other) or 'fro', got ${typeof p === 'string' ? `'${p}'` : String(p)}`,
+      `norm: p must be a number (inf, -inf, 0 or any other) or 'fro', got ${typeof given === 'string' ? `'${given}'` : String(given)}`,
     );
   }
   return p;

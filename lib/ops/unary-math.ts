@@ -102,5 +102,5 @@ export function mishDerivative(x: number): number {
   return t + x * logistic(x) * (1 - t * t);
 }
 
-export const SELU_SCALE = 1.0507009873554804934193349852946;
-export const SELU_ALPHA = 1.6732632423543772848170429916717;
+export const SELU_SCALE = 1.0507009873554805;
+export const SELU_ALPHA = 1.6732632423543772;

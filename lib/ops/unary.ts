@@ -28,8 +28,8 @@ interface UnaryRow<O> {
   domain?: readonly [number, number];
 }
 
-/** Declares a row; O is its options type (void: the op takes none). */
-const row = <O = void>(r: UnaryRow<O>): UnaryRow<O> => r;
+/** Declares a row; O is its options type (undefined: the op takes none). */
+const row = <O = undefined>(r: UnaryRow<O>): UnaryRow<O> => r;
 
 /** Options of {@link gelu}. */
 export interface GeluOptions {
@@ -47,7 +47,7 @@ function geluTanh(x: number): [y: number, dy: number] {
 }
 
 function geluParams(o: GeluOptions): [number, number] {
-  const approximate = o.approximate ?? 'none';
+  const approximate: unknown = o.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new NodegradError(
       'ERR_NODEGRAD_ARGUMENT',
@@ -228,7 +228,7 @@ type OptionsOf<K extends UnaryOpName> = (typeof unaryOpTable)[K] extends UnaryRo
  * @internal
  */
 export type UnaryOpFunctions = {
-  [K in UnaryOpName]: [OptionsOf<K>] extends [void]
+  [K in UnaryOpName]: [OptionsOf<K>] extends [undefined]
     ? (x: Tensor) => Tensor
     : (x: Tensor, options?: OptionsOf<K>) => Tensor;
 };

@@ -56,7 +56,7 @@ class AdamBase extends Optimizer<AdamOptions> {
   step(): void {
     const backend = getBackend();
     for (const [group, p, g, state] of this.paramsWithGrad()) {
-      if (state.step === undefined) {
+      if (!('step' in state)) {
         state.step = 0;
         state.exp_avg = zerosTensor(p.shape, p.dtype);
         state.exp_avg_sq = zerosTensor(p.shape, p.dtype);

@@ -135,8 +135,10 @@ export abstract class Optimizer<O extends LrOptions> {
       return {
         ...(options as unknown as O),
         params: params.map((p) => {
-          if (!index.has(p)) index.set(p, index.size);
-          return index.get(p)!;
+          const known = index.get(p);
+          if (known !== undefined) return known;
+          index.set(p, index.size);
+          return index.size - 1;
         }),
       };
     });
@@ -160,7 +162,7 @@ export abstract class Optimizer<O extends LrOptions> {
         `${this.constructor.name}.loadStateDict: expected ${this.paramGroups.length} parameter groups, got ${sd.paramGroups.length}`,
       );
     }
-    const byIndex: Tensor[] = [];
+    const byIndex: (Tensor | undefined)[] = [];
     sd.paramGroups.forEach((saved, gi) => {
       const group = this.paramGroups[gi];
       if (saved.params.length !== group.params.length) {

@@ -18,9 +18,10 @@ const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool'];
 
 function checkDtype(op: string, dtype: DType): void {
   if (!DTYPES.includes(dtype)) {
+    const given: unknown = dtype;
     throw new NodegradError(
       'ERR_NODEGRAD_DTYPE',
-      `${op}: unknown dtype '${String(dtype)}', expected one of ${DTYPES.join(', ')}`,
+      `${op}: unknown dtype '${String(given)}', expected one of ${DTYPES.join(', ')}`,
     );
   }
 }

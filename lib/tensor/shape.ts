@@ -74,7 +74,7 @@ export function checkDimNotObject(op: string, dim: unknown, call = (args: string
     .join(', ');
   throw new NodegradError(
     'ERR_NODEGRAD_DIM',
-    `${op}: pass the dim as a number: ${call(keep === undefined ? d : `${d}, ${String(keep)}`)}, not an options object { ${shown} }`,
+    `${op}: pass the dim as a number: ${call(keep === undefined ? d : `${d}, ${JSON.stringify(keep)}`)}, not an options object { ${shown} }`,
   );
 }
 

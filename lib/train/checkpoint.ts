@@ -175,13 +175,16 @@ export function readCheckpoint(path: string): Checkpoint {
     settings: JSON.parse(metadata.settings) as RunSettings,
     state: JSON.parse(metadata.trainer) as TrainerState,
     weights,
-    optimizer: { state, paramGroups: JSON.parse(metadata.paramGroups) } as OptimizerStateDict<{ lr: number }>,
+    optimizer: {
+      state,
+      paramGroups: JSON.parse(metadata.paramGroups) as OptimizerStateDict<{ lr: number }>['paramGroups'],
+    },
   };
 }
 
 /** One entry per setting a resumed run changes, e.g. "--batch-size 64, this run asks for 32". */
 export function settingsDifferences(saved: RunSettings, current: RunSettings): string[] {
-  const show = (v: unknown) => (v === undefined ? '(unset)' : String(v));
+  const show = (v: RunSettings[keyof RunSettings]) => (v === undefined ? '(unset)' : String(v));
   return FLAGS.filter(
     ([key]) =>
       saved[key] !== current[key] &&

@@ -26,7 +26,7 @@ function rows(
   if (logits.ndim !== 2 || target.ndim !== 1 || target.shape[0] !== logits.shape[0]) {
     throw new NodegradError(
       'ERR_NODEGRAD_SHAPE',
-      `${op}: expected logits [N, C] and target [N], got [${logits.shape}] and [${target.shape}]`,
+      `${op}: expected logits [N, C] and target [N], got [${logits.shape.join(',')}] and [${target.shape.join(',')}]`,
     );
   }
   const [n, c] = logits.shape;

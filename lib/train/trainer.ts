@@ -127,7 +127,8 @@ export function loadData(spec: string): DataSpec {
 
 /** The zoo model `name` for 10 classes of the data's channels (and, for LeNet-5, image size). */
 export function buildModel(name: string, data: { inChannels: number; size: number }): Module {
-  const make = registry[name];
+  const models: Partial<typeof registry> = registry;
+  const make = models[name];
   if (!make)
     throw new NodegradError(
       'ERR_NODEGRAD_ARGUMENT',

@@ -17,13 +17,11 @@ class MyExp extends ng.autograd.Function {
 
 /** Clamp in forward, identity in backward (a straight-through estimator). */
 class StraightThroughClamp extends ng.autograd.Function {
-  static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor, lo: number, hi: number): ng.Tensor {
-    void ctx;
+  static forward(_ctx: ng.autograd.FunctionCtx, x: ng.Tensor, lo: number, hi: number): ng.Tensor {
     return x.clamp(lo, hi);
   }
 
-  static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): (ng.Tensor | null)[] {
-    void ctx;
+  static backward(_ctx: ng.autograd.FunctionCtx, g: ng.Tensor): (ng.Tensor | null)[] {
     return [g, null, null];
   }
 }
@@ -143,12 +141,10 @@ describe('autograd.Function', () => {
 
   it("a gradient returned in another float dtype is cast to its input's", () => {
     class Float32Grad extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
-        void ctx;
+      static forward(_ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
         return x.mul(2);
       }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
-        void ctx;
+      static backward(_ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
         return g.mul(2).to('float32');
       }
     }
@@ -160,12 +156,10 @@ describe('autograd.Function', () => {
 
   it('forward may return an input: the output still gets its own node', () => {
     class Identity extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
-        void ctx;
+      static forward(_ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
         return x;
       }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
-        void ctx;
+      static backward(_ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
         return g.mul(2);
       }
     }
@@ -209,12 +203,10 @@ describe('autograd.Function errors', () => {
 
   it('the wrong number of gradients names the class and the counts', () => {
     class TooFew extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor, y: ng.Tensor): ng.Tensor {
-        void ctx;
+      static forward(_ctx: ng.autograd.FunctionCtx, x: ng.Tensor, y: ng.Tensor): ng.Tensor {
         return x.add(y);
       }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
-        void ctx;
+      static backward(_ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
         return g;
       }
     }
@@ -226,12 +218,10 @@ describe('autograd.Function errors', () => {
 
   it('a gradient of the wrong shape names the class and both shapes', () => {
     class WrongShape extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
-        void ctx;
+      static forward(_ctx: ng.autograd.FunctionCtx, x: ng.Tensor): ng.Tensor {
         return x.sum();
       }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
-        void ctx;
+      static backward(_ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor {
         return g.reshape([1]);
       }
     }
@@ -243,12 +233,10 @@ describe('autograd.Function errors', () => {
 
   it('a gradient for a non-tensor argument is an error', () => {
     class GradForNumber extends ng.autograd.Function {
-      static forward(ctx: ng.autograd.FunctionCtx, x: ng.Tensor, k: number): ng.Tensor {
-        void ctx;
+      static forward(_ctx: ng.autograd.FunctionCtx, x: ng.Tensor, k: number): ng.Tensor {
         return x.mul(k);
       }
-      static backward(ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor[] {
-        void ctx;
+      static backward(_ctx: ng.autograd.FunctionCtx, g: ng.Tensor): ng.Tensor[] {
         return [g, g];
       }
     }
@@ -259,8 +247,7 @@ describe('autograd.Function errors', () => {
 
   it('a subclass without forward says so', () => {
     class NoForward extends ng.autograd.Function {}
-    const apply = NoForward.apply as (...args: unknown[]) => unknown;
-    const e = thrown(() => apply.call(NoForward));
+    const e = thrown(() => (NoForward as unknown as { apply(): unknown }).apply());
     expect(e.message).toMatch(/NoForward: a Function subclass must define static forward/);
   });
 });

@@ -109,6 +109,7 @@ describe('native argument checks', () => {
         ),
       ['Int32Array'],
     ],
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- an op id outside the enum is the case
     ['unary: unknown op', () => addon.unary(99 as UnaryOp, f(4), f(4), 4, 0, 0), ['unknown op 99']],
     ['unary: negative n', () => addon.unary(UnaryOp.Exp, f(4), f(4), -1, 0, 0), ['n must be a non-negative integer']],
     ['unary: NaN n', () => addon.unary(UnaryOp.Exp, f(4), f(4), NaN, 0, 0), ['n must be a non-negative integer']],

@@ -260,10 +260,10 @@ describe.each([
     expect(flat(y)).toEqual(new Array(9).fill(0));
     const biased = ng.conv2d(ng.zeros([2, 0, 8, 8]), ng.zeros([2, 0, 3, 3]), ng.tensor([2.5, -1]), { stride: 2 });
     expect(flat(biased)).toEqual([
-      ...new Array(9).fill(2.5),
-      ...new Array(9).fill(-1),
-      ...new Array(9).fill(2.5),
-      ...new Array(9).fill(-1),
+      ...new Array<number>(9).fill(2.5),
+      ...new Array<number>(9).fill(-1),
+      ...new Array<number>(9).fill(2.5),
+      ...new Array<number>(9).fill(-1),
     ]);
   });
 

@@ -402,8 +402,8 @@ describe.each(DTYPES)('optimizer update kernels (%s)', (kind) => {
         for (const amsgrad of flags)
           for (const maximize of flags) {
             const p = { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.05, decoupled, maximize };
-            const w = [randomArray(n, n + 2, kind), null as FloatArray | null];
-            w[1] = copy(w[0]!);
+            const w = [randomArray(n, n + 2, kind)];
+            w.push(copy(w[0]));
             const state = [0, 1].map(
               () =>
                 [
@@ -414,10 +414,10 @@ describe.each(DTYPES)('optimizer update kernels (%s)', (kind) => {
             );
             for (let step = 1; step <= 3; step++) {
               const g = randomArray(n, n * 17 + step, kind);
-              native.adamStep(w[0]!, g, state[0][0], state[0][1], state[0][2], p, step);
-              reference.adamStep(w[1]!, g, state[1][0], state[1][1], state[1][2], p, step);
+              native.adamStep(w[0], g, state[0][0], state[0][1], state[0][2], p, step);
+              reference.adamStep(w[1], g, state[1][0], state[1][1], state[1][2], p, step);
             }
-            expectClose(w[0]!, w[1]!, 1e-5, 1e-6);
+            expectClose(w[0], w[1], 1e-5, 1e-6);
             expectClose(state[0][1], state[1][1], tol(kind), 1e-12);
           }
     }

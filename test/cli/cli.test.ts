@@ -8,6 +8,16 @@ import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { cli, jsonLines, run, sameWeights, tiny } from './helpers.js';
 
+/** One line of metrics.jsonl (testLoss is null where it was NaN). */
+interface Metrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number | null;
+  top1: number;
+  top5: number;
+}
+
 describe('nodegrad train', () => {
   it('trains on a subset and writes the checkpoint, metrics, config and report', () => {
     const out = mkdtempSync(join(tmpdir(), 'nodegrad-run-'));
@@ -19,7 +29,7 @@ describe('nodegrad train', () => {
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l));
+      .map((l) => JSON.parse(l) as Metrics);
     expect(metrics).toHaveLength(2);
     for (const m of metrics) {
       for (const key of [
@@ -131,7 +141,7 @@ describe('accuracy counts ties and NaN as PyTorch does', () => {
     const [m] = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l));
+      .map((l) => JSON.parse(l) as Metrics);
     expect(m.testLoss).toBeNull(); // NaN in JSON
     expect(m.trainAccuracy).toBeLessThan(0.2);
     expect(m.top1).toBeLessThan(0.2);

@@ -35,7 +35,7 @@ export function jsonLines(stdout: string): Record<string, unknown>[] {
     .trim()
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l));
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 export function sameWeights(a: string, b: string): boolean {

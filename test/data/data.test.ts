@@ -25,7 +25,7 @@ describe('embedded digits', () => {
     const [x, y] = train.tensors;
     expect(x.shape).toEqual([train.length, 1, 28, 28]);
     expect(y.dtype).toBe('int32');
-    const counts = new Array(10).fill(0);
+    const counts = new Array<number>(10).fill(0);
     for (const v of flat(test.tensors[1])) counts[v]++;
     expect(Math.min(...counts)).toBeGreaterThan(80);
     const pixels = flat(x.narrow(0, 0, 10));

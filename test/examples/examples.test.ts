@@ -21,7 +21,7 @@ import * as wordLanguageModel from '../../examples/word_language_model.js';
 interface Case {
   name: string;
   // Each main takes ExampleOptions plus its own size options (batch size, ...), passed in `options`.
-  main: (options: ExampleOptions & Record<string, number>) => Promise<ExampleResult>;
+  main: (options: ExampleOptions & Record<string, number>) => ExampleResult;
   steps: number;
   options?: Record<string, number>;
 }
@@ -51,8 +51,8 @@ const cases: Case[] = [
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 describe('examples', () => {
-  it.each(cases)('$name: the loss is finite and falls over $steps steps', async ({ main, steps, options }) => {
-    const { losses } = await main({ steps, ...options });
+  it.each(cases)('$name: the loss is finite and falls over $steps steps', ({ main, steps, options }) => {
+    const { losses } = main({ steps, ...options });
     expect(losses.length).toBeGreaterThan(3);
     for (const loss of losses) expect(Number.isFinite(loss)).toBe(true);
     const third = Math.floor(losses.length / 3);

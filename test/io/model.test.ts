@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { assert, describe, expect, it, vi } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { fixturesDir } from '../fixtures.js';
 import { expectNodegradError, flat, randomTensor } from '../helpers.js';
@@ -113,15 +113,17 @@ describe('ng.save(model) / ng.loadModel', () => {
     ng.save(model, path, { note: 'kept' });
     expect(ng.readSafetensors(path).metadata.note).toBe('kept');
     const loaded = ng.loadModel(path);
-    expect(loaded).toBeInstanceOf(Mlp);
-    expect((loaded as Mlp).options).toEqual({ sizes: [4, 6, 3], activation: 'tanh' });
+    assert(loaded instanceof Mlp);
+    expect(loaded.options).toEqual({ sizes: [4, 6, 3], activation: 'tanh' });
     const x = randomTensor([5, 4], 4, 'float32');
     expect(eval0(loaded, x)).toEqual(eval0(model, x));
   });
 
   it('rebuilds a float64 model as float64, bit for bit', () => {
     const model = mlp({ sizes: [3, 2], activation: 'relu' }).double();
-    ng.noGrad(() => (model.layers.at(0) as ng.nn.Linear).weight.fill_(0.1)); // not representable in float32
+    const first = model.layers.at(0);
+    assert(first instanceof ng.nn.Linear);
+    ng.noGrad(() => first.weight.fill_(0.1)); // not representable in float32 // not representable in float32
     const path = join(dir, 'double.safetensors');
     ng.save(model, path);
     expect(ng.readSafetensors(path).metadata['nodegrad.dtype']).toBe('float64');

@@ -9,8 +9,8 @@ const F = ng.nn.functional;
 type Forward = (c: GoldenCase, leaf: (key: string) => ng.Tensor, plain: (key: string) => ng.Tensor) => ng.Tensor;
 
 const layerForward: Record<string, Forward> = {
-  linear: (c, leaf) => F.linear(leaf('x'), leaf('weight'), c.t.bias ? leaf('bias') : null),
-  conv2d: (c, leaf) => F.conv2d(leaf('x'), leaf('weight'), leaf('bias'), c.options as ng.Conv2dOptions),
+  linear: (c, leaf) => F.linear(leaf('x'), leaf('weight'), 'bias' in c.t ? leaf('bias') : null),
+  conv2d: (c, leaf) => F.conv2d(leaf('x'), leaf('weight'), leaf('bias'), c.options),
   maxPool2d: (c, leaf) => {
     const { kernelSize, ...o } = c.options;
     return F.maxPool2d(leaf('x'), kernelSize as number, o);
@@ -30,14 +30,17 @@ const layerForward: Record<string, Forward> = {
 
 const lossForward: Record<string, Forward> = {
   crossEntropy: (c, leaf, plain) =>
-    F.crossEntropy(leaf('x'), plain('target'), { ...c.options, weight: c.t.weight ? plain('weight') : null }),
+    F.crossEntropy(leaf('x'), plain('target'), { ...c.options, weight: 'weight' in c.t ? plain('weight') : null }),
   nllLoss: (c, leaf, plain) => F.nllLoss(leaf('x'), plain('target'), { ...c.options, weight: plain('weight') }),
   mseLoss: (c, leaf, plain) => F.mseLoss(leaf('x'), plain('target'), c.options),
   l1Loss: (c, leaf, plain) => F.l1Loss(leaf('x'), plain('target'), c.options),
   bceLoss: (c, leaf, plain) =>
-    F.bceLoss(leaf('x'), plain('target'), { ...c.options, weight: c.t.weight ? plain('weight') : null }),
+    F.bceLoss(leaf('x'), plain('target'), { ...c.options, weight: 'weight' in c.t ? plain('weight') : null }),
   bceWithLogits: (c, leaf, plain) =>
-    F.bceWithLogits(leaf('x'), plain('target'), { ...c.options, posWeight: c.t.posWeight ? plain('posWeight') : null }),
+    F.bceWithLogits(leaf('x'), plain('target'), {
+      ...c.options,
+      posWeight: 'posWeight' in c.t ? plain('posWeight') : null,
+    }),
   klDiv: (c, leaf, plain) => F.klDiv(leaf('x'), plain('target'), c.options),
 };
 
@@ -62,7 +65,7 @@ function check(c: GoldenCase, forward: Forward, dtype: 'float32' | 'float64', le
   if (c.options.forwardOnly) return;
   out.backward(cast(c.t.gout));
   for (const key of learnable) {
-    if (!c.t[`grad_${key}`]) continue;
+    if (!(`grad_${key}` in c.t)) continue;
     expectClose(flat(leaves.get(key)!.grad!), flat(c.t[`grad_${key}`]), rtol, atol);
   }
 }

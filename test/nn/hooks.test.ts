@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { assert, describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { expectNodegradError, flat } from '../helpers.js';
 
@@ -52,12 +52,12 @@ describe('forward hooks', () => {
     expect(ownForward(conv)).toBeUndefined();
     const h1 = conv.registerForwardHook(() => undefined);
     const h2 = conv.registerForwardPreHook(() => undefined);
-    expect(conv.forward).not.toBe(nn.Conv2d.prototype.forward);
+    expect(conv.forward === nn.Conv2d.prototype.forward).toBe(false);
     h1.remove();
     expect(ownForward(conv)).toBeDefined();
     h2.remove();
     expect(ownForward(conv)).toBeUndefined();
-    expect(conv.forward).toBe(nn.Conv2d.prototype.forward);
+    expect(conv.forward === nn.Conv2d.prototype.forward).toBe(true);
     // The hook machinery adds no enumerable property: parameter discovery is unchanged.
     conv.registerForwardHook(() => undefined);
     expect(Object.keys(conv)).not.toContain('forward');
@@ -96,7 +96,8 @@ describe('forward hooks', () => {
     expect(calls).toEqual(['linear', 'relu']);
     expect(hooked.gradFn?.name).not.toBe('linear+relu');
     // The first Linear's output was zeroed by its hook: the rest sees relu(0) = 0.
-    const bias = seq.at(2) as ng.nn.Linear;
+    const bias = seq.at(2);
+    assert(bias instanceof ng.nn.Linear);
     expect(flat(hooked)).toEqual(flat(ng.relu(bias.bias!.reshape([1, 2]).expand([4, 2]))));
     for (const h of handles) h.remove();
     expect(seq.forward(x).gradFn?.name).toBe('linear+relu');

@@ -61,7 +61,7 @@ describe('Module<Args, Out>', () => {
     // @ts-expect-error a string is not a Tensor
     expect(() => cell.forward('x')).toThrow();
     // @ts-expect-error the output is a pair, not a Tensor
-    const wrong: Tensor = cell.forward(x);
+    const wrong: Tensor = cell.forward(x); // eslint-disable-line @typescript-eslint/no-unsafe-class-instance-assignment -- the type error is the case
     expect(Array.isArray(wrong)).toBe(true);
   });
 

@@ -348,7 +348,8 @@ describe('Module buffers and member walks', () => {
       "'steps' already exists",
     );
     expectNodegradError(
-      () => m.registerParameter('w', ng.ones([1]) as ng.nn.Parameter),
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- a plain Tensor is the case
+      () => m.registerParameter('w', ng.ones([1])),
       'ERR_NODEGRAD_ARGUMENT',
       'must be a Parameter',
     );

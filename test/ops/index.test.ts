@@ -44,7 +44,7 @@ describe.each(runs)('index matches PyTorch (%s backend, index lists as tensors: 
   it.each(putCases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const x = c.t.x.detach();
     x.requiresGrad = true;
-    const value = c.t.value ? c.t.value.detach() : (c.options.value as number);
+    const value = 'value' in c.t ? c.t.value.detach() : (c.options.value as number);
     if (value instanceof ng.Tensor) value.requiresGrad = true;
     const out = x.indexPut(specsOf(c.options.specs as JsonSpec[], asTensors), value, {
       accumulate: c.options.accumulate as boolean,

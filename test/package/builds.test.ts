@@ -35,15 +35,18 @@ console.log(JSON.stringify({ first: losses[0], last: losses.at(-1), maxError, ad
 `;
 
 /** Runs the smoke script from `dir` (inside the package, so the 'nodegrad' import resolves there). */
-function runSmoke(
-  cwd: string,
-  dir: string,
-  env: NodeJS.ProcessEnv = {},
-): { first: number; last: number; maxError: number; addon: string } {
+interface SmokeResult {
+  first: number;
+  last: number;
+  maxError: number;
+  addon: string;
+}
+
+function runSmoke(cwd: string, dir: string, env: NodeJS.ProcessEnv = {}): SmokeResult {
   const file = join(dir, 'smoke.mjs');
   writeFileSync(file, smokeScript);
   const out = execFileSync(process.execPath, [file], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').at(-1)!);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as SmokeResult;
 }
 
 describe('build paths', () => {

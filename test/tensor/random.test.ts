@@ -67,7 +67,7 @@ describe('distributions', () => {
       values.map((v) => v + 3),
       10,
     );
-    expect(chiSquare(observed, new Array(10).fill(2000))).toBeLessThan(CHI2_9);
+    expect(chiSquare(observed, new Array<number>(10).fill(2000))).toBeLessThan(CHI2_9);
   });
 
   it('randint(high, shape) starts at 0 and honours dtype', () => {

@@ -18,7 +18,9 @@ export function nativeFiles(extensions = ['.cc', '.h', '.inc']) {
 export function requireTool(tool, aptPackage) {
   const probe = spawnSync(tool, ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    console.error(`${tool} not found: install it with \`apt-get install -y ${aptPackage}\` (README, "System packages").`);
+    console.error(
+      `${tool} not found: install it with \`apt-get install -y ${aptPackage}\` (README, "System packages").`,
+    );
     process.exit(2);
   }
 }
