@@ -49,7 +49,7 @@ function reachableStorages(root: unknown): Set<Storage> {
     } else if (value instanceof Map) {
       for (const [k, v] of value as Map<unknown, unknown>) stack.push(k, v);
     } else if (!ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer)) {
-      stack.push(...Object.values(value));
+      stack.push(...Object.values(value as Record<string, unknown>));
     }
   }
   return found;
