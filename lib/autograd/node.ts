@@ -82,6 +82,7 @@ export class Node {
     return this.saved.length;
   }
 
+  /** Records a storage this node produced (called when a tensor's gradFn is set to this node). */
   addOutput(storage: Storage): void {
     if (!this.outputs.includes(storage)) this.outputs.push(storage);
   }

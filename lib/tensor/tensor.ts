@@ -91,6 +91,7 @@ export class Tensor {
     return this.gradient;
   }
 
+  /** Sets the gradient (null clears it); memory scopes keep the tensor it is set to. */
   set grad(value: Tensor | null) {
     if (value) value.storage.kept = true;
     this.gradient = value;
@@ -101,6 +102,7 @@ export class Tensor {
     return this.producer;
   }
 
+  /** Attaches the node that produced this tensor (ops do this; user code rarely needs to). */
   set gradFn(node: Node | null) {
     node?.addOutput(this.storage);
     this.producer = node;
