@@ -45,11 +45,13 @@ char* mapAligned(size_t bytes, size_t alignment) {
   const size_t span = alignment > kPage ? bytes + alignment : bytes;
   void* const raw = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
-  const auto start = reinterpret_cast<uintptr_t>(raw);
-  const uintptr_t aligned = (start + alignment - 1) / alignment * alignment, end = aligned + bytes;
-  if (aligned > start) munmap(raw, aligned - start);
-  if (start + span > end) munmap(reinterpret_cast<void*>(end), start + span - end);
-  return reinterpret_cast<char*>(aligned);
+  char* const start = static_cast<char*>(raw);
+  const auto address = reinterpret_cast<uintptr_t>(raw);
+  const size_t skip = (alignment - address % alignment) % alignment;
+  char* const aligned = start + skip;
+  if (skip > 0) munmap(start, skip);
+  if (span > skip + bytes) munmap(aligned + bytes, span - skip - bytes);
+  return aligned;
 }
 
 char* mapHuge(size_t size) {
@@ -183,7 +185,7 @@ class Arena {
 
 // Never destroyed: V8 frees backing stores, which call deallocate, until the process ends.
 Arena& instance() {
-  static Arena* const arena = new Arena();
+  static auto* const arena = new Arena();
   return *arena;
 }
 
