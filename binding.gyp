@@ -31,7 +31,9 @@
         "native/optim.cc",
         "native/binding_optim.cc",
         "native/gather.cc",
-        "native/binding_gather.cc"
+        "native/binding_gather.cc",
+        "native/arena.cc",
+        "native/binding_memory.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", {"dependencies": ["nodegrad_avx512", "nodegrad_avx2"]}]

@@ -2,6 +2,8 @@
 // batch 32) and an MLP 784-1024×8-10 (batch 256): peak tensor bytes from ng.memory() (live storage
 // at its highest during the step; buffers are counted until the framework recycles them or the
 // garbage collector finalizes them), peak RSS of the process, and the step time.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as ng from '../dist/index.js';
 
 const { nn } = ng;
@@ -165,7 +167,23 @@ function tidyLoop(calls) {
   );
 }
 
+/** bench/buffers.mjs in child processes: RSS after 400 freed 1 MiB Buffers, without and with nodegrad. */
+function bufferRow() {
+  const script = fileURLToPath(new URL('./buffers.mjs', import.meta.url));
+  const rss = (...flags) =>
+    JSON.parse(execFileSync(process.execPath, ['--expose-gc', script, ...flags], { encoding: 'utf8' })).rssMiB;
+  const without = rss();
+  const withNodegrad = rss('--nodegrad');
+  const footprint = rss('--nodegrad', '--no-buffers') - rss('--no-buffers');
+  console.log(`\n## A service beside nodegrad: 400 × 1 MiB Buffers allocated, dropped, collected`);
+  console.log(
+    `RSS without nodegrad ${without.toFixed(1)} MiB, with nodegrad ${withNodegrad.toFixed(1)} MiB ` +
+      `(${(withNodegrad / without).toFixed(2)}x; nodegrad's own footprint without the Buffers ${footprint.toFixed(1)} MiB)`,
+  );
+}
+
 export async function memorySuite() {
+  bufferRow();
   tidyLoop(Number(process.env.TIDY_CALLS ?? 100_000));
   await suite(
     'ResNet-18, 3×32×32, batch 32',

@@ -5,15 +5,9 @@
 // naming the kernel; it never reaches a kernel.
 #include <napi.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <optional>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#include <sys/mman.h>
-#endif
 #include <string>
 #include <vector>
 
@@ -288,54 +282,7 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   });
 }
 
-#if defined(__GLIBC__) && defined(__linux__)
-// Grows the malloc heap by 256 MiB of address space (no memory is touched, so none is used yet),
-// asks for transparent huge pages over it, and frees it back to the heap, which keeps it (the trim
-// threshold below). The tensors allocated next come from there, and their first touch faults in
-// one 2 MiB page instead of 512 small ones: the first training steps of a small net faulted ~600
-// pages each before the heap reached its working size.
-void reserveHugePages() {
-  const char* env = std::getenv("NODEGRAD_HUGEPAGES");
-  if (env && std::string(env) == "0") return;
-  constexpr size_t kMiB = size_t{1} << 20, kBlock = 16 * kMiB, kBlocks = 16, kHuge = 2 * kMiB;
-  void* blocks[kBlocks] = {};
-  uintptr_t lo = UINTPTR_MAX, hi = 0;
-  for (void*& block : blocks) {
-    block = std::malloc(kBlock);
-    if (!block) break;
-    const auto at = reinterpret_cast<uintptr_t>(block);
-    lo = std::min(lo, at);
-    hi = std::max(hi, at + kBlock);
-  }
-  // Only a contiguous run (the blocks came from the heap top, one after another) is advised.
-  if (hi > lo && hi - lo < 2 * kBlocks * kBlock) {
-    const uintptr_t start = (lo + kHuge - 1) / kHuge * kHuge, end = hi / kHuge * kHuge;
-    // An address rounded to a huge page across several blocks, dereferenced by the kernel only.
-    if (end > start)
-      madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);  // NOLINT(performance-no-int-to-ptr)
-  }
-  for (void* block : blocks) std::free(block);
-}
-#else
-void reserveHugePages() {}
-#endif
-
-// Fresh pages cost ~12 us each to fault in here, and glibc returns freed blocks above 128 KiB to
-// the OS by default, so every step's tensors would be faulted in anew. Keeping freed memory in the
-// process makes a training step fault almost nothing. NODEGRAD_MALLOPT=0 leaves malloc untouched.
-void tuneMalloc() {
-#if defined(__GLIBC__)
-  const char* env = std::getenv("NODEGRAD_MALLOPT");
-  if (env && std::string(env) == "0") return;
-  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);  // glibc's maximum on 64-bit; larger values are refused
-  mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
-  mallopt(M_TOP_PAD, 64 * 1024 * 1024);
-  reserveHugePages();
-#endif
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  tuneMalloc();
   exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
   exports.Set("unaryBackward", Napi::Function::New(env, UnaryBackward, "unaryBackward"));
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
@@ -351,6 +298,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerNnFunctions(env, exports);
   registerOptimFunctions(env, exports);
   registerGatherFunctions(env, exports);
+  registerMemoryFunctions(env, exports);
   return exports;
 }
 

@@ -303,5 +303,7 @@ void registerNnFunctions(Napi::Env env, Napi::Object exports);
 void registerOptimFunctions(Napi::Env env, Napi::Object exports);
 // Registers gather, scatter, scatterAdd, indexPut and indexPutAt.
 void registerGatherFunctions(Napi::Env env, Napi::Object exports);
+// Registers the tensor-memory arena's functions (arenaAllocate, arenaRelease, ...).
+void registerMemoryFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace nodegrad::glue

@@ -3,6 +3,7 @@
  * backend runs, after one warning that says why. NODEGRAD_BACKEND=reference forces the reference.
  */
 import { NodegradError } from '../errors.js';
+import { useArena } from '../tensor/storage.js';
 import { loadAddon, type NativeAddon } from './loader.js';
 import { nativeBackend } from './native.js';
 import { referenceBackend } from './reference.js';
@@ -36,6 +37,8 @@ export function getBackend(): Backend {
   } else {
     const loaded = tryAddon();
     active = loaded ? nativeBackend(loaded) : referenceBackend;
+    // An addon built before the arena existed has no arenaAllocate: typed arrays as before.
+    if (loaded && typeof loaded.arenaAllocate === 'function') useArena(loaded);
   }
   return active;
 }
@@ -63,5 +66,5 @@ export function setBackend(backend: Backend): void {
 
 export { referenceBackend } from './reference.js';
 export { nativeBackend } from './native.js';
-export { loadAddon, addonCandidates, type NativeAddon, type NativeControls } from './loader.js';
+export { loadAddon, addonCandidates, type NativeAddon, type NativeControls, type ArenaStats } from './loader.js';
 export * from './types.js';

@@ -16,6 +16,24 @@ export interface NativeControls {
   getNumThreads(): number;
   /** Resizes the native pool. */
   setNumThreads(n: number): void;
+  /** An ArrayBuffer over a block of the tensor-memory arena (all zero when `zero`); the block returns when it is collected. */
+  arenaAllocate(bytes: number, zero: boolean): ArrayBuffer;
+  /** Returns the arena's free blocks' memory to the system; the bytes returned. */
+  arenaRelease(): number;
+  /** The bytes of free blocks the arena keeps for reuse (default 1 GiB); a number sets it and returns the previous one. */
+  arenaCacheLimit(bytes?: number): number;
+  arenaStats(): ArenaStats;
+}
+
+/** The arena's accounting, in bytes (blocks counted at their size class). */
+export interface ArenaStats {
+  /** Blocks handed out and not yet freed by the garbage collector. */
+  inUseBytes: number;
+  /** Freed blocks kept in memory for reuse. */
+  cachedBytes: number;
+  /** Address space the arena holds, in memory or not. */
+  mappedBytes: number;
+  cacheLimitBytes: number;
 }
 
 /** The native addon: every Backend kernel, with the Backend's arguments, plus the controls. */

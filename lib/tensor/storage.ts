@@ -1,7 +1,8 @@
 /**
- * Typed-array storage, the framework's buffer pool and its memory accounting. Storage is allocated
- * on the JS side and handed to native kernels zero-copy; bytes are counted on allocation and
- * uncounted on dispose(), recycle() or when the garbage collector finalizes the storage.
+ * Typed-array storage, the framework's buffer pool and its memory accounting. Storage is a typed
+ * array handed to native kernels zero-copy: over an ArrayBuffer of the addon's arena when it is
+ * loaded and the array is large, else one of V8's. Bytes are counted on allocation and uncounted on
+ * dispose(), recycle() or when the garbage collector finalizes the storage.
  *
  * Creating an ArrayBuffer costs far more here than filling one (V8's external-memory accounting
  * triggers collections, and fresh pages fault at ~12 µs per 4 KiB), so buffers the framework knows
@@ -196,8 +197,42 @@ export class Storage {
   }
 }
 
+/** Allocates tensor memory outside V8's allocator: the addon's arena (see useArena). */
+export interface ArenaAllocator {
+  arenaAllocate(bytes: number, zero: boolean): ArrayBuffer;
+  arenaRelease(): number;
+}
+
+let arena: ArenaAllocator | null = null;
+
+/**
+ * Routes arrays of ARENA_MIN_BYTES and more to the addon's arena, whose freed blocks are reused
+ * without new page faults (null: back to V8's typed arrays). The native backend installs it.
+ */
+export function useArena(allocator: ArenaAllocator | null): void {
+  arena = allocator;
+}
+
+/** Smaller arrays stay with V8, whose allocator packs them with other small objects. */
+export const ARENA_MIN_BYTES = 4096;
+
+function viewOf(dtype: DType, buffer: ArrayBuffer, n: number): DataArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(buffer, 0, n);
+    case 'float64':
+      return new Float64Array(buffer, 0, n);
+    case 'int32':
+      return new Int32Array(buffer, 0, n);
+    case 'bool':
+      return new Uint8Array(buffer, 0, n);
+  }
+}
+
 /** A zero-filled typed array of n elements of `dtype` (Uint8Array for bool). */
 export function arrayFor(dtype: DType, n: number): DataArray {
+  const bytes = n * BYTES_PER_ELEMENT[dtype];
+  if (arena && bytes >= ARENA_MIN_BYTES) return viewOf(dtype, arena.arenaAllocate(bytes, true), n);
   switch (dtype) {
     case 'float32':
       return new Float32Array(n);
@@ -212,18 +247,10 @@ export function arrayFor(dtype: DType, n: number): DataArray {
 
 /** A typed array without zero-filling (malloc, not calloc): for outputs a kernel overwrites. */
 function uninitializedArrayFor(dtype: DType, n: number): DataArray {
+  const bytes = n * BYTES_PER_ELEMENT[dtype];
+  if (arena && bytes >= ARENA_MIN_BYTES) return viewOf(dtype, arena.arenaAllocate(bytes, false), n);
   if (n < 1024) return arrayFor(dtype, n);
-  const bytes = Buffer.allocUnsafeSlow(n * BYTES_PER_ELEMENT[dtype]).buffer;
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(bytes, 0, n);
-    case 'float64':
-      return new Float64Array(bytes, 0, n);
-    case 'int32':
-      return new Int32Array(bytes, 0, n);
-    case 'bool':
-      return new Uint8Array(bytes, 0, n);
-  }
+  return viewOf(dtype, Buffer.allocUnsafeSlow(bytes).buffer, n);
 }
 
 /** The dtype a typed array holds (Uint8Array is bool; Int32Array int32). */
@@ -265,11 +292,12 @@ export function memory(): MemoryStats {
 }
 
 /**
- * Empties the buffer pool so the garbage collector can return its memory to the system (the pool
- * otherwise keeps up to its limit, 1 GiB by default, for reuse). Returns the bytes released.
+ * Empties the buffer pool so the garbage collector can free its buffers (the pool otherwise keeps
+ * up to its limit, 1 GiB by default, for reuse), and returns the native arena's free memory to the
+ * system. Returns the bytes released: the pool's and the arena's.
  */
 export function releaseMemory(): number {
-  const released = pooledBytes;
+  const released = pooledBytes + (arena?.arenaRelease() ?? 0);
   pool.clear();
   pooledBytes = 0;
   return released;

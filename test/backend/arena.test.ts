@@ -1,0 +1,132 @@
+// The addon's tensor-memory arena: blocks are reused, zero-fill is honoured, release() returns
+// memory, bad sizes throw at the boundary; and loading nodegrad leaves the process's malloc alone.
+import { execFileSync } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import * as ng from '../../lib/index.js';
+
+const addon = ng.backend.loadAddon();
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const MiB = 1024 * 1024;
+
+/** Collects until the arena has no block in use beyond `inUse` bytes (V8 frees buffers lazily). */
+async function collectUntil(inUse: number): Promise<void> {
+  for (let i = 0; i < 50 && addon.arenaStats().inUseBytes > inUse; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+describe('native arena', () => {
+  it('reuses a freed block, and zero-fills it only when asked', async () => {
+    await collectUntil(0);
+    const before = addon.arenaStats();
+    let first: Float32Array | null = new Float32Array(addon.arenaAllocate(3 * MiB, true));
+    expect(first.every((v) => v === 0)).toBe(true);
+    first.fill(7);
+    first = null;
+    await collectUntil(before.inUseBytes);
+    const cached = addon.arenaStats();
+    expect(cached.cachedBytes).toBeGreaterThanOrEqual(before.cachedBytes + 3 * MiB);
+    const dirty = new Float32Array(addon.arenaAllocate(3 * MiB, false));
+    const after = addon.arenaStats();
+    expect(after.mappedBytes).toBe(cached.mappedBytes);
+    expect(after.cachedBytes).toBe(cached.cachedBytes - 3 * MiB);
+    expect(dirty[0]).toBe(7);
+    dirty.fill(7);
+    const again = new Float32Array(addon.arenaAllocate(3 * MiB, true));
+    expect(again.every((v) => v === 0)).toBe(true);
+  });
+
+  it('returns free memory on release() and past its cache limit', async () => {
+    const previous = addon.arenaCacheLimit();
+    try {
+      // Four 4 MiB blocks, written and dropped at once.
+      for (let i = 0; i < 4; i++) new Uint8Array(addon.arenaAllocate(4 * MiB, false)).fill(1);
+      await collectUntil(0);
+      expect(addon.arenaStats().cachedBytes).toBeGreaterThanOrEqual(16 * MiB);
+      const mapped = addon.arenaStats().mappedBytes;
+      expect(addon.arenaRelease()).toBeGreaterThanOrEqual(16 * MiB);
+      expect(addon.arenaStats().cachedBytes).toBe(0);
+      expect(addon.arenaStats().mappedBytes).toBeLessThanOrEqual(mapped - 16 * MiB);
+      expect(addon.arenaCacheLimit(0)).toBe(previous);
+      let block: Uint8Array | null = new Uint8Array(addon.arenaAllocate(4 * MiB, false)).fill(1);
+      expect(block.length).toBe(4 * MiB);
+      block = null;
+      await collectUntil(0);
+      expect(addon.arenaStats().cachedBytes).toBe(0);
+    } finally {
+      addon.arenaCacheLimit(previous);
+    }
+  });
+
+  it('ng.releaseMemory() empties the pool and the arena cache', async () => {
+    ng.tidy(() => ng.ones([1024, 1024]).mul(2).sum().item());
+    await collectUntil(0);
+    ng.releaseMemory();
+    expect(ng.memory().pooledBytes).toBe(0);
+    expect(addon.arenaStats().cachedBytes).toBe(0);
+  });
+
+  it('large tensors live in the arena and stay transferable', () => {
+    const t = ng.ones([1024, 256]);
+    expect(t.storage.data.byteLength).toBe(MiB);
+    const before = addon.arenaStats().inUseBytes;
+    ng.zeros([1024, 256]);
+    expect(addon.arenaStats().inUseBytes).toBe(before + MiB);
+    const data = new Float32Array(addon.arenaAllocate(4096, false));
+    structuredClone(data.buffer, { transfer: [data.buffer] });
+    expect(data.length).toBe(0);
+    let caught: (Error & { code?: string }) | undefined;
+    try {
+      addon.unary(ng.backend.UnaryOp.Neg, data, data, 1024, 0, 0);
+    } catch (error) {
+      caught = error as Error & { code?: string };
+    }
+    expect(caught?.code).toBe('ERR_NODEGRAD_NATIVE');
+  });
+
+  it.each([
+    [-1, 'non-negative integer'],
+    [1.5, 'non-negative integer'],
+    [Number.NaN, 'non-negative integer'],
+    [2 ** 60, 'non-negative integer'],
+    ['8' as unknown as number, 'must be a number'],
+  ])('arenaAllocate(%s) throws ERR_NODEGRAD_NATIVE', (bytes, fragment) => {
+    expect(() => addon.arenaAllocate(bytes, false)).toThrow(fragment);
+    try {
+      addon.arenaAllocate(bytes, false);
+    } catch (error) {
+      expect((error as Error & { code?: string }).code).toBe('ERR_NODEGRAD_NATIVE');
+      expect((error as Error).message).toContain('arenaAllocate');
+    }
+  });
+
+  it('a size the system cannot map is a RangeError ERR_NODEGRAD_ALLOC', () => {
+    let caught: (Error & { code?: string }) | undefined;
+    try {
+      addon.arenaAllocate(2 ** 52, false);
+    } catch (error) {
+      caught = error as Error & { code?: string };
+    }
+    expect(caught).toBeInstanceOf(RangeError);
+    expect(caught?.code).toBe('ERR_NODEGRAD_ALLOC');
+    expect(caught?.message).toContain('arenaAllocate');
+  });
+});
+
+describe('a service beside nodegrad', () => {
+  const rss = (...flags: string[]): number => {
+    const out = execFileSync(process.execPath, ['--expose-gc', 'bench/buffers.mjs', ...flags], { encoding: 'utf8' });
+    return (JSON.parse(out) as { rssMiB: number }).rssMiB;
+  };
+
+  it('freed Buffers leave RSS within 1.2x of a process without nodegrad (beyond nodegrad own footprint)', () => {
+    const without = rss();
+    const footprint = rss('--nodegrad', '--no-buffers') - rss('--no-buffers');
+    const withNodegrad = rss('--nodegrad');
+    expect(withNodegrad).toBeLessThanOrEqual(1.2 * without + Math.max(0, footprint) + 4);
+  }, 60_000);
+});
