@@ -210,7 +210,8 @@ export function runBackward(request: WalkRequest): Map<Tensor, Tensor> {
  * torch.autograd.backward. `grad` is the gradient of root (defaults to 1 for a one-element root).
  * The graph's saved tensors are freed afterwards unless `options.retainGraph`.
  * @param root - the tensor to differentiate; must require grad.
- * @param grad - d(loss)/d(root), of root's shape; required unless root has one element.
+ * @param grad - d(loss)/d(root), of root's shape; required unless root has one element. An options
+ *   object here (no gradient) is read as `options`, as PyTorch's `loss.backward(retain_graph=True)`.
  * @param options - retainGraph (default: createGraph) and createGraph (default false).
  * @example
  * ```ts
@@ -220,7 +221,22 @@ export function runBackward(request: WalkRequest): Map<Tensor, Tensor> {
  * w.grad; // 2 * w
  * ```
  */
-export function backward(root: Tensor, grad?: Tensor, options: BackwardOptions = {}): void {
+export function backward(
+  root: Tensor,
+  gradOrOptions?: Tensor | BackwardOptions | null,
+  options: BackwardOptions = {},
+): void {
+  const given: unknown = gradOrOptions;
+  let grad: Tensor | undefined;
+  if (given instanceof Tensor) grad = given;
+  else if (typeof given === 'object' && given !== null && !Array.isArray(given) && !ArrayBuffer.isView(given))
+    options = { ...(given as BackwardOptions), ...options };
+  else if (given !== undefined && given !== null) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `backward: expected a gradient Tensor or an options object ({ retainGraph, createGraph }), got ${Array.isArray(given) ? 'an array' : typeof given}; wrap numbers with ng.tensor`,
+    );
+  }
   if (!root.requiresGrad) {
     throw new NodegradError(
       'ERR_NODEGRAD_AUTOGRAD',

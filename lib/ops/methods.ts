@@ -105,8 +105,11 @@ declare module '../tensor/tensor.js' {
     detach(): Tensor;
     /** A copy converted to `dtype` (this tensor if it already has it) ({@link sh.to | ng.to}). */
     to(dtype: DType): Tensor;
-    /** Backpropagates from this tensor; `grad` defaults to 1 for a one-element tensor. */
-    backward(grad?: Tensor, options?: BackwardOptions): void;
+    /**
+     * Backpropagates from this tensor; `grad` defaults to 1 for a one-element tensor. The options
+     * may come first when there is no gradient to pass: `loss.backward({ retainGraph: true })`.
+     */
+    backward(grad?: Tensor | BackwardOptions | null, options?: BackwardOptions): void;
   }
 }
 

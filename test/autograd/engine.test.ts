@@ -77,6 +77,19 @@ describe('backward', () => {
     );
   });
 
+  it('takes the options first when there is no gradient, and names a wrong first argument', () => {
+    const x = ng.tensor([1, 2], { requiresGrad: true });
+    const z = x.mul(x).sum();
+    z.backward({ retainGraph: true });
+    expect(z.gradFn!.released).toBe(false);
+    z.backward();
+    expect(z.gradFn!.released).toBe(true);
+    expectClose(flat(x.grad!), [4, 8]);
+    const w = x.mul(3).sum();
+    expectNodegradError(() => w.backward(2 as unknown as ng.Tensor), 'ERR_NODEGRAD_ARGUMENT', 'backward', 'number');
+    expectNodegradError(() => w.backward([1] as unknown as ng.Tensor), 'ERR_NODEGRAD_ARGUMENT', 'backward', 'array');
+  });
+
   it('records nothing under noGrad, and enableGrad turns recording back on', () => {
     const x = ng.tensor([1, 2], { requiresGrad: true });
     const y = ng.noGrad(() => x.mul(2).exp());

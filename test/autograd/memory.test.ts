@@ -329,7 +329,7 @@ describe("backward releases a Sequential's activations once every node that read
     const x = ng.randn([64, 32]);
     const y = model.forward(x);
     const hidden = activations(y);
-    y.sum().backward(undefined, { retainGraph: true });
+    y.sum().backward({ retainGraph: true });
     expect(hidden.some((t) => t.storage.disposed)).toBe(false);
     y.sum().backward();
     const captured: ng.Tensor[] = [];
