@@ -14,6 +14,7 @@ import { matmul } from './matmul.js';
 import * as red from './reduce.js';
 import type { Dims } from './reduce.js';
 import * as sh from './shape.js';
+import { logSoftmax, softmax } from './softmax.js';
 
 declare module '../tensor/tensor.js' {
   interface Tensor {
@@ -71,6 +72,10 @@ declare module '../tensor/tensor.js' {
     argmin(dim?: number, keepDim?: boolean): Tensor;
     /** log(sum(exp(this))) over `dim`, computed stably ({@link red.logsumexp | ng.logsumexp}). */
     logsumexp(dim?: Dims, keepDim?: boolean): Tensor;
+    /** exp(x) / sum(exp(x)) along `dim`, as torch.Tensor.softmax ({@link softmax | ng.softmax}). */
+    softmax(dim: number): Tensor;
+    /** x − logsumexp(x) along `dim`, as torch.Tensor.log_softmax ({@link logSoftmax | ng.logSoftmax}). */
+    logSoftmax(dim: number): Tensor;
     /** Matrix product with batching and broadcasting ({@link matmul | ng.matmul}). */
     matmul(other: Tensor): Tensor;
     /**
@@ -185,6 +190,12 @@ p.argmax = function (dim, keepDim) {
 };
 p.argmin = function (dim, keepDim) {
   return red.argmin(this, dim, keepDim);
+};
+p.softmax = function (dim) {
+  return softmax(this, dim);
+};
+p.logSoftmax = function (dim) {
+  return logSoftmax(this, dim);
 };
 p.logsumexp = function (dim, keepDim) {
   return red.logsumexp(this, dim, keepDim);

@@ -114,6 +114,18 @@ describe.each(['float64', 'float32'] as const)('layers match PyTorch (%s)', (dty
   });
 });
 
+describe.each(['float64', 'float32'] as const)('tensor methods softmax and logSoftmax match PyTorch (%s)', (dtype) => {
+  const methods: Record<string, Forward> = {
+    softmax: (c, leaf) => leaf('x').softmax(c.options.dim as number),
+    logSoftmax: (c, leaf) => leaf('x').logSoftmax(c.options.dim as number),
+  };
+  const cases = goldenCases('layers.safetensors').filter((c) => c.kind in methods);
+  it('has cases for both', () => expect(new Set(cases.map((c) => c.kind)).size).toBe(2));
+  it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    check(c, methods[c.kind], dtype, GRAD_KEYS);
+  });
+});
+
 describe.each(['float64', 'float32'] as const)('losses match PyTorch (%s)', (dtype) => {
   // bce_clamped_log's inputs 1e-50 and 1 − 1e-12 round to 0 and 1 in float32: float64 only.
   const cases = goldenCases('losses.safetensors').filter((c) => dtype === 'float64' || c.name !== 'bce_clamped_log');
