@@ -210,7 +210,7 @@ export function runBackward(request: WalkRequest): Map<Tensor, Tensor> {
  * torch.autograd.backward. `grad` is the gradient of root (defaults to 1 for a one-element root).
  * The graph's saved tensors are freed afterwards unless `options.retainGraph`.
  * @param root - the tensor to differentiate; must require grad.
- * @param grad - d(loss)/d(root), of root's shape; required unless root has one element. An options
+ * @param gradOrOptions - d(loss)/d(root), of root's shape; required unless root has one element. An options
  *   object here (no gradient) is read as `options`, as PyTorch's `loss.backward(retain_graph=True)`.
  * @param options - retainGraph (default: createGraph) and createGraph (default false).
  * @example

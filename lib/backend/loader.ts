@@ -22,6 +22,7 @@ export interface NativeControls {
   arenaRelease(): number;
   /** The bytes of free blocks the arena keeps for reuse (default 1 GiB); a number sets it and returns the previous one. */
   arenaCacheLimit(bytes?: number): number;
+  /** The arena's accounting now. */
   arenaStats(): ArenaStats;
 }
 
@@ -33,6 +34,7 @@ export interface ArenaStats {
   cachedBytes: number;
   /** Address space the arena holds, in memory or not. */
   mappedBytes: number;
+  /** The most free bytes the arena keeps for reuse (see arenaCacheLimit). */
   cacheLimitBytes: number;
 }
 
