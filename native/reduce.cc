@@ -118,13 +118,13 @@ void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T*
 
 template <typename T>
 void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t j = 0; j < k; ++j) {
-      const T* from = src + (o * n + index[j]) * inner;
-      T* to = out + (o * k + j) * inner;
-      for (int64_t i = 0; i < inner; ++i) to[i] = from[i];
+  // Each output row is one contiguous copy of a source row; rows split over the pool.
+  parallelRange(outer * k, double(outer) * double(k) * double(inner), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const T* from = src + ((r / k) * n + index[r % k]) * inner;
+      std::copy(from, from + inner, out + r * inner);
     }
-  }
+  });
 }
 
 template <typename T>
