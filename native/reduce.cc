@@ -118,11 +118,19 @@ void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T*
 
 template <typename T>
 void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
+  // Single elements are assigned, longer rows copied whole (a memmove per element tripled the
+  // time of x[:, idx]). One thread: split over the pool, this memory-bound copy ran slower on the
+  // loaded 2-core machine (x[idx] of 4096 rows of 64: 420-500 us against 280-390 us).
   for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t j = 0; j < k; ++j) {
-      const T* from = src + (o * n + index[j]) * inner;
-      T* to = out + (o * k + j) * inner;
-      for (int64_t i = 0; i < inner; ++i) to[i] = from[i];
+    const T* from = src + o * n * inner;
+    T* to = out + o * k * inner;
+    if (inner == 1) {
+      for (int64_t j = 0; j < k; ++j) to[j] = from[index[j]];
+      continue;
+    }
+    for (int64_t j = 0; j < k; ++j, to += inner) {
+      const T* row = from + int64_t(index[j]) * inner;
+      std::copy(row, row + inner, to);
     }
   }
 }
