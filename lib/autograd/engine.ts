@@ -6,7 +6,7 @@
  */
 import { NodegradError, formatShape } from '../errors.js';
 import { sameShape } from '../tensor/shape.js';
-import { trackAllocations } from '../tensor/storage.js';
+import { storageSerial, trackAllocations } from '../tensor/storage.js';
 import { Tensor, zerosTensor } from '../tensor/tensor.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 import { EphemeralRelease } from './ephemeral.js';
@@ -121,7 +121,7 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
   const captured = new Map<Tensor, Tensor>();
   const order = topologicalOrder(roots.flatMap((r) => (r.gradFn ? [r.gradFn] : [])));
   const run = nodesToRun(order, targets);
-  const ephemeral = retainGraph ? null : new EphemeralRelease(order);
+  const ephemeral = retainGraph ? null : new EphemeralRelease(order, walkStarts.at(-2) ?? -1);
   const targetKeys = new Set<Node | Tensor>((targets ?? []).map((t) => t.gradFn ?? t));
   const route = (input: Tensor): Route => {
     if (input.gradFn) return run.has(input.gradFn) || targetKeys.has(input.gradFn) ? 'hold' : 'drop';
@@ -193,13 +193,18 @@ export function seedGradient(op: string, root: Tensor, grad: Tensor | null | und
   return seed;
 }
 
+/** The storage serial at the start of each walk in progress, outermost first. */
+const walkStarts: number[] = [];
+
 /** Runs a walk in the grad mode it needs, tracking only its own allocations. */
 export function runBackward(request: WalkRequest): Map<Tensor, Tensor> {
   // A backward nested inside another node's backward (checkpoint) tracks its own allocations only.
   const outerTracker = trackAllocations(null);
+  walkStarts.push(storageSerial());
   try {
     return request.createGraph ? enableGrad(() => walk(request)) : noGrad(() => walk(request));
   } finally {
+    walkStarts.pop();
     trackAllocations(outerTracker);
   }
 }

@@ -8,11 +8,14 @@ import type { Storage } from '../tensor/storage.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Node } from './node.js';
 
-function ephemeralReads(node: Node): Storage[] {
+function ephemeralReads(node: Node, minSerial: number): Storage[] {
   const found = new Set<Storage>();
-  for (const t of node.inputs) if (t.storage.ephemeral) found.add(t.storage);
-  for (const t of node.savedTensors) if (t.storage.ephemeral) found.add(t.storage);
-  for (const s of node.outputs) if (s.ephemeral) found.add(s);
+  const consider = (s: Storage): void => {
+    if (s.ephemeral && s.serial >= minSerial) found.add(s);
+  };
+  for (const t of node.inputs) consider(t.storage);
+  for (const t of node.savedTensors) consider(t.storage);
+  for (const s of node.outputs) consider(s);
   return [...found];
 }
 
@@ -20,9 +23,13 @@ export class EphemeralRelease {
   private readonly readers = new Map<Storage, number>();
   private readonly reads = new Map<Node, Storage[]>();
 
-  constructor(order: readonly Node[]) {
+  /**
+   * `minSerial`: for a backward nested in another node's backward (a checkpoint recomputing its
+   * segment), the outer walk's start: storages made before it may still be read by the outer graph.
+   */
+  constructor(order: readonly Node[], minSerial: number) {
     for (const node of order) {
-      const storages = ephemeralReads(node);
+      const storages = ephemeralReads(node, minSerial);
       if (storages.length === 0) continue;
       this.reads.set(node, storages);
       for (const s of storages) this.readers.set(s, (this.readers.get(s) ?? 0) + 1);

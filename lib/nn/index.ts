@@ -17,6 +17,7 @@ export {
 } from './module.js';
 export { Parameter } from './parameter.js';
 export * from './layers.js';
+export * from './checkpointing.js';
 export * from './activations.js';
 export * from './batchnorm.js';
 export * from './losses.js';

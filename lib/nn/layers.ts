@@ -1,5 +1,4 @@
 /** Linear, Conv2d and the parameter-free layers, with PyTorch's defaults and reprs. */
-import { checkpoint } from '../autograd/checkpoint.js';
 import { forwardScope, isGradEnabled, releaseConsumed, releasesIntermediates } from '../autograd/grad-mode.js';
 import { setForwardPooling } from '../tensor/storage.js';
 import { NodegradError } from '../errors.js';
@@ -402,8 +401,9 @@ export class Identity extends Module {
  * A Conv2d or Linear followed by a ReLU, both with their own forward (not a subclass or an instance
  * that replaced it): the pair runs as one fused op, which writes the activation once and keeps only
  * the output for backward. Values and gradients are those of the two layers run one after the other.
+ * @internal
  */
-function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linear {
+export function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linear {
   if (!(next instanceof ReLU) || next.forward !== ReLU.prototype.forward) return false;
   return (
     (m instanceof Conv2d && m.forward === Conv2d.prototype.forward) ||
@@ -414,8 +414,9 @@ function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linea
 /**
  * Marks `used`, an activation between two layers that only the graph holds now, for release once
  * backward has run every node that reads it (see autograd/ephemeral.ts).
+ * @internal
  */
-function markGraphOnly(used: Tensor, produced: Tensor, input: Tensor): void {
+export function markGraphOnly(used: Tensor, produced: Tensor, input: Tensor): void {
   const s = used.storage;
   if (s.kept || s === produced.storage || s === input.storage || used.gradFn === null) return;
   s.ephemeral = true;
@@ -510,39 +511,4 @@ export class Sequential extends Module {
   forward(x: Tensor): Tensor {
     return runChain(this.layers(), x);
   }
-}
-
-function isInplaceReLU(layer: unknown): boolean {
-  return layer instanceof ReLU && Boolean(layer.options.inplace);
-}
-
-/**
- * Runs a Sequential in `segments` pieces, checkpointing all but the last: only each segment's input
- * is kept for backward, the rest is recomputed (√depth segments is the usual balance).
- */
-export function checkpointSequential(seq: Sequential, segments: number, input: Tensor): Tensor {
-  const layers = seq.layers();
-  if (!Number.isInteger(segments) || segments < 1) {
-    throw new NodegradError(
-      'ERR_NODEGRAD_ARGUMENT',
-      `checkpointSequential: segments must be a positive integer, got ${segments}`,
-    );
-  }
-  const size = Math.ceil(layers.length / segments);
-  // Segment starts; an in-place layer never starts one (it would overwrite the segment's saved input).
-  const starts: number[] = [];
-  for (let b = 0; b < layers.length; b += size) {
-    let start = b;
-    while (start > 0 && start < layers.length && isInplaceReLU(layers[start])) start++;
-    if (start < layers.length && !starts.includes(start)) starts.push(start);
-  }
-  let h = input;
-  starts.forEach((start, i) => {
-    const part = layers.slice(start, starts[i + 1] ?? layers.length);
-    const run = (x: Tensor) => runChain(part, x);
-    const next = i === starts.length - 1 ? run(h) : checkpoint(run, h);
-    markGraphOnly(h, next, input);
-    h = next;
-  });
-  return h;
 }

@@ -22,6 +22,12 @@ const pool = new Map<string, DataArray[]>();
 let pooledBytes = 0;
 let poolLimitBytes = 1024 * 1024 * 1024;
 let tracker: Storage[] | null = null;
+let nextSerial = 0;
+
+/** The serial the next Storage will get. */
+export function storageSerial(): number {
+  return nextSerial;
+}
 let scopeList: Storage[] | null = null;
 
 function poolKey(dtype: DType, n: number): string {
@@ -124,6 +130,8 @@ export class Storage {
    * backward recycles it once every node that reads it has run.
    */
   ephemeral = false;
+  /** Creation order: a backward nested in another (a checkpoint's) releases only storages made after the outer one began. */
+  readonly serial = nextSerial++;
   private array: DataArray;
   private released = false;
   /** Why the buffer was released, with the fix, for the error a later read throws. */

@@ -419,6 +419,72 @@ describe('recomputation', () => {
     expectClose(plain[1], flat(x.grad!), 1e-6, 1e-7);
   });
 
+  it('a checkpoint inside a Sequential, after layers whose activations backward releases, gives the plain gradients', () => {
+    ng.manualSeed(11);
+    const inner = new nn.Sequential(new nn.Linear(16, 16), new nn.Tanh(), new nn.Linear(16, 16));
+    class Checkpointed extends nn.Module {
+      inner = inner;
+      forward(x: ng.Tensor): ng.Tensor {
+        return ng.checkpoint((h) => this.inner.forward(h), x);
+      }
+    }
+    const model = new nn.Sequential(new nn.Linear(8, 16), new nn.ReLU(), new Checkpointed(), new nn.ReLU());
+    const x = ng.randn([32, 8]);
+    model.forward(x).pow(2).sum().backward();
+    const grads = model.parameters().map((p) => flat(p.grad!));
+    model.zeroGrad();
+    let h = x;
+    for (const layer of [model.at(0), model.at(1), inner, model.at(3)]) h = layer.forward(h);
+    h.pow(2).sum().backward();
+    model.parameters().forEach((p, i) => expectClose(flat(p.grad!), grads[i], 1e-6, 1e-7));
+  });
+
+  it('checkpointByBudget keeps within its budget and gives the plain gradients', () => {
+    ng.manualSeed(12);
+    const layers: ng.nn.Module[] = [];
+    for (let i = 0; i < 8; i++) layers.push(new nn.Linear(64, 64), new nn.ReLU());
+    const model = new nn.Sequential(...layers);
+    const x = ng.randn([256, 64]);
+    const activation = 256 * 64 * 4;
+    const plainStep = (): number[][] => {
+      model.zeroGrad();
+      model.forward(x).pow(2).mean().backward();
+      return model.parameters().map((p) => flat(p.grad!));
+    };
+    const plain = plainStep();
+    // Plain: 8 activations kept + 2 gradients in flight = 10; the best split reaches 8.
+    for (const maxBytes of [9 * activation, 8 * activation]) {
+      const net = nn.checkpointByBudget(model, { maxBytes });
+      model.zeroGrad();
+      const before = ng.memory().liveBytes;
+      const y = net.forward(x);
+      const kept = ng.memory().liveBytes - before;
+      const plan = net.plan!;
+      expect(plan.peakBytes).toBeLessThanOrEqual(maxBytes);
+      expect(plan.keptBytes).toBeLessThan(plan.plainKeptBytes);
+      expect(plan.plainKeptBytes).toBe(8 * activation);
+      expect(kept).toBeLessThanOrEqual(plan.keptBytes + 4096);
+      expect(plan.segments[0].start).toBe(0);
+      expect(plan.segments.at(-1)!.end).toBe(16);
+      plan.segments.slice(1).forEach((s, i) => expect(s.start).toBe(plan.segments[i].end));
+      expect(plan.segments.some((s) => s.checkpointed)).toBe(true);
+      y.pow(2).mean().backward();
+      model.parameters().forEach((p, i) => expectClose(flat(p.grad!), plain[i], 1e-5, 1e-7));
+    }
+    expectNodegradError(
+      () => nn.checkpointByBudget(model, { maxBytes: activation }).forward(x),
+      'ERR_NODEGRAD_ARGUMENT',
+      'checkpointByBudget',
+      'maxBytes',
+    );
+    expectNodegradError(
+      () => nn.checkpointByBudget(model, { maxBytes: -1 }),
+      'ERR_NODEGRAD_ARGUMENT',
+      'checkpointByBudget',
+      'positive',
+    );
+  });
+
   it('refuses a non-function and a function that returns no tensor', () => {
     expectNodegradError(
       () => ng.checkpoint(42 as unknown as () => ng.Tensor),
