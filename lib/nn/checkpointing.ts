@@ -75,10 +75,20 @@ interface UnitProfile {
   ms: number;
 }
 
+/** One segment of a CheckpointPlan. */
+export interface CheckpointSegment {
+  /** Index of its first layer in the Sequential. */
+  start: number;
+  /** Index after its last layer. */
+  end: number;
+  /** Whether backward recomputes it (only its input is kept) or it is kept whole. */
+  checkpointed: boolean;
+}
+
 /** The segments checkpointByBudget chose, with the estimates it chose them by. */
 export interface CheckpointPlan {
-  /** Each segment: its layers [start, end) and whether it is recomputed in backward. */
-  segments: { start: number; end: number; checkpointed: boolean }[];
+  /** The segments in order, covering every layer. */
+  segments: CheckpointSegment[];
   /** Bytes the forward keeps for backward (the plain segments' activations, the checkpointed ones' outputs). */
   keptBytes: number;
   /** keptBytes plus the largest checkpointed segment's activations and two gradients while its backward runs. */
