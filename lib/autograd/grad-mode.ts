@@ -1,5 +1,5 @@
 /** Whether ops record graph nodes. Off inside noGrad(), and while backward() runs. */
-import { setForwardPooling, trackAllocations, type Storage } from '../tensor/storage.js';
+import { trackAllocations, type Storage } from '../tensor/storage.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 let enabled = true;
@@ -56,13 +56,11 @@ export function releasesIntermediates(): boolean {
 /** Runs fn without grad, recycling intermediates as they are consumed (see releasesIntermediates). */
 export function withReleasedIntermediates<T>(fn: () => T): T {
   const previous = releasing;
-  const pooling = setForwardPooling(true);
   releasing = true;
   try {
     return noGrad(fn);
   } finally {
     releasing = previous;
-    setForwardPooling(pooling);
   }
 }
 

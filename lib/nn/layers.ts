@@ -1,6 +1,5 @@
 /** Linear, Conv2d and the parameter-free layers, with PyTorch's defaults and reprs. */
 import { forwardScope, isGradEnabled, releaseConsumed, releasesIntermediates } from '../autograd/grad-mode.js';
-import { setForwardPooling } from '../tensor/storage.js';
 import { NodegradError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { zerosTensor } from '../tensor/tensor.js';
@@ -433,35 +432,30 @@ export function runChain(modules: readonly Module[], x: Tensor): Tensor {
   // Without a graph nothing but the next layer reads an intermediate, so it is recycled once that
   // layer ran; unless the layer that made it has hooks, which may have kept it.
   const dropConsumed = releasesIntermediates() || !isGradEnabled();
-  const pooling = dropConsumed ? setForwardPooling(true) : null;
-  try {
-    let h = x;
-    let producerHooked = false;
-    for (let i = 0; i < modules.length; i++) {
-      const m = modules[i];
-      let next: Tensor;
-      if (fusesWithRelu(m, modules[i + 1])) {
-        next = m.forwardRelu(h);
-        i++;
-      } else {
-        const own = releasesIntermediates() && h.storage !== x.storage;
-        const input = h;
-        next =
-          own && m instanceof ReLU && m.forward === ReLU.prototype.forward
-            ? ops.relu_(h)
-            : forwardScope(() => m.forward(input));
-      }
-      if (!producerHooked) {
-        if (dropConsumed) releaseConsumed(h, next, x);
-        else markGraphOnly(h, next, x);
-      }
-      producerHooked = Object.hasOwn(modules[i], 'forward');
-      h = next;
+  let h = x;
+  let producerHooked = false;
+  for (let i = 0; i < modules.length; i++) {
+    const m = modules[i];
+    let next: Tensor;
+    if (fusesWithRelu(m, modules[i + 1])) {
+      next = m.forwardRelu(h);
+      i++;
+    } else {
+      const own = releasesIntermediates() && h.storage !== x.storage;
+      const input = h;
+      next =
+        own && m instanceof ReLU && m.forward === ReLU.prototype.forward
+          ? ops.relu_(h)
+          : forwardScope(() => m.forward(input));
     }
-    return h;
-  } finally {
-    if (pooling !== null) setForwardPooling(pooling);
+    if (!producerHooked) {
+      if (dropConsumed) releaseConsumed(h, next, x);
+      else markGraphOnly(h, next, x);
+    }
+    producerHooked = Object.hasOwn(modules[i], 'forward');
+    h = next;
   }
+  return h;
 }
 
 /**

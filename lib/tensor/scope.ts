@@ -7,7 +7,7 @@
  */
 import { NodegradError } from '../errors.js';
 import type { Node } from '../autograd/node.js';
-import { currentScopeList, runInAsyncScope, setForwardPooling, setScopeList, type Storage } from './storage.js';
+import { currentScopeList, runInAsyncScope, setScopeList, type Storage } from './storage.js';
 import { Tensor } from './tensor.js';
 
 const reason = 'released by ng.tidy at the end of its scope; return it from the scope or ng.keep() it';
@@ -88,18 +88,15 @@ export function tidy<T>(fn: () => T): T {
   const created: Storage[] = [];
   const outer = currentScopeList();
   const previous = setScopeList(created);
-  const pooling = setForwardPooling(true);
   let result: T;
   try {
     result = fn();
   } catch (error) {
     setScopeList(previous);
-    setForwardPooling(pooling);
     closeScope(created, outer, undefined);
     throw error;
   }
   setScopeList(previous);
-  setForwardPooling(pooling);
   if (result instanceof Promise) {
     closeScope(created, outer, undefined);
     throw new NodegradError(

@@ -35,12 +35,13 @@ function poolKey(dtype: DType, n: number): string {
 }
 
 /**
- * A typed array of n elements: inside backward, a pooled one if the pool has that size; else a
- * fresh one. Forward outputs never take from the pool: they live on as garbage until V8 collects
- * them, and would drain the pool that backward's temporaries cycle through every step.
+ * A typed array of n elements: a pooled one if the pool has that size, else a fresh one. What goes
+ * back to the pool (backward's temporaries, the activations backward released, what scopes and
+ * Sequential recycle) comes out again in the next forward or backward, so the pool cycles instead
+ * of growing.
  */
 function takeArray(dtype: DType, n: number, zero: boolean): DataArray {
-  const list = (tracker || poolForward) && n >= 256 ? pool.get(poolKey(dtype, n)) : undefined;
+  const list = n >= 256 ? pool.get(poolKey(dtype, n)) : undefined;
   const reused = list?.pop();
   if (!reused) return zero ? arrayFor(dtype, n) : uninitializedArrayFor(dtype, n);
   pooledBytes -= reused.byteLength;
@@ -55,15 +56,6 @@ function giveBack(dtype: DType, array: DataArray): void {
   if (list) list.push(array);
   else pool.set(key, [array]);
   pooledBytes += array.byteLength;
-}
-
-let poolForward = false;
-
-/** Lets forward allocations take pooled buffers (inference mode recycles its intermediates). */
-export function setForwardPooling(on: boolean): boolean {
-  const previous = poolForward;
-  poolForward = on;
-  return previous;
 }
 
 /** Collects every Storage created until stopped (backward around each node, forwardScope around a forward). */
