@@ -8,8 +8,13 @@
 #include <napi.h>
 #include <v8.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "arena.h"
 #include "glue.h"
@@ -19,7 +24,45 @@ namespace {
 
 static_assert(sizeof(napi_value) == sizeof(v8::Local<v8::Value>), "a napi_value is a v8::Local in Node");
 
-void freeBlock(void* data, size_t length, void* /*deleterData*/) { nodegrad::arena::deallocate(data, length); }
+// Per-thread accounting of tensor blocks, so that ng.memory() in each thread (main or worker) counts
+// exactly the blocks its tensors hold: bytes and blocks handed out and not yet freed by the collector.
+// JS reads a thread's pair through a BigInt64Array over it (arenaCounters).
+struct OwnerCounters {
+  std::atomic<int64_t> bytes{0};
+  std::atomic<int64_t> blocks{0};
+};
+static_assert(sizeof(std::atomic<int64_t>) == sizeof(int64_t) && std::atomic<int64_t>::is_always_lock_free,
+              "JS reads the counters as plain int64 words");
+constexpr int kOwners = 256;  // threads beyond it share the last slot
+OwnerCounters owners[kOwners];
+std::atomic<int> nextOwner{0};
+
+int ownerSlot() {
+  thread_local int slot = -1;
+  if (slot < 0) slot = std::min(nextOwner.fetch_add(1), kOwners - 1);
+  return slot;
+}
+
+// Blocks whose tensors JS has dropped (uncounted already): their deleter must not uncount them again.
+std::mutex orphanMutex;
+std::unordered_map<void*, int>& orphans() {
+  static auto* const map = new std::unordered_map<void*, int>();  // never destroyed: deleters run until exit
+  return *map;
+}
+
+void freeBlock(void* data, size_t length, void* deleterData) {
+  bool orphaned = false;
+  {
+    const std::lock_guard<std::mutex> lock(orphanMutex);
+    orphaned = orphans().erase(data) > 0;
+  }
+  if (!orphaned) {
+    OwnerCounters& owner = *static_cast<OwnerCounters*>(deleterData);
+    owner.bytes.fetch_sub(static_cast<int64_t>(length));
+    owner.blocks.fetch_sub(1);
+  }
+  nodegrad::arena::deallocate(data, length);
+}
 
 // arenaAllocate(bytes, zero): an ArrayBuffer of `bytes` bytes over an arena block, all zero when
 // `zero`, else with unspecified contents. The block returns to the arena when the buffer is collected.
@@ -29,10 +72,41 @@ Napi::Value ArenaAllocate(const Napi::CallbackInfo& info) {
     const bool zero = args.flag(args.at(1));
     if (bytes == 0) return Napi::ArrayBuffer::New(args.env(), 0);
     void* const block = nodegrad::arena::allocate(bytes, zero);
-    std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(block, bytes, freeBlock, nullptr);
+    const int slot = ownerSlot();
+    owners[slot].bytes.fetch_add(static_cast<int64_t>(bytes));
+    owners[slot].blocks.fetch_add(1);
+    std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(block, bytes, freeBlock, &owners[slot]);
     const v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(v8::Isolate::GetCurrent(), std::move(store));
     // Node's own conversion (v8impl::JsValueFromV8LocalValue): a napi_value is the Local's slot.
     return {args.env(), reinterpret_cast<napi_value>(*buffer)};
+  });
+}
+
+// arenaCounters(): an ArrayBuffer over this thread's { bytes, blocks } int64 pair (never freed).
+Napi::Value ArenaCounters(const Napi::CallbackInfo& info) {
+  return guarded(info, "native arenaCounters", [&](Args& args) -> Napi::Value {
+    return Napi::ArrayBuffer::New(args.env(), &owners[ownerSlot()], sizeof(OwnerCounters));
+  });
+}
+
+// arenaOrphan(buffer): uncounts an arena ArrayBuffer JS has dropped without the collector's help
+// (a buffer pool emptied); its block is freed, uncounted, when the collector frees the buffer.
+Napi::Value ArenaOrphan(const Napi::CallbackInfo& info) {
+  return guarded(info, "native arenaOrphan", [&](Args& args) -> Napi::Value {
+    const Napi::Value value = args.at(0);
+    if (!value.IsArrayBuffer()) args.fail("expected an ArrayBuffer");
+    auto buffer = value.As<Napi::ArrayBuffer>();
+    void* const data = buffer.Data();
+    const auto length = static_cast<int64_t>(buffer.ByteLength());
+    if (data == nullptr || length == 0) return args.env().Undefined();
+    const int slot = ownerSlot();
+    {
+      const std::lock_guard<std::mutex> lock(orphanMutex);
+      if (!orphans().emplace(data, slot).second) return args.env().Undefined();
+    }
+    owners[slot].bytes.fetch_sub(length);
+    owners[slot].blocks.fetch_sub(1);
+    return args.env().Undefined();
   });
 }
 
@@ -73,6 +147,8 @@ Napi::Value ArenaStats(const Napi::CallbackInfo& info) {
 void registerMemoryFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("arenaAllocate", Napi::Function::New(env, ArenaAllocate, "arenaAllocate"));
   exports.Set("arenaRelease", Napi::Function::New(env, ArenaRelease, "arenaRelease"));
+  exports.Set("arenaCounters", Napi::Function::New(env, ArenaCounters, "arenaCounters"));
+  exports.Set("arenaOrphan", Napi::Function::New(env, ArenaOrphan, "arenaOrphan"));
   exports.Set("arenaCacheLimit", Napi::Function::New(env, ArenaCacheLimit, "arenaCacheLimit"));
   exports.Set("arenaStats", Napi::Function::New(env, ArenaStats, "arenaStats"));
 }

@@ -37,8 +37,8 @@ export function getBackend(): Backend {
   } else {
     const loaded = tryAddon();
     active = loaded ? nativeBackend(loaded) : referenceBackend;
-    // An addon built before the arena existed has no arenaAllocate: typed arrays as before.
-    if (loaded && typeof loaded.arenaAllocate === 'function') useArena(loaded);
+    // An addon built before the arena (or its counters) existed: typed arrays as before.
+    if (loaded && typeof loaded.arenaCounters === 'function') useArena(loaded);
   }
   return active;
 }

@@ -3,7 +3,7 @@ import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { fillNormal, fillUniform } from './random.js';
 import { checkShape, numelOf, type Shape } from './shape.js';
-import { arrayFor } from './storage.js';
+import { arrayFor, tensorArray } from './storage.js';
 import { fromArray, uninitTensor, type NestedArray, type Tensor } from './tensor.js';
 
 /** Options every creation function takes. */
@@ -124,7 +124,7 @@ function filled(op: string, shape: Shape, value: number, options: TensorOptions)
   checkDtype(op, dtype);
   checkShape(op, shape);
   if (dtype === 'int32') checkInt32Values(op, [value]);
-  const array = arrayFor(dtype, numelOf(shape));
+  const array = tensorArray(dtype, numelOf(shape));
   if (value !== 0) array.fill(dtype === 'bool' ? 1 : value);
   return finish(array, shape, options);
 }

@@ -2,7 +2,8 @@
  * Typed-array storage, the framework's buffer pool and its memory accounting. Storage is a typed
  * array handed to native kernels zero-copy: over an ArrayBuffer of the addon's arena when it is
  * loaded and the array is large, else one of V8's. Bytes are counted on allocation and uncounted on
- * dispose(), recycle() or when the garbage collector finalizes the storage.
+ * dispose(), recycle() or collection: for an arena block, by the addon when the collector frees it
+ * (so the count is exact in loops that never yield), for a V8 array by a FinalizationRegistry.
  *
  * Creating an ArrayBuffer costs far more here than filling one (V8's external-memory accounting
  * triggers collections, and fresh pages fault at ~12 µs per 4 KiB), so buffers the framework knows
@@ -43,19 +44,38 @@ function poolKey(dtype: DType, n: number): string {
 function takeArray(dtype: DType, n: number, zero: boolean): DataArray {
   const list = n >= 256 ? pool.get(poolKey(dtype, n)) : undefined;
   const reused = list?.pop();
-  if (!reused) return zero ? arrayFor(dtype, n) : uninitializedArrayFor(dtype, n);
+  if (!reused) return arenaArray(dtype, n, zero) ?? (zero ? arrayFor(dtype, n) : uninitializedArrayFor(dtype, n));
   pooledBytes -= reused.byteLength;
+  if (fromArena(reused)) {
+    pooledArenaBytes -= reused.byteLength;
+    pooledArenaCount -= 1;
+  }
   if (zero) reused.fill(0);
   return reused;
 }
 
-function giveBack(dtype: DType, array: DataArray): void {
-  if (array.length < 256 || pooledBytes + array.byteLength > poolLimitBytes) return;
+/** Puts a dead array in the pool; false when the pool refuses it (too small, or full). */
+function giveBack(dtype: DType, array: DataArray): boolean {
+  if (array.length < 256 || pooledBytes + array.byteLength > poolLimitBytes) return false;
   const key = poolKey(dtype, array.length);
   const list = pool.get(key);
   if (list) list.push(array);
   else pool.set(key, [array]);
   pooledBytes += array.byteLength;
+  if (fromArena(array)) {
+    pooledArenaBytes += array.byteLength;
+    pooledArenaCount += 1;
+  }
+  return true;
+}
+
+/** Empties the pool; its arena blocks stop counting now (the collector frees them later). */
+function clearPool(): void {
+  for (const list of pool.values()) for (const array of list) if (fromArena(array)) orphan(array);
+  pool.clear();
+  pooledBytes = 0;
+  pooledArenaBytes = 0;
+  pooledArenaCount = 0;
 }
 
 /** Collects every Storage created until stopped (backward around each node, forwardScope around a forward). */
@@ -95,10 +115,7 @@ export function currentScopeList(): Storage[] | null {
 /** Caps the bytes the pool keeps (default 1 GiB); 0 turns pooling off and empties the pool. */
 export function setPoolLimit(bytes: number): void {
   poolLimitBytes = Math.max(0, bytes);
-  if (poolLimitBytes === 0) {
-    pool.clear();
-    pooledBytes = 0;
-  }
+  if (poolLimitBytes === 0) clearPool();
 }
 
 const finalizer = new FinalizationRegistry<number>((bytes) => {
@@ -125,6 +142,8 @@ export class Storage {
   /** Creation order: a backward nested in another (a checkpoint's) releases only storages made after the outer one began. */
   readonly serial = nextSerial++;
   private array: DataArray;
+  /** Counted here (a V8 array) rather than by the addon (an arena block). */
+  private readonly counted: boolean;
   private released = false;
   /** Why the buffer was released, with the fix, for the error a later read throws. */
   private releaseReason = '';
@@ -136,10 +155,13 @@ export class Storage {
     array: DataArray,
   ) {
     this.array = array;
-    stats.liveBytes += array.byteLength;
-    stats.liveTensors += 1;
-    stats.peakBytes = Math.max(stats.peakBytes, stats.liveBytes);
-    finalizer.register(this, array.byteLength, this);
+    this.counted = !fromArena(array);
+    if (this.counted) {
+      stats.liveBytes += array.byteLength;
+      stats.liveTensors += 1;
+      finalizer.register(this, array.byteLength, this);
+    }
+    stats.peakBytes = Math.max(stats.peakBytes, liveBytesNow());
     tracker?.push(this);
     (scopeList ?? asyncScope.getStore())?.push(this);
   }
@@ -188,10 +210,13 @@ export class Storage {
 
   private release(toPool: boolean): void {
     if (this.released) return;
-    finalizer.unregister(this);
-    stats.liveBytes -= this.array.byteLength;
-    stats.liveTensors -= 1;
-    if (toPool) giveBack(this.dtype, this.array);
+    if (this.counted) {
+      finalizer.unregister(this);
+      stats.liveBytes -= this.array.byteLength;
+      stats.liveTensors -= 1;
+    }
+    const pooled = toPool && giveBack(this.dtype, this.array);
+    if (!pooled && !this.counted) orphan(this.array);
     this.array = new (this.array.constructor as new (n: number) => DataArray)(0);
     this.released = true;
   }
@@ -199,18 +224,53 @@ export class Storage {
 
 /** Allocates tensor memory outside V8's allocator: the addon's arena (see useArena). */
 export interface ArenaAllocator {
+  /** An ArrayBuffer over an arena block, counted for this thread until the collector frees it. */
   arenaAllocate(bytes: number, zero: boolean): ArrayBuffer;
+  /** Returns the arena's free memory to the system; the bytes returned. */
   arenaRelease(): number;
+  /** This thread's { bytes, blocks } of live arena blocks, as two int64 words. */
+  arenaCounters(): ArrayBuffer;
+  /** Stops counting a buffer JS dropped while it was not a tensor's (a pooled one). */
+  arenaOrphan(buffer: ArrayBuffer): void;
 }
 
 let arena: ArenaAllocator | null = null;
+/** The addon's counts of this thread's live arena blocks: [bytes, blocks]. */
+let arenaCounts: BigInt64Array | null = null;
+const arenaBuffers = new WeakSet<ArrayBuffer>();
+let pooledArenaBytes = 0;
+let pooledArenaCount = 0;
 
 /**
- * Routes arrays of ARENA_MIN_BYTES and more to the addon's arena, whose freed blocks are reused
- * without new page faults (null: back to V8's typed arrays). The native backend installs it.
+ * Routes tensor arrays of ARENA_MIN_BYTES and more to the addon's arena, whose freed blocks are
+ * reused without new page faults, and counted by the addon (null: V8's typed arrays from now on).
+ * The native backend installs it.
  */
 export function useArena(allocator: ArenaAllocator | null): void {
   arena = allocator;
+  if (allocator && !arenaCounts) arenaCounts = new BigInt64Array(allocator.arenaCounters());
+}
+
+function fromArena(array: DataArray): boolean {
+  return arenaCounts !== null && arenaBuffers.has(array.buffer as ArrayBuffer);
+}
+
+function orphan(array: DataArray): void {
+  arena?.arenaOrphan(array.buffer as ArrayBuffer);
+}
+
+/** A tensor array from the arena (counted by the addon), or null when it is off or the array is small. */
+function arenaArray(dtype: DType, n: number, zero: boolean): DataArray | null {
+  const bytes = n * BYTES_PER_ELEMENT[dtype];
+  if (!arena || bytes < ARENA_MIN_BYTES) return null;
+  const buffer = arena.arenaAllocate(bytes, zero);
+  arenaBuffers.add(buffer);
+  return viewOf(dtype, buffer, n);
+}
+
+/** Live tensor bytes now: V8 arrays counted here, arena blocks counted by the addon, less the pooled. */
+function liveBytesNow(): number {
+  return stats.liveBytes + (arenaCounts ? Number(arenaCounts[0]) : 0) - pooledArenaBytes;
 }
 
 /** Smaller arrays stay with V8, whose allocator packs them with other small objects. */
@@ -229,10 +289,8 @@ function viewOf(dtype: DType, buffer: ArrayBuffer, n: number): DataArray {
   }
 }
 
-/** A zero-filled typed array of n elements of `dtype` (Uint8Array for bool). */
+/** A zero-filled typed array of n elements of `dtype` (Uint8Array for bool), V8's. */
 export function arrayFor(dtype: DType, n: number): DataArray {
-  const bytes = n * BYTES_PER_ELEMENT[dtype];
-  if (arena && bytes >= ARENA_MIN_BYTES) return viewOf(dtype, arena.arenaAllocate(bytes, true), n);
   switch (dtype) {
     case 'float32':
       return new Float32Array(n);
@@ -248,7 +306,6 @@ export function arrayFor(dtype: DType, n: number): DataArray {
 /** A typed array without zero-filling (malloc, not calloc): for outputs a kernel overwrites. */
 function uninitializedArrayFor(dtype: DType, n: number): DataArray {
   const bytes = n * BYTES_PER_ELEMENT[dtype];
-  if (arena && bytes >= ARENA_MIN_BYTES) return viewOf(dtype, arena.arenaAllocate(bytes, false), n);
   if (n < 1024) return arrayFor(dtype, n);
   return viewOf(dtype, Buffer.allocUnsafeSlow(bytes).buffer, n);
 }
@@ -259,6 +316,11 @@ export function dtypeOf(array: DataArray): DType {
   if (array instanceof Float64Array) return 'float64';
   if (array instanceof Uint8Array) return 'bool';
   return 'int32';
+}
+
+/** A zeroed array of n elements for a new tensor's storage: pooled, from the arena, or V8's. */
+export function tensorArray(dtype: DType, n: number): DataArray {
+  return takeArray(dtype, n, true);
 }
 
 /** Storage of n zeros. */
@@ -288,7 +350,14 @@ export interface MemoryStats {
  * pool's bytes; as torch.cuda.memory_allocated / max_memory_allocated for the CPU.
  */
 export function memory(): MemoryStats {
-  return { ...stats, pooledBytes };
+  const liveBytes = liveBytesNow();
+  const arenaBlocks = arenaCounts ? Number(arenaCounts[1]) : 0;
+  return {
+    liveBytes,
+    peakBytes: Math.max(stats.peakBytes, liveBytes),
+    liveTensors: stats.liveTensors + arenaBlocks - pooledArenaCount,
+    pooledBytes,
+  };
 }
 
 /**
@@ -297,13 +366,12 @@ export function memory(): MemoryStats {
  * system. Returns the bytes released: the pool's and the arena's.
  */
 export function releaseMemory(): number {
-  const released = pooledBytes + (arena?.arenaRelease() ?? 0);
-  pool.clear();
-  pooledBytes = 0;
-  return released;
+  const pooled = pooledBytes;
+  clearPool();
+  return pooled + (arena?.arenaRelease() ?? 0);
 }
 
 /** Sets the peak of {@link memory} to the bytes live now. */
 export function resetPeakMemory(): void {
-  stats.peakBytes = stats.liveBytes;
+  stats.peakBytes = liveBytesNow();
 }

@@ -70,6 +70,23 @@ describe('native arena', () => {
     expect(addon.arenaStats().cachedBytes).toBe(0);
   });
 
+  it('ng.memory() uncounts arena tensors when the collector frees them, in a loop that never yields', () => {
+    gc();
+    const before = ng.memory();
+    const x = ng.ones([256, 1024]); // 1 MiB
+    for (let i = 0; i < 64; i++) x.mul(i).add(1).sum().item();
+    const during = ng.memory();
+    // 64 × two 1 MiB intermediates were made; some still await collection.
+    expect(during.liveBytes - before.liveBytes).toBeGreaterThan(MiB);
+    gc();
+    gc();
+    const after = ng.memory();
+    // No turn of the event loop has passed: a FinalizationRegistry would still count all 128 MiB.
+    // (The 1-element sums and scalars are V8 arrays, counted until their finalizers run.)
+    expect(after.liveBytes - before.liveBytes).toBeLessThan(16 * MiB);
+    expect(after.peakBytes).toBeGreaterThanOrEqual(during.liveBytes);
+  });
+
   it('large tensors live in the arena and stay transferable', () => {
     const t = ng.ones([1024, 256]);
     expect(t.storage.data.byteLength).toBe(MiB);
