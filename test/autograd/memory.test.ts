@@ -1,4 +1,5 @@
 // The memory modes' structural facts: what is recorded, what is kept, what is released.
+import '../deterministic-memory.js';
 import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import type { Node } from '../../lib/autograd/node.js';

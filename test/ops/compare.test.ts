@@ -1,3 +1,4 @@
+import '../deterministic-memory.js';
 import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { maskToIndices } from '../../lib/ops/compare.js';

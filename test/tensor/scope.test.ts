@@ -1,5 +1,6 @@
 // Memory scopes: ng.tidy / tidyAsync / keep, tensor.dispose() and `using`. Live counts come from
 // ng.memory(), which scopes keep exact: a released storage is uncounted at once, no collector involved.
+import '../deterministic-memory.js';
 import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { expectClose, expectNodegradError, flat } from '../helpers.js';
