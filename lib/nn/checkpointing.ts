@@ -6,7 +6,7 @@
 import { checkpoint } from '../autograd/checkpoint.js';
 import { enableGrad } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
-import { tidy } from '../tensor/scope.js';
+import { reachableStorages, tidy } from '../tensor/scope.js';
 import { trackAllocations, type Storage } from '../tensor/storage.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fusesWithRelu, markGraphOnly, ReLU, runChain, Sequential } from './layers.js';
@@ -111,23 +111,6 @@ export interface CheckpointBudgetOptions {
   maxBytes: number;
 }
 
-/** Every storage a graph reaches from `root` through node inputs and saved tensors. */
-function graphStorages(root: Tensor): Set<Storage> {
-  const found = new Set<Storage>([root.storage]);
-  const seen = new Set<unknown>();
-  const stack = root.gradFn ? [root.gradFn] : [];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (!node || seen.has(node)) continue;
-    seen.add(node);
-    for (const t of [...node.inputs, ...node.savedTensors]) {
-      found.add(t.storage);
-      if (t.gradFn) stack.push(t.gradFn);
-    }
-  }
-  return found;
-}
-
 /** Records one plain forward of `layers` unit by unit; every tensor it made is released after. */
 function profile(layers: readonly Module[], x: Tensor): UnitProfile[] {
   return tidy(() =>
@@ -157,7 +140,7 @@ function profile(layers: readonly Module[], x: Tensor): UnitProfile[] {
         h = out;
         i += size;
       }
-      const reached = graphStorages(h);
+      const reached = reachableStorages(h);
       return units.map(({ created, ...unit }) => ({
         ...unit,
         keptBytes: created.filter((s) => reached.has(s)).reduce((n, s) => n + s.byteLength, 0),

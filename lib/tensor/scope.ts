@@ -31,7 +31,7 @@ function describe(value: unknown): string {
  * Every storage reachable from `root` through arrays, plain objects, maps, sets, tensors' gradients
  * and graphs (a node's inputs and saved tensors). An explicit stack: graphs can be thousands deep.
  */
-function reachableStorages(root: unknown): Set<Storage> {
+export function reachableStorages(root: unknown): Set<Storage> {
   const found = new Set<Storage>();
   const seen = new Set<unknown>();
   const stack: unknown[] = [root];
@@ -92,11 +92,11 @@ export function tidy<T>(fn: () => T): T {
   try {
     result = fn();
   } catch (error) {
-    setScopeList(previous);
     closeScope(created, outer, undefined);
     throw error;
+  } finally {
+    setScopeList(previous);
   }
-  setScopeList(previous);
   if (result instanceof Promise) {
     closeScope(created, outer, undefined);
     throw new NodegradError(
