@@ -69,7 +69,7 @@ struct SizeClass {
 
 class Arena {
  public:
-  void* allocate(size_t bytes, bool zero) {
+  void* allocate(size_t bytes, bool zero, bool allowFresh) {
     const size_t size = classSize(bytes);
     char* block = nullptr;
     bool isZero = false;
@@ -80,6 +80,8 @@ class Arena {
         block = c.resident.back();
         c.resident.pop_back();
         stats_.cachedBytes -= size;
+      } else if (!allowFresh) {
+        return nullptr;
       } else if (!c.returned.empty()) {
         block = c.returned.back();
         c.returned.pop_back();
@@ -191,7 +193,7 @@ Arena& instance() {
 
 }  // namespace
 
-void* allocate(size_t bytes, bool zero) { return instance().allocate(bytes, zero); }
+void* allocate(size_t bytes, bool zero, bool allowFresh) { return instance().allocate(bytes, zero, allowFresh); }
 void deallocate(void* block, size_t bytes) noexcept { instance().deallocate(block, bytes); }
 size_t release() noexcept { return instance().trimTo(0); }
 size_t setCacheLimit(size_t bytes) noexcept { return instance().setCacheLimit(bytes); }

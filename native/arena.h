@@ -15,8 +15,9 @@ struct Stats {
 };
 
 // A page-aligned block of at least `bytes` (> 0) bytes, its first `bytes` zero when `zero`.
-// Throws std::bad_alloc when the system has no memory for it.
-void* allocate(size_t bytes, bool zero);
+// Without `allowFresh`, nullptr unless a freed block whose pages are still resident fits (new
+// pages fault on first touch). Throws std::bad_alloc when the system has no memory for it.
+void* allocate(size_t bytes, bool zero, bool allowFresh = true);
 // Gives back a block allocate(bytes, ...) returned.
 void deallocate(void* block, size_t bytes) noexcept;
 // Returns the memory of every cached block to the system; the bytes returned.

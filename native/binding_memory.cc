@@ -64,14 +64,17 @@ void freeBlock(void* data, size_t length, void* deleterData) {
   nodegrad::arena::deallocate(data, length);
 }
 
-// arenaAllocate(bytes, zero): an ArrayBuffer of `bytes` bytes over an arena block, all zero when
-// `zero`, else with unspecified contents. The block returns to the arena when the buffer is collected.
+// arenaAllocate(bytes, zero, reuseOnly?): an ArrayBuffer of `bytes` bytes over an arena block, all
+// zero when `zero`, else with unspecified contents; with `reuseOnly`, null unless a freed block with
+// resident pages fits. The block returns to the arena when the buffer is collected.
 Napi::Value ArenaAllocate(const Napi::CallbackInfo& info) {
   return guarded(info, "native arenaAllocate", [&](Args& args) -> Napi::Value {
     const auto bytes = static_cast<size_t>(args.integer(0, "bytes"));
     const bool zero = args.flag(args.at(1));
+    const bool reuseOnly = args.present(2) && args.flag(args.at(2));
     if (bytes == 0) return Napi::ArrayBuffer::New(args.env(), 0);
-    void* const block = nodegrad::arena::allocate(bytes, zero);
+    void* const block = nodegrad::arena::allocate(bytes, zero, !reuseOnly);
+    if (block == nullptr) return args.env().Null();
     const int slot = ownerSlot();
     owners[slot].bytes.fetch_add(static_cast<int64_t>(bytes));
     owners[slot].blocks.fetch_add(1);

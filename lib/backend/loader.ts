@@ -16,8 +16,11 @@ export interface NativeControls {
   getNumThreads(): number;
   /** Resizes the native pool. */
   setNumThreads(n: number): void;
-  /** An ArrayBuffer over a block of the tensor-memory arena (all zero when `zero`); the block returns when it is collected. */
-  arenaAllocate(bytes: number, zero: boolean): ArrayBuffer;
+  /**
+   * An ArrayBuffer over a block of the tensor-memory arena (all zero when `zero`); the block returns
+   * when it is collected. With `reuseOnly`, null unless a freed block whose pages are resident fits.
+   */
+  arenaAllocate(bytes: number, zero: boolean, reuseOnly: boolean): ArrayBuffer | null;
   /** Returns the arena's free blocks' memory to the system; the bytes returned. */
   arenaRelease(): number;
   /** This thread's { bytes, blocks } of live arena blocks, as two int64 words the addon keeps current. */

@@ -10,9 +10,9 @@ import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { Node, record, type BackwardFn } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { contiguousStrides, numelOf, type Shape } from '../tensor/shape.js';
-import { zerosTensor, fromArray, Tensor } from '../tensor/tensor.js';
+import { zerosTensor, Tensor } from '../tensor/tensor.js';
 import { writeInPlace } from '../tensor/write.js';
-import { indexSelect } from './join.js';
+import { selectChecked } from './join.js';
 import { sumToShape } from './reduce.js';
 import { clone, denseCopy, expand, permute, reshape, to } from './shape.js';
 import { planIndex, type BasicStep, type IndexPlan, type IndexSpec } from './slice.js';
@@ -67,6 +67,7 @@ function recordedView(x: Tensor, steps: readonly BasicStep[]): Tensor {
 
 /** Row-major flat positions into all advanced dims together, one per index element. */
 function linearIndices(plan: IndexPlan, view: Shape): Int32Array {
+  if (plan.advanced.length === 1) return plan.advanced[0].indices;
   const n = numelOf(plan.indexShape);
   const out = new Int32Array(n);
   for (const { viewDim, indices } of plan.advanced) {
@@ -80,16 +81,17 @@ function gather(v: Tensor, plan: IndexPlan): Tensor {
   const dims = plan.advanced.map((a) => a.viewDim);
   const merged = numelOf(dims.map((d) => v.shape[d]));
   const rest = v.shape.map((_, d) => d).filter((d) => !dims.includes(d));
-  const lin = fromArray(linearIndices(plan, v.shape), [numelOf(plan.indexShape)]);
+  // Positions come from the plan, already checked against their dims: the select skips its checks.
+  const lin = linearIndices(plan, v.shape);
   if (plan.adjacent) {
     const first = dims[0];
     const last = dims[dims.length - 1];
     const flatShape = [...v.shape.slice(0, first), merged, ...v.shape.slice(last + 1)];
-    return reshape(indexSelect(reshape(v, flatShape), first, lin), plan.resultShape);
+    return reshape(selectChecked(reshape(v, flatShape), first, lin), plan.resultShape);
   }
   const front = permute(v, [...dims, ...rest]);
   const flat = reshape(front, [merged, ...rest.map((d) => v.shape[d])]);
-  return reshape(indexSelect(flat, 0, lin), plan.resultShape);
+  return reshape(selectChecked(flat, 0, lin), plan.resultShape);
 }
 
 function indexWithPlan(x: Tensor, plan: IndexPlan): Tensor {

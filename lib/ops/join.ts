@@ -99,8 +99,17 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
       `indexSelect: expected a 1-D int32 index, got ${idx.dtype} of shape ${formatShape(idx.shape)}`,
     );
   }
-  const indices = denseCopy(idx).storage.data as Int32Array;
+  // A copy (a plain array, not a tensor): backward reads these indices whatever happens to idx.
+  const indices = idx.isContiguous()
+    ? (idx.storage.data as Int32Array).slice(idx.offset, idx.offset + idx.numel)
+    : (denseCopy(idx).storage.data as Int32Array);
   checkIndices(indices, x, d, size);
+  return selectChecked(x, d, indices);
+}
+
+/** indexSelect with indices already checked to lie in [0, size of dim d): no copy, no check. */
+export function selectChecked(x: Tensor, d: number, indices: Int32Array): Tensor {
+  const size = x.ndim === 0 ? 1 : x.shape[d];
   const shape = x.ndim === 0 ? [indices.length] : [...x.shape];
   if (x.ndim > 0) shape[d] = indices.length;
   const outer = numelOf(x.shape.slice(0, d));

@@ -6,7 +6,7 @@
  */
 import { NodegradError, formatShape } from '../errors.js';
 import { tensor } from '../tensor/creation.js';
-import { broadcastShapes, type Shape } from '../tensor/shape.js';
+import { broadcastShapes, numelOf, type Shape } from '../tensor/shape.js';
 import { Tensor, type NestedArray } from '../tensor/tensor.js';
 import { denseCopy, expand } from './shape.js';
 import { maskToIndices } from './compare.js';
@@ -259,6 +259,15 @@ export function planIndex(op: string, shape: Shape, specs: readonly IndexSpec[])
   return { steps, viewShape, ...planAdvanced(op, shape, viewShape, pending) };
 }
 
+/** The index's int32 values broadcast to `indexShape`, as a fresh row-major array (no tensor). */
+function indexArray(index: Tensor, indexShape: Shape): Int32Array {
+  const data = index.storage.data as Int32Array;
+  if (index.isContiguous() && index.shape.length === indexShape.length && index.numel === numelOf(indexShape)) {
+    return data.slice(index.offset, index.offset + index.numel);
+  }
+  return denseCopy(expand(index, indexShape)).storage.data as Int32Array;
+}
+
 function planAdvanced(
   op: string,
   shape: Shape,
@@ -278,9 +287,12 @@ function planAdvanced(
     }
   }
   const advanced = pending.map(({ viewDim, sourceDim, index }) => {
-    const indices = denseCopy(expand(index, indexShape)).storage.data as Int32Array;
+    const indices = indexArray(index, indexShape);
     const size = shape[sourceDim];
-    for (let i = 0; i < indices.length; i++) indices[i] = wrapIndex(op, indices[i], size, sourceDim, shape);
+    for (let i = 0; i < indices.length; i++) {
+      const value = indices[i];
+      if (value < 0 || value >= size) indices[i] = wrapIndex(op, value, size, sourceDim, shape);
+    }
     return { viewDim, sourceDim, indices };
   });
   const dims = advanced.map((a) => a.viewDim);

@@ -13,6 +13,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
+import { collectForReuse } from './collector.js';
 
 /** Bytes per element of each dtype. */
 export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
@@ -224,8 +225,11 @@ export class Storage {
 
 /** Allocates tensor memory outside V8's allocator: the addon's arena (see useArena). */
 export interface ArenaAllocator {
-  /** An ArrayBuffer over an arena block, counted for this thread until the collector frees it. */
-  arenaAllocate(bytes: number, zero: boolean): ArrayBuffer;
+  /**
+   * An ArrayBuffer over an arena block, counted for this thread until the collector frees it; with
+   * `reuseOnly`, null unless a freed block whose pages are resident fits.
+   */
+  arenaAllocate(bytes: number, zero: boolean, reuseOnly: boolean): ArrayBuffer | null;
   /** Returns the arena's free memory to the system; the bytes returned. */
   arenaRelease(): number;
   /** This thread's { bytes, blocks } of live arena blocks, as two int64 words. */
@@ -263,7 +267,12 @@ function orphan(array: DataArray): void {
 function arenaArray(dtype: DType, n: number, zero: boolean): DataArray | null {
   const bytes = n * BYTES_PER_ELEMENT[dtype];
   if (!arena || bytes < ARENA_MIN_BYTES) return null;
-  const buffer = arena.arenaAllocate(bytes, zero);
+  let buffer = arena.arenaAllocate(bytes, zero, true);
+  if (buffer === null && arenaCounts && collectForReuse(arenaLiveBytes)) {
+    buffer = arena.arenaAllocate(bytes, zero, true);
+  }
+  buffer ??= arena.arenaAllocate(bytes, zero, false);
+  if (buffer === null) throw new Error('unreachable: an arena allocation that may fault returned null');
   arenaBuffers.add(buffer);
   return viewOf(dtype, buffer, n);
 }
@@ -374,4 +383,9 @@ export function releaseMemory(): number {
 /** Sets the peak of {@link memory} to the bytes live now. */
 export function resetPeakMemory(): void {
   stats.peakBytes = liveBytesNow();
+}
+
+/** This thread's live arena bytes, pooled blocks included (the addon's count). */
+function arenaLiveBytes(): number {
+  return arenaCounts ? Number(arenaCounts[0]) : 0;
 }
