@@ -7,3 +7,12 @@
 export { TensorDataset, DataLoader, permutation, type Dataset, type DataLoaderOptions } from './dataset.js';
 export { mnist, readIdx, idxDataset, cifar10, type Split } from './sources.js';
 export * as transforms from './transforms.js';
+export {
+  names,
+  textFile,
+  NAME_BOUNDARY,
+  type TextCorpus,
+  type NamesCorpus,
+  type TextSplit,
+  type TextFileOptions,
+} from './text.js';
