@@ -42,8 +42,8 @@ export interface NamesCorpus extends TextCorpus {
 /** The token that starts and ends every name (id 0), as makemore's '.'. */
 export const NAME_BOUNDARY = '.';
 
-/** Targets past a name's end: CrossEntropyLoss's default ignoreIndex skips them. */
-const IGNORED = -100;
+/** Targets past a name's end, as makemore's: the models' losses (ignoreIndex -1) skip them. */
+const IGNORED = -1;
 
 function checkBlockSize(op: string, blockSize: number): void {
   if (!Number.isInteger(blockSize) || blockSize < 1) {
@@ -81,7 +81,7 @@ let cachedNames: NamesCorpus | undefined;
  * names, Apache-2.0), lowercased, those of letters a–z only, deduplicated: 8,403 names. A fixed
  * shuffle holds out every tenth for validation, the same on every machine. The vocabulary is '.'
  * (a name's start and end, id 0) then 'a'–'z'. `dataset(split, blockSize)` gives one row per name:
- * x = '.' + name, y = name + '.', padded (x with 0, y with -100, which the loss ignores) or cut to
+ * x = '.' + name, y = name + '.', padded (x with 0, y with -1, which the language models' losses ignore) or cut to
  * blockSize — makemore's framing of the task.
  */
 export function names(): NamesCorpus {

@@ -30,7 +30,7 @@ describe('ng.data.names()', () => {
     expect(corpus.decode(corpus.train).split('.').filter(Boolean)).toEqual(corpus.trainWords);
   });
 
-  it('frames each name as x = . + name and y = name + ., padded with 0 and -100, cut at blockSize', () => {
+  it('frames each name as x = . + name and y = name + ., padded with 0 and -1, cut at blockSize', () => {
     const ds = corpus.dataset('validation', 8);
     expect(ds.length).toBe(corpus.validationWords.length);
     const [x, y] = ds.batch([0]);
@@ -41,7 +41,7 @@ describe('ng.data.names()', () => {
     expect((y.toArray() as number[][])[0].slice(0, n)).toEqual([...ids, 0].slice(0, n));
     if (n < 8) {
       expect((x.toArray() as number[][])[0].slice(n)).toEqual(new Array(8 - n).fill(0));
-      expect((y.toArray() as number[][])[0].slice(n)).toEqual(new Array(8 - n).fill(-100));
+      expect((y.toArray() as number[][])[0].slice(n)).toEqual(new Array(8 - n).fill(-1));
     }
     const long = corpus.trainWords.findIndex((w) => w.length >= 5);
     const [, yShort] = corpus.dataset('train', 3).batch([long]);
