@@ -22,4 +22,5 @@ export { type BetaOptions } from './betas.js';
 export { Adamax, type AdamaxOptions } from './adamax.js';
 export { NAdam, type NAdamOptions } from './nadam.js';
 export { RAdam, type RAdamOptions } from './radam.js';
+export { LBFGS, type LBFGSOptions, type LossClosure } from './lbfgs.js';
 export * as lrScheduler from './lr-scheduler.js';

@@ -2,11 +2,14 @@
 
     PYTHONPATH=/tmp/pydeps /usr/bin/python3 tools/golden/make_optim2_goldens.py
 
-optim2.safetensors: each optimizer case trains a 4-5-2 tanh MLP on a fixed regression problem
-(mse loss) for 20 steps from the same initial weights; it stores the loss before each step and every
-parameter after each step (`traj.<name>`, shape [20, ...]). Its own x, y and initial weights are
-stored in the case's dtype: LBFGS runs in float64, because its line search and stopping tests compare
-losses and directional derivatives, where float32 near-ties could flip.
+optim2.safetensors: each optimizer case runs 20 steps from fixed initial weights and stores the loss
+before each step and every parameter after each step (`traj.<name>`, shape [20, ...]), with its own
+x, y and initial weights in the case's dtype. The elementwise optimizers train a 4-5-2 tanh MLP on a
+regression problem (mse loss) in float32. LBFGS runs in float64 on L2-regularized logistic
+regression: its line search and stopping tests compare losses and directional derivatives, where
+float32 near-ties could flip, and on a nonconvex problem its trajectory is chaotic (PyTorch's own,
+from weights perturbed by 1e-13, departs by 1e-5 to 1 within 20 steps); on this strongly convex one
+a 1e-13 perturbation stays below 1e-9.
 
 optim2_lr.safetensors: each schedule case records every group's lr (and momentum for OneCycleLR)
 after construction and after each step, in float64.
@@ -34,12 +37,21 @@ def mlp_loss(params, x, y):
     return F.mse_loss(F.linear(torch.tanh(F.linear(x, w1, b1)), w2, b2), y)
 
 
+def logreg_loss(params, x, labels):
+    w, b = params
+    return F.cross_entropy(F.linear(x, w, b), labels) + 0.05 * (w * w).sum()
+
+
 def optimizers():
     w = Writer()
     x = torch.randn(16, 4)
     y = torch.stack([x[:, 0] * x[:, 1] - x[:, 2], torch.sin(x[:, 3]) + 0.5 * x[:, 0]], 1)
     init = [torch.randn(5, 4) * 0.5, torch.randn(5) * 0.1, torch.randn(2, 5) * 0.5, torch.randn(2) * 0.1]
-    names = ["w1", "b1", "w2", "b2"]
+    labels = (x[:, 0] + x[:, 1] > 0).long() + (x[:, 2] > 0.5).long()
+    problems = {
+        "mlp": (mlp_loss, ["w1", "b1", "w2", "b2"], init, y),
+        "logreg": (logreg_loss, ["w", "b"], [torch.randn(3, 4) * 0.5, torch.zeros(3)], labels),
+    }
     configs = [
         ("rmsprop", "RMSprop", {}),
         ("rmsprop_centered_momentum_wd", "RMSprop", {"lr": 0.005, "momentum": 0.9, "centered": True, "weightDecay": 0.05}),
@@ -55,19 +67,23 @@ def optimizers():
         ("radam", "RAdam", {}),
         ("radam_beta2_wd", "RAdam", {"lr": 0.01, "betas": [0.9, 0.9], "weightDecay": 0.1}),
         ("lbfgs", "LBFGS", {}),
-        ("lbfgs_strong_wolfe", "LBFGS", {"lineSearchFn": "strong_wolfe", "maxIter": 5, "historySize": 3}),
-        ("lbfgs_lr_history", "LBFGS", {"lr": 0.5, "maxIter": 4, "maxEval": 6, "historySize": 2}),
+        ("lbfgs_strong_wolfe", "LBFGS", {"lineSearchFn": "strong_wolfe"}),
+        ("lbfgs_strong_wolfe_short", "LBFGS", {"lineSearchFn": "strong_wolfe", "maxIter": 2, "historySize": 3}),
+        ("lbfgs_lr_history", "LBFGS", {"lr": 0.5, "maxIter": 2, "maxEval": 3, "historySize": 2}),
+        ("lbfgs_max_iter", "LBFGS", {"maxIter": 3}),
     ]
     for name, kind, opts in configs:
+        problem = "logreg" if kind == "LBFGS" else "mlp"
+        loss_fn, names, start, target = problems[problem]
         dtype = torch.float64 if kind == "LBFGS" else torch.float32
-        xs, ys = x.to(dtype), y.to(dtype)
-        params = [p.to(dtype).clone().requires_grad_(True) for p in init]
+        xs, ys = x.to(dtype), (target.to(dtype) if target.is_floating_point() else target.int())
+        params = [p.to(dtype).clone().requires_grad_(True) for p in start]
         opt = getattr(torch.optim, kind)(params, **snake(opts))
         losses, traj = [], [[] for _ in params]
 
         def closure():
             opt.zero_grad()
-            loss = mlp_loss(params, xs, ys)
+            loss = loss_fn(params, xs, target)
             loss.backward()
             return loss
 
@@ -81,8 +97,9 @@ def optimizers():
             for i, p in enumerate(params):
                 traj[i].append(p.detach().clone())
         assert all(math.isfinite(v) for v in losses) and losses[-1] < losses[0], (name, losses)
-        w.case(name, kind, opts, x=xs, y=ys, losses=torch.tensor(losses, dtype=torch.float64),
-               **{f"init.{n}": p.to(dtype) for n, p in zip(names, init)},
+        w.case(name, kind, {"problem": problem, "options": opts}, x=xs, y=ys,
+               losses=torch.tensor(losses, dtype=torch.float64),
+               **{f"init.{n}": p.to(dtype) for n, p in zip(names, start)},
                **{f"traj.{n}": torch.stack(t) for n, t in zip(names, traj)})
     w.save("optim2.safetensors")
 
