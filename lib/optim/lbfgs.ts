@@ -201,8 +201,8 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     for (let nIter = 1; nIter <= maxIter; nIter++) {
       state.n_iter += 1;
       if (state.n_iter === 1) {
+        // The very first iteration: restore() gave an empty memory and hDiag 1; steepest descent.
         d = flatGrad.map((v) => -v);
-        [oldDirs.length, oldStps.length, ro.length, hDiag] = [0, 0, 0, 1];
       } else {
         // Update the curvature memory with the last step, then d = −H·g by the two-loop recursion.
         const y = flatGrad.map((v, i) => v - prevFlatGrad[i]);
