@@ -1,62 +1,20 @@
 /**
- * `ng.optim.lrScheduler`: learning-rate schedules, as PyTorch's `torch.optim.lr_scheduler`. Call
- * step() once per epoch, after the optimizer's steps.
+ * `ng.optim.lrScheduler`: learning-rate schedules, as PyTorch's `torch.optim.lr_scheduler`: StepLR,
+ * MultiStepLR, ExponentialLR, LinearLR, CosineAnnealingLR, LambdaLR, OneCycleLR, SequentialLR and
+ * ReduceLROnPlateau. Call step() once per epoch (OneCycleLR: once per batch), after the optimizer's
+ * steps; ReduceLROnPlateau's step takes the metric it watches.
  *
  * @module
  */
 import { NodegradError } from '../errors.js';
+import { checkPositiveInteger, LRScheduler } from './lr-scheduler-base.js';
 import type { LrOptions, Optimizer } from './optimizer.js';
 
-abstract class LRScheduler {
-  /** The epochs stepped so far (PyTorch's last_epoch). */
-  lastEpoch = 0;
-  /** Each group's lr when the scheduler was built. */
-  readonly baseLrs: number[];
-
-  constructor(
-    /** The optimizer whose groups' lr the scheduler sets. */
-    protected readonly optimizer: Optimizer<LrOptions>,
-  ) {
-    this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
-  }
-
-  /** The lr at `epoch` of a group that started at `baseLr`. */
-  protected abstract lrAt(baseLr: number, epoch: number): number;
-
-  /** Advances one epoch and sets each group's lr. */
-  step(): void {
-    this.lastEpoch += 1;
-    this.optimizer.paramGroups.forEach((g, i) => {
-      g.lr = this.lrAt(this.baseLrs[i], this.lastEpoch);
-    });
-  }
-
-  /** Each group's current lr (PyTorch's get_last_lr()). */
-  getLastLr(): number[] {
-    return this.optimizer.paramGroups.map((g) => g.lr);
-  }
-
-  /** The scheduler's position, for a checkpoint. */
-  stateDict(): {
-    /** The epochs stepped so far. */
-    lastEpoch: number;
-    /** Each group's starting lr. */
-    baseLrs: number[];
-  } {
-    return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs] };
-  }
-
-  /** Restores lastEpoch from a stateDict() and sets each group's lr for it (from this scheduler's baseLrs). */
-  loadStateDict(sd: {
-    /** The epochs stepped so far. */
-    lastEpoch: number;
-  }): void {
-    this.lastEpoch = sd.lastEpoch;
-    this.optimizer.paramGroups.forEach((g, i) => {
-      g.lr = this.lrAt(this.baseLrs[i], this.lastEpoch);
-    });
-  }
-}
+export { LRScheduler } from './lr-scheduler-base.js';
+export { ExponentialLR, LambdaLR, LinearLR, MultiStepLR, type LrLambda } from './lr-schedules.js';
+export { OneCycleLR, type OneCycleLROptions } from './one-cycle-lr.js';
+export { SequentialLR } from './sequential-lr.js';
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './reduce-lr-on-plateau.js';
 
 /**
  * Multiplies the lr by gamma every stepSize epochs, as PyTorch's `torch.optim.lr_scheduler.StepLR`:
@@ -84,18 +42,14 @@ export class StepLR extends LRScheduler {
    */
   constructor(optimizer: Optimizer<LrOptions>, options: { stepSize: number; gamma?: number }) {
     super(optimizer);
-    if (!Number.isInteger(options.stepSize) || options.stepSize < 1) {
-      throw new NodegradError(
-        'ERR_NODEGRAD_ARGUMENT',
-        `StepLR: stepSize must be a positive integer, got ${options.stepSize}`,
-      );
-    }
+    checkPositiveInteger('StepLR', 'stepSize', options.stepSize);
     this.stepSize = options.stepSize;
     this.gamma = options.gamma ?? 0.1;
+    this.apply(0);
   }
 
-  protected lrAt(base: number, epoch: number): number {
-    return base * this.gamma ** Math.floor(epoch / this.stepSize);
+  protected apply(epoch: number): void {
+    this.setLrs((base) => base * this.gamma ** Math.floor(epoch / this.stepSize));
   }
 }
 
@@ -120,9 +74,10 @@ export class CosineAnnealingLR extends LRScheduler {
     }
     this.tMax = options.tMax;
     this.etaMin = options.etaMin ?? 0;
+    this.apply(0);
   }
 
-  protected lrAt(base: number, epoch: number): number {
-    return this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2;
+  protected apply(epoch: number): void {
+    this.setLrs((base) => this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * epoch) / this.tMax))) / 2);
   }
 }

@@ -17,6 +17,12 @@ const optimizers: [string, MakeOptimizer][] = [
   ['SGD momentum dampening', (p) => new optim.SGD(p, { lr: 0.1, momentum: 0.5, dampening: 0.3 })],
   ['Adam amsgrad weightDecay', (p) => new optim.Adam(p, { lr: 0.05, amsgrad: true, weightDecay: 0.1 })],
   ['AdamW', (p) => new optim.AdamW(p, { lr: 0.05 })],
+  ['RMSprop centered momentum', (p) => new optim.RMSprop(p, { momentum: 0.9, centered: true, weightDecay: 0.1 })],
+  ['Adagrad', (p) => new optim.Adagrad(p, { lr: 0.1, lrDecay: 0.01 })],
+  ['Adadelta', (p) => new optim.Adadelta(p, { weightDecay: 0.1 })],
+  ['Adamax', (p) => new optim.Adamax(p, { lr: 0.05 })],
+  ['NAdam', (p) => new optim.NAdam(p, { lr: 0.05 })],
+  ['RAdam', (p) => new optim.RAdam(p, { lr: 0.05 })],
 ];
 
 const views: [string, (base: ng.Tensor) => ng.Tensor][] = [
