@@ -227,3 +227,28 @@ describe('errors name the op, the shapes and what was expected', () => {
     expectNodegradError(() => new ng.nn.PixelShuffle(0), 'ERR_NODEGRAD_ARGUMENT', 'PixelShuffle', 'got 0');
   });
 });
+
+describe('the doc comments’ examples give the shapes they claim', () => {
+  it('functional', () => {
+    expect(ng.conv1d(ng.randn([8, 4, 100]), ng.randn([16, 4, 5]), null, { padding: 'same' }).shape).toEqual([
+      8, 16, 100,
+    ]);
+    const up = F.convTranspose2d(ng.randn([1, 8, 7, 7]), ng.randn([8, 4, 4, 4]), null, { stride: 2, padding: 1 });
+    expect(up.shape).toEqual([1, 4, 14, 14]);
+    expect(F.convTranspose1d(ng.randn([2, 4, 10]), ng.randn([4, 3, 3]), null, { stride: 2 }).shape).toEqual([2, 3, 21]);
+    expect(F.interpolate(ng.randn([1, 3, 8, 8]), { scaleFactor: 2, mode: 'bilinear' }).shape).toEqual([1, 3, 16, 16]);
+    expect(F.pixelShuffle(ng.randn([1, 12, 4, 4]), 2).shape).toEqual([1, 3, 8, 8]);
+    expect(F.pixelUnshuffle(ng.randn([1, 3, 8, 8]), 2).shape).toEqual([1, 12, 4, 4]);
+  });
+  it('layers', () => {
+    expect(new ng.nn.Conv1d(4, 8, 3, { padding: 1 }).forward(ng.randn([2, 4, 50])).shape).toEqual([2, 8, 50]);
+    const up = new ng.nn.ConvTranspose2d(16, 8, 4, { stride: 2, padding: 1 });
+    expect(up.forward(ng.randn([2, 16, 7, 7])).shape).toEqual([2, 8, 14, 14]);
+    expect(up.forward(ng.randn([2, 16, 7, 7]), [15, 15]).shape).toEqual([2, 8, 15, 15]);
+    expect(new ng.nn.ConvTranspose1d(4, 2, 3, { stride: 2 }).forward(ng.randn([1, 4, 10])).shape).toEqual([1, 2, 21]);
+    const upsample = new ng.nn.Upsample({ scaleFactor: 2, mode: 'bilinear', alignCorners: false });
+    expect(upsample.forward(ng.randn([1, 3, 4, 4])).shape).toEqual([1, 3, 8, 8]);
+    expect(new ng.nn.PixelShuffle(3).forward(ng.randn([1, 9, 4, 4])).shape).toEqual([1, 1, 12, 12]);
+    expect(new ng.nn.PixelUnshuffle(2).forward(ng.randn([1, 1, 8, 8])).shape).toEqual([1, 4, 4, 4]);
+  });
+});
