@@ -184,7 +184,9 @@ abstract class ConvTransposeNd extends Module<[input: Tensor, outputSize?: reado
   readonly groups: number;
 
   constructor(
+    /** Channels of the input. */
     readonly inChannels: number,
+    /** Channels of the output. */
     readonly outChannels: number,
     /** The kernel size per spatial dim. */
     readonly kernel: number[],

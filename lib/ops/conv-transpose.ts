@@ -76,6 +76,7 @@ function padEnd(x: Tensor, dim: number, size: number): Tensor {
  *
  * @example
  * ```ts
+ * const F = ng.nn.functional;
  * const up = F.convTranspose2d(ng.randn([1, 8, 7, 7]), ng.randn([8, 4, 4, 4]), null, { stride: 2, padding: 1 });
  * up.shape; // [1, 4, 14, 14]
  * ```
@@ -183,6 +184,7 @@ function transposed(
  *
  * @example
  * ```ts
+ * const F = ng.nn.functional;
  * F.convTranspose1d(ng.randn([2, 4, 10]), ng.randn([4, 3, 3]), null, { stride: 2 }).shape; // [2, 3, 21]
  * ```
  */

@@ -107,6 +107,7 @@ export function checkInterpolateOptions(op: string, options: InterpolateOptions)
  *
  * @example
  * ```ts
+ * const F = ng.nn.functional;
  * F.interpolate(ng.randn([1, 3, 8, 8]), { scaleFactor: 2, mode: 'bilinear' }).shape; // [1, 3, 16, 16]
  * ```
  */
@@ -162,6 +163,7 @@ export function checkFactor(op: string, factor: number): void {
  *
  * @example
  * ```ts
+ * const F = ng.nn.functional;
  * F.pixelShuffle(ng.randn([1, 12, 4, 4]), 2).shape; // [1, 3, 8, 8]
  * ```
  */
@@ -189,6 +191,7 @@ export function pixelShuffle(input: Tensor, upscaleFactor: number): Tensor {
  *
  * @example
  * ```ts
+ * const F = ng.nn.functional;
  * F.pixelUnshuffle(ng.randn([1, 3, 8, 8]), 2).shape; // [1, 12, 4, 4]
  * ```
  */
