@@ -6,7 +6,6 @@
 import * as ng from 'nodegrad';
 import { asciiImage } from './parts/ascii-image.js';
 import { batches } from './parts/batches.js';
-import { ConvTranspose2d } from './parts/conv-transpose.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
 
 const { nn } = ng;
@@ -19,13 +18,13 @@ class Generator extends nn.Module {
   constructor(nz: number, ngf: number, nc: number) {
     super();
     this.main = new nn.Sequential(
-      new ConvTranspose2d(nz, ngf * 2, 4, { stride: 1, padding: 0, bias: false }), // → ngf·2 × 4 × 4
+      new nn.ConvTranspose2d(nz, ngf * 2, 4, { stride: 1, padding: 0, bias: false }), // → ngf·2 × 4 × 4
       new nn.BatchNorm2d(ngf * 2),
       new nn.ReLU(),
-      new ConvTranspose2d(ngf * 2, ngf, 4, { stride: 2, padding: 1, bias: false }), // → ngf × 8 × 8
+      new nn.ConvTranspose2d(ngf * 2, ngf, 4, { stride: 2, padding: 1, bias: false }), // → ngf × 8 × 8
       new nn.BatchNorm2d(ngf),
       new nn.ReLU(),
-      new ConvTranspose2d(ngf, nc, 4, { stride: 2, padding: 1, bias: false }), // → nc × 16 × 16
+      new nn.ConvTranspose2d(ngf, nc, 4, { stride: 2, padding: 1, bias: false }), // → nc × 16 × 16
       new nn.Tanh(),
     );
   }
@@ -61,7 +60,7 @@ class Discriminator extends nn.Module {
 function weightsInit(model: ng.nn.Module): void {
   ng.noGrad(() => {
     for (const m of model.modules()) {
-      if (m instanceof nn.Conv2d || m instanceof ConvTranspose2d) nn.init.normal_(m.weight, 0, 0.02);
+      if (m instanceof nn.Conv2d || m instanceof nn.ConvTranspose2d) nn.init.normal_(m.weight, 0, 0.02);
       else if (m instanceof nn.BatchNorm2d) {
         if (m.weight) nn.init.normal_(m.weight, 1, 0.02);
         if (m.bias) nn.init.zeros_(m.bias);

@@ -49,6 +49,7 @@ const twiceDifferentiableOps = new Set([
   'conv2d+relu',
   'conv2dInputGrad',
   'conv2dWeightGrad',
+  'convTranspose2d',
 ]);
 
 /**

@@ -29,3 +29,17 @@ export {
   frameworkLoss,
 } from '../ops/index.js';
 export * from '../ops/unary.js';
+export { conv1d } from '../ops/conv.js';
+export {
+  convTranspose1d,
+  convTranspose2d,
+  type ConvTranspose1dOptions,
+  type ConvTranspose2dOptions,
+} from '../ops/conv-transpose.js';
+export {
+  interpolate,
+  pixelShuffle,
+  pixelUnshuffle,
+  type InterpolateMode,
+  type InterpolateOptions,
+} from '../ops/upsample.js';

@@ -17,6 +17,8 @@ export {
 } from './module.js';
 export { Parameter } from './parameter.js';
 export * from './layers.js';
+export * from './conv-layers.js';
+export * from './upsample.js';
 export * from './checkpointing.js';
 export * from './activations.js';
 export * from './batchnorm.js';

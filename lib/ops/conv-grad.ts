@@ -27,12 +27,15 @@ function convolve(p: Conv2dParams, x: Tensor, w: Tensor, like: Tensor): Tensor {
   );
 }
 
-/** ∂⟨g, conv2d(x, w)⟩/∂x for output gradient g [N, outC, outH, outW]. */
-export function conv2dInputGrad(p: Conv2dParams, g: Tensor, w: Tensor): Tensor {
+/**
+ * ∂⟨g, conv2d(x, w)⟩/∂x for output gradient g [N, outC, outH, outW]; `name` names the node
+ * (convTranspose2d is this op run forward).
+ */
+export function conv2dInputGrad(p: Conv2dParams, g: Tensor, w: Tensor, name = 'conv2dInputGrad'): Tensor {
   const gx = uninitTensor([p.batch, p.inChannels, p.inH, p.inW], g.dtype);
   getBackend().conv2dBackwardInput(p, denseArray(g), denseArray(w), gx.storage.data as FloatArray);
   return record(
-    'conv2dInputGrad',
+    name,
     gx,
     [g, w],
     (gg) => [g.requiresGrad ? convolve(p, gg, w, g) : null, w.requiresGrad ? conv2dWeightGrad(p, gg, g) : null],

@@ -170,3 +170,74 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     relu ? [xf, wf, out] : [xf, wf],
   );
 }
+
+/** Options of {@link conv1d} (PyTorch's defaults: stride 1, padding 0, dilation 1, groups 1). */
+export interface Conv1dOptions {
+  /** Step between windows (default 1). */
+  stride?: number;
+  /** Zero padding on each side, or 'valid' (none) or 'same' (output length = input length; stride 1). */
+  padding?: number | 'same' | 'valid';
+  /** Spacing between kernel elements (default 1). */
+  dilation?: number;
+  /** Split input and output channels into this many independent groups (default 1). */
+  groups?: number;
+}
+
+/**
+ * 1-D convolution (cross-correlation) over sequences, as PyTorch's `torch.nn.functional.conv1d`: the
+ * 2-D convolution of the input seen as [N, C, 1, L], so it runs on the same kernels.
+ *
+ * Shape: input [N, C, L] (or [C, L]), weight [outC, C / groups, k], bias [outC] → output
+ * [N, outC, Lout] with Lout = ⌊(L + 2·padding − dilation·(k − 1) − 1) / stride⌋ + 1.
+ *
+ * @example
+ * ```ts
+ * ng.conv1d(ng.randn([8, 4, 100]), ng.randn([16, 4, 5]), null, { padding: 'same' }).shape; // [8, 16, 100]
+ * ```
+ */
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor {
+  if (weight.ndim !== 3) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `conv1d: expected weight of shape [outC, inC / groups, k], got ${formatShape(weight.shape)}`,
+    );
+  }
+  const [outC, , k] = weight.shape;
+  const groups = options.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1 || outC % groups !== 0) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `conv1d: groups must be a positive integer dividing out channels ${outC}, got ${groups}`,
+    );
+  }
+  const inC = weight.shape[1] * groups;
+  if ((input.ndim !== 2 && input.ndim !== 3) || input.shape[input.ndim - 2] !== inC) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `conv1d: expected input of shape [N, C, L] or [C, L] with C = ${inC}, got ${formatShape(input.shape)}`,
+    );
+  }
+  const { padding = 0 } = options;
+  const [stride] = pair('conv1d', 'stride', options.stride ?? 1, 1);
+  const [dilation] = pair('conv1d', 'dilation', options.dilation ?? 1, 1);
+  if (padding === 'same' && stride !== 1) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `conv1d: padding 'same' needs stride 1, got stride ${stride}`);
+  }
+  const [pad] = typeof padding === 'number' ? pair('conv1d', 'padding', padding, 0) : [0];
+  const length = input.shape[input.ndim - 1];
+  if (padding !== 'same' && convOutputSize(length, k, stride, pad, dilation) < 1) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `conv1d: input ${formatShape(input.shape)} padded by ${pad} is shorter than the kernel ${k} ` +
+        `with dilation ${dilation}`,
+    );
+  }
+  const padding2d = typeof padding === 'number' ? ([0, pad] as const) : padding;
+  const out = conv2d(unsqueeze(input, -2), unsqueeze(weight, 2), bias, {
+    stride: [1, stride],
+    padding: padding2d,
+    dilation: [1, dilation],
+    groups,
+  });
+  return squeeze(out, -2);
+}
