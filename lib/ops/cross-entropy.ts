@@ -115,7 +115,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     let total = 0;
     for (const v of loss.storage.data as FloatArray) total += v;
     out = full([], total / denominator, { dtype: x.dtype });
-    scale = 1 / denominator;
+    // Every target ignored: the mean is 0/0 = NaN, but PyTorch's gradient stays 0 (not 0 · 1/0).
+    scale = targets.every((t) => t === ignoreIndex) ? 0 : 1 / denominator;
   }
   // The graph edge goes to `rows` (a view of the logits), so reshapes/permutes backpropagate as usual.
   return record(
