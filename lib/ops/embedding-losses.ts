@@ -138,7 +138,7 @@ export interface MultilabelSoftMarginLossOptions extends ReductionOptions {
  * Multi-label one-versus-all loss, as `torch.nn.functional.multilabel_soft_margin_loss`: the
  * (weighted) binary cross-entropy of sigmoid(input) against each label, averaged over the C classes
  * of the last dim. Shape: input (logits) and target (0/1 labels) [N, C] (or [C]); 'none' gives [N].
- * Options: weight [C], reduction (default 'mean').
+ * Options: weight [C], reduction (default 'mean'). Differentiable in input and weight.
  */
 export function multilabelSoftMarginLoss(
   input: Tensor,
@@ -154,6 +154,7 @@ export function multilabelSoftMarginLoss(
   }
   sameShapes('multilabelSoftMarginLoss', input, target);
   // bceWithLogits per element is −(y·logσ(x) + (1 − y)·logσ(−x)), PyTorch's formula, in its stable form.
-  const perElement = bceWithLogits(input, target, { reduction: 'none', weight: options.weight ?? null });
+  let perElement = bceWithLogits(input, target, { reduction: 'none' });
+  if (options.weight) perElement = mul(perElement, options.weight);
   return applyReduction(div(sum(perElement, -1), input.shape[input.ndim - 1]), reduction);
 }
