@@ -70,6 +70,13 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
           `class indices: use target.to('int32') (a float target must hold probabilities of the logits' shape ${formatShape(x.shape)})`,
       );
     }
+    if (ignoreIndex >= 0) {
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `crossEntropy: ignoreIndex ${ignoreIndex} applies to class-index targets only; with probability targets ` +
+          `of shape ${formatShape(target.shape)} leave it at a negative value (default -100)`,
+      );
+    }
     return probabilityTargets(x, to(target, x.dtype), classes, weight, labelSmoothing, reduction);
   }
   if (target.ndim !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
