@@ -170,8 +170,8 @@ function backwardSample(
 export function ctcLoss(
   logProbs: Tensor,
   targets: Tensor,
-  inputLengths: Lengths,
-  targetLengths: Lengths,
+  inputLengths: Tensor | readonly number[],
+  targetLengths: Tensor | readonly number[],
   options: CtcLossOptions = {},
 ): Tensor {
   const op = 'ctcLoss';
