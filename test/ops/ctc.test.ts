@@ -94,6 +94,20 @@ describe('ctcLoss', () => {
     expectClose(flat(torchStyle), flat(c.t.raw_grad_logp), 1e-9, 1e-10);
   });
 
+  it('runs the CTCLoss doc example: a scalar loss and a gradient for every logit', () => {
+    const ctc = new ng.nn.CTCLoss({ blank: 0 });
+    const logits = ng.randn([50, 16, 20], { requiresGrad: true });
+    const logProbs = logits.logSoftmax(2);
+    const targets = ng.randint(1, 20, [16, 10], { dtype: 'int32' });
+    const loss = ctc.forward(logProbs, targets, Array<number>(16).fill(50), Array<number>(16).fill(10));
+    loss.backward();
+    expect(loss.shape).toEqual([]);
+    expect(Number.isFinite(loss.item())).toBe(true);
+    expect(logits.grad?.shape).toEqual([50, 16, 20]);
+    // Through logSoftmax each frame's gradient sums to 0.
+    expectClose(flat(logits.grad!.sum(2)), new Array<number>(50 * 16).fill(0), 0, 1e-6);
+  });
+
   it('validates its arguments with messages naming ctcLoss and the expected shapes', () => {
     const lp = randomTensor([6, 2, 4], 3).logSoftmax(2);
     const targets = int32([1, 2, 3, 1], [2, 2]);
