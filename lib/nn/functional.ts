@@ -27,6 +27,15 @@ export {
   l1Loss,
   klDiv,
   frameworkLoss,
+  smoothL1Loss,
+  huberLoss,
+  poissonNllLoss,
+  gaussianNllLoss,
+  cosineEmbeddingLoss,
+  marginRankingLoss,
+  tripletMarginLoss,
+  multilabelSoftMarginLoss,
+  ctcLoss,
 } from '../ops/index.js';
 export * from '../ops/unary.js';
 export { conv1d } from '../ops/conv.js';

@@ -70,6 +70,13 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
           `class indices: use target.to('int32') (a float target must hold probabilities of the logits' shape ${formatShape(x.shape)})`,
       );
     }
+    if (ignoreIndex >= 0) {
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        `crossEntropy: ignoreIndex ${ignoreIndex} applies to class-index targets only; with probability targets ` +
+          `of shape ${formatShape(target.shape)} leave it at a negative value (default -100)`,
+      );
+    }
     return probabilityTargets(x, to(target, x.dtype), classes, weight, labelSmoothing, reduction);
   }
   if (target.ndim !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
@@ -115,7 +122,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, options: CrossEntro
     let total = 0;
     for (const v of loss.storage.data as FloatArray) total += v;
     out = full([], total / denominator, { dtype: x.dtype });
-    scale = 1 / denominator;
+    // Every target ignored: the mean is 0/0 = NaN, but PyTorch's gradient stays 0 (not 0 · 1/0).
+    scale = targets.every((t) => t === ignoreIndex) ? 0 : 1 / denominator;
   }
   // The graph edge goes to `rows` (a view of the logits), so reshapes/permutes backpropagate as usual.
   return record(

@@ -8,47 +8,18 @@ import { uninitTensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { abs, add, clamp, exp, log, mul, neg, relu, sigmoid, sub } from './elementwise.js';
-import { mean, sum } from './reduce.js';
+import { sum } from './reduce.js';
 import { denseArray, denseCopy, reshape, to } from './shape.js';
+import {
+  applyReduction as reduce,
+  checkReduction,
+  floatTarget,
+  sameShapes,
+  type Reduction,
+  type ReductionOptions,
+} from './loss-utils.js';
 
-/** How a loss combines its per-element values, as PyTorch's `reduction`. */
-export type Reduction = 'mean' | 'sum' | 'none';
-
-/** `reduction` when it is 'mean', 'sum' or 'none'; else throws naming `op`. */
-export function checkReduction(op: string, reduction: string): Reduction {
-  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
-    throw new NodegradError(
-      'ERR_NODEGRAD_ARGUMENT',
-      `${op}: reduction must be 'mean', 'sum' or 'none', got '${reduction}'`,
-    );
-  }
-  return reduction;
-}
-
-function reduce(x: Tensor, reduction: Reduction): Tensor {
-  if (reduction === 'mean') return mean(x);
-  if (reduction === 'sum') return sum(x);
-  return x;
-}
-
-function sameShapes(op: string, input: Tensor, target: Tensor): void {
-  if (input.ndim !== target.ndim || input.shape.some((s, i) => s !== target.shape[i])) {
-    throw new NodegradError(
-      'ERR_NODEGRAD_SHAPE',
-      `${op}: target shape ${formatShape(target.shape)} does not match input shape ${formatShape(input.shape)}`,
-    );
-  }
-}
-
-function floatTarget(input: Tensor, target: Tensor): Tensor {
-  return to(target, input.dtype === 'int32' ? 'float32' : input.dtype);
-}
-
-/** The reduction option of the losses. */
-export interface ReductionOptions {
-  /** 'mean' (default), 'sum', or 'none' for the per-element losses. */
-  reduction?: Reduction;
-}
+export { checkReduction, type Reduction, type ReductionOptions } from './loss-utils.js';
 
 /** Mean squared error: (input − target)². */
 export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
