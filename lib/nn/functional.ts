@@ -29,3 +29,4 @@ export {
   frameworkLoss,
 } from '../ops/index.js';
 export * from '../ops/unary.js';
+export { layerNorm, rmsNorm, groupNorm, instanceNorm, type InstanceNormOptions } from '../ops/layer-norm.js';

@@ -20,6 +20,7 @@ export * from './layers.js';
 export * from './checkpointing.js';
 export * from './activations.js';
 export * from './batchnorm.js';
+export * from './normalization.js';
 export * from './losses.js';
 export * as functional from './functional.js';
 export * as init from './init.js';
