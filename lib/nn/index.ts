@@ -21,6 +21,8 @@ export * from './checkpointing.js';
 export * from './activations.js';
 export * from './batchnorm.js';
 export * from './normalization.js';
+export * from './embedding.js';
+export * from './dropout.js';
 export * from './losses.js';
 export * as functional from './functional.js';
 export * as init from './init.js';
