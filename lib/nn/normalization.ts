@@ -21,6 +21,10 @@ function pythonNumber(v: number): string {
 
 const pythonBool = (b: boolean): string => (b ? 'True' : 'False');
 
+/** Python's repr of a tuple: (5,) and (3, 5). */
+const pythonTuple = (values: readonly number[]): string =>
+  values.length === 1 ? `(${values[0]},)` : `(${values.join(', ')})`;
+
 function shapeList(op: string, normalizedShape: number | readonly number[]): number[] {
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   checkShape(op, shape, { names: shape.map((_, i) => `normalizedShape[${i}]`) });
@@ -80,7 +84,7 @@ export class LayerNorm extends Module {
   }
 
   override extraRepr(): string {
-    return `(${this.normalizedShape.join(', ')},), eps=${pythonNumber(this.eps)}, elementwise_affine=${pythonBool(this.weight !== null)}`;
+    return `${pythonTuple(this.normalizedShape)}, eps=${pythonNumber(this.eps)}, elementwise_affine=${pythonBool(this.weight !== null)}`;
   }
 }
 
@@ -126,7 +130,7 @@ export class RMSNorm extends Module {
 
   override extraRepr(): string {
     const eps = this.eps === null ? 'None' : pythonNumber(this.eps);
-    return `(${this.normalizedShape.join(', ')},), eps=${eps}, elementwise_affine=${pythonBool(this.weight !== null)}`;
+    return `${pythonTuple(this.normalizedShape)}, eps=${eps}, elementwise_affine=${pythonBool(this.weight !== null)}`;
   }
 }
 
