@@ -194,7 +194,7 @@ export class EmbeddingBag extends Module {
   }
 
   override extraRepr(): string {
-    const parts = [`${this.numEmbeddings}, ${this.embeddingDim}, mode='${this.options.mode ?? 'mean'}'`];
+    const parts = [`${this.numEmbeddings}, ${this.embeddingDim}, mode=${this.options.mode ?? 'mean'}`];
     if (this.paddingIdx !== null) parts.push(`padding_idx=${this.paddingIdx}`);
     return parts.join(', ');
   }
