@@ -7,10 +7,14 @@ import { Module } from './module.js';
 type DropoutFn = (x: Tensor, p: number, options: DropoutOptions) => Tensor;
 
 abstract class DropoutVariant extends Module {
-  protected abstract readonly dropoutFn: DropoutFn;
-
-  /** @param p - The probability of dropping (an element or a channel), in [0, 1] (default 0.5). */
-  constructor(readonly p = 0.5) {
+  /**
+   * @param p - The probability of dropping (an element or a channel), in [0, 1].
+   * @param dropoutFn - The functional form this layer applies.
+   */
+  constructor(
+    readonly p: number,
+    private readonly dropoutFn: DropoutFn,
+  ) {
     super();
     if (!(p >= 0 && p <= 1)) {
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${this.typeName}: probability must be in [0, 1], got ${p}`);
@@ -32,7 +36,10 @@ abstract class DropoutVariant extends Module {
  * is zeroed whole with probability p and the others scaled by 1 / (1 − p). Shape: the input's.
  */
 export class Dropout1d extends DropoutVariant {
-  protected readonly dropoutFn: DropoutFn = dropout1d;
+  /** @param p - The probability of dropping, in [0, 1] (default 0.5). */
+  constructor(p = 0.5) {
+    super(p, dropout1d);
+  }
 }
 
 /**
@@ -40,7 +47,10 @@ export class Dropout1d extends DropoutVariant {
  * [C, H, W]) input is zeroed whole with probability p and the others scaled by 1 / (1 − p).
  */
 export class Dropout2d extends DropoutVariant {
-  protected readonly dropoutFn: DropoutFn = dropout2d;
+  /** @param p - The probability of dropping, in [0, 1] (default 0.5). */
+  constructor(p = 0.5) {
+    super(p, dropout2d);
+  }
 }
 
 /**
@@ -49,5 +59,8 @@ export class Dropout2d extends DropoutVariant {
  * variance (for SELU networks). Shape: any; the output has the input's shape.
  */
 export class AlphaDropout extends DropoutVariant {
-  protected readonly dropoutFn: DropoutFn = alphaDropout;
+  /** @param p - The probability of dropping, in [0, 1] (default 0.5). */
+  constructor(p = 0.5) {
+    super(p, alphaDropout);
+  }
 }
