@@ -98,6 +98,26 @@ NODEGRAD_CLONES void forwardRows(const T* x, int64_t begin, int64_t end, int64_t
   }
 }
 
+// One row of gradInput: with dy = grad * weight, dx = s * (dy - mean(dy) - xhat * mean(dy * xhat)),
+// without mean(dy) for rms. `weight` is inlined per call site, so the loops carry no branch.
+template <typename T, typename Weight>
+NODEGRAD_CLONES void inputGradRow(const T* p, const T* g, int64_t cols, double m, double s, bool rms,
+                                  const Weight& weight, T* gi) {
+  double a = 0, b = 0;
+  laneSum2(
+      cols,
+      [&](int64_t j, double& da, double& db) {
+        da = static_cast<double>(g[j]) * weight(j);
+        db = da * ((p[j] - m) * s);
+      },
+      a, b);
+  a = rms ? 0.0 : a / cols;
+  b /= cols;
+  // dx = s·dy + k1·x + k0 (PyTorch's form): two multiply-adds per element in T.
+  const T k1 = static_cast<T>(-s * s * b), k0 = static_cast<T>(s * s * b * m - s * a), st = static_cast<T>(s);
+  for (int64_t j = 0; j < cols; ++j) gi[j] = st * (g[j] * weight(j)) + k1 * p[j] + k0;
+}
+
 // Rows [begin, end): gradInput rows, and the rows' weight/bias gradient sums added into gw/gb (double).
 template <typename T>
 NODEGRAD_CLONES void backwardRows(const T* x, const T* grad, int64_t begin, int64_t end, int64_t cols, bool rms,
@@ -118,20 +138,13 @@ NODEGRAD_CLONES void backwardRows(const T* x, const T* grad, int64_t begin, int6
       for (int64_t j = 0; j < cols; ++j) gb[j] += g[j];
     }
     if (!gradInput) continue;
-    // dy = grad * weight; dx = s * (dy - mean(dy) - xhat * mean(dy * xhat)), without mean(dy) for rms.
-    const auto dy = [g, weight](int64_t j) { return weight ? double(g[j]) * weight[j] : double(g[j]); };
-    double a = 0, b = 0;
-    laneSum2(
-        cols,
-        [&](int64_t j, double& da, double& db) {
-          da = dy(j);
-          db = da * ((p[j] - m) * s);
-        },
-        a, b);
-    a = rms ? 0.0 : a / cols;
-    b /= cols;
     T* gi = gradInput + r * cols;
-    for (int64_t j = 0; j < cols; ++j) gi[j] = static_cast<T>(s * (dy(j) - a - (p[j] - m) * s * b));
+    if (weight)
+      inputGradRow(
+          p, g, cols, m, s, rms, [weight](int64_t j) { return weight[j]; }, gi);
+    else
+      inputGradRow(
+          p, g, cols, m, s, rms, [](int64_t) { return T(1); }, gi);
   }
 }
 
