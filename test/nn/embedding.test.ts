@@ -92,6 +92,19 @@ describe('Embedding and EmbeddingBag layers', () => {
     expect(m.toString()).toBe(keys.get(label)?.repr);
   });
 
+  it('the Embedding @example runs as written', () => {
+    const { nn } = ng;
+    const tokens = ng
+      .tensor([
+        [0, 5, 9],
+        [1, 0, 0],
+      ])
+      .to('int32');
+    const emb = new nn.Embedding(10000, 256, { paddingIdx: 0 });
+    const vectors = emb.forward(tokens); // tokens: int32 [batch, seq] → [batch, seq, 256]
+    expect(vectors.shape).toEqual([2, 3, 256]);
+  });
+
   it('starts the paddingIdx row at zero and never updates it', () => {
     const emb = new ng.nn.Embedding(5, 3, { paddingIdx: -2 });
     expect(emb.paddingIdx).toBe(3);

@@ -150,11 +150,18 @@ describe('layerNorm kernels: native against the reference', () => {
     });
   });
 
-  it('refuses short buffers at the native boundary', () => {
-    const x = new Float32Array(10);
-    expect(() => native.layerNormForward({ rows: 4, cols: 5, eps: 1e-5, rms: false }, x, null, null, x, x, x)).toThrow(
-      expect.objectContaining({ code: 'ERR_NODEGRAD_NATIVE' }) as Error,
-    );
+  it('refuses bad buffers and parameters at the native boundary', () => {
+    const x = new Float32Array(20);
+    const p = { rows: 4, cols: 5, eps: 1e-5, rms: false };
+    const refused = (fn: () => void, fragment: string) => {
+      expect(fn).toThrow(expect.objectContaining({ code: 'ERR_NODEGRAD_NATIVE' }) as Error);
+      expect(fn).toThrow(fragment);
+    };
+    refused(() => native.layerNormForward(p, new Float32Array(10), null, null, x, x, x), 'layerNormForward');
+    refused(() => native.layerNormForward({ ...p, eps: -1 }, x, null, null, x, x, x), 'eps');
+    refused(() => native.layerNormForward(p, x, null, null, x, null, x), 'mean');
+    refused(() => native.layerNormForward(p, x, new Float64Array(5), null, x, x, x), 'weight');
+    refused(() => native.layerNormBackward(p, x, x, null, x, new Float32Array(3), x, null, null), 'rstd');
   });
 });
 
@@ -176,6 +183,15 @@ describe('normalization layers', () => {
     const m = make();
     expect(Object.keys(m.stateDict())).toEqual(golden?.keys);
     expect(m.toString()).toBe(golden?.repr);
+  });
+
+  it('the LayerNorm @example runs as written', () => {
+    const { nn } = ng;
+    const x = ng.randn([2, 7, 512]);
+    const norm = new nn.LayerNorm(512, { eps: 1e-6 });
+    const y = norm.forward(x); // x: [batch, seq, 512]
+    expect(y.shape).toEqual([2, 7, 512]);
+    expect(Math.abs(y.index(1, 3).mean().item())).toBeLessThan(1e-5);
   });
 
   it('LayerNorm without bias and RMSNorm keep only weight', () => {
