@@ -221,6 +221,18 @@ export interface CrossEntropyParams {
   labelSmoothing: number;
 }
 
+/** Geometry of the row-normalization kernels (LayerNorm, RMSNorm): `rows` contiguous rows of `cols`. */
+export interface LayerNormParams {
+  /** Rows normalized independently. */
+  rows: number;
+  /** Elements per row. */
+  cols: number;
+  /** Added to the variance before its square root (forward only). */
+  eps: number;
+  /** RMSNorm: no mean subtracted; the variance is mean(x²). */
+  rms: boolean;
+}
+
 /** Hyperparameters of one SGD step (PyTorch's torch.optim.SGD). */
 export interface SgdParams {
   /** Learning rate. */
@@ -364,6 +376,34 @@ export interface Backend {
     weight: FloatArray | null,
     loss: FloatArray,
     grad: FloatArray | null,
+  ): void;
+  /**
+   * out = (x − mean) · rstd · weight + bias per row (see LayerNormParams); weight and bias [cols] may be
+   * null. mean (null when rms) and rstd [rows] receive each row's statistics for the backward.
+   */
+  layerNormForward(
+    p: LayerNormParams,
+    x: FloatArray,
+    weight: FloatArray | null,
+    bias: FloatArray | null,
+    out: FloatArray,
+    mean: FloatArray | null,
+    rstd: FloatArray,
+  ): void;
+  /**
+   * Gradients of sum(out · grad) from the saved mean and rstd: gradInput [rows, cols], gradWeight and
+   * gradBias [cols] (each overwritten; null ones are skipped).
+   */
+  layerNormBackward(
+    p: LayerNormParams,
+    x: FloatArray,
+    grad: FloatArray,
+    weight: FloatArray | null,
+    mean: FloatArray | null,
+    rstd: FloatArray,
+    gradInput: FloatArray | null,
+    gradWeight: FloatArray | null,
+    gradBias: FloatArray | null,
   ): void;
   /** One SGD update of all of param in place (PyTorch's rule); momentumBuffer null when momentum is 0. */
   sgdStep(

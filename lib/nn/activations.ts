@@ -1,7 +1,12 @@
-/** Modules of the table-driven activations (lib/ops/unary.ts): one line per module. */
+/** Modules of the table-driven activations (lib/ops/unary.ts): one line per module; PReLU and GLU. */
 import type { Tensor } from '../tensor/tensor.js';
 import { unaryOps, type UnaryOpName } from '../ops/unary.js';
+import { glu } from '../ops/glu.js';
+import { prelu } from '../ops/prelu.js';
+import { full } from '../tensor/creation.js';
+import { checkShape } from '../tensor/shape.js';
 import { Module } from './module.js';
+import { Parameter } from './parameter.js';
 
 /** The options of table op `K` (`{ negativeSlope }` for leakyRelu), undefined for an op without options. */
 export type ActivationOptions<K extends UnaryOpName> = Parameters<(typeof unaryOps)[K]>[1];
@@ -98,3 +103,74 @@ export type LogSigmoid = UnaryActivation<'logSigmoid'>;
 export const Softsign = activation('softsign', 'Softsign');
 /** An instance of Softsign. */
 export type Softsign = UnaryActivation<'softsign'>;
+
+/** Options of {@link PReLU}. */
+export interface PReLUOptions {
+  /** 1 (one slope shared by all channels) or the number of channels C. Default 1. */
+  numParameters?: number;
+  /** The initial slope. Default 0.25. */
+  init?: number;
+  /** The dtype of the weight. Default 'float32'. */
+  dtype?: 'float32' | 'float64';
+}
+
+/**
+ * x for x > 0, weight · x otherwise, with a learnable slope, as `torch.nn.PReLU` (state-dict key
+ * `weight`, [numParameters]). With numParameters = C the slope is per channel (dim 1 of the input).
+ * Shape: any; the output has the input's shape.
+ */
+export class PReLU extends Module {
+  /** The learnable negative slope(s) [numParameters], starting at `init`. */
+  weight: Parameter;
+  /** The number of slopes (1 or the channels). */
+  readonly numParameters: number;
+
+  /** @param options - numParameters (default 1), init (default 0.25), dtype (default 'float32'). */
+  constructor(options: PReLUOptions = {}) {
+    super();
+    this.numParameters = options.numParameters ?? 1;
+    checkShape('PReLU', [this.numParameters], { names: ['numParameters'] });
+    this.weight = new Parameter(
+      full([this.numParameters], options.init ?? 0.25, { dtype: options.dtype ?? 'float32' }),
+    );
+  }
+
+  /** `x` with its negative part scaled by the learned slope. */
+  forward(x: Tensor): Tensor {
+    return prelu(x, this.weight);
+  }
+
+  override extraRepr(): string {
+    return `num_parameters=${this.numParameters}`;
+  }
+}
+
+/** Options of {@link GLU}. */
+export interface GLUOptions {
+  /** The dim split in two halves. Default -1. */
+  dim?: number;
+}
+
+/**
+ * The gated linear unit, as `torch.nn.GLU`: a · σ(b), a and b the halves of the input along `dim`.
+ * Shape: the input's, with dim halved (its size must be even).
+ */
+export class GLU extends Module {
+  /** The dim split in two halves. */
+  readonly dim: number;
+
+  /** @param options - dim (default -1). */
+  constructor(options: GLUOptions = {}) {
+    super();
+    this.dim = options.dim ?? -1;
+  }
+
+  /** The first half of `x` along dim, gated by the sigmoid of the second. */
+  forward(x: Tensor): Tensor {
+    return glu(x, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}

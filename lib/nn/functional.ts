@@ -52,3 +52,8 @@ export {
   type InterpolateMode,
   type InterpolateOptions,
 } from '../ops/upsample.js';
+export { layerNorm, rmsNorm, groupNorm, instanceNorm, type InstanceNormOptions } from '../ops/layer-norm.js';
+export { embedding, embeddingBag, type EmbeddingOptions, type EmbeddingBagOptions } from '../ops/embedding.js';
+export { dropout1d, dropout2d, alphaDropout } from '../ops/dropout.js';
+export { prelu } from '../ops/prelu.js';
+export { glu } from '../ops/glu.js';
