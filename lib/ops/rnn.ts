@@ -14,6 +14,7 @@ import type { FloatArray, GemmParams } from '../backend/types.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
+import { allocateUninitialized, type Storage } from '../tensor/storage.js';
 import { uninitTensor, zerosTensor, type Tensor } from '../tensor/tensor.js';
 import { denseArray, narrow, reshape } from './shape.js';
 
@@ -46,8 +47,30 @@ export interface RecurrentLayerResult {
 
 const gateCount: Record<RecurrentMode, number> = { rnnTanh: 1, rnnRelu: 1, lstm: 4, gru: 3 };
 
+/**
+ * Buffers that live for one forward or backward pass: they go back to the framework's pool at its
+ * end, so the next step's pass reuses them instead of faulting in fresh pages.
+ */
+class Scratch {
+  private readonly storages: Storage[] = [];
+
+  constructor(private readonly dtype: 'float32' | 'float64') {}
+
+  /** A buffer of n elements whose contents are unspecified, released by release(). */
+  take(n: number): FloatArray {
+    const storage = allocateUninitialized(this.dtype, n);
+    this.storages.push(storage);
+    return storage.data as FloatArray;
+  }
+
+  /** Returns every buffer taken to the pool. */
+  release(): void {
+    for (const storage of this.storages) storage.recycle('an RNN pass scratch buffer');
+  }
+}
+
 function array(n: number, dtype: 'float32' | 'float64'): FloatArray {
-  return uninitTensor([n], dtype).storage.data as FloatArray;
+  return allocateUninitialized(dtype, n).data as FloatArray;
 }
 
 /** C[cOffset..] = op(A) · op(B) (+ C when accumulate), all row-major with the given leading dims. */
@@ -156,8 +179,9 @@ export function recurrentLayer(
   const bHh = biasHh ? denseArray(biasHh) : null;
   const wHr = weightHr ? denseArray(weightHr) : null;
 
+  const scratch = new Scratch(dtype);
   // The input projection of every step in one GEMM, over rows that start as b_ih.
-  const xg = array(T * N * G, dtype);
+  const xg = scratch.take(T * N * G);
   if (biasIh) {
     const b = denseArray(biasIh);
     for (let r = 0; r < T * N; r++) xg.set(b, r * G);
@@ -172,13 +196,14 @@ export function recurrentLayer(
   const initialSlot = reverse ? T : 0;
   hs.set(denseArray(h0), initialSlot * NP);
   // Training keeps every step's cell state, activated gates and projection input; inference one step's.
-  const cs = mode === 'lstm' ? array((recording ? T + 1 : 2) * NH, dtype) : null;
+  const kept = (n: number) => (recording ? array(n, dtype) : scratch.take(n));
+  const cs = mode === 'lstm' ? kept((recording ? T + 1 : 2) * NH) : null;
   const cSlot = (slot: number) => (recording ? slot : slot & 1) * NH;
   if (cs && c0) cs.set(denseArray(c0), cSlot(initialSlot));
   const saved = (mode === 'lstm' || mode === 'gru') && recording ? array(T * N * 4 * H, dtype) : null;
   const gruScratch = mode === 'gru' && !recording ? null : saved;
-  const hpre = wHr ? array((recording ? T : 1) * NH, dtype) : null;
-  const hg = array(N * G, dtype);
+  const hpre = wHr ? kept((recording ? T : 1) * NH) : null;
+  const hg = scratch.take(N * G);
   const params = { batch: N, hidden: H, relu: mode === 'rnnRelu' };
   const span = (a: FloatArray, offset: number, n: number) => a.subarray(offset, offset + n);
   for (let s = 0; s < T; s++) {
@@ -202,6 +227,7 @@ export function recurrentLayer(
   }
   const lastSlot = slotOf(reverse ? 0 : T - 1);
   if (cs) hs.set(span(cs, cSlot(lastSlot), NH), (T + 1) * NP);
+  scratch.release();
 
   if (recording) {
     const context: BackwardContext = { mode, T, N, I, H, P, reverse, x, wIh, wHh, wHr, hs, cs, saved, hpre, inputs };
@@ -252,13 +278,14 @@ function recurrentBackward(ctx: BackwardContext, tensors: LayerTensors, g: Float
   const span = (a: FloatArray, offset: number, n: number) => a.subarray(offset, offset + n);
   // gh[slot] accumulates the gradient of each hidden state: from the outputs and h_N (the incoming
   // gradient), then from the step after it, which has run by the time the slot is read.
-  const gh = array((T + 1) * NP, dtype);
+  const scratch = new Scratch(dtype);
+  const gh = scratch.take((T + 1) * NP);
   gh.set(span(g, 0, (T + 1) * NP));
-  const dc = cs ? array(NH, dtype) : null;
+  const dc = cs ? scratch.take(NH) : null;
   if (dc) dc.set(span(g, (T + 1) * NP, NH));
-  const dGx = array(TN * G, dtype);
-  const dGh = mode === 'gru' ? array(TN * G, dtype) : dGx;
-  const dhCell = wHr ? array(NH, dtype) : null;
+  const dGx = scratch.take(TN * G);
+  const dGh = mode === 'gru' ? scratch.take(TN * G) : dGx;
+  const dhCell = wHr ? scratch.take(NH) : null;
   const params = { batch: N, hidden: H, relu: mode === 'rnnRelu' };
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s;
@@ -296,7 +323,7 @@ function recurrentBackward(ctx: BackwardContext, tensors: LayerTensors, g: Float
     compute(out.storage.data as FloatArray);
     return out;
   };
-  const ones = array(TN, dtype).fill(1);
+  const ones = scratch.take(TN).fill(1);
   const prevStart = reverse ? NP : 0;
   const outputStart = reverse ? 0 : NP;
   const initialSlot = reverse ? T : 0;
@@ -313,6 +340,7 @@ function recurrentBackward(ctx: BackwardContext, tensors: LayerTensors, g: Float
       (out) => hpre && gemm(gh, outputStart, true, hpre, 0, false, out, 0, P, H, TN, false),
     ),
   };
+  scratch.release();
   const order: (keyof LayerTensors)[] = ['input', 'h0', 'c0', 'weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'];
   return order.filter((k) => tensors[k] !== null).map((k) => grads[k]);
 }
