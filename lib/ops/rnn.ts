@@ -15,7 +15,7 @@ import { isGradEnabled } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { allocateUninitialized, type Storage } from '../tensor/storage.js';
-import { uninitTensor, zerosTensor, type Tensor } from '../tensor/tensor.js';
+import { uninitTensor, type Tensor } from '../tensor/tensor.js';
 import { denseArray, narrow, reshape } from './shape.js';
 
 /** The recurrence: plain RNN with tanh or ReLU, LSTM, or GRU. */
@@ -319,7 +319,7 @@ function recurrentBackward(ctx: BackwardContext, tensors: LayerTensors, g: Float
   }
   const result = (t: Tensor | null, compute: (out: FloatArray) => void): Tensor | null => {
     if (!t?.requiresGrad) return null;
-    const out = zerosTensor(t.shape, dtype);
+    const out = uninitTensor(t.shape, dtype);
     compute(out.storage.data as FloatArray);
     return out;
   };
