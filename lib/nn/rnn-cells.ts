@@ -36,20 +36,24 @@ export abstract class RNNCellBase<Args extends unknown[], Out> extends Module<Ar
   bias_ih: Parameter | null;
   /** [gates · hiddenSize], or null without bias. */
   bias_hh: Parameter | null;
+  /** @internal The recurrence the fused node runs. */
+  protected readonly mode: RecurrentMode;
 
   /**
+   * @internal
    * @param mode - The recurrence.
    * @param inputSize - Features of the input.
    * @param hiddenSize - Features of the hidden state.
    * @param options - See {@link RNNCellOptions}.
    */
   protected constructor(
-    protected readonly mode: RecurrentMode,
+    mode: RecurrentMode,
     readonly inputSize: number,
     readonly hiddenSize: number,
     options: RNNCellOptions,
   ) {
     super();
+    this.mode = mode;
     const layer = this.typeName;
     checkSize(layer, 'inputSize', inputSize);
     checkSize(layer, 'hiddenSize', hiddenSize);
@@ -62,7 +66,10 @@ export abstract class RNNCellBase<Args extends unknown[], Out> extends Module<Ar
     this.bias_hh = bias ? recurrentParameter([gates], hiddenSize, dtype) : null;
   }
 
-  /** One step on x [N, inputSize] (or unbatched [inputSize]) from the optional states; states come back in x's batching. */
+  /**
+   * @internal
+   * One step on x [N, inputSize] (or unbatched [inputSize]) from the optional states; states come back in x's batching.
+   */
   protected step(x: Tensor, h?: Tensor, c?: Tensor): { h: Tensor; c: Tensor | null } {
     const name = this.typeName;
     if ((x.ndim !== 1 && x.ndim !== 2) || x.shape[x.ndim - 1] !== this.inputSize) {

@@ -83,8 +83,11 @@ export abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, 
   readonly bidirectional: boolean;
   /** The projection size (LSTM only; 0: none). */
   readonly projSize: number;
+  /** @internal The recurrence the fused node runs. */
+  protected readonly mode: RecurrentMode;
 
   /**
+   * @internal
    * @param mode - The recurrence.
    * @param inputSize - Features of each input step.
    * @param hiddenSize - Features of the hidden state.
@@ -92,13 +95,14 @@ export abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, 
    * @param projSize - LSTM's projection size (0: none).
    */
   protected constructor(
-    protected readonly mode: RecurrentMode,
+    mode: RecurrentMode,
     readonly inputSize: number,
     readonly hiddenSize: number,
     options: RNNBaseOptions,
     projSize = 0,
   ) {
     super();
+    this.mode = mode;
     const layer = mode === 'lstm' ? 'LSTM' : mode === 'gru' ? 'GRU' : 'RNN';
     checkSize(layer, 'inputSize', inputSize);
     checkSize(layer, 'hiddenSize', hiddenSize);
@@ -180,6 +184,7 @@ export abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, 
   }
 
   /**
+   * @internal
    * Runs every layer and direction: input [T, N, inputSize] ([N, T, inputSize] with batchFirst, or
    * unbatched [T, inputSize]) and the optional initial states → the last layer's output and the
    * final states [layers · directions, N, size].
