@@ -187,3 +187,30 @@ describe('module surface', () => {
     }
   });
 });
+
+describe('the TSDoc examples', () => {
+  it('give the shapes they claim', () => {
+    const [output, hN] = new ng.nn.RNN(10, 20, { numLayers: 2 }).forward(ng.randn([5, 3, 10]));
+    expect([output.shape, hN.shape]).toEqual([
+      [5, 3, 20],
+      [2, 3, 20],
+    ]);
+    const [lstmOut, [h, c]] = new ng.nn.LSTM(10, 20, { numLayers: 2, batchFirst: true }).forward(ng.randn([3, 5, 10]));
+    expect([lstmOut.shape, h.shape, c.shape]).toEqual([
+      [3, 5, 20],
+      [2, 3, 20],
+      [2, 3, 20],
+    ]);
+    const [gruOut, gruH] = new ng.nn.GRU(10, 20, { bidirectional: true }).forward(ng.randn([5, 3, 10]));
+    expect([gruOut.shape, gruH.shape]).toEqual([
+      [5, 3, 40],
+      [2, 3, 20],
+    ]);
+    expect(new ng.nn.RNNCell(10, 20).forward(ng.randn([3, 10])).shape).toEqual([3, 20]);
+    expect(new ng.nn.LSTMCell(10, 20).forward(ng.randn([3, 10])).map((t) => t.shape)).toEqual([
+      [3, 20],
+      [3, 20],
+    ]);
+    expect(new ng.nn.GRUCell(10, 20).forward(ng.randn([3, 10])).shape).toEqual([3, 20]);
+  });
+});
