@@ -32,6 +32,8 @@
         "native/binding_optim.cc",
         "native/gather.cc",
         "native/binding_gather.cc",
+        "native/rnn.cc",
+        "native/binding_rnn.cc",
         "native/arena.cc",
         "native/binding_memory.cc",
         "native/norm.cc",

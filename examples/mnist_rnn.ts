@@ -7,13 +7,12 @@ import * as ng from 'nodegrad';
 import { Adadelta } from './parts/adadelta.js';
 import { batches } from './parts/batches.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
-import { LSTM } from './parts/lstm.js';
 
 const { nn } = ng;
 const F = nn.functional;
 
 class Net extends nn.Module {
-  rnn = new LSTM(28, 64, { batchFirst: true });
+  rnn = new nn.LSTM(28, 64, { batchFirst: true });
   batchnorm = new nn.BatchNorm1d(64);
   // nn.Dropout2d in the original: on [N, features] it zeroes single features, as Dropout does.
   dropout1 = new nn.Dropout(0.25);

@@ -5,20 +5,19 @@
  */
 import * as ng from 'nodegrad';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
-import { LSTMCell, type LSTMState } from './parts/lstm.js';
 
 const { nn } = ng;
 
 class Sequence extends nn.Module<[input: ng.Tensor, future?: number]> {
-  lstm1 = new LSTMCell(1, 51);
-  lstm2 = new LSTMCell(51, 51);
+  lstm1 = new nn.LSTMCell(1, 51);
+  lstm2 = new nn.LSTMCell(51, 51);
   linear = new nn.Linear(51, 1);
 
   /** input [N, T] → predictions [N, T + future], the last `future` made from the model's own outputs. */
   forward(input: ng.Tensor, future = 0): ng.Tensor {
     const zero = () => ng.zeros([input.shape[0], 51], { dtype: input.dtype });
-    let state1: LSTMState = [zero(), zero()];
-    let state2: LSTMState = [zero(), zero()];
+    let state1: ng.nn.LSTMState = [zero(), zero()];
+    let state2: ng.nn.LSTMState = [zero(), zero()];
     const outputs: ng.Tensor[] = [];
     const stepWith = (value: ng.Tensor) => {
       state1 = this.lstm1.forward(value, state1);

@@ -9,7 +9,6 @@ import { CORPUS } from './parts/corpus.js';
 import { Embedding } from './parts/embedding.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
 import { causalMask } from './parts/functional.js';
-import { LSTM, type LSTMState } from './parts/lstm.js';
 import { TransformerEncoder, TransformerEncoderLayer } from './parts/transformer.js';
 
 const { nn } = ng;
@@ -36,10 +35,10 @@ class Dictionary {
 }
 
 /** Container module: embedding → LSTM → Linear decoder, log-probabilities over the vocabulary. */
-class RNNModel extends nn.Module<[input: ng.Tensor, hidden?: LSTMState], [ng.Tensor, LSTMState]> {
+class RNNModel extends nn.Module<[input: ng.Tensor, hidden?: ng.nn.LSTMState], [ng.Tensor, ng.nn.LSTMState]> {
   drop: ng.nn.Dropout;
   encoder: Embedding;
-  rnn: LSTM;
+  rnn: ng.nn.LSTM;
   decoder: ng.nn.Linear;
 
   constructor(
@@ -53,7 +52,7 @@ class RNNModel extends nn.Module<[input: ng.Tensor, hidden?: LSTMState], [ng.Ten
     super();
     this.drop = new nn.Dropout(dropout);
     this.encoder = new Embedding(ntoken, ninp);
-    this.rnn = new LSTM(ninp, nhid, { numLayers: nlayers, dropout });
+    this.rnn = new nn.LSTM(ninp, nhid, { numLayers: nlayers, dropout });
     this.decoder = new nn.Linear(nhid, ntoken);
     // "Using the Output Embedding to Improve Language Models" (Press & Wolf, 2016): one shared matrix.
     if (tieWeights) {
@@ -73,14 +72,14 @@ class RNNModel extends nn.Module<[input: ng.Tensor, hidden?: LSTMState], [ng.Ten
   }
 
   /** input [T, N] word ids → log-probabilities [T·N, ntoken] and the final hidden state. */
-  forward(input: ng.Tensor, hidden?: LSTMState): [ng.Tensor, LSTMState] {
+  forward(input: ng.Tensor, hidden?: ng.nn.LSTMState): [ng.Tensor, ng.nn.LSTMState] {
     const emb = this.drop.forward(this.encoder.forward(input));
     const [output, next] = this.rnn.forward(emb, hidden);
     const decoded = this.decoder.forward(this.drop.forward(output)).view([-1, this.ntoken]);
     return [F.logSoftmax(decoded, 1), next];
   }
 
-  initHidden(batchSize: number): LSTMState {
+  initHidden(batchSize: number): ng.nn.LSTMState {
     return [ng.zeros([this.nlayers, batchSize, this.nhid]), ng.zeros([this.nlayers, batchSize, this.nhid])];
   }
 }
@@ -170,7 +169,7 @@ function getBatch(source: ng.Tensor, i: number, bptt: number): [ng.Tensor, ng.Te
 }
 
 /** Detaches the hidden state from the previous window's graph (truncated BPTT). */
-const repackageHidden = ([h, c]: LSTMState): LSTMState => [h.detach(), c.detach()];
+const repackageHidden = ([h, c]: ng.nn.LSTMState): ng.nn.LSTMState => [h.detach(), c.detach()];
 
 export interface WordLanguageModelOptions extends ExampleOptions {
   model?: 'LSTM' | 'Transformer';
@@ -196,7 +195,7 @@ export interface WordLanguageModelOptions extends ExampleOptions {
  * window alone.
  */
 function windowRunner(model: RNNModel | TransformerModel) {
-  let hidden: LSTMState | undefined;
+  let hidden: ng.nn.LSTMState | undefined;
   return {
     reset(batchSize: number): void {
       if (model instanceof RNNModel) hidden = model.initHidden(batchSize);

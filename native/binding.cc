@@ -298,6 +298,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerNnFunctions(env, exports);
   registerOptimFunctions(env, exports);
   registerGatherFunctions(env, exports);
+  registerRnnFunctions(env, exports);
   registerMemoryFunctions(env, exports);
   registerNormFunctions(env, exports);
   return exports;

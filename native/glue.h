@@ -303,6 +303,8 @@ void registerNnFunctions(Napi::Env env, Napi::Object exports);
 void registerOptimFunctions(Napi::Env env, Napi::Object exports);
 // Registers gather, scatter, scatterAdd, indexPut and indexPutAt.
 void registerGatherFunctions(Napi::Env env, Napi::Object exports);
+// Registers the fused recurrent gate kernels (rnnCell, lstmCell, gruCell and their backward).
+void registerRnnFunctions(Napi::Env env, Napi::Object exports);
 // Registers the tensor-memory arena's functions (arenaAllocate, arenaRelease, ...).
 void registerMemoryFunctions(Napi::Env env, Napi::Object exports);
 // Registers the row-normalization kernels (layerNormForward, layerNormBackward).

@@ -15,6 +15,7 @@ import {
 import { referenceNnKernels } from './reference-nn.js';
 import { referenceGatherKernels } from './reference-gather.js';
 import { referenceNormKernels } from './reference-norm.js';
+import { referenceRnnKernels } from './reference-rnn.js';
 
 function sigmoid(v: number): number {
   if (v >= 0) return 1 / (1 + Math.exp(-v));
@@ -147,6 +148,7 @@ export const referenceBackend: Backend = {
   ...referenceNnKernels,
   ...referenceGatherKernels,
   ...referenceNormKernels,
+  ...referenceRnnKernels,
 
   unary(op, x, out, n, p1, p2) {
     if ((x as unknown) instanceof Uint8Array) {

@@ -267,6 +267,20 @@ export interface AdamParams {
   maximize: boolean;
 }
 
+/** One time step of a recurrent layer's gate kernels: `batch` rows of `hidden` features, dense buffers. */
+export interface RecurrentCellParams {
+  /** Rows N. */
+  batch: number;
+  /** Hidden size H (the gate buffers are [N, gates · H]). */
+  hidden: number;
+}
+
+/** A plain RNN step's parameters: the shape and the nonlinearity. */
+export interface RnnCellParams extends RecurrentCellParams {
+  /** ReLU instead of tanh. */
+  relu: boolean;
+}
+
 /**
  * The kernels every backend provides. The native addon exports exactly these functions with these
  * arguments (native/binding*.cc reads the parameter objects by field name).
@@ -464,5 +478,62 @@ export interface Backend {
     run: number,
     out: DataArray,
     accumulate: boolean,
+  ): void;
+  /** h = act(xGates + hGates + biasHh), act tanh or ReLU; all [N, H] (biasHh [H] or null). */
+  rnnCell(p: RnnCellParams, xGates: FloatArray, hGates: FloatArray, biasHh: FloatArray | null, h: FloatArray): void;
+  /** gradGates = gradH · act'(a), read from the step's output h. */
+  rnnCellBackward(p: RnnCellParams, h: FloatArray, gradH: FloatArray, gradGates: FloatArray): void;
+  /**
+   * One LSTM step from the gate pre-activations xGates + hGates + biasHh ([N, 4H], order i, f, g, o):
+   * c = f · cPrev + i · g, h = o · tanh(c); gates (or null) receives the activated gates.
+   */
+  lstmCell(
+    p: RecurrentCellParams,
+    xGates: FloatArray,
+    hGates: FloatArray,
+    biasHh: FloatArray | null,
+    cPrev: FloatArray,
+    c: FloatArray,
+    h: FloatArray,
+    gates: FloatArray | null,
+  ): void;
+  /**
+   * The reverse LSTM step: gradGates [N, 4H] = the gradient of the pre-activations from gradH;
+   * gradC holds the gradient of c on entry and that of cPrev on return.
+   */
+  lstmCellBackward(
+    p: RecurrentCellParams,
+    gates: FloatArray,
+    cPrev: FloatArray,
+    c: FloatArray,
+    gradH: FloatArray,
+    gradC: FloatArray,
+    gradGates: FloatArray,
+  ): void;
+  /**
+   * One GRU step (order r, z, n): n = tanh(xN + r · (hN + bHN)), h = (1 - z) · n + z · hPrev, with the
+   * input bias already in xGates and hGates without bias; saved (or null, [N, 4H]) receives r, z, n, hN + bHN.
+   */
+  gruCell(
+    p: RecurrentCellParams,
+    xGates: FloatArray,
+    hGates: FloatArray,
+    biasHh: FloatArray | null,
+    hPrev: FloatArray,
+    h: FloatArray,
+    saved: FloatArray | null,
+  ): void;
+  /**
+   * The reverse GRU step: the gradients of the input and hidden projections ([N, 3H], which differ in the
+   * n part) from gradH; gradHPrev += the direct z · gradH term.
+   */
+  gruCellBackward(
+    p: RecurrentCellParams,
+    saved: FloatArray,
+    hPrev: FloatArray,
+    gradH: FloatArray,
+    gradXGates: FloatArray,
+    gradHGates: FloatArray,
+    gradHPrev: FloatArray,
   ): void;
 }

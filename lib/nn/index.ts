@@ -32,3 +32,14 @@ export { ModuleList, ModuleDict, ParameterList, ParameterDict } from './containe
 export type { ForwardHook, ForwardPreHook, HookOptions, RemovableHandle } from './hooks.js';
 export type { ModuleDType, ModuleToOptions } from './convert.js';
 export * as utils from './utils.js';
+export {
+  RNNBase,
+  RNN,
+  LSTM,
+  GRU,
+  type RNNBaseOptions,
+  type RNNOptions,
+  type LSTMOptions,
+  type LSTMState,
+} from './rnn.js';
+export { RNNCellBase, RNNCell, LSTMCell, GRUCell, type RNNCellOptions, type RNNCellLayerOptions } from './rnn-cells.js';
