@@ -10,6 +10,7 @@ import type { Module } from '../nn/module.js';
 import * as alexnetVgg from './alexnet-vgg.js';
 import * as googlenetModule from './googlenet.js';
 import * as lenet from './lenet.js';
+import * as lstm from './lstm-lm.js';
 import * as resnet from './resnet.js';
 
 export { LeNet5, type LeNet5Options } from './lenet.js';
@@ -17,6 +18,7 @@ export { AlexNet, VGG, type ClassifierOptions, type VggOptions } from './alexnet
 export { GoogLeNet, BasicConv2d, Inception, InceptionAux, type GoogLeNetOptions } from './googlenet.js';
 export { ResNet, BasicBlock, Bottleneck, type BlockClass } from './resnet.js';
 export { summary, type Summary, type SummaryRow } from './summary.js';
+export { LstmLM, type LstmLMOptions } from './lstm-lm.js';
 
 // Registered under their own names, so `ng.save(model, path)` records how to rebuild what they build.
 /** A LeNet5 (default: 1×28×28 inputs, 10 classes, ReLU); saveable with `ng.save`. */
@@ -50,6 +52,18 @@ export const resnet34 = registerModel('resnet34', resnet.resnet34);
 /** A ResNet-50 (Bottlenecks [3, 4, 6, 3]), as `torchvision.models.resnet50`. */
 export const resnet50 = registerModel('resnet50', resnet.resnet50);
 
+/**
+ * word_language_model's LSTM language model (embedding → LSTM → linear decoder, optionally tied);
+ * saveable with `ng.save`.
+ *
+ * @example
+ * ```ts
+ * const lm = ng.models.lstmLM({ vocabSize: 27, embeddingSize: 64, hiddenSize: 64, tieWeights: true });
+ * const [logProbs, [h, c]] = lm.forward(ng.randint(0, 27, [35, 4])); // [140, 27], [2, 4, 64] twice
+ * ```
+ */
+export const lstmLM = registerModel('lstmLM', lstm.lstmLM);
+
 /** The options every zoo model takes (batchNorm only VGG's), as the registry passes them. */
 export interface ModelOptions {
   /** Outputs of the last layer. Default 1000 (LeNet5: 10). */
@@ -60,7 +74,7 @@ export interface ModelOptions {
   batchNorm?: boolean;
 }
 
-/** The zoo by name, for the CLI and for code that picks a model from configuration. */
+/** The image-classification zoo by name, for the CLI and for code that picks a model from configuration. */
 export const registry: Record<string, (options: ModelOptions) => Module> = {
   lenet5,
   alexnet,
