@@ -33,7 +33,9 @@
         "native/gather.cc",
         "native/binding_gather.cc",
         "native/arena.cc",
-        "native/binding_memory.cc"
+        "native/binding_memory.cc",
+        "native/attention.cc",
+        "native/binding_attention.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", {"dependencies": ["nodegrad_avx512", "nodegrad_avx2"]}]

@@ -299,6 +299,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerOptimFunctions(env, exports);
   registerGatherFunctions(env, exports);
   registerMemoryFunctions(env, exports);
+  registerAttentionFunctions(env, exports);
   return exports;
 }
 

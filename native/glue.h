@@ -305,5 +305,7 @@ void registerOptimFunctions(Napi::Env env, Napi::Object exports);
 void registerGatherFunctions(Napi::Env env, Napi::Object exports);
 // Registers the tensor-memory arena's functions (arenaAllocate, arenaRelease, ...).
 void registerMemoryFunctions(Napi::Env env, Napi::Object exports);
+// Registers scaled dot-product attention's forward and backward.
+void registerAttentionFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace nodegrad::glue

@@ -14,6 +14,7 @@ import {
 } from './types.js';
 import { referenceNnKernels } from './reference-nn.js';
 import { referenceGatherKernels } from './reference-gather.js';
+import { referenceAttentionKernels } from './reference-attention.js';
 
 function sigmoid(v: number): number {
   if (v >= 0) return 1 / (1 + Math.exp(-v));
@@ -145,6 +146,7 @@ export const referenceBackend: Backend = {
   name: 'reference',
   ...referenceNnKernels,
   ...referenceGatherKernels,
+  ...referenceAttentionKernels,
 
   unary(op, x, out, n, p1, p2) {
     if ((x as unknown) instanceof Uint8Array) {

@@ -27,5 +27,7 @@ export {
   l1Loss,
   klDiv,
   frameworkLoss,
+  scaledDotProductAttention,
+  type ScaledDotProductAttentionOptions,
 } from '../ops/index.js';
 export * from '../ops/unary.js';
