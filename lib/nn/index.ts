@@ -20,6 +20,15 @@ export * from './layers.js';
 export * from './checkpointing.js';
 export * from './activations.js';
 export * from './batchnorm.js';
+export * from './attention.js';
+export {
+  TransformerEncoderLayer,
+  TransformerDecoderLayer,
+  type TransformerLayerOptions,
+  type EncoderMasks,
+  type DecoderMasks,
+} from './transformer.js';
+export * from './transformer-model.js';
 export * from './losses.js';
 export * as functional from './functional.js';
 export * as init from './init.js';

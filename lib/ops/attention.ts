@@ -149,8 +149,8 @@ function materialized(
   return matmul(weights, v);
 }
 
-/** Additive [L, S] mask: 0 where key j <= query i, −∞ elsewhere. */
-function causalMask(L: number, S: number, dtype: DType): Tensor {
+/** Additive [L, S] mask: 0 where key j <= query i, −∞ elsewhere (the layers' causal mask). */
+export function causalMask(L: number, S: number, dtype: DType): Tensor {
   const mask = uninitTensor([L, S], dtype);
   const m = mask.storage.data as FloatArray;
   for (let i = 0; i < L; i++) for (let j = 0; j < S; j++) m[i * S + j] = j <= i ? 0 : -Infinity;

@@ -32,7 +32,7 @@ export * from './cross-entropy.js';
 export * from './losses.js';
 export * from './framework-loss.js';
 export * from './dropout.js';
-export * from './attention.js';
+export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './attention.js';
 export * from './norm.js';
 export * from './inplace.js';
 export {
