@@ -4,7 +4,7 @@ import { zerosTensor, type Tensor } from '../tensor/tensor.js';
 import type { DType } from '../backend/types.js';
 import * as ops from '../ops/index.js';
 import { causalMask } from '../ops/attention.js';
-import { xavierUniform_ } from './init.js';
+import { xavierUniform_, zeros_ } from './init.js';
 import { Linear } from './layers.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
@@ -128,7 +128,7 @@ export class MultiheadAttention extends Module<
     const bias = options.bias ?? true;
     this.in_proj_bias = bias ? new Parameter(zerosTensor([3 * embedDim], dtype)) : null;
     this.out_proj = new Linear(embedDim, embedDim, { bias, dtype });
-    if (this.out_proj.bias) this.out_proj.bias.zero_();
+    if (this.out_proj.bias) zeros_(this.out_proj.bias);
   }
 
   /**

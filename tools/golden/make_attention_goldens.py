@@ -53,6 +53,7 @@ sdpa_case("sdpa_2d", (5, 4), (5, 4), (5, 4), causal=True)
 
 def module_case(name, kind, options, module, inputs, forward):
     module.eval()
+    module.zero_grad(set_to_none=True)
     leaves = {k: v.clone().requires_grad_(v.dtype.is_floating_point) for k, v in inputs.items()}
     out = forward(module, leaves)
     weights = None
