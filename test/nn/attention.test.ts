@@ -143,3 +143,28 @@ describe('transformer layers', () => {
     ]);
   });
 });
+
+describe('the doc examples', () => {
+  it('give the shapes they claim', () => {
+    const F = nn.functional;
+    const q = ng.randn([2, 4, 16, 8]);
+    expect(F.scaledDotProductAttention(q, q, q, { isCausal: true }).shape).toEqual([2, 4, 16, 8]);
+    const x = ng.randn([10, 2, 16]);
+    const [y, weights] = new nn.MultiheadAttention(16, 4).forward(x, x, x);
+    expect([y.shape, weights?.shape]).toEqual([
+      [10, 2, 16],
+      [2, 10, 10],
+    ]);
+    const encoderLayer = new nn.TransformerEncoderLayer(32, 4, { dimFeedforward: 64 });
+    expect(encoderLayer.forward(ng.randn([10, 2, 32])).shape).toEqual([10, 2, 32]);
+    const decoderLayer = new nn.TransformerDecoderLayer(32, 4, { dimFeedforward: 64 });
+    expect(decoderLayer.forward(ng.randn([7, 2, 32]), ng.randn([10, 2, 32])).shape).toEqual([7, 2, 32]);
+    const encoder = new nn.TransformerEncoder(new nn.TransformerEncoderLayer(32, 4), 2);
+    expect(encoder.forward(ng.randn([10, 2, 32])).shape).toEqual([10, 2, 32]);
+    const decoder = new nn.TransformerDecoder(new nn.TransformerDecoderLayer(32, 4), 2);
+    expect(decoder.forward(ng.randn([7, 2, 32]), ng.randn([10, 2, 32])).shape).toEqual([7, 2, 32]);
+    const model = new nn.Transformer({ dModel: 32, nhead: 4, numEncoderLayers: 2, numDecoderLayers: 2 });
+    const tgtMask = nn.Transformer.generateSquareSubsequentMask(7);
+    expect(model.forward(ng.randn([10, 2, 32]), ng.randn([7, 2, 32]), { tgtMask }).shape).toEqual([7, 2, 32]);
+  });
+});
