@@ -29,7 +29,7 @@ export interface MultiheadAttentionOptions {
 
 /** Options of {@link MultiheadAttention.forward}. */
 export interface MultiheadAttentionForwardOptions {
-  /** [N, S]: true (or −∞ when float) marks a padding key that no query attends to. */
+  /** Shape `[N, S]`: true (or −∞ when float) marks a padding key that no query attends to. */
   keyPaddingMask?: Tensor | null;
   /** Also return the attention weights (default true, as PyTorch). */
   needWeights?: boolean;

@@ -116,9 +116,9 @@ export interface TransformerOptions extends TransformerLayerOptions {
 
 /** Masks of {@link Transformer.forward}. */
 export interface TransformerMasks extends DecoderMasks {
-  /** [S, S]: the source's self-attention mask. */
+  /** Shape `[S, S]`: the source's self-attention mask. */
   srcMask?: Tensor | null;
-  /** [N, S]: true marks source padding in the encoder (memoryKeyPaddingMask masks it for the decoder). */
+  /** Shape `[N, S]`: true marks source padding in the encoder (memoryKeyPaddingMask masks it for the decoder). */
   srcKeyPaddingMask?: Tensor | null;
   /** Causal source self-attention (when srcMask is absent). */
   srcIsCausal?: boolean;

@@ -82,9 +82,9 @@ function checkLayer(layer: string, dModel: number, nhead: number, o: Transformer
 
 /** Masks of {@link TransformerEncoderLayer.forward} and {@link TransformerEncoder.forward}. */
 export interface EncoderMasks {
-  /** [T, T] (or [N·nhead, T, T]): true or −∞ marks a pair that is not allowed. */
+  /** Shape `[T, T]` (or `[N·nhead, T, T]`): true or −∞ marks a pair that is not allowed. */
   mask?: Tensor | null;
-  /** [N, T]: true marks padding. */
+  /** Shape `[N, T]`: true marks padding. */
   srcKeyPaddingMask?: Tensor | null;
   /** Apply a causal mask (when `mask` is absent). */
   isCausal?: boolean;
@@ -92,13 +92,13 @@ export interface EncoderMasks {
 
 /** Masks of {@link TransformerDecoderLayer.forward} and {@link TransformerDecoder.forward}. */
 export interface DecoderMasks {
-  /** [T, T]: the target's self-attention mask. */
+  /** Shape `[T, T]`: the target's self-attention mask. */
   tgtMask?: Tensor | null;
-  /** [T, S]: the cross-attention mask. */
+  /** Shape `[T, S]`: the cross-attention mask. */
   memoryMask?: Tensor | null;
-  /** [N, T]: true marks target padding. */
+  /** Shape `[N, T]`: true marks target padding. */
   tgtKeyPaddingMask?: Tensor | null;
-  /** [N, S]: true marks memory padding. */
+  /** Shape `[N, S]`: true marks memory padding. */
   memoryKeyPaddingMask?: Tensor | null;
   /** Causal self-attention (when tgtMask is absent). */
   tgtIsCausal?: boolean;
