@@ -158,5 +158,11 @@ describe('scaledDotProductAttention errors', () => {
       full = new Float32Array(8),
       lse = new Float32Array(4);
     expect(() => addon.attentionForward(p, small, full, full, full, lse)).toThrow(/attentionForward.*buffer q/);
+    expect(() => addon.attentionForward({ ...p, scale: NaN }, full, full, full, full, lse)).toThrow(/scale/);
+    expect(() => addon.attentionForward({ ...p, keys: -1 }, full, full, full, full, lse)).toThrow(/keys/);
+    expect(() => addon.attentionForward({ ...p, batch: 2 ** 52 }, full, full, full, full, lse)).toThrow(/overflow/);
+    expect(() => addon.attentionForward(p, full, new Float64Array(8), full, full, lse)).toThrow(/Float64Array/);
+    const grads = [full, full, small] as const;
+    expect(() => addon.attentionBackward(p, full, full, full, full, lse, full, ...grads)).toThrow(/buffer gradV/);
   });
 });
