@@ -111,8 +111,10 @@ abstract class FeedForwardLayer<Args extends unknown[]> extends Module<Args> {
   abstract linear1: Linear;
   abstract dropout: Dropout;
   abstract linear2: Linear;
+  /** The feed-forward activation. */
   protected abstract readonly activation: 'relu' | 'gelu';
 
+  /** linear2(dropout(activation(linear1(x)))). */
   protected feedForward(x: Tensor): Tensor {
     const hidden = ops.linear(x, this.linear1.weight, this.linear1.bias);
     const act = this.activation === 'gelu' ? ops.gelu(hidden) : ops.relu(hidden);
@@ -148,6 +150,7 @@ export class TransformerEncoderLayer extends FeedForwardLayer<[src: Tensor, mask
   dropout1: Dropout;
   /** Dropout of the feed-forward block's output. */
   dropout2: Dropout;
+  /** The feed-forward activation. */
   protected readonly activation: 'relu' | 'gelu';
   /** Pre-norm. */
   readonly normFirst: boolean;
@@ -233,6 +236,7 @@ export class TransformerDecoderLayer extends FeedForwardLayer<[tgt: Tensor, memo
   dropout2: Dropout;
   /** Dropout of the feed-forward block's output. */
   dropout3: Dropout;
+  /** The feed-forward activation. */
   protected readonly activation: 'relu' | 'gelu';
   /** Pre-norm. */
   readonly normFirst: boolean;
