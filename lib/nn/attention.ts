@@ -176,8 +176,13 @@ export class MultiheadAttention extends Module<
     const q = heads(ops.linear(q0, wq, bq), L);
     const k = heads(ops.linear(k0, wk, bk), S);
     const v = heads(ops.linear(v0, wv, bv), S);
-    const mask = this.combinedMask(options, N, L, S, q.dtype);
-    const causal = (options.isCausal ?? false) && !mask;
+    let mask = this.combinedMask(options, N, L, S, q.dtype);
+    // isCausal stands for the causal attnMask when none is given; alone, the fused op applies it.
+    let causal = (options.isCausal ?? false) && !options.attnMask;
+    if (causal && mask) {
+      mask = ops.add(mask, causalMask(L, S, q.dtype));
+      causal = false;
+    }
     const p = this.training ? this.dropout : 0;
     let attended: Tensor;
     let weights: Tensor | null = null;

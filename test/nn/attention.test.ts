@@ -31,6 +31,10 @@ describe('MultiheadAttention', () => {
     const [causal, causalWeights] = mha.forward(x, x, x, { isCausal: true });
     expectClose(flat(causal), flat(masked), 1e-5, 1e-6);
     expect(causalWeights!.index(0, 0, 5).item()).toBe(0);
+    // With a padding mask too, isCausal still masks the later keys.
+    const keyPaddingMask = ng.zeros([3, 6], { dtype: 'bool' });
+    const [both] = mha.forward(x, x, x, { isCausal: true, keyPaddingMask, needWeights: false });
+    expectClose(flat(both), flat(masked), 1e-5, 1e-6);
   });
 
   it('names its parameters as PyTorch does', () => {
