@@ -37,7 +37,9 @@
         "native/arena.cc",
         "native/binding_memory.cc",
         "native/norm.cc",
-        "native/binding_norm.cc"
+        "native/binding_norm.cc",
+        "native/attention.cc",
+        "native/binding_attention.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", {"dependencies": ["nodegrad_avx512", "nodegrad_avx2"]}]

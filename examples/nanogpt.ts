@@ -7,7 +7,7 @@ import * as ng from 'nodegrad';
 import { CORPUS } from './parts/corpus.js';
 import { Embedding } from './parts/embedding.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
-import { causalMask, LayerNorm } from './parts/functional.js';
+import { LayerNorm } from './parts/functional.js';
 
 const { nn } = ng;
 const F = nn.functional;
@@ -26,7 +26,6 @@ export interface GPTConfig {
 class CausalSelfAttention extends nn.Module {
   c_attn: ng.nn.Linear;
   c_proj: ng.nn.Linear;
-  attn_dropout: ng.nn.Dropout;
   resid_dropout: ng.nn.Dropout;
 
   constructor(readonly config: GPTConfig) {
@@ -40,9 +39,7 @@ class CausalSelfAttention extends nn.Module {
     // Key, query and value projections of all heads in one matmul.
     this.c_attn = new nn.Linear(config.nEmbd, 3 * config.nEmbd, { bias: config.bias });
     this.c_proj = new nn.Linear(config.nEmbd, config.nEmbd, { bias: config.bias });
-    this.attn_dropout = new nn.Dropout(config.dropout);
     this.resid_dropout = new nn.Dropout(config.dropout);
-    this.registerBuffer('mask', causalMask(config.blockSize), { persistent: false });
   }
 
   forward(x: ng.Tensor): ng.Tensor {
@@ -51,13 +48,10 @@ class CausalSelfAttention extends nn.Module {
     // [B, T, C] → [B, nh, T, hs]; reshape, as nodegrad's view (unlike PyTorch's) refuses the split's strided slices.
     const heads = (t: ng.Tensor) => t.reshape([B, T, nh, C / nh]).transpose(1, 2);
     const [q, k, v] = this.c_attn.forward(x).split(C, 2).map(heads);
-    const mask = (this as unknown as { mask: ng.Tensor }).mask.narrow(0, 0, T).narrow(1, 0, T);
-    let att = q
-      .matmul(k.transpose(-2, -1))
-      .mul(1 / Math.sqrt(k.shape[3]))
-      .add(mask);
-    att = this.attn_dropout.forward(F.softmax(att, -1));
-    const y = att.matmul(v).transpose(1, 2).contiguous().view([B, T, C]); // heads side by side again
+    // Causal attention in one op that never builds the [T, T] scores (flash attention).
+    const dropoutP = this.training ? this.config.dropout : 0;
+    const att = F.scaledDotProductAttention(q, k, v, { isCausal: true, dropoutP });
+    const y = att.transpose(1, 2).contiguous().view([B, T, C]); // heads side by side again
     return this.resid_dropout.forward(this.c_proj.forward(y));
   }
 }

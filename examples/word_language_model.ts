@@ -8,8 +8,6 @@ import * as ng from 'nodegrad';
 import { CORPUS } from './parts/corpus.js';
 import { Embedding } from './parts/embedding.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
-import { causalMask } from './parts/functional.js';
-import { TransformerEncoder, TransformerEncoderLayer } from './parts/transformer.js';
 
 const { nn } = ng;
 const F = nn.functional;
@@ -117,7 +115,7 @@ class PositionalEncoding extends nn.Module {
 class TransformerModel extends nn.Module {
   readonly modelType = 'Transformer';
   pos_encoder: PositionalEncoding;
-  transformer_encoder: TransformerEncoder;
+  transformer_encoder: ng.nn.TransformerEncoder;
   encoder: Embedding;
   decoder: ng.nn.Linear;
 
@@ -131,8 +129,8 @@ class TransformerModel extends nn.Module {
   ) {
     super();
     this.pos_encoder = new PositionalEncoding(ninp, dropout);
-    this.transformer_encoder = new TransformerEncoder(
-      () => new TransformerEncoderLayer(ninp, nhead, nhid, dropout),
+    this.transformer_encoder = new nn.TransformerEncoder(
+      new nn.TransformerEncoderLayer(ninp, nhead, { dimFeedforward: nhid, dropout }),
       nlayers,
     );
     this.encoder = new Embedding(ntoken, ninp);
@@ -147,7 +145,7 @@ class TransformerModel extends nn.Module {
   /** src [T, N] word ids → log-probabilities [T·N, ntoken]; position t attends to positions ≤ t only. */
   forward(src: ng.Tensor): ng.Tensor {
     const x = this.pos_encoder.forward(this.encoder.forward(src).mul(Math.sqrt(this.ninp)));
-    const output = this.decoder.forward(this.transformer_encoder.forward(x, causalMask(src.shape[0])));
+    const output = this.decoder.forward(this.transformer_encoder.forward(x, { isCausal: true }));
     return F.logSoftmax(output, -1).view([-1, this.ntoken]);
   }
 }

@@ -301,6 +301,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerRnnFunctions(env, exports);
   registerMemoryFunctions(env, exports);
   registerNormFunctions(env, exports);
+  registerAttentionFunctions(env, exports);
   return exports;
 }
 

@@ -309,5 +309,7 @@ void registerRnnFunctions(Napi::Env env, Napi::Object exports);
 void registerMemoryFunctions(Napi::Env env, Napi::Object exports);
 // Registers the row-normalization kernels (layerNormForward, layerNormBackward).
 void registerNormFunctions(Napi::Env env, Napi::Object exports);
+// Registers scaled dot-product attention's forward and backward.
+void registerAttentionFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace nodegrad::glue

@@ -16,6 +16,7 @@ import { referenceNnKernels } from './reference-nn.js';
 import { referenceGatherKernels } from './reference-gather.js';
 import { referenceNormKernels } from './reference-norm.js';
 import { referenceRnnKernels } from './reference-rnn.js';
+import { referenceAttentionKernels } from './reference-attention.js';
 
 function sigmoid(v: number): number {
   if (v >= 0) return 1 / (1 + Math.exp(-v));
@@ -149,6 +150,7 @@ export const referenceBackend: Backend = {
   ...referenceGatherKernels,
   ...referenceNormKernels,
   ...referenceRnnKernels,
+  ...referenceAttentionKernels,
 
   unary(op, x, out, n, p1, p2) {
     if ((x as unknown) instanceof Uint8Array) {

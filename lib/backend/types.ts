@@ -279,6 +279,22 @@ export interface RecurrentCellParams {
 export interface RnnCellParams extends RecurrentCellParams {
   /** ReLU instead of tanh. */
   relu: boolean;
+/** Geometry of scaled dot-product attention over dense [batch, rows, features] buffers. */
+export interface AttentionParams {
+  /** Every leading dim multiplied (batch · heads). */
+  batch: number;
+  /** Query rows L. */
+  queries: number;
+  /** Key and value rows S. */
+  keys: number;
+  /** Features E of queries and keys. */
+  headDim: number;
+  /** Features Ev of values and the output. */
+  valueDim: number;
+  /** Factor of the scores q · k. */
+  scale: number;
+  /** Query i sees keys j <= i only (top-left aligned). */
+  causal: boolean;
 }
 
 /**
@@ -418,6 +434,29 @@ export interface Backend {
     gradInput: FloatArray | null,
     gradWeight: FloatArray | null,
     gradBias: FloatArray | null,
+   * Attention without the L x S score matrix: out [batch, L, Ev] = softmax(q kᵀ · scale) v, and
+   * logsumexp [batch, L] of each score row (-inf where a row sees no key; its output is 0).
+   */
+  attentionForward(
+    p: AttentionParams,
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    out: FloatArray,
+    logsumexp: FloatArray,
+  ): void;
+  /** gradQ, gradK, gradV (overwritten) from gradOut, recomputing the scores from q, k and logsumexp. */
+  attentionBackward(
+    p: AttentionParams,
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    out: FloatArray,
+    logsumexp: FloatArray,
+    gradOut: FloatArray,
+    gradQ: FloatArray,
+    gradK: FloatArray,
+    gradV: FloatArray,
   ): void;
   /** One SGD update of all of param in place (PyTorch's rule); momentumBuffer null when momentum is 0. */
   sgdStep(

@@ -36,6 +36,8 @@ export {
   tripletMarginLoss,
   multilabelSoftMarginLoss,
   ctcLoss,
+  scaledDotProductAttention,
+  type ScaledDotProductAttentionOptions,
 } from '../ops/index.js';
 export * from '../ops/unary.js';
 export { conv1d } from '../ops/conv.js';

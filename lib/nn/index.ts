@@ -25,6 +25,15 @@ export * from './batchnorm.js';
 export * from './normalization.js';
 export * from './embedding.js';
 export * from './dropout.js';
+export * from './attention.js';
+export {
+  TransformerEncoderLayer,
+  TransformerDecoderLayer,
+  type TransformerLayerOptions,
+  type EncoderMasks,
+  type DecoderMasks,
+} from './transformer.js';
+export * from './transformer-model.js';
 export * from './losses.js';
 export * as functional from './functional.js';
 export * as init from './init.js';

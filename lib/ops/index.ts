@@ -35,6 +35,7 @@ export * from './embedding-losses.js';
 export * from './ctc.js';
 export * from './framework-loss.js';
 export * from './dropout.js';
+export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './attention.js';
 export * from './norm.js';
 export * from './inplace.js';
 export {
