@@ -279,6 +279,8 @@ export interface RecurrentCellParams {
 export interface RnnCellParams extends RecurrentCellParams {
   /** ReLU instead of tanh. */
   relu: boolean;
+}
+
 /** Geometry of scaled dot-product attention over dense [batch, rows, features] buffers. */
 export interface AttentionParams {
   /** Every leading dim multiplied (batch · heads). */
@@ -434,6 +436,8 @@ export interface Backend {
     gradInput: FloatArray | null,
     gradWeight: FloatArray | null,
     gradBias: FloatArray | null,
+  ): void;
+  /**
    * Attention without the L x S score matrix: out [batch, L, Ev] = softmax(q kᵀ · scale) v, and
    * logsumexp [batch, L] of each score row (-inf where a row sees no key; its output is 0).
    */

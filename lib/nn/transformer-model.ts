@@ -6,7 +6,7 @@ import { ModuleList } from './containers.js';
 import { xavierUniform_ } from './init.js';
 import { Module } from './module.js';
 import {
-  layerNormFallback,
+  transformerNorm,
   replicateTransformerLayer,
   TransformerDecoderLayer,
   TransformerEncoderLayer,
@@ -155,10 +155,10 @@ export class Transformer extends Module<[src: Tensor, tgt: Tensor, masks?: Trans
     const eps = layer.layerNormEps ?? 1e-5,
       bias = layer.bias ?? true;
     this.encoder = new TransformerEncoder(new TransformerEncoderLayer(dModel, nhead, layer), numEncoderLayers, {
-      norm: layerNormFallback(dModel, eps, bias),
+      norm: transformerNorm(dModel, eps, bias),
     });
     this.decoder = new TransformerDecoder(new TransformerDecoderLayer(dModel, nhead, layer), numDecoderLayers, {
-      norm: layerNormFallback(dModel, eps, bias),
+      norm: transformerNorm(dModel, eps, bias),
     });
     this.dModel = dModel;
     this.nhead = nhead;

@@ -4,12 +4,12 @@
  * with PyTorch's state-dict keys (self_attn.in_proj_weight, linear1.weight, norm1.weight, ...).
  */
 import { NodegradError } from '../errors.js';
-import { zerosTensor, type Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import * as ops from '../ops/index.js';
 import { MultiheadAttention } from './attention.js';
 import { Dropout, Linear } from './layers.js';
 import { Module } from './module.js';
-import { Parameter } from './parameter.js';
+import { LayerNorm } from './normalization.js';
 
 /** Options of {@link TransformerEncoderLayer} and {@link TransformerDecoderLayer}. */
 export interface TransformerLayerOptions {
@@ -29,39 +29,9 @@ export interface TransformerLayerOptions {
   bias?: boolean;
 }
 
-/**
- * LayerNorm over the last dim composed from primitives, keys `weight` and `bias`.
- * TODO(merge): replace with nn.LayerNorm once it lands.
- */
-class LayerNormFallback extends Module {
-  weight: Parameter;
-  bias: Parameter | null;
-
-  constructor(
-    dim: number,
-    readonly eps: number,
-    bias: boolean,
-  ) {
-    super();
-    this.weight = new Parameter(ops.add(zerosTensor([dim], 'float32'), 1));
-    this.bias = bias ? new Parameter(zerosTensor([dim], 'float32')) : null;
-  }
-
-  override get typeName(): string {
-    return 'LayerNorm';
-  }
-
-  forward(x: Tensor): Tensor {
-    const centered = ops.sub(x, ops.mean(x, -1, true));
-    const variance = ops.mean(ops.mul(centered, centered), -1, true);
-    const y = ops.mul(ops.div(centered, ops.sqrt(ops.add(variance, this.eps))), this.weight);
-    return this.bias ? ops.add(y, this.bias) : y;
-  }
-}
-
-/** nn.LayerNorm(dim, eps, bias) until nodegrad ships it (the merge swaps this for the real one). */
-function layerNormFallback(dim: number, eps = 1e-5, bias = true): LayerNormFallback {
-  return new LayerNormFallback(dim, eps, bias);
+/** The layers' nn.LayerNorm(dim, { eps, bias }). */
+export function transformerNorm(dim: number, eps = 1e-5, bias = true): LayerNorm {
+  return new LayerNorm(dim, { eps, bias });
 }
 
 function checkLayer(layer: string, dModel: number, nhead: number, o: TransformerLayerOptions): void {
@@ -143,9 +113,9 @@ export class TransformerEncoderLayer extends FeedForwardLayer<[src: Tensor, mask
   /** dimFeedforward → dModel. */
   linear2: Linear;
   /** LayerNorm of the attention block. */
-  norm1: Module;
+  norm1: LayerNorm;
   /** LayerNorm of the feed-forward block. */
-  norm2: Module;
+  norm2: LayerNorm;
   /** Dropout of the attention block's output. */
   dropout1: Dropout;
   /** Dropout of the feed-forward block's output. */
@@ -173,8 +143,8 @@ export class TransformerEncoderLayer extends FeedForwardLayer<[src: Tensor, mask
     this.linear1 = new Linear(dModel, dimFeedforward, { bias });
     this.dropout = new Dropout(dropout);
     this.linear2 = new Linear(dimFeedforward, dModel, { bias });
-    this.norm1 = layerNormFallback(dModel, layerNormEps, bias);
-    this.norm2 = layerNormFallback(dModel, layerNormEps, bias);
+    this.norm1 = transformerNorm(dModel, layerNormEps, bias);
+    this.norm2 = transformerNorm(dModel, layerNormEps, bias);
     this.dropout1 = new Dropout(dropout);
     this.dropout2 = new Dropout(dropout);
     this.activation = options.activation ?? 'relu';
@@ -225,11 +195,11 @@ export class TransformerDecoderLayer extends FeedForwardLayer<[tgt: Tensor, memo
   /** dimFeedforward → dModel. */
   linear2: Linear;
   /** LayerNorm of the self-attention block. */
-  norm1: Module;
+  norm1: LayerNorm;
   /** LayerNorm of the cross-attention block. */
-  norm2: Module;
+  norm2: LayerNorm;
   /** LayerNorm of the feed-forward block. */
-  norm3: Module;
+  norm3: LayerNorm;
   /** Dropout of the self-attention block's output. */
   dropout1: Dropout;
   /** Dropout of the cross-attention block's output. */
@@ -260,9 +230,9 @@ export class TransformerDecoderLayer extends FeedForwardLayer<[tgt: Tensor, memo
     this.linear1 = new Linear(dModel, dimFeedforward, { bias });
     this.dropout = new Dropout(dropout);
     this.linear2 = new Linear(dimFeedforward, dModel, { bias });
-    this.norm1 = layerNormFallback(dModel, layerNormEps, bias);
-    this.norm2 = layerNormFallback(dModel, layerNormEps, bias);
-    this.norm3 = layerNormFallback(dModel, layerNormEps, bias);
+    this.norm1 = transformerNorm(dModel, layerNormEps, bias);
+    this.norm2 = transformerNorm(dModel, layerNormEps, bias);
+    this.norm3 = transformerNorm(dModel, layerNormEps, bias);
     this.dropout1 = new Dropout(dropout);
     this.dropout2 = new Dropout(dropout);
     this.dropout3 = new Dropout(dropout);
@@ -312,4 +282,4 @@ function replicate<L extends TransformerEncoderLayer | TransformerDecoderLayer>(
   return copy;
 }
 
-export { replicate as replicateTransformerLayer, layerNormFallback };
+export { replicate as replicateTransformerLayer };
