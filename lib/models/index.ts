@@ -10,6 +10,7 @@ import type { Module } from '../nn/module.js';
 import * as alexnetVgg from './alexnet-vgg.js';
 import * as googlenetModule from './googlenet.js';
 import * as lenet from './lenet.js';
+import * as gptModule from './gpt.js';
 import * as lstm from './lstm-lm.js';
 import * as resnet from './resnet.js';
 
@@ -19,6 +20,7 @@ export { GoogLeNet, BasicConv2d, Inception, InceptionAux, type GoogLeNetOptions 
 export { ResNet, BasicBlock, Bottleneck, type BlockClass } from './resnet.js';
 export { summary, type Summary, type SummaryRow } from './summary.js';
 export { LstmLM, type LstmLMOptions } from './lstm-lm.js';
+export { GPT, Block, CausalSelfAttention, MLP, type GPTOptions, type GPTOutput, type GenerateOptions } from './gpt.js';
 
 // Registered under their own names, so `ng.save(model, path)` records how to rebuild what they build.
 /** A LeNet5 (default: 1×28×28 inputs, 10 classes, ReLU); saveable with `ng.save`. */
@@ -63,6 +65,20 @@ export const resnet50 = registerModel('resnet50', resnet.resnet50);
  * ```
  */
 export const lstmLM = registerModel('lstmLM', lstm.lstmLM);
+/**
+ * nanoGPT's GPT (token and position embeddings, pre-norm causal self-attention blocks, tied
+ * language-model head) with its state-dict keys; saveable with `ng.save`.
+ *
+ * @example
+ * ```ts
+ * const model = ng.models.gpt({ vocabSize: 27, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32 });
+ * const idx = ng.randint(0, 27, [4, 16]);
+ * const { logits, loss } = model.forward(idx, idx); // logits [4, 16, 27], loss a 0-d tensor
+ * model.eval();
+ * const more = model.generate(idx.narrow(1, 0, 1), 10, { temperature: 0.8, topK: 5 }); // [4, 11]
+ * ```
+ */
+export const gpt = registerModel('gpt', gptModule.gpt);
 
 /** The options every zoo model takes (batchNorm only VGG's), as the registry passes them. */
 export interface ModelOptions {

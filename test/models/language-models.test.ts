@@ -114,3 +114,71 @@ describe('ng.models.lstmLM: word_language_model with tied weights', () => {
     );
   });
 });
+
+describe("ng.models.gpt: nanoGPT's model", () => {
+  const c = golden('gpt');
+  const { config, batch, keys } = c.options as {
+    config: { vocab_size: number; block_size: number; n_layer: number; n_head: number; n_embd: number };
+    batch: [number, number];
+    keys: string[];
+  };
+  const build = () => {
+    const model = ng.models.gpt({
+      vocabSize: config.vocab_size,
+      blockSize: config.block_size,
+      nLayer: config.n_layer,
+      nHead: config.n_head,
+      nEmbd: config.n_embd,
+      bias: true,
+    });
+    fillWeights(model);
+    return model;
+  };
+  const vocab = config.vocab_size;
+
+  it("has nanoGPT's state-dict keys and gives its logits and loss", () => {
+    const model = build();
+    expect(Object.keys(model.stateDict())).toEqual(keys);
+    expect(model.transformer.get('wte')).toBeInstanceOf(ng.nn.Embedding);
+    const x = tokens(batch, vocab, 0);
+    const y = tokens(batch, vocab, 1);
+    ng.noGrad(() => y.indexPut_([0, '-5:'], -1));
+    const { logits, loss } = model.forward(x, y);
+    expectClose(logits.data(), c.t.logits.data(), 1e-4, 2e-5);
+    expect(loss?.item()).toBeCloseTo(c.t.loss.item(), 4);
+  });
+
+  it("follows nanoGPT's losses over 20 AdamW steps", () => {
+    const model = build();
+    const optimizer = adamw(model, 1e-3);
+    const losses: number[] = [];
+    for (let step = 0; step < 20; step++) {
+      const { loss } = model.forward(tokens(batch, vocab, 2 * step), tokens(batch, vocab, 2 * step + 1));
+      if (!loss) throw new Error('forward with targets gave no loss');
+      losses.push(loss.item());
+      optimizer.zeroGrad();
+      loss.backward();
+      ng.nn.utils.clipGradNorm_(model.parameters(), 1);
+      optimizer.step();
+    }
+    expectClose(losses, Array.from(c.t.losses.data()), 1e-4, 1e-5);
+    expect(losses[19]).toBeLessThan(losses[0]);
+  });
+
+  it('ties lm_head to the token embedding, generates within the vocabulary and refuses bad sizes', () => {
+    const model = build();
+    const wte = model.transformer.get('wte');
+    expect(wte).toBeInstanceOf(ng.nn.Embedding);
+    if (wte instanceof ng.nn.Embedding) expect(model.lm_head.weight).toBe(wte.weight);
+    expect(model.stateDict()['lm_head.weight']).toBe(model.stateDict()['transformer.wte.weight']);
+    model.eval();
+    ng.manualSeed(5);
+    const out = model.generate(tokens([1, 3], vocab, 0), 70, { temperature: 0.9, topK: 5 });
+    expect(out.shape).toEqual([1, 73]);
+    expect(Array.from(out.data()).every((t) => t >= 0 && t < vocab)).toBe(true);
+    expect(() => model.forward(tokens([1, 65], vocab, 0))).toThrow(/GPT: cannot forward a sequence of length 65/);
+    expect(() => ng.models.gpt({ vocabSize: 10, blockSize: 8, nEmbd: 30, nHead: 4 })).toThrow(
+      /gpt: nEmbd 30 must be a multiple of nHead 4/,
+    );
+  });
+});
