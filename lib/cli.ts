@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `nodegrad` command: train (the main job; `npm start`), eval, summary, bench. User errors print
+ * The `nodegrad` command: train (the main job; `npm start`; `--model gpt` for text), generate, eval, summary, bench. User errors print
  * one line naming the problem and what is valid, and exit with code 2 (a stack trace only with
  * --verbose). Ctrl-C during training stops after the current batch, saves a checkpoint, exits 130.
  */
@@ -9,6 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { generateCommand, TEXT_MODELS, TEXT_USAGE, textTrainCommand } from './cli-text.js';
 import * as ng from './index.js';
 import { checkpointDir } from './train/checkpoint.js';
 import { confusionMatrix, topKCorrect } from './train/metrics.js';
@@ -23,13 +24,14 @@ commands:
               --threads N  --checkpoint-every N  --out runs/<timestamp>  --resume <checkpoint>
               --allow-config-change (resume with other --seed/--batch-size/--optimizer/... than the checkpoint's)
               --train-limit N  --test-limit N  --json  --verbose
+${TEXT_USAGE}
   eval      --checkpoint <model.safetensors or run folder> [--model lenet5] [--data mnist]
   summary   <model> [--input 3,224,224]
   bench     [suite ...]   runs the benchmark suite (npm run bench)
   help      show this text
 
-models: ${Object.keys(ng.models.registry).join(', ')}
-data:   ${DATASETS.join(', ')}`;
+models: ${[...Object.keys(ng.models.registry), ...TEXT_MODELS].join(', ')}
+data:   ${DATASETS.join(', ')} (image models); names, text:<file> (gpt, lstm)`;
 
 class UsageError extends Error {}
 
@@ -116,7 +118,16 @@ function events(json: boolean): TrainEvents & { stop(): void } {
   };
 }
 
+/** The --model value among the arguments (as `--model x` or `--model=x`), if any. */
+function modelFlag(args: string[]): string | undefined {
+  const i = args.findIndex((a) => a === '--model' || a.startsWith('--model='));
+  if (i < 0) return undefined;
+  return args[i].startsWith('--model=') ? args[i].slice('--model='.length) : args.at(i + 1);
+}
+
 async function trainCommand(args: string[]): Promise<number> {
+  const model = modelFlag(args);
+  if (model !== undefined && TEXT_MODELS.includes(model)) return textTrainCommand(args, join('runs', timestamp()));
   const { values } = parseArgs({
     args,
     strict: true,
@@ -277,6 +288,8 @@ async function main(argv: string[]): Promise<number> {
       return trainCommand(rest);
     case 'eval':
       return evalCommand(rest);
+    case 'generate':
+      return generateCommand(rest);
     case 'summary':
       return summaryCommand(rest);
     case 'bench':
@@ -287,7 +300,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     default:
-      throw new UsageError(`unknown command '${command}'; valid: train, eval, summary, bench, help`);
+      throw new UsageError(`unknown command '${command}'; valid: train, generate, eval, summary, bench, help`);
   }
 }
 

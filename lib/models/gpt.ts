@@ -40,10 +40,11 @@ export interface GPTOptions {
   bias?: boolean;
 }
 
-type Config = Required<GPTOptions>;
+/** The sizes of a built GPT: every option resolved to its value. */
+export type GPTConfig = Required<GPTOptions>;
 
-function resolve(options: GPTOptions): Config {
-  const config: Config = { nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true, ...options };
+function resolve(options: GPTOptions): GPTConfig {
+  const config: GPTConfig = { nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true, ...options };
   for (const key of ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 1) {
       throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `gpt: ${key} must be a positive integer, got ${config[key]}`);
@@ -71,7 +72,7 @@ export class CausalSelfAttention extends Module<[x: Tensor]> {
   resid_dropout: Dropout;
 
   /** @param config - The GPT's sizes. */
-  constructor(private readonly config: Config) {
+  constructor(private readonly config: GPTConfig) {
     super();
     this.c_attn = new Linear(config.nEmbd, 3 * config.nEmbd, { bias: config.bias });
     this.c_proj = new Linear(config.nEmbd, config.nEmbd, { bias: config.bias });
@@ -100,7 +101,7 @@ export class MLP extends Module<[x: Tensor]> {
   dropout: Dropout;
 
   /** @param config - The GPT's sizes. */
-  constructor(config: Config) {
+  constructor(config: GPTConfig) {
     super();
     this.c_fc = new Linear(config.nEmbd, 4 * config.nEmbd, { bias: config.bias });
     this.c_proj = new Linear(4 * config.nEmbd, config.nEmbd, { bias: config.bias });
@@ -125,7 +126,7 @@ export class Block extends Module<[x: Tensor]> {
   mlp: MLP;
 
   /** @param config - The GPT's sizes. */
-  constructor(config: Config) {
+  constructor(config: GPTConfig) {
     super();
     this.ln_1 = new LayerNorm(config.nEmbd, { bias: config.bias });
     this.attn = new CausalSelfAttention(config);
@@ -168,7 +169,7 @@ export class GPT extends Module<[idx: Tensor, targets?: Tensor], GPTOutput> {
   /** The language-model head, [nEmbd] → [vocabSize], tied to the token embedding. */
   lm_head: Linear;
   /** The sizes the model was built with. */
-  readonly config: Readonly<Config>;
+  readonly config: Readonly<GPTConfig>;
   // Typed references to the ModuleDict's entries; # fields are not module members (no second key).
   readonly #wte: Embedding;
   readonly #wpe: Embedding;

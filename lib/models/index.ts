@@ -20,7 +20,16 @@ export { GoogLeNet, BasicConv2d, Inception, InceptionAux, type GoogLeNetOptions 
 export { ResNet, BasicBlock, Bottleneck, type BlockClass } from './resnet.js';
 export { summary, type Summary, type SummaryRow } from './summary.js';
 export { LstmLM, type LstmLMOptions } from './lstm-lm.js';
-export { GPT, Block, CausalSelfAttention, MLP, type GPTOptions, type GPTOutput, type GenerateOptions } from './gpt.js';
+export {
+  GPT,
+  Block,
+  CausalSelfAttention,
+  MLP,
+  type GPTOptions,
+  type GPTConfig,
+  type GPTOutput,
+  type GenerateOptions,
+} from './gpt.js';
 
 // Registered under their own names, so `ng.save(model, path)` records how to rebuild what they build.
 /** A LeNet5 (default: 1×28×28 inputs, 10 classes, ReLU); saveable with `ng.save`. */

@@ -103,3 +103,53 @@ ${chart(
 </body></html>
 `;
 }
+
+/** One epoch's line of a text run's metrics.jsonl. */
+export interface TextEpochMetrics {
+  /** The epoch, counted from 1. */
+  epoch: number;
+  /** Mean training loss per target token over the epoch (nats). */
+  trainLoss: number;
+  /** Mean validation loss per target token after the epoch (nats). */
+  validationLoss: number;
+  /** Wall-clock seconds of the epoch's training. */
+  seconds: number;
+  /** Training throughput in target tokens. */
+  tokensPerSecond: number;
+}
+
+/** report.html of a text run: the loss curves, an epoch table, the samples and the configuration. */
+export function renderTextReport(
+  title: string,
+  config: Record<string, unknown>,
+  history: TextEpochMetrics[],
+  samples: string[],
+): string {
+  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const rows = history
+    .map(
+      (m) =>
+        `<tr><td>${m.epoch}</td><td>${m.trainLoss.toFixed(4)}</td><td>${m.validationLoss.toFixed(4)}</td>` +
+        `<td>${m.seconds.toFixed(1)}</td><td>${Math.round(m.tokensPerSecond)}</td></tr>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}figure{display:inline-block;margin:0 1rem 1rem 0}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}pre{background:#f6f6f6;padding:8px}</style>
+</head><body><h1>${escape(title)}</h1>
+${chart(
+  'Loss (nats per token)',
+  [
+    { name: 'train loss', color: '#1f77b4', values: history.map((m) => m.trainLoss) },
+    { name: 'validation loss', color: '#d62728', values: history.map((m) => m.validationLoss) },
+  ],
+  false,
+)}
+<table><thead><tr><th>epoch</th><th>train loss</th><th>validation loss</th><th>seconds</th><th>tokens/s</th></tr></thead>
+<tbody>${rows}</tbody></table>
+<h2>Samples</h2><pre>${escape(samples.join('\n'))}</pre>
+<h2>Configuration</h2><pre>${escape(JSON.stringify(config, null, 2))}</pre>
+</body></html>
+`;
+}
