@@ -9,10 +9,20 @@
 
 #include "glue.h"
 #include "kernels.h"
+#include "simd.h"
 #include "thread_pool.h"
 
 namespace nodegrad::glue {
 namespace {
+
+// Whether any of n indices, read as unsigned, is >= cap. Or-ing 0/1 words vectorizes (10 us for 65536
+// indices on the baseline ISA, against 23 us for a bool |= and 40 us for an unsigned max); the AVX2
+// and AVX-512 clones take 2-3 us.
+NODEGRAD_CLONES bool anyAtLeast(const int32_t* index, int64_t n, uint32_t cap) {
+  uint32_t found = 0;
+  for (int64_t j = 0; j < n; ++j) found |= static_cast<uint32_t>(static_cast<uint32_t>(index[j]) >= cap);
+  return found != 0;
+}
 
 // Every index must lie in [0, limit): the kernels write through them unchecked. The first pass
 // has no early exit so it vectorizes, and splits over the pool like the kernels; only a failing
@@ -22,11 +32,7 @@ void checkRange(const Args& args, const int32_t* index, int64_t count, int64_t l
   const uint32_t cap = limit > INT32_MAX ? 0x80000000u : static_cast<uint32_t>(limit);
   std::atomic<bool> bad{false};
   parallelRange(count, double(count), [&](int64_t begin, int64_t end) {
-    // Or-ing 0/1 words vectorizes: 10 us for 65536 indices, against 23 us for a bool |= (scalar)
-    // and 40 us for an unsigned max (a serial blend chain on SSE2).
-    uint32_t found = 0;
-    for (int64_t j = begin; j < end; ++j) found |= static_cast<uint32_t>(static_cast<uint32_t>(index[j]) >= cap);
-    if (found != 0) bad = true;
+    if (anyAtLeast(index + begin, end - begin, cap)) bad = true;
   });
   if (!bad) return;
   for (int64_t j = 0; j < count; ++j)

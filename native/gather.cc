@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels.h"
+#include "simd.h"
 #include "thread_pool.h"
 
 namespace nodegrad {
@@ -61,6 +62,12 @@ void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const in
   });
 }
 
+// out[j] = from[index[j]] for j < n: AVX2 and AVX-512 gather instructions in the clones.
+template <typename T>
+NODEGRAD_CLONES void gatherRow(const T* from, const int32_t* index, int64_t n, T* out) {
+  for (int64_t j = 0; j < n; ++j) out[j] = from[index[j]];
+}
+
 }  // namespace
 
 template <typename T>
@@ -73,7 +80,8 @@ void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t
       const int64_t o = r / k, stop = std::min(end, (o + 1) * k);
       const T* from = src + o * n * inner;
       if (inner == 1) {
-        for (; r < stop; ++r) out[r] = from[index[r]];
+        gatherRow(from, index + r, stop - r, out + r);
+        r = stop;
         continue;
       }
       for (; r < stop; ++r) {
