@@ -3,34 +3,9 @@
 // advanced gather (`x[idx]`, `x[:, idx]`) and an indexed write (`x[idx] = v`, with accumulate) —
 // beside PyTorch (bench/indexing_peer.py) when /usr/bin/python3 has torch. Needs dist/ (npm run
 // build:ts). Each figure is the median of 5 timed repetitions after warm-up; ratios are nodegrad / PyTorch.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ng from '../dist/index.js';
+import { peerFigures } from './peers.mjs';
 import { median } from './timing.mjs';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const usePeers = !process.argv.includes('--no-peers');
-
-function peerFigures() {
-  const python = '/usr/bin/python3';
-  if (!usePeers || !existsSync(python)) return new Map();
-  const run = spawnSync(python, [join(here, 'indexing_peer.py')], {
-    env: { ...process.env, TORCH_THREADS: String(ng.getNumThreads()) },
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) return new Map();
-  return new Map(
-    run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => {
-        const { name, value } = JSON.parse(line);
-        return [name, value];
-      }),
-  );
-}
 
 /** Random row indices in [0, n), the same sequence as the peer's (a 32-bit LCG). */
 function indices(count, n) {
@@ -60,11 +35,17 @@ for (const [rows, cols, picks] of [
   cases.push([`x[idx] += v accum    ${shape}`, () => x.indexPut_([idx], v, { accumulate: true })]);
 }
 
-const peer = peerFigures();
-console.log(`indexing, ${ng.getNumThreads()} thread(s); microseconds per call`);
+const peer = peerFigures('indexing_peer.py');
+console.log(`indexing, ${ng.getNumThreads()} thread(s); microseconds per call (lower is better)`);
+console.log(
+  `${'case'.padEnd(36)} ${'dropped'.padStart(9)} ${'ng.tidy'.padStart(9)} ${'PyTorch'.padStart(9)}  tidy/PyTorch`,
+);
 for (const [name, fn] of cases) {
-  const us = median(fn) * 1e6;
+  const dropped = median(fn) * 1e6;
+  const scoped = median(() => ng.tidy(() => void fn())) * 1e6;
   const theirs = peer.get(name.replace(/\s+/g, ' '));
-  const ratio = theirs ? `${(us / theirs).toFixed(2)}x PyTorch (${theirs.toFixed(1)})` : '';
-  console.log(`${name.padEnd(36)} ${us.toFixed(1).padStart(10)} us  ${ratio}`);
+  const ratio = theirs ? (scoped / theirs).toFixed(2) : '';
+  console.log(
+    `${name.padEnd(36)} ${dropped.toFixed(1).padStart(9)} ${scoped.toFixed(1).padStart(9)} ${(theirs ?? NaN).toFixed(1).padStart(9)}  ${ratio}`,
+  );
 }
