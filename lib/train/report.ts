@@ -64,6 +64,19 @@ function chart(title: string, series: { name: string; color: string; values: num
   );
 }
 
+function escape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+}
+
+/** The page's head and title heading, shared by the image and text reports. */
+function pageHead(title: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}figure{display:inline-block;margin:0 1rem 1rem 0}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}pre{background:#f6f6f6;padding:8px}</style>
+</head><body><h1>${escape(title)}</h1>`;
+}
+
 /** report.html: the run's title, its configuration table and the loss and accuracy curves. */
 export function renderReport(title: string, config: Record<string, unknown>, history: EpochMetrics[]): string {
   const rows = history
@@ -74,12 +87,7 @@ export function renderReport(title: string, config: Record<string, unknown>, his
         `<td>${m.seconds.toFixed(1)}</td><td>${Math.round(m.imagesPerSecond)}</td></tr>`,
     )
     .join('\n');
-  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}figure{display:inline-block;margin:0 1rem 1rem 0}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}pre{background:#f6f6f6;padding:8px}</style>
-</head><body><h1>${escape(title)}</h1>
+  return `${pageHead(title)}
 ${chart(
   'Loss',
   [
@@ -125,7 +133,6 @@ export function renderTextReport(
   history: TextEpochMetrics[],
   samples: string[],
 ): string {
-  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const rows = history
     .map(
       (m) =>
@@ -133,11 +140,7 @@ export function renderTextReport(
         `<td>${m.seconds.toFixed(1)}</td><td>${Math.round(m.tokensPerSecond)}</td></tr>`,
     )
     .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}figure{display:inline-block;margin:0 1rem 1rem 0}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}pre{background:#f6f6f6;padding:8px}</style>
-</head><body><h1>${escape(title)}</h1>
+  return `${pageHead(title)}
 ${chart(
   'Loss (nats per token)',
   [
