@@ -59,7 +59,7 @@ const runs: Record<string, Run> = {
 
 describe('the layers the examples use match PyTorch', () => {
   const cases = goldenCases('examples.safetensors');
-  it('covers every part', () => {
+  it('runs every kind of case in the fixture', () => {
     expect(new Set(cases.map((c) => c.kind))).toEqual(new Set([...Object.keys(runs), 'Adadelta']));
   });
   it.each(cases.filter((c) => c.kind === 'Adadelta').map((c) => [c.name, c] as const))('%s', (_name, c) => {
