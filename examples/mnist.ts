@@ -4,7 +4,6 @@
  * StepLR decay, then the test loss and accuracy.
  */
 import * as ng from 'nodegrad';
-import { Adadelta } from './parts/adadelta.js';
 import { batches } from './parts/batches.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
 
@@ -39,7 +38,7 @@ export function main(options: ExampleOptions & { batchSize?: number; testLimit?:
   const digits = ng.data.mnist();
   const trainLoader = new ng.data.DataLoader(digits.train, { batchSize, shuffle: true, seed: 1, transform: normalize });
   const model = new Net();
-  const optimizer = new Adadelta(model.parameters(), { lr: 1 });
+  const optimizer = new ng.optim.Adadelta(model.parameters(), { lr: 1 });
   const stepsPerEpoch = trainLoader.length;
   const scheduler = new ng.optim.lrScheduler.StepLR(optimizer, { stepSize: 1, gamma: 0.7 });
 

@@ -5,9 +5,7 @@
  */
 import * as ng from 'nodegrad';
 import { CORPUS } from './parts/corpus.js';
-import { Embedding } from './parts/embedding.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
-import { LayerNorm } from './parts/functional.js';
 
 const { nn } = ng;
 const F = nn.functional;
@@ -75,16 +73,16 @@ class MLP extends nn.Module {
 
 /** Pre-norm residual block: x + attn(ln(x)), then x + mlp(ln(x)). */
 class Block extends nn.Module {
-  ln_1: LayerNorm;
+  ln_1: ng.nn.LayerNorm;
   attn: CausalSelfAttention;
-  ln_2: LayerNorm;
+  ln_2: ng.nn.LayerNorm;
   mlp: MLP;
 
   constructor(config: GPTConfig) {
     super();
-    this.ln_1 = new LayerNorm(config.nEmbd, { bias: config.bias });
+    this.ln_1 = new nn.LayerNorm(config.nEmbd, { bias: config.bias });
     this.attn = new CausalSelfAttention(config);
-    this.ln_2 = new LayerNorm(config.nEmbd, { bias: config.bias });
+    this.ln_2 = new nn.LayerNorm(config.nEmbd, { bias: config.bias });
     this.mlp = new MLP(config);
   }
 
@@ -112,11 +110,11 @@ export class GPT extends nn.Module<[idx: ng.Tensor, targets?: ng.Tensor], GPTOut
   constructor(readonly config: GPTConfig) {
     super();
     this.transformer = new nn.ModuleDict({
-      wte: new Embedding(config.vocabSize, config.nEmbd),
-      wpe: new Embedding(config.blockSize, config.nEmbd),
+      wte: new nn.Embedding(config.vocabSize, config.nEmbd),
+      wpe: new nn.Embedding(config.blockSize, config.nEmbd),
       drop: new nn.Dropout(config.dropout),
       h: new nn.ModuleList(Array.from({ length: config.nLayer }, () => new Block(config))),
-      ln_f: new LayerNorm(config.nEmbd, { bias: config.bias }),
+      ln_f: new nn.LayerNorm(config.nEmbd, { bias: config.bias }),
     });
     this.lm_head = new nn.Linear(config.nEmbd, config.vocabSize, { bias: false });
     // Weight tying (https://paperswithcode.com/method/weight-tying): one matrix embeds and unembeds.
@@ -132,11 +130,11 @@ export class GPT extends nn.Module<[idx: ng.Tensor, targets?: ng.Tensor], GPTOut
   }
 
   // Typed views of the ModuleDict's entries (getters, so they are not registered a second time).
-  private get wte(): Embedding {
-    return checked(this.transformer.get('wte'), Embedding, 'transformer.wte');
+  private get wte(): ng.nn.Embedding {
+    return checked(this.transformer.get('wte'), nn.Embedding, 'transformer.wte');
   }
-  private get wpe(): Embedding {
-    return checked(this.transformer.get('wpe'), Embedding, 'transformer.wpe');
+  private get wpe(): ng.nn.Embedding {
+    return checked(this.transformer.get('wpe'), nn.Embedding, 'transformer.wpe');
   }
   private get blocks(): Block[] {
     const h = checked(this.transformer.get('h'), nn.ModuleList, 'transformer.h');
@@ -163,7 +161,7 @@ export class GPT extends nn.Module<[idx: ng.Tensor, targets?: ng.Tensor], GPTOut
     const drop = checked(this.transformer.get('drop'), nn.Dropout, 'transformer.drop');
     let x = drop.forward(this.wte.forward(idx).add(this.wpe.forward(pos)));
     for (const block of this.blocks) x = block.forward(x);
-    x = checked(this.transformer.get('ln_f'), LayerNorm, 'transformer.ln_f').forward(x);
+    x = checked(this.transformer.get('ln_f'), nn.LayerNorm, 'transformer.ln_f').forward(x);
     if (targets) {
       const logits = this.lm_head.forward(x);
       const loss = F.crossEntropy(logits.view([-1, logits.shape[2]]), targets.reshape([-1]), { ignoreIndex: -1 });

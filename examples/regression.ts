@@ -23,13 +23,6 @@ function polyDescription(weights: ArrayLike<number>, bias: number): string {
   return `y = ${terms.join(' ')} ${bias >= 0 ? '+' : ''}${bias.toFixed(2)}`;
 }
 
-/** F.smooth_l1_loss (beta 1) composed from clamp: 0.5·min(|d|, 1)² + (|d| − min(|d|, 1)). */
-function smoothL1Loss(input: ng.Tensor, target: ng.Tensor): ng.Tensor {
-  const distance = input.sub(target).abs();
-  const quadratic = distance.clamp(null, 1);
-  return quadratic.pow(2).mul(0.5).add(distance.sub(quadratic)).mean();
-}
-
 export function main(options: ExampleOptions & { batchSize?: number } = {}): ExampleResult {
   const { steps = 3000, batchSize = 32, log = () => {} } = options;
   ng.manualSeed(1);
@@ -43,7 +36,7 @@ export function main(options: ExampleOptions & { batchSize?: number } = {}): Exa
     const x = makeFeatures(ng.randn([batchSize]));
     const y = f(x);
     fc.zeroGrad();
-    const loss = smoothL1Loss(fc.forward(x), y);
+    const loss = ng.nn.functional.smoothL1Loss(fc.forward(x), y);
     losses.push(loss.item());
     loss.backward();
     // param.data.add_(-lr * param.grad): an in-place update of the leaves, outside the graph.

@@ -6,7 +6,6 @@
  */
 import * as ng from 'nodegrad';
 import { CORPUS } from './parts/corpus.js';
-import { Embedding } from './parts/embedding.js';
 import { isMain, type ExampleOptions, type ExampleResult } from './parts/example.js';
 
 const { nn } = ng;
@@ -35,7 +34,7 @@ class Dictionary {
 /** Container module: embedding → LSTM → Linear decoder, log-probabilities over the vocabulary. */
 class RNNModel extends nn.Module<[input: ng.Tensor, hidden?: ng.nn.LSTMState], [ng.Tensor, ng.nn.LSTMState]> {
   drop: ng.nn.Dropout;
-  encoder: Embedding;
+  encoder: ng.nn.Embedding;
   rnn: ng.nn.LSTM;
   decoder: ng.nn.Linear;
 
@@ -49,7 +48,7 @@ class RNNModel extends nn.Module<[input: ng.Tensor, hidden?: ng.nn.LSTMState], [
   ) {
     super();
     this.drop = new nn.Dropout(dropout);
-    this.encoder = new Embedding(ntoken, ninp);
+    this.encoder = new nn.Embedding(ntoken, ninp);
     this.rnn = new nn.LSTM(ninp, nhid, { numLayers: nlayers, dropout });
     this.decoder = new nn.Linear(nhid, ntoken);
     // "Using the Output Embedding to Improve Language Models" (Press & Wolf, 2016): one shared matrix.
@@ -83,8 +82,8 @@ class RNNModel extends nn.Module<[input: ng.Tensor, hidden?: ng.nn.LSTMState], [
 }
 
 /**
- * Adds sin/cos of geometrically spaced frequencies to each position (Vaswani et al., 2017). The
- * table is computed in JavaScript (nodegrad has no sin/cos yet) and kept as a buffer [maxLen, 1, d].
+ * Adds sin/cos of geometrically spaced frequencies to each position (Vaswani et al., 2017), a table
+ * kept as a buffer [maxLen, 1, d].
  */
 class PositionalEncoding extends nn.Module {
   dropout: ng.nn.Dropout;
@@ -116,7 +115,7 @@ class TransformerModel extends nn.Module {
   readonly modelType = 'Transformer';
   pos_encoder: PositionalEncoding;
   transformer_encoder: ng.nn.TransformerEncoder;
-  encoder: Embedding;
+  encoder: ng.nn.Embedding;
   decoder: ng.nn.Linear;
 
   constructor(
@@ -133,7 +132,7 @@ class TransformerModel extends nn.Module {
       new nn.TransformerEncoderLayer(ninp, nhead, { dimFeedforward: nhid, dropout }),
       nlayers,
     );
-    this.encoder = new Embedding(ntoken, ninp);
+    this.encoder = new nn.Embedding(ntoken, ninp);
     this.decoder = new nn.Linear(ninp, ntoken);
     ng.noGrad(() => {
       nn.init.uniform_(this.encoder.weight, -0.1, 0.1);

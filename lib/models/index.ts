@@ -1,7 +1,8 @@
 /**
  * `ng.models`: LeNet-5, AlexNet, VGG, GoogLeNet and ResNet in torchvision's layout (the same
- * state-dict keys), each built by a registered factory so that `ng.save(model, path)` and
- * `ng.loadModel(path)` round-trip it, and summary() for a layer table.
+ * state-dict keys), language models (lstmLM, gpt) and a text classifier, each built by a
+ * registered factory so that `ng.save(model, path)` and `ng.loadModel(path)` round-trip it, and
+ * summary() for a layer table.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import * as lenet from './lenet.js';
 import * as gptModule from './gpt.js';
 import * as lstm from './lstm-lm.js';
 import * as resnet from './resnet.js';
+import * as textClassifierModule from './text-classifier.js';
 
 export { LeNet5, type LeNet5Options } from './lenet.js';
 export { AlexNet, VGG, type ClassifierOptions, type VggOptions } from './alexnet-vgg.js';
@@ -20,6 +22,7 @@ export { GoogLeNet, BasicConv2d, Inception, InceptionAux, type GoogLeNetOptions 
 export { ResNet, BasicBlock, Bottleneck, type BlockClass } from './resnet.js';
 export { summary, type Summary, type SummaryRow } from './summary.js';
 export { LstmLM, type LstmLMOptions } from './lstm-lm.js';
+export { TextClassifier, type TextClassifierOptions } from './text-classifier.js';
 export {
   GPT,
   Block,
@@ -88,6 +91,23 @@ export const lstmLM = registerModel('lstmLM', lstm.lstmLM);
  * ```
  */
 export const gpt = registerModel('gpt', gptModule.gpt);
+/**
+ * A transformer-encoder text classifier: token and learned position embeddings, a pre-norm
+ * `nn.TransformerEncoder` (batch first) that masks padding, mean pooling over the non-padding
+ * tokens (or the first token's vector with `pooling: 'cls'`) and a linear head; int32 tokens
+ * [N, T] → logits [N, numClasses]. Options and defaults: {@link TextClassifierOptions}. PyTorch
+ * ships no such model; saveable with `ng.save`.
+ *
+ * @example
+ * ```ts
+ * const model = ng.models.textClassifier({ vocabSize: 100, numClasses: 3, dModel: 32, nhead: 4 });
+ * const tokens = ng.tensor([[5, 17, 42, 0, 0], [8, 9, 10, 11, 12]], { dtype: 'int32' }); // 0 pads
+ * const logits = model.forward(tokens); // [2, 3]
+ * const loss = ng.nn.functional.crossEntropy(logits, ng.tensor([2, 0], { dtype: 'int32' }));
+ * ng.save(model, 'classifier.safetensors'); // ng.loadModel('classifier.safetensors') rebuilds it
+ * ```
+ */
+export const textClassifier = registerModel('textClassifier', textClassifierModule.textClassifier);
 
 /** The options every zoo model takes (batchNorm only VGG's), as the registry passes them. */
 export interface ModelOptions {

@@ -5,7 +5,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Adadelta } from '../../examples/parts/adadelta.js';
 import type { ExampleOptions, ExampleResult } from '../../examples/parts/example.js';
 import * as dcgan from '../../examples/dcgan.js';
 import * as mnist from '../../examples/mnist.js';
@@ -128,17 +127,6 @@ describe('nanogpt model', () => {
       'CausalSelfAttention',
       'nEmbd 8',
       'nHead 3',
-    );
-  });
-});
-
-describe('Adadelta (examples/parts)', () => {
-  it('refuses rho outside [0, 1]', () => {
-    expectNodegradError(
-      () => new Adadelta([ng.zeros([2], { requiresGrad: true })], { rho: 1.5 }),
-      'ERR_NODEGRAD_ARGUMENT',
-      'Adadelta',
-      'rho = 1.5',
     );
   });
 });

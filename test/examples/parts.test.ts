@@ -1,12 +1,11 @@
 /**
- * The layers examples/parts/ composes from nodegrad ops, against PyTorch 1.13 in float64
- * (test/fixtures/examples.safetensors, written by tools/golden/make_examples_goldens.py): forward
- * outputs and the input gradient of a weighted sum; Adadelta's parameters after each step.
+ * The layers and the optimizer the examples once built in examples/parts/, now ng.nn's and ng.optim's,
+ * against PyTorch 1.13 in float64 (test/fixtures/examples.safetensors, written by
+ * tools/golden/make_examples_goldens.py): forward outputs and the input gradient of a weighted sum;
+ * Adadelta's parameters after each step.
  */
 import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
-import { Adadelta } from '../../examples/parts/adadelta.js';
-import { LayerNorm } from '../../examples/parts/functional.js';
 import { goldenCases, type GoldenCase } from '../fixtures.js';
 import { expectClose, flat } from '../helpers.js';
 
@@ -52,23 +51,20 @@ const runs: Record<string, Run> = {
     const m = loaded(new ng.nn.TransformerEncoderLayer(dModel, nhead, { dimFeedforward, dropout: 0 }), c);
     return { y: m.forward(x, { mask: c.t.mask }) };
   },
-  LayerNorm: (c, x) => ({
-    y: loaded(new LayerNorm(o(c).ndim), c)
-      .double()
-      .forward(x),
-  }),
+  // The part became nn.LayerNorm.
+  LayerNorm: (c, x) => ({ y: loaded(new ng.nn.LayerNorm(o(c).ndim), c).forward(x) }),
   // The examples now call ng's F.gelu; the fixture's PyTorch case (approximate='tanh') checks it too.
   gelu: (_c, x) => ({ y: ng.nn.functional.gelu(x, { approximate: 'tanh' }) }),
 };
 
-describe('examples/parts match PyTorch', () => {
+describe('the layers the examples use match PyTorch', () => {
   const cases = goldenCases('examples.safetensors');
-  it('covers every part', () => {
+  it('runs every kind of case in the fixture', () => {
     expect(new Set(cases.map((c) => c.kind))).toEqual(new Set([...Object.keys(runs), 'Adadelta']));
   });
   it.each(cases.filter((c) => c.kind === 'Adadelta').map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const p = new ng.nn.Parameter(c.t.p.clone());
-    const optimizer = new Adadelta([p], { lr: o(c).lr, rho: o(c).rho, eps: o(c).eps });
+    const optimizer = new ng.optim.Adadelta([p], { lr: o(c).lr, rho: o(c).rho, eps: o(c).eps });
     for (let step = 0; step < o(c).steps; step++) {
       p.grad = c.t[`g${step}`].clone();
       optimizer.step();

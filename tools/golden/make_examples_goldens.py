@@ -1,5 +1,5 @@
-"""Writes test/fixtures/examples.safetensors: PyTorch's outputs for the layers examples/parts/ builds
-from nodegrad ops (LSTM, LSTMCell, ConvTranspose2d, MultiheadAttention, TransformerEncoderLayer,
+"""Writes test/fixtures/examples.safetensors: PyTorch's outputs for the layers the examples once built
+in examples/parts/ and now take from nodegrad (LSTM, LSTMCell, ConvTranspose2d, MultiheadAttention, TransformerEncoderLayer,
 layer_norm, tanh GELU) and the steps of torch.optim.Adadelta, in float64.
 
     PYTHONPATH=/tmp/pydeps /usr/bin/python3 tools/golden/make_examples_goldens.py
