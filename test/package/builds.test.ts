@@ -2,7 +2,7 @@
 // build must load and compute like the node-gyp one, and the packed tarball must install into a
 // fresh project (running its install-time build) and train a step there.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,14 @@ function runSmoke(cwd: string, dir: string, env: NodeJS.ProcessEnv = {}): SmokeR
 }
 
 describe('build paths', () => {
+  it('binding.gyp and CMakeLists.txt compile the same native sources', () => {
+    const sources = (text: string) => [...new Set(text.match(/native\/[\w.]+\.cc/g))].sort();
+    const gyp = sources(readFileSync(join(root, 'binding.gyp'), 'utf8'));
+    const cmake = sources(readFileSync(join(root, 'CMakeLists.txt'), 'utf8'));
+    expect(cmake).toEqual(gyp);
+    expect(gyp).toContain('native/binding.cc');
+  });
+
   it('the cmake-js build compiles the same sources and computes the same results', () => {
     execFileSync(npm, ['run', 'build:cmake'], { cwd: root, stdio: 'pipe' });
     const addon = join(root, 'build-cmake', 'Release', 'nodegrad.node');
