@@ -3,6 +3,7 @@
  * backend runs, after one warning that says why. NODEGRAD_BACKEND=reference forces the reference;
  * NODEGRAD_REQUIRE_NATIVE=1 (or requireNative()) makes a missing addon an error instead.
  */
+import { isMainThread } from 'node:worker_threads';
 import { NodegradError } from '../errors.js';
 import { useArena } from '../tensor/storage.js';
 import { locateAddon, type ArenaStats, type NativeAddon } from './loader.js';
@@ -36,6 +37,8 @@ export function tryAddon(): NativeAddon | null {
       const located = locateAddon();
       addon = located.addon;
       addonPath = located.path;
+      // Every Worker running kernels on all cores would oversubscribe them: a Worker starts with one.
+      if (!isMainThread) addon.setNumThreads(1);
     } catch (error) {
       if (!(error instanceof NodegradError)) throw error;
       addon = null;
@@ -123,14 +126,17 @@ export function info(): BackendInfo {
   };
 }
 
-/** Threads the native kernels use (1 with the reference backend). */
+/** Threads the native kernels called from this thread use (1 with the reference backend). */
 export function getNumThreads(): number {
   return tryAddon()?.getNumThreads() ?? 1;
 }
 
 /**
- * Sets the native thread pool's size (default: NODEGRAD_NUM_THREADS, else the number of cores).
- * Small problems stay on one thread whatever this says.
+ * Sets how many threads the native kernels called from this thread use: each thread (the main
+ * thread, each worker_threads Worker) has a pool and a size of its own, so a Worker's setting
+ * leaves the others alone. Default: NODEGRAD_NUM_THREADS, else the number of cores, on the main
+ * thread; 1 in a Worker, so that a pool of Workers does not oversubscribe the cores. Small problems
+ * stay on one thread whatever this says. PyTorch: `torch.set_num_threads` (process-wide there).
  */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > 256) {
