@@ -152,12 +152,5 @@ export function setBackend(backend: Backend): void {
 
 export { referenceBackend } from './reference.js';
 export { nativeBackend } from './native.js';
-export {
-  loadAddon,
-  locateAddon,
-  addonCandidates,
-  type NativeAddon,
-  type NativeControls,
-  type ArenaStats,
-} from './loader.js';
+export { loadAddon, addonCandidates, type NativeAddon, type NativeControls, type ArenaStats } from './loader.js';
 export * from './types.js';
