@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'ERR_NODEGRAD_DISPOSED'
   | 'ERR_NODEGRAD_ADDON'
   | 'ERR_NODEGRAD_NATIVE'
+  /** An optional package (the demo data sets) is not installed. */
+  | 'ERR_NODEGRAD_DEPENDENCY'
   /** A native kernel could not allocate its workspace (thrown as a RangeError). */
   | 'ERR_NODEGRAD_ALLOC';
 

@@ -1,8 +1,7 @@
 // Workers spin briefly after each job (the next kernel usually follows within microseconds), then
-// sleep on a condition variable so an idle process does not burn a core. One pool serves every
-// Node environment in the process (worker threads included): runs share it under a shared lock,
-// and a resize takes the lock exclusively, so it waits for the runs in flight and two resizes
-// never join the same threads.
+// sleep on a condition variable so an idle process does not burn a core. Each thread that calls a
+// kernel (the main thread, each worker_threads Worker) owns its pool and its size, so a Worker that
+// sets one thread leaves the others' pools alone, and pools never share a job or a lock.
 #include "thread_pool.h"
 
 #include <algorithm>
@@ -11,7 +10,6 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -30,27 +28,27 @@ inline void cpuRelax() {
 
 thread_local bool insideTask = false;
 
+class Pool;
+// Set on a pool's own worker threads: kernels running there see their owner's size.
+thread_local const Pool* owner = nullptr;
+
 class Pool {
  public:
   explicit Pool(int threads) { start(threads); }
   ~Pool() { stop(); }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
 
-  int threads() const { return threads_.load(std::memory_order_relaxed); }
+  int threads() const { return threads_; }
 
   void resize(int threads) {
-    std::unique_lock<std::shared_mutex> exclusive(resizing_);
-    if (threads == this->threads()) return;
+    if (threads == threads_) return;
     stop();
     start(threads);
   }
 
+  // Only the owning thread calls run, so one job is in flight at a time.
   void run(int64_t tasks, const std::function<void(int64_t)>& fn) {
-    if (tasks <= 0) return;
-    if (tasks == 1 || threads() == 1 || insideTask) {
-      for (int64_t t = 0; t < tasks; ++t) fn(t);
-      return;
-    }
-    std::shared_lock<std::shared_mutex> shared(resizing_);
     // Each run gets its own Job, so a worker still finishing the previous run can never take a
     // task of this one.
     auto job = std::make_shared<Job>(fn, tasks);
@@ -85,6 +83,7 @@ class Pool {
   }
 
   void workerLoop() {
+    owner = this;
     uint64_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
       // Spin first: back-to-back kernels then cost no futex wake-up.
@@ -108,7 +107,7 @@ class Pool {
   void start(int threads) {
     stopping_.store(false);
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { workerLoop(); });
-    threads_.store(threads, std::memory_order_relaxed);
+    threads_ = threads;
   }
 
   void stop() {
@@ -119,12 +118,11 @@ class Pool {
     wake_.notify_all();
     for (auto& w : workers_) w.join();
     workers_.clear();
-    threads_.store(1, std::memory_order_relaxed);
+    threads_ = 1;
   }
 
   std::vector<std::thread> workers_;
-  std::atomic<int> threads_{1};
-  std::shared_mutex resizing_;
+  int threads_ = 1;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<uint64_t> generation_{0};
@@ -133,26 +131,44 @@ class Pool {
 };
 
 int defaultThreads() {
-  if (const char* env = std::getenv("NODEGRAD_NUM_THREADS")) {
-    const int n = std::atoi(env);
-    if (n > 0) return std::min(n, 256);
-  }
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(std::min(hw, 256u));
+  static const int threads = [] {
+    if (const char* env = std::getenv("NODEGRAD_NUM_THREADS")) {
+      const int n = std::atoi(env);
+      if (n > 0) return std::min(n, 256);
+    }
+    const unsigned hw = std::thread::hardware_concurrency();
+    return hw == 0 ? 1 : static_cast<int>(std::min(hw, 256u));
+  }();
+  return threads;
 }
 
-Pool& pool() {
-  static Pool instance(defaultThreads());
-  return instance;
-}
+// This thread's size (0: the default) and its pool, started on the first parallel run. The pool
+// is destroyed, its workers joined, when the thread exits.
+thread_local int requested = 0;
+thread_local std::unique_ptr<Pool> ownPool;
 
 }  // namespace
 
-int numThreads() { return pool().threads(); }
+int numThreads() {
+  if (owner != nullptr) return owner->threads();
+  return requested > 0 ? requested : defaultThreads();
+}
 
-void setNumThreads(int n) { pool().resize(std::max(1, std::min(n, 256))); }
+void setNumThreads(int n) {
+  requested = std::max(1, std::min(n, 256));
+  if (ownPool) ownPool->resize(requested);
+}
 
-void parallelFor(int64_t tasks, const std::function<void(int64_t)>& fn) { pool().run(tasks, fn); }
+void parallelFor(int64_t tasks, const std::function<void(int64_t)>& fn) {
+  if (tasks <= 0) return;
+  const int threads = numThreads();
+  if (tasks == 1 || threads == 1 || insideTask || owner != nullptr) {
+    for (int64_t t = 0; t < tasks; ++t) fn(t);
+    return;
+  }
+  if (!ownPool) ownPool = std::make_unique<Pool>(threads);
+  ownPool->run(tasks, fn);
+}
 
 void parallelRange(int64_t n, double work, const std::function<void(int64_t, int64_t)>& fn) {
   // Below ~100k operations, waking a worker costs more than it saves.
@@ -161,7 +177,7 @@ void parallelRange(int64_t n, double work, const std::function<void(int64_t, int
     fn(0, n);
     return;
   }
-  pool().run(chunks, [&](int64_t c) { fn(n * c / chunks, n * (c + 1) / chunks); });
+  parallelFor(chunks, [&](int64_t c) { fn(n * c / chunks, n * (c + 1) / chunks); });
 }
 
 }  // namespace nodegrad

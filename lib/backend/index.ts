@@ -1,28 +1,56 @@
 /**
  * Backend selection. The native backend is used when the addon loads; otherwise the reference
- * backend runs, after one warning that says why. NODEGRAD_BACKEND=reference forces the reference.
+ * backend runs, after one warning that says why. NODEGRAD_BACKEND=reference forces the reference;
+ * NODEGRAD_REQUIRE_NATIVE=1 (or requireNative()) makes a missing addon an error instead.
  */
+import { isMainThread } from 'node:worker_threads';
 import { NodegradError } from '../errors.js';
 import { useArena } from '../tensor/storage.js';
-import { loadAddon, type NativeAddon } from './loader.js';
+import { locateAddon, type ArenaStats, type NativeAddon } from './loader.js';
 import { nativeBackend } from './native.js';
 import { referenceBackend } from './reference.js';
 import type { Backend } from './types.js';
 
 let addon: NativeAddon | null | undefined;
+let addonPath: string | null = null;
+let addonError: NodegradError | undefined;
 let active: Backend | undefined;
 
-/** The addon, or null when it could not be loaded (the reason was printed once). */
+function nativeRequired(): boolean {
+  const flag = process.env.NODEGRAD_REQUIRE_NATIVE;
+  return flag !== undefined && flag !== '' && flag !== '0';
+}
+
+/** The loader's error, prefixed with who demanded the addon. */
+function missingAddon(who: string): NodegradError {
+  const why = addonError?.message ?? 'nodegrad: the native addon could not be loaded';
+  return new NodegradError('ERR_NODEGRAD_ADDON', `${who}: the native backend is required, but ${why}`);
+}
+
+/**
+ * The addon, or null when it could not be loaded (the reason was printed once). With
+ * NODEGRAD_REQUIRE_NATIVE=1 a load failure throws instead.
+ */
 export function tryAddon(): NativeAddon | null {
-  if (addon !== undefined) return addon;
-  try {
-    addon = loadAddon();
-  } catch (error) {
-    addon = null;
-    process.emitWarning(`${(error as Error).message}\nFalling back to the pure TypeScript reference backend (slow).`, {
-      code: 'NODEGRAD_NO_ADDON',
-    });
+  if (addon === undefined) {
+    try {
+      const located = locateAddon();
+      addon = located.addon;
+      addonPath = located.path;
+      // Every Worker running kernels on all cores would oversubscribe them: a Worker starts with one.
+      if (!isMainThread) addon.setNumThreads(1);
+    } catch (error) {
+      if (!(error instanceof NodegradError)) throw error;
+      addon = null;
+      addonError = error;
+      if (!nativeRequired()) {
+        process.emitWarning(`${error.message}\nFalling back to the pure TypeScript reference backend (slow).`, {
+          code: 'NODEGRAD_NO_ADDON',
+        });
+      }
+    }
   }
+  if (addon === null && nativeRequired()) throw missingAddon('NODEGRAD_REQUIRE_NATIVE=1');
   return addon;
 }
 
@@ -33,6 +61,12 @@ export function tryAddon(): NativeAddon | null {
 export function getBackend(): Backend {
   if (active) return active;
   if (process.env.NODEGRAD_BACKEND === 'reference') {
+    if (nativeRequired()) {
+      throw new NodegradError(
+        'ERR_NODEGRAD_ADDON',
+        'NODEGRAD_REQUIRE_NATIVE=1: the native backend is required, but NODEGRAD_BACKEND=reference selects the reference backend',
+      );
+    }
     active = referenceBackend;
   } else {
     const loaded = tryAddon();
@@ -43,14 +77,66 @@ export function getBackend(): Backend {
   return active;
 }
 
-/** Threads the native kernels use (1 with the reference backend). */
+/**
+ * Makes sure ops run on the native kernels: loads the addon now and selects the native backend,
+ * or throws an `ERR_NODEGRAD_ADDON` NodegradError listing every path tried and why each failed
+ * (also when the reference backend was selected, by NODEGRAD_BACKEND=reference or setBackend).
+ * Call it at a service's start-up, where the silent fallback to the slow reference backend would
+ * show up only as latency. NODEGRAD_REQUIRE_NATIVE=1 does the same for every entry point.
+ */
+export function requireNative(): void {
+  if (tryAddon() === null) throw missingAddon('requireNative');
+  if (getBackend().name !== 'native') {
+    throw new NodegradError(
+      'ERR_NODEGRAD_ADDON',
+      `requireNative: the addon is loaded, but the ${getBackend().name} backend is selected ` +
+        `(by NODEGRAD_BACKEND=reference or backend.setBackend)`,
+    );
+  }
+}
+
+/** What backend.info() reports. */
+export interface BackendInfo {
+  /** The backend ops run on. */
+  backend: string;
+  /** The file the addon was loaded from; null when it did not load. */
+  addonPath: string | null;
+  /** The GEMM variant in use ('avx512', 'avx2' or 'portable'); null without the addon. */
+  isa: string | null;
+  /** Threads the calling thread's kernels use (see setNumThreads). */
+  threads: number;
+  /** The tensor-memory arena's accounting; null without the addon. */
+  arena: ArenaStats | null;
+}
+
+/**
+ * The backend in use and how it runs, for a service's start-up log or health check:
+ * `{ backend: 'native' | 'reference', addonPath, isa, threads, arena }`. Selects the backend
+ * if no op has yet.
+ */
+export function info(): BackendInfo {
+  const backend = getBackend().name;
+  const loaded = tryAddon();
+  return {
+    backend,
+    addonPath: loaded ? addonPath : null,
+    isa: loaded ? loaded.gemmIsa() : null,
+    threads: getNumThreads(),
+    arena: loaded ? loaded.arenaStats() : null,
+  };
+}
+
+/** Threads the native kernels called from this thread use (1 with the reference backend). */
 export function getNumThreads(): number {
   return tryAddon()?.getNumThreads() ?? 1;
 }
 
 /**
- * Sets the native thread pool's size (default: NODEGRAD_NUM_THREADS, else the number of cores).
- * Small problems stay on one thread whatever this says.
+ * Sets how many threads the native kernels called from this thread use: each thread (the main
+ * thread, each worker_threads Worker) has a pool and a size of its own, so a Worker's setting
+ * leaves the others alone. Default: NODEGRAD_NUM_THREADS, else the number of cores, on the main
+ * thread; 1 in a Worker, so that a pool of Workers does not oversubscribe the cores. Small problems
+ * stay on one thread whatever this says. PyTorch: `torch.set_num_threads` (process-wide there).
  */
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > 256) {

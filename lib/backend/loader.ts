@@ -66,6 +66,11 @@ export function addonCandidates(): string[] {
  * path tried, why each failed, and the command that builds the addon.
  */
 export function loadAddon(candidates: readonly string[] = addonCandidates()): NativeAddon {
+  return locateAddon(candidates).addon;
+}
+
+/** loadAddon, with the path the addon was loaded from. */
+export function locateAddon(candidates: readonly string[] = addonCandidates()): { addon: NativeAddon; path: string } {
   const require = createRequire(import.meta.url);
   const failures: string[] = [];
   for (const path of candidates) {
@@ -74,7 +79,7 @@ export function loadAddon(candidates: readonly string[] = addonCandidates()): Na
       continue;
     }
     try {
-      return require(path) as NativeAddon;
+      return { addon: require(path) as NativeAddon, path };
     } catch (error) {
       failures.push(`  ${path}: ${(error as Error).message}`);
     }

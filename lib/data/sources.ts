@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { constants as zlib, gunzipSync } from 'node:zlib';
 import { NodegradError } from '../errors.js';
 import { openRegularFile, readRegularFile } from '../io/files.js';
+import { resolveOptional } from './optional.js';
 import { fromArray, type Tensor } from '../tensor/tensor.js';
 import { TensorDataset } from './dataset.js';
 
@@ -33,7 +34,7 @@ export function mnist(): Split {
   const train: { pixels: number[]; label: number }[] = [];
   const test: { pixels: number[]; label: number }[] = [];
   for (let label = 0; label < 10; label++) {
-    const { data } = require(`mnist/src/digits/${label}.json`) as { data: number[] };
+    const { data } = require(resolveOptional('mnist', 'mnist', `src/digits/${label}.json`)) as { data: number[] };
     for (let i = 0; i * 784 < data.length; i++) {
       (i % 10 === 9 ? test : train).push({ pixels: data.slice(i * 784, (i + 1) * 784), label });
     }

@@ -2,12 +2,12 @@
  * Text corpora for language models: the embedded first names (makemore's task: learn to spell new
  * names one character at a time) and users' own text files, at the character or byte level.
  */
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { NodegradError } from '../errors.js';
 import { readRegularFile } from '../io/files.js';
 import { fromArray } from '../tensor/tensor.js';
 import { TensorDataset, permutation } from './dataset.js';
+import { resolveOptional } from './optional.js';
 
 /** Which part of a corpus. */
 export type TextSplit = 'train' | 'validation';
@@ -67,8 +67,7 @@ function encoder(vocab: readonly string[], op: string): (text: string) => Int32A
 }
 
 function namesFromPackage(name: string): string[] {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve(`${name}/package.json`));
+  const root = dirname(resolveOptional('names', name, 'package.json'));
   return readRegularFile('names', join(root, 'data', 'names.txt'), 1 << 20)
     .toString('utf8')
     .split('\n');

@@ -11,7 +11,7 @@ import type { Tensor } from '../tensor/tensor.js';
 // The zoo registers its factories on import; loadModel must find them even when nothing else imported it.
 import '../models/index.js';
 import { modelSpec, registeredFactory, registeredModels } from './registry.js';
-import { readSafetensors, save as saveTensors } from './safetensors.js';
+import { readSafetensorsFor, save as saveTensors } from './safetensors.js';
 
 /** The metadata keys a saved model carries; user metadata may not use the `nodegrad.` prefix. */
 const KEY = {
@@ -155,8 +155,8 @@ function restoreTraining(model: AnyModule, source: string, metadata: Partial<Rec
  */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller states the model type, as with JSON.parse
 export function loadModel<M extends AnyModule = Module>(input: string | Uint8Array): M {
+  const { tensors, metadata: saved } = readSafetensorsFor('loadModel', input);
   const source = typeof input === 'string' ? input : `the given ${input.byteLength}-byte buffer`;
-  const { tensors, metadata: saved } = readSafetensors(input);
   const metadata: Partial<Record<string, string>> = saved;
   const name = metadata[KEY.model];
   if (name === undefined) {

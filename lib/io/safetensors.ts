@@ -33,8 +33,9 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
+/** `source` names the op and the input: "load: model.safetensors". */
 function fail(source: string, what: string): never {
-  throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `load: ${source} is not a valid safetensors file: ${what}`);
+  throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${source} is not a valid safetensors file: ${what}`);
 }
 
 /** The bytes of a safetensors file holding `tensors`, as chunks to write one after another. */
@@ -188,7 +189,7 @@ interface Source {
   close(): void;
 }
 
-function openSource(input: string | Uint8Array): Source {
+function openSource(op: string, input: string | Uint8Array): Source {
   if (input instanceof Uint8Array) {
     return {
       name: `the given ${input.byteLength}-byte buffer`,
@@ -202,10 +203,10 @@ function openSource(input: string | Uint8Array): Source {
     const given: unknown = input;
     throw new NodegradError(
       'ERR_NODEGRAD_ARGUMENT',
-      `load: expected a file path or a Uint8Array, got ${given === null ? 'null' : typeof given}`,
+      `${op}: expected a file path or a Uint8Array, got ${given === null ? 'null' : typeof given}`,
     );
   }
-  const file = openRegularFile('load', input);
+  const file = openRegularFile(op, input);
   return {
     name: input,
     size: file.size,
@@ -220,9 +221,15 @@ function openSource(input: string | Uint8Array): Source {
  * and checked against the file's size first; then only the bytes the header names are read.
  */
 export function readSafetensors(input: string | Uint8Array): SafetensorsFile {
-  const source = openSource(input);
+  return readSafetensorsFor('readSafetensors', input);
+}
+
+/** readSafetensors for `op`, which its errors name (load, loadModel, readSafetensors). */
+export function readSafetensorsFor(op: string, input: string | Uint8Array): SafetensorsFile {
+  const source = openSource(op, input);
   try {
-    const { name, size } = source;
+    const { size } = source;
+    const name = `${op}: ${source.name}`;
     if (size < 8) fail(name, `${size} bytes is shorter than the 8-byte header length`);
     const headerLength = Buffer.from(source.read(0, 8)).readBigUInt64LE(0);
     if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, size - 8))) {
@@ -265,5 +272,5 @@ export function readSafetensors(input: string | Uint8Array): SafetensorsFile {
  * ```
  */
 export function load(input: string | Uint8Array): Record<string, Tensor> {
-  return readSafetensors(input).tensors;
+  return readSafetensorsFor('load', input).tensors;
 }

@@ -269,7 +269,19 @@ describe('ng.loadModel refusals and ng.registerModel', () => {
     ng.save({ w: ng.ones([1]) }, path, { 'nodegrad.model': 'test-mlp', 'nodegrad.options': '{sizes' });
     expectError(() => ng.loadModel(path), `loadModel: ${path} has invalid nodegrad.options metadata`);
     writeFileSync(path, Buffer.alloc(0));
-    expectError(() => ng.loadModel(path), `load: ${path} is not a valid safetensors file`);
+    expectError(() => ng.loadModel(path), `loadModel: ${path} is not a valid safetensors file`);
+  });
+
+  it('refuses bytes that are no safetensors file, naming loadModel and the buffer, not its bytes', () => {
+    const junk = Buffer.from('{"weights": "secret-token-1234"} and then some more bytes');
+    for (const input of [junk, new Uint8Array(junk)]) {
+      expectError(
+        () => ng.loadModel(input),
+        `loadModel: the given ${junk.byteLength}-byte buffer is not a valid safetensors file`,
+      );
+      expect(() => ng.loadModel(input)).not.toThrow(/secret-token|weights|123,/);
+    }
+    expectError(() => ng.loadModel(null as unknown as string), 'loadModel: expected a file path or a Uint8Array');
   });
 
   it('refuses to register another factory under a taken name unless told to override', () => {

@@ -158,6 +158,12 @@ describe('safetensors', () => {
     );
     expect(() => ng.load(junk)).not.toThrow(/this is/);
     expectNodegradError(
+      () => ng.readSafetensors(new Uint8Array(junk)),
+      'ERR_NODEGRAD_ARGUMENT',
+      'readSafetensors: the given 37-byte buffer is not a valid safetensors file',
+    );
+    expect(() => ng.readSafetensors(junk)).not.toThrow(/this is|123,/);
+    expectNodegradError(
       () => ng.load(42 as unknown as string),
       'ERR_NODEGRAD_ARGUMENT',
       'load: expected a file path or a Uint8Array, got number',
