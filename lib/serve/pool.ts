@@ -43,6 +43,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Rejects the call after this many milliseconds (and drops the request when it has not started). */
   timeoutMs?: number;
+  /**
+   * Hand an ArrayInput's buffer to the worker instead of copying it (default false); the caller
+   * must not use the array afterwards (it may be detached). Saves a copy per request for a server
+   * that builds each request's array itself.
+   */
+  transfer?: boolean;
 }
 
 /** An input given as data and shape rather than a Tensor. */
@@ -134,7 +140,12 @@ function moduleUrl(model: string): string | null {
   return null;
 }
 
-function toInput(input: Tensor | ArrayInput, inputShape: readonly number[] | undefined): BatchInput {
+/** Whether `data` may be transferred as it is: a whole, unshared ArrayBuffer. */
+function wholeBuffer(data: DataArray): boolean {
+  return data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+}
+
+function toInput(input: Tensor | ArrayInput, options: RunOptions, inputShape?: readonly number[]): BatchInput {
   let data: DataArray;
   let shape: readonly number[];
   let dtype: DType | undefined;
@@ -149,7 +160,7 @@ function toInput(input: Tensor | ArrayInput, inputShape: readonly number[] | und
         'ERR_NODEGRAD_DTYPE',
         'serve.run: expected a Tensor or { data, shape } with a Float32Array, Float64Array or Int32Array',
       );
-    data = input.data.slice();
+    data = options.transfer && wholeBuffer(input.data) ? input.data : input.data.slice();
     shape = input.shape;
     const numel = shape.reduce((p, s) => p * s, 1);
     if (numel !== data.length)
@@ -256,7 +267,7 @@ export class Pool {
       };
       if (signal?.aborted) throw aborted();
       const request: Request = {
-        input: toInput(input, this.inputShape),
+        input: toInput(input, options, this.inputShape),
         enqueuedAt: performance.now(),
         settled: false,
         resolve: (tensor) => settle(() => resolveRun(tensor)),
