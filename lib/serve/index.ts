@@ -18,4 +18,5 @@
  *
  * @module
  */
-export { createPool, Pool, type PoolOptions, type RunOptions, type ArrayInput, type PoolStats } from './pool.js';
+export { createPool } from './pool.js';
+export type { Pool, PoolOptions, RunOptions, ArrayInput, PoolStats } from './types.js';

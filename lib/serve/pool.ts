@@ -7,73 +7,13 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError, formatShape, type ErrorCode } from '../errors.js';
-import { fromArray, Tensor } from '../tensor/tensor.js';
+import { fromArray, type Tensor } from '../tensor/tensor.js';
 import { concatenate, split, takeBatch, type BatchInput } from './batching.js';
+import { toInput } from './input.js';
+import type { ArrayInput, Pool, PoolOptions, PoolStats, RunOptions } from './types.js';
 import type { PostedError, RunMessage, WorkerMessage, WorkerSetup } from './protocol.js';
 import { layout, readShared } from './weights.js';
-
-/** Options of ng.serve.createPool. */
-export interface PoolOptions {
-  /**
-   * The model: a registered name (a zoo model such as 'lenet5', built with `modelOptions`), or the
-   * path or file URL of an ES module whose default export builds it from `modelOptions`.
-   */
-  model: string;
-  /** The options the model's factory is called with (structured-cloneable). */
-  modelOptions?: unknown;
-  /** A safetensors state dict (a path, or its bytes), read once and shared by every worker. */
-  weights?: string | Uint8Array;
-  /** Worker threads (default 2). */
-  workers?: number;
-  /** ng.setNumThreads in each worker (default 1); the kernel pool is per process, so it is the process's setting. */
-  threadsPerWorker?: number;
-  /** The most rows a batched forward takes (default 64); a larger request runs alone. */
-  maxBatch?: number;
-  /** How long the oldest request may wait for others to fill its batch (default 2 ms; 0: never wait). */
-  maxDelayMs?: number;
-  /** The shape of one input row (without the batch dimension); when given, run() refuses other shapes at once. */
-  inputShape?: readonly number[];
-}
-
-/** Options of Pool.run. */
-export interface RunOptions {
-  /** Aborting it rejects the call (and drops the request when it has not started). */
-  signal?: AbortSignal;
-  /** Rejects the call after this many milliseconds (and drops the request when it has not started). */
-  timeoutMs?: number;
-  /**
-   * Hand an ArrayInput's buffer to the worker instead of copying it (default false); the caller
-   * must not use the array afterwards (it may be detached). Saves a copy per request for a server
-   * that builds each request's array itself.
-   */
-  transfer?: boolean;
-}
-
-/** An input given as data and shape rather than a Tensor. */
-export interface ArrayInput {
-  /** Row-major values; copied, so the caller may reuse the array. */
-  data: Float32Array | Float64Array | Int32Array;
-  /** Its shape: [batch, ...]. */
-  shape: readonly number[];
-}
-
-/** What Pool.stats returns. */
-export interface PoolStats {
-  /** Workers ready or starting. */
-  workers: number;
-  /** Requests waiting for a worker. */
-  queued: number;
-  /** Requests running in a worker now. */
-  inFlight: number;
-  /** Requests the pool has accepted since it started. */
-  requests: number;
-  /** Forwards run so far (fewer than requests when requests were batched together). */
-  batches: number;
-  /** Workers that died and were replaced. */
-  replaced: number;
-}
 
 interface Request {
   readonly input: BatchInput;
@@ -93,12 +33,6 @@ interface Slot {
   lastError: Error | null;
   exited: boolean;
 }
-
-const DTYPES = new Map<unknown, DType>([
-  [Float32Array, 'float32'],
-  [Float64Array, 'float64'],
-  [Int32Array, 'int32'],
-]);
 
 function error(code: ErrorCode, message: string): NodegradError {
   return new NodegradError(code, message);
@@ -140,49 +74,7 @@ function moduleUrl(model: string): string | null {
   return null;
 }
 
-/** Whether `data` may be transferred as it is: a whole, unshared ArrayBuffer. */
-function wholeBuffer(data: DataArray): boolean {
-  return data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-}
-
-function toInput(input: Tensor | ArrayInput, options: RunOptions, inputShape?: readonly number[]): BatchInput {
-  let data: DataArray;
-  let shape: readonly number[];
-  let dtype: DType | undefined;
-  if (input instanceof Tensor) {
-    data = input.data(); // a copy, so the caller's tensor may change or be released meanwhile
-    shape = input.shape;
-    dtype = input.dtype;
-  } else {
-    dtype = DTYPES.get((input as Partial<ArrayInput>).data?.constructor);
-    if (!dtype)
-      throw error(
-        'ERR_NODEGRAD_DTYPE',
-        'serve.run: expected a Tensor or { data, shape } with a Float32Array, Float64Array or Int32Array',
-      );
-    data = options.transfer && wholeBuffer(input.data) ? input.data : input.data.slice();
-    shape = input.shape;
-    const numel = shape.reduce((p, s) => p * s, 1);
-    if (numel !== data.length)
-      throw error('ERR_NODEGRAD_SHAPE', `serve.run: ${data.length} values do not fill shape ${formatShape(shape)}`);
-  }
-  if (dtype === 'bool') throw error('ERR_NODEGRAD_DTYPE', 'serve.run: bool inputs are not supported');
-  if (shape.length === 0)
-    throw error('ERR_NODEGRAD_SHAPE', 'serve.run: expected an input with a batch dimension, got a 0-d tensor');
-  if (inputShape && (shape.length !== inputShape.length + 1 || inputShape.some((s, i) => s !== shape[i + 1]))) {
-    throw error(
-      'ERR_NODEGRAD_SHAPE',
-      `serve.run: expected input of shape [N, ${inputShape.join(', ')}], got ${formatShape(shape)}`,
-    );
-  }
-  return { data, shape: [...shape], dtype };
-}
-
-/**
- * Worker threads that each hold the model and run forwards for `run()`, batching concurrent
- * requests; made by ng.serve.createPool.
- */
-export class Pool {
+class WorkerPool implements Pool {
   private readonly slots: Slot[] = [];
   private readonly queue: Request[] = [];
   private readonly maxBatch: number;
@@ -249,13 +141,6 @@ export class Pool {
     });
   }
 
-  /**
-   * Runs the model's forward on `input` ([batch, ...]) in a worker; resolves with the output.
-   * Concurrent requests of the same dtype and shape (but the batch size) may share one forward.
-   * Rejects with the worker's error (e.g. ERR_NODEGRAD_SHAPE) for a bad input, with
-   * ERR_NODEGRAD_ABORTED when `signal` aborts or `timeoutMs` passes first, and with
-   * ERR_NODEGRAD_WORKER when the worker dies or the pool closes.
-   */
   run(input: Tensor | ArrayInput, options: RunOptions = {}): Promise<Tensor> {
     return new Promise((resolveRun, rejectRun) => {
       if (this.closed) throw error('ERR_NODEGRAD_WORKER', 'serve.run: the pool is closed');
@@ -305,7 +190,6 @@ export class Pool {
     });
   }
 
-  /** Counts of workers, queued and running requests, requests and forwards. */
   stats(): PoolStats {
     return {
       workers: this.slots.filter((s) => !s.exited).length,
@@ -315,7 +199,6 @@ export class Pool {
     };
   }
 
-  /** Terminates the workers; queued and running requests reject with ERR_NODEGRAD_WORKER. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -405,7 +288,24 @@ export class Pool {
   }
 }
 
-/** Checks the options, reads the weights once and starts the workers; resolves when all are ready. */
+/**
+ * Starts a pool of worker threads that serve `model` (TorchServe's or Triton's job, inside the
+ * Node.js process): each worker builds the model, loads the weights (read once, shared by all)
+ * and runs forwards under ng.inferenceMode, so the caller's event loop stays free. Resolves when
+ * every worker is ready; rejects with the first worker's error (an unknown model name, weights
+ * that do not fit) otherwise.
+ *
+ * @param options - model (a registered name or a module path), modelOptions, weights,
+ *   workers (default 2), threadsPerWorker (default 1), maxBatch (default 64),
+ *   maxDelayMs (default 2), inputShape.
+ *
+ * @example
+ * ```ts
+ * const pool = await ng.serve.createPool({ model: 'lenet5', weights: 'lenet5.safetensors', inputShape: [1, 28, 28] });
+ * const logits = await pool.run(ng.rand([8, 1, 28, 28]), { timeoutMs: 1000 }); // [8, 10]
+ * await pool.close();
+ * ```
+ */
 export async function createPool(options: PoolOptions): Promise<Pool> {
   const { model, weights } = options;
   if (typeof model !== 'string' || model === '')
@@ -422,7 +322,7 @@ export async function createPool(options: PoolOptions): Promise<Pool> {
     weightsSource: source,
     threadsPerWorker: positiveInteger('threadsPerWorker', options.threadsPerWorker ?? 1),
   };
-  const pool = new Pool(setup, options);
+  const pool = new WorkerPool(setup, options);
   const workers = positiveInteger('workers', options.workers ?? 2);
   try {
     await Promise.all(Array.from({ length: workers }, () => pool.start()));

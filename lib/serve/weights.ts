@@ -27,7 +27,15 @@ export function readShared(weights: string | Uint8Array): SharedArrayBuffer {
       `serve.createPool: weights must be a safetensors path or its bytes (a Buffer or Uint8Array), got ${typeof given}`,
     );
   }
-  const fd = openSync(weights, 'r');
+  let fd: number;
+  try {
+    fd = openSync(weights, 'r');
+  } catch (error) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `serve.createPool: cannot read weights: ${(error as Error).message}`,
+    );
+  }
   try {
     const size = fstatSync(fd).size;
     const shared = new SharedArrayBuffer(size);

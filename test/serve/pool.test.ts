@@ -87,6 +87,11 @@ describe('serve: createPool failures', () => {
       /^serve\.createPool: worker 0 could not build the model: loadStateDict \(LeNet5\): size mismatch/,
     );
     expectNodegradError(
+      await rejection(ng.serve.createPool({ model: 'lenet5', weights: join(dir, 'missing.safetensors') })),
+      'ERR_NODEGRAD_ARGUMENT',
+      /^serve\.createPool: cannot read weights: ENOENT.*missing\.safetensors/,
+    );
+    expectNodegradError(
       await rejection(ng.serve.createPool({ model: 'lenet5', weights: Buffer.from('not a file') })),
       'ERR_NODEGRAD_ARGUMENT',
       /^serve\.createPool: the given 10-byte buffer is not a valid safetensors file/,
