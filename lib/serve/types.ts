@@ -67,6 +67,13 @@ export interface PoolStats {
  * requests; made by ng.serve.createPool.
  */
 export interface Pool {
+  /**
+   * Runs the model's forward on `input` ([batch, ...]) in a worker; resolves with the output.
+   * Concurrent requests of the same dtype and shape (but the batch size) may share one forward.
+   * Rejects with the worker's error (e.g. ERR_NODEGRAD_SHAPE) for a bad input, with
+   * ERR_NODEGRAD_ABORTED when `signal` aborts or `timeoutMs` passes first, and with
+   * ERR_NODEGRAD_WORKER when the worker dies or the pool closes.
+   */
   run(input: Tensor | ArrayInput, options?: RunOptions): Promise<Tensor>;
   /** Counts of workers, queued and running requests, requests and forwards. */
   stats(): PoolStats;
