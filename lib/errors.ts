@@ -11,7 +11,11 @@ export type ErrorCode =
   /** An optional package (the demo data sets) is not installed. */
   | 'ERR_NODEGRAD_DEPENDENCY'
   /** A native kernel could not allocate its workspace (thrown as a RangeError). */
-  | 'ERR_NODEGRAD_ALLOC';
+  | 'ERR_NODEGRAD_ALLOC'
+  /** ng.serve: a request aborted by its signal or past its timeoutMs. */
+  | 'ERR_NODEGRAD_ABORTED'
+  /** ng.serve: a worker died while running a request, or the pool was closed. */
+  | 'ERR_NODEGRAD_WORKER';
 
 /** Every error nodegrad raises on bad input. The message starts with the op's name. */
 export class NodegradError extends Error {

@@ -35,3 +35,4 @@ export { save, load, readSafetensors, type SafetensorsFile } from './io/index.js
 export { loadModel, registerModel, type ModelFactory, type RegisterModelOptions } from './io/index.js';
 export * as backend from './backend/index.js';
 export { getNumThreads, setNumThreads } from './backend/index.js';
+export * as serve from './serve/index.js';

@@ -117,7 +117,8 @@ function decode(source: string, name: string, dtype: string, bytes: Uint8Array, 
   }
 }
 
-interface Entry {
+/** Where one tensor lies in the data section, as the header names it. */
+export interface Entry {
   name: string;
   dtype: string;
   shape: number[];
@@ -126,7 +127,7 @@ interface Entry {
 }
 
 /** Checks a parsed header against the data section's length: every byte belongs to exactly one tensor. */
-function parseHeader(
+export function parseHeader(
   source: string,
   header: unknown,
   dataLength: number,
