@@ -4,13 +4,13 @@
 
 #include <cmath>
 
+#include "fast_math.h"
+#include "simd.h"
+
 namespace nodegrad {
 namespace {
 
-template <typename T>
-inline T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
+using fast::sigmoid;
 
 template <typename T>
 inline T bias(const T* b, int64_t j) {
@@ -24,7 +24,7 @@ void rnnCell(const RecurrentCellShape& s, bool relu, const T* xGates, const T* h
   const int64_t n = s.batch * s.hidden;
   for (int64_t i = 0; i < n; ++i) {
     const T a = xGates[i] + hGates[i] + bias(biasHh, i % s.hidden);
-    h[i] = relu ? (a > T(0) ? a : T(0)) : std::tanh(a);
+    h[i] = relu ? (a > T(0) ? a : T(0)) : fast::tanh(a);
   }
 }
 
@@ -36,8 +36,8 @@ void rnnCellBackward(const RecurrentCellShape& s, bool relu, const T* h, const T
 }
 
 template <typename T>
-void lstmCell(const RecurrentCellShape& s, const T* xGates, const T* hGates, const T* biasHh, const T* cPrev, T* c,
-              T* h, T* gates) {
+NODEGRAD_CLONES void lstmCell(const RecurrentCellShape& s, const T* xGates, const T* hGates, const T* biasHh,
+                              const T* cPrev, T* c, T* h, T* gates) {
   const int64_t H = s.hidden;
   for (int64_t b = 0; b < s.batch; ++b) {
     const T* xg = xGates + b * 4 * H;
@@ -46,11 +46,11 @@ void lstmCell(const RecurrentCellShape& s, const T* xGates, const T* hGates, con
     for (int64_t j = 0; j < H; ++j) {
       const T i = sigmoid(xg[j] + hg[j] + bias(biasHh, j));
       const T f = sigmoid(xg[H + j] + hg[H + j] + bias(biasHh, H + j));
-      const T g = std::tanh(xg[2 * H + j] + hg[2 * H + j] + bias(biasHh, 2 * H + j));
+      const T g = fast::tanh(xg[2 * H + j] + hg[2 * H + j] + bias(biasHh, 2 * H + j));
       const T o = sigmoid(xg[3 * H + j] + hg[3 * H + j] + bias(biasHh, 3 * H + j));
       const T cNext = f * cPrev[b * H + j] + i * g;
       c[b * H + j] = cNext;
-      h[b * H + j] = o * std::tanh(cNext);
+      h[b * H + j] = o * fast::tanh(cNext);
       if (saved) {
         saved[j] = i;
         saved[H + j] = f;
@@ -62,8 +62,8 @@ void lstmCell(const RecurrentCellShape& s, const T* xGates, const T* hGates, con
 }
 
 template <typename T>
-void lstmCellBackward(const RecurrentCellShape& s, const T* gates, const T* cPrev, const T* c, const T* gradH, T* gradC,
-                      T* gradGates) {
+NODEGRAD_CLONES void lstmCellBackward(const RecurrentCellShape& s, const T* gates, const T* cPrev, const T* c,
+                                      const T* gradH, T* gradC, T* gradGates) {
   const int64_t H = s.hidden;
   for (int64_t b = 0; b < s.batch; ++b) {
     const T* gt = gates + b * 4 * H;
@@ -71,7 +71,7 @@ void lstmCellBackward(const RecurrentCellShape& s, const T* gates, const T* cPre
     for (int64_t j = 0; j < H; ++j) {
       const int64_t k = b * H + j;
       const T i = gt[j], f = gt[H + j], g = gt[2 * H + j], o = gt[3 * H + j];
-      const T tc = std::tanh(c[k]);
+      const T tc = fast::tanh(c[k]);
       const T dc = gradC[k] + gradH[k] * o * (T(1) - tc * tc);
       dg[j] = dc * g * i * (T(1) - i);
       dg[H + j] = dc * cPrev[k] * f * (T(1) - f);
@@ -94,7 +94,7 @@ void gruCell(const RecurrentCellShape& s, const T* xGates, const T* hGates, cons
       const T r = sigmoid(xg[j] + hg[j] + bias(biasHh, j));
       const T z = sigmoid(xg[H + j] + hg[H + j] + bias(biasHh, H + j));
       const T hn = hg[2 * H + j] + bias(biasHh, 2 * H + j);
-      const T n = std::tanh(xg[2 * H + j] + r * hn);
+      const T n = fast::tanh(xg[2 * H + j] + r * hn);
       h[b * H + j] = (T(1) - z) * n + z * hPrev[b * H + j];
       if (sv) {
         sv[j] = r;
