@@ -28,6 +28,11 @@ function gradsOf(op: string, params: Parameters): Tensor[] {
   return listOf(op, params).flatMap((p) => (p.grad ? [p.grad] : []));
 }
 
+/** The elements of t in any order: a view of its storage when contiguous (no copy), else a copy. */
+function valuesOf(t: Tensor): ArrayLike<number> {
+  return t.isContiguous() ? t.storage.data.subarray(t.offset, t.offset + t.numel) : t.data();
+}
+
 /** The p-norm of one tensor's elements, accumulated in float64 (max |x| for p = inf). */
 function normOf(values: ArrayLike<number>, p: number): number {
   let acc = 0;
@@ -37,6 +42,10 @@ function normOf(values: ArrayLike<number>, p: number): number {
       if (a > acc || Number.isNaN(a)) acc = a;
     }
     return acc;
+  }
+  if (p === 2) {
+    for (let i = 0; i < values.length; i++) acc += values[i] * values[i];
+    return Math.sqrt(acc);
   }
   for (let i = 0; i < values.length; i++) acc += Math.abs(values[i]) ** p;
   return acc ** (1 / p);
@@ -69,7 +78,7 @@ export function clipGradNorm_(params: Parameters, maxNorm: number, options: Clip
   const grads = gradsOf('clipGradNorm_', params);
   if (grads.length === 0) return 0;
   const total = normOf(
-    grads.map((g) => normOf(g.data(), p)),
+    grads.map((g) => normOf(valuesOf(g), p)),
     p,
   );
   if (options.errorIfNonfinite && !Number.isFinite(total)) {
