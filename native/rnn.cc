@@ -3,6 +3,7 @@
 #include "rnn.h"
 
 #include <cmath>
+#include <vector>
 
 #include "fast_math.h"
 #include "simd.h"
@@ -35,29 +36,36 @@ void rnnCellBackward(const RecurrentCellShape& s, bool relu, const T* h, const T
     gradGates[i] = relu ? (h[i] > T(0) ? gradH[i] : T(0)) : gradH[i] * (T(1) - h[i] * h[i]);
 }
 
+// One batch row of the LSTM cell. Branch-free with unaliased pointers, so that it vectorizes.
 template <typename T>
-NODEGRAD_CLONES void lstmCell(const RecurrentCellShape& s, const T* xGates, const T* hGates, const T* biasHh,
-                              const T* cPrev, T* c, T* h, T* gates) {
+NODEGRAD_CLONES void lstmRow(int64_t H, const T* __restrict xg, const T* __restrict hg, const T* __restrict bias,
+                             const T* __restrict cPrev, T* __restrict c, T* __restrict h, T* __restrict saved) {
+  for (int64_t j = 0; j < H; ++j) {
+    const T i = sigmoid(xg[j] + hg[j] + bias[j]);
+    const T f = sigmoid(xg[H + j] + hg[H + j] + bias[H + j]);
+    const T g = fast::tanh(xg[2 * H + j] + hg[2 * H + j] + bias[2 * H + j]);
+    const T o = sigmoid(xg[3 * H + j] + hg[3 * H + j] + bias[3 * H + j]);
+    const T cNext = f * cPrev[j] + i * g;
+    c[j] = cNext;
+    h[j] = o * fast::tanh(cNext);
+    saved[j] = i;
+    saved[H + j] = f;
+    saved[2 * H + j] = g;
+    saved[3 * H + j] = o;
+  }
+}
+
+template <typename T>
+void lstmCell(const RecurrentCellShape& s, const T* xGates, const T* hGates, const T* biasHh, const T* cPrev, T* c,
+              T* h, T* gates) {
   const int64_t H = s.hidden;
+  // Without a bias, zeros; without gates to keep, a scratch row they are written to and dropped.
+  std::vector<T> zeros(biasHh ? 0 : static_cast<size_t>(4 * H), T(0));
+  std::vector<T> scratch(gates ? 0 : static_cast<size_t>(4 * H));
+  const T* bias = biasHh ? biasHh : zeros.data();
   for (int64_t b = 0; b < s.batch; ++b) {
-    const T* xg = xGates + b * 4 * H;
-    const T* hg = hGates + b * 4 * H;
-    T* saved = gates ? gates + b * 4 * H : nullptr;
-    for (int64_t j = 0; j < H; ++j) {
-      const T i = sigmoid(xg[j] + hg[j] + bias(biasHh, j));
-      const T f = sigmoid(xg[H + j] + hg[H + j] + bias(biasHh, H + j));
-      const T g = fast::tanh(xg[2 * H + j] + hg[2 * H + j] + bias(biasHh, 2 * H + j));
-      const T o = sigmoid(xg[3 * H + j] + hg[3 * H + j] + bias(biasHh, 3 * H + j));
-      const T cNext = f * cPrev[b * H + j] + i * g;
-      c[b * H + j] = cNext;
-      h[b * H + j] = o * fast::tanh(cNext);
-      if (saved) {
-        saved[j] = i;
-        saved[H + j] = f;
-        saved[2 * H + j] = g;
-        saved[3 * H + j] = o;
-      }
-    }
+    T* saved = gates ? gates + b * 4 * H : scratch.data();
+    lstmRow(H, xGates + b * 4 * H, hGates + b * 4 * H, bias, cPrev + b * H, c + b * H, h + b * H, saved);
   }
 }
 
