@@ -4,4 +4,4 @@
 // NODEGRAD_NUM_THREADS sets nodegrad's threads (default 2); the peer runs on as many.
 import { standalone } from './lm.mjs';
 
-standalone('attention');
+await standalone('attention');

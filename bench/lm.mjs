@@ -1,6 +1,8 @@
 // The sequence-model suites of `npm run bench` (gpt, lstm, attention), each beside the same
 // workload in PyTorch (bench/lm_peer.py through bench/torch_peer.py), rounds interleaved.
 // bench/gpt.mjs, bench/rnn.mjs and bench/attention.mjs run one suite alone.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as ng from '../dist/index.js';
 import { interleaved, printRow, torch } from './peers.mjs';
 import { timeCalls } from './timing.mjs';
@@ -75,12 +77,24 @@ export function attentionStep(T) {
   return () => attentionOnce(x);
 }
 
+// The garbage collector on demand (as --expose-gc), so that the timing loops' garbage is freed before
+// a peak is measured instead of during it.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc');
+
+/** Collects, then lets the finalizers that return arena blocks run (they run from later turns). */
+async function settle() {
+  collect();
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 /**
  * Peak tensor memory above the inputs of causal attention forward + backward at length T: the
  * output, the log-sum-exp rows and the three gradients, all O(T) (naive attention adds B·H·T² scores).
  */
-export function attentionPeakBytes(T) {
+export async function attentionPeakBytes(T) {
   const x = attentionInputs(T);
+  await settle();
   ng.resetPeakMemory();
   const before = ng.memory().liveBytes;
   attentionOnce(x);
@@ -94,7 +108,7 @@ const lstmName = `train lstm lm ${LSTM.layers}x${LSTM.hidden} T=${LSTM.T} batch 
 const attentionName = (T) => `sdpa causal fwd+bwd B=4 H=4 E=64 T=${T}`;
 
 /** Runs the named suite (gpt, lstm or attention) for `rounds` interleaved rounds and prints its rows. */
-export function lmSuite(suite, { rounds = 3, usePeers = true } = {}) {
+export async function lmSuite(suite, { rounds = 3, usePeers = true } = {}) {
   const threads = ng.getNumThreads();
   const peerRound = (r) => (usePeers ? torch(suite, r, threads) : new Map());
   if (suite === 'gpt' || suite === 'lstm') {
@@ -119,7 +133,7 @@ export function lmSuite(suite, { rounds = 3, usePeers = true } = {}) {
       console.log(`${''.padEnd(46)} ${(1e3 / mine.get(name)).toFixed(2).padStart(10)} ms per call`);
     }
     for (const T of ATTENTION.memoryLengths) {
-      const mib = attentionPeakBytes(T) / 2 ** 20;
+      const mib = (await attentionPeakBytes(T)) / 2 ** 20;
       console.log(`${`sdpa causal fwd+bwd peak memory T=${T}`.padEnd(46)} ${mib.toFixed(1).padStart(10)} MiB`);
     }
   } else {
@@ -128,9 +142,9 @@ export function lmSuite(suite, { rounds = 3, usePeers = true } = {}) {
 }
 
 /** Runs the suites of a standalone script (`node bench/gpt.mjs [--no-peers] [--rounds N]`). */
-export function standalone(suite) {
+export async function standalone(suite) {
   const argv = process.argv.slice(2);
   const at = argv.indexOf('--rounds');
   ng.setNumThreads(Number(process.env.NODEGRAD_NUM_THREADS ?? 2));
-  lmSuite(suite, { usePeers: !argv.includes('--no-peers'), rounds: at >= 0 ? Number(argv[at + 1]) : 3 });
+  await lmSuite(suite, { usePeers: !argv.includes('--no-peers'), rounds: at >= 0 ? Number(argv[at + 1]) : 3 });
 }

@@ -257,7 +257,7 @@ console.log(`nodegrad bench — ${cpus()[0]?.model ?? 'cpu'}, ${allThreads} thre
 if (wanted('gemm')) gemmSuite();
 if (wanted('conv')) convSuite();
 if (wanted('train')) trainSuite();
-for (const suite of ['gpt', 'lstm', 'attention']) if (wanted(suite)) lmSuite(suite, { usePeers });
+for (const suite of ['gpt', 'lstm', 'attention']) if (wanted(suite)) await lmSuite(suite, { usePeers });
 if (wanted('mainjob')) mainJobSuite();
 // The memory suite takes minutes (1,000 steps per model for the leak check): only when asked for.
 if (suites.includes('memory')) await memorySuite();
