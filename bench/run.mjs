@@ -10,7 +10,9 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ng from '../dist/index.js';
+import { lmSuite } from './lm.mjs';
 import { memorySuite } from './memory.mjs';
+import { cleanEnv, interleaved, printRow, torch as torchPeer, torchEnv } from './peers.mjs';
 import { median, timeCalls } from './timing.mjs';
 import { lenet5, mlp, sgd } from './nets.mjs';
 
@@ -24,8 +26,7 @@ const rows = [];
 
 function report(name, value, unit, peerName, peerValue) {
   rows.push({ name, value, unit, peerName, peerValue });
-  const ratio = peerValue ? `${(value / peerValue).toFixed(2)}x ${peerName} (${peerValue.toFixed(1)})` : '';
-  console.log(`${name.padEnd(46)} ${value.toFixed(1).padStart(10)} ${unit.padEnd(9)} ${ratio}`);
+  printRow(name, value, unit, peerName, peerValue);
 }
 
 function withThreads(n, fn) {
@@ -39,14 +40,6 @@ function withThreads(n, fn) {
 }
 
 // ---- peers ----
-const cleanEnv = () => {
-  const env = { ...process.env };
-  // These force OpenBLAS's slower AVX2 kernel on this CPU; the fair comparison unsets them.
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  return env;
-};
-
 let openblasExe;
 function openblas(sizes, threads) {
   if (!usePeers) return new Map();
@@ -70,51 +63,7 @@ function openblas(sizes, threads) {
   );
 }
 
-/** Keeps the larger value per key (each side's best round). */
-function keepBest(into, from) {
-  for (const [k, v] of from) into.set(k, Math.max(into.get(k) ?? 0, v));
-  return into;
-}
-
-// PyTorch runs once with glibc's default malloc and once with malloc tuned to keep freed memory
-// (round r uses variant r % 2); its figure is its better round.
-const TUNED_MALLOC =
-  'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296:glibc.malloc.top_pad=67108864';
-function torch(suite, round) {
-  const python = '/usr/bin/python3';
-  if (!usePeers || !existsSync(python)) return new Map();
-  const extra = round % 2 === 0 ? {} : { GLIBC_TUNABLES: TUNED_MALLOC };
-  const run = spawnSync(python, [join(here, 'torch_peer.py'), suite], {
-    env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: String(allThreads), ...extra },
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) return new Map();
-  return new Map(
-    run.stdout
-      .trim()
-      .split('\n')
-      .map((line) => {
-        const { name, value } = JSON.parse(line);
-        return [name, value];
-      }),
-  );
-}
-
-/**
- * Alternates the peer and nodegrad for `rounds` rounds: ours(results) records nodegrad's figures
- * of one round into the map it is given. Returns both sides' best per name.
- */
-function interleaved(rounds, peerRound, ours) {
-  const peer = new Map();
-  const mine = new Map();
-  for (let r = 0; r < rounds; r++) {
-    keepBest(peer, peerRound(r));
-    const once = new Map();
-    ours(once);
-    keepBest(mine, once);
-  }
-  return { peer, mine };
-}
+const torch = (suite, round) => (usePeers ? torchPeer(suite, round, allThreads) : new Map());
 
 // ---- suites ----
 function gemmSuite() {
@@ -286,7 +235,7 @@ function mainJobSuite() {
   let peer = null;
   if (usePeers && existsSync('/usr/bin/python3')) {
     const p = spawnSync('/usr/bin/python3', [join(here, 'main_job_peer.py')], {
-      env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: '1', TORCH_THREADS: String(allThreads) },
+      env: torchEnv(allThreads, 0),
       encoding: 'utf8',
     });
     if (p.status === 0) peer = JSON.parse(p.stdout.trim().split('\n').at(-1));
@@ -308,6 +257,7 @@ console.log(`nodegrad bench — ${cpus()[0]?.model ?? 'cpu'}, ${allThreads} thre
 if (wanted('gemm')) gemmSuite();
 if (wanted('conv')) convSuite();
 if (wanted('train')) trainSuite();
+for (const suite of ['gpt', 'lstm', 'attention']) if (wanted(suite)) await lmSuite(suite, { usePeers });
 if (wanted('mainjob')) mainJobSuite();
 // The memory suite takes minutes (1,000 steps per model for the leak check): only when asked for.
 if (suites.includes('memory')) await memorySuite();

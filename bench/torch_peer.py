@@ -12,6 +12,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+import lm_peer  # noqa: E402  (bench/lm_peer.py: the sequence models)
 
 torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
 torch.manual_seed(0)
@@ -106,6 +107,15 @@ def main(suites):
                 emit(f"train {name} batch {batch}", train_throughput(make(), batch), "images/s")
             model = make().eval()
             emit(f"inference {name} batch 256", infer_throughput(model, 256), "images/s")
+    if "gpt" in suites:
+        step, tokens = lm_peer.gpt_step()
+        emit("train gpt 4x128 T=64 batch 16", tokens / median_time(step), "tokens/s")
+    if "lstm" in suites:
+        step, tokens = lm_peer.lstm_step()
+        emit("train lstm lm 2x200 T=35 batch 20", tokens / median_time(step), "tokens/s")
+    if "attention" in suites:
+        for t in (256, 1024):
+            emit(f"sdpa causal fwd+bwd B=4 H=4 E=64 T={t}", 1 / median_time(lm_peer.attention_step(t)), "calls/s")
 
 
 if __name__ == "__main__":

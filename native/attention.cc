@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "fast_math.h"
 #include "kernels.h"
 #include "simd.h"
 #include "thread_pool.h"
@@ -24,24 +25,7 @@ constexpr int64_t kBlockQ = 64;
 constexpr int64_t kBlockK = 64;
 static_assert(kBlockQ == kBlockK, "the causal backward starts its query tiles at the key tile");
 
-// e^x for x <= 0 (a score minus its row's max), branch-free so that loops over it vectorize, which
-// std::exp does not without -ffast-math: Cephes' expf polynomial, rel. error ~2e-7.
-inline float expNonPositive(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  // Adding and subtracting 1.5 · 2^23 rounds to the nearest integer in any rounding-free build.
-  const float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
-  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  const float p = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r +
-                   1.6666665459e-1f) *
-                      r +
-                  5.0000001201e-1f;
-  const float e = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scaleBits = 0;
-  std::memcpy(&scaleBits, &bits, sizeof bits);
-  return e * scaleBits;
-}
-inline double expNonPositive(double x) { return std::exp(x); }
+using fast::expNonPositive;
 
 // Keys query row `row` of a tile starting at key `k0` may see: all n, or (causal) those <= row.
 inline int64_t visibleKeys(const AttentionArgs& a, int64_t row, int64_t k0, int64_t n) {

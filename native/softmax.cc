@@ -4,12 +4,26 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
+#include "fast_math.h"
 #include "kernels.h"
+#include "simd.h"
 #include "thread_pool.h"
 
 namespace nodegrad {
+namespace {
+
+// e[c] = exp(z[c] - m) for a float row, in a loop that vectorizes; returns their sum in double.
+NODEGRAD_CLONES double expShifted(const float* z, float m, float* e, int64_t n) {
+  for (int64_t c = 0; c < n; ++c) e[c] = fast::expNonPositive(z[c] - m);
+  double sum = 0;
+  for (int64_t c = 0; c < n; ++c) sum += e[c];
+  return sum;
+}
+
+}  // namespace
 
 template <typename T>
 void softmax(const T* x, int64_t outer, int64_t n, int64_t inner, T* out, bool log) {
@@ -69,6 +83,9 @@ void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* ta
   const double eps = labelSmoothing;
   parallelRange(n, 8.0 * n * classes, [&](int64_t begin, int64_t end) {
     std::vector<double> logp(static_cast<size_t>(classes));
+    // float rows: exp(z - m) once, vectorized, for both the sum and the gradient's softmax.
+    constexpr bool kFloat = std::is_same_v<T, float>;
+    std::vector<float> ex(kFloat ? static_cast<size_t>(classes) : 0);
     for (int64_t i = begin; i < end; ++i) {
       const T* z = logits + i * classes;
       T* gz = grad ? grad + i * classes : nullptr;
@@ -86,7 +103,11 @@ void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* ta
         continue;
       }
       double sum = 0;
-      for (int64_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(z[c]) - m);
+      if constexpr (kFloat) {
+        sum = expShifted(z, static_cast<float>(m), ex.data(), classes);
+      } else {
+        for (int64_t c = 0; c < classes; ++c) sum += std::exp(static_cast<double>(z[c]) - m);
+      }
       const double lse = m + std::log(sum);
       for (int64_t c = 0; c < classes; ++c) logp[static_cast<size_t>(c)] = static_cast<double>(z[c]) - lse;
       const double wy = weight ? static_cast<double>(weight[y]) : 1.0;
@@ -99,7 +120,7 @@ void crossEntropy(const T* logits, int64_t n, int64_t classes, const int32_t* ta
       if (gz) {
         // d/dz_j = (1 - eps) * w_y * (p_j - [j == y]) + eps / C * (W * p_j - w_j)
         for (int64_t c = 0; c < classes; ++c) {
-          const double p = std::exp(logp[static_cast<size_t>(c)]);
+          const double p = kFloat ? ex[static_cast<size_t>(c)] / sum : std::exp(logp[static_cast<size_t>(c)]);
           const double wc = weight ? static_cast<double>(weight[c]) : 1.0;
           double d = (1 - eps) * wy * (p - (c == y ? 1.0 : 0.0));
           if (eps > 0) d += eps / classes * (weightSum * p - wc);

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "fast_math.h"
+
 namespace nodegrad::unary_math {
 
 template <typename T>
@@ -62,22 +64,23 @@ inline T logSigmoidDerivative(T x) {
 constexpr double kSeluScale = 1.0507009873554804934193349852946;
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
 
-// PyTorch's gelu: a = 0 is the exact erf form, a = 1 the tanh approximation.
+// PyTorch's gelu: a = 0 is the exact erf form, a = 1 the tanh approximation. Written with
+// fast::erfc / fast::tanh / fast::expNonPositive so that float loops vectorize (double: libm).
 template <typename T>
 inline T geluOf(T x, T a) {
-  if (a == T(0)) return T(0.5) * x * (T(1) + std::erf(x * T(0.70710678118654752440)));
+  if (a == T(0)) return T(0.5) * x * fast::erfc(x * T(-0.70710678118654752440));
   const T inner = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x);
-  return T(0.5) * x * (T(1) + std::tanh(inner));
+  return T(0.5) * x * (T(1) + fast::tanh(inner));
 }
 
 template <typename T>
 inline T geluDerivative(T x, T a) {
   if (a == T(0)) {
-    const T cdf = T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
-    return cdf + x * T(0.39894228040143267794) * std::exp(T(-0.5) * x * x);
+    const T cdf = T(0.5) * fast::erfc(x * T(-0.70710678118654752440));
+    return cdf + x * T(0.39894228040143267794) * fast::expNonPositive(T(-0.5) * x * x);
   }
   const T inner = T(0.79788456080286535588) * (x + T(0.044715) * x * x * x);
-  const T t = std::tanh(inner);
+  const T t = fast::tanh(inner);
   const T innerDerivative = T(0.79788456080286535588) * (T(1) + T(3) * T(0.044715) * x * x);
   return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * innerDerivative;
 }

@@ -5,6 +5,8 @@
  * @module
  */
 import { noGrad } from '../autograd/grad-mode.js';
+import { getBackend } from '../backend/index.js';
+import { UnaryOp } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { writeInPlace } from '../tensor/write.js';
@@ -28,6 +30,25 @@ function gradsOf(op: string, params: Parameters): Tensor[] {
   return listOf(op, params).flatMap((p) => (p.grad ? [p.grad] : []));
 }
 
+/** The elements of t in any order: a view of its storage when contiguous (no copy), else a copy. */
+function valuesOf(t: Tensor): ArrayLike<number> {
+  return t.isContiguous() ? t.storage.data.subarray(t.offset, t.offset + t.numel) : t.data();
+}
+
+/** Σ v², four partial sums (the loop then pipelines), in float64. */
+function sumOfSquares(v: Float32Array | Float64Array): number {
+  let [a, b, c, d] = [0, 0, 0, 0];
+  const n4 = v.length - (v.length % 4);
+  for (let i = 0; i < n4; i += 4) {
+    a += v[i] * v[i];
+    b += v[i + 1] * v[i + 1];
+    c += v[i + 2] * v[i + 2];
+    d += v[i + 3] * v[i + 3];
+  }
+  for (let i = n4; i < v.length; i++) a += v[i] * v[i];
+  return a + b + c + d;
+}
+
 /** The p-norm of one tensor's elements, accumulated in float64 (max |x| for p = inf). */
 function normOf(values: ArrayLike<number>, p: number): number {
   let acc = 0;
@@ -38,6 +59,8 @@ function normOf(values: ArrayLike<number>, p: number): number {
     }
     return acc;
   }
+  if (p === 2 && (values instanceof Float32Array || values instanceof Float64Array))
+    return Math.sqrt(sumOfSquares(values));
   for (let i = 0; i < values.length; i++) acc += Math.abs(values[i]) ** p;
   return acc ** (1 / p);
 }
@@ -69,7 +92,7 @@ export function clipGradNorm_(params: Parameters, maxNorm: number, options: Clip
   const grads = gradsOf('clipGradNorm_', params);
   if (grads.length === 0) return 0;
   const total = normOf(
-    grads.map((g) => normOf(g.data(), p)),
+    grads.map((g) => normOf(valuesOf(g), p)),
     p,
   );
   if (options.errorIfNonfinite && !Number.isFinite(total)) {
@@ -84,7 +107,11 @@ export function clipGradNorm_(params: Parameters, maxNorm: number, options: Clip
   noGrad(() => {
     for (const g of grads) {
       writeInPlace('clipGradNorm_', g, (values) => {
-        for (let i = 0; i < values.length; i++) values[i] *= scale;
+        if (values instanceof Float32Array || values instanceof Float64Array) {
+          getBackend().unary(UnaryOp.Affine, values, values, values.length, scale, 0);
+        } else {
+          for (let i = 0; i < values.length; i++) values[i] *= scale;
+        }
       });
     }
   });

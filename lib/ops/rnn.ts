@@ -204,13 +204,16 @@ export function recurrentLayer(
   const gruScratch = mode === 'gru' && !recording ? null : saved;
   const hpre = wHr ? kept((recording ? T : 1) * NH) : null;
   const hg = scratch.take(N * G);
+  // W_hhᵀ [P, G] once: the per-step GEMM then reads B untransposed, which packs much faster at small N.
+  const wHhT = scratch.take(P * G);
+  backend.copyStrided([P, G], { data: wHh, offset: 0, strides: [1, P] }, { data: wHhT, offset: 0, strides: [G, 1] });
   const params = { batch: N, hidden: H, relu: mode === 'rnnRelu' };
   const span = (a: FloatArray, offset: number, n: number) => a.subarray(offset, offset + n);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const slot = slotOf(t);
     const prev = prevOf(t);
-    gemm(hs, prev * NP, false, wHh, 0, true, hg, 0, N, G, P, false);
+    gemm(hs, prev * NP, false, wHhT, 0, false, hg, 0, N, G, P, false);
     const xt = span(xg, t * N * G, N * G);
     const hOut = span(hs, slot * NP, NP);
     if (mode === 'lstm' && cs) {

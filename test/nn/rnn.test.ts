@@ -4,7 +4,7 @@ import '../deterministic-memory.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
 import { recurrentLayer, type RecurrentMode } from '../../lib/ops/rnn.js';
-import { expectNodegradError, randomTensor } from '../helpers.js';
+import { expectClose, expectNodegradError, randomTensor } from '../helpers.js';
 
 const native = ng.backend.getBackend();
 afterAll(() => ng.backend.setBackend(native));
@@ -89,6 +89,18 @@ describe('what the layer keeps', () => {
     expect(result.output.gradFn).toBeNull();
     expect(result.output.storage).toBe(result.h.storage);
     expect(ng.memory().liveBytes - before).toBe(((T + 1) * N * H + N * H) * 4);
+  });
+
+  it('float32 without biases, in inference and training, matches the reference backend', () => {
+    const outputs = [native, ng.backend.referenceBackend].map((b) => {
+      ng.backend.setBackend(b);
+      try {
+        return [ng.noGrad(lstmLayer(true)).output, lstmLayer(true)().output].map((o) => Array.from(o.data()));
+      } finally {
+        ng.backend.setBackend(native);
+      }
+    });
+    for (let i = 0; i < 2; i++) expectClose(outputs[0][i], outputs[1][i], 1e-5, 1e-6);
   });
 
   it('training keeps the packed output, every cell state and the activated gates', () => {

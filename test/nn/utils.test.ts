@@ -48,6 +48,20 @@ describe('clipGradNorm_', () => {
     expectClose(flat(base), [1.5, 0, 0, 0, 2, 0], 1e-5);
   });
 
+  it.each(['float32', 'float64'] as const)(
+    'reads %s gradients in place at an offset in their storage, any length, leaving the rest untouched',
+    (dtype) => {
+      const base = ng.arange(1, 12, 1, { dtype });
+      const p = ng.zeros([7], { dtype, requiresGrad: true });
+      p.grad = base.narrow(0, 3, 7);
+      const values = [4, 5, 6, 7, 8, 9, 10];
+      const norm = Math.sqrt(values.reduce((a, v) => a + v * v, 0));
+      expect(utils.clipGradNorm_([p], 2)).toBeCloseTo(norm, 5);
+      const scale = 2 / (norm + 1e-6);
+      expectClose(flat(base), [1, 2, 3, ...values.map((v) => v * scale), 11], 1e-6);
+    },
+  );
+
   it('non-finite norms: scaled by default, an error that names the fix on request', () => {
     const p = ng.zeros([2], { requiresGrad: true });
     p.grad = ng.tensor([NaN, 1]);
