@@ -266,7 +266,9 @@ export function indexPut_(
 }
 
 /** x takes a new node whose inputs are its own history before the write and the value. */
-function recordPut(x: Tensor, plan: IndexPlan, source: Tensor | null, accumulate: boolean): void {
+function recordPut(x: Tensor, given: IndexPlan, source: Tensor | null, accumulate: boolean): void {
+  // The plan's indices may view the caller's index tensors: the backward keeps its own copy.
+  const plan = { ...given, advanced: given.advanced.map((a) => ({ ...a, indices: a.indices.slice() })) };
   const previous = new Tensor(x.storage, x.shape, x.strides, x.offset);
   previous.gradFn = x.gradFn;
   if (x.requiresGrad) previous.requiresGrad = true;

@@ -1,6 +1,7 @@
 /** Joining and selecting along a dim: cat, stack, indexSelect. */
 import { getBackend } from '../backend/index.js';
 import type { FloatArray } from '../backend/types.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { normalizeDim, numelOf } from '../tensor/shape.js';
@@ -99,16 +100,20 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly num
       `indexSelect: expected a 1-D int32 index, got ${idx.dtype} of shape ${formatShape(idx.shape)}`,
     );
   }
-  // A copy (a plain array, not a tensor): backward reads these indices whatever happens to idx.
+  // A view where idx is dense (selectChecked copies what a backward keeps), not a new tensor.
   const indices = idx.isContiguous()
-    ? (idx.storage.data as Int32Array).slice(idx.offset, idx.offset + idx.numel)
+    ? (idx.storage.data as Int32Array).subarray(idx.offset, idx.offset + idx.numel)
     : (denseCopy(idx).storage.data as Int32Array);
   checkIndices(indices, x, d, size);
   return selectChecked(x, d, indices);
 }
 
-/** indexSelect with indices already checked to lie in [0, size of dim d): no copy, no check. */
-export function selectChecked(x: Tensor, d: number, indices: Int32Array): Tensor {
+/**
+ * indexSelect with indices already checked to lie in [0, size of dim d): no check, and a copy of
+ * the indices only when a backward will read them (they may view a caller's index tensor).
+ */
+export function selectChecked(x: Tensor, d: number, given: Int32Array): Tensor {
+  const indices = isGradEnabled() && x.requiresGrad ? given.slice() : given;
   const size = x.ndim === 0 ? 1 : x.shape[d];
   const shape = x.ndim === 0 ? [indices.length] : [...x.shape];
   if (x.ndim > 0) shape[d] = indices.length;

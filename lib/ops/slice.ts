@@ -259,13 +259,16 @@ export function planIndex(op: string, shape: Shape, specs: readonly IndexSpec[])
   return { steps, viewShape, ...planAdvanced(op, shape, viewShape, pending) };
 }
 
-/** The index's int32 values broadcast to `indexShape`, as a fresh row-major array (no tensor). */
-function indexArray(index: Tensor, indexShape: Shape): Int32Array {
+/**
+ * The index's int32 values broadcast to `indexShape`, row-major: a view of its storage when it is
+ * already dense (`owned` false: the caller copies before writing), else a fresh array.
+ */
+function indexArray(index: Tensor, indexShape: Shape): { values: Int32Array; owned: boolean } {
   const data = index.storage.data as Int32Array;
   if (index.isContiguous() && index.shape.length === indexShape.length && index.numel === numelOf(indexShape)) {
-    return data.slice(index.offset, index.offset + index.numel);
+    return { values: data.subarray(index.offset, index.offset + index.numel), owned: false };
   }
-  return denseCopy(expand(index, indexShape)).storage.data as Int32Array;
+  return { values: denseCopy(expand(index, indexShape)).storage.data as Int32Array, owned: true };
 }
 
 function planAdvanced(
@@ -287,12 +290,19 @@ function planAdvanced(
     }
   }
   const advanced = pending.map(({ viewDim, sourceDim, index }) => {
-    const indices = indexArray(index, indexShape);
+    let { values: indices, owned } = indexArray(index, indexShape);
     const size = shape[sourceDim];
     for (let i = 0; i < indices.length; i++) {
       const value = indices[i];
-      if (value < 0 || value >= size) indices[i] = wrapIndex(op, value, size, sourceDim, shape);
+      if (value >= 0 && value < size) continue;
+      if (!owned) {
+        indices = indices.slice();
+        owned = true;
+      }
+      indices[i] = wrapIndex(op, value, size, sourceDim, shape);
     }
+    // A view of the index tensor's storage: whoever keeps the plan past this call (a backward)
+    // copies it first (see IndexPlan.advanced).
     return { viewDim, sourceDim, indices };
   });
   const dims = advanced.map((a) => a.viewDim);
