@@ -15,7 +15,11 @@ export type ErrorCode =
   /** ng.serve: a request aborted by its signal or past its timeoutMs. */
   | 'ERR_NODEGRAD_ABORTED'
   /** ng.serve: a worker died while running a request, or the pool was closed. */
-  | 'ERR_NODEGRAD_WORKER';
+  | 'ERR_NODEGRAD_WORKER'
+  /** ng.onnx: a file that is not valid ONNX, or an operator or attribute nodegrad does not support. */
+  | 'ERR_NODEGRAD_ONNX'
+  /** ng.distributed: a collective failed, timed out, or a peer left. */
+  | 'ERR_NODEGRAD_DISTRIBUTED';
 
 /** Every error nodegrad raises on bad input. The message starts with the op's name. */
 export class NodegradError extends Error {
