@@ -5,33 +5,17 @@ Prints one JSON object per line, as bench/gather.mjs does.
 """
 import json
 import os
-import time
 
 import torch
+from peer_timing import median_seconds  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
 torch.manual_seed(0)
 
 
-def median(fn, repeats=5, min_time=0.075):
-    """Milliseconds per call: bench/timing.mjs's rule (warm-up, then 5 repetitions of >= 75 ms)."""
-    fn()
-    fn()
-    inner = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        if time.perf_counter() - t0 >= min_time or inner >= 1 << 16:
-            break
-        inner *= 2
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - t0) / inner * 1e3)
-    return sorted(times)[repeats // 2]
+def median(fn):
+    """Milliseconds per call."""
+    return median_seconds(fn) * 1e3
 
 
 for rows, cols in [(256, 256), (1024, 1024), (64, 65536)]:

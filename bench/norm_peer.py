@@ -6,33 +6,16 @@ Prints one JSON object per line: {"name": ..., "value": microseconds per call}.
 """
 import json
 import os
-import time
 
 import torch
+from peer_timing import median_seconds  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
 torch.manual_seed(0)
 
 
-def median_us(fn, repeats=5, min_time=0.075):
-    fn()
-    fn()
-    inner = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        if time.perf_counter() - t0 >= min_time or inner >= 1 << 16:
-            break
-        inner *= 2
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - t0) / inner)
-    times.sort()
-    return times[len(times) // 2] * 1e6
+def median_us(fn):
+    return median_seconds(fn) * 1e6
 
 
 rows, cols = 64 * 64, 512

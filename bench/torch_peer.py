@@ -6,10 +6,10 @@ Prints one JSON object per line: {"name": ..., "value": ..., "unit": ...}.
 import json
 import os
 import sys
-import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import torch  # noqa: E402
+from peer_timing import median_seconds  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import lm_peer  # noqa: E402  (bench/lm_peer.py: the sequence models)
@@ -20,28 +20,6 @@ torch.manual_seed(0)
 
 def emit(name, value, unit):
     print(json.dumps({"name": name, "value": value, "unit": unit}), flush=True)
-
-
-def median_time(fn, repeats=5, min_time=0.3):
-    fn()
-    fn()
-    # Calibrate the inner count so each repetition takes at least min_time.
-    inner = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        if time.perf_counter() - t0 >= min_time / 4 or inner >= 1 << 16:
-            break
-        inner *= 2
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - t0) / inner)
-    times.sort()
-    return times[len(times) // 2]
 
 
 class LeNet5(nn.Module):
@@ -74,13 +52,13 @@ def train_throughput(model, batch):
         F.cross_entropy(model(x), y).backward()
         opt.step()
 
-    return batch / median_time(step)
+    return batch / median_seconds(step)
 
 
 def infer_throughput(model, batch):
     x = torch.randn(batch, 1, 28, 28)
     with torch.no_grad():
-        return batch / median_time(lambda: model(x))
+        return batch / median_seconds(lambda: model(x))
 
 
 def conv_times(prefix, n, c, h, w, out_c, k, pad):
@@ -88,10 +66,10 @@ def conv_times(prefix, n, c, h, w, out_c, k, pad):
     conv = nn.Conv2d(c, out_c, k, padding=pad)
     flops = 2 * n * out_c * c * k * k * ((h + 2 * pad - k + 1) * (w + 2 * pad - k + 1))
     with torch.no_grad():
-        fwd = median_time(lambda: conv(x))
+        fwd = median_seconds(lambda: conv(x))
     y = conv(x)
     g = torch.randn_like(y)
-    bwd = median_time(lambda: torch.autograd.grad(y, [x, conv.weight, conv.bias], g, retain_graph=True))
+    bwd = median_seconds(lambda: torch.autograd.grad(y, [x, conv.weight, conv.bias], g, retain_graph=True))
     emit(f"{prefix} forward", flops / fwd / 1e9, "GFLOP/s")
     emit(f"{prefix} backward", 2 * flops / bwd / 1e9, "GFLOP/s")
 
@@ -109,13 +87,13 @@ def main(suites):
             emit(f"inference {name} batch 256", infer_throughput(model, 256), "images/s")
     if "gpt" in suites:
         step, tokens = lm_peer.gpt_step()
-        emit("train gpt 4x128 T=64 batch 16", tokens / median_time(step), "tokens/s")
+        emit("train gpt 4x128 T=64 batch 16", tokens / median_seconds(step), "tokens/s")
     if "lstm" in suites:
         step, tokens = lm_peer.lstm_step()
-        emit("train lstm lm 2x200 T=35 batch 20", tokens / median_time(step), "tokens/s")
+        emit("train lstm lm 2x200 T=35 batch 20", tokens / median_seconds(step), "tokens/s")
     if "attention" in suites:
         for t in (256, 1024):
-            emit(f"sdpa causal fwd+bwd B=4 H=4 E=64 T={t}", 1 / median_time(lm_peer.attention_step(t)), "calls/s")
+            emit(f"sdpa causal fwd+bwd B=4 H=4 E=64 T={t}", 1 / median_seconds(lm_peer.attention_step(t)), "calls/s")
 
 
 if __name__ == "__main__":

@@ -2,14 +2,15 @@
 
     PYTHONPATH=/tmp/pydeps /usr/bin/python3 tools/golden/make_lm_goldens.py
 
-Both models are written here as nanoGPT's model.py and word_language_model's model.py define them
-(the GPT with the manual causal attention model.py falls back to before torch 2.0). Their weights
+The GPT is nanoGPT's model.py as bench/lm_peer.py writes it out (the manual causal attention model.py
+falls back to before torch 2.0); the LSTM model is word_language_model's model.py. Their weights
 are not stored: every parameter, in state-dict order k, is filled by a formula the test repeats,
 w[i] = scale * sin(0.37 * i + 1.3 * k) (LayerNorm weights 1 + 0.1 * sin(...)), rounded to float32.
 The batches come from a formula too. Stored: the logits and loss of the first batch, and the loss
 before each of 20 AdamW steps (weight decay 0.1 on matrices, nanoGPT's grouping; clipping at 1).
 """
-import math
+import os
+import sys
 
 import torch
 import torch.nn as nn
@@ -17,95 +18,10 @@ from torch.nn import functional as F
 
 from writer import Writer
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from lm_peer import GPT  # noqa: E402  (nanoGPT's model, shared with the benchmark's peer)
+
 torch.manual_seed(0)
-
-
-class LayerNorm(nn.Module):
-    def __init__(self, ndim, bias):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(ndim))
-        self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
-
-    def forward(self, x):
-        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
-
-
-class CausalSelfAttention(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.c_attn = nn.Linear(c["n_embd"], 3 * c["n_embd"], bias=c["bias"])
-        self.c_proj = nn.Linear(c["n_embd"], c["n_embd"], bias=c["bias"])
-        self.attn_dropout = nn.Dropout(0.0)
-        self.resid_dropout = nn.Dropout(0.0)
-        self.n_head = c["n_head"]
-        self.n_embd = c["n_embd"]
-        bs = c["block_size"]
-        self.register_buffer("bias", torch.tril(torch.ones(bs, bs)).view(1, 1, bs, bs))
-
-    def forward(self, x):
-        B, T, C = x.size()
-        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
-        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
-        att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float("-inf"))
-        att = F.softmax(att, dim=-1)
-        y = att @ v
-        y = y.transpose(1, 2).contiguous().view(B, T, C)
-        return self.resid_dropout(self.c_proj(y))
-
-
-class MLP(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.c_fc = nn.Linear(c["n_embd"], 4 * c["n_embd"], bias=c["bias"])
-        self.gelu = nn.GELU()
-        self.c_proj = nn.Linear(4 * c["n_embd"], c["n_embd"], bias=c["bias"])
-        self.dropout = nn.Dropout(0.0)
-
-    def forward(self, x):
-        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
-
-
-class Block(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.ln_1 = LayerNorm(c["n_embd"], bias=c["bias"])
-        self.attn = CausalSelfAttention(c)
-        self.ln_2 = LayerNorm(c["n_embd"], bias=c["bias"])
-        self.mlp = MLP(c)
-
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
-
-
-class GPT(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.transformer = nn.ModuleDict(
-            dict(
-                wte=nn.Embedding(c["vocab_size"], c["n_embd"]),
-                wpe=nn.Embedding(c["block_size"], c["n_embd"]),
-                drop=nn.Dropout(0.0),
-                h=nn.ModuleList([Block(c) for _ in range(c["n_layer"])]),
-                ln_f=LayerNorm(c["n_embd"], bias=c["bias"]),
-            )
-        )
-        self.lm_head = nn.Linear(c["n_embd"], c["vocab_size"], bias=False)
-        self.transformer.wte.weight = self.lm_head.weight
-
-    def forward(self, idx, targets):
-        t = idx.size(1)
-        pos = torch.arange(0, t, dtype=torch.long)
-        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
-        for block in self.transformer.h:
-            x = block(x)
-        x = self.transformer.ln_f(x)
-        logits = self.lm_head(x)
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
-        return logits, loss
 
 
 class RNNModel(nn.Module):
@@ -161,7 +77,7 @@ def adamw(model, lr):
 def main():
     w = Writer()
     c = dict(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, bias=True)
-    gpt = GPT(c)
+    gpt = GPT(dict(c, dropout=0.0))
     fill_weights(gpt)
     B, T = 2, 64
     x = tokens([B, T], c["vocab_size"], 0)
