@@ -4,7 +4,7 @@
 // NODEGRAD_PREBUILD_FROM_BUILD=1 copies the addon already in build/Release instead, stripped: the
 // tests pack with it so that they do not compile the addon a second time; a release packs without it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,9 +38,8 @@ function copyFromBuild() {
   console.log(`prebuild: ${relative(root, target)} (copied from build/Release)`);
 }
 
+// Other prebuilds in the folder (a musl one made on Alpine) stay: only this machine's is replaced.
 function prebuildify() {
-  const folder = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-  rmSync(folder, { recursive: true, force: true });
   const bin = join(root, 'node_modules', 'prebuildify', 'bin.js');
   execFileSync(process.execPath, [bin, '--napi', '--strip', '--tag-libc'], { cwd: root, stdio: 'inherit' });
 }

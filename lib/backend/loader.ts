@@ -62,7 +62,8 @@ function findPrebuild(): { path: string } | { reason: string } {
   try {
     const require = createRequire(import.meta.url);
     const path = (require('node-gyp-build') as NodeGypBuild).resolve(packageRoot);
-    // node-gyp-build answers a build/Release addon first; only its prebuilds answer is a new candidate.
+    // node-gyp-build answers a build/Release addon first (then no prebuild is tried: a local build is
+    // the one meant to load); only an answer in prebuilds/ is a new candidate.
     if (inPrebuilds(path)) return { path };
     return { reason: `no prebuild in ${prebuildsRoot} (node-gyp-build found ${path})` };
   } catch (error) {
