@@ -84,6 +84,7 @@ function warn(prebuild, reason, log) {
 
 if (fromSource) {
   const result = nodeGypRebuild('inherit');
+  if (result.error) console.error(`nodegrad: node-gyp could not be run: ${result.error.message}`);
   process.exit(result.status ?? 1);
 }
 
