@@ -6,13 +6,14 @@
 import { isMainThread } from 'node:worker_threads';
 import { NodegradError } from '../errors.js';
 import { useArena } from '../tensor/storage.js';
-import { locateAddon, type ArenaStats, type NativeAddon } from './loader.js';
+import { addonSource, locateAddon, type AddonSource, type ArenaStats, type NativeAddon } from './loader.js';
 import { nativeBackend } from './native.js';
 import { referenceBackend } from './reference.js';
 import type { Backend } from './types.js';
 
 let addon: NativeAddon | null | undefined;
 let addonPath: string | null = null;
+let addonFrom: AddonSource | null = null;
 let addonError: NodegradError | undefined;
 let active: Backend | undefined;
 
@@ -37,6 +38,7 @@ export function tryAddon(): NativeAddon | null {
       const located = locateAddon();
       addon = located.addon;
       addonPath = located.path;
+      addonFrom = addonSource(located.path);
       // Every Worker running kernels on all cores would oversubscribe them: a Worker starts with one.
       if (!isMainThread) addon.setNumThreads(1);
     } catch (error) {
@@ -101,6 +103,12 @@ export interface BackendInfo {
   backend: string;
   /** The file the addon was loaded from; null when it did not load. */
   addonPath: string | null;
+  /**
+   * Where the addon came from: 'prebuild' (shipped in the package's prebuilds/), 'build' (compiled on
+   * this machine, in build/ or build-cmake/) or 'NODEGRAD_ADDON' (the file that variable names); null
+   * when it did not load.
+   */
+  addonSource: AddonSource | null;
   /** The GEMM variant in use ('avx512', 'avx2' or 'portable'); null without the addon. */
   isa: string | null;
   /** Threads the calling thread's kernels use (see setNumThreads). */
@@ -111,7 +119,7 @@ export interface BackendInfo {
 
 /**
  * The backend in use and how it runs, for a service's start-up log or health check:
- * `{ backend: 'native' | 'reference', addonPath, isa, threads, arena }`. Selects the backend
+ * `{ backend: 'native' | 'reference', addonPath, addonSource, isa, threads, arena }`. Selects the backend
  * if no op has yet.
  */
 export function info(): BackendInfo {
@@ -120,6 +128,7 @@ export function info(): BackendInfo {
   return {
     backend,
     addonPath: loaded ? addonPath : null,
+    addonSource: loaded ? addonFrom : null,
     isa: loaded ? loaded.gemmIsa() : null,
     threads: getNumThreads(),
     arena: loaded ? loaded.arenaStats() : null,
@@ -152,5 +161,12 @@ export function setBackend(backend: Backend): void {
 
 export { referenceBackend } from './reference.js';
 export { nativeBackend } from './native.js';
-export { loadAddon, addonCandidates, type NativeAddon, type NativeControls, type ArenaStats } from './loader.js';
+export {
+  loadAddon,
+  addonCandidates,
+  type AddonSource,
+  type NativeAddon,
+  type NativeControls,
+  type ArenaStats,
+} from './loader.js';
 export * from './types.js';

@@ -1,7 +1,7 @@
 /** The one place the native addon is loaded from. */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodegradError } from '../errors.js';
 import type { Backend } from './types.js';
@@ -49,31 +49,66 @@ export interface ArenaStats {
 export type NativeAddon = Omit<Backend, 'name'> & NativeControls;
 
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const prebuildsRoot = resolve(packageRoot, 'prebuilds');
+const inPrebuilds = (path: string): boolean => path.startsWith(prebuildsRoot + sep);
 
-/** Where the addon is looked for: $NODEGRAD_ADDON, then the node-gyp and cmake-js build folders. */
+/** node-gyp-build's lookup: the addon of build/Release, else the prebuild for this platform, arch and libc. */
+interface NodeGypBuild {
+  resolve(dir: string): string;
+}
+
+/** The prebuild in prebuilds/ that fits this machine, or why none does. */
+function findPrebuild(): { path: string } | { reason: string } {
+  try {
+    const require = createRequire(import.meta.url);
+    const path = (require('node-gyp-build') as NodeGypBuild).resolve(packageRoot);
+    // node-gyp-build answers a build/Release addon first (then no prebuild is tried: a local build is
+    // the one meant to load); only an answer in prebuilds/ is a new candidate.
+    if (inPrebuilds(path)) return { path };
+    return { reason: `no prebuild in ${prebuildsRoot} (node-gyp-build found ${path})` };
+  } catch (error) {
+    return { reason: (error as Error).message.split('\n')[0] ?? '' };
+  }
+}
+
+/**
+ * Where the addon is looked for: $NODEGRAD_ADDON alone when set; else the node-gyp and cmake-js build
+ * folders (a local build wins), then the prebuild that node-gyp-build picks from prebuilds/.
+ */
 export function addonCandidates(): string[] {
   const fromEnv = process.env.NODEGRAD_ADDON;
   if (fromEnv) return [resolve(fromEnv)];
+  const prebuild = findPrebuild();
   return [
     resolve(packageRoot, 'build', 'Release', 'nodegrad.node'),
     resolve(packageRoot, 'build-cmake', 'Release', 'nodegrad.node'),
     resolve(packageRoot, 'build-cmake', 'nodegrad.node'),
+    ...('path' in prebuild ? [prebuild.path] : []),
   ];
+}
+
+/** Where a loaded addon came from: the package's prebuild, a build on this machine, or $NODEGRAD_ADDON. */
+export type AddonSource = 'prebuild' | 'build' | 'NODEGRAD_ADDON';
+
+/** The source of the addon at `path` (see AddonSource). */
+export function addonSource(path: string): AddonSource {
+  if (process.env.NODEGRAD_ADDON) return 'NODEGRAD_ADDON';
+  return inPrebuilds(path) ? 'prebuild' : 'build';
 }
 
 /**
  * Loads the addon from the first candidate that exists. Throws one NodegradError listing every
  * path tried, why each failed, and the command that builds the addon.
  */
-export function loadAddon(candidates: readonly string[] = addonCandidates()): NativeAddon {
+export function loadAddon(candidates?: readonly string[]): NativeAddon {
   return locateAddon(candidates).addon;
 }
 
 /** loadAddon, with the path the addon was loaded from. */
-export function locateAddon(candidates: readonly string[] = addonCandidates()): { addon: NativeAddon; path: string } {
+export function locateAddon(candidates?: readonly string[]): { addon: NativeAddon; path: string } {
   const require = createRequire(import.meta.url);
   const failures: string[] = [];
-  for (const path of candidates) {
+  for (const path of candidates ?? addonCandidates()) {
     if (!existsSync(path)) {
       failures.push(`  ${path}: not found`);
       continue;
@@ -83,6 +118,10 @@ export function locateAddon(candidates: readonly string[] = addonCandidates()): 
     } catch (error) {
       failures.push(`  ${path}: ${(error as Error).message}`);
     }
+  }
+  if (candidates === undefined && !process.env.NODEGRAD_ADDON) {
+    const prebuild = findPrebuild();
+    if ('reason' in prebuild) failures.push(`  ${prebuildsRoot}: ${prebuild.reason}`);
   }
   throw new NodegradError(
     'ERR_NODEGRAD_ADDON',

@@ -109,6 +109,9 @@ describe('backend.info()', () => {
     const addon = backend.loadAddon();
     expect(info.backend).toBe('native');
     expect(backend.addonCandidates()).toContain(info.addonPath);
+    // This checkout's own build wins over a prebuild in prebuilds/.
+    expect(info.addonSource).toBe('build');
+    expect(info.addonPath).toMatch(/build(-cmake)?[/\\]/);
     expect(['avx512', 'avx2', 'portable']).toContain(info.isa);
     expect(info.isa).toBe(addon.gemmIsa());
     expect(info.threads).toBe(addon.getNumThreads());
@@ -118,6 +121,19 @@ describe('backend.info()', () => {
 
   it('reports the reference backend and no addon when it is missing', async () => {
     const { backend } = await freshBackend({ NODEGRAD_ADDON: missing });
-    expect(backend.info()).toEqual({ backend: 'reference', addonPath: null, isa: null, threads: 1, arena: null });
+    expect(backend.info()).toEqual({
+      backend: 'reference',
+      addonPath: null,
+      addonSource: null,
+      isa: null,
+      threads: 1,
+      arena: null,
+    });
+  });
+
+  it("names NODEGRAD_ADDON as the addon's source when that variable picked it", async () => {
+    const built = (await freshBackend({})).backend.info().addonPath ?? '';
+    const { backend } = await freshBackend({ NODEGRAD_ADDON: built });
+    expect(backend.info()).toMatchObject({ backend: 'native', addonPath: built, addonSource: 'NODEGRAD_ADDON' });
   });
 });

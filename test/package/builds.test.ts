@@ -1,6 +1,7 @@
 // The two build paths and the published package, exercised the way users meet them: the cmake-js
 // build must load and compute like the node-gyp one, and the packed tarball must install into a
-// fresh project (running its install-time build) and train a step there.
+// fresh project, compiling the addon there when asked to build from source, and train a step there.
+// (install.test.ts installs the same tarball from its prebuild, with no compiler.)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,8 @@ ng.backend.setBackend(ng.backend.referenceBackend);
 const reference = a.matmul(b).data();
 let maxError = 0;
 for (let i = 0; i < native.length; i++) maxError = Math.max(maxError, Math.abs(native[i] - reference[i]));
-console.log(JSON.stringify({ first: losses[0], last: losses.at(-1), maxError, addon: ng.backend.addonCandidates()[0] }));
+const { addonPath, addonSource } = ng.backend.info();
+console.log(JSON.stringify({ first: losses[0], last: losses.at(-1), maxError, addon: addonPath, source: addonSource }));
 `;
 
 /** Runs the smoke script from `dir` (inside the package, so the 'nodegrad' import resolves there). */
@@ -40,6 +42,7 @@ interface SmokeResult {
   last: number;
   maxError: number;
   addon: string;
+  source: string;
 }
 
 function runSmoke(cwd: string, dir: string, env: NodeJS.ProcessEnv = {}): SmokeResult {
@@ -66,18 +69,23 @@ describe('build paths', () => {
     // build-cmake/ is inside the package and ignored by git: the script leaves no file in the tree.
     const result = runSmoke(root, join(root, 'build-cmake'), { NODEGRAD_ADDON: addon });
     expect(result.addon).toBe(addon);
+    expect(result.source).toBe('NODEGRAD_ADDON');
     expect(result.last).toBeLessThan(result.first * 0.1);
     expect(result.maxError).toBeLessThan(1e-4);
   }, 300_000);
 
-  it('npm pack, then install the tarball into a fresh project and train there', () => {
+  it('npm pack, then install the tarball into a fresh project, building from source, and train there', () => {
     const scratch = mkdtempSync(join(tmpdir(), 'nodegrad-consumer-'));
     try {
+      // prepack copies this checkout's addon into prebuilds/ rather than compiling it again.
       const packed = execFileSync(npm, ['pack', '--pack-destination', scratch, '--silent'], {
         cwd: root,
         encoding: 'utf8',
+        env: { ...process.env, NODEGRAD_PREBUILD_FROM_BUILD: '1' },
       });
       const tarball = join(scratch, packed.trim().split('\n').at(-1)!);
+      const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+      expect(listing).toContain('package/prebuilds/linux-x64/nodegrad.glibc.node');
       writeFileSync(
         join(scratch, 'package.json'),
         JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }),
@@ -85,11 +93,13 @@ describe('build paths', () => {
       execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
         cwd: scratch,
         stdio: 'pipe',
+        env: { ...process.env, NODEGRAD_BUILD_FROM_SOURCE: '1' },
       });
       expect(existsSync(join(scratch, 'node_modules', 'nodegrad', 'build', 'Release', 'nodegrad.node'))).toBe(true);
       expect(existsSync(join(scratch, 'node_modules', 'nodegrad', 'dist', 'index.d.ts'))).toBe(true);
       const result = runSmoke(scratch, scratch, { NODEGRAD_ADDON: '' });
       expect(result.addon).toContain(join('node_modules', 'nodegrad', 'build', 'Release'));
+      expect(result.source).toBe('build');
       expect(result.last).toBeLessThan(result.first * 0.1);
       expect(result.maxError).toBeLessThan(1e-4);
     } finally {

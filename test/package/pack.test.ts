@@ -1,7 +1,9 @@
 // What the published tarball carries, read from `npm pack --dry-run --json`: everything a user needs to
-// install and run (compiled TypeScript, native sources and build files, README, LICENSE, CHANGELOG) and
-// none of the development material (tests, fixtures, examples, goldens, run folders, build outputs).
+// install and run (compiled TypeScript, the prebuilt addon where prepack made one, native sources and
+// build files for the install script's fallback, README, LICENSE, CHANGELOG) and none of the development
+// material (tests, fixtures, examples, goldens, run folders, build outputs).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -42,6 +44,7 @@ describe('npm pack', () => {
       'native/glue.h',
       'native/gemm_kernel.inc',
       'bench/run.mjs',
+      'tools/install.mjs',
     ])
       expect(paths, needed).toContain(needed);
     const sources = paths.filter((p) => p.startsWith('native/') && p.endsWith('.cc'));
@@ -53,7 +56,7 @@ describe('npm pack', () => {
       /^test\//,
       /^examples\//,
       /^dist\/examples\//,
-      /^tools\//,
+      /^tools\/(?!install\.mjs$)/,
       /^docs\//,
       /^build(-asan|-cmake)?\//,
       /^runs\//,
@@ -65,6 +68,20 @@ describe('npm pack', () => {
     ];
     const leaked = paths.filter((p) => forbidden.some((f) => f.test(p)));
     expect(leaked).toEqual([]);
+  });
+
+  it('runs tools/install.mjs at install and builds the prebuild at pack time, which it ships', () => {
+    const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      files: string[];
+    };
+    expect(pkg.scripts.install).toBe('node tools/install.mjs');
+    expect(pkg.scripts.prepack).toBe('node tools/prebuild.mjs');
+    expect(pkg.files).toContain('prebuilds/');
+    // Only prebuilds: never an addon compiled in this checkout.
+    expect(
+      paths.filter((p) => p.endsWith('.node') && !/^prebuilds\/[\w+-]+\/nodegrad\.((glibc|musl)\.)?node$/.test(p)),
+    ).toEqual([]);
   });
 
   it('stays small', () => {
