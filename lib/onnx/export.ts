@@ -42,7 +42,8 @@ function outputTensors(out: unknown): Tensor[] {
 function sampleRun(model: AnyModule, inputs: Tensor[]): { shapes: Map<AnyModule, number[][]>; outputs: Tensor[] } {
   const shapes = new Map<AnyModule, number[][]>();
   const handles: RemovableHandle[] = [];
-  const wasTraining = model.training;
+  // Each module's own mode comes back, a frozen (eval) submodule of a training model included.
+  const modes = [...model.modules()].map((m) => [m, m.training] as const);
   try {
     for (const module of model.modules()) {
       const record = (m: AnyModule, args: unknown[]) => {
@@ -60,7 +61,7 @@ function sampleRun(model: AnyModule, inputs: Tensor[]): { shapes: Map<AnyModule,
     return { shapes, outputs };
   } finally {
     for (const h of handles) h.remove();
-    model.train(wasTraining);
+    for (const [m, training] of modes) m.training = training;
   }
 }
 
