@@ -5,6 +5,7 @@
  * and sequence dims dynamic.
  */
 import { GPT, Block, type GPTConfig } from '../models/gpt.js';
+import { TextClassifier } from '../models/text-classifier.js';
 import { MultiheadAttention } from '../nn/attention.js';
 import { Embedding } from '../nn/embedding.js';
 import type { LayerNorm } from '../nn/normalization.js';
@@ -12,6 +13,7 @@ import { TransformerEncoderLayer } from '../nn/transformer.js';
 import { TransformerEncoder } from '../nn/transformer-model.js';
 import type { Linear } from '../nn/layers.js';
 import { type ExportContext, registerEmitter } from './export-context.js';
+import { DataType } from './schema.js';
 import { emitGelu, emitLayerNorm, emitLinear } from './export-layers.js';
 
 /** `linear` applied to a [N, T, features] value. */
@@ -30,9 +32,13 @@ function splitHeads(ctx: ExportContext, x: string, heads: number, transposed = f
   return ctx.node('Transpose', [split], { perm: transposed ? [0, 2, 3, 1] : [0, 2, 1, 3] });
 }
 
-/** Scaled dot-product attention of [N, H, T, D] heads, merged back to [N, T, E]; `causal`: key j ≤ query i. */
-function attend(ctx: ExportContext, q: string, k: string, v: string, headDim: number, causal: boolean): string {
+/**
+ * Scaled dot-product attention of [N, H, T, D] heads, merged back to [N, T, E]; `causal`: key j ≤
+ * query i; `mask`: an additive float mask broadcasting to the scores [N, H, L, S].
+ */
+function attend(ctx: ExportContext, q: string, k: string, v: string, headDim: number, causal: boolean, mask?: string) {
   let scores = ctx.node('Mul', [ctx.node('MatMul', [q, k]), ctx.scalar(1 / Math.sqrt(headDim))]);
+  if (mask !== undefined) scores = ctx.node('Add', [scores, mask]);
   if (causal) {
     // mask[i, j] = j > i over the run's T positions, so the sequence length stays dynamic.
     const T = ctx.node('Gather', [ctx.node('Shape', [q]), ctx.intScalar(2)], { axis: 0 });
@@ -46,9 +52,12 @@ function attend(ctx: ExportContext, q: string, k: string, v: string, headDim: nu
   return ctx.node('Reshape', [merged, ctx.ints([0, 0, -1], 'shape')]);
 }
 
-/** MultiheadAttention's output (not its weights) for query, key, value; no masks. */
+/**
+ * MultiheadAttention's output (not its weights) for query, key, value and, from the layers that
+ * build one, an additive key padding mask [N, 1, 1, S].
+ */
 function multiheadAttention(ctx: ExportContext, m: MultiheadAttention, inputs: string[]): string {
-  const [query, key = query, value = key] = inputs;
+  const [query, key = query, value = key, mask] = inputs;
   const batched = ctx.inputShape(m).length === 3;
   const toBatchFirst = (t: string) =>
     !batched
@@ -71,15 +80,16 @@ function multiheadAttention(ctx: ExportContext, m: MultiheadAttention, inputs: s
   const q = splitHeads(ctx, project(q0, 0), m.numHeads);
   const k = splitHeads(ctx, project(k0, 1), m.numHeads, true);
   const v = splitHeads(ctx, project(v0, 2), m.numHeads);
-  const out = linear3d(ctx, attend(ctx, q, k, v, m.headDim, false), m.out_proj);
+  const out = linear3d(ctx, attend(ctx, q, k, v, m.headDim, false, mask), m.out_proj);
   if (!batched) return ctx.node('Squeeze', [out, ctx.ints([0], 'axes')]);
   return m.batchFirst ? out : ctx.node('Transpose', [out], { perm: [1, 0, 2] });
 }
 
 registerEmitter(MultiheadAttention, (ctx, m, inputs) => [multiheadAttention(ctx, m, inputs)]);
 
-registerEmitter(TransformerEncoderLayer, (ctx, m, [src]) => {
-  const attention = (x: string) => ctx.emit(m.self_attn, [x, x, x])[0];
+// inputs: src and, from TextClassifier, an additive key padding mask.
+registerEmitter(TransformerEncoderLayer, (ctx, m, [src, ...mask]) => {
+  const attention = (x: string) => ctx.emit(m.self_attn, [x, x, x, ...mask])[0];
   const feedForward = (x: string) => {
     const hidden = linear3d(ctx, x, m.linear1);
     const act = m.options.activation === 'gelu' ? emitGelu(ctx, hidden) : ctx.node('Relu', [hidden]);
@@ -93,10 +103,39 @@ registerEmitter(TransformerEncoderLayer, (ctx, m, [src]) => {
   return [layerNorm(ctx, ctx.node('Add', [x, feedForward(x)]), m.norm2)];
 });
 
-registerEmitter(TransformerEncoder, (ctx, m, [src]) => {
+registerEmitter(TransformerEncoder, (ctx, m, [src, ...mask]) => {
   let x = src;
-  for (const layer of m.layers) x = ctx.emit1(layer, x);
+  for (const layer of m.layers) x = ctx.emit(layer, [x, ...mask])[0];
   return [m.norm ? ctx.emit1(m.norm, x) : x];
+});
+
+/** The first T rows of a position table, T being dim 1 of `tokens`: the embeddings of positions 0..T-1. */
+function positionRows(ctx: ExportContext, table: Embedding, tokens: string): string {
+  const T = ctx.node('Gather', [ctx.node('Shape', [tokens]), ctx.ints([1], 'index')], { axis: 0 });
+  const weight = ctx.param(table.weight, 'weight');
+  return ctx.within(table, () => ctx.node('Slice', [weight, ctx.ints([0], 'starts'), T, ctx.ints([0], 'axes')]));
+}
+
+// int64 tokens [N, T] → logits [N, numClasses]; padding keys masked, padding left out of the mean.
+registerEmitter(TextClassifier, (ctx, m, [tokens]) => {
+  const { paddingIdx, pooling } = m.options;
+  const padding = ctx.node('Equal', [tokens, ctx.ints([paddingIdx], 'padding_idx')]);
+  // −∞ on the scores of padding keys, as MultiheadAttention's boolean keyPaddingMask: [N, 1, 1, T].
+  const keys = ctx.node('Unsqueeze', [padding, ctx.ints([1, 2], 'axes')]);
+  const mask = ctx.node('Where', [keys, ctx.scalar(-Infinity), ctx.scalar(0)]);
+  const tokenVectors = ctx.emit1(m.tokenEmbedding, tokens);
+  const embedded = ctx.node('Add', [tokenVectors, positionRows(ctx, m.positionEmbedding, tokens)]);
+  const x = ctx.emit(m.encoder, [ctx.emit1(m.dropout, embedded), mask])[0];
+  let pooled: string;
+  if (pooling === 'cls') {
+    pooled = ctx.node('Gather', [x, ctx.intScalar(0)], { axis: 1 });
+  } else {
+    const kept = ctx.node('Cast', [ctx.node('Not', [padding])], { to: DataType.FLOAT });
+    const keep = ctx.node('Unsqueeze', [kept, ctx.ints([2], 'axes')]);
+    const sum = ctx.node('ReduceSum', [ctx.node('Mul', [x, keep]), ctx.ints([1], 'axes')], { keepdims: 0 });
+    pooled = ctx.node('Div', [sum, ctx.node('ReduceSum', [keep, ctx.ints([1], 'axes')], { keepdims: 0 })]);
+  }
+  return [ctx.emit1(m.head, pooled)];
 });
 
 /** One pre-norm GPT block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
@@ -120,13 +159,9 @@ function gptBlock(ctx: ExportContext, block: Block, x: string, config: GPTConfig
 registerEmitter(GPT, (ctx, m, [idx]) => {
   const parts = m.transformer;
   const tokens = ctx.emit1(parts.get('wte'), idx);
-  // The first T rows of the position table.
-  const T = ctx.node('Gather', [ctx.node('Shape', [idx]), ctx.ints([1], 'index')], { axis: 0 });
   const wpe = parts.get('wpe');
   if (!(wpe instanceof Embedding)) return ctx.fail(`GPT: transformer.wpe is ${wpe.typeName}, not an Embedding`);
-  const table = ctx.param(wpe.weight, 'weight');
-  const positions = ctx.node('Slice', [table, ctx.ints([0], 'starts'), T, ctx.ints([0], 'axes')]);
-  let x = ctx.node('Add', [tokens, positions]);
+  let x = ctx.node('Add', [tokens, positionRows(ctx, wpe, idx)]);
   for (const block of parts.get('h').children()) {
     if (!(block instanceof Block) || block.forward !== Block.prototype.forward) {
       return ctx.fail(`GPT: block ${block.typeName} at '${ctx.pathOf(block)}' is not a GPT Block`);

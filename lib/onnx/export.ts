@@ -3,6 +3,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
 import { writeFileAtomic } from '../io/files.js';
 import { GPT } from '../models/gpt.js';
+import { TextClassifier } from '../models/text-classifier.js';
 import type { AnyModule } from '../nn/module.js';
 import type { RemovableHandle } from '../nn/hooks.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -17,8 +18,8 @@ export interface ExportOptions {
   /** The default-domain opset, 13 to 21 (default 17; below 17 LayerNorm is decomposed, from 20 GELU is one Gelu node). */
   opset?: number;
   /**
-   * Name dim 0 of every input and output 'batch', so the model runs on any batch size (and a GPT's
-   * sequence dim 'sequence'). Default false: the sample's shapes are fixed.
+   * Name dim 0 of every input and output 'batch', so the model runs on any batch size (and the
+   * token dim of gpt and textClassifier 'sequence'). Default false: the sample's shapes are fixed.
    */
   dynamicBatch?: boolean;
 }
@@ -89,7 +90,8 @@ function elemType(t: Tensor, what: string): number {
  * activations (ReLU, GELU, SiLU, Sigmoid, Tanh, LeakyReLU, ELU, SELU, Softplus, Mish, Hardtanh,
  * Hardswish, LogSigmoid, Softsign, PReLU, GLU, Softmax, LogSoftmax); MultiheadAttention,
  * TransformerEncoderLayer and TransformerEncoder without masks; and ng.models' lenet5, alexnet,
- * vgg*, resnet*, googlenet and gpt (the last position's logits, as its forward without targets).
+ * vgg*, resnet*, googlenet, textClassifier and gpt (the last position's logits, as its forward
+ * without targets).
  *
  * @param model - The module to export; float32 parameters.
  * @param sampleInput - A tensor, or an array of them for a forward of several inputs.
@@ -145,7 +147,8 @@ export function exportModel(
     });
   });
 
-  const sequence = dynamicBatch && model instanceof GPT;
+  // Their graphs take T from the tokens' shape.
+  const sequence = dynamicBatch && (model instanceof GPT || model instanceof TextClassifier);
   const dims = (shape: readonly number[], isInput: boolean): Dim[] =>
     shape.map((d, i) => (dynamicBatch && i === 0 ? 'batch' : sequence && isInput && i === 1 ? 'sequence' : d));
   const inputInfo: ValueInfoProto[] = inputs.map((t, i) => ({

@@ -115,6 +115,37 @@ describe('onnx.exportModel against onnxruntime-node', () => {
     await expectSameOutputs(preNorm, [ng.randn([3, 6, 16])], { opset: 13 });
   });
 
+  it('the text classifier: padding keys masked and left out of the mean, or the first token pooled', async () => {
+    ng.manualSeed(11);
+    const tokens = ng.tensor(
+      [
+        [5, 17, 3, 0, 0, 0],
+        [8, 9, 10, 11, 12, 13],
+        [4, 0, 0, 0, 0, 0],
+      ],
+      { dtype: 'int32' },
+    );
+    const other = ng.tensor(
+      [
+        [0, 0, 7],
+        [1, 2, 0],
+      ],
+      { dtype: 'int32' },
+    );
+    for (const pooling of ['mean', 'cls'] as const) {
+      const model = ng.models.textClassifier({ vocabSize: 20, numClasses: 3, dModel: 16, nhead: 2, pooling });
+      await expectSameOutputs(model, [tokens], { dynamicBatch: true }, [[other]]);
+    }
+  });
+
+  it('a ResNet-50 Bottleneck with a strided downsample', async () => {
+    ng.manualSeed(12);
+    const downsample = new nn.Sequential(new nn.Conv2d(16, 32, 1, { stride: 2, bias: false }), new nn.BatchNorm2d(32));
+    const block = new ng.models.Bottleneck(16, 8, 2, downsample);
+    randomizeNormStats(block);
+    await expectSameOutputs(block, [ng.randn([2, 16, 9, 9])]);
+  });
+
   it('MultiheadAttention with separate key and value features', async () => {
     ng.manualSeed(6);
     const mha = new nn.MultiheadAttention(12, 3, { kdim: 5, vdim: 7 });
