@@ -203,6 +203,19 @@ describe('onnx.exportModel against onnxruntime-node', () => {
     await expectSameOutputs(model, [ng.randn([2, 4, 11, 13])]);
   });
 
+  it('pool edge cases: ceil-mode windows starting in the padding, pad counting, dilation, overlapping adaptive windows', async () => {
+    ng.manualSeed(13);
+    const pools = [
+      new nn.MaxPool2d(2, { stride: 2, padding: 1, ceilMode: true }),
+      new nn.AvgPool2d(2, { stride: 2, padding: 1, ceilMode: true }),
+      new nn.AvgPool2d(3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
+      new nn.MaxPool2d(3, { stride: 2, padding: 1, dilation: 2 }),
+      new nn.AdaptiveAvgPool2d([4, 3]),
+      new nn.AdaptiveAvgPool2d(1),
+    ];
+    for (const pool of pools) await expectSameOutputs(pool, [ng.randn([2, 3, 5, 7])]);
+  });
+
   it('GoogLeNet (Inception branches concatenated, ceil-mode pools)', async () => {
     ng.manualSeed(9);
     const model = ng.models.googlenet({ numClasses: 10 });
