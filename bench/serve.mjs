@@ -4,8 +4,8 @@
 // Clients in a child process POST batches of 1 (16 at a time) or 256 images (4 at a time);
 // the figures are requests per second and client latency p50/p99, and the server's /health
 // latency p99 and event-loop delay p99 (perf_hooks.monitorEventLoopDelay) while loaded.
-// onnxruntime-node is not a dependency: with it installed and NODEGRAD_LENET5_ONNX naming a
-// LeNet-5 .onnx file, its InferenceSession serves the same load as a third row. Needs dist/.
+// With onnxruntime-node installed (a devDependency), the same LeNet-5 exported by ng.onnx.exportModel
+// is served by its InferenceSession as a third row. Needs dist/.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
@@ -113,16 +113,15 @@ async function measure(classify, seconds, concurrency, batch) {
   };
 }
 
-async function onnxRuntime() {
+// ORT gets the pool's two cores as intra-op threads.
+async function onnxRuntime(path) {
   let ort;
   try {
     ort = await import('onnxruntime-node');
   } catch {
-    return { note: 'onnxruntime-node not installed' };
+    return { note: 'onnxruntime-node not installed: no ONNX Runtime row' };
   }
-  const path = process.env.NODEGRAD_LENET5_ONNX;
-  if (!path) return { note: 'onnxruntime-node found; set NODEGRAD_LENET5_ONNX to a LeNet-5 .onnx file to compare' };
-  const session = await ort.InferenceSession.create(path);
+  const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 2, interOpNumThreads: 1 });
   const [input] = session.inputNames;
   const [output] = session.outputNames;
   return {
@@ -160,8 +159,17 @@ async function main() {
       (data, rows) => labels(ng.inferenceMode(() => model.forward(ng.tensor(data, { shape: [rows, 1, 28, 28] })))),
     ],
   ];
-  const ort = await onnxRuntime();
-  if (ort.classify) servers.push(['onnxruntime-node', ort.classify]);
+  // The same weights, exported with ng.onnx and served by ONNX Runtime's CPU provider.
+  const onnxPath = join(dir, 'lenet5.onnx');
+  ng.onnx.exportModel(model, ng.randn([1, 1, 28, 28]), onnxPath, { dynamicBatch: true });
+  const ort = await onnxRuntime(onnxPath);
+  if (ort.classify) {
+    const probe = ng.randn([64, 1, 28, 28]);
+    const [ours, theirs] = [await servers[1][1](probe.data(), 64), await ort.classify(probe.data(), 64)];
+    const agree = ours.filter((label, i) => label === theirs[i]).length;
+    console.log(`onnxruntime-node (2 threads) agrees with nodegrad on ${agree}/64 labels`);
+    servers.push(['onnxruntime-node', ort.classify]);
+  }
 
   console.log(`LeNet-5 over HTTP, ${seconds} s per row; ms (lower is better), req/s (higher is better)`);
   console.log('server               batch  clients    req/s   img/s   p50 ms   p99 ms  /health p99  loop p99');

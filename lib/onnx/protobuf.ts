@@ -13,11 +13,25 @@ const TWO_32 = 2 ** 32;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Appends protobuf fields to a buffer that grows as needed. */
+// Payloads from this size on are kept by reference, not copied, until finish().
+const LARGE = 4096;
+
+/**
+ * Appends protobuf fields to a buffer that grows as needed. Large payloads (a weight's bytes, an
+ * embedded message holding one) are kept as parts and joined once by finish(), so a model's weights
+ * are copied once however deep their messages nest.
+ */
 export class ProtoWriter {
   private buf = new Uint8Array(256);
   private view = new DataView(this.buf.buffer);
   private pos = 0;
+  private readonly parts: Uint8Array[] = [];
+  private partsLength = 0;
+
+  /** The number of bytes written so far. */
+  get length(): number {
+    return this.partsLength + this.pos;
+  }
 
   private reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -27,6 +41,25 @@ export class ProtoWriter {
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
+  }
+
+  /** Appends `part` by reference, after the bytes written so far. */
+  private append(part: Uint8Array): void {
+    if (this.pos > 0) {
+      this.parts.push(this.buf.subarray(0, this.pos));
+      this.partsLength += this.pos;
+      this.buf = new Uint8Array(256);
+      this.view = new DataView(this.buf.buffer);
+      this.pos = 0;
+    }
+    this.parts.push(part);
+    this.partsLength += part.length;
+  }
+
+  /** The parts written so far, in order (the current buffer's view last). */
+  private *segments(): Generator<Uint8Array> {
+    yield* this.parts;
+    if (this.pos > 0) yield this.buf.subarray(0, this.pos);
   }
 
   /** A varint; negative values are written as 64-bit two's complement (10 bytes), as int64 fields are. */
@@ -72,6 +105,14 @@ export class ProtoWriter {
   bytes(field: number, value: Uint8Array): void {
     this.tag(field, WIRE.bytes);
     this.rawVarint(value.length);
+    this.raw(value);
+  }
+
+  private raw(value: Uint8Array): void {
+    if (value.length >= LARGE) {
+      this.append(value);
+      return;
+    }
     this.reserve(value.length);
     this.buf.set(value, this.pos);
     this.pos += value.length;
@@ -86,7 +127,9 @@ export class ProtoWriter {
   message(field: number, write: (w: ProtoWriter) => void): void {
     const inner = new ProtoWriter();
     write(inner);
-    this.bytes(field, inner.finish());
+    this.tag(field, WIRE.bytes);
+    this.rawVarint(inner.length);
+    for (const part of inner.segments()) this.raw(part);
   }
 
   /** A packed repeated float field. */
@@ -98,7 +141,13 @@ export class ProtoWriter {
 
   /** The bytes written so far. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const part of this.segments()) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
   }
 }
 

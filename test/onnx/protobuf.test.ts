@@ -34,6 +34,41 @@ describe('onnx protobuf wire format', () => {
     ]);
   });
 
+  it('large payloads inside nested messages keep their bytes and lengths', () => {
+    const big = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 7) % 256);
+    const w = new ProtoWriter();
+    w.varint(1, 5);
+    w.message(2, (outer) => {
+      outer.string(1, 'before');
+      outer.message(2, (inner) => {
+        inner.bytes(1, big);
+        inner.varint(2, 9);
+      });
+      outer.bytes(3, big.subarray(0, 5000));
+    });
+    w.varint(3, 6);
+    const bytes = w.finish();
+    expect(bytes.length).toBe(w.length);
+    const top: number[] = [];
+    readFields(bytes, (f) => {
+      top.push(f.field);
+      if (f.field !== 2) return;
+      const fields: [number, number][] = [];
+      readFields(f.data, (g) => {
+        fields.push([g.field, g.data.length]);
+        if (g.field === 2) {
+          readFields(g.data, (h) => {
+            if (h.field === 1) expect(Array.from(h.data)).toEqual(Array.from(big));
+            else expect(h.value).toBe(9);
+          });
+        }
+        if (g.field === 3) expect(Array.from(g.data)).toEqual(Array.from(big.subarray(0, 5000)));
+      });
+      expect(fields.map(([field]) => field)).toEqual([1, 2, 3]);
+    });
+    expect(top).toEqual([1, 2, 3]);
+  });
+
   it('truncated or malformed data throws ERR_NODEGRAD_ONNX', () => {
     const w = new ProtoWriter();
     w.string(2, 'testing');
