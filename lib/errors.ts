@@ -15,7 +15,9 @@ export type ErrorCode =
   /** ng.serve: a request aborted by its signal or past its timeoutMs. */
   | 'ERR_NODEGRAD_ABORTED'
   /** ng.serve: a worker died while running a request, or the pool was closed. */
-  | 'ERR_NODEGRAD_WORKER';
+  | 'ERR_NODEGRAD_WORKER'
+  /** ng.runAsync: values read (or an op that computes in TypeScript) while its kernels are deferred. */
+  | 'ERR_NODEGRAD_DEFERRED';
 
 /** Every error nodegrad raises on bad input. The message starts with the op's name. */
 export class NodegradError extends Error {
