@@ -92,7 +92,6 @@ function checkMemberName(op: string, kind: string, name: string): void {
  * const logits = net.forward(ng.randn([32, 784])); // [32, 10]
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- subclasses set forward's arguments and result through them
 export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
   /** Training mode: Dropout drops, BatchNorm uses batch statistics. */
   training = true;

@@ -7,7 +7,7 @@
  */
 import { inferenceMode } from '../autograd/grad-mode.js';
 import { getBackend, tryAddon, type NativeAddon } from '../backend/index.js';
-import { NodegradError, type ErrorCode } from '../errors.js';
+import { NodegradError } from '../errors.js';
 import { beginDeferral, endDeferral, stopRecording } from '../tensor/deferral.js';
 import { releaseHeld } from '../tensor/storage.js';
 
@@ -106,5 +106,5 @@ function kernelError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
   if (code !== 'ERR_NODEGRAD_NATIVE' && code !== 'ERR_NODEGRAD_ALLOC') return error;
-  return new NodegradError(code as ErrorCode, error.message);
+  return new NodegradError(code, error.message);
 }

@@ -37,6 +37,11 @@ export function isRecording(): boolean {
   return active?.recording === true;
 }
 
+/** Whether a deferred kernel that has not run yet reads or writes `array`'s memory (its values are not final). */
+export function isPending(array: DataArray): boolean {
+  return active !== null && active.pending(array);
+}
+
 /**
  * Whether `array` must not be reused yet: during fn every released array (a recorded kernel may
  * still use it), afterwards those a pending kernel reads or writes.
@@ -49,8 +54,8 @@ export function mustHold(array: DataArray): boolean {
  * Throws ERR_NODEGRAD_DEFERRED when JS is about to read (or write) the values of `array` while a
  * deferred kernel that uses it has not run: `op` names the reader.
  */
-export function assertReadable(op: string, array: DataArray): void {
-  if (active === null || !active.pending(array)) return;
+export function assertReadable(op: string, array: ArrayLike<number>): void {
+  if (active === null || !ArrayBuffer.isView(array) || !active.pending(array as DataArray)) return;
   throw new NodegradError(
     'ERR_NODEGRAD_DEFERRED',
     active.recording

@@ -14,7 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
 import { collectForReuse } from './collector.js';
-import { mustHold } from './deferral.js';
+import { isRecording, mustHold } from './deferral.js';
 
 /** Bytes per element of each dtype. */
 export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
@@ -286,7 +286,8 @@ function arenaArray(dtype: DType, n: number, zero: boolean): DataArray | null {
   const bytes = n * BYTES_PER_ELEMENT[dtype];
   if (!arena || bytes < ARENA_MIN_BYTES) return null;
   let buffer = arena.arenaAllocate(bytes, zero, true);
-  if (buffer === null && arenaCounts && collectForReuse(arenaLiveBytes)) {
+  // While ng.runAsync records, the blocks a collection could free are the pending kernels' (held).
+  if (buffer === null && arenaCounts && !isRecording() && collectForReuse(arenaLiveBytes)) {
     buffer = arena.arenaAllocate(bytes, zero, true);
   }
   buffer ??= arena.arenaAllocate(bytes, zero, false);
