@@ -134,7 +134,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
       using T = decltype(tag);
       const T* px = args.bind(x, size).as<T>();
       T* pv = args.bindOptional<T>(values, outputs);
-      int32_t* pi = args.bindOptional<int32_t>(indices, outputs);
+      auto* pi = args.bindOptional<int32_t>(indices, outputs);
       args.run([=] { nodegrad::reduce(rop, px, outer, n, inner, pv, pi); });
     });
     return args.env().Undefined();
