@@ -146,6 +146,20 @@ describe.runIf(nativeLoaded)('runAsync (native backend)', () => {
     expect((await pending).toArray()).toEqual(expected);
   });
 
+  it('keeps an input disposed while the call is in flight out of the pool until the call settled', async () => {
+    ng.manualSeed(7);
+    const model = ng.models.lenet5().eval();
+    const x = ng.randn([64, 1, 28, 28]);
+    const expected = ng.inferenceMode(() => model.forward(x)).toArray();
+    const pending = ng.runAsync(() => model.forward(x));
+    await Promise.resolve(); // fn has run: its kernels are queued or running
+    x.dispose();
+    // A pooled x would be handed out here and overwritten while the replay still reads it.
+    const others = Array.from({ length: 4 }, () => ng.full([64, 1, 28, 28], 7));
+    expect((await pending).toArray()).toEqual(expected);
+    expect(others.every((t) => t.max().item() === 7)).toBe(true);
+  });
+
   it('refuses a native kernel that does not defer, naming it, and in-place writes from TypeScript', async () => {
     const logits = ng.randn([4, 3]);
     const target = ng.tensor([0, 1, 2, 1], { dtype: 'int32' });
