@@ -39,7 +39,8 @@
         "native/norm.cc",
         "native/binding_norm.cc",
         "native/attention.cc",
-        "native/binding_attention.cc"
+        "native/binding_attention.cc",
+        "native/deferred.cc"
       ],
       "conditions": [
         ["target_arch=='x64'", {"dependencies": ["nodegrad_avx512", "nodegrad_avx2"]}]

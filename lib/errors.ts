@@ -19,7 +19,9 @@ export type ErrorCode =
   /** ng.onnx: a file that is not valid ONNX, or an operator or attribute nodegrad does not support. */
   | 'ERR_NODEGRAD_ONNX'
   /** ng.distributed: a collective failed, timed out, or a peer left. */
-  | 'ERR_NODEGRAD_DISTRIBUTED';
+  | 'ERR_NODEGRAD_DISTRIBUTED'
+  /** ng.runAsync: values read (or an op that computes in TypeScript) while its kernels are deferred. */
+  | 'ERR_NODEGRAD_DEFERRED';
 
 /** Every error nodegrad raises on bad input. The message starts with the op's name. */
 export class NodegradError extends Error {

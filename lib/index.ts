@@ -37,3 +37,4 @@ export * as backend from './backend/index.js';
 export { getNumThreads, setNumThreads } from './backend/index.js';
 export * as serve from './serve/index.js';
 export * as onnx from './onnx/index.js';
+export { runAsync } from './serve/run-async.js';

@@ -24,7 +24,7 @@ using nodegrad::UnaryOp;
 
 // unary(op, x, out, n, p1, p2)
 Napi::Value Unary(const Napi::CallbackInfo& info) {
-  return guarded(info, "native unary", [&](Args& args) {
+  return guardedKernel(info, "native unary", [&](Args& args) {
     const int64_t op = args.integer(0, "op");
     if (op >= static_cast<int64_t>(UnaryOp::Count)) args.fail("unknown op " + std::to_string(op));
     const ArrayRef x = args.array(1, "x"), out = args.array(2, "out");
@@ -33,7 +33,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     args.sameType(x, out);
     dispatchFloat(args, x, [&](auto tag) {
       using T = decltype(tag);
-      nodegrad::unary(static_cast<UnaryOp>(op), args.bind(x, n).as<T>(), args.bind(out, n).as<T>(), n, p1, p2);
+      const T* px = args.bind(x, n).as<T>();
+      T* po = args.bind(out, n).as<T>();
+      args.run([=] { nodegrad::unary(static_cast<UnaryOp>(op), px, po, n, p1, p2); });
     });
     return args.env().Undefined();
   });
@@ -41,7 +43,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
 
 // unaryBackward(op, saved, grad, out, n, p1, p2) for the ops of native/unary_ops.h.
 Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
-  return guarded(info, "native unaryBackward", [&](Args& args) {
+  return guardedKernel(info, "native unaryBackward", [&](Args& args) {
     const int64_t op = args.integer(0, "op");
     if (op < nodegrad::kFirstTableUnaryOp || op >= static_cast<int64_t>(UnaryOp::Count)) {
       args.fail("unknown op " + std::to_string(op));
@@ -53,8 +55,10 @@ Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
     args.sameType(saved, out);
     dispatchFloat(args, saved, [&](auto tag) {
       using T = decltype(tag);
-      nodegrad::unaryBackward(static_cast<UnaryOp>(op), args.bind(saved, n).as<T>(), args.bind(grad, n).as<T>(),
-                              args.bind(out, n).as<T>(), n, p1, p2);
+      const T* ps = args.bind(saved, n).as<T>();
+      const T* pg = args.bind(grad, n).as<T>();
+      T* po = args.bind(out, n).as<T>();
+      args.run([=] { nodegrad::unaryBackward(static_cast<UnaryOp>(op), ps, pg, po, n, p1, p2); });
     });
     return args.env().Undefined();
   });
@@ -62,7 +66,7 @@ Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
 
 // binary(op, shape, a, b, out) with a and b strided views.
 Napi::Value Binary(const Napi::CallbackInfo& info) {
-  return guarded(info, "native binary", [&](Args& args) {
+  return guardedKernel(info, "native binary", [&](Args& args) {
     const int64_t op = args.integer(0, "op");
     if (op >= static_cast<int64_t>(BinaryOp::Count)) args.fail("unknown op " + std::to_string(op));
     const std::vector<int64_t> shape = args.intList(args.at(1), "shape");
@@ -79,8 +83,9 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       const T* pa = args.bindView<T>(a, shape);
       const T* pb = args.bindView<T>(b, shape);
       T* po = args.bind(out, product(shape)).as<T>();
-      nodegrad::binary(bop, static_cast<int>(shape.size()), shape.data(), pa, a.strides.data(), pb, b.strides.data(),
-                       po);
+      args.run([=, sa = a.strides, sb = b.strides] {
+        nodegrad::binary(bop, static_cast<int>(shape.size()), shape.data(), pa, sa.data(), pb, sb.data(), po);
+      });
     });
     return args.env().Undefined();
   });
@@ -88,7 +93,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
 
 // copyStrided(shape, src, dst) with src and dst strided views.
 Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
-  return guarded(info, "native copyStrided", [&](Args& args) {
+  return guardedKernel(info, "native copyStrided", [&](Args& args) {
     const std::vector<int64_t> shape = args.intList(args.at(0), "shape");
     const ViewRef src = args.view(args.at(1), "src"), dst = args.view(args.at(2), "dst");
     args.sameType(src.data, dst.data);
@@ -96,8 +101,10 @@ Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
       using T = decltype(tag);
       const T* from = args.bindView<T>(src, shape);
       T* to = args.bindView<T>(dst, shape);
-      nodegrad::copyStrided(static_cast<int>(shape.size()), shape.data(), from, src.strides.data(), to,
-                            dst.strides.data());
+      args.run([=, fromStrides = src.strides, toStrides = dst.strides] {
+        nodegrad::copyStrided(static_cast<int>(shape.size()), shape.data(), from, fromStrides.data(), to,
+                              toStrides.data());
+      });
     });
     return args.env().Undefined();
   });
@@ -105,7 +112,7 @@ Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
 
 // reduce(op, x, outer, n, inner, values | null, indices | null); Int32Array x for max and min.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
-  return guarded(info, "native reduce", [&](Args& args) {
+  return guardedKernel(info, "native reduce", [&](Args& args) {
     const int64_t op = args.integer(0, "op");
     if (op >= static_cast<int64_t>(ReduceOp::Count)) args.fail("unknown op " + std::to_string(op));
     const ArrayRef x = args.array(1, "x");
@@ -126,23 +133,25 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     dispatch(args, x.type, [&](auto tag) {
       using T = decltype(tag);
       const T* px = args.bind(x, size).as<T>();
-      nodegrad::reduce(rop, px, outer, n, inner, args.bindOptional<T>(values, outputs),
-                       args.bindOptional<int32_t>(indices, outputs));
+      T* pv = args.bindOptional<T>(values, outputs);
+      auto* pi = args.bindOptional<int32_t>(indices, outputs);
+      args.run([=] { nodegrad::reduce(rop, px, outer, n, inner, pv, pi); });
     });
     return args.env().Undefined();
   });
 }
 
-void checkIndices(const Args& args, const int32_t* index, int64_t count, int64_t limit) {
+// Runs inside the kernel closure: while ng.runAsync defers, the indices exist only then.
+void checkIndices(const int32_t* index, int64_t count, int64_t limit) {
   for (int64_t j = 0; j < count; ++j)
     if (index[j] < 0 || index[j] >= limit)
-      args.fail("index " + std::to_string(index[j]) + " is out of range for a dimension of size " +
-                std::to_string(limit));
+      throw nodegrad::deferred::KernelError{"index " + std::to_string(index[j]) +
+                                            " is out of range for a dimension of size " + std::to_string(limit)};
 }
 
 // indexSelect(src, outer, n, inner, index, k, out)
 Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
-  return guarded(info, "native indexSelect", [&](Args& args) {
+  return guardedKernel(info, "native indexSelect", [&](Args& args) {
     const ArrayRef src = args.array(0, "src");
     const int64_t outer = args.integer(1, "outer"), n = args.integer(2, "n"), inner = args.integer(3, "inner");
     const ArrayRef index = args.array(4, "index");
@@ -155,8 +164,10 @@ Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
       const T* from = args.bind(src, checkedMul(checkedMul(outer, n), inner)).as<T>();
       T* to = args.bind(out, checkedMul(checkedMul(outer, count), inner)).as<T>();
       const int32_t* idx = args.bind(index, count).as<int32_t>();
-      checkIndices(args, idx, count, n);
-      nodegrad::indexSelect(from, outer, n, inner, idx, count, to);
+      args.run([=] {
+        checkIndices(idx, count, n);
+        nodegrad::indexSelect(from, outer, n, inner, idx, count, to);
+      });
     });
     return args.env().Undefined();
   });
@@ -164,7 +175,7 @@ Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
 
 // indexAdd(src, outer, k, inner, index, n, out)
 Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
-  return guarded(info, "native indexAdd", [&](Args& args) {
+  return guardedKernel(info, "native indexAdd", [&](Args& args) {
     const ArrayRef src = args.array(0, "src");
     const int64_t outer = args.integer(1, "outer"), count = args.integer(2, "k"), inner = args.integer(3, "inner");
     const ArrayRef index = args.array(4, "index");
@@ -177,8 +188,10 @@ Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
       const T* from = args.bind(src, checkedMul(checkedMul(outer, count), inner)).as<T>();
       T* to = args.bind(out, checkedMul(checkedMul(outer, n), inner)).as<T>();
       const int32_t* idx = args.bind(index, count).as<int32_t>();
-      checkIndices(args, idx, count, n);
-      nodegrad::indexAdd(from, outer, count, inner, idx, n, to);
+      args.run([=] {
+        checkIndices(idx, count, n);
+        nodegrad::indexAdd(from, outer, count, inner, idx, n, to);
+      });
     });
     return args.env().Undefined();
   });
@@ -192,7 +205,7 @@ int64_t matrixExtent(int64_t rows, int64_t cols, int64_t ld, int64_t offset) {
 
 // gemm(params, a, b, c) with params a GemmParams object.
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  return guarded(info, "native gemm", [&](Args& args) {
+  return guardedKernel(info, "native gemm", [&](Args& args) {
     const Napi::Object p = args.object(args.at(0), "params");
     nodegrad::GemmArgs g;
     g.transA = args.flag(p, "transA");
@@ -232,7 +245,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
       const T* pb = args.bind(b, bNeeded).as<T>();
       T* pc = args.bind(c, cNeeded).as<T>();
       if (g.batch == 0 || g.m == 0 || g.n == 0) return;
-      nodegrad::gemm<T>(g, pa + aOff, pb + bOff, pc + cOff);
+      args.run([=] { nodegrad::gemm<T>(g, pa + aOff, pb + bOff, pc + cOff); });
     });
     return args.env().Undefined();
   });
@@ -302,6 +315,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerMemoryFunctions(env, exports);
   registerNormFunctions(env, exports);
   registerAttentionFunctions(env, exports);
+  nodegrad::deferred::registerFunctions(env, exports);
   return exports;
 }
 

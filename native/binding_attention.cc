@@ -29,7 +29,7 @@ AttentionArgs readAttention(Args& args, const Napi::Value& value) {
 
 // attentionForward(params, q, k, v, out, logsumexp)
 Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
-  return guarded(info, "native attentionForward", [&](Args& args) {
+  return guardedKernel(info, "native attentionForward", [&](Args& args) {
     const AttentionArgs a = readAttention(args, args.at(0));
     const ArrayRef q = args.array(1, "q"), k = args.array(2, "k"), v = args.array(3, "v");
     const ArrayRef out = args.array(4, "out"), lse = args.array(5, "logsumexp");
@@ -41,7 +41,7 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
       const T* pv = args.bind(v, checkedMul(a.batch * a.keys, a.valueDim)).as<T>();
       T* po = args.bind(out, checkedMul(a.batch * a.queries, a.valueDim)).as<T>();
       T* pl = args.bind(lse, a.batch * a.queries).as<T>();
-      nodegrad::attentionForward(a, pq, pk, pv, po, pl);
+      args.run([=] { nodegrad::attentionForward(a, pq, pk, pv, po, pl); });
     });
     return args.env().Undefined();
   });

@@ -27,7 +27,8 @@ NODEGRAD_CLONES bool anyAtLeast(const int32_t* index, int64_t n, uint32_t cap) {
 // Every index must lie in [0, limit): the kernels write through them unchecked. The first pass
 // has no early exit so it vectorizes, and splits over the pool like the kernels; only a failing
 // call looks for the culprit.
-void checkRange(const Args& args, const int32_t* index, int64_t count, int64_t limit) {
+// Throws deferred::KernelError: while ng.runAsync defers, the indices exist only inside the kernel closure.
+void checkRange(const int32_t* index, int64_t count, int64_t limit) {
   // Negative indices read as unsigned exceed any cap; no int32 index reaches past 2^31.
   const uint32_t cap = limit > INT32_MAX ? 0x80000000u : static_cast<uint32_t>(limit);
   std::atomic<bool> bad{false};
@@ -37,8 +38,8 @@ void checkRange(const Args& args, const int32_t* index, int64_t count, int64_t l
   if (!bad) return;
   for (int64_t j = 0; j < count; ++j)
     if (index[j] < 0 || index[j] >= limit)
-      args.fail("index " + std::to_string(index[j]) + " at position " + std::to_string(j) + " is out of range [0, " +
-                std::to_string(limit) + ")");
+      throw deferred::KernelError{"index " + std::to_string(index[j]) + " at position " + std::to_string(j) +
+                                  " is out of range [0, " + std::to_string(limit) + ")"};
 }
 
 // The arguments gather, scatter and indexPut share: (src, outer, <a>, inner, index, <b>, out),
@@ -67,7 +68,7 @@ IndexedArgs readIndexed(Args& args, const char* aName, const char* bName) {
 
 // gather(src, outer, n, inner, index, k, out): index and out are [outer, k, inner].
 Napi::Value Gather(const Napi::CallbackInfo& info) {
-  return guarded(info, "native gather", [&](Args& args) {
+  return guardedKernel(info, "native gather", [&](Args& args) {
     const IndexedArgs r = readIndexed(args, "n", "k");
     const ArrayRef &src = r.src, &index = r.index, &out = r.out;
     const int64_t outer = r.outer, n = r.a, inner = r.inner, k = r.b;
@@ -77,8 +78,10 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
       const T* from = args.bind(src, checkedMul(checkedMul(outer, n), inner)).as<T>();
       T* to = args.bind(out, size).as<T>();
       const int32_t* idx = args.bind(index, size).as<int32_t>();
-      checkRange(args, idx, size, n);
-      nodegrad::gather(from, outer, n, inner, idx, k, to);
+      args.run([=] {
+        checkRange(idx, size, n);
+        nodegrad::gather(from, outer, n, inner, idx, k, to);
+      });
     });
     return args.env().Undefined();
   });
@@ -97,7 +100,7 @@ Napi::Value Scatter(const Napi::CallbackInfo& info) {
       const T* from = args.bind(src, size).as<T>();
       T* to = args.bind(out, checkedMul(checkedMul(outer, n), inner)).as<T>();
       const int32_t* idx = args.bind(index, size).as<int32_t>();
-      checkRange(args, idx, size, n);
+      checkRange(idx, size, n);
       if constexpr (Add)
         nodegrad::scatterAdd(from, outer, k, inner, idx, n, to);
       else
@@ -119,7 +122,7 @@ Napi::Value IndexPut(const Napi::CallbackInfo& info) {
       const T* from = args.bind(src, checkedMul(checkedMul(outer, k), inner)).as<T>();
       T* to = args.bind(out, checkedMul(checkedMul(outer, n), inner)).as<T>();
       const int32_t* idx = args.bind(index, k).as<int32_t>();
-      checkRange(args, idx, k, n);
+      checkRange(idx, k, n);
       nodegrad::indexPut(from, outer, k, inner, idx, n, to, accumulate);
     });
     return args.env().Undefined();

@@ -73,7 +73,7 @@ ConvSizes convSizes(const Conv2dShape& s) {
 
 // conv2dForward(params, input, weight, bias | null, out, relu)
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
-  return guarded(info, "native conv2dForward", [&](Args& args) {
+  return guardedKernel(info, "native conv2dForward", [&](Args& args) {
     const Conv2dShape s = convShape(args, 0);
     const ArrayRef input = args.array(1, "input"), weight = args.array(2, "weight");
     const std::optional<ArrayRef> bias = args.optionalArray(3, "bias");
@@ -89,13 +89,15 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
       const T* w = args.bind(weight, n.weight).as<T>();
       const T* b = args.bindOptional<T>(bias, s.outChannels);
       T* y = args.bind(out, n.output).as<T>();
-      if (!n.empty()) return conv2dForward(s, x, w, b, y, relu);
-      // No input channels or taps: every output is its channel's bias (or 0).
-      const int64_t plane = s.outH * s.outW;
-      for (int64_t i = 0; i < n.output; ++i) {
-        const T v = b ? b[(i / plane) % s.outChannels] : T(0);
-        y[i] = relu && !(v > T(0)) && !std::isnan(v) ? T(0) : v;
-      }
+      args.run([=] {
+        if (!n.empty()) return conv2dForward(s, x, w, b, y, relu);
+        // No input channels or taps: every output is its channel's bias (or 0).
+        const int64_t plane = s.outH * s.outW;
+        for (int64_t i = 0; i < n.output; ++i) {
+          const T v = b ? b[(i / plane) % s.outChannels] : T(0);
+          y[i] = relu && !(v > T(0)) && !std::isnan(v) ? T(0) : v;
+        }
+      });
     });
     return args.env().Undefined();
   });
@@ -190,7 +192,7 @@ int64_t poolOutputSize(const Pool2dShape& s) { return checkedMul(s.planes, check
 
 // maxPool2dForward(params, input, out, indices)
 Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
-  return guarded(info, "native maxPool2dForward", [&](Args& args) {
+  return guardedKernel(info, "native maxPool2dForward", [&](Args& args) {
     const Pool2dShape s = poolShape(args, 0, true);
     const ArrayRef input = args.array(1, "input"), out = args.array(2, "out"), indices = args.array(3, "indices");
     args.sameType(input, out);
@@ -200,7 +202,7 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
       const T* x = args.bind(input, poolInputSize(s)).as<T>();
       T* y = args.bind(out, poolOutputSize(s)).as<T>();
       auto* ix = args.bind(indices, poolOutputSize(s)).as<int32_t>();
-      if (poolOutputSize(s) > 0) maxPool2dForward(s, x, y, ix);
+      if (poolOutputSize(s) > 0) args.run([=] { maxPool2dForward(s, x, y, ix); });
     });
     return args.env().Undefined();
   });
@@ -234,7 +236,7 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
 
 // avgPool2dForward(params, input, out) and avgPool2dBackward(params, gradOut, gradInput)
 Napi::Value AvgPool2d(const Napi::CallbackInfo& info, bool backward) {
-  return guarded(info, backward ? "native avgPool2dBackward" : "native avgPool2dForward", [&](Args& args) {
+  return guardedKernel(info, backward ? "native avgPool2dBackward" : "native avgPool2dForward", [&](Args& args) {
     const Pool2dShape s = poolShape(args, 0, false);
     const ArrayRef from = args.array(1, backward ? "gradOut" : "input"),
                    to = args.array(2, backward ? "gradInput" : "out");
@@ -244,12 +246,14 @@ Napi::Value AvgPool2d(const Napi::CallbackInfo& info, bool backward) {
       const int64_t inSize = poolInputSize(s), outSize = poolOutputSize(s);
       const T* a = args.bind(from, backward ? outSize : inSize).as<T>();
       T* b = args.bind(to, backward ? inSize : outSize).as<T>();
-      if (outSize == 0)
-        std::fill(b, b + (backward ? inSize : outSize), T(0));
-      else if (backward)
-        avgPool2dBackward(s, a, b);
-      else
-        avgPool2dForward(s, a, b);
+      args.run([=] {
+        if (outSize == 0)
+          std::fill(b, b + (backward ? inSize : outSize), T(0));
+        else if (backward)
+          avgPool2dBackward(s, a, b);
+        else
+          avgPool2dForward(s, a, b);
+      });
     });
     return args.env().Undefined();
   });
@@ -257,7 +261,7 @@ Napi::Value AvgPool2d(const Napi::CallbackInfo& info, bool backward) {
 
 // adaptiveAvgPool2d{Forward,Backward}(params, src, dst) with params {planes, inH, inW, outH, outW}.
 Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info, bool backward) {
-  return guarded(
+  return guardedKernel(
       info, backward ? "native adaptiveAvgPool2dBackward" : "native adaptiveAvgPool2dForward", [&](Args& args) {
         const Napi::Object p = args.object(args.at(0), "params");
         const int64_t planes = args.integer(p, "planes"), inH = args.integer(p, "inH"), inW = args.integer(p, "inW");
@@ -273,10 +277,12 @@ Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info, bool backward) {
           using T = decltype(tag);
           const T* a = args.bind(from, backward ? outSize : inSize).as<T>();
           T* b = args.bind(to, backward ? inSize : outSize).as<T>();
-          if (backward)
-            adaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, a, b);
-          else
-            adaptiveAvgPool2dForward(planes, inH, inW, outH, outW, a, b);
+          args.run([=] {
+            if (backward)
+              adaptiveAvgPool2dBackward(planes, inH, inW, outH, outW, a, b);
+            else
+              adaptiveAvgPool2dForward(planes, inH, inW, outH, outW, a, b);
+          });
         });
         return args.env().Undefined();
       });
@@ -284,7 +290,7 @@ Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info, bool backward) {
 
 // softmax(x, outer, n, inner, out, log)
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  return guarded(info, "native softmax", [&](Args& args) {
+  return guardedKernel(info, "native softmax", [&](Args& args) {
     const ArrayRef x = args.array(0, "x");
     const int64_t outer = args.integer(1, "outer"), n = args.integer(2, "n"), inner = args.integer(3, "inner");
     const ArrayRef out = args.array(4, "out");
@@ -295,7 +301,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
       using T = decltype(tag);
       const T* px = args.bind(x, size).as<T>();
       T* po = args.bind(out, size).as<T>();
-      if (size > 0) softmax(px, outer, n, inner, po, log);
+      if (size > 0) args.run([=] { softmax(px, outer, n, inner, po, log); });
     });
     return args.env().Undefined();
   });

@@ -32,7 +32,7 @@ RowShape rowShape(const Args& args) {
 
 // layerNormForward(params, x, weight | null, bias | null, out, mean | null, rstd)
 Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
-  return guarded(info, "native layerNormForward", [&](Args& args) {
+  return guardedKernel(info, "native layerNormForward", [&](Args& args) {
     const RowShape s = rowShape(args);
     const ArrayRef x = args.array(1, "x");
     const std::optional<ArrayRef> weight = args.optionalArray(2, "weight"), bias = args.optionalArray(3, "bias");
@@ -51,7 +51,7 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
       T* o = args.bind(out, s.size).as<T>();
       T* m = args.bindOptional<T>(mean, s.rows);
       T* r = args.bind(rstd, s.rows).as<T>();
-      layerNormForward(xp, s.rows, s.cols, s.eps, s.rms, w, b, o, m, r);
+      args.run([=] { layerNormForward(xp, s.rows, s.cols, s.eps, s.rms, w, b, o, m, r); });
     });
     return args.env().Undefined();
   });

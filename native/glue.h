@@ -6,16 +6,23 @@
 //      against shapes, strides and offsets, and call the kernel.
 // guarded() turns every failure into a JS exception and never lets a C++ exception escape, also
 // while a worker's environment is terminating and no JS exception can be thrown.
+// Kernel entry points use guardedKernel() and call the kernel through Args::run(closure): while
+// ng.runAsync records (native/deferred.h), run() queues the closure instead of calling it, so the
+// closure captures by value and reads values (index checks) only inside. Any other binding that
+// binds an array while recording is refused, so nothing computes synchronously by mistake.
 #pragma once
 #include <napi.h>
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <new>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "deferred.h"
 
 namespace nodegrad::glue {
 
@@ -96,7 +103,11 @@ inline int64_t extent(const std::vector<int64_t>& shape, const std::vector<int64
 // One entry point's arguments; `kernel` prefixes every message.
 class Args {
  public:
-  Args(const Napi::CallbackInfo& info, const char* kernel) : info_(info), kernel(kernel) {}
+  Args(const Napi::CallbackInfo& info, const char* kernel, bool deferrable = false)
+      : info_(info), deferrable_(deferrable), kernel(kernel) {}
+  // A kernel closure must not capture Args (it refers to the call's arguments).
+  Args(const Args&) = delete;
+  Args& operator=(const Args&) = delete;
 
   [[noreturn]] void fail(const std::string& what) const { throw ArgError{kernel + ": " + what}; }
 
@@ -188,7 +199,14 @@ class Args {
   }
 
   // ---- phase 2: binding (no JS runs) ----
-  Buffer bind(const ArrayRef& a) const {
+  Buffer bind(const ArrayRef& a) {
+    if (deferred::recording()) {
+      if (!deferrable_)
+        fail(
+            "cannot run while ng.runAsync defers kernels (this kernel only runs synchronously); call it outside "
+            "runAsync");
+      bound_.push_back(a.handle);
+    }
     napi_typedarray_type type;
     size_t length = 0;
     void* data = nullptr;
@@ -197,7 +215,7 @@ class Args {
     return {type, data, static_cast<int64_t>(length), a.name};
   }
   // Binds `a` and checks it holds at least `needed` elements.
-  Buffer bind(const ArrayRef& a, int64_t needed) const {
+  Buffer bind(const ArrayRef& a, int64_t needed) {
     const Buffer b = bind(a);
     if (b.length < needed)
       fail(std::string("buffer ") + a.name + " has " + std::to_string(b.length) + " elements, expected at least " +
@@ -206,12 +224,12 @@ class Args {
   }
   // Binds an optional array (null pointer when absent).
   template <typename T>
-  T* bindOptional(const std::optional<ArrayRef>& a, int64_t needed) const {
+  T* bindOptional(const std::optional<ArrayRef>& a, int64_t needed) {
     return a ? bind(*a, needed).as<T>() : nullptr;
   }
   // Binds a strided view of `shape` and returns the pointer to its first element.
   template <typename T>
-  T* bindView(const ViewRef& v, const std::vector<int64_t>& shape) const {
+  T* bindView(const ViewRef& v, const std::vector<int64_t>& shape) {
     if (v.strides.size() != shape.size())
       fail(std::string(v.data.name) + " strides have " + std::to_string(v.strides.size()) +
            " entries for a shape of rank " + std::to_string(shape.size()));
@@ -219,8 +237,21 @@ class Args {
     return first ? first + v.offset : first;
   }
 
+  // Calls the kernel closure now, or queues it while ng.runAsync records, with the arrays bound
+  // so far (the collector must not free them before it ran). The closure captures by value and
+  // signals a failed value check by throwing deferred::KernelError.
+  template <typename Fn>
+  void run(Fn&& closure) {
+    if (deferred::recording())
+      deferred::enqueue(info_.Env(), kernel, std::function<void()>(std::forward<Fn>(closure)), bound_);
+    else
+      closure();
+  }
+
  private:
   const Napi::CallbackInfo& info_;
+  const bool deferrable_;
+  std::vector<napi_value> bound_;
 
  public:
   const std::string kernel;
@@ -272,13 +303,15 @@ inline void throwJs(napi_env env, const char* code, const char* message, bool ra
 // RangeError(code ERR_NODEGRAD_ALLOC). Nothing escapes: a C++ exception leaving an N-API callback
 // aborts the process.
 template <typename Fn>
-Napi::Value guarded(const Napi::CallbackInfo& info, const char* kernel, Fn&& fn) noexcept {
+Napi::Value guarded(const Napi::CallbackInfo& info, const char* kernel, Fn&& fn, bool deferrable = false) noexcept {
   const napi_env env = info.Env();
   try {
-    Args args(info, kernel);
+    Args args(info, kernel, deferrable);
     return fn(args);
   } catch (const ArgError& e) {
     throwJs(env, "ERR_NODEGRAD_NATIVE", e.message.c_str(), false);
+  } catch (const deferred::KernelError& e) {
+    throwJs(env, "ERR_NODEGRAD_NATIVE", (std::string(kernel) + ": " + e.message).c_str(), false);
   } catch (const Napi::Error& e) {
     try {
       bool pending = false;
@@ -295,6 +328,12 @@ Napi::Value guarded(const Napi::CallbackInfo& info, const char* kernel, Fn&& fn)
     throwJs(env, "ERR_NODEGRAD_NATIVE", message, false);
   }
   return {};
+}
+
+// guarded() for a kernel whose call goes through Args::run, so ng.runAsync can defer it.
+template <typename Fn>
+Napi::Value guardedKernel(const Napi::CallbackInfo& info, const char* kernel, Fn&& fn) noexcept {
+  return guarded(info, kernel, std::forward<Fn>(fn), true);
 }
 
 // Registers the neural-network kernels (convolution, pooling, softmax, cross-entropy).

@@ -31,6 +31,12 @@ export interface NativeControls {
   arenaCacheLimit(bytes?: number): number;
   /** The arena's accounting now. */
   arenaStats(): ArenaStats;
+  /** Starts recording this thread's kernel calls instead of running them (ng.runAsync). */
+  deferBegin(): void;
+  /** Stops recording; resolves once the recorded kernels ran, in order, off this thread; rejects with the first failure. */
+  deferFlush(): Promise<void>;
+  /** Whether a recorded kernel that has not run yet reads or writes the array's memory. */
+  deferPending(array: ArrayBufferView): boolean;
 }
 
 /** The arena's accounting, in bytes (blocks counted at their size class). */

@@ -5,6 +5,7 @@ import { writeInPlace } from '../tensor/write.js';
 import { checkModuleDType, parseToTarget, setData, type ModuleDType, type ModuleToOptions } from './convert.js';
 import { addHook, type ForwardHook, type ForwardPreHook, type HookOptions, type RemovableHandle } from './hooks.js';
 import { Parameter } from './parameter.js';
+import { runAsync } from '../serve/run-async.js';
 
 /** Tensors by dotted name (`layer1.0.conv1.weight`), as Module.stateDict returns and loadStateDict takes. */
 export type StateDict = Record<string, Tensor>;
@@ -91,7 +92,6 @@ function checkMemberName(op: string, kind: string, name: string): void {
  * const logits = net.forward(ng.randn([32, 784])); // [32, 10]
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- subclasses set forward's arguments and result through them
 export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
   /** Training mode: Dropout drops, BatchNorm uses batch statistics. */
   training = true;
@@ -103,6 +103,14 @@ export abstract class Module<Args extends unknown[] = [Tensor], Out = Tensor> {
    * forward hooks, when registered, run around it.
    */
   abstract forward(...args: Args): Out;
+
+  /**
+   * forward with its native kernels run off the JS thread: `ng.runAsync(() => this.forward(...args))`
+   * (an inference, under inferenceMode). Resolves with forward's result once its kernels have run.
+   */
+  forwardAsync(...args: Args): Promise<Out> {
+    return runAsync(() => this.forward(...args));
+  }
 
   /** The PyTorch class name shown by toString(). */
   get typeName(): string {

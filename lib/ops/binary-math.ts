@@ -6,6 +6,7 @@
 import { record } from '../autograd/node.js';
 import type { DType } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
+import { assertReadable } from '../tensor/deferral.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { full } from '../tensor/creation.js';
 import { uninitTensor, fromArray, Tensor } from '../tensor/tensor.js';
@@ -42,7 +43,11 @@ function pair(op: string, x: TensorLike, y: TensorLike, floatOnly: boolean): Pai
   const a = cast(x);
   const b = cast(y);
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const at = (t: Tensor): ArrayLike<number> => denseCopy(expand(detach(t), shape)).storage.data;
+  const at = (t: Tensor): ArrayLike<number> => {
+    const values = denseCopy(expand(detach(t), shape)).storage.data;
+    assertReadable(`${op} (computed in TypeScript)`, values);
+    return values;
+  };
   return { a, b, shape, as: at(a), bs: at(b) };
 }
 

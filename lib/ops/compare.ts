@@ -6,6 +6,7 @@
  */
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError, formatShape } from '../errors.js';
+import { assertReadable } from '../tensor/deferral.js';
 import { broadcastShapes, broadcastStrides, numelOf, sameShape, type Shape } from '../tensor/shape.js';
 import { arrayFor } from '../tensor/storage.js';
 import { fromArray, uninitTensor, Tensor } from '../tensor/tensor.js';
@@ -56,10 +57,12 @@ export function denseBroadcast(x: ScalarOrTensor, dtype: DType, shape: Shape): D
   }
   const cast = x.dtype === dtype ? x : denseCopy(x, dtype);
   const view = new Tensor(cast.storage, shape, broadcastStrides(cast.shape, cast.strides, shape), cast.offset);
-  if (view.isContiguous() && sameShape(shape, cast.shape)) {
-    return cast.storage.data.subarray(cast.offset, cast.offset + view.numel);
-  }
-  return denseCopy(view).storage.data;
+  const values =
+    view.isContiguous() && sameShape(shape, cast.shape)
+      ? cast.storage.data.subarray(cast.offset, cast.offset + view.numel)
+      : denseCopy(view).storage.data;
+  assertReadable('a comparison, logical or mask op (computed in TypeScript)', values);
+  return values;
 }
 
 /** The broadcast shape of the tensors among `values` (plain values are 0-d). */

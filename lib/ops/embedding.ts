@@ -9,6 +9,7 @@ import type { FloatArray } from '../backend/types.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
+import { assertReadable, isPending } from '../tensor/deferral.js';
 import { tensor } from '../tensor/creation.js';
 import { uninitTensor, zerosTensor, type Tensor } from '../tensor/tensor.js';
 import { writeInPlace } from '../tensor/write.js';
@@ -35,7 +36,15 @@ function checkedIndices(op: string, input: Tensor, num: number): Int32Array {
   if (input.dtype !== 'int32') {
     throw new NodegradError('ERR_NODEGRAD_DTYPE', `${op}: expected int32 indices, got ${input.dtype}`);
   }
-  const indices = denseCopy(input).storage.data as Int32Array;
+  // Indices computed inside ng.runAsync have no values yet: the native kernel checks them as it runs.
+  if (isPending(input.storage.data)) {
+    return input.isContiguous()
+      ? (input.storage.data as Int32Array).subarray(input.offset, input.offset + input.numel)
+      : (denseCopy(input).storage.data as Int32Array);
+  }
+  const indices = input.isContiguous()
+    ? (input.storage.data as Int32Array).slice(input.offset, input.offset + input.numel)
+    : (denseCopy(input).storage.data as Int32Array);
   for (const i of indices) {
     if (i < 0 || i >= num) {
       throw new NodegradError(
@@ -110,6 +119,7 @@ export function embedding(input: Tensor, weight: Tensor, options: EmbeddingOptio
   const paddingIdx = resolvePaddingIdx('embedding', options.paddingIdx, num);
   const indices = checkedIndices('embedding', input, num);
   if (options.maxNorm !== null && options.maxNorm !== undefined) {
+    assertReadable('embedding (maxNorm)', indices);
     embeddingRenorm(weight, indices, options.maxNorm, options.normType ?? 2);
   }
   const k = indices.length;

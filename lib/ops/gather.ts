@@ -10,6 +10,7 @@ import type { DataArray, DType } from '../backend/types.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { Node, record, type BackwardFn } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
+import { assertReadable } from '../tensor/deferral.js';
 import { contiguousStrides, normalizeDim, numelOf, sameShape } from '../tensor/shape.js';
 import { arrayFor } from '../tensor/storage.js';
 import { uninitTensor, zerosTensor, Tensor } from '../tensor/tensor.js';
@@ -47,6 +48,7 @@ function denseIndex(index: Tensor): Int32Array {
 
 /** Throws the op's own error for the first index outside [0, size). */
 function checkRange(op: string, values: Int32Array, dim: number, size: number, shape: readonly number[]): void {
+  assertReadable(`${op} (its index check)`, values);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v < 0 || v >= size) {

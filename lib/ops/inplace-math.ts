@@ -7,6 +7,7 @@
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { Node } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
+import { assertReadable } from '../tensor/deferral.js';
 import { full } from '../tensor/creation.js';
 import { fillNormal, fillUniform, nextUniform } from '../tensor/random.js';
 import { checkProbabilities } from '../tensor/sampling.js';
@@ -83,6 +84,7 @@ export function inPlace(
       `${name}: the result is ${result.dtype} and cannot be stored in an int32 tensor; convert it first with x.to('float32')`,
     );
   }
+  assertReadable(name, result.storage.data);
   const values = result.data();
   writeInPlace(name, x, (target) => target.set(values));
   if (recording) {

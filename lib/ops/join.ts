@@ -4,6 +4,7 @@ import type { FloatArray } from '../backend/types.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
+import { assertReadable } from '../tensor/deferral.js';
 import { normalizeDim, numelOf } from '../tensor/shape.js';
 import { zerosTensor, uninitTensor, Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
@@ -76,6 +77,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 
 /** Every index must be an integer in [0, size): PyTorch's index_select refuses negatives too. */
 function checkIndices(indices: ArrayLike<number>, x: Tensor, dim: number, size: number): void {
+  assertReadable('indexSelect (its index check)', indices);
   for (let i = 0; i < indices.length; i++) {
     const value = indices[i];
     if (!Number.isInteger(value) || value < 0 || value >= size) {

@@ -6,6 +6,7 @@ import { getBackend } from '../backend/index.js';
 import type { DType, FloatArray } from '../backend/types.js';
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
+import { assertReadable } from '../tensor/deferral.js';
 import {
   checkShape,
   contiguousStrides,
@@ -34,6 +35,7 @@ export function denseCopy(x: Tensor, dtype: DType = x.dtype): Tensor {
   if (dtype === x.dtype) return out;
   const cast = arrayFor(dtype, out.numel);
   const values = out.storage.data;
+  assertReadable(`to(${dtype})`, values);
   // To bool, any non-zero value (NaN included) is true, as in PyTorch.
   if (dtype === 'bool') for (let i = 0; i < values.length; i++) cast[i] = values[i] !== 0 ? 1 : 0;
   else cast.set(values);

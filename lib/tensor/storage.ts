@@ -14,6 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError } from '../errors.js';
 import { collectForReuse } from './collector.js';
+import { isRecording, mustHold } from './deferral.js';
 
 /** Bytes per element of each dtype. */
 export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
@@ -68,6 +69,23 @@ function giveBack(dtype: DType, array: DataArray): boolean {
     pooledArenaCount += 1;
   }
   return true;
+}
+
+/** Arrays released while a deferred kernel may still use them (ng.runAsync): pooled once it ran. */
+let held: { dtype: DType; array: DataArray }[] = [];
+
+/** Holds back `array` instead of pooling it while ng.runAsync's kernels may use it; whether it did. */
+function holdWhileDeferred(dtype: DType, array: DataArray): boolean {
+  if (!mustHold(array)) return false;
+  held.push({ dtype, array });
+  return true;
+}
+
+/** Pools the arrays held back for ng.runAsync once its kernels have run. */
+export function releaseHeld(): void {
+  const arrays = held;
+  held = [];
+  for (const { dtype, array } of arrays) if (!giveBack(dtype, array) && fromArena(array)) orphan(array);
 }
 
 /** Empties the pool; its arena blocks stop counting now (the collector frees them later). */
@@ -216,7 +234,7 @@ export class Storage {
       stats.liveBytes -= this.array.byteLength;
       stats.liveTensors -= 1;
     }
-    const pooled = toPool && giveBack(this.dtype, this.array);
+    const pooled = toPool && (holdWhileDeferred(this.dtype, this.array) || giveBack(this.dtype, this.array));
     if (!pooled && !this.counted) orphan(this.array);
     this.array = new (this.array.constructor as new (n: number) => DataArray)(0);
     this.released = true;
@@ -268,7 +286,8 @@ function arenaArray(dtype: DType, n: number, zero: boolean): DataArray | null {
   const bytes = n * BYTES_PER_ELEMENT[dtype];
   if (!arena || bytes < ARENA_MIN_BYTES) return null;
   let buffer = arena.arenaAllocate(bytes, zero, true);
-  if (buffer === null && arenaCounts && collectForReuse(arenaLiveBytes)) {
+  // While ng.runAsync records, the blocks a collection could free are the pending kernels' (held).
+  if (buffer === null && arenaCounts && !isRecording() && collectForReuse(arenaLiveBytes)) {
     buffer = arena.arenaAllocate(bytes, zero, true);
   }
   buffer ??= arena.arenaAllocate(bytes, zero, false);

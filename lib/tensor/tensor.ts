@@ -8,6 +8,7 @@ import type { DataArray, DType } from '../backend/types.js';
 import { NodegradError, formatShape } from '../errors.js';
 import type { Node } from '../autograd/node.js';
 import { contiguousStrides, numelOf, type Shape } from './shape.js';
+import { assertReadable } from './deferral.js';
 import { allocate, allocateUninitialized, arrayFor, dtypeOf, Storage } from './storage.js';
 
 /** Where a tensor's data lives; nodegrad runs on the CPU only. */
@@ -127,6 +128,7 @@ export class Tensor {
   /** The elements in row-major order, as a new typed array (writes do not reach the tensor). */
   data(): DataArray {
     const src = this.storage.data;
+    assertReadable('data()', src);
     if (this.isContiguous()) return src.slice(this.offset, this.offset + this.numel);
     const out = arrayFor(this.dtype, this.numel);
     getBackend().copyStrided(
@@ -145,7 +147,9 @@ export class Tensor {
         `item: expected a tensor with one element, got shape ${formatShape(this.shape)} (${this.numel} elements)`,
       );
     }
-    return this.storage.data[this.offset];
+    const data = this.storage.data;
+    assertReadable('item()', data);
+    return data[this.offset];
   }
 
   /** Nested arrays of numbers (booleans for bool) in the tensor's shape (one value for a 0-d tensor). */
