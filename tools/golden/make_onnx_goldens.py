@@ -11,7 +11,8 @@ make_lm_goldens.py (a small config; its logits only). Weights come from formulas
 - LeNet-5 and GPT: make_lm_goldens.fill_weights (stored in the .onnx files, which stay small).
 - ResNet-18: every conv/linear weight of shape S is resnet_weight(S) below, a formula of its shape
   alone, so the test can regenerate the ONNX initializers from their dims:
-      w[i] = sqrt(1 / fan_in) * sin(0.37 * i + 0.011 * numel), fan_in = numel / S[0], in float64 then float32.
+      w[i] = 1.5 / sqrt(fan_in) * sin(0.37 * i + 0.0013 * i * i + 0.011 * numel), fan_in = numel / S[0],
+      in float64 then float32
   BatchNorm is the identity with running_var = 1 - eps, so that the Conv+BN fold PyTorch's eval export
   does (w * gamma / sqrt(var + eps)) multiplies by exactly 1.0f and leaves w bit-identical; the folded
   conv biases are exactly 0. The fc bias is 0.01 * sin(0.37 * i). onnx-external-data.mjs then moves
@@ -107,7 +108,7 @@ class ResNet18(nn.Module):
 def resnet_weight(shape):
     numel = math.prod(shape)
     i = torch.arange(numel, dtype=torch.float64)
-    value = math.sqrt(shape[0] / numel) * torch.sin(0.37 * i + 0.011 * numel)
+    value = 1.5 * math.sqrt(shape[0] / numel) * torch.sin(0.37 * i + 0.0013 * i * i + 0.011 * numel)
     return value.to(torch.float32).view(shape)
 
 
