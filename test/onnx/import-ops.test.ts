@@ -271,6 +271,74 @@ describe('ops whose semantics change with the opset or differ from PyTorch', () 
   });
 });
 
+describe('constant, reduction and activation ops', () => {
+  it('ConstantOfShape, Range and Cast build a float ramp from the input shape', () => {
+    // x [3, 2]: Range(0, 3, 1) = [0, 1, 2] cast to float, plus ConstantOfShape([3]) filled with 0.5.
+    const m = model(
+      17,
+      [
+        node('Shape', ['x'], ['shape']),
+        node('Gather', ['shape', 'zero'], ['rows']),
+        node('Range', ['start', 'rows', 'one'], ['ramp']),
+        node('Cast', ['ramp'], ['rampFloat'], [intAttr('to', DataType.FLOAT)]),
+        node('Unsqueeze', ['rows', 'zero'], ['rowsVector']),
+        node(
+          'ConstantOfShape',
+          ['rowsVector'],
+          ['halves'],
+          [{ name: 'value', type: AttributeType.TENSOR, t: floats('v', [1], [0.5]) }],
+        ),
+        node('Add', ['rampFloat', 'halves'], ['y']),
+      ],
+      [
+        { ...ints('zero', [0]), dims: [] },
+        { ...ints('start', [0]), dims: [] },
+        { ...ints('one', [1]), dims: [] },
+      ],
+    );
+    expect(m.forward(ng.zeros([3, 2])).toArray()).toEqual([0.5, 1.5, 2.5]);
+  });
+
+  it('ReduceMean with attribute axes (opset 17), ReduceSum with input axes (opset 13)', () => {
+    const x = ng.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const mean = model(17, [node('ReduceMean', ['x'], ['y'], [intsAttr('axes', [1]), intAttr('keepdims', 0)])]);
+    expect(mean.forward(x).toArray()).toEqual([2, 5]);
+    const total = model(13, [node('ReduceSum', ['x', 'axes'], ['y'])], [ints('axes', [0])]);
+    expect(total.forward(x).toArray()).toEqual([[5, 7, 9]]);
+  });
+
+  it('Split by sizes, Trilu, and Gelu (opset 20) exact or tanh', () => {
+    const split = model(
+      13,
+      [node('Split', ['x', 'sizes'], ['y', 'rest'], [intAttr('axis', 0)])],
+      [ints('sizes', [1, 3])],
+    );
+    expect(split.forward(ng.tensor([1, 2, 3, 4])).toArray()).toEqual([1]);
+    const lower = model(14, [node('Trilu', ['x'], ['y'], [intAttr('upper', 0)])]);
+    expect(lower.forward(ng.ones([2, 2])).toArray()).toEqual([
+      [1, 0],
+      [1, 1],
+    ]);
+    // Φ(1) = 0.8413447; the tanh form 0.5 (1 + tanh(√(2/π) (1 + 0.044715))) = 0.8411920.
+    const gelu = (approximate: string) =>
+      model(20, [
+        node(
+          'Gelu',
+          ['x'],
+          ['y'],
+          [{ name: 'approximate', type: AttributeType.STRING, s: new TextEncoder().encode(approximate) }],
+        ),
+      ])
+        .forward(ng.tensor([1]))
+        .item();
+    expect(gelu('none')).toBeCloseTo(0.8413447, 6);
+    expect(gelu('tanh')).toBeCloseTo(0.841192, 6);
+  });
+});
+
 describe('import-time errors', () => {
   const expectOnnxError = (f: () => unknown, pattern: RegExp) => {
     try {
