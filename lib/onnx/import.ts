@@ -25,6 +25,8 @@ export interface ImportModelOptions {
 
 const OPS: Record<string, OnnxOp> = { ...mathOps, ...shapeOps };
 
+const INTEGER_TYPES: readonly number[] = [DataType.INT64, DataType.INT32, DataType.INT8, DataType.UINT8];
+
 /** Input slots whose initializers are state, not trainable: BatchNormalization's running mean and variance. */
 const BUFFER_SLOTS: Record<string, readonly number[]> = { BatchNormalization: [3, 4] };
 
@@ -70,7 +72,8 @@ function sanitize(name: string, taken: Set<string>): string {
 /**
  * A Module that runs an ONNX graph (made by {@link importModel}). Float initializers are registered
  * parameters named after their ONNX names (characters other than letters, digits and `_` become `_`),
- * so `parameters()`, `stateDict()` and optimizers work as for any module.
+ * so `parameters()`, `stateDict()` and optimizers work as for any module. It starts in eval mode;
+ * `train()` makes the graph's Dropout nodes drop.
  */
 export class OnnxModule extends Module<Tensor[]> {
   readonly #model: ModelProto;
@@ -85,6 +88,8 @@ export class OnnxModule extends Module<Tensor[]> {
   /** @internal Use {@link importModel}. */
   constructor(model: ModelProto, external: ExternalData) {
     super();
+    // An ONNX graph is exported for inference: Dropout nodes drop only after train().
+    this.training = false;
     this.#model = model;
     const graph = model.graph;
     this.#opset = model.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
@@ -159,8 +164,7 @@ export class OnnxModule extends Module<Tensor[]> {
 
   /** A user's tensor as the graph's convention holds it: integer inputs as float64, floats as float32. */
   #entry(spec: { name: string; elemType: number }, x: Tensor): Tensor {
-    const integer = [DataType.INT64, DataType.INT32, DataType.INT8, DataType.UINT8].includes(spec.elemType as 7);
-    if (integer) {
+    if (INTEGER_TYPES.includes(spec.elemType)) {
       if (x.dtype !== 'int32' && x.dtype !== 'float64')
         fail(`input '${spec.name}' expects integers (int32), got ${x.dtype}`);
       return to(x, 'float64');

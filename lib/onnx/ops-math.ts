@@ -1,8 +1,8 @@
 /** ONNX's arithmetic, activation, linear-algebra, normalization, reduction and pooling ops. */
-import { add, div, exp, log, mul, neg, pow, relu, sigmoid, sqrt, sub, tanh, abs } from '../ops/elementwise.js';
+import { abs, add, clamp, div, exp, log, mul, neg, pow, relu, sigmoid, sqrt, sub, tanh } from '../ops/elementwise.js';
 import { eq, gt, lt, logicalAnd, logicalNot, logicalOr } from '../ops/compare.js';
 import { maximum, minimum } from '../ops/binary-math.js';
-import { ceil, erf, floor, gelu } from '../ops/unary.js';
+import { ceil, erf, floor, gelu, leakyRelu } from '../ops/unary.js';
 import { matmul } from '../ops/matmul.js';
 import { softmax, logSoftmax } from '../ops/softmax.js';
 import { layerNorm } from '../ops/layer-norm.js';
@@ -142,6 +142,14 @@ function dropoutOp(inputs: readonly (Tensor | undefined)[], ctx: OpContext): Ten
   return [dropout(x, ratio, { training: ctx.training || forced })];
 }
 
+/** Clip: bounds as attributes before opset 11, as optional inputs from it on. */
+function clip(inputs: readonly (Tensor | undefined)[], ctx: OpContext): Tensor[] {
+  const x = ctx.input(inputs, 0);
+  if (ctx.opset < 11) return [clamp(x, ctx.float('min', -Infinity), ctx.float('max', Infinity))];
+  const bound = (t: Tensor | undefined) => (t ? numbers(t)[0] : null);
+  return [clamp(x, bound(inputs[1]), bound(inputs[2]))];
+}
+
 /** The arithmetic, activation, linear, normalization, reduction and pooling ops. */
 export const mathOps: Record<string, OnnxOp> = {
   Add: binary(add),
@@ -167,6 +175,8 @@ export const mathOps: Record<string, OnnxOp> = {
   Floor: unary(floor),
   Ceil: unary(ceil),
   Relu: unary(relu),
+  LeakyRelu: (inputs, ctx) => [leakyRelu(ctx.input(inputs, 0), { negativeSlope: ctx.float('alpha', 0.01) })],
+  Clip: clip,
   Sigmoid: unary(sigmoid),
   Tanh: unary(tanh),
   Erf: unary(erf),

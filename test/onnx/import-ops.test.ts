@@ -339,6 +339,40 @@ describe('constant, reduction and activation ops', () => {
   });
 });
 
+describe('bounds and slopes', () => {
+  it('Clip bounds by attribute (opset 6) or by optional inputs (opset 11); LeakyRelu alpha', () => {
+    const x = ng.tensor([-3, -0.5, 0.5, 3]);
+    const old = model(6, [
+      node(
+        'Clip',
+        ['x'],
+        ['y'],
+        [
+          { name: 'min', type: AttributeType.FLOAT, f: -1 },
+          { name: 'max', type: AttributeType.FLOAT, f: 2 },
+        ],
+      ),
+    ]);
+    expect(old.forward(x).toArray()).toEqual([-1, -0.5, 0.5, 2]);
+    // Only max given (min omitted as ''): [-3, -0.5, 0.5, 1].
+    const upper = model(11, [node('Clip', ['x', '', 'max'], ['y'])], [floats('max', [], [1])]);
+    expect(upper.forward(x).toArray()).toEqual([-3, -0.5, 0.5, 1]);
+    const leaky = model(16, [node('LeakyRelu', ['x'], ['y'], [{ name: 'alpha', type: AttributeType.FLOAT, f: 0.5 }])]);
+    expect(leaky.forward(x).toArray()).toEqual([-1.5, -0.25, 0.5, 3]);
+  });
+
+  it('Dropout is the identity in eval mode (the default) and drops after train()', () => {
+    const m = model(13, [node('Dropout', ['x', 'ratio'], ['y'])], [floats('ratio', [], [0.5])]);
+    const x = ng.ones([1000]);
+    expect(m.training).toBe(false);
+    expect(ng.equal(m.forward(x), x)).toBe(true);
+    m.train();
+    const dropped = m.forward(x).data();
+    // Kept entries are scaled by 1 / (1 - 0.5); about half are zeros.
+    expect(new Set(dropped)).toEqual(new Set([0, 2]));
+  });
+});
+
 describe('import-time errors', () => {
   const expectOnnxError = (f: () => unknown, pattern: RegExp) => {
     try {
