@@ -1,58 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
-import {
-  AttributeType,
-  DataType,
-  encodeModel,
-  type AttributeProto,
-  type NodeProto,
-  type TensorProto,
-} from '../../lib/onnx/schema.js';
+import { AttributeType, DataType } from '../../lib/onnx/schema.js';
+import { floats, graphBytes, intAttr, ints, intsAttr, node } from './import-graphs.js';
 
 // Small graphs built with encodeModel; every expected value below is worked out by hand from the
 // ONNX operator specification.
 
-const ints = (name: string, values: number[]): TensorProto => ({
-  name,
-  dims: [values.length],
-  dataType: DataType.INT64,
-  int64Data: values,
-});
-const floats = (name: string, dims: number[], values: number[]): TensorProto => ({
-  name,
-  dims,
-  dataType: DataType.FLOAT,
-  floatData: values,
-});
-const intAttr = (name: string, i: number): AttributeProto => ({ name, type: AttributeType.INT, i });
-const intsAttr = (name: string, values: number[]): AttributeProto => ({ name, type: AttributeType.INTS, ints: values });
-const node = (opType: string, input: string[], output: string[], attribute: AttributeProto[] = []): NodeProto => ({
-  name: `${opType.toLowerCase()}_node`,
-  opType,
-  domain: '',
-  input,
-  output,
-  attribute,
-});
-
-/** A model with one float input `x`, the given nodes and initializers, and output `y`. */
-function model(opset: number, nodes: NodeProto[], initializer: TensorProto[] = []): ng.onnx.OnnxModule {
-  const bytes = encodeModel({
-    irVersion: 8,
-    producerName: 'test',
-    producerVersion: '',
-    opsetImport: [{ domain: '', version: opset }],
-    graph: {
-      name: 'g',
-      node: nodes,
-      initializer,
-      input: [{ name: 'x', elemType: DataType.FLOAT }],
-      output: [{ name: 'y', elemType: DataType.FLOAT }],
-      valueInfo: [],
-    },
-  });
-  return ng.onnx.importModel(bytes);
-}
+/** The imported model of graphBytes(...). */
+const model = (...args: Parameters<typeof graphBytes>): ng.onnx.OnnxModule => ng.onnx.importModel(graphBytes(...args));
 
 const range = (n: number, shape: number[]) => ng.arange(n).reshape(shape);
 
