@@ -59,13 +59,15 @@ function topologicalOrder(graph: GraphProto, available: Set<string>): NodeProto[
   return order;
 }
 
-/** A parameter name from an ONNX name: characters other than letters, digits and _ become _. */
-function sanitize(name: string, taken: Set<string>): string {
+/**
+ * A member name from an ONNX name: characters other than letters, digits and _ become _; a name
+ * already taken (by another initializer or a Module member such as `train`) gets a suffix _1, _2, ...
+ */
+function sanitize(name: string, isTaken: (member: string) => boolean): string {
   let base = name.replace(/[^A-Za-z0-9_]/g, '_');
   if (!/^[A-Za-z_]/.test(base)) base = `_${base}`;
   let out = base;
-  for (let k = 1; taken.has(out); k++) out = `${base}_${k}`;
-  taken.add(out);
+  for (let k = 1; isTaken(out); k++) out = `${base}_${k}`;
   return out;
 }
 
@@ -101,12 +103,11 @@ export class OnnxModule extends Module<Tensor[]> {
     }
     const bufferNames = new Set<string>();
     for (const n of graph.node) for (const slot of BUFFER_SLOTS[n.opType] ?? []) bufferNames.add(n.input[slot] ?? '');
-    const taken = new Set<string>(Object.keys(this));
     for (const init of graph.initializer) {
       const value = tensorFromProto(init, external);
       if (value.dtype !== 'float32') this.#constants.set(init.name, value);
       else {
-        const member = sanitize(init.name, taken);
+        const member = sanitize(init.name, (m) => m in this);
         this.#members.set(init.name, member);
         if (bufferNames.has(init.name)) this.registerBuffer(member, value);
         else this.registerParameter(member, new Parameter(value));

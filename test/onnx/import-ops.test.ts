@@ -328,6 +328,23 @@ describe('bounds and slopes', () => {
   });
 });
 
+describe('parameter names', () => {
+  it('sanitizes ONNX names and steps around Module members and each other', () => {
+    const m = model(
+      17,
+      [
+        node('Add', ['x', 'layer.0/w'], ['a']),
+        node('Add', ['a', 'layer_0_w'], ['b']),
+        node('Mul', ['b', 'train'], ['y']),
+      ],
+      [floats('layer.0/w', [1], [1]), floats('layer_0_w', [1], [2]), floats('train', [1], [10])],
+    );
+    expect(Object.keys(m.stateDict())).toEqual(['layer_0_w', 'layer_0_w_1', 'train_1']);
+    expect(m.forward(ng.tensor([0.5])).toArray()).toEqual([35]);
+    expect(typeof m.train).toBe('function');
+  });
+});
+
 describe('import-time errors', () => {
   const expectOnnxError = (f: () => unknown, pattern: RegExp) => {
     try {
