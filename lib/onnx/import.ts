@@ -1,8 +1,8 @@
 /**
  * ng.onnx.importModel: an ONNX graph as a trainable Module. The graph's float initializers become
- * Parameters (BatchNormalization's running statistics buffers), its integer ones constants; forward
- * runs the nodes in topological order with nodegrad's differentiable ops, so the imported model
- * fine-tunes like one written by hand.
+ * Parameters (buffers where no gradient reaches them, such as running statistics), its integer ones
+ * constants; forward runs the nodes in topological order with nodegrad's differentiable ops, so the
+ * imported model fine-tunes like one written by hand.
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -27,8 +27,43 @@ const OPS: Record<string, OnnxOp> = { ...mathOps, ...shapeOps };
 
 const INTEGER_TYPES: readonly number[] = [DataType.INT64, DataType.INT32, DataType.INT8, DataType.UINT8];
 
-/** Input slots whose initializers are state, not trainable: BatchNormalization's running mean and variance. */
-const BUFFER_SLOTS: Record<string, readonly number[]> = { BatchNormalization: [3, 4] };
+/** Input slots no gradient flows through: BatchNormalization's running statistics, Where's condition. */
+const STATE_SLOTS: Record<string, readonly number[]> = { BatchNormalization: [3, 4], Where: [0] };
+/** Ops whose outputs carry no gradient to any input (shapes, comparisons, constants). */
+const NO_GRADIENT = new Set([
+  'Shape',
+  'Size',
+  'Equal',
+  'Less',
+  'Greater',
+  'And',
+  'Or',
+  'Not',
+  'ConstantOfShape',
+  'Range',
+]);
+
+/**
+ * The values a gradient of the outputs can reach, walking the graph back from them. Float initializers
+ * outside it (running statistics, PyTorch's causal-mask buffers) become buffers, not parameters.
+ */
+function gradientPaths(graph: GraphProto): Set<string> {
+  const producer = new Map<string, NodeProto>();
+  for (const n of graph.node) for (const o of n.output) producer.set(o, n);
+  const reached = new Set<string>();
+  const stack = graph.output.map((o) => o.name);
+  for (let name = stack.pop(); name !== undefined; name = stack.pop()) {
+    if (reached.has(name)) continue;
+    reached.add(name);
+    const n = producer.get(name);
+    if (!n || NO_GRADIENT.has(n.opType)) continue;
+    const state = STATE_SLOTS[n.opType] ?? [];
+    n.input.forEach((input, slot) => {
+      if (input && !state.includes(slot)) stack.push(input);
+    });
+  }
+  return reached;
+}
 
 function fail(message: string): never {
   throw new NodegradError('ERR_NODEGRAD_ONNX', `onnx: ${message}`);
@@ -73,7 +108,7 @@ function sanitize(name: string, isTaken: (member: string) => boolean): string {
 
 /**
  * A Module that runs an ONNX graph (made by {@link importModel}). Float initializers are registered
- * parameters named after their ONNX names (characters other than letters, digits and `_` become `_`),
+ * parameters (buffers where no gradient of the outputs reaches them) named after their ONNX names (characters other than letters, digits and `_` become `_`),
  * so `parameters()`, `stateDict()` and optimizers work as for any module. It starts in eval mode;
  * `train()` makes the graph's Dropout nodes drop.
  */
@@ -101,16 +136,15 @@ export class OnnxModule extends Module<Tensor[]> {
         fail(`${n.opType} node '${n.name}' is in unsupported domain '${n.domain}'`);
       if (!(n.opType in OPS)) fail(`operator ${n.opType} (node '${n.name}') is not supported`);
     }
-    const bufferNames = new Set<string>();
-    for (const n of graph.node) for (const slot of BUFFER_SLOTS[n.opType] ?? []) bufferNames.add(n.input[slot] ?? '');
+    const trainable = gradientPaths(graph);
     for (const init of graph.initializer) {
       const value = tensorFromProto(init, external);
       if (value.dtype !== 'float32') this.#constants.set(init.name, value);
       else {
         const member = sanitize(init.name, (m) => m in this);
         this.#members.set(init.name, member);
-        if (bufferNames.has(init.name)) this.registerBuffer(member, value);
-        else this.registerParameter(member, new Parameter(value));
+        if (trainable.has(init.name)) this.registerParameter(member, new Parameter(value));
+        else this.registerBuffer(member, value);
       }
     }
     const initialized = new Set(graph.initializer.map((t) => t.name));

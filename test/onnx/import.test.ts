@@ -95,6 +95,10 @@ describe('importModel on PyTorch 1.13 exports (opset 17)', () => {
     const model = ng.onnx.importModel(readFileSync(onnxFile('gpt.onnx')));
     expectClose(model.forward(c.t.input), c.t.output);
     expectClose(model.forward(c.t.shortInput), c.t.shortOutput);
+    // The causal mask (nanoGPT's attn.bias buffer) reaches the logits only through Equal: a buffer.
+    expect(Object.keys(model.stateDict())).toContain('gpt_transformer_h_0_attn_bias');
+    expect(model.buffers().length).toBe(1);
+    expect(model.parameters().every((p) => p.ndim < 4)).toBe(true);
   });
 });
 
