@@ -27,17 +27,23 @@ function resnetWeight(dims: readonly number[]): Float32Array {
   return Float32Array.from({ length: numel }, (_, i) => scale * Math.sin(0.37 * i + 0.0013 * i * i + 0.011 * numel));
 }
 
-let weightsDir = '';
-beforeAll(() => {
-  weightsDir = mkdtempSync(join(tmpdir(), 'nodegrad-onnx-'));
-  const model = decodeModel(readFileSync(onnxFile('resnet18.onnx')));
+/** Writes `name`.weights for `name`.onnx from the formula, at the offsets the model records. */
+function writeWeights(dir: string, name: string): void {
+  const model = decodeModel(readFileSync(onnxFile(`${name}.onnx`)));
   const chunks: Buffer[] = [];
   for (const t of model.graph.initializer) {
     if (!t.externalData) continue;
     expect(Number(t.externalData.offset)).toBe(chunks.reduce((n, c) => n + c.length, 0));
     chunks.push(Buffer.from(resnetWeight(t.dims).buffer));
   }
-  writeFileSync(join(weightsDir, 'resnet18.weights'), Buffer.concat(chunks));
+  writeFileSync(join(dir, `${name}.weights`), Buffer.concat(chunks));
+}
+
+let weightsDir = '';
+beforeAll(() => {
+  weightsDir = mkdtempSync(join(tmpdir(), 'nodegrad-onnx-'));
+  writeWeights(weightsDir, 'resnet18');
+  writeWeights(weightsDir, 'resnet18-bn');
 });
 afterAll(() => rmSync(weightsDir, { recursive: true, force: true }));
 
@@ -88,6 +94,17 @@ describe('importModel on PyTorch 1.13 exports (opset 17)', () => {
     const c = cases.resnet18;
     const model = ng.onnx.importModel(onnxFile('resnet18.onnx'), { externalDataDir: weightsDir });
     ng.noGrad(() => expectClose(model.forward(c.t.input), c.t.output));
+  });
+
+  it('ResNet-18 with its BatchNormalization nodes (exported unfolded) equals PyTorch', () => {
+    const c = cases.resnet18_bn;
+    const model = ng.onnx.importModel(onnxFile('resnet18-bn.onnx'), { externalDataDir: weightsDir });
+    ng.noGrad(() => expectClose(model.forward(c.t.input), c.t.output));
+    // Running means and variances are buffers: the eval-mode nodes never update them.
+    const parameterNames = [...model.namedParameters()].map(([name]) => name);
+    expect(Object.keys(model.stateDict())).toContain('bn1_running_var');
+    expect(parameterNames).toContain('bn1_weight');
+    expect(parameterNames.filter((name) => name.includes('running'))).toEqual([]);
   });
 
   it('GPT (dynamic batch and sequence) equals PyTorch at two input sizes', () => {

@@ -18,6 +18,9 @@ make_lm_goldens.py (a small config; its logits only). Weights come from formulas
   conv biases are exactly 0. The fc bias is 0.01 * sin(0.37 * i). onnx-external-data.mjs then moves
   every initializer of 4096 elements or more out of resnet18.onnx into external data (checking that
   each equals the formula); test/onnx/import.test.ts writes that file again from the formula.
+- ResNet-18 again (resnet18-bn.onnx), exported without constant folding so that its 20
+  BatchNormalization nodes stay, with statistics far from the identity (fill_batchnorm); its conv
+  and fc weights are the same formula, moved to external data the same way.
 """
 import io
 import math
@@ -127,6 +130,18 @@ def fill_resnet(model):
                 assert bool((m.running_var + m.eps == 1).all()), "the Conv+BN fold would not be exact"
 
 
+def fill_batchnorm(model):
+    """Statistics far from the identity, for the unfolded export (they stay in the file)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                i = torch.arange(m.num_features, dtype=torch.float64)
+                m.weight.copy_(1 + 0.2 * torch.sin(0.7 * i))
+                m.bias.copy_(0.1 * torch.cos(0.3 * i))
+                m.running_mean.copy_(0.1 * torch.sin(1.1 * i))
+                m.running_var.copy_(0.75 + 0.25 * torch.cos(0.9 * i))
+
+
 def images(shape):
     """x[i] = sin(0.1 * i) + 0.5 * cos(0.013 * i * i), a formula the test does not need (inputs are stored)."""
     i = torch.arange(math.prod(shape), dtype=torch.float64)
@@ -171,6 +186,13 @@ def main():
     with open("/tmp/resnet18-full.onnx", "wb") as f:
         f.write(export(resnet, (x,), "resnet18", input_names=["input"], output_names=["logits"]))
     w.case("resnet18", "resnet18", {}, input=x, output=resnet(x))
+    # The same network with its BatchNormalization nodes kept (PRESERVE skips the eval-mode Conv+BN
+    # fold; no constant folding), with real statistics.
+    fill_batchnorm(resnet)
+    with open("/tmp/resnet18-bn-full.onnx", "wb") as f:
+        f.write(export(resnet, (x,), "resnet18-bn", input_names=["input"], output_names=["logits"],
+                       do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE))
+    w.case("resnet18_bn", "resnet18", {}, input=x, output=resnet(x))
 
     c = dict(vocab_size=65, block_size=16, n_layer=2, n_head=2, n_embd=32, bias=True)
     gpt = GPT(c).eval()
