@@ -9,6 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { LAUNCH_USAGE, launch, parseLaunchArgs } from './cli-launch.js';
 import { generateCommand, TEXT_MODELS, TEXT_USAGE, textTrainCommand } from './cli-text.js';
 import * as ng from './index.js';
 import { checkpointDir } from './train/checkpoint.js';
@@ -25,6 +26,7 @@ commands:
               --allow-config-change (resume with other --seed/--batch-size/--optimizer/... than the checkpoint's)
               --train-limit N  --test-limit N  --json  --verbose
 ${TEXT_USAGE}
+${LAUNCH_USAGE}
   eval      --checkpoint <model.safetensors or run folder> [--model lenet5] [--data mnist]
   summary   <model> [--input 3,224,224]
   bench     [suite ...]   runs the benchmark suite (npm run bench)
@@ -294,13 +296,15 @@ async function main(argv: string[]): Promise<number> {
       return summaryCommand(rest);
     case 'bench':
       return benchCommand(rest);
+    case 'launch':
+      return launch(parseLaunchArgs(rest));
     case 'help':
     case '--help':
     case '-h':
       console.log(USAGE);
       return 0;
     default:
-      throw new UsageError(`unknown command '${command}'; valid: train, generate, eval, summary, bench, help`);
+      throw new UsageError(`unknown command '${command}'; valid: train, launch, generate, eval, summary, bench, help`);
   }
 }
 
