@@ -1,5 +1,6 @@
 {
   "variables": {
+    "nodegrad_have_gloo": "<!(node -p \"require('fs').existsSync('/usr/include/gloo/config.h') || require('fs').existsSync('/usr/local/include/gloo/config.h') ? 1 : 0\")",
     "nodegrad_cflags": ["-O3", "-std=c++17", "-fno-math-errno", "-ffp-contract=fast", "-fvisibility=hidden", "-Wall", "-Wextra"]
   },
   "target_defaults": {
@@ -39,9 +40,15 @@
         "native/norm.cc",
         "native/binding_norm.cc",
         "native/attention.cc",
-        "native/binding_attention.cc"
+        "native/binding_attention.cc",
+        "native/binding_distributed.cc"
       ],
       "conditions": [
+        ["nodegrad_have_gloo==1", {
+          "sources": ["native/distributed.cc", "native/dist_store.cc"],
+          "defines": ["NODEGRAD_HAVE_GLOO"],
+          "libraries": ["-lgloo"]
+        }],
         ["target_arch=='x64'", {"dependencies": ["nodegrad_avx512", "nodegrad_avx2"]}]
       ]
     }

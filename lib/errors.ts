@@ -15,7 +15,11 @@ export type ErrorCode =
   /** ng.serve: a request aborted by its signal or past its timeoutMs. */
   | 'ERR_NODEGRAD_ABORTED'
   /** ng.serve: a worker died while running a request, or the pool was closed. */
-  | 'ERR_NODEGRAD_WORKER';
+  | 'ERR_NODEGRAD_WORKER'
+  /** ng.distributed: a collective or the rendezvous failed (a peer exited, a timeout, a broken group). */
+  | 'ERR_NODEGRAD_DISTRIBUTED'
+  /** A feature this build or backend lacks (e.g. ng.distributed without Gloo); the message says how to get it. */
+  | 'ERR_NODEGRAD_UNSUPPORTED';
 
 /** Every error nodegrad raises on bad input. The message starts with the op's name. */
 export class NodegradError extends Error {

@@ -36,3 +36,4 @@ export { loadModel, registerModel, type ModelFactory, type RegisterModelOptions 
 export * as backend from './backend/index.js';
 export { getNumThreads, setNumThreads } from './backend/index.js';
 export * as serve from './serve/index.js';
+export * as distributed from './distributed/index.js';

@@ -302,6 +302,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerMemoryFunctions(env, exports);
   registerNormFunctions(env, exports);
   registerAttentionFunctions(env, exports);
+  registerDistributedFunctions(env, exports);
   return exports;
 }
 
