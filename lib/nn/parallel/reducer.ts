@@ -132,7 +132,7 @@ export class Reducer {
       for (const bucket of this.buckets) bucket.work?.wait();
       this.reset();
       throw new NodegradError(
-        'ERR_NODEGRAD_AUTOGRAD',
+        'ERR_NODEGRAD_DISTRIBUTED',
         `DistributedDataParallel: parameters got no gradient in this backward, so their buckets cannot be ` +
           `reduced: ${unused.map(([name]) => name).join(', ')}; pass { findUnusedParameters: true } when ` +
           'part of the model is not used in every step, or remove the unused parameters',

@@ -125,7 +125,7 @@ describe('DistributedDataParallel (recorded process group)', () => {
     const strict = new DistributedDataParallel(model);
     expectNodegradError(
       () => strict.forward(x).sum().backward(),
-      'ERR_NODEGRAD_AUTOGRAD',
+      'ERR_NODEGRAD_DISTRIBUTED',
       'DistributedDataParallel',
       'spare.weight',
       'findUnusedParameters',
