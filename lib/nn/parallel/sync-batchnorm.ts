@@ -97,7 +97,7 @@ export class SyncBatchNorm extends Module {
     const C = this.numFeatures;
     const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
     const local = cat([x.sum(dims), x.mul(x).sum(dims), tensor([x.numel / C], { dtype: x.dtype })]);
-    const sync = isInitialized() && getWorldSize() > 1;
+    const sync = this.training && isInitialized() && getWorldSize() > 1;
     const stats = sync ? AllReduceSum.apply(local) : local;
     const count = stats.narrow(0, 2 * C, 1).item();
     if (count <= 1 && this.training) {
