@@ -1,7 +1,7 @@
 /** Samplers: the item order a DataLoader visits, as PyTorch's `torch.utils.data.Sampler`. */
 import { NodegradError } from '../errors.js';
 import { getRank, getWorldSize, isInitialized } from '../distributed/index.js';
-import { permutation } from './dataset.js';
+import { permutation, type Dataset } from './dataset.js';
 
 /** An item order for a DataLoader: the dataset indices of one epoch, in the order to visit them. */
 export interface Sampler extends Iterable<number> {
@@ -69,7 +69,7 @@ export class DistributedSampler implements Sampler {
    *   rank), shuffle (default true), seed (default 0), dropLast (default false).
    */
   constructor(
-    readonly dataset: { readonly length: number },
+    readonly dataset: Pick<Dataset, 'length'>,
     options: DistributedSamplerOptions = {},
   ) {
     const group = isInitialized();
@@ -132,6 +132,7 @@ export class DistributedSampler implements Sampler {
     return mine;
   }
 
+  /** Iterates {@link indices}: this rank's indices for the current epoch. */
   [Symbol.iterator](): Iterator<number> {
     return this.indices()[Symbol.iterator]();
   }

@@ -38,6 +38,14 @@ function broadcastFromRankZero(tensors: readonly Tensor[]): void {
   });
 }
 
+/** What {@link DistributedDataParallel.noSync} returns without a callback. */
+export interface NoSyncHandle {
+  /** Ends the no-sync region: the next forward's backward averages gradients again. */
+  close(): void;
+  /** The same as close, for `using handle = ddp.noSync()`. */
+  [Symbol.dispose](): void;
+}
+
 /** The tensors in a forward's result (a tensor, or arrays and plain objects of them). */
 function outputTensors(out: unknown, into: Tensor[] = []): Tensor[] {
   if (out instanceof Tensor) into.push(out);
@@ -154,8 +162,8 @@ export class DistributedDataParallel<M extends AnyModule = Module> extends Modul
    * (`using _ = ddp.noSync()`) or `close()`.
    */
   noSync<T>(fn: () => T): T;
-  noSync(): { close(): void; [Symbol.dispose](): void };
-  noSync<T>(fn?: () => T): T | { close(): void; [Symbol.dispose](): void } {
+  noSync(): NoSyncHandle;
+  noSync<T>(fn?: () => T): T | NoSyncHandle {
     const previous = this.syncEnabled;
     this.syncEnabled = false;
     const close = () => {

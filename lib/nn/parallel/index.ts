@@ -3,6 +3,6 @@
  *
  * @module
  */
-export { DistributedDataParallel, type DistributedDataParallelOptions } from './distributed.js';
+export { DistributedDataParallel, type DistributedDataParallelOptions, type NoSyncHandle } from './distributed.js';
 export { assignBuckets, type BucketEntry } from './buckets.js';
 export { SyncBatchNorm } from './sync-batchnorm.js';
