@@ -77,6 +77,26 @@ describe('nodegrad launch', () => {
     expect(performance.now() - started).toBeLessThan(20_000);
   });
 
+  it('forwards SIGTERM to every rank and exits non-zero', async () => {
+    const child = spawn(process.execPath, [cli, 'launch', '--nproc-per-node', '2', resolve(workers, 'env.mjs')], {
+      env: { ...process.env, FAIL_RANK: 'none' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    // Both ranks are up once both printed their line.
+    await new Promise<void>((ready) =>
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.split('\n').length > 2) ready();
+      }),
+    );
+    child.kill('SIGTERM');
+    expect(await exited).toBe(1);
+    expect(stderr).toContain('killed by SIGTERM');
+  }, 30_000);
+
   it('names a usage mistake', () => {
     const r = spawnSync(process.execPath, [cli, 'launch', '--nproc-per-node', '0', 'x.mjs'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
