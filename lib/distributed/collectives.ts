@@ -73,7 +73,9 @@ class NativeWork implements Work {
     inFlight.add(this);
   }
 
-  private failure(message: string): NodegradError {
+  private failure(cause: string): NodegradError {
+    // Gloo prefixes its messages with its source location ("[./gloo/transport/tcp/pair.cc:589] ").
+    const message = cause.replace(/\[\.?\/?gloo\/[^\]]*\]\s*/g, '');
     return new NodegradError(
       'ERR_NODEGRAD_DISTRIBUTED',
       `${this.op}: ${this.where}: ${message}${hint(message, this.timeoutMs)}`,

@@ -1,0 +1,32 @@
+// Failure scenarios; argv: library scenario initMethod. Errors are left uncaught on purpose: the
+// process must exit non-zero and print the NodegradError.
+const ng = await import(process.argv[2]);
+const D = ng.distributed;
+const [scenario, initMethod] = process.argv.slice(3);
+const timeoutMs = 3000;
+
+await D.initProcessGroup({ initMethod, timeoutMs });
+const rank = D.getRank();
+D.barrier();
+if (scenario === 'exit' && rank === 1) process.exit(0);
+if (scenario === 'hang' && rank === 1) {
+  // Never joins the collective; exits once rank 0 must have given up.
+  setTimeout(() => process.exit(0), timeoutMs + 2000);
+} else {
+  const t = ng.ones([1 << 16]);
+  try {
+    D.allReduce(t);
+  } catch (error) {
+    // A group that failed once fails every later collective at once, with the first cause.
+    const started = Date.now();
+    let second = null;
+    try {
+      D.allReduce(ng.ones([4]));
+    } catch (later) {
+      second = { message: later.message, ms: Date.now() - started };
+    }
+    console.log(JSON.stringify({ second }));
+    throw error;
+  }
+  console.log('unexpected: allReduce returned');
+}
