@@ -8,7 +8,16 @@ import { requireGroup } from './process-group.js';
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min';
 
 /** The reduce ops by PyTorch's names: `ReduceOp.SUM` is `'sum'`. PyTorch: `torch.distributed.ReduceOp`. */
-export const ReduceOp = { SUM: 'sum', AVG: 'avg', MAX: 'max', MIN: 'min' } as const;
+export const ReduceOp = {
+  /** The sum over the ranks. */
+  SUM: 'sum',
+  /** The sum divided by the world size. */
+  AVG: 'avg',
+  /** The elementwise maximum. */
+  MAX: 'max',
+  /** The elementwise minimum. */
+  MIN: 'min',
+} as const;
 
 const reduceCodes: Record<ReduceOp, number> = { sum: 0, avg: 1, max: 2, min: 3 };
 
