@@ -118,11 +118,15 @@ class NativeWork implements Work {
   }
 }
 
-/** Queues one operation: checks the group, starts it, then waits unless asyncOp. */
+/**
+ * Queues one operation: checks the group, starts it, then waits unless asyncOp. `written` are the
+ * tensors it writes (their version is bumped), `read` those it only reads; the work holds both.
+ */
 function run(
   op: string,
   asyncOp: boolean | undefined,
-  tensors: readonly Tensor[],
+  written: readonly Tensor[],
+  read: readonly Tensor[],
   start: (native: DistributedNative) => WorkHandle,
 ): Work | undefined {
   const group = requireGroup(op);
@@ -134,9 +138,9 @@ function run(
     if (error instanceof NodegradError) throw error;
     throw new NodegradError('ERR_NODEGRAD_DISTRIBUTED', `${op}: ${(error as Error).message}`);
   }
-  for (const t of tensors) t.storage.bump(op);
+  for (const t of written) t.storage.bump(op);
   const where = `rank ${group.rank} of ${group.worldSize}`;
-  const work = new NativeWork(handle, group.native, op, where, group.timeoutMs, tensors);
+  const work = new NativeWork(handle, group.native, op, where, group.timeoutMs, [...written, ...read]);
   if (asyncOp === true) return work;
   work.wait();
   return undefined;
@@ -203,7 +207,7 @@ export function allReduce(t: Tensor, options?: AllReduceOptions): Work | undefin
 export function allReduce(t: Tensor, options: AllReduceOptions = {}): Work | undefined {
   const code = reduceCode('allReduce', options.op);
   const b = commBuffer('allReduce', t);
-  return run('allReduce', options.asyncOp, [t], (n) => n.distAllReduce(b.data, b.offset, b.count, code));
+  return run('allReduce', options.asyncOp, [t], [], (n) => n.distAllReduce(b.data, b.offset, b.count, code));
 }
 
 /**
@@ -216,7 +220,7 @@ export function broadcast(t: Tensor, options: BroadcastOptions): Work | undefine
 export function broadcast(t: Tensor, options: BroadcastOptions): Work | undefined {
   checkRank('broadcast', 'src', options.src);
   const b = commBuffer('broadcast', t);
-  return run('broadcast', options.asyncOp, [t], (n) => n.distBroadcast(b.data, b.offset, b.count, options.src));
+  return run('broadcast', options.asyncOp, [t], [], (n) => n.distBroadcast(b.data, b.offset, b.count, options.src));
 }
 
 /**
@@ -229,7 +233,7 @@ export function allGather(outputs: Tensor[], t: Tensor, options?: AsyncOptions):
 export function allGather(outputs: Tensor[], t: Tensor, options: AsyncOptions = {}): Work | undefined {
   const b = commBuffer('allGather', t);
   const o = perRank('allGather', t, outputs, 'outputs');
-  return run('allGather', options.asyncOp, outputs, (n) =>
+  return run('allGather', options.asyncOp, outputs, [t], (n) =>
     n.distAllGather(b.data, b.offset, b.count, o.data, o.offsets),
   );
 }
@@ -245,40 +249,40 @@ export function reduceScatter(output: Tensor, inputs: Tensor[], options: AllRedu
   const code = reduceCode('reduceScatter', options.op);
   const b = commBuffer('reduceScatter', output, 'output');
   const i = perRank('reduceScatter', output, inputs, 'inputs');
-  return run('reduceScatter', options.asyncOp, [output, ...inputs], (n) =>
+  return run('reduceScatter', options.asyncOp, [output], inputs, (n) =>
     n.distReduceScatter(b.data, b.offset, b.count, i.data, i.offsets, code),
   );
 }
 
 /** Blocks until every rank has called barrier. PyTorch: `torch.distributed.barrier()`. */
 export function barrier(): void {
-  run('barrier', false, [], (n) => n.distBarrier());
+  run('barrier', false, [], [], (n) => n.distBarrier());
 }
 
 /** Starts sending `t` to rank `dst`; the Work completes once `dst` received it. PyTorch: `torch.distributed.isend`. */
 export function isend(t: Tensor, dst: number): Work {
   checkRank('isend', 'dst', dst);
   const b = commBuffer('isend', t);
-  return run('isend', true, [t], (n) => n.distSend(b.data, b.offset, b.count, dst)) as Work;
+  return run('isend', true, [], [t], (n) => n.distSend(b.data, b.offset, b.count, dst)) as Work;
 }
 
 /** Starts receiving rank `src`'s tensor into `t` (same dtype and size). PyTorch: `torch.distributed.irecv`. */
 export function irecv(t: Tensor, src: number): Work {
   checkRank('irecv', 'src', src);
   const b = commBuffer('irecv', t);
-  return run('irecv', true, [t], (n) => n.distRecv(b.data, b.offset, b.count, src)) as Work;
+  return run('irecv', true, [t], [], (n) => n.distRecv(b.data, b.offset, b.count, src)) as Work;
 }
 
 /** Sends `t` to rank `dst`, blocking until it was received. PyTorch: `torch.distributed.send`. */
 export function send(t: Tensor, dst: number): void {
   checkRank('send', 'dst', dst);
   const b = commBuffer('send', t);
-  run('send', false, [t], (n) => n.distSend(b.data, b.offset, b.count, dst));
+  run('send', false, [], [t], (n) => n.distSend(b.data, b.offset, b.count, dst));
 }
 
 /** Receives rank `src`'s tensor into `t`, blocking until it arrives. PyTorch: `torch.distributed.recv`. */
 export function recv(t: Tensor, src: number): void {
   checkRank('recv', 'src', src);
   const b = commBuffer('recv', t);
-  run('recv', false, [t], (n) => n.distRecv(b.data, b.offset, b.count, src));
+  run('recv', false, [t], [], (n) => n.distRecv(b.data, b.offset, b.count, src));
 }
