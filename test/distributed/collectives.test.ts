@@ -1,20 +1,19 @@
-// Two ranks over each init method run every collective per dtype; each result is checked against
+// Two ranks over each init method, and three over one, run every collective per dtype; each result is checked against
 // the same computation done here on the ranks' inputs.
 import { describe, expect, it } from 'vitest';
 import { fileInitMethod, freePort, lastJson, runRanks } from './helpers.js';
 
 const dtypes = ['float32', 'float64', 'int32'] as const;
 type DType = (typeof dtypes)[number];
-const world = 2;
-const ranks = [0, 1];
 
 const values = (r: number, dtype: DType): number[] =>
   dtype === 'int32' ? [r + 1, -2 * (r + 1), 3 * r + 7] : [r + 1, -2 * (r + 1), 0.5 * r + 3];
-const across = (f: (r: number) => number[], combine: (xs: number[]) => number): number[] =>
-  f(0).map((_, i) => combine(ranks.map((r) => f(r)[i] ?? NaN)));
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-function expected(rank: number): Record<string, unknown> {
+function expected(rank: number, world: number): Record<string, unknown> {
+  const ranks = Array.from({ length: world }, (_, r) => r);
+  const across = (f: (r: number) => number[], combine: (xs: number[]) => number): number[] =>
+    f(0).map((_, i) => combine(ranks.map((r) => f(r)[i] ?? NaN)));
   const out: Record<string, unknown> = { rank, world, backend: 'gloo', initialized: true };
   for (const dtype of dtypes) {
     const v = (r: number) => values(r, dtype);
@@ -44,16 +43,17 @@ function expected(rank: number): Record<string, unknown> {
   return out;
 }
 
-async function check(initMethod: string, env: Record<string, string> = {}): Promise<void> {
-  const results = await runRanks('collectives', { args: [initMethod], env });
+async function check(initMethod: string, env: Record<string, string> = {}, worldSize = 2): Promise<void> {
+  const results = await runRanks('collectives', { args: [initMethod], env, worldSize });
+  expect(results).toHaveLength(worldSize);
   for (const result of results) {
     expect(result.stderr).not.toMatch(/Error|terminate called|Aborted/);
     expect(result.code).toBe(0);
-    expect(lastJson(result)).toEqual(expected(result.rank));
+    expect(lastJson(result)).toEqual(expected(result.rank, worldSize));
   }
 }
 
-describe('ng.distributed collectives on two ranks', () => {
+describe('ng.distributed collectives', () => {
   it('env:// (MASTER_ADDR, MASTER_PORT)', async () => {
     const port = await freePort();
     await check('env://', { MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) });
@@ -65,5 +65,9 @@ describe('ng.distributed collectives on two ranks', () => {
 
   it('file:///path', async () => {
     await check(fileInitMethod());
+  });
+
+  it('three ranks (an odd ring) over tcp://', async () => {
+    await check(`tcp://127.0.0.1:${await freePort()}`, {}, 3);
   });
 });

@@ -31,6 +31,13 @@ describe('ng.distributed faults', () => {
     expect(second?.ms).toBeLessThan(500);
   }, 60_000);
 
+  it('an async allReduce whose peer exits: its promise rejects with the cause', async () => {
+    const [survivor] = await runRanks('faults', { args: ['exit-async', `tcp://127.0.0.1:${await freePort()}`] });
+    expect(survivor.code).not.toBe(0);
+    expect(survivor.stderr).toMatch(/NodegradError: allReduce: rank 0 of 2: .*\(a peer rank exited or crashed\)/);
+    expect(survivor.stdout).toContain('{"completed":true}');
+  }, 60_000);
+
   it('a peer that never calls the collective: allReduce times out', async () => {
     const [waiting, hung] = await runRanks('faults', { args: ['hang', `tcp://127.0.0.1:${await freePort()}`] });
     expect(hung.code).toBe(0);

@@ -51,7 +51,11 @@ for (let i = 0; i < 4; i++) {
   asyncTensors.push(t);
   works.push(D.allReduce(t, { asyncOp: true }));
 }
-const gatherWork = D.allGather([ng.zeros([1]), ng.zeros([1])].slice(0, world), ng.tensor([rank]), { asyncOp: true });
+const gatherWork = D.allGather(
+  Array.from({ length: world }, () => ng.zeros([1])),
+  ng.tensor([rank]),
+  { asyncOp: true },
+);
 for (const w of works.slice(0, 3)) w.wait();
 await works[3].promise();
 gatherWork.wait();

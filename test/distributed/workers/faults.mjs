@@ -8,10 +8,14 @@ const timeoutMs = 3000;
 await D.initProcessGroup({ initMethod, timeoutMs });
 const rank = D.getRank();
 D.barrier();
-if (scenario === 'exit' && rank === 1) process.exit(0);
+if (scenario.startsWith('exit') && rank === 1) process.exit(0);
 if (scenario === 'hang' && rank === 1) {
   // Never joins the collective; exits once rank 0 must have given up.
   setTimeout(() => process.exit(0), timeoutMs + 2000);
+} else if (scenario === 'exit-async') {
+  // The rejection goes unhandled: the process exits non-zero with it.
+  const work = D.allReduce(ng.ones([1 << 16]), { asyncOp: true });
+  await work.promise().finally(() => console.log(JSON.stringify({ completed: work.isCompleted() })));
 } else {
   const t = ng.ones([1 << 16]);
   try {
