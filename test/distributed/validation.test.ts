@@ -2,6 +2,7 @@
 // a one-rank group (file://) lets the checks that need a group run in this process.
 import { afterEach, describe, expect, it } from 'vitest';
 import * as ng from '../../lib/index.js';
+import { distributedNative } from '../../lib/distributed/native.js';
 import { fileInitMethod } from './helpers.js';
 
 const D = ng.distributed;
@@ -76,6 +77,17 @@ describe('without a process group', () => {
       Object.assign(process.env, saved);
     }
     expect(D.isInitialized()).toBe(false);
+  });
+
+  it('an addon built without Gloo, or none at all, says how to get one', () => {
+    for (const addon of [{ distAvailable: () => false }, {}]) {
+      const error = thrown(() => distributedNative('initProcessGroup', addon));
+      expect(error.code).toBe('ERR_NODEGRAD_UNSUPPORTED');
+      expect(error.message).toMatch(/^initProcessGroup: this build of the native addon has no Gloo/);
+      expect(error.message).toMatch(/apt-get install libgloo-dev.*npm run build:native/);
+    }
+    const missing = thrown(() => distributedNative('allReduce', null));
+    expect(missing.message).toMatch(/^allReduce: ng.distributed needs the native addon/);
   });
 
   it('the reference backend does not run distributed', async () => {
