@@ -56,12 +56,18 @@ describe('ng.distributed faults', () => {
     expect(alone.stderr).toMatch(/ERR_NODEGRAD_DISTRIBUTED/);
   }, 60_000);
 
-  it('a rank whose master never starts: the rendezvous times out naming the store', async () => {
+  it('a rank whose master never starts: the rendezvous times out (NODEGRAD_DIST_TIMEOUT_MS) naming the store', async () => {
     const port = await freePort();
-    const [alone] = await runRanks('faults', { ranks: [1], args: ['exit', `tcp://127.0.0.1:${port}`] });
+    const [alone] = await runRanks('faults', {
+      ranks: [1],
+      args: ['exit', `tcp://127.0.0.1:${port}`],
+      env: { NODEGRAD_DIST_TIMEOUT_MS: '2000' },
+    });
     expect(alone.code).not.toBe(0);
     expect(alone.stderr).toMatch(
-      new RegExp(`initProcessGroup: rank 1 of 2: .*no store answered at tcp://127.0.0.1:${port}`),
+      new RegExp(
+        `initProcessGroup: rank 1 of 2: rendezvous timed out after 2000 ms: no store answered at tcp://127.0.0.1:${port}`,
+      ),
     );
   }, 60_000);
 });

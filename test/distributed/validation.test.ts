@@ -70,11 +70,17 @@ describe('without a process group', () => {
     const saved = { RANK: process.env.RANK, MASTER_ADDR: process.env.MASTER_ADDR };
     delete process.env.RANK;
     delete process.env.MASTER_ADDR;
+    process.env.NODEGRAD_DIST_TIMEOUT_MS = 'soon';
     try {
+      expect((await rejected(D.initProcessGroup({ rank: 0, worldSize: 1 }))).message).toBe(
+        'initProcessGroup: timeoutMs must be a positive number of milliseconds, got soon',
+      );
+      delete process.env.NODEGRAD_DIST_TIMEOUT_MS;
       expect((await rejected(D.initProcessGroup({ worldSize: 1 }))).message).toMatch(/set RANK/);
       expect((await rejected(D.initProcessGroup({ rank: 0, worldSize: 1 }))).message).toMatch(/needs MASTER_ADDR/);
     } finally {
-      Object.assign(process.env, saved);
+      delete process.env.NODEGRAD_DIST_TIMEOUT_MS;
+      for (const [name, value] of Object.entries(saved)) if (value !== undefined) process.env[name] = value;
     }
     expect(D.isInitialized()).toBe(false);
   });

@@ -3,9 +3,10 @@
 const ng = await import(process.argv[2]);
 const D = ng.distributed;
 const [scenario, initMethod] = process.argv.slice(3);
-const timeoutMs = 3000;
+// NODEGRAD_DIST_TIMEOUT_MS, when set, is the default the group runs with.
+const timeoutMs = Number(process.env.NODEGRAD_DIST_TIMEOUT_MS ?? 3000);
 
-await D.initProcessGroup({ initMethod, timeoutMs });
+await D.initProcessGroup({ initMethod, timeoutMs: process.env.NODEGRAD_DIST_TIMEOUT_MS ? undefined : timeoutMs });
 const rank = D.getRank();
 D.barrier();
 if (scenario.startsWith('exit') && rank === 1) process.exit(0);
