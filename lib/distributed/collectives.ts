@@ -146,10 +146,17 @@ function run(
   return undefined;
 }
 
-function checkRank(op: string, name: string, rank: number): void {
-  const worldSize = requireGroup(op).worldSize;
-  if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: ${name} must be a rank in [0, ${worldSize}), got ${rank}`);
+/** Checks `rank` is in the group; a peer of send or recv (`peer`) must also be another rank than this one. */
+function checkRank(op: string, name: string, rank: number, peer = false): void {
+  const group = requireGroup(op);
+  if (!Number.isInteger(rank) || rank < 0 || rank >= group.worldSize) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: ${name} must be a rank in [0, ${group.worldSize}), got ${rank}`,
+    );
+  }
+  if (peer && rank === group.rank) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: ${name} must be another rank than this one (${rank})`);
   }
 }
 
@@ -261,28 +268,28 @@ export function barrier(): void {
 
 /** Starts sending `t` to rank `dst`; the Work completes once `dst` received it. PyTorch: `torch.distributed.isend`. */
 export function isend(t: Tensor, dst: number): Work {
-  checkRank('isend', 'dst', dst);
+  checkRank('isend', 'dst', dst, true);
   const b = commBuffer('isend', t);
   return run('isend', true, [], [t], (n) => n.distSend(b.data, b.offset, b.count, dst)) as Work;
 }
 
 /** Starts receiving rank `src`'s tensor into `t` (same dtype and size). PyTorch: `torch.distributed.irecv`. */
 export function irecv(t: Tensor, src: number): Work {
-  checkRank('irecv', 'src', src);
+  checkRank('irecv', 'src', src, true);
   const b = commBuffer('irecv', t);
   return run('irecv', true, [t], [], (n) => n.distRecv(b.data, b.offset, b.count, src)) as Work;
 }
 
 /** Sends `t` to rank `dst`, blocking until it was received. PyTorch: `torch.distributed.send`. */
 export function send(t: Tensor, dst: number): void {
-  checkRank('send', 'dst', dst);
+  checkRank('send', 'dst', dst, true);
   const b = commBuffer('send', t);
   run('send', false, [], [t], (n) => n.distSend(b.data, b.offset, b.count, dst));
 }
 
 /** Receives rank `src`'s tensor into `t`, blocking until it arrives. PyTorch: `torch.distributed.recv`. */
 export function recv(t: Tensor, src: number): void {
-  checkRank('recv', 'src', src);
+  checkRank('recv', 'src', src, true);
   const b = commBuffer('recv', t);
   run('recv', false, [t], [], (n) => n.distRecv(b.data, b.offset, b.count, src));
 }

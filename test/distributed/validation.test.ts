@@ -120,6 +120,8 @@ describe('in a one-rank group', () => {
     expect(thrown(() => D.broadcast(ng.ones([2]), { src: 1 })).message).toBe(
       'broadcast: src must be a rank in [0, 1), got 1',
     );
+    expect(thrown(() => D.send(ng.ones([2]), 0)).message).toBe('send: dst must be another rank than this one (0)');
+    expect(thrown(() => D.irecv(ng.ones([2]), 0)).message).toBe('irecv: src must be another rank than this one (0)');
     expect(thrown(() => D.allGather([ng.zeros([2]), ng.zeros([2])], ng.ones([2]))).message).toBe(
       'allGather: expected 1 outputs (one per rank), got 2',
     );
