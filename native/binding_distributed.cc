@@ -33,7 +33,7 @@ Napi::Value wrapWork(Napi::Env env, WorkHandle work) {
   auto external = Napi::External<WorkHandle>::New(env, owned.get(), [](Napi::Env /*env*/, WorkHandle* handle) {
     const std::unique_ptr<WorkHandle> release(handle);
   });
-  owned.release();  // the External's finalizer owns it now
+  static_cast<void>(owned.release());  // the External's finalizer owns it now
   if (napi_type_tag_object(env, external, &kWorkTag) != napi_ok)
     throw Napi::Error::New(env, "could not tag a work handle");
   return external;
@@ -133,8 +133,9 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
     const int64_t offset = args.integer(1, "offset"), count = args.integer(2, "count");
     const auto outputs = perRankArrays(args, 3, a);
     std::vector<Span> spans;
+    spans.reserve(outputs.size());
     for (const auto& [array, at] : outputs) spans.push_back(bindSpan(args, array, at, count));
-    return wrapWork(args.env(), dist::allGather(elementType(a), bindSpan(args, a, offset, count), std::move(spans)));
+    return wrapWork(args.env(), dist::allGather(elementType(a), bindSpan(args, a, offset, count), spans));
   });
 }
 
@@ -146,9 +147,9 @@ Napi::Value ReduceScatter(const Napi::CallbackInfo& info) {
     const auto inputs = perRankArrays(args, 3, a);
     const dist::ReduceOp op = reduceOp(args, 5);
     std::vector<Span> spans;
+    spans.reserve(inputs.size());
     for (const auto& [array, at] : inputs) spans.push_back(bindSpan(args, array, at, count));
-    return wrapWork(args.env(),
-                    dist::reduceScatter(elementType(a), bindSpan(args, a, offset, count), std::move(spans), op));
+    return wrapWork(args.env(), dist::reduceScatter(elementType(a), bindSpan(args, a, offset, count), spans, op));
   });
 }
 
@@ -200,7 +201,7 @@ Napi::Value OnComplete(const Napi::CallbackInfo& info) {
               callback.Call({owned->empty() ? env.Null() : Napi::String::New(env, *owned)});
             } catch (...) {}  // a throwing callback stays the callback's problem, not a crash
           });
-      if (status == napi_ok) message.release();  // the call owns it now
+      if (status == napi_ok) static_cast<void>(message.release());  // the call owns it now
       tsfn.Release();
     });
     return args.env().Undefined();

@@ -127,7 +127,6 @@ struct Group {
   int rank = 0;
   int size = 1;
   std::chrono::milliseconds timeout{0};
-  std::unique_ptr<StoreServer> server;
   std::unique_ptr<KeyValueStore> store;
   std::shared_ptr<gloo::transport::Device> device;
   std::shared_ptr<gloo::rendezvous::Context> context;
@@ -140,8 +139,14 @@ struct Group {
 };
 
 std::mutex groupMutex;
-std::shared_ptr<Group> current;
+// Never destroyed: a process that exits without destroyProcessGroup must not join a worker blocked in
+// a collective (nor tear Gloo down under it) from a static destructor; the OS closes its sockets.
+std::shared_ptr<Group>& current = *new std::shared_ptr<Group>();  // NOLINT: never destroyed
 int generation = 0;  // groups made so far: each rendezvous uses its own key prefix
+// Rank 0's store outlives its groups (until the process exits): ranks that destroy and make a group
+// again, each at its own moment, still meet at the same store, each group under its own prefix.
+std::unique_ptr<StoreServer>& server = *new std::unique_ptr<StoreServer>();  // NOLINT: never destroyed
+int serverPort = -1;
 
 std::shared_ptr<Group> currentGroup() {
   const std::lock_guard<std::mutex> lock(groupMutex);
@@ -289,7 +294,13 @@ void init(const InitOptions& options) {
     group->store = openFileStore(options.path);
     where = "file://" + options.path;
   } else {
-    if (options.rank == 0) group->server = std::make_unique<StoreServer>(options.port);
+    if (options.rank == 0 && serverPort != options.port) {
+      const std::lock_guard<std::mutex> lock(groupMutex);
+      server.reset();
+      serverPort = -1;
+      server = std::make_unique<StoreServer>(options.port);
+      serverPort = options.port;
+    }
     group->store = connectTcpStore(options.host, options.port, options.timeout);
     where = "tcp://" + options.host + ":" + std::to_string(options.port);
   }
@@ -345,7 +356,7 @@ std::shared_ptr<Work> broadcast(ElementType type, Span data, int root) {
   });
 }
 
-std::shared_ptr<Work> allGather(ElementType type, Span input, std::vector<Span> outputs) {
+std::shared_ptr<Work> allGather(ElementType type, Span input, const std::vector<Span>& outputs) {
   return collective([=](Group& g, uint32_t tag) {
     if (input.count == 0) return;
     const size_t bytes = static_cast<size_t>(input.count) * elementSize(type);
@@ -363,7 +374,7 @@ std::shared_ptr<Work> allGather(ElementType type, Span input, std::vector<Span> 
   });
 }
 
-std::shared_ptr<Work> reduceScatter(ElementType type, Span output, std::vector<Span> inputs, ReduceOp op) {
+std::shared_ptr<Work> reduceScatter(ElementType type, Span output, const std::vector<Span>& inputs, ReduceOp op) {
   // An all-reduce of the inputs laid end to end, of which this rank keeps its own block.
   return collective([=](Group& g, uint32_t tag) {
     if (output.count == 0) return;

@@ -59,7 +59,7 @@ size_t elementSize(ElementType type);
 
 // Rendezvous and connect every pair; blocks (call it off the JS thread). Throws std::runtime_error.
 void init(const InitOptions& options);
-// Drains the queues, closes the connections and stops the store; a no-op without a group.
+// Drains the queues and closes the connections (rank 0 keeps serving the store); a no-op without a group.
 void destroy();
 bool initialized();
 // The current group's size; throws without a group.
@@ -69,8 +69,8 @@ int worldSize();
 // behind every Span must stay alive until the Work completes.
 std::shared_ptr<Work> allReduce(ElementType type, Span data, ReduceOp op);
 std::shared_ptr<Work> broadcast(ElementType type, Span data, int root);
-std::shared_ptr<Work> allGather(ElementType type, Span input, std::vector<Span> outputs);
-std::shared_ptr<Work> reduceScatter(ElementType type, Span output, std::vector<Span> inputs, ReduceOp op);
+std::shared_ptr<Work> allGather(ElementType type, Span input, const std::vector<Span>& outputs);
+std::shared_ptr<Work> reduceScatter(ElementType type, Span output, const std::vector<Span>& inputs, ReduceOp op);
 std::shared_ptr<Work> barrier();
 std::shared_ptr<Work> send(ElementType type, Span data, int peer);
 std::shared_ptr<Work> recv(ElementType type, Span data, int peer);

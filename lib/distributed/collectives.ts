@@ -8,7 +8,16 @@ import { requireGroup } from './process-group.js';
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min';
 
 /** The reduce ops by PyTorch's names: `ReduceOp.SUM` is `'sum'`. PyTorch: `torch.distributed.ReduceOp`. */
-export const ReduceOp = { SUM: 'sum', AVG: 'avg', MAX: 'max', MIN: 'min' } as const;
+export const ReduceOp = {
+  /** The sum over the ranks. */
+  SUM: 'sum',
+  /** The sum divided by the world size. */
+  AVG: 'avg',
+  /** The elementwise maximum. */
+  MAX: 'max',
+  /** The elementwise minimum. */
+  MIN: 'min',
+} as const;
 
 const reduceCodes: Record<ReduceOp, number> = { sum: 0, avg: 1, max: 2, min: 3 };
 
@@ -73,7 +82,9 @@ class NativeWork implements Work {
     inFlight.add(this);
   }
 
-  private failure(message: string): NodegradError {
+  private failure(cause: string): NodegradError {
+    // Gloo prefixes its messages with its source location ("[./gloo/transport/tcp/pair.cc:589] ").
+    const message = cause.replace(/\[\.?\/?gloo\/[^\]]*\]\s*/g, '');
     return new NodegradError(
       'ERR_NODEGRAD_DISTRIBUTED',
       `${this.op}: ${this.where}: ${message}${hint(message, this.timeoutMs)}`,
@@ -107,11 +118,15 @@ class NativeWork implements Work {
   }
 }
 
-/** Queues one operation: checks the group, starts it, then waits unless asyncOp. */
+/**
+ * Queues one operation: checks the group, starts it, then waits unless asyncOp. `written` are the
+ * tensors it writes (their version is bumped), `read` those it only reads; the work holds both.
+ */
 function run(
   op: string,
   asyncOp: boolean | undefined,
-  tensors: readonly Tensor[],
+  written: readonly Tensor[],
+  read: readonly Tensor[],
   start: (native: DistributedNative) => WorkHandle,
 ): Work | undefined {
   const group = requireGroup(op);
@@ -123,18 +138,25 @@ function run(
     if (error instanceof NodegradError) throw error;
     throw new NodegradError('ERR_NODEGRAD_DISTRIBUTED', `${op}: ${(error as Error).message}`);
   }
-  for (const t of tensors) t.storage.bump(op);
+  for (const t of written) t.storage.bump(op);
   const where = `rank ${group.rank} of ${group.worldSize}`;
-  const work = new NativeWork(handle, group.native, op, where, group.timeoutMs, tensors);
+  const work = new NativeWork(handle, group.native, op, where, group.timeoutMs, [...written, ...read]);
   if (asyncOp === true) return work;
   work.wait();
   return undefined;
 }
 
-function checkRank(op: string, name: string, rank: number): void {
-  const worldSize = requireGroup(op).worldSize;
-  if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
-    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: ${name} must be a rank in [0, ${worldSize}), got ${rank}`);
+/** Checks `rank` is in the group; a peer of send or recv (`peer`) must also be another rank than this one. */
+function checkRank(op: string, name: string, rank: number, peer = false): void {
+  const group = requireGroup(op);
+  if (!Number.isInteger(rank) || rank < 0 || rank >= group.worldSize) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `${op}: ${name} must be a rank in [0, ${group.worldSize}), got ${rank}`,
+    );
+  }
+  if (peer && rank === group.rank) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: ${name} must be another rank than this one (${rank})`);
   }
 }
 
@@ -192,7 +214,7 @@ export function allReduce(t: Tensor, options?: AllReduceOptions): Work | undefin
 export function allReduce(t: Tensor, options: AllReduceOptions = {}): Work | undefined {
   const code = reduceCode('allReduce', options.op);
   const b = commBuffer('allReduce', t);
-  return run('allReduce', options.asyncOp, [t], (n) => n.distAllReduce(b.data, b.offset, b.count, code));
+  return run('allReduce', options.asyncOp, [t], [], (n) => n.distAllReduce(b.data, b.offset, b.count, code));
 }
 
 /**
@@ -205,7 +227,7 @@ export function broadcast(t: Tensor, options: BroadcastOptions): Work | undefine
 export function broadcast(t: Tensor, options: BroadcastOptions): Work | undefined {
   checkRank('broadcast', 'src', options.src);
   const b = commBuffer('broadcast', t);
-  return run('broadcast', options.asyncOp, [t], (n) => n.distBroadcast(b.data, b.offset, b.count, options.src));
+  return run('broadcast', options.asyncOp, [t], [], (n) => n.distBroadcast(b.data, b.offset, b.count, options.src));
 }
 
 /**
@@ -218,7 +240,7 @@ export function allGather(outputs: Tensor[], t: Tensor, options?: AsyncOptions):
 export function allGather(outputs: Tensor[], t: Tensor, options: AsyncOptions = {}): Work | undefined {
   const b = commBuffer('allGather', t);
   const o = perRank('allGather', t, outputs, 'outputs');
-  return run('allGather', options.asyncOp, outputs, (n) =>
+  return run('allGather', options.asyncOp, outputs, [t], (n) =>
     n.distAllGather(b.data, b.offset, b.count, o.data, o.offsets),
   );
 }
@@ -234,40 +256,40 @@ export function reduceScatter(output: Tensor, inputs: Tensor[], options: AllRedu
   const code = reduceCode('reduceScatter', options.op);
   const b = commBuffer('reduceScatter', output, 'output');
   const i = perRank('reduceScatter', output, inputs, 'inputs');
-  return run('reduceScatter', options.asyncOp, [output, ...inputs], (n) =>
+  return run('reduceScatter', options.asyncOp, [output], inputs, (n) =>
     n.distReduceScatter(b.data, b.offset, b.count, i.data, i.offsets, code),
   );
 }
 
 /** Blocks until every rank has called barrier. PyTorch: `torch.distributed.barrier()`. */
 export function barrier(): void {
-  run('barrier', false, [], (n) => n.distBarrier());
+  run('barrier', false, [], [], (n) => n.distBarrier());
 }
 
 /** Starts sending `t` to rank `dst`; the Work completes once `dst` received it. PyTorch: `torch.distributed.isend`. */
 export function isend(t: Tensor, dst: number): Work {
-  checkRank('isend', 'dst', dst);
+  checkRank('isend', 'dst', dst, true);
   const b = commBuffer('isend', t);
-  return run('isend', true, [t], (n) => n.distSend(b.data, b.offset, b.count, dst)) as Work;
+  return run('isend', true, [], [t], (n) => n.distSend(b.data, b.offset, b.count, dst)) as Work;
 }
 
 /** Starts receiving rank `src`'s tensor into `t` (same dtype and size). PyTorch: `torch.distributed.irecv`. */
 export function irecv(t: Tensor, src: number): Work {
-  checkRank('irecv', 'src', src);
+  checkRank('irecv', 'src', src, true);
   const b = commBuffer('irecv', t);
-  return run('irecv', true, [t], (n) => n.distRecv(b.data, b.offset, b.count, src)) as Work;
+  return run('irecv', true, [t], [], (n) => n.distRecv(b.data, b.offset, b.count, src)) as Work;
 }
 
 /** Sends `t` to rank `dst`, blocking until it was received. PyTorch: `torch.distributed.send`. */
 export function send(t: Tensor, dst: number): void {
-  checkRank('send', 'dst', dst);
+  checkRank('send', 'dst', dst, true);
   const b = commBuffer('send', t);
-  run('send', false, [t], (n) => n.distSend(b.data, b.offset, b.count, dst));
+  run('send', false, [], [t], (n) => n.distSend(b.data, b.offset, b.count, dst));
 }
 
 /** Receives rank `src`'s tensor into `t`, blocking until it arrives. PyTorch: `torch.distributed.recv`. */
 export function recv(t: Tensor, src: number): void {
-  checkRank('recv', 'src', src);
+  checkRank('recv', 'src', src, true);
   const b = commBuffer('recv', t);
-  run('recv', false, [t], (n) => n.distRecv(b.data, b.offset, b.count, src));
+  run('recv', false, [t], [], (n) => n.distRecv(b.data, b.offset, b.count, src));
 }

@@ -50,8 +50,10 @@ export interface DistributedNative {
  * The addon's distributed functions; throws ERR_NODEGRAD_UNSUPPORTED with the fix when the addon is
  * missing, was built without Gloo, or the reference backend is selected.
  */
-export function distributedNative(op: string): DistributedNative {
-  const addon = tryAddon() as (Partial<DistributedNative> & object) | null;
+export function distributedNative(
+  op: string,
+  addon = tryAddon() as (Partial<DistributedNative> & object) | null,
+): DistributedNative {
   if (addon === null) {
     throw new NodegradError(
       'ERR_NODEGRAD_UNSUPPORTED',
