@@ -1,5 +1,6 @@
 {
   "variables": {
+    "nodegrad_have_gloo": "<!(node -p \"process.env.NODEGRAD_WITH_GLOO !== '0' && (require('fs').existsSync('/usr/include/gloo/config.h') || require('fs').existsSync('/usr/local/include/gloo/config.h')) ? 1 : 0\")",
     "nodegrad_cflags": ["-O3", "-std=c++17", "-fno-math-errno", "-ffp-contract=fast", "-fvisibility=hidden", "-Wall", "-Wextra"]
   },
   "target_defaults": {
@@ -40,9 +41,15 @@
         "native/binding_norm.cc",
         "native/attention.cc",
         "native/binding_attention.cc",
-        "native/deferred.cc"
+        "native/deferred.cc",
+        "native/binding_distributed.cc"
       ],
       "conditions": [
+        ["nodegrad_have_gloo==1", {
+          "sources": ["native/distributed.cc", "native/dist_store.cc"],
+          "defines": ["NODEGRAD_HAVE_GLOO"],
+          "libraries": ["-lgloo"]
+        }],
         ["target_arch=='x64'", {"dependencies": ["nodegrad_avx512", "nodegrad_avx2"]}]
       ]
     }

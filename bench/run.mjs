@@ -10,6 +10,8 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ng from '../dist/index.js';
+import { allreduceSuite } from './allreduce.mjs';
+import { ddpSuite } from './ddp.mjs';
 import { lmSuite } from './lm.mjs';
 import { memorySuite } from './memory.mjs';
 import { cleanEnv, interleaved, printRow, torch as torchPeer, torchEnv } from './peers.mjs';
@@ -259,5 +261,7 @@ if (wanted('conv')) convSuite();
 if (wanted('train')) trainSuite();
 for (const suite of ['gpt', 'lstm', 'attention']) if (wanted(suite)) await lmSuite(suite, { usePeers });
 if (wanted('mainjob')) mainJobSuite();
+if (wanted('allreduce')) await allreduceSuite();
 // The memory suite takes minutes (1,000 steps per model for the leak check): only when asked for.
 if (suites.includes('memory')) await memorySuite();
+if (suites.includes('ddp')) await ddpSuite();

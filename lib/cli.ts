@@ -9,6 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { LAUNCH_USAGE, launch, parseLaunchArgs } from './cli-launch.js';
 import { generateCommand, TEXT_MODELS, TEXT_USAGE, textTrainCommand } from './cli-text.js';
 import * as ng from './index.js';
 import { checkpointDir } from './train/checkpoint.js';
@@ -24,7 +25,9 @@ commands:
               --threads N  --checkpoint-every N  --out runs/<timestamp>  --resume <checkpoint>
               --allow-config-change (resume with other --seed/--batch-size/--optimizer/... than the checkpoint's)
               --train-limit N  --test-limit N  --json  --verbose
+              --nproc-per-node N (data-parallel on N processes; --batch-size is per process)
 ${TEXT_USAGE}
+${LAUNCH_USAGE}
   eval      --checkpoint <model.safetensors or run folder> [--model lenet5] [--data mnist]
   summary   <model> [--input 3,224,224]
   bench     [suite ...]   runs the benchmark suite (npm run bench)
@@ -125,7 +128,28 @@ function modelFlag(args: string[]): string | undefined {
   return args[i].startsWith('--model=') ? args[i].slice('--model='.length) : args.at(i + 1);
 }
 
-async function trainCommand(args: string[]): Promise<number> {
+/** Splits `--nproc-per-node N` (or `=N`) off the arguments. */
+function nprocFlag(args: string[]): { nproc: string | undefined; rest: string[] } {
+  const i = args.findIndex((a) => a === '--nproc-per-node' || a.startsWith('--nproc-per-node='));
+  if (i < 0) return { nproc: undefined, rest: args };
+  const inline = args[i].startsWith('--nproc-per-node=');
+  const nproc = inline ? args[i].slice('--nproc-per-node='.length) : args.at(i + 1);
+  return { nproc, rest: [...args.slice(0, i), ...args.slice(i + (inline ? 1 : 2))] };
+}
+
+async function trainCommand(argv: string[]): Promise<number> {
+  const { nproc, rest: args } = nprocFlag(argv);
+  if (nproc !== undefined) {
+    const nprocPerNode = number('nproc-per-node', nproc, true, 1);
+    // One run folder for all ranks (rank 0 writes it).
+    const out = args.some((a) => a.startsWith('--out') || a.startsWith('--resume'))
+      ? []
+      : ['--out', join('runs', timestamp())];
+    if (nprocPerNode > 1)
+      return launch(parseLaunchArgs(['--nproc-per-node', String(nprocPerNode), 'train', ...args, ...out]));
+  }
+  // A rank started by `nodegrad launch`: join the group; trainer trains data-parallel.
+  if (Number(process.env.WORLD_SIZE ?? 1) > 1) await ng.distributed.initProcessGroup();
   const model = modelFlag(args);
   if (model !== undefined && TEXT_MODELS.includes(model)) return textTrainCommand(args, join('runs', timestamp()));
   const { values } = parseArgs({
@@ -186,7 +210,7 @@ async function trainCommand(args: string[]): Promise<number> {
     const last = result.history.at(-1);
     if (result.exitCode === 130) {
       console.log(`stopped: checkpoint saved in ${config.out}; continue with --resume ${config.out}`);
-    } else if (!values.json && last) {
+    } else if (!values.json && last && (process.env.RANK ?? '0') === '0') {
       console.log(
         `done: test top-1 ${(last.top1 * 100).toFixed(2)}%, top-5 ${(last.top5 * 100).toFixed(2)}%. ` +
           `Wrote ${join(config.out, 'model.safetensors')}, metrics.jsonl, report.html`,
@@ -195,6 +219,7 @@ async function trainCommand(args: string[]): Promise<number> {
     return result.exitCode;
   } finally {
     ev.stop();
+    if (ng.distributed.isInitialized()) ng.distributed.destroyProcessGroup();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -294,13 +319,15 @@ async function main(argv: string[]): Promise<number> {
       return summaryCommand(rest);
     case 'bench':
       return benchCommand(rest);
+    case 'launch':
+      return launch(parseLaunchArgs(rest));
     case 'help':
     case '--help':
     case '-h':
       console.log(USAGE);
       return 0;
     default:
-      throw new UsageError(`unknown command '${command}'; valid: train, generate, eval, summary, bench, help`);
+      throw new UsageError(`unknown command '${command}'; valid: train, launch, generate, eval, summary, bench, help`);
   }
 }
 

@@ -18,10 +18,12 @@ export type ErrorCode =
   | 'ERR_NODEGRAD_WORKER'
   /** ng.onnx: a file that is not valid ONNX, or an operator or attribute nodegrad does not support. */
   | 'ERR_NODEGRAD_ONNX'
-  /** ng.distributed: a collective failed, timed out, or a peer left. */
+  /** ng.distributed: a collective or the rendezvous failed (a peer exited, a timeout, a broken group). */
   | 'ERR_NODEGRAD_DISTRIBUTED'
   /** ng.runAsync: values read (or an op that computes in TypeScript) while its kernels are deferred. */
-  | 'ERR_NODEGRAD_DEFERRED';
+  | 'ERR_NODEGRAD_DEFERRED'
+  /** A feature this build or backend lacks (e.g. ng.distributed without Gloo); the message says how to get it. */
+  | 'ERR_NODEGRAD_UNSUPPORTED';
 
 /** Every error nodegrad raises on bad input. The message starts with the op's name. */
 export class NodegradError extends Error {

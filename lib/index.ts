@@ -38,3 +38,4 @@ export { getNumThreads, setNumThreads } from './backend/index.js';
 export * as serve from './serve/index.js';
 export * as onnx from './onnx/index.js';
 export { runAsync } from './serve/run-async.js';
+export * as distributed from './distributed/index.js';

@@ -316,6 +316,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerNormFunctions(env, exports);
   registerAttentionFunctions(env, exports);
   nodegrad::deferred::registerFunctions(env, exports);
+  registerDistributedFunctions(env, exports);
   return exports;
 }
 

@@ -350,5 +350,7 @@ void registerMemoryFunctions(Napi::Env env, Napi::Object exports);
 void registerNormFunctions(Napi::Env env, Napi::Object exports);
 // Registers scaled dot-product attention's forward and backward.
 void registerAttentionFunctions(Napi::Env env, Napi::Object exports);
+// Registers ng.distributed's process group (distInit, distAllReduce, ...; only distAvailable without Gloo).
+void registerDistributedFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace nodegrad::glue

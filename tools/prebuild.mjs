@@ -41,7 +41,13 @@ function copyFromBuild() {
 // Other prebuilds in the folder (a musl one made on Alpine) stay: only this machine's is replaced.
 function prebuildify() {
   const bin = join(root, 'node_modules', 'prebuildify', 'bin.js');
-  execFileSync(process.execPath, [bin, '--napi', '--strip', '--tag-libc'], { cwd: root, stdio: 'inherit' });
+  // Gloo is a shared library most machines lack: the prebuilt addon leaves ng.distributed out
+  // (NODEGRAD_WITH_GLOO=0); a build from source on a machine with libgloo-dev has it.
+  execFileSync(process.execPath, [bin, '--napi', '--strip', '--tag-libc'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NODEGRAD_WITH_GLOO: '0' },
+  });
 }
 
 if (process.env.NODEGRAD_PREBUILD_FROM_BUILD === '1') copyFromBuild();

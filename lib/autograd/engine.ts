@@ -11,7 +11,15 @@ import { Tensor, zerosTensor } from '../tensor/tensor.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 import { EphemeralRelease } from './ephemeral.js';
 import { accumulateLeaf, GradientBuffers, type Route } from './gradient-buffers.js';
-import { hasHooks, hookedTensor, retainsGrad, runHooks } from './hooks.js';
+import {
+  anyPostAccumulateGradHooks,
+  hasHooks,
+  hasPostAccumulateGradHooks,
+  hookedTensor,
+  retainsGrad,
+  runHooks,
+  runPostAccumulateGradHooks,
+} from './hooks.js';
 import { Node } from './node.js';
 
 /** Options of {@link backward} and Tensor.backward. */
@@ -114,6 +122,17 @@ function nodesToRun(order: readonly Node[], targets: readonly Tensor[] | undefin
   return run;
 }
 
+/** For each node, the leaves with post-accumulate hooks it is the last (in run order) to feed. */
+function lastConsumers(order: readonly Node[]): Map<Node, Tensor[]> {
+  const last = new Map<Tensor, Node>();
+  for (const node of order) {
+    for (const input of node.inputs) if (!input.gradFn && hasPostAccumulateGradHooks(input)) last.set(input, node);
+  }
+  const byNode = new Map<Node, Tensor[]>();
+  for (const [leaf, node] of last) byNode.set(node, [...(byNode.get(node) ?? []), leaf]);
+  return byNode;
+}
+
 /** Runs each needed node once with its fully summed gradient; returns the targets' gradients. */
 function walk(request: WalkRequest): Map<Tensor, Tensor> {
   const { roots, seeds, retainGraph, createGraph, targets } = request;
@@ -123,10 +142,18 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
   const run = nodesToRun(order, targets);
   const ephemeral = retainGraph ? null : new EphemeralRelease(order, walkStarts.at(-2) ?? -1);
   const targetKeys = new Set<Node | Tensor>((targets ?? []).map((t) => t.gradFn ?? t));
+  // Leaves given a gradient as nodes run; their post-accumulate hooks run after their last consumer.
+  const finishing = !targets && anyPostAccumulateGradHooks() ? lastConsumers(order) : null;
+  const given = new Set<Tensor>();
   const route = (input: Tensor): Route => {
     if (input.gradFn) return run.has(input.gradFn) || targetKeys.has(input.gradFn) ? 'hold' : 'drop';
     if (targets) return targetKeys.has(input) ? 'hold' : 'drop';
-    return createGraph || hasHooks(input) ? 'hold' : 'give';
+    if (createGraph || hasHooks(input)) return 'hold';
+    if (finishing) given.add(input);
+    return 'give';
+  };
+  const finish = (node: Node): void => {
+    for (const leaf of finishing?.get(node) ?? []) if (given.delete(leaf)) runPostAccumulateGradHooks(leaf);
   };
   // A gradient complete for a tensor: hooks, then capture (autograd.grad) or retainGrad (backward).
   // Returns what flows on.
@@ -148,7 +175,10 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
   });
   for (const node of order) {
     const received = buffers.take(node);
-    if (!received) continue; // no path from the outputs carries a gradient to this node
+    if (!received) {
+      finish(node);
+      continue; // no path from the outputs carries a gradient to this node
+    }
     const g = arrive(node, received);
     if (!run.has(node)) continue;
     const { grads, allocated } = buffers.own(() =>
@@ -160,13 +190,17 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
     ephemeral?.ran(node, grads);
     buffers.deliver(node.inputs, grads, route);
     buffers.release(received, allocated);
+    finish(node);
   }
   for (const leaf of buffers.heldLeaves()) {
     const g = buffers.take(leaf);
     if (!g) continue;
     const out = arrive(leaf, g);
-    if (!targets) buffers.giveLeaf(leaf, out, out === g);
+    if (targets) continue;
+    buffers.giveLeaf(leaf, out, out === g);
+    runPostAccumulateGradHooks(leaf);
   }
+  for (const leaf of given) runPostAccumulateGradHooks(leaf);
   return captured;
 }
 
@@ -195,15 +229,42 @@ export function seedGradient(op: string, root: Tensor, grad: Tensor | null | und
 
 /** The storage serial at the start of each walk in progress, outermost first. */
 const walkStarts: number[] = [];
+/** Callbacks queued during each walk in progress, run when it ends. */
+const walkCallbacks: (() => void)[][] = [];
+
+/**
+ * Queues `callback` to run once the backward pass in progress has finished (every gradient
+ * accumulated), before backward returns, as PyTorch's `Variable._execution_engine.queue_callback`.
+ * Throws when no backward is running; call it from a hook.
+ */
+export function queueCallback(callback: () => void): void {
+  const queue = walkCallbacks.at(-1);
+  if (!queue) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      'queueCallback: no backward pass is running; call it from a hook during backward',
+    );
+  }
+  queue.push(callback);
+}
 
 /** Runs a walk in the grad mode it needs, tracking only its own allocations. */
 export function runBackward(request: WalkRequest): Map<Tensor, Tensor> {
   // A backward nested inside another node's backward (checkpoint) tracks its own allocations only.
   const outerTracker = trackAllocations(null);
   walkStarts.push(storageSerial());
+  const callbacks: (() => void)[] = [];
+  walkCallbacks.push(callbacks);
   try {
-    return request.createGraph ? enableGrad(() => walk(request)) : noGrad(() => walk(request));
+    const run = () => {
+      const captured = walk(request);
+      // A callback may queue another one.
+      for (let i = 0; i < callbacks.length; i++) callbacks[i]();
+      return captured;
+    };
+    return request.createGraph ? enableGrad(run) : noGrad(run);
   } finally {
+    walkCallbacks.pop();
     walkStarts.pop();
     trackAllocations(outerTracker);
   }
@@ -250,7 +311,7 @@ export function backward(
   }
   const seed = seedGradient('backward', root, grad);
   const createGraph = options.createGraph ?? false;
-  if (!root.gradFn && !createGraph && !hasHooks(root)) {
+  if (!root.gradFn && !createGraph && !hasHooks(root) && !hasPostAccumulateGradHooks(root)) {
     accumulateLeaf(root, seed);
     return;
   }

@@ -100,3 +100,58 @@ export function runHooks(key: Node | Tensor, grad: Tensor): Tensor {
   }
   return g;
 }
+
+/** Called with a leaf once its `.grad` holds this backward's whole contribution. */
+export type PostAccumulateGradHook = (leaf: Tensor) => void;
+
+const postAccumulateHooks = new WeakMap<Tensor, Map<number, PostAccumulateGradHook>>();
+let postAccumulateCount = 0;
+
+/**
+ * Registers `hook` to run after backward has accumulated the leaf's gradient into `.grad`, as PyTorch's
+ * `Tensor.register_post_accumulate_grad_hook`: it runs as soon as no later node of the graph can add
+ * to it, so it can start work (an allreduce) while backward goes on.
+ */
+export function registerPostAccumulateGradHook(t: Tensor, hook: PostAccumulateGradHook): RemovableHandle {
+  if (typeof hook !== 'function') {
+    throw new NodegradError(
+      'ERR_NODEGRAD_ARGUMENT',
+      `registerPostAccumulateGradHook: expected a function, got ${typeof hook}`,
+    );
+  }
+  if (!t.requiresGrad || t.gradFn) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_AUTOGRAD',
+      'registerPostAccumulateGradHook: post accumulate grad hooks can only be registered on leaf tensors ' +
+        'that require grad',
+    );
+  }
+  let hooks = postAccumulateHooks.get(t);
+  if (!hooks) {
+    hooks = new Map();
+    postAccumulateHooks.set(t, hooks);
+  }
+  const id = nextId++;
+  hooks.set(id, hook);
+  postAccumulateCount++;
+  const registered = hooks;
+  return {
+    remove: () => {
+      if (registered.delete(id)) postAccumulateCount--;
+    },
+  };
+}
+
+/** Whether any post-accumulate hook is registered anywhere (lets backward skip the bookkeeping). */
+export function anyPostAccumulateGradHooks(): boolean {
+  return postAccumulateCount > 0;
+}
+
+export function hasPostAccumulateGradHooks(leaf: Tensor): boolean {
+  return (postAccumulateHooks.get(leaf)?.size ?? 0) > 0;
+}
+
+export function runPostAccumulateGradHooks(leaf: Tensor): void {
+  const hooks = postAccumulateHooks.get(leaf);
+  if (hooks) for (const hook of [...hooks.values()]) hook(leaf);
+}

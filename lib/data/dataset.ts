@@ -3,6 +3,7 @@ import { NodegradError, formatShape } from '../errors.js';
 import { indexSelect } from '../ops/join.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Sampler } from './sampler.js';
 
 /** Anything with a length whose items can be gathered in batches. */
 export interface Dataset {
@@ -72,6 +73,8 @@ export interface DataLoaderOptions {
   seed?: number;
   /** Applied to each batch (augmentation, normalization). */
   transform?: (batch: Tensor[]) => Tensor[];
+  /** Where the item order comes from (e.g. a DistributedSampler); excludes `shuffle`. */
+  sampler?: Sampler;
 }
 
 /** Deterministic Fisher–Yates permutation from a 32-bit seed (independent of ng.manualSeed). */
@@ -116,7 +119,7 @@ export class DataLoader {
   /**
    * @param dataset - What to batch: a TensorDataset or any Dataset.
    * @param options - batchSize (default 1), shuffle (default false), dropLast (default false), seed
-   *   (default 0), transform (applied to each batch).
+   *   (default 0), transform (applied to each batch), sampler (the item order, instead of shuffle).
    */
   constructor(
     readonly dataset: Dataset,
@@ -129,17 +132,24 @@ export class DataLoader {
         `DataLoader: batchSize must be a positive integer, got ${this.batchSize}`,
       );
     }
+    if (options.sampler && options.shuffle) {
+      throw new NodegradError(
+        'ERR_NODEGRAD_ARGUMENT',
+        'DataLoader: sampler option is mutually exclusive with shuffle; the sampler decides the order',
+      );
+    }
   }
 
   /** Batches per epoch. */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.options.sampler?.length ?? this.dataset.length;
     return this.options.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
-  /** The item order of epoch `epoch`. */
+  /** The item order of epoch `epoch` (a sampler's own order when one is given: set its epoch yourself). */
   order(epoch: number): number[] {
     const n = this.dataset.length;
+    if (this.options.sampler) return [...this.options.sampler];
     return this.options.shuffle
       ? permutation(n, (this.options.seed ?? 0) + epoch)
       : Array.from({ length: n }, (_, i) => i);

@@ -5,6 +5,7 @@
  * @module
  */
 export { TensorDataset, DataLoader, permutation, type Dataset, type DataLoaderOptions } from './dataset.js';
+export { DistributedSampler, type Sampler, type DistributedSamplerOptions } from './sampler.js';
 export { mnist, readIdx, idxDataset, cifar10, type Split } from './sources.js';
 export * as transforms from './transforms.js';
 export {

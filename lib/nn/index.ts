@@ -52,3 +52,5 @@ export {
   type LSTMState,
 } from './rnn.js';
 export { RNNCellBase, RNNCell, LSTMCell, GRUCell, type RNNCellOptions, type RNNCellLayerOptions } from './rnn-cells.js';
+export { SyncBatchNorm } from './parallel/sync-batchnorm.js';
+export * as parallel from './parallel/index.js';

@@ -10,6 +10,10 @@ import { setNumThreads } from '../backend/index.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
 import { DataLoader, permutation, TensorDataset } from '../data/dataset.js';
+import { DistributedSampler } from '../data/sampler.js';
+import { allReduce, getRank, getWorldSize, isInitialized } from '../distributed/index.js';
+import { DistributedDataParallel } from '../nn/parallel/distributed.js';
+import { tensor } from '../tensor/creation.js';
 import { cifar10, idxDataset, mnist, type Split } from '../data/sources.js';
 import { normalize } from '../data/transforms.js';
 import { registry } from '../models/index.js';
@@ -183,9 +187,21 @@ export interface TrainResult {
   model: Module;
 }
 
+/** Whether any rank asked to stop (every rank must stop after the same batch). */
+function anyRank(flag: boolean, distributed: boolean): boolean {
+  if (!distributed) return flag;
+  const t = tensor([flag ? 1 : 0]);
+  allReduce(t, { op: 'max' });
+  return t.item() > 0;
+}
+
 /**
  * Runs `nodegrad train`: builds the model and data, trains (resuming if asked), evaluates and
  * checkpoints each epoch, and writes the run folder; `shouldStop` is polled between batches.
+ * Under an initialized process group of more than one rank it trains data-parallel: each rank its
+ * DistributedSampler shard of `batchSize` items per step, gradients averaged by
+ * DistributedDataParallel; rank 0 alone evaluates, reports and writes the run folder, and the
+ * checkpoint (model and optimizer, not per-rank state) resumes under any world size.
  */
 export async function train(
   config: TrainConfig,
@@ -215,27 +231,40 @@ export async function train(
   const prepare = (set: TensorDataset) => new TensorDataset(...transform([...set.tensors]));
   const trainSet = prepare(limit(data.train, config.trainLimit, config.seed + 101));
   const testSet = prepare(limit(data.test, config.testLimit, config.seed + 202));
+  const distributed = isInitialized() && getWorldSize() > 1;
+  const leader = !distributed || getRank() === 0;
+  // Rank 0 alone reports.
+  const quiet = () => undefined;
+  const report: TrainEvents = leader ? events : { start: quiet, batch: quiet, epoch: quiet, checkpoint: quiet };
   const model = buildModel(config.model, data);
   const optimizer: Optimizer<{ lr: number }> =
     config.optimizer === 'adam'
       ? new Adam(model.parameters(), { lr: config.lr, weightDecay: config.weightDecay })
       : new SGD(model.parameters(), { lr: config.lr, momentum: config.momentum, weightDecay: config.weightDecay });
-  const trainLoader = new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
+  const sampler = distributed ? new DistributedSampler(trainSet, { seed: config.seed }) : undefined;
+  const trainLoader = sampler
+    ? new DataLoader(trainSet, { batchSize: config.batchSize, sampler })
+    : new DataLoader(trainSet, { batchSize: config.batchSize, shuffle: true, seed: config.seed });
   const testLoader = new DataLoader(testSet, { batchSize: 256 });
   let state: TrainerState = { epoch: 0, batchesDone: 0, globalStep: 0, rngState: [], history: [] };
   if (config.resume && resumeFrom) {
     state = restoreCheckpoint(resumeFrom, settings, model, optimizer);
     setRngState(Uint32Array.from(state.rngState));
-    removeStaleTemps(checkpointDir(config.resume));
+    if (leader) removeStaleTemps(checkpointDir(config.resume));
   }
-  mkdirSync(config.out, { recursive: true });
-  removeStaleTemps(config.out);
-  writeFileAtomic(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  // Wrapped after restoring: construction broadcasts rank 0's weights to every rank.
+  const net: Module = distributed ? new DistributedDataParallel(model) : model;
+  if (leader) {
+    mkdirSync(config.out, { recursive: true });
+    removeStaleTemps(config.out);
+    writeFileAtomic(join(config.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  }
   const checkpoint = (s: TrainerState) => {
+    if (!leader) return;
     saveCheckpoint(config.out, model, optimizer, { ...s, rngState: [...getRngState()] }, settings);
-    events.checkpoint(config.out);
+    report.checkpoint(config.out);
   };
-  events.start({
+  report.start({
     epochs: config.epochs,
     batchesPerEpoch: trainLoader.length,
     trainSize: trainSet.length,
@@ -248,6 +277,7 @@ export async function train(
     const started = performance.now();
     const skip = epoch === state.epoch ? state.batchesDone : 0;
     trainLoader.epoch = epoch;
+    sampler?.setEpoch(epoch);
     let lossSum = 0;
     let correct = 0;
     let seen = 0;
@@ -256,7 +286,7 @@ export async function train(
       batch++;
       if (batch <= skip) continue;
       optimizer.zeroGrad();
-      const logits = model.forward(x);
+      const logits = net.forward(x);
       const loss = crossEntropy(logits, y);
       loss.backward();
       optimizer.step();
@@ -264,7 +294,7 @@ export async function train(
       lossSum += loss.item() * y.shape[0];
       correct += topKCorrect(logits.detach(), y, 1);
       seen += y.shape[0];
-      events.batch({
+      report.batch({
         epoch,
         batch,
         batches: trainLoader.length,
@@ -273,7 +303,7 @@ export async function train(
         imagesPerSecond: seen / ((performance.now() - started) / 1000),
       });
       const position = { ...state, epoch, batchesDone: batch };
-      if (shouldStop()) {
+      if (anyRank(shouldStop(), distributed)) {
         checkpoint(position);
         return { exitCode: 130, history: state.history, model };
       }
@@ -281,6 +311,11 @@ export async function train(
         checkpoint(position);
     }
     const seconds = (performance.now() - started) / 1000;
+    if (!leader) {
+      state = { ...state, epoch: epoch + 1, batchesDone: 0 };
+      if (anyRank(shouldStop(), distributed)) return { exitCode: 130, history: state.history, model };
+      continue;
+    }
     const test = evaluate(model, testLoader);
     const metrics: EpochMetrics = {
       epoch: epoch + 1,
@@ -299,8 +334,8 @@ export async function train(
       renderReport(`nodegrad: ${config.model} on ${config.data}`, { ...config }, state.history),
     );
     checkpoint(state);
-    events.epoch(metrics);
-    if (shouldStop()) return { exitCode: 130, history: state.history, model };
+    report.epoch(metrics);
+    if (anyRank(shouldStop(), distributed)) return { exitCode: 130, history: state.history, model };
   }
   return { exitCode: 0, history: state.history, model };
 }

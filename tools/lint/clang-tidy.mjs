@@ -1,6 +1,7 @@
 // `node tools/lint/clang-tidy.mjs [file ...]`: runs clang-tidy (.clang-tidy) over native/ with the
 // flags binding.gyp compiles with, two files at a time; any finding fails (WarningsAsErrors).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { nativeFiles, requireTool, root } from './native-files.mjs';
@@ -24,6 +25,8 @@ const compileFlags = [
   '-DNAPI_CPP_EXCEPTIONS',
   '-DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS',
   '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+  // As binding.gyp: the Gloo glue is checked where Gloo is installed.
+  ...(existsSync('/usr/include/gloo/config.h') ? ['-DNODEGRAD_HAVE_GLOO'] : []),
 ];
 
 const requested = process.argv.slice(2);
