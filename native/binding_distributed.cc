@@ -54,7 +54,7 @@ ElementType elementType(const ArrayRef& a) {
 }
 
 // A typed array's run of `count` elements from `offset`, checked against its length.
-Span bindSpan(const Args& args, const ArrayRef& a, int64_t offset, int64_t count) {
+Span bindSpan(Args& args, const ArrayRef& a, int64_t offset, int64_t count) {
   const Buffer b = args.bind(a, checkedAdd(offset, count));
   return {static_cast<char*>(b.data) + offset * static_cast<int64_t>(dist::elementSize(elementType(a))), count};
 }
