@@ -109,6 +109,27 @@ describe('native arena', () => {
     expect(after.peakBytes).toBeGreaterThanOrEqual(during.liveBytes);
   });
 
+  it('a LeNet-5 loop under ng.tidy returns to its baseline at every call, through collections', async () => {
+    ng.manualSeed(0);
+    const model = ng.models.lenet5();
+    model.eval();
+    const x = ng.randn([1, 1, 28, 28]);
+    const infer = (): number => ng.tidy(() => ng.noGrad(() => model.forward(x).argmax(1).item()));
+    infer();
+    // Garbage from before the loop: counted until a collection frees it, so the baseline is taken after one.
+    ng.noGrad(() => ng.randn([256, 1024]).relu().exp());
+    await collectUntil(0);
+    const baseline = ng.memory().liveBytes;
+    const drifts: number[] = [];
+    for (let i = 1; i <= 200; i++) {
+      infer();
+      if (i % 100 === 0) gc();
+      const drift = ng.memory().liveBytes - baseline;
+      if (drift !== 0) drifts.push(drift);
+    }
+    expect(drifts).toEqual([]);
+  });
+
   it('large tensors live in the arena and stay transferable', () => {
     const t = ng.ones([1024, 256]);
     expect(t.storage.data.byteLength).toBe(MiB);
