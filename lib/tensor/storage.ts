@@ -268,7 +268,7 @@ function arenaArray(dtype: DType, n: number, zero: boolean): DataArray | null {
   const bytes = n * BYTES_PER_ELEMENT[dtype];
   if (!arena || bytes < ARENA_MIN_BYTES) return null;
   let buffer = arena.arenaAllocate(bytes, zero, true);
-  if (buffer === null && arenaCounts && collectForReuse(arenaLiveBytes)) {
+  if (buffer === null && arenaCounts && collectForReuse(arenaLiveBytes, bytes)) {
     buffer = arena.arenaAllocate(bytes, zero, true);
   }
   buffer ??= arena.arenaAllocate(bytes, zero, false);
