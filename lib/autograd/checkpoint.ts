@@ -7,7 +7,7 @@
 import { NodegradError } from '../errors.js';
 import { getRngState, setRngState } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { backward } from './engine.js';
+import { backwardFromNodeGradient } from './engine.js';
 import { enableGrad, forwardScope, isGradEnabled, withReleasedIntermediates } from './grad-mode.js';
 import { Node } from './node.js';
 
@@ -64,7 +64,7 @@ export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tenso
       // The recomputed output is the nested backward's alone: released once its node ran.
       const own = recomputed.storage;
       if (!detached.some((d) => d.storage === own) && recomputed.gradFn) own.ephemeral = true;
-      if (recomputed.requiresGrad) backward(recomputed, g);
+      if (recomputed.requiresGrad) backwardFromNodeGradient(recomputed, g);
       return detached.map((d) => (d.requiresGrad ? (d.grad ?? null) : null));
     },
     inputs,

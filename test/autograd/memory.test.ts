@@ -469,10 +469,10 @@ describe('recomputation', () => {
     const checkpointed = step(() => nn.checkpointSequential(model, 4, x));
     checkpointed.grads.forEach((g, i) => expectClose(g, plain.grads[i], 1e-6, 1e-7));
     // Plain: 16 activations kept and the gradients in flight (19.5). Checkpointed: 3 boundaries and
-    // the last segment (4), then one recomputed segment at a time with its gradients: 12.6, 14.6 while
-    // each boundary and recomputed output stayed until its checkpoint's backward had finished.
+    // the last segment (4), then one recomputed segment at a time with its gradients: 11.3; 14.6 while
+    // each boundary, recomputed output and gradient between segments stayed until the collector ran.
     expect(plain.peak).toBeGreaterThan(18);
-    expect(checkpointed.peak).toBeLessThanOrEqual(0.66 * plain.peak);
+    expect(checkpointed.peak).toBeLessThanOrEqual(0.6 * plain.peak);
   });
 
   it('a checkpoint inside a Sequential, after layers whose activations backward releases, gives the plain gradients', () => {
