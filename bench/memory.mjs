@@ -301,6 +301,7 @@ export async function memorySuite() {
   await issueRows();
   bufferRow();
   await tidyLoop(Number(process.env.TIDY_CALLS ?? 100_000));
+  if (process.env.MEMORY_TABLE_ONLY) return; // the issue's rows only, without the per-mode suites
   await suite(
     'ResNet-18, 3×32×32, batch 32',
     () => ng.models.resnet18({ numClasses: 10 }),

@@ -524,6 +524,11 @@ describe('recomputation', () => {
       expect(plan.segments.at(-1)!.end).toBe(16);
       plan.segments.slice(1).forEach((s, i) => expect(s.start).toBe(plan.segments[i].end));
       expect(plan.segments.some((s) => s.checkpointed)).toBe(true);
+      // What backward recomputes plus what the forward keeps: every activation once, and each
+      // checkpointed segment's output a second time (kept as the next segment's input).
+      const recomputedSegments = plan.segments.filter((s) => s.checkpointed).length;
+      expect(plan.recomputedBytes).toBeGreaterThan(0);
+      expect(plan.keptBytes + plan.recomputedBytes).toBe(plan.plainKeptBytes + recomputedSegments * activation);
       y.pow(2).mean().backward();
       model.parameters().forEach((p, i) => expectClose(flat(p.grad!), plain[i], 1e-5, 1e-7));
     }
