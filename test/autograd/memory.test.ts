@@ -448,6 +448,24 @@ describe('recomputation', () => {
     expectClose(plain[1], flat(x.grad!), 1e-6, 1e-7);
   });
 
+  it("mseLoss's intermediates are released by backward, not left to the collector", () => {
+    const lin = new nn.Linear(64, 64);
+    const x = ng.randn([256, 64]);
+    const y = ng.randn([256, 64]);
+    F.mseLoss(lin.forward(x), y).backward();
+    const before = ng.memory().liveBytes;
+    const out = lin.forward(x);
+    F.mseLoss(out, y).backward();
+    // Only the output the caller holds and a few scalars remain; the difference and its square go.
+    expect(ng.memory().liveBytes - before).toBeLessThanOrEqual(out.storage.byteLength + 1024);
+    lin.zeroGrad();
+    lin.forward(x).sub(y).pow(2).mean().backward();
+    const composed = flat(lin.weight.grad!);
+    lin.zeroGrad();
+    F.mseLoss(lin.forward(x), y).backward();
+    expectClose(flat(lin.weight.grad!), composed, 1e-6, 1e-7);
+  });
+
   it('checkpointSequential: boundaries and recomputed outputs go once read, the peak falls with identical gradients', () => {
     ng.manualSeed(21);
     const layers: ng.nn.Module[] = [];
