@@ -493,6 +493,53 @@ describe('recomputation', () => {
     expect(checkpointed.peak).toBeLessThanOrEqual(0.6 * plain.peak);
   });
 
+  it("checkpointSequential over blocks: a recomputed block's inner activations go once read", () => {
+    ng.manualSeed(22);
+    class Block extends nn.Module {
+      a = new nn.Linear(64, 64);
+      b = new nn.Linear(64, 64);
+      forward(x: ng.Tensor): ng.Tensor {
+        return this.b.forward(this.a.forward(x).tanh()).add(x).relu();
+      }
+    }
+    const blocks = Array.from({ length: 8 }, () => new Block());
+    const model = new nn.Sequential(...blocks);
+    const x = ng.randn([256, 64]);
+    const seed = ng.randn([256, 64]);
+    const activation = 256 * 64 * 4;
+    const step = (forward: () => ng.Tensor): { peak: number; grads: number[][] } => {
+      model.zeroGrad();
+      const start = ng.memory().liveBytes;
+      ng.resetPeakMemory();
+      forward().backward(seed);
+      return {
+        peak: (ng.memory().peakBytes - start) / activation,
+        grads: model.parameters().map((p) => flat(p.grad!)),
+      };
+    };
+    step(() => model.forward(x));
+    const plain = step(() => model.forward(x));
+    const checkpointed = step(() => nn.checkpointSequential(model, 8, x));
+    checkpointed.grads.forEach((g, i) => expectClose(g, plain.grads[i], 1e-6, 1e-7));
+    expect(checkpointed.peak).toBeLessThanOrEqual(0.5 * plain.peak);
+    // A block's inner activation from the recomputation (captured by a forward hook) is released
+    // by the nested backward once read: already gone when the block's weight gradient arrives at the
+    // end of that walk, instead of when the checkpoint's node returns.
+    const block = blocks[0];
+    let inner: ng.Tensor | null = null;
+    let releasedInWalk: boolean | null = null;
+    const capture = block.a.registerForwardHook((_m, _args, out) => {
+      inner = out;
+    });
+    const probe = block.a.weight.registerHook(() => {
+      releasedInWalk = inner?.storage.disposed ?? null;
+    });
+    nn.checkpointSequential(model, 8, x).backward(seed);
+    capture.remove();
+    probe.remove();
+    expect(releasedInWalk).toBe(true);
+  });
+
   it('a checkpoint inside a Sequential, after layers whose activations backward releases, gives the plain gradients', () => {
     ng.manualSeed(11);
     const inner = new nn.Sequential(new nn.Linear(16, 16), new nn.Tanh(), new nn.Linear(16, 16));
