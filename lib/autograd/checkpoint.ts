@@ -7,7 +7,7 @@
 import { NodegradError } from '../errors.js';
 import { getRngState, setRngState } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { backward } from './engine.js';
+import { backwardFromNodeGradient } from './engine.js';
 import { enableGrad, forwardScope, isGradEnabled, withReleasedIntermediates } from './grad-mode.js';
 import { Node } from './node.js';
 
@@ -44,7 +44,7 @@ export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tenso
   if (!isGradEnabled()) return out;
   // The segment may reach parameters that are not among `inputs`, so the node is attached whenever
   // grad is on (its backward finds out by recomputing).
-  out.gradFn = new Node(
+  const node = new Node(
     'checkpoint',
     inputs,
     (g) => {
@@ -61,11 +61,17 @@ export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tenso
       } finally {
         setRngState(current);
       }
-      if (recomputed.requiresGrad) backward(recomputed, g);
+      // The recomputed output is the nested backward's alone: released once its node ran.
+      const own = recomputed.storage;
+      if (!detached.some((d) => d.storage === own) && recomputed.gradFn) own.ephemeral = true;
+      if (recomputed.requiresGrad) backwardFromNodeGradient(recomputed, g);
       return detached.map((d) => (d.requiresGrad ? (d.grad ?? null) : null));
     },
     inputs,
   );
+  // Backward recomputes the segment: its output (a boundary between segments) may go once its readers ran.
+  node.readsOutputs = false;
+  out.gradFn = node;
   out.requiresGrad = true;
   return out;
 }

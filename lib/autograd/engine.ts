@@ -103,7 +103,12 @@ export interface WalkRequest {
   retainGraph: boolean;
   createGraph: boolean;
   targets?: readonly Tensor[];
+  /** The seeds are the walk's to recycle once consumed (the gradient a checkpoint node was handed). */
+  seedsOwned?: boolean;
 }
+
+/** The gradient of the node running now, when its walk owns it alone (else null). */
+let handOver: Tensor | null = null;
 
 /** Nodes whose inputs lead to a target (so their backward must run); all nodes when there are none. */
 function nodesToRun(order: readonly Node[], targets: readonly Tensor[] | undefined): Set<Node> {
@@ -169,6 +174,7 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
     }
     return out;
   };
+  if (request.seedsOwned) for (const seed of seeds) buffers.adopt(seed);
   roots.forEach((root, i) => {
     const where = route(root);
     if (where !== 'drop') buffers.addWaiting(root.gradFn ?? root, seeds[i]);
@@ -181,9 +187,11 @@ function walk(request: WalkRequest): Map<Tensor, Tensor> {
     }
     const g = arrive(node, received);
     if (!run.has(node)) continue;
+    handOver = buffers.ownsAlone(g) ? g : null;
     const { grads, allocated } = buffers.own(() =>
       createGraph && !node.twiceDifferentiable ? onceDifferentiable(node, g) : node.apply(g),
     );
+    handOver = null;
     // Dropping the closure frees the tensors it saved.
     if (!retainGraph) node.release();
     checkGradientShapes(node, grads);
@@ -268,6 +276,16 @@ export function runBackward(request: WalkRequest): Map<Tensor, Tensor> {
     walkStarts.pop();
     trackAllocations(outerTracker);
   }
+}
+
+/**
+ * Backward of `root` from `grad`, the gradient a node's backward was given (a checkpoint's, after
+ * recomputing its segment): when the walk running that node owns `grad` alone, this nested walk
+ * recycles it as soon as `root`'s node consumed it instead of when the outer node returns.
+ * @internal
+ */
+export function backwardFromNodeGradient(root: Tensor, grad: Tensor): void {
+  runBackward({ roots: [root], seeds: [grad], retainGraph: false, createGraph: false, seedsOwned: handOver === grad });
 }
 
 /**

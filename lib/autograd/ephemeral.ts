@@ -15,7 +15,7 @@ function ephemeralReads(node: Node, minSerial: number): Storage[] {
   };
   for (const t of node.inputs) consider(t.storage);
   for (const t of node.savedTensors) consider(t.storage);
-  for (const s of node.outputs) consider(s);
+  if (node.readsOutputs) for (const s of node.outputs) consider(s);
   return [...found];
 }
 

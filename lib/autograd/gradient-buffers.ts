@@ -8,7 +8,7 @@ import { getBackend } from '../backend/index.js';
 import { BinaryOp } from '../backend/types.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { broadcastStrides, contiguousStrides, sameShape } from '../tensor/shape.js';
-import { trackAllocations, type Storage } from '../tensor/storage.js';
+import { storageSerial, trackAllocations, type Storage } from '../tensor/storage.js';
 import { uninitTensor, Tensor } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
 import type { Node } from './node.js';
@@ -97,6 +97,7 @@ export class GradientBuffers {
   own(backward: () => readonly (Tensor | null)[]): { grads: readonly (Tensor | null)[]; allocated: Storage[] } {
     if (this.recording) return { grads: backward(), allocated: [] };
     const allocated: Storage[] = [];
+    const first = storageSerial();
     const outer = trackAllocations(allocated);
     let grads: readonly (Tensor | null)[];
     try {
@@ -104,6 +105,9 @@ export class GradientBuffers {
     } finally {
       trackAllocations(outer);
     }
+    // A nested walk (a checkpoint's) allocates untracked; the gradients it made for the node are the node's.
+    for (const g of grads)
+      if (g && g.storage.serial >= first && !allocated.includes(g.storage)) allocated.push(g.storage);
     for (const storage of allocated) this.owned.add(storage);
     return { grads, allocated };
   }
@@ -136,6 +140,16 @@ export class GradientBuffers {
   /** A copy of g that outlives this call (a captured or retained gradient). */
   keep(g: Tensor): Tensor {
     return this.recording ? g : denseCopy(g);
+  }
+
+  /** Whether this call owns g's storage and no waiting gradient shares it. */
+  ownsAlone(g: Tensor): boolean {
+    return !this.recording && this.owned.has(g.storage) && !this.waitingOn.get(g.storage);
+  }
+
+  /** Makes g's storage this call's to recycle: a gradient an outer call handed over. */
+  adopt(g: Tensor): void {
+    if (!this.recording) this.owned.add(g.storage);
   }
 
   /** Stops g's storage from being recycled or adopted: a hook's result may alias it. */

@@ -63,6 +63,8 @@ export class Node {
   private saved: { tensor: Tensor; version: number }[];
   /** Storages of the tensors this node produced (their gradFn is this node); backward may read them. */
   readonly outputs: Storage[] = [];
+  /** Whether backward may read `outputs` (a checkpoint's recomputes its segment instead). */
+  readsOutputs = true;
 
   /** A node named `name` over `inputs`; `saved` are the tensors backwardFn reads, version-checked by apply. */
   constructor(

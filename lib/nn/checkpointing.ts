@@ -16,6 +16,29 @@ function isInplaceReLU(layer: unknown): boolean {
   return layer instanceof ReLU && Boolean(layer.options.inplace);
 }
 
+/**
+ * runChain(part, x), whose storages that the output's graph reads are marked for release by backward
+ * once their readers ran: in a recomputation no user code holds them, not even a block's inner
+ * activations (a ResNet BasicBlock's conv → BN → ReLU) that runChain itself leaves to the collector.
+ */
+function runReleasing(part: readonly Module[], x: Tensor): Tensor {
+  const created: Storage[] = [];
+  const outer = trackAllocations(created);
+  let out: Tensor;
+  try {
+    out = runChain(part, x);
+  } finally {
+    trackAllocations(outer);
+    outer?.push(...created);
+  }
+  const read = reachableStorages(out);
+  for (const storage of created) {
+    const inner = storage !== x.storage && storage !== out.storage;
+    if (inner && read.has(storage) && !storage.kept && !storage.disposed) storage.ephemeral = true;
+  }
+  return out;
+}
+
 /** Runs `layers` as segments starting at `starts`, checkpointing those marked; returns the output. */
 function runSegments(
   layers: readonly Module[],
@@ -26,8 +49,7 @@ function runSegments(
   let h = input;
   starts.forEach((start, i) => {
     const part = layers.slice(start, starts[i + 1] ?? layers.length);
-    const run = (x: Tensor) => runChain(part, x);
-    const next = checkpointed[i] ? checkpoint(run, h) : run(h);
+    const next = checkpointed[i] ? checkpoint((x) => runReleasing(part, x), h) : runChain(part, h);
     markGraphOnly(h, next, input);
     h = next;
   });

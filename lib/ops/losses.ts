@@ -26,7 +26,19 @@ export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions
   const reduction = checkReduction('mseLoss', options.reduction ?? 'mean');
   sameShapes('mseLoss', input, target);
   const d = sub(input, floatTarget(input, target));
-  return reduce(mul(d, d), reduction);
+  const squared = mul(d, d);
+  return releasedByBackward(reduce(squared, reduction), d, squared);
+}
+
+/**
+ * Marks a loss's intermediates, which no caller can reach, for release once backward has run the
+ * nodes that read them (autograd/ephemeral.ts) instead of when the collector runs; returns `out`.
+ */
+function releasedByBackward(out: Tensor, ...intermediates: Tensor[]): Tensor {
+  for (const t of intermediates) {
+    if (t.gradFn && t.storage !== out.storage && !t.storage.kept) t.storage.ephemeral = true;
+  }
+  return out;
 }
 
 /** Mean absolute error: |input − target|. */

@@ -287,7 +287,7 @@ function arenaArray(dtype: DType, n: number, zero: boolean): DataArray | null {
   if (!arena || bytes < ARENA_MIN_BYTES) return null;
   let buffer = arena.arenaAllocate(bytes, zero, true);
   // While ng.runAsync records, the blocks a collection could free are the pending kernels' (held).
-  if (buffer === null && arenaCounts && !isRecording() && collectForReuse(arenaLiveBytes)) {
+  if (buffer === null && arenaCounts && !isRecording() && collectForReuse(arenaLiveBytes, bytes)) {
     buffer = arena.arenaAllocate(bytes, zero, true);
   }
   buffer ??= arena.arenaAllocate(bytes, zero, false);
