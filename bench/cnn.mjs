@@ -186,7 +186,7 @@ export function cnnSuite(options) {
   try {
     const peerNote = usePeers && hasTorch() ? `PyTorch ${rounds} interleaved round(s), each side's best` : 'no peers';
     console.log(
-      `\n## Deep CNNs (${threads} threads; ${peerNote}${quick ? '; QUICK smoke mode: tiny batches, 64×64 inference inputs, not figures' : ''})`,
+      `\n## Deep CNNs (${threads} thread${threads === 1 ? '' : 's'}; ${peerNote}${quick ? '; QUICK smoke mode: tiny batches, 64×64 inference inputs, not figures' : ''})`,
     );
     const trains = TRAIN.filter((t) => models(t.model));
     const infers = INFER.filter((t) => models(t.model));

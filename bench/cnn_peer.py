@@ -5,7 +5,7 @@ torchvision's module names (the same state-dict keys as nodegrad's zoo) and init
 
 Run with Debian's python3-torch: /usr/bin/python3 bench/cnn_peer.py JOB 'JSON'
   params {"models": [{"model": "resnet18", "numClasses": 10}, ...]}       parameter counts
-  keys   {"models": [...]}                                                 state-dict keys
+  keys   {"models": [...]}                                                 the counts and state-dict keys
   train  {"model": ..., "numClasses": ..., "batch": ..., "size": ...}    SGD momentum 0.9 steps, img/s
   infer  {"model": ..., "numClasses": ..., "batch": ..., "size": ...}    eval + no_grad forward, img/s
   layers {"shapes": [{"key", "n", "c", "h", "w", "oc", "k", "s", "p"}]} conv fwd / input grad / weight grad, GFLOP/s
@@ -286,16 +286,30 @@ def bn(spec):
         emit(s["key"], 1 / median_seconds(step))
 
 
+def uninitialized(name, classes):
+    """The model with its random initialization skipped: parameter counts and keys need only the shapes."""
+    skip = lambda *args, **kwargs: None  # noqa: E731
+    saved = {}
+    for owner, attr in [(nn.init, f) for f in ("kaiming_normal_", "normal_", "trunc_normal_", "constant_")] + [
+        (nn.Linear, "reset_parameters"), (nn.Conv2d, "reset_parameters")
+    ]:
+        saved[(owner, attr)] = getattr(owner, attr)
+        setattr(owner, attr, skip)
+    try:
+        return MODELS[name](classes)
+    finally:
+        for (owner, attr), fn in saved.items():
+            setattr(owner, attr, fn)
+
+
 def main(job, spec):
-    if job == "params":
+    if job in ("params", "keys"):
         emit("torch", torch.__version__)
         for m in spec["models"]:
-            count = sum(p.numel() for p in MODELS[m["model"]](m["numClasses"]).parameters())
-            emit(f"{m['model']} {m['numClasses']}", count)
-    elif job == "keys":
-        for m in spec["models"]:
-            keys = list(MODELS[m["model"]](m["numClasses"]).state_dict().keys())
-            print(json.dumps({"name": m["model"], "keys": keys}), flush=True)
+            model = uninitialized(m["model"], m["numClasses"])
+            emit(f"{m['model']} {m['numClasses']}", sum(p.numel() for p in model.parameters()))
+            if job == "keys":
+                print(json.dumps({"name": m["model"], "keys": list(model.state_dict().keys())}), flush=True)
     else:
         {"train": train, "infer": infer, "layers": layers, "bn": bn}[job](spec)
 
