@@ -172,27 +172,156 @@ export function cnnOptions(argv) {
   };
 }
 
-/** Runs the suite: prints its header and markdown tables. */
+function trainPart(ctx, trains) {
+  console.log(
+    '\n### Training: SGD momentum 0.9, cross-entropy, 10 classes (images/s; faults: minor page faults per step)\n',
+  );
+  table(['model', 'input', 'batch', 'params nodegrad / PyTorch', 'nodegrad', 'PyTorch', 'ratio', 'faults/step']);
+  for (const t of trains) {
+    const batch = ctx.quick ? 2 : t.batch;
+    const spec = { model: t.model, numClasses: 10, batch, size: t.size };
+    const { step, params } = trainStep(t.model, batch, t.size);
+    let faults = NaN;
+    const { peer, mine } = interleaved(
+      ctx.rounds,
+      (r) => ctx.peer('train', spec, r),
+      (once) => {
+        const m = timeWithFaults(step);
+        faults = m.faults;
+        once.set('train', batch / m.seconds);
+      },
+    );
+    const [a, b] = [mine.get('train'), peer.get('train')];
+    row([
+      t.model,
+      `3×${t.size}×${t.size}`,
+      batch,
+      ctx.counts(t.model, 10, params),
+      fmt(a),
+      fmt(b),
+      ratio(a, b),
+      fmt(faults, 0),
+    ]);
+  }
+}
+
+function inferPart(ctx, infers) {
+  console.log('\n### Inference: eval mode, 1000 classes; nodegrad inferenceMode, PyTorch no_grad\n');
+  table(['model', 'input', 'batch', 'params nodegrad / PyTorch', 'nodegrad', 'PyTorch', 'ratio', 'unit']);
+  for (const t of infers) {
+    ng.manualSeed(0);
+    const model = makeModel(t.model, 1000);
+    model.eval();
+    const size = ctx.quick ? 64 : t.size;
+    for (const batch of ctx.quick ? [1, 2] : t.batches) {
+      const x = ng.randn([batch, 3, size, size]);
+      const spec = { model: t.model, numClasses: 1000, batch, size };
+      const { peer, mine } = interleaved(
+        ctx.rounds,
+        (r) => ctx.peer('infer', spec, r),
+        (once) => once.set('infer', batch / timeCalls(() => ng.inferenceMode(() => model.forward(x))).seconds),
+      );
+      const [a, b] = [mine.get('infer'), peer.get('infer')];
+      // Batch 1 shows latency (ms per image); larger batches throughput. The ratio is the same either way.
+      const cells =
+        batch === 1
+          ? [fmt(1e3 / a, 2), b ? fmt(1e3 / b, 2) : '—', ratio(a, b), 'ms']
+          : [fmt(a), fmt(b), ratio(a, b), 'images/s'];
+      row([t.model, `3×${size}×${size}`, batch, ctx.counts(t.model, 1000, count(model)), ...cells]);
+    }
+  }
+}
+
+const CONV_PARTS = ['forward', 'input-grad', 'weight-grad'];
+
+function layersPart(ctx, convs) {
+  console.log(
+    `\n### ResNet-18 convolutions at 3×32×32, batch ${ctx.layerBatch} (GFLOP/s; nodegrad through ng.backend, ` +
+      'PyTorch F.conv2d and autograd.grad per input)\n',
+  );
+  const pair = (what) => [`${what} ng / pt`, 'ratio'];
+  table([
+    'conv (in→out, input H×W, kernel, stride, pad)',
+    'count',
+    ...pair('forward'),
+    ...pair('input grad'),
+    ...pair('weight grad'),
+  ]);
+  const be = ng.backend.getBackend();
+  const layers = convs.map((s) => convLayer(s, be));
+  const { peer, mine } = interleaved(
+    ctx.rounds,
+    (r) => ctx.peer('layers', { shapes: convs }, r),
+    (once) => {
+      convs.forEach((s, i) => {
+        for (const part of CONV_PARTS)
+          once.set(`${s.key} ${part}`, layers[i].flops / timeCalls(layers[i][part]).seconds / 1e9);
+      });
+    },
+  );
+  for (const s of convs) {
+    const cells = CONV_PARTS.flatMap((part) => {
+      const [a, b] = [mine.get(`${s.key} ${part}`), peer.get(`${s.key} ${part}`)];
+      return [`${fmt(a)} / ${fmt(b)}`, ratio(a, b)];
+    });
+    row([s.key, s.count, ...cells]);
+  }
+}
+
+function bnPart(ctx, bns) {
+  console.log(`\n### ResNet-18 BatchNorm2d, training forward + backward, batch ${ctx.layerBatch} (µs per call)\n`);
+  table(['input C×H×W', 'count', 'nodegrad', 'PyTorch', 'ratio']);
+  const steps = bns.map(bnStep);
+  const { peer, mine } = interleaved(
+    ctx.rounds,
+    (r) => ctx.peer('bn', { shapes: bns }, r),
+    (once) => bns.forEach((s, i) => once.set(s.key, 1 / timeCalls(steps[i]).seconds)),
+  );
+  for (const s of bns) {
+    const [a, b] = [mine.get(s.key), peer.get(s.key)];
+    row([s.key.slice(3), s.count, fmt(1e6 / a), b ? fmt(1e6 / b) : '—', ratio(a, b)]);
+  }
+}
+
+function gemmPart(ctx) {
+  const sizes = ctx.quick ? [256] : GEMM_SIZES;
+  console.log(
+    `\n### GEMM through the public API: a.matmul(b), float32, new output per call, no dispose (${ctx.threads} threads)\n`,
+  );
+  table(['n', 'nodegrad GFLOP/s', 'minor faults/call', 'OpenBLAS GFLOP/s', 'ratio']);
+  const operands = new Map(sizes.map((n) => [n, [ng.randn([n, n]), ng.randn([n, n])]]));
+  const faults = new Map();
+  const { peer, mine } = interleaved(
+    ctx.rounds,
+    () => (ctx.usePeers ? openblasGemm(sizes, ctx.threads) : new Map()),
+    (once) => {
+      for (const [n, [a, b]] of operands) {
+        const m = timeWithFaults(() => a.matmul(b));
+        faults.set(n, m.faults);
+        once.set(n, (2 * n ** 3) / m.seconds / 1e9);
+      }
+    },
+  );
+  for (const n of sizes)
+    row([n, fmt(mine.get(n)), fmt(faults.get(n)), fmt(peer.get(n)), ratio(mine.get(n), peer.get(n))]);
+}
+
+/** Runs the suite (options from cnnOptions): prints its header and markdown tables. */
 export function cnnSuite(options) {
   const { quick, usePeers, models, parts, rounds, threads } = options;
   const before = ng.getNumThreads();
   ng.setNumThreads(threads);
   const peer = (job, spec, r) =>
     usePeers ? torchScript('cnn_peer.py', [job, JSON.stringify(spec)], r, threads) : new Map();
-  const trainBatch = (b) => (quick ? 2 : b);
-  const inferBatches = (bs) => (quick ? [1, 2] : bs);
-  const inferSize = (size) => (quick ? 64 : size);
-  const layerBatch = quick ? 2 : 32;
   try {
     const peerNote = usePeers && hasTorch() ? `PyTorch ${rounds} interleaved round(s), each side's best` : 'no peers';
-    console.log(
-      `\n## Deep CNNs (${threads} thread${threads === 1 ? '' : 's'}; ${peerNote}${quick ? '; QUICK smoke mode: tiny batches, 64×64 inference inputs, not figures' : ''})`,
-    );
-    const trains = TRAIN.filter((t) => models(t.model));
-    const infers = INFER.filter((t) => models(t.model));
+    const quickNote = quick ? '; QUICK smoke mode: tiny batches, 64×64 inference inputs, not figures' : '';
+    console.log(`\n## Deep CNNs (${threads} thread${threads === 1 ? '' : 's'}; ${peerNote}${quickNote})`);
+    const trains = parts.has('train') ? TRAIN.filter((t) => models(t.model)) : [];
+    const infers = parts.has('infer') ? INFER.filter((t) => models(t.model)) : [];
     const specs = [
-      ...(parts.has('train') ? trains.map((t) => ({ model: t.model, numClasses: 10 })) : []),
-      ...(parts.has('infer') ? infers.map((t) => ({ model: t.model, numClasses: 1000 })) : []),
+      ...trains.map((t) => ({ model: t.model, numClasses: 10 })),
+      ...infers.map((t) => ({ model: t.model, numClasses: 1000 })),
     ];
     const peerCounts = specs.length > 0 ? peer('params', { models: specs }, 1) : new Map();
     if (peerCounts.has('torch')) console.log(`PyTorch ${peerCounts.get('torch')} (bench/cnn_peer.py)`);
@@ -201,134 +330,16 @@ export function cnnSuite(options) {
       const flag = theirs !== undefined && theirs !== mine ? ' MISMATCH' : '';
       return `${mine.toLocaleString('en-US')} / ${theirs?.toLocaleString('en-US') ?? '—'}${flag}`;
     };
-
-    if (parts.has('train') && trains.length > 0) {
-      console.log(
-        '\n### Training: SGD momentum 0.9, cross-entropy, 10 classes (images/s; faults: minor page faults per step)\n',
-      );
-      table(['model', 'input', 'batch', 'params nodegrad / PyTorch', 'nodegrad', 'PyTorch', 'ratio', 'faults/step']);
-      for (const t of trains) {
-        const batch = trainBatch(t.batch);
-        const spec = { model: t.model, numClasses: 10, batch, size: t.size };
-        const { step, params } = trainStep(t.model, batch, t.size);
-        let faults = NaN;
-        const { peer: theirs, mine } = interleaved(
-          rounds,
-          (r) => peer('train', spec, r),
-          (once) => {
-            const m = timeWithFaults(step);
-            faults = m.faults;
-            once.set('train', batch / m.seconds);
-          },
-        );
-        const cells = [fmt(mine.get('train')), fmt(theirs.get('train')), ratio(mine.get('train'), theirs.get('train'))];
-        row([t.model, `3×${t.size}×${t.size}`, batch, counts(t.model, 10, params), ...cells, fmt(faults, 0)]);
-      }
+    const layerBatch = quick ? 2 : 32;
+    const ctx = { quick, usePeers, rounds, threads, peer, counts, layerBatch };
+    if (trains.length > 0) trainPart(ctx, trains);
+    if (infers.length > 0) inferPart(ctx, infers);
+    if (parts.has('layers') || parts.has('bn')) {
+      const { convs, bns } = resnet18Shapes(32, layerBatch);
+      if (parts.has('layers')) layersPart(ctx, quick ? convs.slice(0, 2) : convs);
+      if (parts.has('bn')) bnPart(ctx, quick ? bns.slice(0, 1) : bns);
     }
-
-    if (parts.has('infer') && infers.length > 0) {
-      console.log('\n### Inference: eval mode, 1000 classes; nodegrad inferenceMode, PyTorch no_grad\n');
-      table(['model', 'input', 'batch', 'params nodegrad / PyTorch', 'nodegrad', 'PyTorch', 'ratio', 'unit']);
-      for (const t of infers) {
-        ng.manualSeed(0);
-        const model = makeModel(t.model, 1000);
-        model.eval();
-        const size = inferSize(t.size);
-        for (const batch of inferBatches(t.batches)) {
-          const x = ng.randn([batch, 3, size, size]);
-          const spec = { model: t.model, numClasses: 1000, batch, size };
-          const { peer: theirs, mine } = interleaved(
-            rounds,
-            (r) => peer('infer', spec, r),
-            (once) => once.set('infer', batch / timeCalls(() => ng.inferenceMode(() => model.forward(x))).seconds),
-          );
-          const [a, b] = [mine.get('infer'), theirs.get('infer')];
-          // Batch 1 shows latency (ms per image); larger batches throughput. The ratio is the same either way.
-          const cells =
-            batch === 1
-              ? [fmt(1e3 / a, 2), b ? fmt(1e3 / b, 2) : '—', ratio(a, b), 'ms']
-              : [fmt(a), fmt(b), ratio(a, b), 'images/s'];
-          row([t.model, `3×${size}×${size}`, batch, counts(t.model, 1000, count(model)), ...cells]);
-        }
-      }
-    }
-
-    const shapes = parts.has('layers') || parts.has('bn') ? resnet18Shapes(32, layerBatch) : null;
-    if (shapes && parts.has('layers')) {
-      const convs = quick ? shapes.convs.slice(0, 2) : shapes.convs;
-      console.log(
-        `\n### ResNet-18 convolutions at 3×32×32, batch ${layerBatch} (GFLOP/s; nodegrad through ng.backend, ` +
-          'PyTorch F.conv2d and autograd.grad per input)\n',
-      );
-      table([
-        'conv (in→out, input H×W, kernel, stride, pad)',
-        'count',
-        'forward ng / pt',
-        'ratio',
-        'input grad ng / pt',
-        'ratio',
-        'weight grad ng / pt',
-        'ratio',
-      ]);
-      const be = ng.backend.getBackend();
-      const layers = convs.map((s) => convLayer(s, be));
-      const { peer: theirs, mine } = interleaved(
-        rounds,
-        (r) => peer('layers', { shapes: convs }, r),
-        (once) => {
-          convs.forEach((s, i) => {
-            for (const part of ['forward', 'input-grad', 'weight-grad'])
-              once.set(`${s.key} ${part}`, layers[i].flops / timeCalls(layers[i][part]).seconds / 1e9);
-          });
-        },
-      );
-      for (const s of convs) {
-        const cells = ['forward', 'input-grad', 'weight-grad'].flatMap((part) => {
-          const [a, b] = [mine.get(`${s.key} ${part}`), theirs.get(`${s.key} ${part}`)];
-          return [`${fmt(a)} / ${fmt(b)}`, ratio(a, b)];
-        });
-        row([s.key, s.count, ...cells]);
-      }
-    }
-
-    if (shapes && parts.has('bn')) {
-      const bns = quick ? shapes.bns.slice(0, 1) : shapes.bns;
-      console.log(`\n### ResNet-18 BatchNorm2d, training forward + backward, batch ${layerBatch} (µs per call)\n`);
-      table(['input C×H×W', 'count', 'nodegrad', 'PyTorch', 'ratio']);
-      const steps = bns.map(bnStep);
-      const { peer: theirs, mine } = interleaved(
-        rounds,
-        (r) => peer('bn', { shapes: bns }, r),
-        (once) => bns.forEach((s, i) => once.set(s.key, 1 / timeCalls(steps[i]).seconds)),
-      );
-      for (const s of bns) {
-        const [a, b] = [mine.get(s.key), theirs.get(s.key)];
-        row([s.key.slice(3), s.count, fmt(1e6 / a), b ? fmt(1e6 / b) : '—', ratio(a, b)]);
-      }
-    }
-
-    if (parts.has('gemm')) {
-      const sizes = quick ? [256] : GEMM_SIZES;
-      console.log(
-        `\n### GEMM through the public API: a.matmul(b), float32, new output per call, no dispose (${threads} threads)\n`,
-      );
-      table(['n', 'nodegrad GFLOP/s', 'minor faults/call', 'OpenBLAS GFLOP/s', 'ratio']);
-      const operands = new Map(sizes.map((n) => [n, [ng.randn([n, n]), ng.randn([n, n])]]));
-      const faults = new Map();
-      const { peer: theirs, mine } = interleaved(
-        rounds,
-        () => (usePeers ? openblasGemm(sizes, threads) : new Map()),
-        (once) => {
-          for (const [n, [a, b]] of operands) {
-            const m = timeWithFaults(() => a.matmul(b));
-            faults.set(n, m.faults);
-            once.set(n, (2 * n ** 3) / m.seconds / 1e9);
-          }
-        },
-      );
-      for (const n of sizes)
-        row([n, fmt(mine.get(n)), fmt(faults.get(n)), fmt(theirs.get(n)), ratio(mine.get(n), theirs.get(n))]);
-    }
+    if (parts.has('gemm')) gemmPart(ctx);
   } finally {
     ng.setNumThreads(before);
   }
