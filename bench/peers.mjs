@@ -69,14 +69,17 @@ export function torchScript(script, args, round, threads) {
 let openblasExe;
 /**
  * OpenBLAS's square SGEMM GFLOP/s by n on `threads` threads (bench/openblas_gemm.c, compiled on first
- * use); an empty map without the OpenBLAS headers or a C compiler.
+ * use); an empty map without OpenBLAS or a C compiler.
  */
 export function openblasGemm(sizes, threads) {
   if (openblasExe === undefined) {
     openblasExe = null;
     const header = ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h'].some(existsSync);
+    // Without the -dev package: the runtime library by path, cblas_sgemm declared by the peer itself.
+    const runtime = '/usr/lib/x86_64-linux-gnu/libopenblas.so.0';
+    const link = header ? ['-lopenblas'] : existsSync(runtime) ? ['-DNO_CBLAS_H', runtime] : null;
     const exe = join(mkdtempSync(join(tmpdir(), 'nodegrad-bench-')), 'openblas_gemm');
-    if (header && spawnSync('cc', ['-O2', '-o', exe, join(here, 'openblas_gemm.c'), '-lopenblas']).status === 0)
+    if (link && spawnSync('cc', ['-O2', '-o', exe, join(here, 'openblas_gemm.c'), ...link]).status === 0)
       openblasExe = exe;
   }
   if (!openblasExe) return new Map();
