@@ -314,7 +314,7 @@ export function cnnSuite(options) {
   const peer = (job, spec, r) =>
     usePeers ? torchScript('cnn_peer.py', [job, JSON.stringify(spec)], r, threads) : new Map();
   try {
-    const peerNote = usePeers && hasTorch() ? `PyTorch ${rounds} interleaved round(s), each side's best` : 'no peers';
+    const peerNote = usePeers ? `peers in the same run, ${rounds} interleaved round(s), each side's best` : 'no peers';
     const quickNote = quick ? '; QUICK smoke mode: tiny batches, 64×64 inference inputs, not figures' : '';
     console.log(`\n## Deep CNNs (${threads} thread${threads === 1 ? '' : 's'}; ${peerNote}${quickNote})`);
     const trains = parts.has('train') ? TRAIN.filter((t) => models(t.model)) : [];
@@ -325,6 +325,7 @@ export function cnnSuite(options) {
     ];
     const peerCounts = specs.length > 0 ? peer('params', { models: specs }, 1) : new Map();
     if (peerCounts.has('torch')) console.log(`PyTorch ${peerCounts.get('torch')} (bench/cnn_peer.py)`);
+    else if (usePeers && !hasTorch()) console.log('PyTorch peer: /usr/bin/python3 not found');
     const counts = (model, classes, mine) => {
       const theirs = peerCounts.get(`${model} ${classes}`);
       const flag = theirs !== undefined && theirs !== mine ? ' MISMATCH' : '';
