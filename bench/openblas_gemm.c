@@ -1,7 +1,15 @@
-/* OpenBLAS peer for `npm run bench -- gemm`: square SGEMM GFLOP/s, median of 5 timed repetitions.
- * Built on demand by bench/run.mjs when the OpenBLAS headers and library are installed
- * (Debian: libopenblas0-pthread libopenblas-dev). Usage: openblas_gemm n [n ...] */
+/* OpenBLAS peer for `npm run bench -- gemm` and `-- cnn`: square SGEMM GFLOP/s, median of 5 timed
+ * repetitions. Built on demand by bench/peers.mjs when OpenBLAS is installed (Debian:
+ * libopenblas0-pthread; without libopenblas-dev's cblas.h it is built with NO_CBLAS_H and linked
+ * to libopenblas.so.0 by path). Usage: openblas_gemm n [n ...] */
+#ifdef NO_CBLAS_H
+enum CBLAS_ORDER { CblasRowMajor = 101 };
+enum CBLAS_TRANSPOSE { CblasNoTrans = 111 };
+void cblas_sgemm(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, int, int, int, float, const float*, int,
+                 const float*, int, float, float*, int);
+#else
 #include <cblas.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

@@ -1,9 +1,9 @@
 // The benchmarks' peers (OpenBLAS's SGEMM, PyTorch) and how their rounds interleave with nodegrad's.
 // PyTorch runs as /work/shared/BASELINES.md says: Debian's /usr/bin/python3, OPENBLAS_NUM_THREADS=1 with
 // torch's own threads set to nodegrad's, and OpenBLAS's AVX2 presets unset.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,24 +37,61 @@ export const hasTorch = () => existsSync(PYTHON);
  * cannot run or fails: peers are never required).
  */
 export function torch(suite, round, threads) {
+  return torchScript('torch_peer.py', [suite], round, threads);
+}
+
+/**
+ * Runs a PyTorch peer script of bench/ with `args` in round `round` and returns the name → value of
+ * its JSON lines (an empty map when it cannot run or fails).
+ */
+export function torchScript(script, args, round, threads) {
   if (!hasTorch()) return new Map();
-  const run = spawnSync(PYTHON, [join(here, 'torch_peer.py'), suite], {
+  const run = spawnSync(PYTHON, [join(here, script), ...args], {
     env: torchEnv(threads, round),
     encoding: 'utf8',
   });
   if (run.status !== 0) {
-    console.error(`torch_peer.py ${suite} failed: ${run.stderr.trim().split('\n').at(-1)}`);
+    console.error(`${script} ${args[0]} failed: ${run.stderr.trim().split('\n').at(-1)}`);
     return new Map();
   }
   return new Map(
     run.stdout
       .trim()
       .split('\n')
-      .filter(Boolean)
+      .filter((line) => line.startsWith('{'))
       .map((line) => {
         const { name, value } = JSON.parse(line);
         return [name, value];
       }),
+  );
+}
+
+let openblasExe;
+/**
+ * OpenBLAS's square SGEMM GFLOP/s by n on `threads` threads (bench/openblas_gemm.c, compiled on first
+ * use); an empty map without OpenBLAS or a C compiler.
+ */
+export function openblasGemm(sizes, threads) {
+  if (openblasExe === undefined) {
+    openblasExe = null;
+    const header = ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h'].some(existsSync);
+    // Without the -dev package: the runtime library by path, cblas_sgemm declared by the peer itself.
+    const runtime = '/usr/lib/x86_64-linux-gnu/libopenblas.so.0';
+    const link = header ? ['-lopenblas'] : existsSync(runtime) ? ['-DNO_CBLAS_H', runtime] : null;
+    const exe = join(mkdtempSync(join(tmpdir(), 'nodegrad-bench-')), 'openblas_gemm');
+    if (link && spawnSync('cc', ['-O2', '-o', exe, join(here, 'openblas_gemm.c'), ...link]).status === 0)
+      openblasExe = exe;
+  }
+  if (!openblasExe) return new Map();
+  const out = execFileSync(openblasExe, sizes.map(String), {
+    env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: String(threads) },
+    encoding: 'utf8',
+  });
+  return new Map(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ').map(Number)),
   );
 }
 

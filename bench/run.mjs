@@ -4,7 +4,7 @@
 // Each figure is the median of 5 timed repetitions after warm-up. Peer and nodegrad measurements
 // alternate over several rounds, so both sides see the same stretches of a noisy shared machine;
 // each side's figure is its best round. Ratios are nodegrad / peer.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 import * as ng from '../dist/index.js';
 import { allreduceSuite } from './allreduce.mjs';
 import { ddpSuite } from './ddp.mjs';
+import { cnnOptions, cnnSuite } from './cnn.mjs';
 import { lmSuite } from './lm.mjs';
 import { memorySuite } from './memory.mjs';
-import { cleanEnv, interleaved, printRow, torch as torchPeer, torchEnv } from './peers.mjs';
+import { interleaved, openblasGemm, printRow, torch as torchPeer, torchEnv } from './peers.mjs';
 import { median, timeCalls } from './timing.mjs';
 import { lenet5, mlp, sgd } from './nets.mjs';
 
@@ -42,29 +43,7 @@ function withThreads(n, fn) {
 }
 
 // ---- peers ----
-let openblasExe;
-function openblas(sizes, threads) {
-  if (!usePeers) return new Map();
-  if (openblasExe === undefined) {
-    openblasExe = null;
-    const header = ['/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/cblas.h'].some(existsSync);
-    const exe = join(mkdtempSync(join(tmpdir(), 'nodegrad-bench-')), 'openblas_gemm');
-    if (header && spawnSync('cc', ['-O2', '-o', exe, join(here, 'openblas_gemm.c'), '-lopenblas']).status === 0)
-      openblasExe = exe;
-  }
-  if (!openblasExe) return new Map();
-  const out = execFileSync(openblasExe, sizes.map(String), {
-    env: { ...cleanEnv(), OPENBLAS_NUM_THREADS: String(threads) },
-    encoding: 'utf8',
-  });
-  return new Map(
-    out
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' ').map(Number)),
-  );
-}
-
+const openblas = (sizes, threads) => (usePeers ? openblasGemm(sizes, threads) : new Map());
 const torch = (suite, round) => (usePeers ? torchPeer(suite, round, allThreads) : new Map());
 
 // ---- suites ----
@@ -262,6 +241,8 @@ if (wanted('train')) trainSuite();
 for (const suite of ['gpt', 'lstm', 'attention']) if (wanted(suite)) await lmSuite(suite, { usePeers });
 if (wanted('mainjob')) mainJobSuite();
 if (wanted('allreduce')) await allreduceSuite();
+// The cnn suite (deep CNNs beside PyTorch, bench/cnn.mjs) takes many minutes: only when asked for.
+if (suites.includes('cnn')) cnnSuite(cnnOptions(args));
 // The memory suite takes minutes (1,000 steps per model for the leak check): only when asked for.
 if (suites.includes('memory')) await memorySuite();
 if (suites.includes('ddp')) await ddpSuite();
