@@ -5,6 +5,7 @@
  * plain arrays only, so a backward can replay one on a gradient of the same shape.
  */
 import { NodegradError, formatShape } from '../errors.js';
+import { assertReadable } from '../tensor/deferral.js';
 import { tensor } from '../tensor/creation.js';
 import { broadcastShapes, numelOf, type Shape } from '../tensor/shape.js';
 import { Tensor, type NestedArray } from '../tensor/tensor.js';
@@ -265,10 +266,13 @@ export function planIndex(op: string, shape: Shape, specs: readonly IndexSpec[])
  */
 function indexArray(index: Tensor, indexShape: Shape): { values: Int32Array; owned: boolean } {
   const data = index.storage.data as Int32Array;
+  assertReadable('indexing with a tensor index', data);
   if (index.isContiguous() && index.shape.length === indexShape.length && index.numel === numelOf(indexShape)) {
     return { values: data.subarray(index.offset, index.offset + index.numel), owned: false };
   }
-  return { values: denseCopy(expand(index, indexShape)).storage.data as Int32Array, owned: true };
+  const values = denseCopy(expand(index, indexShape)).storage.data as Int32Array;
+  assertReadable('indexing with a broadcast tensor index', values);
+  return { values, owned: true };
 }
 
 function planAdvanced(

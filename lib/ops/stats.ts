@@ -8,6 +8,7 @@ import { record } from '../autograd/node.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import type { DType } from '../backend/types.js';
 import { NodegradError, formatShape } from '../errors.js';
+import { assertReadable } from '../tensor/deferral.js';
 import { normalizeDim } from '../tensor/shape.js';
 import { uninitTensor, zerosTensor, Tensor } from '../tensor/tensor.js';
 import { mul, sqrt, sub } from './elementwise.js';
@@ -32,7 +33,9 @@ function floatInput(x: Tensor): Tensor {
 }
 
 function values(t: Tensor): ArrayLike<number> {
-  return denseCopy(t).storage.data;
+  const data = denseCopy(t).storage.data;
+  assertReadable('a statistic computed in TypeScript', data);
+  return data;
 }
 
 function checkCorrection(op: string, correction: number): void {

@@ -5,11 +5,19 @@
  */
 import { record } from '../autograd/node.js';
 import { NodegradError, formatShape } from '../errors.js';
+import { assertReadable } from '../tensor/deferral.js';
+import type { DataArray } from '../backend/types.js';
 import { normalizeDim, numelOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/creation.js';
 import { cat, indexSelect } from './join.js';
 import { denseCopy, expand, flatten, narrow, permute, reshape, squeeze, transpose, clone } from './shape.js';
+
+/** `data`, once ng.runAsync has no kernel pending on it (TypeScript reads or writes it next). */
+function readable(op: string, data: DataArray): DataArray {
+  assertReadable(op, data);
+  return data;
+}
 
 /**
  * Views of consecutive pieces along `dim`: pieces of `sizeOrSections` elements (the last may be
@@ -87,7 +95,7 @@ function triangle(op: string, x: Tensor, diagonal: number, lower: boolean): Tens
     throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: diagonal must be an integer, got ${diagonal}`);
   }
   const out = denseCopy(x);
-  const data = out.storage.data;
+  const data = readable(op, out.storage.data);
   const rows = x.shape[x.ndim - 2];
   const cols = x.shape[x.ndim - 1];
   const matrices = numelOf(x.shape.slice(0, -2));
@@ -213,7 +221,7 @@ export function repeatInterleave(
   const size = input.ndim === 0 ? 1 : input.shape[d];
   const counts =
     repeats instanceof Tensor
-      ? Array.from(denseCopy(repeats).storage.data)
+      ? Array.from(readable('repeatInterleave (its repeats)', denseCopy(repeats).storage.data))
       : typeof repeats === 'number'
         ? [repeats]
         : [...repeats];

@@ -99,6 +99,23 @@ describe.runIf(nativeLoaded)('runAsync (native backend)', () => {
     expect(Array.from(mask.data())).toEqual(Array.from(x.data(), (v) => (v > 0 ? 1 : 0)));
   });
 
+  it('refuses TypeScript reads of pending values in indexing, triu and repeatInterleave', async () => {
+    const x = ng.randn([4, 4]);
+    const index = ng.tensor([2, 0], { dtype: 'int32' });
+    const pendingIndex = await ng.runAsync(() => x.index(index.add(0))).catch((error: unknown) => error);
+    expectDeferredError(pendingIndex, 'indexing with a tensor index');
+    const triangle = await ng.runAsync(() => ng.triu(x.mul(2))).catch((error: unknown) => error);
+    expectDeferredError(triangle, 'triu');
+    const counts = ng.tensor([1, 2, 0, 1], { dtype: 'int32' });
+    const repeated = await ng
+      .runAsync(() => ng.repeatInterleave(x, counts.add(0), { dim: 0 }))
+      .catch((error: unknown) => error);
+    expectDeferredError(repeated, 'repeatInterleave');
+    // The same ops on values that exist compute inside fn, and correctly.
+    const rows = await ng.runAsync(() => x.index(index));
+    expect(Array.from(rows.data())).toEqual([...x.data().slice(8, 12), ...x.data().slice(0, 4)]);
+  });
+
   it('rejects with the kernel error when a deferred kernel fails, and the addon keeps working', async () => {
     const weight = ng.randn([5, 3]);
     // Indices computed inside fn are only checked when the kernel runs.
