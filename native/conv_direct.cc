@@ -77,7 +77,8 @@ void directForward(const Conv2dShape& s, const float* input, const float* weight
 void directBackwardInput(const Conv2dShape& s, const float* gradOut, const float* weight, float* gradInput) {
   const ConvDims d = dimsOf(s);
   const int64_t top = s.kernelH - 1 - s.padH, left = s.kernelW - 1 - s.padW;
-  std::vector<float> flipped;
+  // Per thread and kept between calls (as threadScratch): a fresh buffer per call faults its pages anew.
+  thread_local std::vector<float> flipped;
   for (int64_t g = 0; g < s.groups; ++g) {
     flipWeight(s, d, weight, g, flipped);
     directConvImages(s.batch, gradOut + g * d.coutG * d.plane, s.outChannels * d.plane, d.coutG, s.outH, s.outW, top,
@@ -99,9 +100,12 @@ void directBackwardWeight(const Conv2dShape& s, const float* input, const float*
   const std::vector<int64_t> offsets = tapOffsets(d.cinG, s.kernelH, s.kernelW, plane, pw, tapsPadded);
   constexpr int64_t kImagesAtOnce = 8;
   const int64_t shares = std::min<int64_t>(numThreads(), s.batch);
-  std::vector<float> sums(static_cast<size_t>(shares * channels * tapsPadded));
+  // Per thread and kept between calls (as threadScratch): a fresh buffer per call faults its pages anew.
+  thread_local std::vector<float> sums;
+  sums.resize(static_cast<size_t>(shares * channels * tapsPadded));
+  float* const shareSums = sums.data();  // the lambdas run on pool threads: not their own thread_local
   for (int64_t g = 0; g < s.groups; ++g) {
-    std::fill(sums.begin(), sums.end(), 0.0f);
+    std::fill(shareSums, shareSums + sums.size(), 0.0f);
     parallelFor(shares, [&](int64_t share) {
       const int64_t begin = s.batch * share / shares, end = s.batch * (share + 1) / shares;
       auto* buffers = threadScratch<float>(kImagesAtOnce * (xLength + gLength));
@@ -126,14 +130,13 @@ void directBackwardWeight(const Conv2dShape& s, const float* input, const float*
           gs[i] = gv;
         }
         convDirectWeightGrad_f32_avx512(xs, gs, count, offsets.data(), tapsPadded, channels, positions, positions,
-                                        sums.data() + share * channels * tapsPadded);
+                                        shareSums + share * channels * tapsPadded);
       }
     });
     for (int64_t c = 0; c < d.coutG; ++c)
       for (int64_t r = 0; r < taps; ++r) {
         float total = 0;
-        for (int64_t share = 0; share < shares; ++share)
-          total += sums[static_cast<size_t>((share * channels + c) * tapsPadded + r)];
+        for (int64_t share = 0; share < shares; ++share) total += shareSums[(share * channels + c) * tapsPadded + r];
         gradWeight[(g * d.coutG + c) * taps + r] = total;
       }
   }

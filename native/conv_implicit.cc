@@ -72,7 +72,8 @@ template <typename T>
 void implicitBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight, T* gradInput) {
   const ConvDims d = dimsOf(s);
   const int64_t top = s.kernelH - 1 - s.padH, left = s.kernelW - 1 - s.padW;
-  std::vector<T> flipped;
+  // Per thread and kept between calls (as threadScratch): a fresh buffer per call faults its pages anew.
+  thread_local std::vector<T> flipped;
   for (int64_t g = 0; g < s.groups; ++g) {
     flipWeight(s, d, weight, g, flipped);
     implicitConvImages(s.batch, gradOut + g * d.coutG * d.plane, s.outChannels * d.plane, d.coutG, s.outH, s.outW, top,

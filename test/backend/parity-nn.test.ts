@@ -140,6 +140,30 @@ describe.each(DTYPES)('conv2d kernels (%s)', (kind) => {
     }
   });
 
+  it('keeps backward weight right as its per-thread buffers are reused by larger and smaller shapes', () => {
+    // Batches large enough to split images over 2 threads (each thread's partial sums are kept
+    // between calls); every shape checked against the reference after the others ran.
+    const shapes = [
+      conv(8, 16, 10, 10, 32, [3, 3], { padH: 1, padW: 1 }),
+      conv(6, 3, 8, 8, 4, [3, 3], { strideH: 2, strideW: 2, padH: 1, padW: 1 }),
+      conv(8, 16, 10, 10, 32, [3, 3], { padH: 1, padW: 1 }),
+    ];
+    const threads = ng.getNumThreads();
+    ng.setNumThreads(2);
+    try {
+      for (const path of convPaths(kind)) {
+        const before = addon.convDirect(path === 'direct');
+        try {
+          for (const p of shapes) checkConv(kind, p);
+        } finally {
+          addon.convDirect(before);
+        }
+      }
+    } finally {
+      ng.setNumThreads(threads);
+    }
+  });
+
   it('gives the same results with 1 thread and with all threads', () => {
     const p = conv(4, 3, 9, 9, 5, [3, 3], { padH: 1, padW: 1 });
     const x = randomArray(4 * 3 * 81, 1, kind);
