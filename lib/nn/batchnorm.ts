@@ -32,7 +32,13 @@ function pythonNumber(v: number): string {
   return String(v);
 }
 
-abstract class BatchNormBase extends Module {
+/**
+ * What the batch-norm layers share: parameters, running-statistics buffers, options, the forward and
+ * the repr; subclasses check the input's dims.
+ *
+ * @internal
+ */
+export abstract class BatchNormBase extends Module {
   /** The learnable scale γ, [numFeatures], starting at 1; null without `affine`. */
   weight: Parameter | null;
   /** The learnable shift β, [numFeatures], starting at 0; null without `affine`. */
@@ -105,6 +111,7 @@ abstract class BatchNormBase extends Module {
     });
   }
 
+  /** PyTorch's repr of the options: `64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True`. */
   override extraRepr(): string {
     return (
       `${this.numFeatures}, eps=${pythonNumber(this.eps)}, momentum=${this.momentum ?? 'None'}, ` +

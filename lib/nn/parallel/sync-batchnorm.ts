@@ -8,13 +8,12 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import { NodegradError, formatShape } from '../../errors.js';
 import '../../ops/index.js';
 import { cat } from '../../ops/join.js';
-import { full, tensor } from '../../tensor/creation.js';
+import { tensor } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { writeInPlace } from '../../tensor/write.js';
-import { BatchNorm1d, BatchNorm2d, type BatchNormLayerOptions } from '../batchnorm.js';
+import { BatchNorm1d, BatchNorm2d, BatchNormBase } from '../batchnorm.js';
 import { ModuleDict, ModuleList } from '../containers.js';
-import { Module, type AnyModule } from '../module.js';
-import { Parameter } from '../parameter.js';
+import type { AnyModule } from '../module.js';
 import { allReduce, getWorldSize, isInitialized } from './comm.js';
 
 /** Sum over every rank; the gradient of each rank's input is the sum of every rank's output gradient. */
@@ -41,52 +40,19 @@ class AllReduceSum extends Function {
  * it the same number of times. Convert a model's BatchNorm layers with
  * {@link SyncBatchNorm.convertSyncBatchnorm}.
  */
-export class SyncBatchNorm extends Module {
-  /** The learnable scale γ, [numFeatures], starting at 1; null without `affine`. */
-  weight: Parameter | null;
-  /** The learnable shift β, [numFeatures], starting at 0; null without `affine`. */
-  bias: Parameter | null;
-  /** Buffer: the running mean per channel; null without `trackRunningStats`. */
-  declare running_mean: Tensor | null;
-  /** Buffer: the running (unbiased) variance per channel; null without `trackRunningStats`. */
-  declare running_var: Tensor | null;
-  /** Buffer: the int32 count of training batches seen; null without `trackRunningStats`. */
-  declare num_batches_tracked: Tensor | null;
-  /** Added to the variance before its square root. */
-  readonly eps: number;
-  /** Weight of each new batch in the running statistics; null: cumulative average. */
-  readonly momentum: number | null;
-
-  /**
-   * @param numFeatures - C, the number of channels (dim 1 of the input).
-   * @param options - eps (default 1e-5), momentum (default 0.1), affine (default true),
-   *   trackRunningStats (default true), dtype (default 'float32'), as BatchNorm2d's.
-   */
-  constructor(
-    readonly numFeatures: number,
-    options: BatchNormLayerOptions = {},
-  ) {
-    super();
-    const dtype = options.dtype ?? 'float32';
-    this.eps = options.eps ?? 1e-5;
-    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
-    const affine = options.affine ?? true;
-    this.weight = affine ? new Parameter(full([numFeatures], 1, { dtype })) : null;
-    this.bias = affine ? new Parameter(full([numFeatures], 0, { dtype })) : null;
-    const track = options.trackRunningStats ?? true;
-    this.registerBuffer('running_mean', track ? full([numFeatures], 0, { dtype }) : null);
-    this.registerBuffer('running_var', track ? full([numFeatures], 1, { dtype }) : null);
-    this.registerBuffer('num_batches_tracked', track ? full([], 0, { dtype: 'int32' }) : null);
-  }
-
-  /** `x` normalized per channel with the global batch's statistics (training) or the running ones. */
-  forward(x: Tensor): Tensor {
+export class SyncBatchNorm extends BatchNormBase {
+  protected checkInput(x: Tensor): void {
     if (x.ndim < 2 || x.shape[1] !== this.numFeatures) {
       throw new NodegradError(
         'ERR_NODEGRAD_SHAPE',
         `SyncBatchNorm: expected input [N, ${this.numFeatures}, ...] (at least 2-D), got ${formatShape(x.shape)}`,
       );
     }
+  }
+
+  /** `x` normalized per channel with the global batch's statistics (training) or the running ones. */
+  override forward(x: Tensor): Tensor {
+    this.checkInput(x);
     const useBatch = this.training || !this.running_mean;
     if (!useBatch) return this.normalize(x, this.running_mean, this.running_var);
     let batchesTracked = 0;
