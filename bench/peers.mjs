@@ -54,9 +54,13 @@ export function torchScript(script, args, round, threads) {
     console.error(`${script} ${args[0]} failed: ${run.stderr.trim().split('\n').at(-1)}`);
     return new Map();
   }
+  return jsonFigures(run.stdout);
+}
+
+/** name → value from a peer's JSON lines (other lines, such as warnings, are skipped). */
+function jsonFigures(stdout) {
   return new Map(
-    run.stdout
-      .trim()
+    stdout
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => {
@@ -132,14 +136,5 @@ export function peerFigures(script, threads = availableParallelism()) {
   if (process.argv.includes('--no-peers') || !hasTorch()) return new Map();
   const run = spawnSync(PYTHON, [join(here, script)], { env: torchEnv(threads, 1), encoding: 'utf8' });
   if (run.status !== 0) return new Map();
-  return new Map(
-    run.stdout
-      .trim()
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => {
-        const { name, value } = JSON.parse(line);
-        return [name, value];
-      }),
-  );
+  return jsonFigures(run.stdout);
 }
