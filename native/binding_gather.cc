@@ -42,6 +42,28 @@ void checkRange(const int32_t* index, int64_t count, int64_t limit) {
                                   " is out of range [0, " + std::to_string(limit) + ")"};
 }
 
+// firstOutOfRange(index, limit): the position of the first index outside [0, limit), or -1. The
+// indexing ops call it before they wrap negative indices; a vectorized pass finds the common "all
+// valid" answer without a JS loop. Synchronous: refused while ng.runAsync records (the backend then
+// uses the reference loop).
+Napi::Value FirstOutOfRange(const Napi::CallbackInfo& info) {
+  return guarded(info, "native firstOutOfRange", [&](Args& args) {
+    const ArrayRef index = args.array(0, "index");
+    const int64_t limit = args.integer(1, "limit");
+    args.requireInt32(index);
+    const Buffer b = args.bind(index);
+    const auto* idx = b.as<int32_t>();
+    const int64_t count = b.length;
+    const uint32_t cap = limit > INT32_MAX ? 0x80000000u : static_cast<uint32_t>(limit);
+    int64_t first = -1;
+    if (anyAtLeast(idx, count, cap)) {
+      for (int64_t j = 0; j < count && first < 0; ++j)
+        if (idx[j] < 0 || idx[j] >= limit) first = j;
+    }
+    return Napi::Number::New(args.env(), static_cast<double>(first));
+  });
+}
+
 // The arguments gather, scatter and indexPut share: (src, outer, <a>, inner, index, <b>, out),
 // src and out of one element type and an int32 index; `a` and `b` name the two axis lengths.
 struct IndexedArgs {
@@ -181,6 +203,7 @@ void registerGatherFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("scatterAdd", Napi::Function::New(env, Scatter<true>, "scatterAdd"));
   exports.Set("indexPut", Napi::Function::New(env, IndexPut, "indexPut"));
   exports.Set("indexPutAt", Napi::Function::New(env, IndexPutAt, "indexPutAt"));
+  exports.Set("firstOutOfRange", Napi::Function::New(env, FirstOutOfRange, "firstOutOfRange"));
 }
 
 }  // namespace nodegrad::glue

@@ -11,6 +11,11 @@
 namespace nodegrad {
 namespace {
 
+// parallelRange's work for `elements` indexed loads or stores: each costs about as much as four
+// arithmetic operations (an address computed from a loaded index, a cache miss likely), so copies of
+// 25k+ elements split over the pool, as PyTorch's 32k grain does.
+inline double indexedWork(int64_t elements) { return 4.0 * double(elements); }
+
 // int32 sums wrap, as the reference's Int32Array stores do (signed overflow is undefined in C++).
 template <typename T>
 inline T addWrapping(T a, T b) {
@@ -34,7 +39,7 @@ void forColumnBlocks(int64_t outer, int64_t inner, double work, Fn&& fn) {
 
 template <typename T, bool Add>
 void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out) {
-  const double work = double(outer) * double(k) * double(inner);
+  const double work = indexedWork(outer * k * inner);
   forColumnBlocks(outer, inner, work, [&](int64_t o0, int64_t o1, int64_t i0, int64_t i1) {
     for (int64_t o = o0; o < o1; ++o) {
       const T* from = src + o * k * inner;
@@ -68,6 +73,19 @@ NODEGRAD_CLONES void gatherRow(const T* from, const int32_t* index, int64_t n, T
   for (int64_t j = 0; j < n; ++j) out[j] = from[index[j]];
 }
 
+// to[i] = from[i] for i < inner: an inline vector loop (a memmove call per short row costs as much
+// as the copy).
+template <typename T>
+NODEGRAD_CLONES void copyRow(const T* from, int64_t inner, T* to) {
+  for (int64_t i = 0; i < inner; ++i) to[i] = from[i];
+}
+
+// to[i] += from[i] for i < inner.
+template <typename T>
+NODEGRAD_CLONES void addRow(const T* from, int64_t inner, T* to) {
+  for (int64_t i = 0; i < inner; ++i) to[i] += from[i];
+}
+
 }  // namespace
 
 template <typename T>
@@ -75,7 +93,7 @@ void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t
   const int64_t rows = outer * k;
   // Every output element is independent: split the [outer * k] rows anywhere, then walk each
   // stretch of rows that shares one source block o in a tight loop.
-  parallelRange(rows, double(rows) * double(inner), [&](int64_t begin, int64_t end) {
+  parallelRange(rows, indexedWork(rows * inner), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end;) {
       const int64_t o = r / k, stop = std::min(end, (o + 1) * k);
       const T* from = src + o * n * inner;
@@ -88,6 +106,40 @@ void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t
         const int32_t* idx = index + r * inner;
         T* to = out + r * inner;
         for (int64_t i = 0; i < inner; ++i) to[i] = from[int64_t(idx[i]) * inner + i];
+      }
+    }
+  });
+}
+
+template <typename T>
+void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
+  // Output rows (o, j) are independent: split the outer * k of them over the pool, then walk each
+  // stretch that shares one source block o.
+  const int64_t rows = outer * k;
+  parallelRange(rows, indexedWork(rows * inner), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end;) {
+      const int64_t o = r / k, stop = std::min(end, (o + 1) * k);
+      const T* from = src + o * n * inner;
+      const int32_t* idx = index + (r - o * k);
+      const int64_t count = stop - r;
+      if (inner == 1)
+        gatherRow(from, idx, count, out + r);
+      else
+        for (int64_t j = 0; j < count; ++j) copyRow(from + int64_t(idx[j]) * inner, inner, out + (r + j) * inner);
+      r = stop;
+    }
+  });
+}
+
+template <typename T>
+void indexAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out) {
+  // Each thread owns a stretch of destination rows and adds the sources that land there in j order.
+  parallelRange(n, indexedWork(outer * k * inner), [&](int64_t lo, int64_t hi) {
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t row = index[j];
+        if (row < lo || row >= hi) continue;
+        addRow(src + (o * k + j) * inner, inner, out + (o * n + row) * inner);
       }
     }
   });
@@ -107,17 +159,20 @@ template <typename T>
 void indexPut(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out,
               bool accumulate) {
   if (!accumulate && inner > 1) {
-    // Whole rows, in index order on one thread (the last duplicate wins): split over the pool, this
-    // memory-bound copy ran 2-3x slower (each thread wrote half of every row, and waited for the other).
-    for (int64_t o = 0; o < outer; ++o) {
-      for (int64_t j = 0; j < k; ++j) {
-        const T* from = src + (o * k + j) * inner;
-        std::copy(from, from + inner, out + (o * n + index[j]) * inner);
+    // Whole rows. Each thread owns a stretch of destination rows and walks every j in order,
+    // copying only the rows it owns: writes stay disjoint and whole, and the last duplicate wins.
+    parallelRange(n, indexedWork(outer * k * inner), [&](int64_t lo, int64_t hi) {
+      for (int64_t o = 0; o < outer; ++o) {
+        for (int64_t j = 0; j < k; ++j) {
+          const int64_t row = index[j];
+          if (row < lo || row >= hi) continue;
+          copyRow(src + (o * k + j) * inner, inner, out + (o * n + row) * inner);
+        }
       }
-    }
+    });
     return;
   }
-  const double work = double(outer) * double(k) * double(inner);
+  const double work = indexedWork(outer * k * inner);
   forColumnBlocks(outer, inner, work, [&](int64_t o0, int64_t o1, int64_t i0, int64_t i1) {
     for (int64_t o = o0; o < o1; ++o) {
       for (int64_t j = 0; j < k; ++j) {
@@ -137,7 +192,7 @@ void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, cons
                 bool accumulate) {
   // Distinct heads never meet (they step through other dims than the offsets), so (head, i)
   // columns are disjoint: threads split them, and each keeps j in order.
-  const double work = double(k) * double(h) * double(run);
+  const double work = indexedWork(k * h * run);
   forColumnBlocks(h, run, work, [&](int64_t r0, int64_t r1, int64_t i0, int64_t i1) {
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t j = 0; j < k; ++j) {
@@ -155,11 +210,14 @@ void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, cons
 // NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_GATHER_INSTANTIATE(T)                                                               \
   template void gather<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);         \
+  template void indexSelect<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);    \
   template void scatter<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);        \
   template void scatterAdd<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);     \
   template void indexPut<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, bool); \
   template void indexPutAt<T>(const T*, int64_t, const int32_t*, int64_t, const int32_t*, int64_t, T*, bool);
 // NOLINTEND(bugprone-macro-parentheses)
+template void indexAdd<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t, float*);
+template void indexAdd<double>(const double*, int64_t, int64_t, int64_t, const int32_t*, int64_t, double*);
 NODEGRAD_GATHER_INSTANTIATE(float)
 NODEGRAD_GATHER_INSTANTIATE(double)
 NODEGRAD_GATHER_INSTANTIATE(int32_t)

@@ -116,43 +116,8 @@ void reduce(ReduceOp op, const T* x, int64_t outer, int64_t n, int64_t inner, T*
   }
 }
 
-template <typename T>
-void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
-  // Single elements are assigned, longer rows copied whole (a memmove per element tripled the
-  // time of x[:, idx]). One thread: split over the pool, this memory-bound copy ran slower on the
-  // loaded 2-core machine (x[idx] of 4096 rows of 64: 420-500 us against 280-390 us).
-  for (int64_t o = 0; o < outer; ++o) {
-    const T* from = src + o * n * inner;
-    T* to = out + o * k * inner;
-    if (inner == 1) {
-      for (int64_t j = 0; j < k; ++j) to[j] = from[index[j]];
-      continue;
-    }
-    for (int64_t j = 0; j < k; ++j, to += inner) {
-      const T* row = from + int64_t(index[j]) * inner;
-      std::copy(row, row + inner, to);
-    }
-  }
-}
-
-template <typename T>
-void indexAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out) {
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t j = 0; j < k; ++j) {
-      const T* from = src + (o * k + j) * inner;
-      T* to = out + (o * n + index[j]) * inner;
-      for (int64_t i = 0; i < inner; ++i) to[i] += from[i];
-    }
-  }
-}
-
 template void reduce<float>(ReduceOp, const float*, int64_t, int64_t, int64_t, float*, int32_t*);
 template void reduce<double>(ReduceOp, const double*, int64_t, int64_t, int64_t, double*, int32_t*);
 template void reduce<int32_t>(ReduceOp, const int32_t*, int64_t, int64_t, int64_t, int32_t*, int32_t*);
-template void indexSelect<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t, float*);
-template void indexSelect<double>(const double*, int64_t, int64_t, int64_t, const int32_t*, int64_t, double*);
-template void indexSelect<int32_t>(const int32_t*, int64_t, int64_t, int64_t, const int32_t*, int64_t, int32_t*);
-template void indexAdd<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t, float*);
-template void indexAdd<double>(const double*, int64_t, int64_t, int64_t, const int32_t*, int64_t, double*);
 
 }  // namespace nodegrad

@@ -1,5 +1,5 @@
 /** The native CPU backend: the addon's exports already are the Backend's kernels. */
-import { refuseWhileRecording } from '../tensor/deferral.js';
+import { isRecording, refuseWhileRecording } from '../tensor/deferral.js';
 import type { NativeAddon } from './loader.js';
 import { referenceBackend } from './reference.js';
 import type { Backend } from './types.js';
@@ -27,6 +27,10 @@ export function nativeBackend(addon: NativeAddon): Backend {
     indexSelect(src, outer, n, inner, index, k, out) {
       if (src instanceof Uint8Array) reference('indexSelect').indexSelect(src, outer, n, inner, index, k, out);
       else addon.indexSelect(src, outer, n, inner, index, k, out);
+    },
+    firstOutOfRange(index, limit) {
+      // A synchronous read: while ng.runAsync records, the reference loop reads the (ready) indices.
+      return isRecording() ? referenceBackend.firstOutOfRange(index, limit) : addon.firstOutOfRange(index, limit);
     },
     gather(src, outer, n, inner, index, k, out) {
       if (src instanceof Uint8Array) reference('gather').gather(src, outer, n, inner, index, k, out);

@@ -47,7 +47,15 @@ function scatterInto(
   }
 }
 
-export const referenceGatherKernels: Pick<Backend, 'gather' | 'scatter' | 'scatterAdd' | 'indexPut' | 'indexPutAt'> = {
+export const referenceGatherKernels: Pick<
+  Backend,
+  'firstOutOfRange' | 'gather' | 'scatter' | 'scatterAdd' | 'indexPut' | 'indexPutAt'
+> = {
+  firstOutOfRange(index, limit) {
+    for (let i = 0; i < index.length; i++) if (!(index[i] >= 0 && index[i] < limit)) return i;
+    return -1;
+  },
+
   gather(src, outer, n, inner, index, k, out) {
     checkRange('gather', index, outer * k * inner, n);
     for (let o = 0; o < outer; o++) {

@@ -480,6 +480,8 @@ export interface Backend {
     p: AdamParams,
     step: number,
   ): void;
+  /** The position of the first entry of `index` outside [0, limit), or -1 when all lie inside. */
+  firstOutOfRange(index: Int32Array, limit: number): number;
   /**
    * out[o, j, i] = src[o, index[o, j, i], i]: src is [outer, n, inner], index and out are
    * [outer, k, inner]. Every index must lie in [0, n); an invalid one throws before anything is written.

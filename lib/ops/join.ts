@@ -78,7 +78,8 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 /** Every index must be an integer in [0, size): PyTorch's index_select refuses negatives too. */
 function checkIndices(indices: ArrayLike<number>, x: Tensor, dim: number, size: number): void {
   assertReadable('indexSelect (its index check)', indices);
-  for (let i = 0; i < indices.length; i++) {
+  const first = indices instanceof Int32Array ? getBackend().firstOutOfRange(indices, size) : 0;
+  for (let i = first < 0 ? indices.length : first; i < indices.length; i++) {
     const value = indices[i];
     if (!Number.isInteger(value) || value < 0 || value >= size) {
       throw new NodegradError(

@@ -4,6 +4,7 @@
  * indexed shape, and the advanced (tensor) indices applied to that view afterwards. Plans hold
  * plain arrays only, so a backward can replay one on a gradient of the same shape.
  */
+import { getBackend } from '../backend/index.js';
 import { NodegradError, formatShape } from '../errors.js';
 import { assertReadable } from '../tensor/deferral.js';
 import { tensor } from '../tensor/creation.js';
@@ -204,6 +205,13 @@ function parseSpec(op: string, spec: IndexSpec): Parsed[] {
 
 /** The plan for indexing a tensor of `shape` with `specs`, or an error naming `op`. */
 export function planIndex(op: string, shape: Shape, specs: readonly IndexSpec[]): IndexPlan {
+  const only = specs.length === 1 ? specs[0] : null;
+  if (only instanceof Tensor && only.dtype === 'int32' && only.ndim > 0 && shape.length > 0) {
+    // x[idx], the common case: every dim kept, the first one indexed.
+    const steps: BasicStep[] = shape.map((_, dim) => ({ kind: 'keep', dim }));
+    const viewShape = [...shape];
+    return { steps, viewShape, ...planAdvanced(op, shape, viewShape, [{ viewDim: 0, sourceDim: 0, index: only }]) };
+  }
   const parsed = specs.flatMap((s) => parseSpec(op, s));
   const ellipses = parsed.filter((p) => p.kind === 'ellipsis').length;
   if (ellipses > 1) {
@@ -296,7 +304,8 @@ function planAdvanced(
   const advanced = pending.map(({ viewDim, sourceDim, index }) => {
     let { values: indices, owned } = indexArray(index, indexShape);
     const size = shape[sourceDim];
-    for (let i = 0; i < indices.length; i++) {
+    const first = getBackend().firstOutOfRange(indices, size);
+    for (let i = first < 0 ? indices.length : first; i < indices.length; i++) {
       const value = indices[i];
       if (value >= 0 && value < size) continue;
       if (!owned) {

@@ -47,7 +47,7 @@ function expectSame(a: DataArray, b: DataArray, what: string): void {
   }
 }
 
-type Kernel = 'gather' | 'scatter' | 'scatterAdd' | 'indexPut';
+type Kernel = 'gather' | 'scatter' | 'scatterAdd' | 'indexPut' | 'indexSelect' | 'indexAdd';
 
 /** Calls one kernel on one backend; outer, n, inner, k as the Backend documents them. */
 function call(
@@ -63,6 +63,8 @@ function call(
   if (kernel === 'gather') b.gather(src, outer, n, inner, index, k, out);
   else if (kernel === 'scatter') b.scatter(src, outer, k, inner, index, n, out);
   else if (kernel === 'scatterAdd') b.scatterAdd(src, outer, k, inner, index, n, out);
+  else if (kernel === 'indexSelect') b.indexSelect(src, outer, n, inner, index, k, out);
+  else if (kernel === 'indexAdd') b.indexAdd(src as Float32Array, outer, k, inner, index, n, out as Float32Array);
   else b.indexPut(src, outer, k, inner, index, n, out, accumulate);
 }
 
@@ -71,7 +73,8 @@ function sizes(kernel: Kernel, [outer, n, inner, k]: [number, number, number, nu
   const small = outer * k * inner,
     large = outer * n * inner;
   if (kernel === 'gather') return [large, small, small];
-  if (kernel === 'indexPut') return [small, k, large];
+  if (kernel === 'indexSelect') return [large, k, small];
+  if (kernel === 'indexPut' || kernel === 'indexAdd') return [small, k, large];
   return [small, small, large];
 }
 
@@ -88,8 +91,8 @@ const shapes: [number, number, number, number][] = [
 ];
 
 describe('gather kernels: native matches the reference', () => {
-  for (const kernel of ['gather', 'scatter', 'scatterAdd', 'indexPut'] as Kernel[]) {
-    for (const kind of kinds) {
+  for (const kernel of ['gather', 'scatter', 'scatterAdd', 'indexPut', 'indexSelect', 'indexAdd'] as Kernel[]) {
+    for (const kind of kernel === 'indexAdd' ? kinds.filter((k) => k !== 'int32') : kinds) {
       for (const dims of shapes) {
         for (const accumulate of kernel === 'indexPut' ? [false, true] : [false]) {
           it(`${kernel}${accumulate ? ' (accumulate)' : ''} ${kind} [outer, n, inner, k] = [${dims.join(',')}]`, () => {
@@ -97,18 +100,36 @@ describe('gather kernels: native matches the reference', () => {
             const [srcSize, indexSize, outSize] = sizes(kernel, dims);
             const src = randomArray(kind, srcSize, rnd);
             const index = indices(indexSize, dims[1], rnd);
-            const start = kernel === 'gather' ? poisoned(kind, outSize) : randomArray(kind, outSize, rnd);
+            const start =
+              kernel === 'gather' || kernel === 'indexSelect'
+                ? poisoned(kind, outSize)
+                : randomArray(kind, outSize, rnd);
             const expected = start.slice();
             const got = start.slice();
             call(reference, kernel, src, dims, index, expected, accumulate);
             call(native, kernel, src, dims, index, got, accumulate);
             expectSame(got, expected, kernel);
-            if (kernel === 'gather') expect(got.some((v) => Number.isNaN(v) || v === -7777)).toBe(false);
+            if (kernel === 'gather' || kernel === 'indexSelect')
+              expect(got.some((v) => Number.isNaN(v) || v === -7777)).toBe(false);
           });
         }
       }
     }
   }
+
+  it('firstOutOfRange: the first index outside [0, limit), or -1, on both backends', () => {
+    const big = new Int32Array(70000).map((_, i) => i % 1000);
+    for (const b of [native, reference]) {
+      expect(b.firstOutOfRange(big, 1000)).toBe(-1);
+      expect(b.firstOutOfRange(big, 999)).toBe(999);
+      expect(b.firstOutOfRange(new Int32Array(0), 0)).toBe(-1);
+      const withNegative = big.slice();
+      withNegative[65001] = -3;
+      withNegative[65002] = 5000;
+      expect(b.firstOutOfRange(withNegative, 1000)).toBe(65001);
+      expect(b.firstOutOfRange(new Int32Array([0, 2147483647]), 2 ** 40)).toBe(-1);
+    }
+  });
 
   it('scatter: the last of duplicate indices wins, on both backends', () => {
     for (const b of [native, reference]) {
