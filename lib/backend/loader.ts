@@ -27,6 +27,10 @@ export interface NativeControls {
   arenaCounters(): ArrayBuffer;
   /** Stops counting an arena buffer JS dropped while no tensor held it. */
   arenaOrphan(buffer: ArrayBuffer): void;
+  /** Counts a typed array as live tensor memory of this thread until it is collected; its slot. */
+  trackArray(array: ArrayBufferView): number;
+  /** Stops counting the tracked array of `slot`. */
+  untrackArray(slot: number): void;
   /** The bytes of free blocks the arena keeps for reuse (default 1 GiB); a number sets it and returns the previous one. */
   arenaCacheLimit(bytes?: number): number;
   /** The arena's accounting now. */
