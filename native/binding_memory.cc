@@ -31,12 +31,13 @@ namespace {
 
 static_assert(sizeof(napi_value) == sizeof(v8::Local<v8::Value>), "a napi_value is a v8::Local in Node");
 
-// Per-thread accounting of tensor blocks, so that ng.memory() in each thread (main or worker) counts
-// exactly the blocks its tensors hold: bytes and blocks handed out and not yet freed by the collector.
+// Per-thread accounting of tensor memory, so that ng.memory() in each thread (main or worker) counts
+// exactly what its tensors hold: bytes and count of arena blocks and tracked arrays not yet freed by
+// the collector.
 // JS reads a thread's pair through a BigInt64Array over it (arenaCounters).
 struct OwnerCounters {
   std::atomic<int64_t> bytes{0};
-  std::atomic<int64_t> blocks{0};
+  std::atomic<int64_t> count{0};
 };
 static_assert(sizeof(std::atomic<int64_t>) == sizeof(int64_t) && std::atomic<int64_t>::is_always_lock_free,
               "JS reads the counters as plain int64 words");
@@ -66,7 +67,7 @@ void freeBlock(void* data, size_t length, void* deleterData) {
   if (!orphaned) {
     OwnerCounters& owner = *static_cast<OwnerCounters*>(deleterData);
     owner.bytes.fetch_sub(static_cast<int64_t>(length));
-    owner.blocks.fetch_sub(1);
+    owner.count.fetch_sub(1);
   }
   nodegrad::arena::deallocate(data, length);
 }
@@ -91,7 +92,7 @@ void untrackSlot(ArrayTracker& t, uint32_t slot) {
   TrackedArray& entry = *t.slots[slot];
   entry.handle.Reset();
   t.owner->bytes.fetch_sub(entry.bytes);
-  t.owner->blocks.fetch_sub(1);
+  t.owner->count.fetch_sub(1);
   entry.bytes = 0;
   t.free.push_back(slot);
 }
@@ -149,7 +150,7 @@ napi_value TrackArray(napi_env env, napi_callback_info info) {
   entry.handle.Reset(v8::Isolate::GetCurrent(), array);
   entry.handle.SetWeak(&entry, arrayCollected, v8::WeakCallbackType::kParameter);
   t.owner->bytes.fetch_add(entry.bytes);
-  t.owner->blocks.fetch_add(1);
+  t.owner->count.fetch_add(1);
   napi_value result = nullptr;
   napi_create_uint32(env, slot, &result);
   return result;
@@ -183,7 +184,7 @@ Napi::Value ArenaAllocate(const Napi::CallbackInfo& info) {
     if (block == nullptr) return args.env().Null();
     const int slot = ownerSlot();
     owners[slot].bytes.fetch_add(static_cast<int64_t>(bytes));
-    owners[slot].blocks.fetch_add(1);
+    owners[slot].count.fetch_add(1);
     std::unique_ptr<v8::BackingStore> store = v8::ArrayBuffer::NewBackingStore(block, bytes, freeBlock, &owners[slot]);
     const v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(v8::Isolate::GetCurrent(), std::move(store));
     // Node's own conversion (v8impl::JsValueFromV8LocalValue): a napi_value is the Local's slot.
@@ -191,7 +192,7 @@ Napi::Value ArenaAllocate(const Napi::CallbackInfo& info) {
   });
 }
 
-// arenaCounters(): an ArrayBuffer over this thread's { bytes, blocks } int64 pair (never freed).
+// arenaCounters(): an ArrayBuffer over this thread's { bytes, count } int64 pair (never freed).
 Napi::Value ArenaCounters(const Napi::CallbackInfo& info) {
   return guarded(info, "native arenaCounters", [&](Args& args) -> Napi::Value {
     return Napi::ArrayBuffer::New(args.env(), &owners[ownerSlot()], sizeof(OwnerCounters));
@@ -214,7 +215,7 @@ Napi::Value ArenaOrphan(const Napi::CallbackInfo& info) {
       if (!orphans().emplace(data, slot).second) return args.env().Undefined();
     }
     owners[slot].bytes.fetch_sub(length);
-    owners[slot].blocks.fetch_sub(1);
+    owners[slot].count.fetch_sub(1);
     return args.env().Undefined();
   });
 }

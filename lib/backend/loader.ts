@@ -23,7 +23,7 @@ export interface NativeControls {
   arenaAllocate(bytes: number, zero: boolean, reuseOnly: boolean): ArrayBuffer | null;
   /** Returns the arena's free blocks' memory to the system; the bytes returned. */
   arenaRelease(): number;
-  /** This thread's { bytes, blocks } of live arena blocks, as two int64 words the addon keeps current. */
+  /** This thread's { bytes, count } of live arena blocks and tracked arrays, as two int64 words the addon keeps current. */
   arenaCounters(): ArrayBuffer;
   /** Stops counting an arena buffer JS dropped while no tensor held it. */
   arenaOrphan(buffer: ArrayBuffer): void;

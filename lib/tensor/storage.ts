@@ -272,7 +272,7 @@ export interface ArenaAllocator {
   arenaAllocate(bytes: number, zero: boolean, reuseOnly: boolean): ArrayBuffer | null;
   /** Returns the arena's free memory to the system; the bytes returned. */
   arenaRelease(): number;
-  /** This thread's { bytes, blocks } of live arena blocks, as two int64 words. */
+  /** This thread's { bytes, count } of live arena blocks and tracked arrays, as two int64 words. */
   arenaCounters(): ArrayBuffer;
   /** Stops counting a buffer JS dropped while it was not a tensor's (a pooled one). */
   arenaOrphan(buffer: ArrayBuffer): void;
@@ -288,7 +288,7 @@ export interface ArenaAllocator {
 let arena: ArenaAllocator | null = null;
 /** The addon that tracks arrays: kept after useArena(null), for the storages it counts. */
 let arrayTracker: ArenaAllocator | null = null;
-/** The addon's counts of this thread's live arena blocks: [bytes, blocks]. */
+/** The addon's counts of this thread's live arena blocks and tracked arrays: [bytes, count]. */
 let arenaCounts: BigInt64Array | null = null;
 const arenaBuffers = new WeakSet<ArrayBuffer>();
 let pooledArenaBytes = 0;
@@ -329,7 +329,7 @@ function arenaArray(dtype: DType, n: number, zero: boolean): DataArray | null {
   return viewOf(dtype, buffer, n);
 }
 
-/** Live tensor bytes now: V8 arrays counted here, arena blocks counted by the addon, less the pooled. */
+/** Live tensor bytes now: what the registry counts here and what the addon counts, less the pooled arena blocks. */
 function liveBytesNow(): number {
   return stats.liveBytes + (arenaCounts ? Number(arenaCounts[0]) : 0) - pooledArenaBytes;
 }
@@ -412,11 +412,11 @@ export interface MemoryStats {
  */
 export function memory(): MemoryStats {
   const liveBytes = liveBytesNow();
-  const arenaBlocks = arenaCounts ? Number(arenaCounts[1]) : 0;
+  const addonCounted = arenaCounts ? Number(arenaCounts[1]) : 0;
   return {
     liveBytes,
     peakBytes: Math.max(stats.peakBytes, liveBytes),
-    liveTensors: stats.liveTensors + arenaBlocks - pooledArenaCount,
+    liveTensors: stats.liveTensors + addonCounted - pooledArenaCount,
     pooledBytes,
   };
 }
@@ -437,7 +437,7 @@ export function resetPeakMemory(): void {
   stats.peakBytes = liveBytesNow();
 }
 
-/** This thread's live arena bytes, pooled blocks included (the addon's count). */
+/** This thread's tensor bytes the addon counts (arena blocks, pooled ones included, and tracked arrays). */
 function arenaLiveBytes(): number {
   return arenaCounts ? Number(arenaCounts[0]) : 0;
 }
