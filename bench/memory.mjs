@@ -198,6 +198,38 @@ function bufferRow() {
   );
 }
 
+/**
+ * 140,000 small tensors (384 floats, below the arena's threshold: V8's typed arrays) made in a loop
+ * that never yields, one in 100 kept: at every 20,000th, ng.memory().liveBytes after a full
+ * collection against the kept tensors' bytes (the exact answer), and before it against RSS.
+ */
+async function smallTensorLoop() {
+  console.log('\n## 140,000 small tensors (384 floats) in a loop that never yields, 1 in 100 kept');
+  const a = ng.randn([384]);
+  await settle();
+  const baseline = ng.memory().liveBytes;
+  const rss0 = process.memoryUsage().rss;
+  const kept = [];
+  let largestError = 0;
+  let unswept = 0;
+  let rss = 0;
+  for (let i = 1; i <= 140_000; i++) {
+    const t = a.mul(2);
+    if (i % 100 === 0) kept.push(t);
+    if (i % 20_000 === 0) {
+      unswept = Math.max(unswept, ng.memory().liveBytes - baseline);
+      rss = Math.max(rss, process.memoryUsage().rss - rss0);
+      fullCollection();
+      largestError = Math.max(largestError, Math.abs(ng.memory().liveBytes - baseline - kept.length * 384 * 4));
+    }
+  }
+  console.log(
+    `liveBytes after a collection differs from the kept tensors' bytes by at most ${largestError} bytes ` +
+      `(7 checks); before one, at most ${mib(unswept)} MiB live (RSS grew at most ${mib(rss)} MiB; ` +
+      `kept ${mib(kept.length * 384 * 4)} MiB)`,
+  );
+}
+
 /** Peak tensor bytes above what was live when `fn` started (median of 3, after letting V8 settle). */
 async function peakOf(fn) {
   const peaks = [];
@@ -300,6 +332,7 @@ async function issueRows() {
 export async function memorySuite() {
   await issueRows();
   bufferRow();
+  await smallTensorLoop();
   await tidyLoop(Number(process.env.TIDY_CALLS ?? 100_000));
   if (process.env.MEMORY_TABLE_ONLY) return; // the issue's rows only, without the per-mode suites
   await suite(

@@ -1,9 +1,10 @@
 // Blocks below 2 MiB are carved, whatever their class, from 8 MiB chunks; larger ones get a mapping
-// each. Both are 2 MiB-aligned and advised for transparent huge pages, so a first touch faults in
-// 2 MiB instead of 4 KiB: with 4 KiB pages a LeNet-5 training step (batch 64) faulted ~500 pages
-// while the arena grew to its working size, as many as the collector's pace let it. A freed block goes to its class's
-// free list while the cached bytes stay under the cap; past it, and on release(), its memory goes back to the system
-// (munmap for a block with its own mapping, MADV_DONTNEED inside a chunk, which keeps the address for reuse).
+// each. Both are 2 MiB-aligned and advised for transparent huge pages (chunks once the arena maps
+// 16 MiB), so a first touch faults in 2 MiB instead of 4 KiB: with 4 KiB pages a LeNet-5 training step (batch 64)
+// faulted ~500 pages while the arena grew to its working size, as many as the collector's pace let it. A freed block
+// goes to its class's free list while the cached bytes stay under the cap; past it, and on release(), its memory goes
+// back to the system (munmap for a block with its own mapping, MADV_DONTNEED inside a chunk, which keeps the address
+// for reuse).
 #include "arena.h"
 
 #include <sys/mman.h>
@@ -22,6 +23,10 @@ constexpr size_t kPage = 4096;
 constexpr size_t kHugePage = size_t(2) << 20;
 constexpr size_t kChunkBytes = 4 * kHugePage;
 constexpr size_t kOwnMappingBytes = kHugePage;
+// The first chunks stay on 4 KiB pages: a process with a few small tensors (a service beside its
+// other work) would otherwise hold a 2 MiB page per touched region (+2 MiB RSS for one 256 KiB
+// tensor); a training loop's arena outgrows them within its first step.
+constexpr size_t kSmallPagesBytes = 2 * kChunkBytes;
 // The cap matches the 1 GiB malloc trim threshold the addon used to set: a training step's
 // buffers stay cached between steps.
 constexpr size_t kDefaultCacheLimit = size_t(1) << 30;
@@ -54,10 +59,11 @@ char* mapAligned(size_t bytes, size_t alignment) {
   return aligned;
 }
 
-char* mapHuge(size_t size) {
+// `huge`: advised for transparent huge pages (a first touch then faults in 2 MiB).
+char* mapHuge(size_t size, bool huge) {
   char* const block = mapAligned(size, kHugePage);
 #if defined(MADV_HUGEPAGE)
-  madvise(block, size, MADV_HUGEPAGE);
+  if (huge) madvise(block, size, MADV_HUGEPAGE);
 #endif
   return block;
 }
@@ -89,7 +95,7 @@ class Arena {
       } else if (size < kOwnMappingBytes) {
         // The rest of a chunk too small for this block stays unused (address space, never touched).
         if (next_ == nullptr || size > static_cast<size_t>(end_ - next_)) {
-          next_ = mapHuge(kChunkBytes);
+          next_ = mapHuge(kChunkBytes, stats_.mappedBytes >= kSmallPagesBytes);
           end_ = next_ + kChunkBytes;
           stats_.mappedBytes += kChunkBytes;
         }
@@ -100,7 +106,7 @@ class Arena {
       if (block != nullptr) stats_.inUseBytes += size;
     }
     if (block == nullptr) {
-      block = mapHuge(size);
+      block = mapHuge(size, true);
       isZero = true;
       const std::lock_guard<std::mutex> lock(mutex_);
       stats_.mappedBytes += size;

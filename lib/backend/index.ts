@@ -73,8 +73,8 @@ export function getBackend(): Backend {
   } else {
     const loaded = tryAddon();
     active = loaded ? nativeBackend(loaded) : referenceBackend;
-    // An addon built before the arena (or its counters) existed: typed arrays as before.
-    if (loaded && typeof loaded.arenaCounters === 'function') useArena(loaded);
+    // An addon built before the arena (or its array tracking) existed: typed arrays as before.
+    if (loaded && typeof loaded.trackArray === 'function') useArena(loaded);
   }
   return active;
 }

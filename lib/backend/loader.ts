@@ -23,10 +23,14 @@ export interface NativeControls {
   arenaAllocate(bytes: number, zero: boolean, reuseOnly: boolean): ArrayBuffer | null;
   /** Returns the arena's free blocks' memory to the system; the bytes returned. */
   arenaRelease(): number;
-  /** This thread's { bytes, blocks } of live arena blocks, as two int64 words the addon keeps current. */
+  /** This thread's { bytes, count } of live arena blocks and tracked arrays, as two int64 words the addon keeps current. */
   arenaCounters(): ArrayBuffer;
   /** Stops counting an arena buffer JS dropped while no tensor held it. */
   arenaOrphan(buffer: ArrayBuffer): void;
+  /** Counts a typed array as live tensor memory of this thread until it is collected; its slot. */
+  trackArray(array: ArrayBufferView): number;
+  /** Stops counting the tracked array of `slot`. */
+  untrackArray(slot: number): void;
   /** The bytes of free blocks the arena keeps for reuse (default 1 GiB); a number sets it and returns the previous one. */
   arenaCacheLimit(bytes?: number): number;
   /** The arena's accounting now. */

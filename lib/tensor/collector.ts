@@ -9,7 +9,8 @@
  * project's VMs (1 ms per 128 KiB), a young-generation collection ~0.3 ms. So when the arena has
  * no freed block for an allocation, a minor collection runs first (it frees the short-lived
  * results) if this thread's arena bytes grew since the last one by twice the allocation (and at
- * least 1 MiB), and a major one when they have doubled since the last major collection.
+ * least 1 MiB), and a major one when they have doubled since the last major collection. The bytes
+ * are all the addon counts: small tensors' arrays too, whose garbage a minor collection frees alike.
  *
  * Twice, not once: a minor collection moves what survives a second one to the old generation,
  * which only a major collection frees. In `h = relu(linear(h))` under inferenceMode each `h` lives

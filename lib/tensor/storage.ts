@@ -2,8 +2,10 @@
  * Typed-array storage, the framework's buffer pool and its memory accounting. Storage is a typed
  * array handed to native kernels zero-copy: over an ArrayBuffer of the addon's arena when it is
  * loaded and the array is large, else one of V8's. Bytes are counted on allocation and uncounted on
- * dispose(), recycle() or collection: for an arena block, by the addon when the collector frees it
- * (so the count is exact in loops that never yield), for a V8 array by a FinalizationRegistry.
+ * dispose(), recycle() or collection. With the addon, collection is counted inside the collection
+ * itself (an arena block when V8 frees its ArrayBuffer, a V8 array by a weak handle's callback), so
+ * the count is exact in loops that never yield; without it, by a FinalizationRegistry, whose
+ * callbacks run only once the code yields.
  *
  * Creating an ArrayBuffer costs far more here than filling one (V8's external-memory accounting
  * triggers collections, and fresh pages fault at ~12 µs per 4 KiB), so buffers the framework knows
@@ -137,6 +139,16 @@ export function setPoolLimit(bytes: number): void {
   if (poolLimitBytes === 0) clearPool();
 }
 
+/** Who uncounts a storage's bytes when its array is collected. */
+const enum Counting {
+  /** The addon's arena, when V8 frees the block's ArrayBuffer. */
+  Arena,
+  /** The addon, from a weak handle's callback inside the collection that frees the array. */
+  Tracked,
+  /** A FinalizationRegistry, when its callbacks run (after the code yields): without the addon. */
+  Registry,
+}
+
 const finalizer = new FinalizationRegistry<number>((bytes) => {
   stats.liveBytes -= bytes;
   stats.liveTensors -= 1;
@@ -161,8 +173,10 @@ export class Storage {
   /** Creation order: a backward nested in another (a checkpoint's) releases only storages made after the outer one began. */
   readonly serial = nextSerial++;
   private array: DataArray;
-  /** Counted here (a V8 array) rather than by the addon (an arena block). */
-  private readonly counted: boolean;
+  /** How the bytes are counted: by the arena, by the addon's weak handle (slot), or by the registry. */
+  private readonly counting: Counting;
+  /** The addon's slot for a tracked array. */
+  private readonly slot: number;
   private released = false;
   /** Why the buffer was released, with the fix, for the error a later read throws. */
   private releaseReason = '';
@@ -174,8 +188,14 @@ export class Storage {
     array: DataArray,
   ) {
     this.array = array;
-    this.counted = !fromArena(array);
-    if (this.counted) {
+    this.slot = -1;
+    if (array.byteLength >= ARENA_MIN_BYTES && fromArena(array)) {
+      this.counting = Counting.Arena;
+    } else if (arena) {
+      this.counting = Counting.Tracked;
+      this.slot = arena.trackArray(array);
+    } else {
+      this.counting = Counting.Registry;
       stats.liveBytes += array.byteLength;
       stats.liveTensors += 1;
       finalizer.register(this, array.byteLength, this);
@@ -229,13 +249,15 @@ export class Storage {
 
   private release(toPool: boolean): void {
     if (this.released) return;
-    if (this.counted) {
+    if (this.counting === Counting.Tracked) {
+      arrayTracker?.untrackArray(this.slot);
+    } else if (this.counting === Counting.Registry) {
       finalizer.unregister(this);
       stats.liveBytes -= this.array.byteLength;
       stats.liveTensors -= 1;
     }
     const pooled = toPool && (holdWhileDeferred(this.dtype, this.array) || giveBack(this.dtype, this.array));
-    if (!pooled && !this.counted) orphan(this.array);
+    if (!pooled && this.counting === Counting.Arena) orphan(this.array);
     this.array = new (this.array.constructor as new (n: number) => DataArray)(0);
     this.released = true;
   }
@@ -250,14 +272,23 @@ export interface ArenaAllocator {
   arenaAllocate(bytes: number, zero: boolean, reuseOnly: boolean): ArrayBuffer | null;
   /** Returns the arena's free memory to the system; the bytes returned. */
   arenaRelease(): number;
-  /** This thread's { bytes, blocks } of live arena blocks, as two int64 words. */
+  /** This thread's { bytes, count } of live arena blocks and tracked arrays, as two int64 words. */
   arenaCounters(): ArrayBuffer;
   /** Stops counting a buffer JS dropped while it was not a tensor's (a pooled one). */
   arenaOrphan(buffer: ArrayBuffer): void;
+  /**
+   * Counts a V8 typed array in this thread's counters until the collector frees it (a weak handle
+   * whose callback runs inside that collection); returns its slot for untrackArray.
+   */
+  trackArray(array: DataArray): number;
+  /** Stops counting the array of `slot` now. */
+  untrackArray(slot: number): void;
 }
 
 let arena: ArenaAllocator | null = null;
-/** The addon's counts of this thread's live arena blocks: [bytes, blocks]. */
+/** The addon that tracks arrays: kept after useArena(null), for the storages it counts. */
+let arrayTracker: ArenaAllocator | null = null;
+/** The addon's counts of this thread's live arena blocks and tracked arrays: [bytes, count]. */
 let arenaCounts: BigInt64Array | null = null;
 const arenaBuffers = new WeakSet<ArrayBuffer>();
 let pooledArenaBytes = 0;
@@ -265,11 +296,13 @@ let pooledArenaCount = 0;
 
 /**
  * Routes tensor arrays of ARENA_MIN_BYTES and more to the addon's arena, whose freed blocks are
- * reused without new page faults, and counted by the addon (null: V8's typed arrays from now on).
+ * reused without new page faults, and counted by the addon; smaller arrays stay V8's, counted by
+ * the addon's weak handles (null: V8's typed arrays counted by a FinalizationRegistry from now on).
  * The native backend installs it.
  */
 export function useArena(allocator: ArenaAllocator | null): void {
   arena = allocator;
+  arrayTracker = allocator ?? arrayTracker;
   if (allocator && !arenaCounts) arenaCounts = new BigInt64Array(allocator.arenaCounters());
 }
 
@@ -296,7 +329,7 @@ function arenaArray(dtype: DType, n: number, zero: boolean): DataArray | null {
   return viewOf(dtype, buffer, n);
 }
 
-/** Live tensor bytes now: V8 arrays counted here, arena blocks counted by the addon, less the pooled. */
+/** Live tensor bytes now: what the registry counts here and what the addon counts, less the pooled arena blocks. */
 function liveBytesNow(): number {
   return stats.liveBytes + (arenaCounts ? Number(arenaCounts[0]) : 0) - pooledArenaBytes;
 }
@@ -379,11 +412,11 @@ export interface MemoryStats {
  */
 export function memory(): MemoryStats {
   const liveBytes = liveBytesNow();
-  const arenaBlocks = arenaCounts ? Number(arenaCounts[1]) : 0;
+  const addonCounted = arenaCounts ? Number(arenaCounts[1]) : 0;
   return {
     liveBytes,
     peakBytes: Math.max(stats.peakBytes, liveBytes),
-    liveTensors: stats.liveTensors + arenaBlocks - pooledArenaCount,
+    liveTensors: stats.liveTensors + addonCounted - pooledArenaCount,
     pooledBytes,
   };
 }
@@ -404,7 +437,7 @@ export function resetPeakMemory(): void {
   stats.peakBytes = liveBytesNow();
 }
 
-/** This thread's live arena bytes, pooled blocks included (the addon's count). */
+/** This thread's tensor bytes the addon counts (arena blocks, pooled ones included, and tracked arrays). */
 function arenaLiveBytes(): number {
   return arenaCounts ? Number(arenaCounts[0]) : 0;
 }

@@ -216,3 +216,21 @@ describe('a service beside nodegrad', () => {
     expect(withNodegrad).toBeLessThanOrEqual(1.2 * without + Math.max(0, footprint) + 4);
   }, 60_000);
 });
+
+describe('the arena’s first chunks', () => {
+  it('stay on 4 KiB pages: one small tensor does not cost a 2 MiB huge page', () => {
+    // A fresh process: this one's arena has long outgrown its first chunks.
+    const script = `
+      const { readFileSync } = await import('node:fs');
+      const huge = () => Number(/AnonHugePages:\\s+(\\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0);
+      const ng = await import(${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)});
+      ng.ones([4]).sum().item();
+      const before = huge();
+      const t = ng.ones([256, 256]); // 256 KiB from the arena's first chunk
+      console.log(JSON.stringify({ grewKiB: huge() - before, sum: t.sum().item() }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    const { grewKiB, sum } = JSON.parse(out) as { grewKiB: number; sum: number };
+    expect(sum).toBe(65536);
+    expect(grewKiB).toBe(0);
+  });
+});
