@@ -86,48 +86,50 @@ NODEGRAD_CLONES void addRow(const T* from, int64_t inner, T* to) {
   for (int64_t i = 0; i < inner; ++i) to[i] += from[i];
 }
 
+// Output rows r = o * k + j are independent: splits the outer * k of them over the pool, then calls
+// fn(o, r, stop) for each stretch [r, stop) of rows that share one source block o.
+template <typename Fn>
+void forStretches(int64_t outer, int64_t k, int64_t inner, Fn&& fn) {
+  const int64_t rows = outer * k;
+  parallelRange(rows, indexedWork(rows * inner), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end;) {
+      const int64_t o = r / k, stop = std::min(end, (o + 1) * k);
+      fn(o, r, stop);
+      r = stop;
+    }
+  });
+}
+
 }  // namespace
 
 template <typename T>
 void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
-  const int64_t rows = outer * k;
-  // Every output element is independent: split the [outer * k] rows anywhere, then walk each
-  // stretch of rows that shares one source block o in a tight loop.
-  parallelRange(rows, indexedWork(rows * inner), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end;) {
-      const int64_t o = r / k, stop = std::min(end, (o + 1) * k);
-      const T* from = src + o * n * inner;
-      if (inner == 1) {
-        gatherRow(from, index + r, stop - r, out + r);
-        r = stop;
-        continue;
-      }
-      for (; r < stop; ++r) {
-        const int32_t* idx = index + r * inner;
-        T* to = out + r * inner;
-        for (int64_t i = 0; i < inner; ++i) to[i] = from[int64_t(idx[i]) * inner + i];
-      }
+  // index and out are [outer, k, inner]: element (o, j, i) reads src (o, index, i).
+  forStretches(outer, k, inner, [&](int64_t o, int64_t r, int64_t stop) {
+    const T* from = src + o * n * inner;
+    if (inner == 1) {
+      gatherRow(from, index + r, stop - r, out + r);
+      return;
+    }
+    for (; r < stop; ++r) {
+      const int32_t* idx = index + r * inner;
+      T* to = out + r * inner;
+      for (int64_t i = 0; i < inner; ++i) to[i] = from[int64_t(idx[i]) * inner + i];
     }
   });
 }
 
 template <typename T>
 void indexSelect(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
-  // Output rows (o, j) are independent: split the outer * k of them over the pool, then walk each
-  // stretch that shares one source block o.
-  const int64_t rows = outer * k;
-  parallelRange(rows, indexedWork(rows * inner), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end;) {
-      const int64_t o = r / k, stop = std::min(end, (o + 1) * k);
-      const T* from = src + o * n * inner;
-      const int32_t* idx = index + (r - o * k);
-      const int64_t count = stop - r;
-      if (inner == 1)
-        gatherRow(from, idx, count, out + r);
-      else
-        for (int64_t j = 0; j < count; ++j) copyRow(from + int64_t(idx[j]) * inner, inner, out + (r + j) * inner);
-      r = stop;
+  // index is [k]: output row (o, j) is source row (o, index[j]).
+  forStretches(outer, k, inner, [&](int64_t o, int64_t r, int64_t stop) {
+    const T* from = src + o * n * inner;
+    const int32_t* idx = index + (r - o * k);
+    if (inner == 1) {
+      gatherRow(from, idx, stop - r, out + r);
+      return;
     }
+    for (int64_t j = 0; j < stop - r; ++j) copyRow(from + int64_t(idx[j]) * inner, inner, out + (r + j) * inner);
   });
 }
 
