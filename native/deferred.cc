@@ -77,8 +77,9 @@ Range rangeOf(napi_env env, napi_value array) {
 }
 
 // Runs the kernels of a batch in order; a failure stops the batch and names its kernel.
-void execute(Batch& batch) {
-  nodegrad::setNumThreads(batch.threads);
+void runCommands(Batch& batch) {
+  batch.error.clear();
+  batch.outOfMemory = false;
   for (Command& c : batch.commands) {
     try {
       c.kernel();
@@ -94,6 +95,11 @@ void execute(Batch& batch) {
     }
     if (!batch.error.empty()) break;
   }
+}
+
+void execute(Batch& batch) {
+  nodegrad::setNumThreads(batch.threads);
+  runCommands(batch);
   batch.commands.clear();
 }
 
@@ -223,6 +229,61 @@ Napi::Value DeferPending(const Napi::CallbackInfo& info) {
   });
 }
 
+// A kept recording (deferKeep): its kernels run again, in order, each time planRun is called.
+struct Plan {
+  std::unique_ptr<Batch> batch;
+  napi_env env = nullptr;
+  void free() {
+    if (!batch) return;
+    for (const napi_ref ref : batch->refs) napi_delete_reference(env, ref);
+    batch.reset();
+  }
+};
+
+Plan& planOf(glue::Args& args) {
+  if (!args.at(0).IsExternal()) args.fail("expected a plan made by deferKeep()");
+  Plan& plan = *args.at(0).As<Napi::External<Plan>>().Data();
+  if (!plan.batch) args.fail("the plan was freed");
+  return plan;
+}
+
+// deferKeep(): stops recording and keeps the recorded kernels as a plan (an External) instead of
+// running them; the arrays they read and write stay referenced until planFree or collection.
+Napi::Value DeferKeep(const Napi::CallbackInfo& info) {
+  return glue::guarded(info, "native deferKeep", [&](glue::Args& args) -> Napi::Value {
+    if (!recordingBatch) args.fail("this thread is not recording");
+    auto plan = std::make_unique<Plan>();
+    plan->batch = std::move(recordingBatch);
+    plan->env = args.env();
+    pendingRanges.erase(plan->batch->id);
+    // The External owns the plan from here: its finalizer frees it.
+    return Napi::External<Plan>::New(args.env(), plan.release(), [](Napi::Env /*env*/, Plan* kept) {
+      kept->free();
+      delete kept;
+    });
+  });
+}
+
+// planRun(plan): runs the plan's kernels now, on this thread and its kernel pool; throws the first
+// failure (ERR_NODEGRAD_NATIVE, or ERR_NODEGRAD_ALLOC when out of memory).
+Napi::Value PlanRun(const Napi::CallbackInfo& info) {
+  return glue::guarded(info, "native planRun", [&](glue::Args& args) {
+    Batch& batch = *planOf(args).batch;
+    runCommands(batch);
+    if (batch.outOfMemory) throw std::bad_alloc();
+    if (!batch.error.empty()) throw glue::ArgError{batch.error};
+    return args.env().Undefined();
+  });
+}
+
+// planFree(plan): drops the plan's kernels and its references to their arrays.
+Napi::Value PlanFree(const Napi::CallbackInfo& info) {
+  return glue::guarded(info, "native planFree", [&](glue::Args& args) {
+    planOf(args).free();
+    return args.env().Undefined();
+  });
+}
+
 }  // namespace
 
 bool recording() noexcept { return recordingBatch != nullptr; }
@@ -246,6 +307,9 @@ void registerFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("deferBegin", Napi::Function::New(env, DeferBegin, "deferBegin"));
   exports.Set("deferFlush", Napi::Function::New(env, DeferFlush, "deferFlush"));
   exports.Set("deferPending", Napi::Function::New(env, DeferPending, "deferPending"));
+  exports.Set("deferKeep", Napi::Function::New(env, DeferKeep, "deferKeep"));
+  exports.Set("planRun", Napi::Function::New(env, PlanRun, "planRun"));
+  exports.Set("planFree", Napi::Function::New(env, PlanFree, "planFree"));
 }
 
 }  // namespace nodegrad::deferred

@@ -1,0 +1,193 @@
+/**
+ * Forward plans, for the pool's workers: the forward of an input shape seen a second time runs with
+ * its native kernel calls recorded (as ng.runAsync records them) and kept by the addon; later
+ * forwards of that shape write the input into the recorded input's array and run the kept kernels
+ * again, without the JS op graph, then copy the output out. A forward must compute from its input
+ * and the weights only (an eval-mode model: no random draws); one that reads the input's values in
+ * TypeScript cannot be recorded, and its shape runs the plain forward from then on.
+ *
+ * A plan holds raw pointers to the arrays its kernels used, the parameters' among them, and is
+ * used only while every parameter and buffer of the model is the same tensor with the same storage
+ * version as when it was recorded: an in-place write (loadStateDict, an optimizer step) or a
+ * replaced parameter makes the next forward record again.
+ */
+import { inferenceMode } from '../autograd/grad-mode.js';
+import { getBackend, tryAddon, type NativeAddon } from '../backend/index.js';
+import type { DataArray, DType } from '../backend/types.js';
+import { NodegradError } from '../errors.js';
+import type { AnyModule } from '../nn/module.js';
+import { beginDeferral, endDeferral, stopRecording } from '../tensor/deferral.js';
+import { dtypeOf, keepHeld, releaseHeld } from '../tensor/storage.js';
+import { fromArray, Tensor } from '../tensor/tensor.js';
+
+/** A model the pool serves: one Tensor in, one Tensor out. */
+export type ServedModel = AnyModule & { forward(x: Tensor): unknown };
+
+/** A forward's output as the worker posts it. */
+export interface ForwardResult {
+  data: DataArray;
+  shape: number[];
+  dtype: DType;
+}
+
+interface Plan {
+  readonly handle: object;
+  /** The recorded input: each run writes the request's values into its array. */
+  readonly input: DataArray;
+  readonly output: Tensor;
+  /** The parameters and buffers and their storage versions when recorded. */
+  readonly weights: readonly (readonly [Tensor, number])[];
+}
+
+/** How many shapes keep a plan (the least recently used is dropped first). */
+export const PLAN_LIMIT = 16;
+
+function checkedOutput(model: ServedModel, out: unknown): Tensor {
+  if (out instanceof Tensor) return out;
+  throw new NodegradError(
+    'ERR_NODEGRAD_ARGUMENT',
+    `serve.run: ${model.typeName}.forward returned ${typeof out}, not a Tensor; ng.serve serves Tensor → Tensor models`,
+  );
+}
+
+function resultOf(out: Tensor): ForwardResult {
+  // data() copies into a plain buffer of its own, which can be transferred.
+  return { data: out.data(), shape: [...out.shape], dtype: out.dtype };
+}
+
+/** The addon when kernels run on it and it can keep recordings; null with the reference backend. */
+function planningAddon(): NativeAddon | null {
+  if (getBackend().name !== 'native') return null;
+  const addon = tryAddon();
+  return addon && typeof addon.deferKeep === 'function' ? addon : null;
+}
+
+function weightsOf(model: ServedModel): [Tensor, number][] {
+  return [...model.parameters(), ...model.buffers()].map((t) => [t, t.storage.version]);
+}
+
+/** The plain forward under inferenceMode. */
+export function plainForward(model: ServedModel, data: DataArray, shape: readonly number[]): ForwardResult {
+  return inferenceMode(() => resultOf(checkedOutput(model, model.forward(fromArray(data, shape)))));
+}
+
+/** A replayed kernel's failure as a NodegradError with the addon's code and message. */
+function kernelError(error: unknown): unknown {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  if (code !== 'ERR_NODEGRAD_NATIVE' && code !== 'ERR_NODEGRAD_ALLOC') return error;
+  return new NodegradError(code, (error as Error).message);
+}
+
+/** The forwards of one model, by input dtype and shape: plain, or replayed from a plan. */
+export class ForwardPlans {
+  private readonly plans = new Map<string, Plan>();
+  /** Shapes seen once (planned when seen again), and shapes whose forward cannot be recorded. */
+  private readonly seen = new Set<string>();
+  private readonly unplannable = new Set<string>();
+  private readonly addon = planningAddon();
+  /** Forwards that recorded a plan, and forwards replayed from one. */
+  readonly counts = { recorded: 0, replayed: 0 };
+
+  constructor(
+    private readonly model: ServedModel,
+    private readonly limit = PLAN_LIMIT,
+  ) {}
+
+  /** The model's forward of `data` viewed as `shape`; takes ownership of `data`. */
+  forward(data: DataArray, shape: readonly number[]): ForwardResult {
+    const key = `${dtypeOf(data)}:${shape.join('x')}`;
+    const addon = this.addon;
+    if (!addon || this.unplannable.has(key)) return plainForward(this.model, data, shape);
+    let plan = this.plans.get(key);
+    if (plan) {
+      this.plans.delete(key); // re-inserted last: the map's order is the least recently used first
+      if (!this.fresh(plan)) {
+        addon.planFree(plan.handle);
+        plan = undefined;
+      }
+    } else if (!this.seen.has(key)) {
+      this.seen.add(key);
+      return plainForward(this.model, data, shape);
+    }
+    if (!plan) {
+      const recorded = this.record(addon, data, shape);
+      if (!recorded) {
+        this.unplannable.add(key);
+        return plainForward(this.model, data, shape);
+      }
+      plan = recorded;
+      this.counts.recorded++;
+    } else {
+      plan.input.set(data);
+      this.counts.replayed++;
+    }
+    this.plans.set(key, plan);
+    this.evict(addon);
+    try {
+      addon.planRun(plan.handle);
+    } catch (error) {
+      throw kernelError(error);
+    }
+    return resultOf(plan.output);
+  }
+
+  /** Drops every plan (their arrays are freed with them). */
+  clear(): void {
+    for (const plan of this.plans.values()) this.addon?.planFree(plan.handle);
+    this.plans.clear();
+  }
+
+  /** Shapes that have a plan now. */
+  get size(): number {
+    return this.plans.size;
+  }
+
+  private fresh(plan: Plan): boolean {
+    const now = weightsOf(this.model);
+    return (
+      now.length === plan.weights.length &&
+      now.every(([tensor, version], i) => tensor === plan.weights[i][0] && version === plan.weights[i][1])
+    );
+  }
+
+  private evict(addon: NativeAddon): void {
+    for (const [key, plan] of this.plans) {
+      if (this.plans.size <= this.limit) return;
+      this.plans.delete(key);
+      addon.planFree(plan.handle);
+    }
+  }
+
+  /**
+   * Records the forward of `shape` (its kernels are kept, not run); null when the forward reads
+   * values in TypeScript and so cannot be recorded. Other errors of the forward are thrown.
+   */
+  private record(addon: NativeAddon, data: DataArray, shape: readonly number[]): Plan | null {
+    const weights = weightsOf(this.model);
+    addon.deferBegin();
+    // The input counts as not computed yet: TypeScript that reads its values (to check indices, to
+    // branch) would bake this request's values into the plan, so it refuses and the shape runs plain.
+    beginDeferral((array) => array.buffer === data.buffer || addon.deferPending(array));
+    let kept: object | null = null;
+    try {
+      const input = fromArray(data, shape);
+      const output = inferenceMode(() => checkedOutput(this.model, this.model.forward(input)));
+      stopRecording();
+      kept = addon.deferKeep();
+      return { handle: kept, input: input.storage.data, output, weights };
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_NODEGRAD_DEFERRED') return null;
+      throw error;
+    } finally {
+      if (kept) {
+        endDeferral();
+        keepHeld();
+      } else {
+        stopRecording();
+        addon.planFree(addon.deferKeep()); // the recorded kernels are dropped unrun
+        endDeferral();
+        releaseHeld();
+      }
+    }
+  }
+}
