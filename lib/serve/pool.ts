@@ -44,6 +44,15 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
+function niceness(value: number): number {
+  if (!Number.isInteger(value) || value < -20 || value > 19)
+    throw error(
+      'ERR_NODEGRAD_ARGUMENT',
+      `serve.createPool: workerNice must be an integer from -20 to 19, got ${value}`,
+    );
+  return value;
+}
+
 /** A worker's error as the caller sees it: a NodegradError with the worker's code and message. */
 function revive(posted: PostedError, prefix = ''): Error {
   if (posted.code?.startsWith('ERR_NODEGRAD_'))
@@ -93,7 +102,7 @@ class WorkerPool implements Pool {
     options: Pick<PoolOptions, 'maxBatch' | 'maxDelayMs' | 'inputShape'>,
   ) {
     this.maxBatch = positiveInteger('maxBatch', options.maxBatch ?? 64);
-    this.maxDelayMs = options.maxDelayMs ?? 2;
+    this.maxDelayMs = options.maxDelayMs ?? 0;
     if (!(this.maxDelayMs >= 0))
       throw error('ERR_NODEGRAD_ARGUMENT', `serve.createPool: maxDelayMs must be ≥ 0, got ${this.maxDelayMs}`);
     this.inputShape = options.inputShape ? [...options.inputShape] : undefined;
@@ -297,7 +306,7 @@ class WorkerPool implements Pool {
  *
  * @param options - model (a registered name or a module path), modelOptions, weights,
  *   workers (default 2), threadsPerWorker (default 1), maxBatch (default 64),
- *   maxDelayMs (default 2), inputShape.
+ *   maxDelayMs (default 0), workerNice (default 5), inputShape.
  *
  * @example
  * ```ts
@@ -321,6 +330,7 @@ export async function createPool(options: PoolOptions): Promise<Pool> {
     weights: shared,
     weightsSource: source,
     threadsPerWorker: positiveInteger('threadsPerWorker', options.threadsPerWorker ?? 1),
+    nice: niceness(options.workerNice ?? 5),
   };
   const pool = new WorkerPool(setup, options);
   const workers = positiveInteger('workers', options.workers ?? 2);

@@ -15,6 +15,8 @@ export interface WorkerSetup {
   weightsSource: string;
   /** ng.setNumThreads in the worker. */
   threadsPerWorker: number;
+  /** The worker thread's niceness (Linux), set before its kernel threads start. */
+  nice: number;
 }
 
 /** An error as posted between threads: enough to rebuild a NodegradError. */

@@ -3,6 +3,7 @@
  * loads the shared weights, then answers batches with forwards under ng.inferenceMode, replayed
  * from a recorded plan for input shapes it has seen before (./plan.ts).
  */
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setNumThreads } from '../backend/index.js';
 import { NodegradError } from '../errors.js';
@@ -40,7 +41,21 @@ function isModel(value: unknown): value is ServedModel {
   return typeof candidate?.forward === 'function' && typeof candidate.eval === 'function';
 }
 
+/**
+ * On Linux a thread's niceness is its own (setpriority of pid 0 is the calling thread), and threads
+ * it starts inherit it: set before setNumThreads starts the kernel threads.
+ */
+function setNiceness(nice: number): void {
+  if (process.platform !== 'linux' || nice === getPriority()) return;
+  try {
+    setPriority(nice);
+  } catch (thrown) {
+    fail(`workerNice ${nice} could not be set (${(thrown as Error).message}); a negative niceness needs CAP_SYS_NICE`);
+  }
+}
+
 async function build(setup: WorkerSetup): Promise<ServedModel> {
+  setNiceness(setup.nice);
   setNumThreads(setup.threadsPerWorker);
   const model = await (await factoryFor(setup))(setup.modelOptions ?? undefined);
   if (!isModel(model)) return fail(`the factory for '${setup.model}' returned ${typeof model}, not a Module`);
