@@ -7,9 +7,10 @@
  * TypeScript cannot be recorded, and its shape runs the plain forward from then on.
  *
  * A plan holds raw pointers to the arrays its kernels used, the parameters' among them, and is
- * used only while every parameter and buffer of the model is the same tensor with the same storage
- * version as when it was recorded: an in-place write (loadStateDict, an optimizer step) or a
- * replaced parameter makes the next forward record again.
+ * used only while every parameter and buffer it was recorded with has the same storage version: an
+ * in-place write (loadStateDict, an optimizer step) makes the next forward record again. A parameter
+ * replaced by another tensor is not seen (finding it walks the module tree, which costs as much as a
+ * small forward): call clear() after replacing one. The pool's workers never change their model.
  */
 import { inferenceMode } from '../autograd/grad-mode.js';
 import { getBackend, tryAddon, type NativeAddon } from '../backend/index.js';
@@ -131,7 +132,7 @@ export class ForwardPlans {
     return resultOf(plan.output);
   }
 
-  /** Drops every plan (their arrays are freed with them). */
+  /** Drops every plan (their arrays are freed with them): needed after a parameter or buffer is replaced. */
   clear(): void {
     for (const plan of this.plans.values()) this.addon?.planFree(plan.handle);
     this.plans.clear();
@@ -142,12 +143,10 @@ export class ForwardPlans {
     return this.plans.size;
   }
 
+  /** Walking the module tree costs as much as a small forward's kernels: only the versions are checked. */
   private fresh(plan: Plan): boolean {
-    const now = weightsOf(this.model);
-    return (
-      now.length === plan.weights.length &&
-      now.every(([tensor, version], i) => tensor === plan.weights[i][0] && version === plan.weights[i][1])
-    );
+    for (const [tensor, version] of plan.weights) if (tensor.storage.version !== version) return false;
+    return true;
   }
 
   private evict(addon: NativeAddon): void {
