@@ -20,6 +20,7 @@ import type { AnyModule } from '../nn/module.js';
 import { beginDeferral, endDeferral, stopRecording } from '../tensor/deferral.js';
 import { dtypeOf, keepHeld, releaseHeld } from '../tensor/storage.js';
 import { fromArray, Tensor } from '../tensor/tensor.js';
+import { concatenate } from './batching.js';
 
 /** A model the pool serves: one Tensor in, one Tensor out. */
 export type ServedModel = AnyModule & { forward(x: Tensor): unknown };
@@ -94,11 +95,14 @@ export class ForwardPlans {
     private readonly limit = PLAN_LIMIT,
   ) {}
 
-  /** The model's forward of `data` viewed as `shape`; takes ownership of `data`. */
-  forward(data: DataArray, shape: readonly number[]): ForwardResult {
-    const key = `${dtypeOf(data)}:${shape.join('x')}`;
+  /**
+   * The model's forward of `parts` (row-major arrays of one dtype, in order) concatenated and
+   * viewed as `shape`; takes ownership of the parts. A replay copies them into the plan's input.
+   */
+  forward(parts: readonly DataArray[], shape: readonly number[]): ForwardResult {
+    const key = `${dtypeOf(parts[0])}:${shape.join('x')}`;
     const addon = this.addon;
-    if (!addon || this.unplannable.has(key)) return plainForward(this.model, data, shape);
+    if (!addon || this.unplannable.has(key)) return plainForward(this.model, concatenate(parts), shape);
     let plan = this.plans.get(key);
     if (plan) {
       this.plans.delete(key); // re-inserted last: the map's order is the least recently used first
@@ -108,9 +112,10 @@ export class ForwardPlans {
       }
     } else if (!this.seen.has(key)) {
       this.seen.add(key);
-      return plainForward(this.model, data, shape);
+      return plainForward(this.model, concatenate(parts), shape);
     }
     if (!plan) {
+      const data = concatenate(parts);
       const recorded = this.record(addon, data, shape);
       if (!recorded) {
         this.unplannable.add(key);
@@ -119,7 +124,11 @@ export class ForwardPlans {
       plan = recorded;
       this.counts.recorded++;
     } else {
-      plan.input.set(data);
+      let offset = 0;
+      for (const part of parts) {
+        plan.input.set(part, offset);
+        offset += part.length;
+      }
       this.counts.replayed++;
     }
     this.plans.set(key, plan);

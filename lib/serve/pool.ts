@@ -1,7 +1,7 @@
 /**
  * The pool: worker threads that each hold the model, a FIFO queue of requests, and the dispatch
- * that hands each idle worker the next batch. The main thread only copies inputs and posts
- * messages, so its event loop stays free while forwards run.
+ * that hands each idle worker the next batch. The main thread only posts the requests' inputs
+ * (copied unless transferred), so its event loop stays free while forwards run.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { NodegradError, formatShape, type ErrorCode } from '../errors.js';
 import { fromArray, type Tensor } from '../tensor/tensor.js';
-import { concatenate, split, takeBatch, type BatchInput } from './batching.js';
+import { batchShape, split, takeBatch, type BatchInput } from './batching.js';
 import { toInput } from './input.js';
 import type { ArrayInput, Pool, PoolOptions, PoolStats, RunOptions } from './types.js';
 import type { PostedError, RunMessage, WorkerMessage, WorkerSetup } from './protocol.js';
@@ -236,11 +236,26 @@ class WorkerPool implements Pool {
       }
       for (const request of requests) this.queue.splice(this.queue.indexOf(request), 1);
       const id = this.nextBatchId++;
-      const { data, shape } = concatenate(requests.map((r) => r.input));
+      const parts = requests.map((r) => r.input.data);
+      // The worker concatenates (into a replayed plan's input): no new buffer here on the event loop.
+      // A buffer two requests share is listed once. An empty one is cloned: Node drops the whole
+      // message without an error when its transfer list holds a detached buffer.
+      const transfer = [...new Set(parts.map((part) => part.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
+      const message = { id, parts, shape: batchShape(requests.map((r) => r.input)) } satisfies RunMessage;
+      try {
+        idle.worker.postMessage(message, transfer);
+      } catch (thrown) {
+        const reason = error(
+          'ERR_NODEGRAD_ARGUMENT',
+          `serve.run: the input could not be sent to a worker (${(thrown as Error).message}); with transfer: true, ` +
+            'do not reuse an array handed to an earlier run',
+        );
+        for (const request of requests) request.reject(reason);
+        continue;
+      }
       idle.running = { id, requests };
       this.counts.batches++;
       idle.worker.ref();
-      idle.worker.postMessage({ id, data, shape } satisfies RunMessage, [data.buffer as ArrayBuffer]);
     }
   }
 

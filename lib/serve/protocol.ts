@@ -26,10 +26,10 @@ export interface PostedError {
   code?: string;
 }
 
-/** Main → worker: run one batch. */
+/** Main → worker: run one batch, its requests' inputs in order (concatenated by the worker). */
 export interface RunMessage {
   id: number;
-  data: DataArray;
+  parts: DataArray[];
   shape: number[];
 }
 

@@ -65,7 +65,7 @@ async function build(setup: WorkerSetup): Promise<ServedModel> {
 }
 
 function answer(plans: ForwardPlans, request: RunMessage): WorkerMessage {
-  return { type: 'result', id: request.id, ...plans.forward(request.data, request.shape) };
+  return { type: 'result', id: request.id, ...plans.forward(request.parts, request.shape) };
 }
 
 const port = parentPort;

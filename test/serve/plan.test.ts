@@ -14,7 +14,7 @@ const plain = (model: ng.nn.Module, x: ng.Tensor) =>
 
 /** plans.forward of x, as a tensor. */
 function planned(plans: ForwardPlans, x: ng.Tensor): ng.Tensor {
-  const { data, shape } = plans.forward(x.data(), x.shape);
+  const { data, shape } = plans.forward([x.data()], x.shape);
   return ng.tensor(data, { shape });
 }
 
@@ -29,6 +29,18 @@ describe.runIf(nativeLoaded)('serve: forward plans (native backend)', () => {
     }
     expect(plans.counts).toEqual({ recorded: 1, replayed: 2 });
     expect(plans.size).toBe(1);
+  });
+
+  it('concatenates the parts of a batch, also into a replayed plan', () => {
+    ng.manualSeed(7);
+    const model = ng.models.lenet5().eval();
+    const plans = new ForwardPlans(model);
+    for (let i = 0; i < 3; i++) {
+      const [a, b] = [ng.randn([1, 1, 28, 28]), ng.randn([2, 1, 28, 28])];
+      const { data, shape } = plans.forward([a.data(), b.data()], [3, 1, 28, 28]);
+      expect(ng.tensor(data, { shape }).toArray()).toEqual(plain(model, ng.cat([a, b])).toArray());
+    }
+    expect(plans.counts).toEqual({ recorded: 1, replayed: 1 });
   });
 
   it('keeps a plan per input shape, dropping the least recently used past the limit', () => {
@@ -103,7 +115,7 @@ describe.runIf(nativeLoaded)('serve: forward plans (native backend)', () => {
     // The index is checked by the replayed kernel, not by TypeScript (which would have baked [1, 2] in).
     let thrown: unknown;
     try {
-      plans.forward(new Int32Array([1, 9]), [2]);
+      plans.forward([new Int32Array([1, 9])], [2]);
     } catch (error) {
       thrown = error;
     }
@@ -116,7 +128,7 @@ describe.runIf(nativeLoaded)('serve: forward plans (native backend)', () => {
     const wrong = ng.randn([1, 3, 28, 28]);
     for (let i = 0; i < 2; i++) {
       try {
-        lenetPlans.forward(wrong.data(), wrong.shape);
+        lenetPlans.forward([wrong.data()], wrong.shape);
         thrown = null;
       } catch (error) {
         thrown = error;

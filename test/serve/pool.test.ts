@@ -81,6 +81,21 @@ describe('serve: LeNet-5 in a pool', () => {
     },
   );
 
+  it('transfer: one array given to two batched calls is sent once; given again after its transfer, the call rejects', async () => {
+    const x = ng.rand([1, 1, 28, 28]);
+    const data = x.data() as Float32Array;
+    const [a, b] = await Promise.all([
+      pool.run({ data, shape: [1, 1, 28, 28] }, { transfer: true }),
+      pool.run({ data, shape: [1, 1, 28, 28] }, { transfer: true }),
+    ]);
+    expect(maxDifference(a, reference(x))).toBeLessThan(1e-5);
+    expect(maxDifference(b, a)).toBe(0);
+    expect(data.length).toBe(0); // detached: it went to the worker
+    const failure = await rejection(pool.run({ data, shape: [0, 1, 28, 28] }, { transfer: true }));
+    expectNodegradError(failure, 'ERR_NODEGRAD_ARGUMENT', /^serve\.run: the input could not be sent to a worker/);
+    expect(maxDifference(await pool.run(x), a)).toBe(0);
+  });
+
   it('a bad input rejects its own call with the layer error; the others and the workers carry on', async () => {
     const good = ng.rand([2, 1, 28, 28]);
     const [bad, fine] = await Promise.allSettled([pool.run(ng.rand([2, 3, 28, 28])), pool.run(good)]);
