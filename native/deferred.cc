@@ -4,6 +4,7 @@
 // thread-safe function made for it, which also keeps the event loop alive while the batch runs.
 #include "deferred.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -233,6 +234,7 @@ Napi::Value DeferPending(const Napi::CallbackInfo& info) {
 struct Plan {
   std::unique_ptr<Batch> batch;
   napi_env env = nullptr;
+  double bytes = 0;  // of the distinct arrays its kernels read or write
   void free() {
     if (!batch) return;
     for (const napi_ref ref : batch->refs) napi_delete_reference(env, ref);
@@ -255,7 +257,15 @@ Napi::Value DeferKeep(const Napi::CallbackInfo& info) {
     auto plan = std::make_unique<Plan>();
     plan->batch = std::move(recordingBatch);
     plan->env = args.env();
+    std::vector<Range> ranges = std::move(pendingRanges[plan->batch->id]);
     pendingRanges.erase(plan->batch->id);
+    std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
+    uintptr_t covered = 0;  // the end of the ranges counted so far: overlaps count once
+    for (const Range& r : ranges) {
+      if (r.end <= covered) continue;
+      plan->bytes += static_cast<double>(r.end - std::max(r.begin, covered));
+      covered = r.end;
+    }
     // The External owns the plan from here: its finalizer frees it.
     return Napi::External<Plan>::New(args.env(), plan.release(), [](Napi::Env /*env*/, Plan* kept) {
       kept->free();
@@ -274,6 +284,12 @@ Napi::Value PlanRun(const Napi::CallbackInfo& info) {
     if (!batch.error.empty()) throw glue::ArgError{batch.error};
     return args.env().Undefined();
   });
+}
+
+// planBytes(plan): the bytes of the distinct arrays the plan's kernels read or write.
+Napi::Value PlanBytes(const Napi::CallbackInfo& info) {
+  return glue::guarded(info, "native planBytes",
+                       [&](glue::Args& args) { return Napi::Number::New(args.env(), planOf(args).bytes); });
 }
 
 // planFree(plan): drops the plan's kernels and its references to their arrays.
@@ -310,6 +326,7 @@ void registerFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("deferKeep", Napi::Function::New(env, DeferKeep, "deferKeep"));
   exports.Set("planRun", Napi::Function::New(env, PlanRun, "planRun"));
   exports.Set("planFree", Napi::Function::New(env, PlanFree, "planFree"));
+  exports.Set("planBytes", Napi::Function::New(env, PlanBytes, "planBytes"));
 }
 
 }  // namespace nodegrad::deferred

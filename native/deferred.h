@@ -26,7 +26,8 @@ bool recording() noexcept;
 void enqueue(napi_env env, const std::string& name, std::function<void()> kernel,
              const std::vector<napi_value>& arrays);
 
-// Registers deferBegin(), deferFlush(), deferPending() and the kept plans' deferKeep(), planRun(), planFree().
+// Registers deferBegin(), deferFlush(), deferPending() and the kept plans' deferKeep(), planRun(),
+// planBytes(), planFree().
 void registerFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace nodegrad::deferred

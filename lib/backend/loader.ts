@@ -41,6 +41,8 @@ export interface NativeControls {
   deferKeep(): object;
   /** Runs a kept plan's kernels again, in order, on this thread; throws the first failure. */
   planRun(plan: object): void;
+  /** The bytes of the distinct arrays a kept plan's kernels read or write. */
+  planBytes(plan: object): number;
   /** Drops a kept plan and its references to the arrays its kernels use. */
   planFree(plan: object): void;
 }

@@ -39,10 +39,12 @@ interface Plan {
   readonly output: Tensor;
   /** The parameters and buffers and their storage versions when recorded. */
   readonly weights: readonly (readonly [Tensor, number])[];
+  /** The bytes of its own arrays (input, intermediates, output). */
+  readonly bytes: number;
 }
 
-/** How many shapes keep a plan (the least recently used is dropped first). */
-export const PLAN_LIMIT = 16;
+/** How many shapes keep a plan, and their arrays' bytes at most (past either, the least recently used go first). */
+export const PLAN_LIMITS = { shapes: 16, bytes: 256 * 1024 * 1024 };
 
 function checkedOutput(model: ServedModel, out: unknown): Tensor {
   if (out instanceof Tensor) return out;
@@ -92,7 +94,7 @@ export class ForwardPlans {
 
   constructor(
     private readonly model: ServedModel,
-    private readonly limit = PLAN_LIMIT,
+    private readonly limits = PLAN_LIMITS,
   ) {}
 
   /**
@@ -158,10 +160,20 @@ export class ForwardPlans {
     return true;
   }
 
+  /** The bytes the plans' own arrays hold. */
+  get bytes(): number {
+    let total = 0;
+    for (const plan of this.plans.values()) total += plan.bytes;
+    return total;
+  }
+
+  /** Drops the least recently used plans past the limits; the one just used stays. */
   private evict(addon: NativeAddon): void {
+    let bytes = this.bytes;
     for (const [key, plan] of this.plans) {
-      if (this.plans.size <= this.limit) return;
+      if (this.plans.size === 1 || (this.plans.size <= this.limits.shapes && bytes <= this.limits.bytes)) return;
       this.plans.delete(key);
+      bytes -= plan.bytes;
       addon.planFree(plan.handle);
     }
   }
@@ -182,7 +194,10 @@ export class ForwardPlans {
       const output = inferenceMode(() => checkedOutput(this.model, this.model.forward(input)));
       stopRecording();
       kept = addon.deferKeep();
-      return { handle: kept, input: input.storage.data, output, weights };
+      // The weights' arrays are the model's, not the plan's (views of one buffer do not overlap).
+      const shared = weights.reduce((sum, [tensor]) => sum + tensor.storage.byteLength, 0);
+      const bytes = Math.max(0, addon.planBytes(kept) - shared);
+      return { handle: kept, input: input.storage.data, output, weights, bytes };
     } catch (error) {
       if ((error as { code?: unknown }).code === 'ERR_NODEGRAD_DEFERRED') return null;
       throw error;

@@ -46,7 +46,7 @@ describe.runIf(nativeLoaded)('serve: forward plans (native backend)', () => {
   it('keeps a plan per input shape, dropping the least recently used past the limit', () => {
     ng.manualSeed(4);
     const model = ng.models.lenet5().eval();
-    const plans = new ForwardPlans(model, 2);
+    const plans = new ForwardPlans(model, { shapes: 2, bytes: 1 << 30 });
     for (const batch of [1, 2, 1, 2, 5, 5, 1, 2, 5]) {
       const x = ng.randn([batch, 1, 28, 28]);
       const y = planned(plans, x);
@@ -58,6 +58,28 @@ describe.runIf(nativeLoaded)('serve: forward plans (native backend)', () => {
     expect(plans.counts.recorded).toBe(6);
     plans.clear();
     expect(plans.size).toBe(0);
+  });
+
+  it('drops the least recently used plans past a byte budget, keeping the one just used', () => {
+    ng.manualSeed(8);
+    const model = ng.models.lenet5().eval();
+    const one = new ForwardPlans(model);
+    const x8 = ng.randn([8, 1, 28, 28]);
+    planned(one, x8);
+    planned(one, x8);
+    // LeNet-5 at batch 8: input 25 KB, conv1 150 KB, its pool and relu, conv2 ... at least 200 KB, under 2 MB.
+    expect(one.bytes).toBeGreaterThan(200_000);
+    expect(one.bytes).toBeLessThan(2_000_000);
+    const plans = new ForwardPlans(model, { shapes: 16, bytes: one.bytes + 1000 });
+    for (const batch of [8, 8, 2, 2]) planned(plans, ng.randn([batch, 1, 28, 28]));
+    expect(plans.size).toBe(1); // the batch-2 plan pushed the batch-8 one out
+    const big = new ForwardPlans(model, { shapes: 16, bytes: 1 });
+    for (let i = 0; i < 3; i++) {
+      const x = ng.randn([8, 1, 28, 28]);
+      expect(planned(big, x).toArray()).toEqual(plain(model, x).toArray());
+    }
+    expect(big.size).toBe(1);
+    expect(big.counts).toEqual({ recorded: 1, replayed: 1 });
   });
 
   it('records again when a weight is written in place, and after clear() when a parameter was replaced', () => {
