@@ -4,7 +4,9 @@
 // by ng.runAsync (the main thread records, the addon's replay thread computes).
 // Clients in a child process POST batches of 1 (16 at a time) or 256 images (4 at a time);
 // the figures are requests per second and client latency p50/p99, and the server's /health
-// latency p99 and event-loop delay p99 (perf_hooks.monitorEventLoopDelay) while loaded.
+// latency p99 and event-loop delay p99 (perf_hooks.monitorEventLoopDelay) while loaded, and the
+// server process's CPU time (all its threads) per request.
+// `--servers pool,main,async,ort` and `--batches 1,256` pick rows.
 // With onnxruntime-node installed (a devDependency), the same LeNet-5 exported by ng.onnx.exportModel
 // is served by its InferenceSession as a third row. Needs dist/.
 import { spawn } from 'node:child_process';
@@ -84,6 +86,7 @@ async function measure(classify, seconds, concurrency, batch) {
   const { port } = http.address();
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
+  const cpu = process.cpuUsage();
   const child = spawn(
     process.execPath,
     [fileURLToPath(import.meta.url), '--client', port, seconds, concurrency, batch],
@@ -104,10 +107,12 @@ async function measure(classify, seconds, concurrency, batch) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   delay.disable();
+  const { user, system } = process.cpuUsage(cpu);
   http.close();
   const figures = JSON.parse(out);
   return {
     ...figures,
+    cpu: (user + system) / figures.count,
     rate: figures.count / seconds,
     health: percentile(health, 0.99),
     loop: delay.percentile(99) / 1e6,
@@ -141,26 +146,41 @@ async function onnxRuntime(path) {
 
 async function main() {
   const ng = await import('../dist/index.js');
-  const at = process.argv.indexOf('--seconds');
-  const seconds = at > 0 ? Number(process.argv[at + 1]) : 3;
+  const option = (name, fallback) => {
+    const at = process.argv.indexOf(name);
+    return at > 0 ? process.argv[at + 1] : fallback;
+  };
+  const seconds = Number(option('--seconds', 3));
+  const only = option('--servers', 'pool,main,async,ort').split(',');
+  const batches = option('--batches', '1,256').split(',').map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'nodegrad-bench-serve-'));
   const weights = join(dir, 'lenet5.safetensors');
   ng.manualSeed(0);
   const model = ng.models.lenet5().eval();
   ng.save(model.stateDict(), weights);
-  const pool = await ng.serve.createPool({ model: 'lenet5', weights, workers: 2, threadsPerWorker: 1, maxBatch: 256 });
+  const pool = await ng.serve.createPool({
+    model: 'lenet5',
+    weights,
+    workers: 2,
+    threadsPerWorker: 1,
+    maxBatch: 256,
+    ...(process.env.NG_DELAY ? { maxDelayMs: Number(process.env.NG_DELAY) } : {}),
+  });
   const labels = (logits) => [...logits.argmax(1).data()];
   const servers = [
     [
       'ng.serve pool (2×1)',
+      'pool',
       async (data, rows) => labels(await pool.run({ data, shape: [rows, 1, 28, 28] }, { transfer: true })),
     ],
     [
       'main thread',
+      'main',
       (data, rows) => labels(ng.inferenceMode(() => model.forward(ng.tensor(data, { shape: [rows, 1, 28, 28] })))),
     ],
     [
       'ng.runAsync',
+      'async',
       async (data, rows) => labels(await model.forwardAsync(ng.tensor(data, { shape: [rows, 1, 28, 28] }))),
     ],
   ];
@@ -170,22 +190,25 @@ async function main() {
   const ort = await onnxRuntime(onnxPath);
   if (ort.classify) {
     const probe = ng.randn([64, 1, 28, 28]);
-    const [ours, theirs] = [await servers[1][1](probe.data(), 64), await ort.classify(probe.data(), 64)];
+    const [ours, theirs] = [await servers[1][2](probe.data(), 64), await ort.classify(probe.data(), 64)];
     const agree = ours.filter((label, i) => label === theirs[i]).length;
     console.log(`onnxruntime-node (2 threads) agrees with nodegrad on ${agree}/64 labels`);
-    servers.push(['onnxruntime-node', ort.classify]);
+    servers.push(['onnxruntime-node', 'ort', ort.classify]);
   }
 
   console.log(`LeNet-5 over HTTP, ${seconds} s per row; ms (lower is better), req/s (higher is better)`);
-  console.log('server               batch  clients    req/s   img/s   p50 ms   p99 ms  /health p99  loop p99');
+  console.log(
+    'server               batch  clients    req/s   img/s   p50 ms   p99 ms  /health p99  loop p99  cpu µs/req',
+  );
   for (const [batch, concurrency] of [
     [1, 16],
     [256, 4],
-  ]) {
-    for (const [name, classify] of servers) {
+  ].filter(([b]) => batches.includes(b))) {
+    for (const [name, key, classify] of servers) {
+      if (!only.includes(key)) continue;
       const r = await measure(classify, seconds, concurrency, batch);
       console.log(
-        `${name.padEnd(20)} ${String(batch).padStart(5)} ${String(concurrency).padStart(8)} ${r.rate.toFixed(0).padStart(8)} ${(r.rate * batch).toFixed(0).padStart(7)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.health.toFixed(1).padStart(12)} ${r.loop.toFixed(1).padStart(9)}`,
+        `${name.padEnd(20)} ${String(batch).padStart(5)} ${String(concurrency).padStart(8)} ${r.rate.toFixed(0).padStart(8)} ${(r.rate * batch).toFixed(0).padStart(7)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.health.toFixed(1).padStart(12)} ${r.loop.toFixed(1).padStart(9)} ${r.cpu.toFixed(0).padStart(11)}`,
       );
     }
   }

@@ -4,6 +4,7 @@
 // thread-safe function made for it, which also keeps the event loop alive while the batch runs.
 #include "deferred.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -77,8 +78,9 @@ Range rangeOf(napi_env env, napi_value array) {
 }
 
 // Runs the kernels of a batch in order; a failure stops the batch and names its kernel.
-void execute(Batch& batch) {
-  nodegrad::setNumThreads(batch.threads);
+void runCommands(Batch& batch) {
+  batch.error.clear();
+  batch.outOfMemory = false;
   for (Command& c : batch.commands) {
     try {
       c.kernel();
@@ -94,6 +96,11 @@ void execute(Batch& batch) {
     }
     if (!batch.error.empty()) break;
   }
+}
+
+void execute(Batch& batch) {
+  nodegrad::setNumThreads(batch.threads);
+  runCommands(batch);
   batch.commands.clear();
 }
 
@@ -223,6 +230,76 @@ Napi::Value DeferPending(const Napi::CallbackInfo& info) {
   });
 }
 
+// A kept recording (deferKeep): its kernels run again, in order, each time planRun is called.
+struct Plan {
+  std::unique_ptr<Batch> batch;
+  napi_env env = nullptr;
+  double bytes = 0;  // of the distinct arrays its kernels read or write
+  void free() {
+    if (!batch) return;
+    for (const napi_ref ref : batch->refs) napi_delete_reference(env, ref);
+    batch.reset();
+  }
+};
+
+Plan& planOf(glue::Args& args) {
+  if (!args.at(0).IsExternal()) args.fail("expected a plan made by deferKeep()");
+  Plan& plan = *args.at(0).As<Napi::External<Plan>>().Data();
+  if (!plan.batch) args.fail("the plan was freed");
+  return plan;
+}
+
+// deferKeep(): stops recording and keeps the recorded kernels as a plan (an External) instead of
+// running them; the arrays they read and write stay referenced until planFree or collection.
+Napi::Value DeferKeep(const Napi::CallbackInfo& info) {
+  return glue::guarded(info, "native deferKeep", [&](glue::Args& args) -> Napi::Value {
+    if (!recordingBatch) args.fail("this thread is not recording");
+    auto plan = std::make_unique<Plan>();
+    plan->batch = std::move(recordingBatch);
+    plan->env = args.env();
+    std::vector<Range> ranges = std::move(pendingRanges[plan->batch->id]);
+    pendingRanges.erase(plan->batch->id);
+    std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
+    uintptr_t covered = 0;  // the end of the ranges counted so far: overlaps count once
+    for (const Range& r : ranges) {
+      if (r.end <= covered) continue;
+      plan->bytes += static_cast<double>(r.end - std::max(r.begin, covered));
+      covered = r.end;
+    }
+    // The External owns the plan from here: its finalizer frees it.
+    return Napi::External<Plan>::New(args.env(), plan.release(), [](Napi::Env /*env*/, Plan* kept) {
+      kept->free();
+      delete kept;
+    });
+  });
+}
+
+// planRun(plan): runs the plan's kernels now, on this thread and its kernel pool; throws the first
+// failure (ERR_NODEGRAD_NATIVE, or ERR_NODEGRAD_ALLOC when out of memory).
+Napi::Value PlanRun(const Napi::CallbackInfo& info) {
+  return glue::guarded(info, "native planRun", [&](glue::Args& args) {
+    Batch& batch = *planOf(args).batch;
+    runCommands(batch);
+    if (batch.outOfMemory) throw std::bad_alloc();
+    if (!batch.error.empty()) throw glue::ArgError{batch.error};
+    return args.env().Undefined();
+  });
+}
+
+// planBytes(plan): the bytes of the distinct arrays the plan's kernels read or write.
+Napi::Value PlanBytes(const Napi::CallbackInfo& info) {
+  return glue::guarded(info, "native planBytes",
+                       [&](glue::Args& args) { return Napi::Number::New(args.env(), planOf(args).bytes); });
+}
+
+// planFree(plan): drops the plan's kernels and its references to their arrays.
+Napi::Value PlanFree(const Napi::CallbackInfo& info) {
+  return glue::guarded(info, "native planFree", [&](glue::Args& args) {
+    planOf(args).free();
+    return args.env().Undefined();
+  });
+}
+
 }  // namespace
 
 bool recording() noexcept { return recordingBatch != nullptr; }
@@ -246,6 +323,10 @@ void registerFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("deferBegin", Napi::Function::New(env, DeferBegin, "deferBegin"));
   exports.Set("deferFlush", Napi::Function::New(env, DeferFlush, "deferFlush"));
   exports.Set("deferPending", Napi::Function::New(env, DeferPending, "deferPending"));
+  exports.Set("deferKeep", Napi::Function::New(env, DeferKeep, "deferKeep"));
+  exports.Set("planRun", Napi::Function::New(env, PlanRun, "planRun"));
+  exports.Set("planFree", Napi::Function::New(env, PlanFree, "planFree"));
+  exports.Set("planBytes", Napi::Function::New(env, PlanBytes, "planBytes"));
 }
 
 }  // namespace nodegrad::deferred

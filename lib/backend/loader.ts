@@ -41,6 +41,14 @@ export interface NativeControls {
   deferFlush(): Promise<void>;
   /** Whether a recorded kernel that has not run yet reads or writes the array's memory. */
   deferPending(array: ArrayBufferView): boolean;
+  /** Stops recording and keeps the recorded kernels as a plan instead of running them. */
+  deferKeep(): object;
+  /** Runs a kept plan's kernels again, in order, on this thread; throws the first failure. */
+  planRun(plan: object): void;
+  /** The bytes of the distinct arrays a kept plan's kernels read or write. */
+  planBytes(plan: object): number;
+  /** Drops a kept plan and its references to the arrays its kernels use. */
+  planFree(plan: object): void;
 }
 
 /** The arena's accounting, in bytes (blocks counted at their size class). */

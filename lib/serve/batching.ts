@@ -44,20 +44,23 @@ export function takeBatch<R extends { input: BatchInput }>(
   return { requests, full };
 }
 
-/** The inputs concatenated along the first dimension (the one input itself when alone). */
-export function concatenate(inputs: readonly BatchInput[]): { data: DataArray; shape: number[] } {
-  const first = inputs[0];
-  if (inputs.length === 1) return { data: first.data, shape: [...first.shape] };
-  const rows = inputs.reduce((sum, input) => sum + input.shape[0], 0);
-  const data = new (first.data.constructor as new (length: number) => DataArray)(
-    inputs.reduce((sum, input) => sum + input.data.length, 0),
+/** The shape of the inputs concatenated along the first dimension. */
+export function batchShape(inputs: readonly BatchInput[]): number[] {
+  return [inputs.reduce((sum, input) => sum + input.shape[0], 0), ...inputs[0].shape.slice(1)];
+}
+
+/** Row-major parts of one batch as one array (the one part itself when alone): the worker does this. */
+export function concatenate(parts: readonly DataArray[]): DataArray {
+  if (parts.length === 1) return parts[0];
+  const data = new (parts[0].constructor as new (length: number) => DataArray)(
+    parts.reduce((sum, part) => sum + part.length, 0),
   );
   let offset = 0;
-  for (const input of inputs) {
-    data.set(input.data, offset);
-    offset += input.data.length;
+  for (const part of parts) {
+    data.set(part, offset);
+    offset += part.length;
   }
-  return { data, shape: [rows, ...first.shape.slice(1)] };
+  return data;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The pool: worker threads that each hold the model, a FIFO queue of requests, and the dispatch
- * that hands each idle worker the next batch. The main thread only copies inputs and posts
- * messages, so its event loop stays free while forwards run.
+ * that hands each idle worker the next batch. The main thread only posts the requests' inputs
+ * (copied unless transferred), so its event loop stays free while forwards run.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { NodegradError, formatShape, type ErrorCode } from '../errors.js';
 import { fromArray, type Tensor } from '../tensor/tensor.js';
-import { concatenate, split, takeBatch, type BatchInput } from './batching.js';
+import { batchShape, split, takeBatch, type BatchInput } from './batching.js';
 import { toInput } from './input.js';
 import type { ArrayInput, Pool, PoolOptions, PoolStats, RunOptions } from './types.js';
 import type { PostedError, RunMessage, WorkerMessage, WorkerSetup } from './protocol.js';
@@ -41,6 +41,15 @@ function error(code: ErrorCode, message: string): NodegradError {
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1)
     throw error('ERR_NODEGRAD_ARGUMENT', `serve.createPool: ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function niceness(value: number): number {
+  if (!Number.isInteger(value) || value < -20 || value > 19)
+    throw error(
+      'ERR_NODEGRAD_ARGUMENT',
+      `serve.createPool: workerNice must be an integer from -20 to 19, got ${value}`,
+    );
   return value;
 }
 
@@ -93,7 +102,7 @@ class WorkerPool implements Pool {
     options: Pick<PoolOptions, 'maxBatch' | 'maxDelayMs' | 'inputShape'>,
   ) {
     this.maxBatch = positiveInteger('maxBatch', options.maxBatch ?? 64);
-    this.maxDelayMs = options.maxDelayMs ?? 2;
+    this.maxDelayMs = options.maxDelayMs ?? 0;
     if (!(this.maxDelayMs >= 0))
       throw error('ERR_NODEGRAD_ARGUMENT', `serve.createPool: maxDelayMs must be ≥ 0, got ${this.maxDelayMs}`);
     this.inputShape = options.inputShape ? [...options.inputShape] : undefined;
@@ -227,11 +236,26 @@ class WorkerPool implements Pool {
       }
       for (const request of requests) this.queue.splice(this.queue.indexOf(request), 1);
       const id = this.nextBatchId++;
-      const { data, shape } = concatenate(requests.map((r) => r.input));
+      const parts = requests.map((r) => r.input.data);
+      // The worker concatenates (into a replayed plan's input): no new buffer here on the event loop.
+      // A buffer two requests share is listed once. An empty one is cloned: Node drops the whole
+      // message without an error when its transfer list holds a detached buffer.
+      const transfer = [...new Set(parts.map((part) => part.buffer as ArrayBuffer))].filter((b) => b.byteLength > 0);
+      const message = { id, parts, shape: batchShape(requests.map((r) => r.input)) } satisfies RunMessage;
+      try {
+        idle.worker.postMessage(message, transfer);
+      } catch (thrown) {
+        const reason = error(
+          'ERR_NODEGRAD_ARGUMENT',
+          `serve.run: the input could not be sent to a worker (${(thrown as Error).message}); with transfer: true, ` +
+            'do not reuse an array handed to an earlier run',
+        );
+        for (const request of requests) request.reject(reason);
+        continue;
+      }
       idle.running = { id, requests };
       this.counts.batches++;
       idle.worker.ref();
-      idle.worker.postMessage({ id, data, shape } satisfies RunMessage, [data.buffer as ArrayBuffer]);
     }
   }
 
@@ -297,7 +321,7 @@ class WorkerPool implements Pool {
  *
  * @param options - model (a registered name or a module path), modelOptions, weights,
  *   workers (default 2), threadsPerWorker (default 1), maxBatch (default 64),
- *   maxDelayMs (default 2), inputShape.
+ *   maxDelayMs (default 0), workerNice (default 5), inputShape.
  *
  * @example
  * ```ts
@@ -321,6 +345,7 @@ export async function createPool(options: PoolOptions): Promise<Pool> {
     weights: shared,
     weightsSource: source,
     threadsPerWorker: positiveInteger('threadsPerWorker', options.threadsPerWorker ?? 1),
+    nice: niceness(options.workerNice ?? 5),
   };
   const pool = new WorkerPool(setup, options);
   const workers = positiveInteger('workers', options.workers ?? 2);

@@ -15,6 +15,8 @@ export interface WorkerSetup {
   weightsSource: string;
   /** ng.setNumThreads in the worker. */
   threadsPerWorker: number;
+  /** The worker thread's niceness (Linux), set before its kernel threads start. */
+  nice: number;
 }
 
 /** An error as posted between threads: enough to rebuild a NodegradError. */
@@ -24,10 +26,10 @@ export interface PostedError {
   code?: string;
 }
 
-/** Main → worker: run one batch. */
+/** Main → worker: run one batch, its requests' inputs in order (concatenated by the worker). */
 export interface RunMessage {
   id: number;
-  data: DataArray;
+  parts: DataArray[];
   shape: number[];
 }
 

@@ -18,8 +18,18 @@ export interface PoolOptions {
   threadsPerWorker?: number;
   /** The most rows a batched forward takes (default 64); a larger request runs alone. */
   maxBatch?: number;
-  /** How long the oldest request may wait for others to fill its batch (default 2 ms; 0: never wait). */
+  /**
+   * How long the oldest request may wait for others to fill its batch while a worker is free
+   * (default 0: a free worker takes what is queued at once; batches form from the requests that
+   * queued while every worker was busy).
+   */
   maxDelayMs?: number;
+  /**
+   * The workers' niceness on Linux (`os.setPriority` of each worker thread and its kernel threads:
+   * -20 highest to 19 lowest; default 5): above the event loop's 0, so that the thread answering
+   * I/O gets a core first when forwards fill them. Ignored on other platforms.
+   */
+  workerNice?: number;
   /** The shape of one input row (without the batch dimension); when given, run() refuses other shapes at once. */
   inputShape?: readonly number[];
 }

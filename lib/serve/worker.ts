@@ -1,15 +1,15 @@
 /**
  * The entry of each ng.serve pool worker (compiled to dist/serve/worker.js): builds the model,
- * loads the shared weights, then answers batches with forwards under ng.inferenceMode.
+ * loads the shared weights, then answers batches with forwards under ng.inferenceMode, replayed
+ * from a recorded plan for input shapes it has seen before (./plan.ts).
  */
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setNumThreads } from '../backend/index.js';
-import { inferenceMode } from '../autograd/grad-mode.js';
 import { NodegradError } from '../errors.js';
 import { registeredFactory, registeredModels } from '../io/registry.js';
 import '../models/index.js';
-import type { AnyModule } from '../nn/module.js';
-import { fromArray, Tensor } from '../tensor/tensor.js';
+import { ForwardPlans, type ServedModel } from './plan.js';
 import { postable, type RunMessage, type WorkerMessage, type WorkerSetup } from './protocol.js';
 import { loadShared, sharedTensors } from './weights.js';
 
@@ -36,12 +36,26 @@ async function factoryFor(setup: WorkerSetup): Promise<Factory> {
 }
 
 /** Duck-typed: the model module may come from another copy of nodegrad than this worker's. */
-function isModel(value: unknown): value is AnyModule & { forward(x: Tensor): unknown } {
+function isModel(value: unknown): value is ServedModel {
   const candidate = value as Partial<Record<'forward' | 'eval', unknown>> | null;
   return typeof candidate?.forward === 'function' && typeof candidate.eval === 'function';
 }
 
-async function build(setup: WorkerSetup): Promise<AnyModule & { forward(x: Tensor): unknown }> {
+/**
+ * On Linux a thread's niceness is its own (setpriority of pid 0 is the calling thread), and threads
+ * it starts inherit it: set before setNumThreads starts the kernel threads.
+ */
+function setNiceness(nice: number): void {
+  if (process.platform !== 'linux' || nice === getPriority()) return;
+  try {
+    setPriority(nice);
+  } catch (thrown) {
+    fail(`workerNice ${nice} could not be set (${(thrown as Error).message}); a negative niceness needs CAP_SYS_NICE`);
+  }
+}
+
+async function build(setup: WorkerSetup): Promise<ServedModel> {
+  setNiceness(setup.nice);
   setNumThreads(setup.threadsPerWorker);
   const model = await (await factoryFor(setup))(setup.modelOptions ?? undefined);
   if (!isModel(model)) return fail(`the factory for '${setup.model}' returned ${typeof model}, not a Module`);
@@ -50,29 +64,18 @@ async function build(setup: WorkerSetup): Promise<AnyModule & { forward(x: Tenso
   return model;
 }
 
-function answer(model: AnyModule & { forward(x: Tensor): unknown }, request: RunMessage): WorkerMessage {
-  const output = inferenceMode(() => {
-    const out = model.forward(fromArray(request.data, request.shape));
-    if (!(out instanceof Tensor)) {
-      throw new NodegradError(
-        'ERR_NODEGRAD_ARGUMENT',
-        `serve.run: ${model.typeName}.forward returned ${typeof out}, not a Tensor; ng.serve serves Tensor → Tensor models`,
-      );
-    }
-    // data() copies out of the arena into a plain buffer, which can be transferred.
-    return { data: out.data(), shape: [...out.shape], dtype: out.dtype };
-  });
-  return { type: 'result', id: request.id, ...output };
+function answer(plans: ForwardPlans, request: RunMessage): WorkerMessage {
+  return { type: 'result', id: request.id, ...plans.forward(request.parts, request.shape) };
 }
 
 const port = parentPort;
 if (port) {
   try {
-    const model = await build(workerData as WorkerSetup);
+    const plans = new ForwardPlans(await build(workerData as WorkerSetup));
     port.on('message', (request: RunMessage) => {
       let reply: WorkerMessage;
       try {
-        reply = answer(model, request);
+        reply = answer(plans, request);
       } catch (error) {
         reply = { type: 'error', id: request.id, error: postable(error) };
       }

@@ -90,6 +90,14 @@ export function releaseHeld(): void {
   for (const { dtype, array } of arrays) if (!giveBack(dtype, array) && fromArena(array)) orphan(array);
 }
 
+/**
+ * Forgets the arrays held back while a recording was kept as a plan (ng.serve's forward plans): the
+ * plan's kernels use them on every run, so they are never pooled; the collector frees them with the plan.
+ */
+export function keepHeld(): void {
+  held = [];
+}
+
 /** Empties the pool; its arena blocks stop counting now (the collector frees them later). */
 function clearPool(): void {
   for (const list of pool.values()) for (const array of list) if (fromArena(array)) orphan(array);

@@ -1,7 +1,8 @@
 // ng.serve.createPool with LeNet-5: worker results equal the model's own forward, concurrent
 // requests are batched and split back, a bad input rejects its call only, and the weights are
 // one shared copy.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,51 @@ describe('serve: LeNet-5 in a pool', () => {
       expect(y.shape).toEqual([inputs[i].shape[0], 10]);
       expect(maxDifference(y, reference(inputs[i]))).toBeLessThan(1e-5);
     });
+  });
+
+  it('repeated requests of one shape, replayed from a recorded plan, equal the forward on the main thread', async () => {
+    for (let i = 0; i < 6; i++) {
+      const x = ng.rand([3, 1, 28, 28]);
+      expect(maxDifference(await pool.run(x), reference(x))).toBeLessThan(1e-5);
+    }
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'runs the workers at workerNice (default 5) and the caller at its own',
+    async () => {
+      const nices = () =>
+        readdirSync('/proc/self/task').map((task) => {
+          const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        });
+      const before = nices().filter((nice) => nice === 5).length;
+      const nice = await ng.serve.createPool({ model: 'lenet5', weights, workers: 2 });
+      const lower = await ng.serve.createPool({ model: 'lenet5', weights, workers: 1, workerNice: 9 });
+      try {
+        expect(nices().filter((n) => n === 5).length - before).toBe(2);
+        expect(nices().filter((n) => n === 9).length).toBe(1);
+        expect(getPriority()).toBe(0);
+      } finally {
+        await Promise.all([nice.close(), lower.close()]);
+      }
+      const failure = await rejection(ng.serve.createPool({ model: 'lenet5', workerNice: 25 }));
+      expectNodegradError(failure, 'ERR_NODEGRAD_ARGUMENT', /workerNice must be an integer from -20 to 19, got 25/);
+    },
+  );
+
+  it('transfer: one array given to two batched calls is sent once; given again after its transfer, the call rejects', async () => {
+    const x = ng.rand([1, 1, 28, 28]);
+    const data = x.data() as Float32Array;
+    const [a, b] = await Promise.all([
+      pool.run({ data, shape: [1, 1, 28, 28] }, { transfer: true }),
+      pool.run({ data, shape: [1, 1, 28, 28] }, { transfer: true }),
+    ]);
+    expect(maxDifference(a, reference(x))).toBeLessThan(1e-5);
+    expect(maxDifference(b, a)).toBe(0);
+    expect(data.length).toBe(0); // detached: it went to the worker
+    const failure = await rejection(pool.run({ data, shape: [0, 1, 28, 28] }, { transfer: true }));
+    expectNodegradError(failure, 'ERR_NODEGRAD_ARGUMENT', /^serve\.run: the input could not be sent to a worker/);
+    expect(maxDifference(await pool.run(x), a)).toBe(0);
   });
 
   it('a bad input rejects its own call with the layer error; the others and the workers carry on', async () => {
