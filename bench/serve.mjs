@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `node bench/serve.mjs [--seconds 3]`: LeNet-5 behind a node:http server, its forwards run by
-// ng.serve.createPool (2 workers × 1 thread, dynamic batching; request bodies copied to the workers), on the server's main thread, or
-// by ng.runAsync (the main thread records, the addon's replay thread computes).
+// ng.serve.createPool (2 workers × 1 thread, dynamic batching; request bodies copied to the
+// workers), on the server's main thread, or by ng.runAsync (the main thread records, the addon's
+// replay thread computes).
 // Clients in a child process POST batches of 1 (16 at a time) or 256 images (4 at a time);
 // the figures are requests per second and client latency p50/p99, and the server's /health
 // latency p99 and event-loop delay p99 (perf_hooks.monitorEventLoopDelay) while loaded, and the
