@@ -6,6 +6,7 @@ import { zerosTensor } from '../tensor/tensor.js';
 import { checkShape } from '../tensor/shape.js';
 import * as ops from '../ops/index.js';
 import type { Pair } from '../ops/conv.js';
+import { BatchNormBase } from './batchnorm.js';
 import { uniformFanIn_ } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
@@ -397,16 +398,17 @@ export class Identity extends Module {
 }
 
 /**
- * A Conv2d or Linear followed by a ReLU, both with their own forward (not a subclass or an instance
+ * A Conv2d, Linear or batch norm followed by a ReLU, both with their own forward (not a subclass or an instance
  * that replaced it): the pair runs as one fused op, which writes the activation once and keeps only
  * the output for backward. Values and gradients are those of the two layers run one after the other.
  * @internal
  */
-export function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linear {
+export function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linear | BatchNormBase {
   if (!(next instanceof ReLU) || next.forward !== ReLU.prototype.forward) return false;
   return (
     (m instanceof Conv2d && m.forward === Conv2d.prototype.forward) ||
-    (m instanceof Linear && m.forward === Linear.prototype.forward)
+    (m instanceof Linear && m.forward === Linear.prototype.forward) ||
+    (m instanceof BatchNormBase && m.forward === BatchNormBase.prototype.forward)
   );
 }
 
