@@ -6,7 +6,8 @@ import { zerosTensor } from '../tensor/tensor.js';
 import { checkShape } from '../tensor/shape.js';
 import * as ops from '../ops/index.js';
 import type { Pair } from '../ops/conv.js';
-import { BatchNormBase } from './batchnorm.js';
+import { BatchNorm2d, BatchNormBase } from './batchnorm.js';
+import { convBatchNorm, foldsIntoConv } from './fold-batchnorm.js';
 import { uniformFanIn_ } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
@@ -413,6 +414,20 @@ export function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d 
 }
 
 /**
+ * A Conv2d followed by an eval-mode BatchNorm2d, both with their own forward, while no grad is
+ * recorded: the pair runs as one convolution with the batch norm folded into its weights.
+ * @internal
+ */
+export function foldsWithBatchNorm(conv: Conv2d, next: Module | undefined): next is BatchNorm2d {
+  return (
+    conv.forward === Conv2d.prototype.forward &&
+    next instanceof BatchNorm2d &&
+    next.forward === BatchNormBase.prototype.forward &&
+    foldsIntoConv(conv, next)
+  );
+}
+
+/**
  * Marks `used`, an activation between two layers that only the graph holds now, for release once
  * backward has run every node that reads it (see autograd/ephemeral.ts).
  * @internal
@@ -424,7 +439,8 @@ export function markGraphOnly(used: Tensor, produced: Tensor, input: Tensor): vo
 }
 
 /**
- * Runs modules in order, a Conv2d or Linear and the ReLU after it as one fused op. When
+ * Runs modules in order, a Conv2d or Linear and the ReLU after it as one fused op, and without grad
+ * a Conv2d and the eval-mode BatchNorm2d after it (and a ReLU) as one convolution. When
  * intermediates are being released (inference mode, a checkpointed segment's first forward) each
  * module keeps only its output (forwardScope), each output is recycled once the next layer has
  * consumed it, and a ReLU works in place on an intermediate, so at most two activations are alive
@@ -439,7 +455,12 @@ export function runChain(modules: readonly Module[], x: Tensor): Tensor {
   for (let i = 0; i < modules.length; i++) {
     const m = modules[i];
     let next: Tensor;
-    if (fusesWithRelu(m, modules[i + 1])) {
+    const after = modules[i + 1];
+    if (m instanceof Conv2d && foldsWithBatchNorm(m, after)) {
+      const relu = fusesWithRelu(after, modules[i + 2]);
+      next = convBatchNorm(m, after, h, relu);
+      i += relu ? 2 : 1;
+    } else if (fusesWithRelu(m, after)) {
       next = m.forwardRelu(h);
       i++;
     } else {

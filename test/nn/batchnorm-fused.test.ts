@@ -1,7 +1,7 @@
 // The fused batch-norm kernels (with and without the ReLU) and the fused residual add + ReLU:
 // float64 gradchecks, the composed ops as the oracle (values, gradients, running statistics),
 // native against the reference kernels with NaN-poisoned outputs, and the errors.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as ng from '../../lib/index.js';
 import type { BatchNormParams, FloatArray } from '../../lib/backend/types.js';
 import { batchNormComposed } from '../../lib/ops/batch-norm-composed.js';
@@ -74,7 +74,7 @@ describe('fused batch norm against the composed ops (float32)', () => {
           const y = fused ? (relu ? F.batchNormRelu(x, o) : F.batchNorm(x, o)) : composed();
           const g = randomTensor(shape, 10, 'float32');
           const grads = ng.autograd.grad(y, affine ? [x, t.weight, t.bias] : [x], { gradOutputs: g });
-          return [y, ...grads, t.runningMean, t.runningVar].map((v) => v.data());
+          return [y, ...grads, t.runningMean, t.runningVar].map((v) => (v as ng.Tensor).data());
         };
         const [fused, composed] = [run(true), run(false)];
         fused.forEach((v, i) => {
@@ -119,7 +119,7 @@ describe('fused batch norm against the composed ops (float32)', () => {
     const expected = F.relu(bn.forward(x));
     const [ex] = ng.autograd.grad(expected.sum(), [x]);
     expectClose(y.data(), expected.data());
-    expectClose(gx.data(), ex.data(), 1e-4, 1e-5);
+    expectClose((gx as ng.Tensor).data(), (ex as ng.Tensor).data(), 1e-4, 1e-5);
     expectClose((fusedBn.running_var as ng.Tensor).data(), (bn.running_var as ng.Tensor).data());
     expect((fusedBn.num_batches_tracked as ng.Tensor).item()).toBe(1);
   });
@@ -193,5 +193,83 @@ describe('batch-norm errors', () => {
     expectNodegradError(() => F.batchNorm(ng.zeros([3])), 'ERR_NODEGRAD_SHAPE', 'batchNorm', '[N, C, ...]');
     expectNodegradError(() => F.batchNormRelu(x, { training: false }), 'ERR_NODEGRAD_ARGUMENT', 'runningMean');
     expectNodegradError(() => F.batchNorm(ng.zeros([1, 3])), 'ERR_NODEGRAD_SHAPE', 'more than 1 value per channel');
+  });
+});
+
+describe('eval batch norm folded into the convolution before it (no grad)', () => {
+  /** Conv2d → BatchNorm2d → ReLU in eval mode with non-trivial running statistics. */
+  function block() {
+    ng.manualSeed(21);
+    const conv = new ng.nn.Conv2d(3, 4, 3, { padding: 1 });
+    const bn = new ng.nn.BatchNorm2d(4);
+    const t = channelTensors(4, 'float32', false);
+    ng.noGrad(() => {
+      (bn.weight as ng.Tensor).copy_(t.weight);
+      (bn.bias as ng.Tensor).copy_(t.bias);
+      (bn.running_mean as ng.Tensor).copy_(t.runningMean);
+      (bn.running_var as ng.Tensor).copy_(t.runningVar);
+    });
+    return { conv, bn, model: new ng.nn.Sequential(conv, bn, new ng.nn.ReLU()).eval() };
+  }
+  const x = randomTensor([2, 3, 6, 5], 22, 'float32');
+  // With grad recorded nothing folds: the layers run one by one.
+  const unfolded = (m: ng.nn.Module) => m.forward(x).detach().data();
+
+  it('gives the layers’ values without calling the batch norm, and follows in-place writes and replacements', () => {
+    const { conv, bn, model } = block();
+    // BatchNorm2d's forward lives on the layers' shared base class.
+    const base = Object.getPrototypeOf(ng.nn.BatchNorm2d.prototype) as ng.nn.BatchNorm2d;
+    const spy = vi.spyOn(base, 'forwardRelu');
+    const forward = vi.spyOn(base, 'forward');
+    try {
+      const y = ng.noGrad(() => model.forward(x));
+      expect(spy).not.toHaveBeenCalled();
+      expect(forward).not.toHaveBeenCalled();
+      expectClose(y.data(), unfolded(model), 1e-5, 1e-5);
+      expect(spy).toHaveBeenCalledTimes(1);
+      // An in-place write to a running statistic, a conv weight written by an optimizer-like step and a
+      // replaced bias each change the output; the cached folded weights must follow.
+      ng.noGrad(() => (bn.running_mean as ng.Tensor).add_(0.5));
+      expectClose(ng.noGrad(() => model.forward(x)).data(), unfolded(model), 1e-5, 1e-5);
+      ng.noGrad(() => conv.weight.mul_(0.5));
+      expectClose(ng.noGrad(() => model.forward(x)).data(), unfolded(model), 1e-5, 1e-5);
+      bn.bias = new ng.nn.Parameter(ng.full([4], -0.3));
+      expectClose(ng.noGrad(() => model.forward(x)).data(), unfolded(model), 1e-5, 1e-5);
+    } finally {
+      spy.mockRestore();
+      forward.mockRestore();
+    }
+  });
+
+  it('leaves training mode and hooked batch norms alone', () => {
+    const { bn, model } = block();
+    const calls: number[] = [];
+    const handle = bn.registerForwardHook(() => {
+      calls.push(1);
+    });
+    ng.noGrad(() => model.forward(x));
+    expect(calls).toHaveLength(1);
+    handle.remove();
+    model.train();
+    const before = (bn.running_mean as ng.Tensor).data().slice();
+    ng.noGrad(() => model.forward(x));
+    expect(Array.from((bn.running_mean as ng.Tensor).data())).not.toEqual(Array.from(before));
+  });
+
+  it('ResNet-18 in inference mode equals its layer-by-layer forward', () => {
+    ng.manualSeed(23);
+    const model = ng.models.resnet18({ numClasses: 10 });
+    ng.noGrad(() => {
+      for (const m of model.modules()) {
+        if (m instanceof ng.nn.BatchNorm2d) {
+          (m.running_mean as ng.Tensor).copy_(ng.randn([m.numFeatures]).mul(0.1));
+          (m.running_var as ng.Tensor).copy_(ng.rand([m.numFeatures]).add(0.5));
+        }
+      }
+    });
+    model.eval();
+    const input = randomTensor([2, 3, 32, 32], 24, 'float32');
+    const folded = ng.inferenceMode(() => model.forward(input)).data();
+    expectClose(folded, model.forward(input).detach().data(), 1e-4, 1e-4);
   });
 });
