@@ -129,10 +129,13 @@ describe('batch-norm and addRelu kernels: native against the reference', () => {
   const native = ng.backend.getBackend();
   const reference = ng.backend.referenceBackend;
   const grid = (['float32', 'float64'] as const).flatMap((kind) =>
-    [true, false].flatMap((training) => [true, false].map((relu) => [kind, training, relu] as const)),
+    [true, false].flatMap((training) =>
+      [true, false].flatMap((relu) => [37, 3].map((plane) => [kind, training, relu, plane] as const)),
+    ),
   );
-  it.each(grid)('%s, training %s, relu %s: NaN-poisoned outputs agree', (kind, training, relu) => {
-    const p: BatchNormParams = { batch: 5, channels: 7, plane: 37, eps: 1e-5, momentum: 0.1, training, relu };
+  // Planes of 37 take the per-channel SIMD loops (with a tail), planes of 3 the per-sample rows.
+  it.each(grid)('%s, training %s, relu %s, plane %i: NaN-poisoned outputs agree', (kind, training, relu, plane) => {
+    const p: BatchNormParams = { batch: 5, channels: 7, plane, eps: 1e-5, momentum: 0.1, training, relu };
     const size = p.batch * p.channels * p.plane;
     const array = (n: number, seed: number) => randomArray(n, seed, kind);
     const poisoned = (n: number): FloatArray =>
