@@ -27,10 +27,12 @@ export interface FusedBatchNormArgs {
 
 /**
  * Whether the fused kernels take x with these arguments: a float x [N, C, ...], every per-channel
- * tensor of x's dtype, and the running statistics dense (they are written in place).
+ * tensor of x's dtype, the running statistics dense (they are written in place), a momentum in [0, 1].
  */
 export function fusedBatchNormApplies(x: Tensor, a: Omit<FusedBatchNormArgs, 'relu'>): boolean {
   if (x.dtype !== 'float32' && x.dtype !== 'float64') return false;
+  // The kernels take a momentum in [0, 1] (PyTorch's range in practice); anything else runs composed.
+  if (!(a.factor >= 0 && a.factor <= 1)) return false;
   const perChannel = [a.weight, a.bias, a.runningMean, a.runningVar];
   if (perChannel.some((t) => t !== null && t.dtype !== x.dtype)) return false;
   return [a.runningMean, a.runningVar].every((t) => t === null || t.isContiguous());

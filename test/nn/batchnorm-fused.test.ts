@@ -276,3 +276,18 @@ describe('eval batch norm folded into the convolution before it (no grad)', () =
     expectClose(folded, model.forward(input).detach().data(), 1e-4, 1e-4);
   });
 });
+
+describe('batch norm outside the fused kernels’ range', () => {
+  it('runs composed for int32 inputs, mixed dtypes and a momentum above 1, with the same results', () => {
+    const x = randomTensor([4, 3, 2], 31, 'float32');
+    const running = () => ({ runningMean: ng.zeros([3]), runningVar: ng.ones([3]) });
+    const [a, b] = [running(), running()];
+    F.batchNorm(x, { ...a, momentum: 1.5 });
+    batchNormComposed(x, { ...b, momentum: 1.5 });
+    expectClose(a.runningVar.data(), b.runningVar.data());
+    const w64 = ng.ones([3], { dtype: 'float64' });
+    expectClose(F.batchNorm(x, { weight: w64 }).data(), batchNormComposed(x, { weight: w64 }).data());
+    const xi = ng.tensor([1, 2, 3, 4, 5, 6], { dtype: 'int32' }).reshape([3, 2]);
+    expectClose(F.batchNormRelu(xi).data(), F.relu(batchNormComposed(xi)).data());
+  });
+});
