@@ -38,6 +38,7 @@
         "native/arena.cc",
         "native/binding_memory.cc",
         "native/norm.cc",
+        "native/batch_norm.cc",
         "native/binding_norm.cc",
         "native/attention.cc",
         "native/binding_attention.cc",

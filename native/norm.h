@@ -19,3 +19,38 @@ void layerNormBackward(const T* x, const T* grad, int64_t rows, int64_t cols, bo
                        const T* rstd, T* gradInput, T* gradWeight, T* gradBias);
 
 }  // namespace nodegrad
+
+namespace nodegrad {
+
+// Batch norm over x [batch, channels, plane] (plane: the product of the dims after C).
+struct BatchNormShape {
+  int64_t batch, channels, plane;
+  double eps;
+  // Weight of this batch in the running statistics (training only).
+  double momentum;
+  // Batch statistics (and running-stat updates) when true; the running statistics when false.
+  bool training;
+  // max(y, 0) applied in the same pass (the ReLU after the layer).
+  bool relu;
+};
+
+// out = (x - mean) * invstd * weight + bias per channel (then ReLU), weight/bias may be null. Training:
+// mean and the biased variance from x, the running statistics (when not null) updated with momentum
+// and the unbiased variance; otherwise mean and invstd from runningMean/runningVar. saveMean and
+// saveInvstd [channels] receive what was used, for the backward.
+template <typename T>
+void batchNormForward(const BatchNormShape& s, const T* x, const T* weight, const T* bias, T* runningMean,
+                      T* runningVar, T* out, T* saveMean, T* saveInvstd);
+
+// Gradients of sum(out * grad) from the forward's saveMean and saveInvstd (and bias, which the ReLU
+// mask is recomputed from): gradInput [batch, channels, plane], gradWeight and gradBias [channels],
+// each optional (null: not computed). Without training, mean and invstd are constants.
+template <typename T>
+void batchNormBackward(const BatchNormShape& s, const T* x, const T* grad, const T* weight, const T* bias,
+                       const T* mean, const T* invstd, T* gradInput, T* gradWeight, T* gradBias);
+
+// out = max(a + b, 0) over n elements: a residual connection and the ReLU after it in one pass.
+template <typename T>
+void addRelu(const T* a, const T* b, T* out, int64_t n);
+
+}  // namespace nodegrad

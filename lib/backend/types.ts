@@ -233,6 +233,24 @@ export interface LayerNormParams {
   rms: boolean;
 }
 
+/** Geometry and options of the batch-norm kernels over dense x [batch, channels, plane]. */
+export interface BatchNormParams {
+  /** N. */
+  batch: number;
+  /** C, the normalized channels. */
+  channels: number;
+  /** Elements per (sample, channel): the product of the dims after C. */
+  plane: number;
+  /** Added to the variance before its square root (forward only). */
+  eps: number;
+  /** Weight of this batch in the running statistics, in [0, 1] (forward with training only). */
+  momentum: number;
+  /** Batch statistics (updating the running ones) when true; the running statistics when false. */
+  training: boolean;
+  /** max(y, 0) fused after the affine; the backward masks the gradient where y ≤ 0. */
+  relu: boolean;
+}
+
 /** Hyperparameters of one SGD step (PyTorch's torch.optim.SGD). */
 export interface SgdParams {
   /** Learning rate. */
@@ -437,6 +455,42 @@ export interface Backend {
     gradWeight: FloatArray | null,
     gradBias: FloatArray | null,
   ): void;
+  /**
+   * Batch norm in one statistics pass and one normalize pass per channel: out = (x − mean) · invstd ·
+   * weight + bias (then ReLU when p.relu). Training: mean and biased variance from x, runningMean and
+   * runningVar (when given) updated in place with p.momentum and the unbiased variance; otherwise they are
+   * the statistics. saveMean and saveInvstd [channels] receive the statistics used, for the backward.
+   */
+  batchNormForward(
+    p: BatchNormParams,
+    x: FloatArray,
+    weight: FloatArray | null,
+    bias: FloatArray | null,
+    runningMean: FloatArray | null,
+    runningVar: FloatArray | null,
+    out: FloatArray,
+    saveMean: FloatArray,
+    saveInvstd: FloatArray,
+  ): void;
+  /**
+   * Gradients of sum(out · grad) from the forward's saveMean and saveInvstd in one reduction pass and
+   * one dx pass per channel; with p.relu the mask y > 0 is recomputed from x, weight and bias.
+   * gradInput, gradWeight and gradBias are overwritten; null ones are skipped.
+   */
+  batchNormBackward(
+    p: BatchNormParams,
+    x: FloatArray,
+    grad: FloatArray,
+    weight: FloatArray | null,
+    bias: FloatArray | null,
+    saveMean: FloatArray,
+    saveInvstd: FloatArray,
+    gradInput: FloatArray | null,
+    gradWeight: FloatArray | null,
+    gradBias: FloatArray | null,
+  ): void;
+  /** out[0..n) = max(a + b, 0): a residual connection and its ReLU in one pass. */
+  addRelu(n: number, a: FloatArray, b: FloatArray, out: FloatArray): void;
   /**
    * Attention without the L x S score matrix: out [batch, L, Ev] = softmax(q kᵀ · scale) v, and
    * logsumexp [batch, L] of each score row (-inf where a row sees no key; its output is 0).

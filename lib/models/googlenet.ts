@@ -9,10 +9,13 @@ import { dropout } from '../ops/dropout.js';
 import { adaptiveAvgPool2d } from '../ops/pool.js';
 import { BatchNorm2d } from '../nn/batchnorm.js';
 import { normal_ } from '../nn/init.js';
-import { AdaptiveAvgPool2d, Conv2d, Dropout, Linear, MaxPool2d, Sequential } from '../nn/layers.js';
+import { AdaptiveAvgPool2d, Conv2d, Dropout, Linear, MaxPool2d, ReLU, runChain, Sequential } from '../nn/layers.js';
 import type { Conv2dLayerOptions } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 import type { Pair } from '../ops/conv.js';
+
+/** The ReLU every BasicConv2d ends with (no state, so one instance serves them all). */
+const blockRelu = new ReLU();
 
 /** Convolution (no bias), batch norm (eps 0.001) and ReLU: GoogLeNet's building block, torchvision's `BasicConv2d`. */
 export class BasicConv2d extends Module {
@@ -33,9 +36,9 @@ export class BasicConv2d extends Module {
     this.bn = new BatchNorm2d(outC, { eps: 0.001 });
   }
 
-  /** relu(bn(conv(x))). */
+  /** relu(bn(conv(x))): batch norm and ReLU in one pass, and without grad in eval mode one convolution. */
   forward(x: Tensor): Tensor {
-    return this.bn.forward(this.conv.forward(x)).relu_();
+    return runChain([this.conv, this.bn, blockRelu], x);
   }
 }
 

@@ -1,6 +1,6 @@
 /** ResNet-18/34 (BasicBlock) and ResNet-50 (Bottleneck), He et al. (2016), torchvision's layout. */
 import type { Tensor } from '../tensor/tensor.js';
-import { add } from '../ops/elementwise.js';
+import { addRelu } from '../ops/add-relu.js';
 import { BatchNorm2d } from '../nn/batchnorm.js';
 import { kaimingNormal_ } from '../nn/init.js';
 import { AdaptiveAvgPool2d, Conv2d, Linear, MaxPool2d, ReLU, runChain, Sequential } from '../nn/layers.js';
@@ -22,7 +22,7 @@ export class BasicBlock extends Module {
   conv1: Conv2d;
   /** Batch norm after conv1. */
   bn1: BatchNorm2d;
-  /** The in-place ReLU used after bn1 and after the addition. */
+  /** The ReLU after bn1 (fused into it by runChain); the one after the addition is fused into addRelu. */
   relu = new ReLU({ inplace: true });
   /** 3×3 convolution, planes → planes. */
   conv2: Conv2d;
@@ -49,8 +49,8 @@ export class BasicBlock extends Module {
   forward(x: Tensor): Tensor {
     const out = runChain([this.conv1, this.bn1, this.relu, this.conv2, this.bn2], x);
     const identity = this.downsample ? this.downsample.forward(x) : x;
-    // The residual connection: the block learns F(x) and outputs relu(F(x) + x).
-    return this.relu.forward(add(out, identity));
+    // The residual connection: the block learns F(x) and outputs relu(F(x) + x), in one pass.
+    return addRelu(out, identity);
   }
 }
 
@@ -74,7 +74,7 @@ export class Bottleneck extends Module {
   conv3: Conv2d;
   /** Batch norm after conv3. */
   bn3: BatchNorm2d;
-  /** The in-place ReLU used after bn1, bn2 and the addition. */
+  /** The ReLU after bn1 and bn2 (fused into them by runChain); the one after the addition is fused into addRelu. */
   relu = new ReLU({ inplace: true });
   /** Maps x to the output's shape (1×1 convolution and batch norm) when it differs; null: the identity. */
   downsample: Sequential | null;
@@ -99,7 +99,7 @@ export class Bottleneck extends Module {
   forward(x: Tensor): Tensor {
     const out = runChain([this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3], x);
     const identity = this.downsample ? this.downsample.forward(x) : x;
-    return this.relu.forward(add(out, identity));
+    return addRelu(out, identity);
   }
 }
 

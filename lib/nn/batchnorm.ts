@@ -4,7 +4,7 @@
  * buffers: in the state dict, not in parameters().
  */
 import { NodegradError, formatShape } from '../errors.js';
-import { batchNorm } from '../ops/norm.js';
+import { batchNorm, batchNormRelu } from '../ops/norm.js';
 import { full } from '../tensor/creation.js';
 import { checkShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -85,6 +85,18 @@ export abstract class BatchNormBase extends Module {
    * updated in place.
    */
   forward(x: Tensor): Tensor {
+    return this.run(x, false);
+  }
+
+  /**
+   * relu(forward(x)) in one pass (ng.batchNormRelu): what runChain and Sequential run for a batch
+   * norm followed by a ReLU.
+   */
+  forwardRelu(x: Tensor): Tensor {
+    return this.run(x, true);
+  }
+
+  private run(x: Tensor, relu: boolean): Tensor {
     this.checkInput(x);
     if (x.shape[1] !== this.numFeatures) {
       throw new NodegradError(
@@ -99,7 +111,7 @@ export abstract class BatchNormBase extends Module {
       batchesTracked = this.num_batches_tracked.item() + 1;
       writeInPlace(this.typeName, this.num_batches_tracked, (values) => values.fill(batchesTracked));
     }
-    return batchNorm(x, {
+    return (relu ? batchNormRelu : batchNorm)(x, {
       runningMean: useBatch && !this.training ? null : this.running_mean,
       runningVar: useBatch && !this.training ? null : this.running_var,
       weight: this.weight,

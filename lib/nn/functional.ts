@@ -19,6 +19,8 @@ export {
   logSoftmax,
   dropout,
   batchNorm,
+  batchNormRelu,
+  addRelu,
   crossEntropy,
   nllLoss,
   mseLoss,

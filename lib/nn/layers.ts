@@ -6,6 +6,8 @@ import { zerosTensor } from '../tensor/tensor.js';
 import { checkShape } from '../tensor/shape.js';
 import * as ops from '../ops/index.js';
 import type { Pair } from '../ops/conv.js';
+import { BatchNorm2d, BatchNormBase } from './batchnorm.js';
+import { convBatchNorm, foldsIntoConv } from './fold-batchnorm.js';
 import { uniformFanIn_ } from './init.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
@@ -397,16 +399,31 @@ export class Identity extends Module {
 }
 
 /**
- * A Conv2d or Linear followed by a ReLU, both with their own forward (not a subclass or an instance
+ * A Conv2d, Linear or batch norm followed by a ReLU, both with their own forward (not a subclass or an instance
  * that replaced it): the pair runs as one fused op, which writes the activation once and keeps only
  * the output for backward. Values and gradients are those of the two layers run one after the other.
  * @internal
  */
-export function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linear {
+export function fusesWithRelu(m: Module, next: Module | undefined): m is Conv2d | Linear | BatchNormBase {
   if (!(next instanceof ReLU) || next.forward !== ReLU.prototype.forward) return false;
   return (
     (m instanceof Conv2d && m.forward === Conv2d.prototype.forward) ||
-    (m instanceof Linear && m.forward === Linear.prototype.forward)
+    (m instanceof Linear && m.forward === Linear.prototype.forward) ||
+    (m instanceof BatchNormBase && m.forward === BatchNormBase.prototype.forward)
+  );
+}
+
+/**
+ * A Conv2d followed by an eval-mode BatchNorm2d, both with their own forward, while no grad is
+ * recorded: the pair runs as one convolution with the batch norm folded into its weights.
+ * @internal
+ */
+export function foldsWithBatchNorm(conv: Conv2d, next: Module | undefined): next is BatchNorm2d {
+  return (
+    conv.forward === Conv2d.prototype.forward &&
+    next instanceof BatchNorm2d &&
+    next.forward === BatchNormBase.prototype.forward &&
+    foldsIntoConv(conv, next)
   );
 }
 
@@ -422,7 +439,8 @@ export function markGraphOnly(used: Tensor, produced: Tensor, input: Tensor): vo
 }
 
 /**
- * Runs modules in order, a Conv2d or Linear and the ReLU after it as one fused op. When
+ * Runs modules in order, a Conv2d or Linear and the ReLU after it as one fused op, and without grad
+ * a Conv2d and the eval-mode BatchNorm2d after it (and a ReLU) as one convolution. When
  * intermediates are being released (inference mode, a checkpointed segment's first forward) each
  * module keeps only its output (forwardScope), each output is recycled once the next layer has
  * consumed it, and a ReLU works in place on an intermediate, so at most two activations are alive
@@ -437,7 +455,12 @@ export function runChain(modules: readonly Module[], x: Tensor): Tensor {
   for (let i = 0; i < modules.length; i++) {
     const m = modules[i];
     let next: Tensor;
-    if (fusesWithRelu(m, modules[i + 1])) {
+    const after = modules[i + 1];
+    if (m instanceof Conv2d && foldsWithBatchNorm(m, after)) {
+      const relu = fusesWithRelu(after, modules[i + 2]);
+      next = convBatchNorm(m, after, h, relu);
+      i += relu ? 2 : 1;
+    } else if (fusesWithRelu(m, after)) {
       next = m.forwardRelu(h);
       i++;
     } else {

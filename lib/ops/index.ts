@@ -37,6 +37,7 @@ export * from './framework-loss.js';
 export * from './dropout.js';
 export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './attention.js';
 export * from './norm.js';
+export * from './add-relu.js';
 export * from './inplace.js';
 export {
   add_,

@@ -1,18 +1,13 @@
 /**
- * Batch normalization over all dims but the channel dim (dim 1), composed from differentiable
- * ops. Training mode normalizes with the batch's biased variance and updates running statistics
- * in place with the unbiased one, as PyTorch does.
+ * Batch normalization over all dims but the channel dim (dim 1): validation and dispatch. Float
+ * inputs run as the fused kernels (lib/ops/batch-norm-fused.ts); the rest as composed ops
+ * (lib/ops/batch-norm-composed.ts), which stay the fused kernels' oracle.
  */
-import { getBackend } from '../backend/index.js';
-import { BinaryOp } from '../backend/types.js';
-import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
-import { broadcastStrides } from '../tensor/shape.js';
 import { NodegradError, formatShape } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { writeInPlace } from '../tensor/write.js';
-import { add, div, mul, neg, sqrt, sub } from './elementwise.js';
-import { mean } from './reduce.js';
-import { reshape } from './shape.js';
+import { batchNormComposed } from './batch-norm-composed.js';
+import { fusedBatchNorm, fusedBatchNormApplies, type FusedBatchNormArgs } from './batch-norm-fused.js';
+import { relu } from './elementwise.js';
 
 /** Options of {@link batchNorm}. */
 export interface BatchNormOptions {
@@ -34,142 +29,73 @@ export interface BatchNormOptions {
   batchesTracked?: number;
 }
 
-/** running = (1 − f)·running + f·batch, in place; the variance enters unbiased (n / (n − 1)). */
-function updateRunningStats(
-  runningMean: Tensor,
-  runningVar: Tensor,
-  mu: Tensor,
-  variance: Tensor,
-  count: number,
-  factor: number,
-): void {
-  noGrad(() => {
-    const C = runningMean.shape[0];
-    const unbiased = mul(reshape(variance, [C]), count / (count - 1));
-    const newMean = add(mul(runningMean, 1 - factor), mul(reshape(mu, [C]), factor)).data();
-    const newVar = add(mul(runningVar, 1 - factor), mul(unbiased, factor)).data();
-    writeInPlace('batchNorm', runningMean, (values) => values.set(newMean));
-    writeInPlace('batchNorm', runningVar, (values) => values.set(newVar));
-  });
-}
-
-/**
- * The mean and biased variance to normalize with, shaped [1, C, 1, ...]: the batch's in training
- * (updating the running statistics), the running ones in eval mode. `recycle` returns the
- * temporaries to the pool at once (only without grad, where nothing else can hold them).
- */
-function statistics(
-  x: Tensor,
-  dims: number[],
-  channelShape: number[],
-  o: Pick<BatchNormOptions, 'training' | 'momentum' | 'runningMean' | 'runningVar' | 'batchesTracked'>,
-  recycle: boolean,
-): { mu: Tensor; variance: Tensor } {
-  if (!o.training) {
-    if (!o.runningMean || !o.runningVar) {
-      throw new NodegradError('ERR_NODEGRAD_ARGUMENT', 'batchNorm: eval mode needs runningMean and runningVar');
-    }
-    return { mu: reshape(o.runningMean, channelShape), variance: reshape(o.runningVar, channelShape) };
-  }
-  const count = x.numel / x.shape[1];
-  if (count <= 1) {
+/** Throws unless x is [N, C, ...] with per-channel tensors [C] and, when training, more than one value per channel. */
+function checkBatchNorm(op: string, x: Tensor, o: BatchNormOptions, training: boolean): void {
+  if (x.ndim < 2) {
     throw new NodegradError(
       'ERR_NODEGRAD_SHAPE',
-      `batchNorm: expected more than 1 value per channel when training, got input of shape ${formatShape(x.shape)}`,
+      `${op}: expected input of shape [N, C, ...], got ${formatShape(x.shape)}`,
     );
   }
-  const mu = mean(x, dims, true);
-  const centered = sub(x, mu);
-  const squared = mul(centered, centered);
-  const variance = mean(squared, dims, true);
-  if (recycle) {
-    centered.storage.recycle();
-    squared.storage.recycle();
+  const C = x.shape[1];
+  for (const name of ['runningMean', 'runningVar', 'weight', 'bias'] as const) {
+    const t = o[name];
+    if (t && (t.ndim !== 1 || t.shape[0] !== C)) {
+      throw new NodegradError(
+        'ERR_NODEGRAD_SHAPE',
+        `${op}: expected ${name} of shape [${C}], got ${formatShape(t.shape)}`,
+      );
+    }
   }
-  if (o.runningMean && o.runningVar) {
-    updateRunningStats(
-      o.runningMean,
-      o.runningVar,
-      mu,
-      variance,
-      count,
-      o.momentum ?? 1 / Math.max(o.batchesTracked ?? 1, 1),
+  if (!training && (!o.runningMean || !o.runningVar)) {
+    throw new NodegradError('ERR_NODEGRAD_ARGUMENT', `${op}: eval mode needs runningMean and runningVar`);
+  }
+  if (training && x.numel / C <= 1) {
+    throw new NodegradError(
+      'ERR_NODEGRAD_SHAPE',
+      `${op}: expected more than 1 value per channel when training, got input of shape ${formatShape(x.shape)}`,
     );
   }
-  return { mu, variance };
+}
+
+/** The fused kernels' arguments when they take this call (see fusedBatchNormApplies), else null. */
+function fusedArgs(x: Tensor, o: BatchNormOptions, relu: boolean): FusedBatchNormArgs | null {
+  const training = o.training ?? true;
+  const momentum = o.momentum === undefined ? 0.1 : o.momentum;
+  const args: FusedBatchNormArgs = {
+    runningMean: o.runningMean ?? null,
+    runningVar: o.runningVar ?? null,
+    weight: o.weight ?? null,
+    bias: o.bias ?? null,
+    training,
+    factor: momentum ?? 1 / Math.max(o.batchesTracked ?? 1, 1),
+    eps: o.eps ?? 1e-5,
+    relu,
+  };
+  return fusedBatchNormApplies(x, args) ? args : null;
 }
 
 /**
  * Batch normalization of x [N, C, ...] over every dim but the channel dim, as
  * torch.nn.functional.batch_norm: (x − mean) / sqrt(var + eps) · weight + bias. Training (the
- * default) uses the batch's statistics and updates the running ones in place; otherwise the running ones.
+ * default) uses the batch's statistics and updates the running ones in place; otherwise the running
+ * ones. Float inputs with per-channel tensors of their dtype run as fused kernels (one statistics
+ * pass, one normalize pass); anything else as composed ops.
  */
 export function batchNorm(x: Tensor, options: BatchNormOptions = {}): Tensor {
-  const { runningMean = null, runningVar = null, weight = null, bias = null, eps = 1e-5 } = options;
-  const training = options.training ?? true;
-  const momentum = options.momentum === undefined ? 0.1 : options.momentum;
-  if (x.ndim < 2) {
-    throw new NodegradError(
-      'ERR_NODEGRAD_SHAPE',
-      `batchNorm: expected input of shape [N, C, ...], got ${formatShape(x.shape)}`,
-    );
-  }
-  const C = x.shape[1];
-  for (const [name, t] of [
-    ['runningMean', runningMean],
-    ['runningVar', runningVar],
-    ['weight', weight],
-    ['bias', bias],
-  ] as const) {
-    if (t && (t.ndim !== 1 || t.shape[0] !== C)) {
-      throw new NodegradError(
-        'ERR_NODEGRAD_SHAPE',
-        `batchNorm: expected ${name} of shape [${C}], got ${formatShape(t.shape)}`,
-      );
-    }
-  }
-  const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
-  if (!isGradEnabled())
-    return batchNormNoGrad(x, dims, { ...options, training, momentum, eps, runningMean, runningVar, weight, bias });
-  const channelShape = [1, C, ...Array.from({ length: x.ndim - 2 }, () => 1)];
-  const asChannel = (t: Tensor) => reshape(t, channelShape);
-  const { mu, variance } = statistics(
-    x,
-    dims,
-    channelShape,
-    { training, momentum, runningMean, runningVar, batchesTracked: options.batchesTracked },
-    false,
-  );
-  let y = div(sub(x, mu), sqrt(add(variance, eps)));
-  if (weight) y = mul(y, asChannel(weight));
-  if (bias) y = add(y, asChannel(bias));
-  return y;
+  checkBatchNorm('batchNorm', x, options, options.training ?? true);
+  const fused = fusedArgs(x, options, false);
+  return fused ? fusedBatchNorm(x, fused) : batchNormComposed(x, options);
 }
 
 /**
- * Without grad, y = x·a + c with per-channel a = w / √(var + ε) and c = b − mean·a: one full-size
- * output (written by the multiply, the shift added in place) instead of the composed ops' five.
+ * relu(batchNorm(x, options)) with the ReLU applied in batch norm's normalize pass, and its
+ * gradient mask in batch norm's backward: the pair Conv → BatchNorm → ReLU of ResNet's blocks costs
+ * one element-wise pass instead of two. PyTorch has no single name for it
+ * (`F.relu(F.batch_norm(x, ...))`). Shape: the output has x's shape [N, C, ...].
  */
-function batchNormNoGrad(
-  x: Tensor,
-  dims: number[],
-  o: Required<Pick<BatchNormOptions, 'training' | 'eps'>> & BatchNormOptions,
-): Tensor {
-  const C = x.shape[1];
-  const channelShape = [1, C, ...Array.from({ length: x.ndim - 2 }, () => 1)];
-  const { mu, variance } = statistics(x, dims, channelShape, o, true);
-  let scale = div(1, sqrt(add(variance, o.eps)));
-  if (o.weight) scale = mul(scale, reshape(o.weight, channelShape));
-  let shift = neg(mul(mu, scale));
-  if (o.bias) shift = add(shift, reshape(o.bias, channelShape));
-  const y = mul(x, scale.to(x.dtype === 'int32' ? 'float32' : x.dtype));
-  const s = shift.to(y.dtype);
-  getBackend().binary(
-    BinaryOp.Add,
-    y.shape,
-    { data: y.storage.data, offset: 0, strides: y.strides },
-    { data: s.storage.data, offset: s.offset, strides: broadcastStrides(s.shape, s.strides, y.shape) },
-    y.storage.data,
-  );
-  return y;
+export function batchNormRelu(x: Tensor, options: BatchNormOptions = {}): Tensor {
+  checkBatchNorm('batchNormRelu', x, options, options.training ?? true);
+  const fused = fusedArgs(x, options, true);
+  return fused ? fusedBatchNorm(x, fused) : relu(batchNormComposed(x, options));
 }
