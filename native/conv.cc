@@ -9,6 +9,7 @@
 #include "conv_strategies.h"
 #include "kernels.h"
 #include "simd.h"
+#include "thread_pool.h"
 
 namespace nodegrad {
 namespace {
@@ -202,17 +203,25 @@ bool cutPaddingTaps(const Conv2dShape& s, Conv2dShape& cut, TapRange& rows, TapR
 
 // Copies the live taps of a full [rows][kernelH][kernelW] weight into the cut one
 // ([rows][kh'][kw']), or the cut one's taps back into the full one (its other taps left as they are).
+// Plain loops over the pool: the taps are a few elements each (a memmove call per tap cost more
+// than the copy), and a 512x512x3x3 weight is 9 MiB to read.
 template <typename T>
-void copyTaps(const Conv2dShape& s, const TapRange& r, const TapRange& c, const T* from, T* to, bool intoCut) {
+NODEGRAD_CLONES void copyTaps(const Conv2dShape& s, const TapRange& r, const TapRange& c, const T* from, T* to,
+                              bool intoCut) {
   const int64_t rows = s.outChannels * (s.inChannels / s.groups), kh = r.hi - r.lo, kw = c.hi - c.lo;
-  for (int64_t q = 0; q < rows; ++q)
-    for (int64_t i = 0; i < kh; ++i) {
-      const int64_t full = (q * s.kernelH + r.lo + i) * s.kernelW + c.lo, cut = (q * kh + i) * kw;
-      if (intoCut)
-        std::copy(from + full, from + full + kw, to + cut);
-      else
-        std::copy(from + cut, from + cut + kw, to + full);
-    }
+  const int64_t fullRow = s.kernelH * s.kernelW, cutRow = kh * kw, first = r.lo * s.kernelW + c.lo;
+  parallelRange(rows, static_cast<double>(rows * fullRow), [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q)
+      for (int64_t i = 0; i < kh; ++i) {
+        const int64_t full = q * fullRow + first + i * s.kernelW, cut = q * cutRow + i * kw;
+        for (int64_t j = 0; j < kw; ++j) {
+          if (intoCut)
+            to[cut + j] = from[full + j];
+          else
+            to[full + j] = from[cut + j];
+        }
+      }
+  });
 }
 
 // Per calling thread, kept between calls: the cut weight or its gradient.

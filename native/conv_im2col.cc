@@ -212,20 +212,28 @@ void gatherPlanes(const T* src, int64_t images, int64_t channelStride, int64_t i
 // the whole weight).
 bool isLinear(const Conv2dShape& s) { return isPointwise(s) && s.inH == 1 && s.inW == 1; }
 
-// out [N, coutG] = x [N, cinG] x W_g^T, the rows outChannels apart.
+// out^T [coutG, N] = W_g [coutG, cinG] x x^T [cinG, N] on transposed copies of the (small)
+// activations: with B = W_g^T instead, the GEMM took its dot-product path for short m, several
+// times slower than the packed kernel here.
 template <typename T>
 void linearForward(const Conv2dShape& s, const ConvDims& d, const T* input, const T* weight, T* out) {
+  T* xT = threadScratch<T>(s.inChannels * s.batch + s.outChannels * s.batch);
+  T* outT = xT + s.inChannels * s.batch;
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t c = 0; c < s.inChannels; ++c) xT[c * s.batch + n] = input[n * s.inChannels + c];
   for (int64_t g = 0; g < s.groups; ++g) {
     GemmArgs args;
-    args.transB = true;
-    args.m = s.batch;
-    args.n = d.coutG;
+    args.m = d.coutG;
+    args.n = s.batch;
     args.k = d.cinG;
-    args.lda = s.inChannels;
-    args.ldb = d.cinG;
-    args.ldc = s.outChannels;
-    gemm<T>(args, input + g * d.cinG, weight + g * d.coutG * d.cinG, out + g * d.coutG);
+    args.lda = d.cinG;
+    args.ldb = s.batch;
+    args.ldc = s.batch;
+    gemm<T>(args, weight + g * d.coutG * d.cinG, static_cast<const T*>(xT + g * d.cinG * s.batch),
+            outT + g * d.coutG * s.batch);
   }
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t c = 0; c < s.outChannels; ++c) out[n * s.outChannels + c] = outT[c * s.batch + n];
 }
 
 // dx [N, cinG] = dOut [N, coutG] x W_g.
