@@ -202,16 +202,17 @@ bool cutPaddingTaps(const Conv2dShape& s, Conv2dShape& cut, TapRange& rows, TapR
 }
 
 // Copies the live taps of a full [rows][kernelH][kernelW] weight into the cut one
-// ([rows][kh'][kw']), or the cut one's taps back into the full one (its other taps left as they are).
+// ([rows][kh'][kw']), or the cut one's taps back into the full one with zeros at its other taps.
 // Plain loops over the pool: the taps are a few elements each (a memmove call per tap cost more
-// than the copy), and a 512x512x3x3 weight is 9 MiB to read.
+// than the copy), and a 512x512x3x3 weight is 9 MiB to read or write, once.
 template <typename T>
-NODEGRAD_CLONES void copyTaps(const Conv2dShape& s, const TapRange& r, const TapRange& c, const T* from, T* to,
-                              bool intoCut) {
+void copyTaps(const Conv2dShape& s, const TapRange& r, const TapRange& c, const T* from, T* to, bool intoCut) {
   const int64_t rows = s.outChannels * (s.inChannels / s.groups), kh = r.hi - r.lo, kw = c.hi - c.lo;
   const int64_t fullRow = s.kernelH * s.kernelW, cutRow = kh * kw, first = r.lo * s.kernelW + c.lo;
   parallelRange(rows, static_cast<double>(rows * fullRow), [&](int64_t q0, int64_t q1) {
-    for (int64_t q = q0; q < q1; ++q)
+    for (int64_t q = q0; q < q1; ++q) {
+      if (!intoCut)
+        for (int64_t t = 0; t < fullRow; ++t) to[q * fullRow + t] = T(0);
       for (int64_t i = 0; i < kh; ++i) {
         const int64_t full = q * fullRow + first + i * s.kernelW, cut = q * cutRow + i * kw;
         for (int64_t j = 0; j < kw; ++j) {
@@ -221,6 +222,7 @@ NODEGRAD_CLONES void copyTaps(const Conv2dShape& s, const TapRange& r, const Tap
             to[full + j] = from[cut + j];
         }
       }
+    }
   });
 }
 
@@ -292,7 +294,6 @@ void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
       strategy = &std::end(kStrategies<T>)[-1];
     strategy->backwardWeight(run, input, gradOut, target);
     if (cutTaps) {
-      fillZero(gradWeight, s.outChannels * (s.inChannels / s.groups) * s.kernelH * s.kernelW);
       copyTaps(s, rows, cols, static_cast<const T*>(target), gradWeight, false);
     }
   }
