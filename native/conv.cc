@@ -181,8 +181,10 @@ TapRange liveTaps(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64
 
 // The same convolution with its kernel cut to the taps that read real data (a 3x3, padding-1
 // kernel over a 1x1 plane is its centre tap: a 1x1 convolution). The cut taps only ever multiply
-// padding zeros, so dropping them changes no output. Returns false where nothing can be cut or the
-// cut kernel's symmetric padding would not give the same output size.
+// padding zeros, so dropping them changes no output. Returns false where nothing can be cut, the
+// cut kernel's symmetric padding would not give the same output size, or the cut convolution is
+// not 1x1, stride 1, unpadded (a cut 2x2 stride-2 kernel ran at half speed: the weight copy cost
+// more than the taps saved).
 bool cutPaddingTaps(const Conv2dShape& s, Conv2dShape& cut, TapRange& rows, TapRange& cols) {
   rows = liveTaps(s.inH, s.outH, s.kernelH, s.strideH, s.padH, s.dilationH);
   cols = liveTaps(s.inW, s.outW, s.kernelW, s.strideW, s.padW, s.dilationW);
@@ -197,7 +199,8 @@ bool cutPaddingTaps(const Conv2dShape& s, Conv2dShape& cut, TapRange& rows, TapR
     const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
     return span < 0 ? int64_t{-1} : span / stride + 1;
   };
-  return cut.padH >= 0 && cut.padW >= 0 && size(s.inH, cut.kernelH, s.strideH, cut.padH, s.dilationH) == s.outH &&
+  return conv::isPointwise(cut) && cut.padH >= 0 && cut.padW >= 0 &&
+         size(s.inH, cut.kernelH, s.strideH, cut.padH, s.dilationH) == s.outH &&
          size(s.inW, cut.kernelW, s.strideW, cut.padW, s.dilationW) == s.outW;
 }
 

@@ -83,16 +83,16 @@ const convCases: [string, Conv2dParams][] = [
     conv(1, 6, 1, 1, 4, [3, 3], { padH: 1, padW: 1, groups: 2 }),
   ],
   [
-    'padding-only taps: 5x5 pad 2 on 2x2 planes, groups 2',
+    'padding-only taps, kernel kept whole: 5x5 pad 2 on 2x2 planes, groups 2',
     conv(3, 4, 2, 2, 6, [5, 5], { padH: 2, padW: 2, groups: 2 }),
   ],
-  ['padding-only taps: rows only (1x3 planes)', conv(3, 4, 1, 3, 5, [3, 3], { padH: 1, padW: 1 })],
+  ['padding-only taps, kernel kept whole: rows only (1x3 planes)', conv(3, 4, 1, 3, 5, [3, 3], { padH: 1, padW: 1 })],
   [
-    'padding-only taps: stride 2 on 1x1 planes',
+    'padding-only taps, kernel kept whole: stride 2 on 1x1 planes',
     conv(3, 4, 1, 1, 5, [3, 3], { strideH: 2, strideW: 2, padH: 1, padW: 1 }),
   ],
   [
-    'padding-only taps: dilation 2 on 2x2 planes',
+    'padding-only taps: dilation 2 on 2x2 planes (cut to 1x1)',
     conv(2, 3, 2, 2, 4, [3, 3], { dilationH: 2, dilationW: 2, padH: 2, padW: 2 }),
   ],
 ];
