@@ -3,11 +3,13 @@
 // strategy lives in its own file: conv_direct.cc, conv_implicit.cc, conv_im2col.cc.
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "conv_common.h"
 #include "conv_strategies.h"
 #include "kernels.h"
 #include "simd.h"
+#include "thread_pool.h"
 
 namespace nodegrad {
 namespace {
@@ -157,6 +159,85 @@ NODEGRAD_CLONES bool allFinite(const T* data, int64_t n) {
   return acc == 0;
 }
 
+// ---- taps that read only padding ----
+
+// The kernel rows [lo, hi) that read the input for at least one output row (lo == hi: none).
+struct TapRange {
+  int64_t lo, hi;
+};
+TapRange liveTaps(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
+  TapRange r{kernel, 0};
+  for (int64_t i = 0; i < kernel; ++i)
+    for (int64_t o = 0; o < out; ++o) {
+      const int64_t at = o * stride - pad + i * dilation;
+      if (at >= 0 && at < in) {
+        r.lo = std::min(r.lo, i);
+        r.hi = i + 1;
+        break;
+      }
+    }
+  return r;
+}
+
+// The same convolution with its kernel cut to the taps that read real data (a 3x3, padding-1
+// kernel over a 1x1 plane is its centre tap: a 1x1 convolution). The cut taps only ever multiply
+// padding zeros, so dropping them changes no output. Returns false where nothing can be cut, the
+// cut kernel's symmetric padding would not give the same output size, or the cut convolution is
+// not 1x1, stride 1, unpadded (a cut 2x2 stride-2 kernel ran at half speed: the weight copy cost
+// more than the taps saved).
+bool cutPaddingTaps(const Conv2dShape& s, Conv2dShape& cut, TapRange& rows, TapRange& cols) {
+  rows = liveTaps(s.inH, s.outH, s.kernelH, s.strideH, s.padH, s.dilationH);
+  cols = liveTaps(s.inW, s.outW, s.kernelW, s.strideW, s.padW, s.dilationW);
+  if (rows.lo >= rows.hi || cols.lo >= cols.hi) return false;
+  if (rows.hi - rows.lo == s.kernelH && cols.hi - cols.lo == s.kernelW) return false;
+  cut = s;
+  cut.kernelH = rows.hi - rows.lo;
+  cut.kernelW = cols.hi - cols.lo;
+  cut.padH = s.padH - rows.lo * s.dilationH;
+  cut.padW = s.padW - cols.lo * s.dilationW;
+  auto size = [](int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
+    const int64_t span = in + 2 * pad - dilation * (kernel - 1) - 1;
+    return span < 0 ? int64_t{-1} : span / stride + 1;
+  };
+  return conv::isPointwise(cut) && cut.padH >= 0 && cut.padW >= 0 &&
+         size(s.inH, cut.kernelH, s.strideH, cut.padH, s.dilationH) == s.outH &&
+         size(s.inW, cut.kernelW, s.strideW, cut.padW, s.dilationW) == s.outW;
+}
+
+// Copies the live taps of a full [rows][kernelH][kernelW] weight into the cut one
+// ([rows][kh'][kw']), or the cut one's taps back into the full one with zeros at its other taps.
+// Plain loops over the pool: the taps are a few elements each (a memmove call per tap cost more
+// than the copy), and a 512x512x3x3 weight is 9 MiB to read or write, once.
+template <typename T>
+void copyTaps(const Conv2dShape& s, const TapRange& r, const TapRange& c, const T* from, T* to, bool intoCut) {
+  const int64_t rows = s.outChannels * (s.inChannels / s.groups), kh = r.hi - r.lo, kw = c.hi - c.lo;
+  const int64_t fullRow = s.kernelH * s.kernelW, cutRow = kh * kw, first = r.lo * s.kernelW + c.lo;
+  parallelRange(rows, static_cast<double>(rows * fullRow), [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q) {
+      if (!intoCut)
+        for (int64_t t = 0; t < fullRow; ++t) to[q * fullRow + t] = T(0);
+      for (int64_t i = 0; i < kh; ++i) {
+        const int64_t full = q * fullRow + first + i * s.kernelW, cut = q * cutRow + i * kw;
+        for (int64_t j = 0; j < kw; ++j) {
+          if (intoCut)
+            to[cut + j] = from[full + j];
+          else
+            to[full + j] = from[cut + j];
+        }
+      }
+    }
+  });
+}
+
+// Per calling thread, kept between calls: the cut weight or its gradient.
+template <typename T>
+T* cutWeightBuffer(const Conv2dShape& cut) {
+  thread_local std::vector<T> buffer;
+  const int64_t size = cut.outChannels * (cut.inChannels / cut.groups) * cut.kernelH * cut.kernelW;
+  if (static_cast<int64_t>(buffer.size()) < size) buffer.resize(static_cast<size_t>(size));
+  return buffer.data();
+}
+
 }  // namespace
 
 template <typename T>
@@ -168,6 +249,14 @@ void conv2dForward(const Conv2dShape& s, const T* input, const T* weight, const 
     conv::biasRelu(out, s.batch * s.outChannels, s.outChannels, plane, bias, relu);
     return;
   }
+  Conv2dShape cut;
+  TapRange rows{}, cols{};
+  if (cutPaddingTaps(s, cut, rows, cols)) {
+    T* w = cutWeightBuffer<T>(cut);
+    copyTaps(s, rows, cols, weight, w, true);
+    pick<T>(cut, &Strategy<T>::forwardSuits).forward(cut, input, w, bias, out, relu);
+    return;
+  }
   pick<T>(s, &Strategy<T>::forwardSuits).forward(s, input, weight, bias, out, relu);
 }
 
@@ -175,6 +264,14 @@ template <typename T>
 void conv2dBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight, T* gradInput) {
   if (outputEmpty(s) || tapsEmpty(s)) {
     if (s.groups > 0) fillZero(gradInput, s.batch * s.inChannels * s.inH * s.inW);
+    return;
+  }
+  Conv2dShape cut;
+  TapRange rows{}, cols{};
+  if (cutPaddingTaps(s, cut, rows, cols)) {
+    T* w = cutWeightBuffer<T>(cut);
+    copyTaps(s, rows, cols, weight, w, true);
+    pick<T>(cut, &Strategy<T>::inputSuits).backwardInput(cut, gradOut, w, gradInput);
     return;
   }
   pick<T>(s, &Strategy<T>::inputSuits).backwardInput(s, gradOut, weight, gradInput);
@@ -186,13 +283,22 @@ void conv2dBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut
   if (outputEmpty(s) || tapsEmpty(s)) {
     fillZero(gradWeight, s.outChannels * (s.inChannels / s.groups) * s.kernelH * s.kernelW);
   } else {
-    const Strategy<T>* strategy = &pick<T>(s, &Strategy<T>::weightSuits);
+    // Taps that read only padding get a zero gradient; the others that of the cut convolution.
+    Conv2dShape cut;
+    TapRange rows{}, cols{};
+    const bool cutTaps = cutPaddingTaps(s, cut, rows, cols);
+    const Conv2dShape& run = cutTaps ? cut : s;
+    T* target = cutTaps ? cutWeightBuffer<T>(cut) : gradWeight;
+    const Strategy<T>* strategy = &pick<T>(run, &Strategy<T>::weightSuits);
     // The direct kernels also multiply zero gradients of the discarded columns of the flattened
     // padded planes by the input there: a NaN or ±inf input would turn them into NaN where PyTorch
     // sums only real taps, so such inputs take the im2col path (the scan costs one read of the input).
     if (strategy == &kStrategies<T>[0] && !allFinite(input, s.batch * s.inChannels * s.inH * s.inW))
       strategy = &std::end(kStrategies<T>)[-1];
-    strategy->backwardWeight(s, input, gradOut, gradWeight);
+    strategy->backwardWeight(run, input, gradOut, target);
+    if (cutTaps) {
+      copyTaps(s, rows, cols, static_cast<const T*>(target), gradWeight, false);
+    }
   }
   if (gradBias) {
     const int64_t plane = std::max<int64_t>(0, s.outH * s.outW);

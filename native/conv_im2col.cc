@@ -207,11 +207,76 @@ void gatherPlanes(const T* src, int64_t images, int64_t channelStride, int64_t i
       std::memcpy(dst + (r * images + i) * plane, src + i * imageStride + r * channelStride, sizeof(T) * plane);
 }
 
+// A 1x1 convolution over 1x1 planes is a linear layer: [N, C] rows. One GEMM per group over the
+// whole batch, split over the pool (one image per GEMM made each a matrix-vector product reading
+// the whole weight).
+bool isLinear(const Conv2dShape& s) { return isPointwise(s) && s.inH == 1 && s.inW == 1; }
+
+// out^T [coutG, N] = W_g [coutG, cinG] x x^T [cinG, N] on transposed copies of the (small)
+// activations: with B = W_g^T instead, the GEMM took its dot-product path for short m, several
+// times slower than the packed kernel here.
+template <typename T>
+void linearForward(const Conv2dShape& s, const ConvDims& d, const T* input, const T* weight, T* out) {
+  T* xT = threadScratch<T>(s.inChannels * s.batch + s.outChannels * s.batch);
+  T* outT = xT + s.inChannels * s.batch;
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t c = 0; c < s.inChannels; ++c) xT[c * s.batch + n] = input[n * s.inChannels + c];
+  for (int64_t g = 0; g < s.groups; ++g) {
+    GemmArgs args;
+    args.m = d.coutG;
+    args.n = s.batch;
+    args.k = d.cinG;
+    args.lda = d.cinG;
+    args.ldb = s.batch;
+    args.ldc = s.batch;
+    gemm<T>(args, weight + g * d.coutG * d.cinG, static_cast<const T*>(xT + g * d.cinG * s.batch),
+            outT + g * d.coutG * s.batch);
+  }
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t c = 0; c < s.outChannels; ++c) out[n * s.outChannels + c] = outT[c * s.batch + n];
+}
+
+// dx [N, cinG] = dOut [N, coutG] x W_g.
+template <typename T>
+void linearBackwardInput(const Conv2dShape& s, const ConvDims& d, const T* gradOut, const T* weight, T* gradInput) {
+  for (int64_t g = 0; g < s.groups; ++g) {
+    GemmArgs args;
+    args.m = s.batch;
+    args.n = d.cinG;
+    args.k = d.coutG;
+    args.lda = s.outChannels;
+    args.ldb = d.cinG;
+    args.ldc = s.inChannels;
+    gemm<T>(args, gradOut + g * d.coutG, weight + g * d.coutG * d.cinG, gradInput + g * d.cinG);
+  }
+}
+
+// dW_g [coutG, cinG] = dOut^T [coutG, N] x x [N, cinG].
+template <typename T>
+void linearBackwardWeight(const Conv2dShape& s, const ConvDims& d, const T* input, const T* gradOut, T* gradWeight) {
+  for (int64_t g = 0; g < s.groups; ++g) {
+    GemmArgs args;
+    args.transA = true;
+    args.m = d.coutG;
+    args.n = d.cinG;
+    args.k = s.batch;
+    args.lda = s.outChannels;
+    args.ldb = s.inChannels;
+    args.ldc = d.cinG;
+    gemm<T>(args, gradOut + g * d.coutG, input + g * d.cinG, gradWeight + g * d.coutG * d.cinG);
+  }
+}
+
 }  // namespace
 
 template <typename T>
 void im2colForward(const Conv2dShape& s, const T* input, const T* weight, const T* bias, T* out, bool relu) {
   const ConvDims d = dimsOf(s);
+  if (isLinear(s)) {
+    linearForward(s, d, input, weight, out);
+    if (bias || relu) biasRelu(out, s.batch * s.outChannels, s.outChannels, 1, bias, relu);
+    return;
+  }
   const bool pointwise = isPointwise(s);
   const int64_t per = pointwise ? 1 : imagesPerGemm(s, d.plane);
   forEachGroup(s.batch, per, [&](int64_t first, int64_t count, bool serial) {
@@ -273,6 +338,10 @@ void im2colForward(const Conv2dShape& s, const T* input, const T* weight, const 
 template <typename T>
 void im2colBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight, T* gradInput) {
   const ConvDims d = dimsOf(s);
+  if (isLinear(s)) {
+    linearBackwardInput(s, d, gradOut, weight, gradInput);
+    return;
+  }
   const bool pointwise = isPointwise(s);
   const int64_t per = pointwise ? 1 : imagesPerGemm(s, d.plane);
   forEachGroup(s.batch, per, [&](int64_t first, int64_t count, bool serial) {
@@ -313,6 +382,10 @@ void im2colBackwardInput(const Conv2dShape& s, const T* gradOut, const T* weight
 template <typename T>
 void im2colBackwardWeight(const Conv2dShape& s, const T* input, const T* gradOut, T* gradWeight) {
   const ConvDims d = dimsOf(s);
+  if (isLinear(s)) {
+    linearBackwardWeight(s, d, input, gradOut, gradWeight);
+    return;
+  }
   const bool pointwise = isPointwise(s);
   const int64_t weightSize = s.outChannels * d.k;
   const int threads = numThreads();

@@ -77,6 +77,24 @@ const convCases: [string, Conv2dParams][] = [
     conv(1, 4, 24, 24, 6, [3, 3], { groups: 2, padH: 1, padW: 1 }),
   ],
   ['implicit GEMM: 2x4 kernel, padding (0, 2), 20 output channels', conv(3, 3, 25, 26, 20, [2, 4], { padW: 2 })],
+  ['padding-only taps: 3x3 pad 1 on 1x1 planes (a linear layer)', conv(5, 6, 1, 1, 8, [3, 3], { padH: 1, padW: 1 })],
+  [
+    'padding-only taps: 3x3 pad 1 on 1x1 planes, groups 2, batch of 1',
+    conv(1, 6, 1, 1, 4, [3, 3], { padH: 1, padW: 1, groups: 2 }),
+  ],
+  [
+    'padding-only taps, kernel kept whole: 5x5 pad 2 on 2x2 planes, groups 2',
+    conv(3, 4, 2, 2, 6, [5, 5], { padH: 2, padW: 2, groups: 2 }),
+  ],
+  ['padding-only taps, kernel kept whole: rows only (1x3 planes)', conv(3, 4, 1, 3, 5, [3, 3], { padH: 1, padW: 1 })],
+  [
+    'padding-only taps, kernel kept whole: stride 2 on 1x1 planes',
+    conv(3, 4, 1, 1, 5, [3, 3], { strideH: 2, strideW: 2, padH: 1, padW: 1 }),
+  ],
+  [
+    'padding-only taps: dilation 2 on 2x2 planes (cut to 1x1)',
+    conv(2, 3, 2, 2, 4, [3, 3], { dilationH: 2, dilationW: 2, padH: 2, padW: 2 }),
+  ],
 ];
 
 // float32 convolutions with few channels run the direct AVX-512 kernels where the CPU has them;
@@ -162,6 +180,28 @@ describe.each(DTYPES)('conv2d kernels (%s)', (kind) => {
     } finally {
       ng.setNumThreads(threads);
     }
+  });
+
+  it('never reads the weight taps that meet only padding: NaN there stays out, their gradient is 0', () => {
+    // 3x3 pad 1 over 1x1 planes: every tap but the centre multiplies padding only.
+    const p = conv(4, 6, 1, 1, 8, [3, 3], { padH: 1, padW: 1, groups: 2 });
+    const x = randomArray(4 * 6, 1, kind);
+    const w = randomArray(8 * 3 * 9, 2, kind);
+    for (let i = 0; i < w.length; i++) if (i % 9 !== 4) w[i] = NaN;
+    const g = randomArray(4 * 8, 3, kind);
+    g[5] = Infinity;
+    const o1 = poisoned(kind, 4 * 8);
+    const o2 = poisoned(kind, 4 * 8);
+    native.conv2dForward(p, x, w, null, o1, false);
+    reference.conv2dForward(p, x, w, null, o2, false);
+    expect(o1.every(Number.isFinite)).toBe(true);
+    expectClose(o1, o2, tol(kind).rtol, tol(kind).atol);
+    const gi = poisoned(kind, 4 * 6);
+    native.conv2dBackwardInput(p, g, w, gi);
+    expect(gi.filter(Number.isNaN).length).toBe(0);
+    const gw = poisoned(kind, w.length);
+    native.conv2dBackwardWeight(p, x, g, gw, null);
+    for (let i = 0; i < gw.length; i++) if (i % 9 !== 4) expect(gw[i]).toBe(0);
   });
 
   it('gives the same results with 1 thread and with all threads', () => {
