@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "glue.h"
@@ -109,24 +110,29 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
   });
 }
 
-// scatter / scatterAdd(src, outer, k, inner, index, n, out): src and index are [outer, k, inner].
+// scatter / scatterAdd(src, outer, k, inner, index, n, out, base?): src and index are [outer, k,
+// inner]; with base (out's type and size, another buffer), out starts as a copy of it.
 template <bool Add>
 Napi::Value Scatter(const Napi::CallbackInfo& info) {
   return guarded(info, Add ? "native scatterAdd" : "native scatter", [&](Args& args) {
     const IndexedArgs r = readIndexed(args, "k", "n");
     const ArrayRef &src = r.src, &index = r.index, &out = r.out;
+    const std::optional<ArrayRef> base = args.present(7) ? std::optional(args.array(7, "base")) : std::nullopt;
+    if (base) args.sameType(*base, out);
     const int64_t outer = r.outer, k = r.a, inner = r.inner, n = r.b;
-    const int64_t size = checkedMul(checkedMul(outer, k), inner);
+    const int64_t size = checkedMul(checkedMul(outer, k), inner), outSize = checkedMul(checkedMul(outer, n), inner);
     dispatch(args, src.type, [&](auto tag) {
       using T = decltype(tag);
       const T* from = args.bind(src, size).as<T>();
-      T* to = args.bind(out, checkedMul(checkedMul(outer, n), inner)).as<T>();
+      T* to = args.bind(out, outSize).as<T>();
       const int32_t* idx = args.bind(index, size).as<int32_t>();
+      const T* initial = base ? args.bind(*base, outSize).template as<T>() : nullptr;
+      if (initial && initial < to + outSize && to < initial + outSize) args.fail("base must not overlap out");
       checkRange(idx, size, n);
       if constexpr (Add)
-        nodegrad::scatterAdd(from, outer, k, inner, idx, n, to);
+        nodegrad::scatterAdd(from, outer, k, inner, idx, n, to, initial);
       else
-        nodegrad::scatter(from, outer, k, inner, idx, n, to);
+        nodegrad::scatter(from, outer, k, inner, idx, n, to, initial);
     });
     return args.env().Undefined();
   });

@@ -38,9 +38,17 @@ void forColumnBlocks(int64_t outer, int64_t inner, double work, Fn&& fn) {
 }
 
 template <typename T, bool Add>
-void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out) {
+void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out,
+                 const T* base) {
   const double work = indexedWork(outer * k * inner);
   forColumnBlocks(outer, inner, work, [&](int64_t o0, int64_t o1, int64_t i0, int64_t i1) {
+    // This block's columns of out, copied from base by the thread that scatters into them.
+    if (base && i0 == 0 && i1 == inner) {
+      std::copy(base + o0 * n * inner, base + o1 * n * inner, out + o0 * n * inner);
+    } else if (base) {
+      for (int64_t row = o0 * n; row < o1 * n; ++row)
+        std::copy(base + row * inner + i0, base + row * inner + i1, out + row * inner + i0);
+    }
     for (int64_t o = o0; o < o1; ++o) {
       const T* from = src + o * k * inner;
       const int32_t* idx = index + o * k * inner;
@@ -148,13 +156,15 @@ void indexAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32
 }
 
 template <typename T>
-void scatter(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out) {
-  scatterImpl<T, false>(src, outer, k, inner, index, n, out);
+void scatter(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out,
+             const T* base) {
+  scatterImpl<T, false>(src, outer, k, inner, index, n, out, base);
 }
 
 template <typename T>
-void scatterAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out) {
-  scatterImpl<T, true>(src, outer, k, inner, index, n, out);
+void scatterAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out,
+                const T* base) {
+  scatterImpl<T, true>(src, outer, k, inner, index, n, out, base);
 }
 
 template <typename T>
@@ -210,12 +220,12 @@ void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, cons
 }
 
 // NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
-#define NODEGRAD_GATHER_INSTANTIATE(T)                                                               \
-  template void gather<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);         \
-  template void indexSelect<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);    \
-  template void scatter<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);        \
-  template void scatterAdd<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);     \
-  template void indexPut<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, bool); \
+#define NODEGRAD_GATHER_INSTANTIATE(T)                                                                     \
+  template void gather<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);               \
+  template void indexSelect<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);          \
+  template void scatter<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, const T*);    \
+  template void scatterAdd<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, const T*); \
+  template void indexPut<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, bool);       \
   template void indexPutAt<T>(const T*, int64_t, const int32_t*, int64_t, const int32_t*, int64_t, T*, bool);
 // NOLINTEND(bugprone-macro-parentheses)
 template void indexAdd<float>(const float*, int64_t, int64_t, int64_t, const int32_t*, int64_t, float*);

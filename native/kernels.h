@@ -207,12 +207,16 @@ bool setGemmIsa(const std::string& name);
 template <typename T>
 void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out);
 // out[o, index[o, j, i], i] = src[o, j, i]; src and index are [outer, k, inner], out [outer, n, inner].
-// Where index repeats a position, the largest j wins.
+// Where index repeats a position, the largest j wins. With base (out's size, not overlapping it),
+// out starts as a copy of base: each thread copies the block it then scatters into, so the block
+// stays in that core's cache.
 template <typename T>
-void scatter(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out);
+void scatter(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out,
+             const T* base = nullptr);
 // As scatter with +=: duplicates accumulate, in j order.
 template <typename T>
-void scatterAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out);
+void scatterAdd(const T* src, int64_t outer, int64_t k, int64_t inner, const int32_t* index, int64_t n, T* out,
+                const T* base = nullptr);
 // out[o, index[j], i] = src[o, j, i] (+= when accumulate) with a 1-D index of k entries; src is
 // [outer, k, inner], out [outer, n, inner]. Without accumulate the largest duplicate j wins.
 template <typename T>

@@ -36,13 +36,13 @@ export function nativeBackend(addon: NativeAddon): Backend {
       if (src instanceof Uint8Array) reference('gather').gather(src, outer, n, inner, index, k, out);
       else addon.gather(src, outer, n, inner, index, k, out);
     },
-    scatter(src, outer, k, inner, index, n, out) {
-      if (src instanceof Uint8Array) reference('scatter').scatter(src, outer, k, inner, index, n, out);
-      else addon.scatter(src, outer, k, inner, index, n, out);
+    scatter(src, outer, k, inner, index, n, out, base) {
+      if (src instanceof Uint8Array) reference('scatter').scatter(src, outer, k, inner, index, n, out, base);
+      else addon.scatter(src, outer, k, inner, index, n, out, base);
     },
-    scatterAdd(src, outer, k, inner, index, n, out) {
-      if (src instanceof Uint8Array) reference('scatterAdd').scatterAdd(src, outer, k, inner, index, n, out);
-      else addon.scatterAdd(src, outer, k, inner, index, n, out);
+    scatterAdd(src, outer, k, inner, index, n, out, base) {
+      if (src instanceof Uint8Array) reference('scatterAdd').scatterAdd(src, outer, k, inner, index, n, out, base);
+      else addon.scatterAdd(src, outer, k, inner, index, n, out, base);
     },
     indexPut(src, outer, k, inner, index, n, out, accumulate) {
       if (src instanceof Uint8Array) reference('indexPut').indexPut(src, outer, k, inner, index, n, out, accumulate);

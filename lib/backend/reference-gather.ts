@@ -68,11 +68,15 @@ export const referenceGatherKernels: Pick<
     }
   },
 
-  scatter(src, outer, k, inner, index, n, out) {
+  scatter(src, outer, k, inner, index, n, out, base) {
+    checkRange('scatter', index, outer * k * inner, n);
+    if (base) out.set(base);
     scatterInto('scatter', src, outer, k, inner, index, n, out, false);
   },
 
-  scatterAdd(src, outer, k, inner, index, n, out) {
+  scatterAdd(src, outer, k, inner, index, n, out, base) {
+    checkRange('scatterAdd', index, outer * k * inner, n);
+    if (base) out.set(base);
     scatterInto('scatterAdd', src, outer, k, inner, index, n, out, true);
   },
 

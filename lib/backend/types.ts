@@ -541,9 +541,21 @@ export interface Backend {
    * [outer, k, inner]. Every index must lie in [0, n); an invalid one throws before anything is written.
    */
   gather(src: DataArray, outer: number, n: number, inner: number, index: Int32Array, k: number, out: DataArray): void;
-  /** out[o, index[o, j, i], i] = src[o, j, i] (src and index [outer, k, inner]); the largest duplicate j wins. */
-  scatter(src: DataArray, outer: number, k: number, inner: number, index: Int32Array, n: number, out: DataArray): void;
-  /** out[o, index[o, j, i], i] += src[o, j, i]; duplicates accumulate in j order. */
+  /**
+   * out[o, index[o, j, i], i] = src[o, j, i] (src and index [outer, k, inner]); the largest duplicate j
+   * wins. With `base` (out's length, another buffer), out first takes base's values.
+   */
+  scatter(
+    src: DataArray,
+    outer: number,
+    k: number,
+    inner: number,
+    index: Int32Array,
+    n: number,
+    out: DataArray,
+    base?: DataArray,
+  ): void;
+  /** out[o, index[o, j, i], i] += src[o, j, i]; duplicates accumulate in j order. `base` as for scatter. */
   scatterAdd(
     src: DataArray,
     outer: number,
@@ -552,6 +564,7 @@ export interface Backend {
     index: Int32Array,
     n: number,
     out: DataArray,
+    base?: DataArray,
   ): void;
   /** out[o, index[j], i] = src[o, j, i] (+= when accumulate) with a 1-D index of k entries. */
   indexPut(

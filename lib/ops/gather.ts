@@ -173,22 +173,29 @@ function scatterInto(
   index: Tensor,
   src: Tensor | number,
   add: boolean,
+  base?: DataArray,
 ): void {
-  if (index.numel === 0) return;
+  if (index.numel === 0) {
+    if (base) target.set(base);
+    return;
+  }
   const at = shapeOf(index);
   const values = denseIndex(index);
   const from = typeof src === 'number' ? arrayFor(dtype, index.numel).fill(src) : denseCorner(src, at, null);
   const block = at.map((s, e) => (e === dim ? shape[e] : s));
   const whole = sameShape(block, shape);
   const strides = contiguousStrides(shape);
+  // The kernel copies base itself (each thread the block it scatters into) only when it writes all of target.
+  const initial = whole ? base : undefined;
+  if (base && !whole) target.set(base);
   const dense = whole ? target : arrayFor(dtype, numelOf(block));
   const blockView = { data: dense, offset: 0, strides: contiguousStrides(block) };
   if (!whole) getBackend().copyStrided(block, { data: target, offset: 0, strides }, blockView);
   const [outer, inner] = around(at, dim);
   const backend = getBackend();
   runKernel(op, values, dim, shape[dim], shape, () => {
-    if (add) backend.scatterAdd(from, outer, at[dim], inner, values, shape[dim], dense);
-    else backend.scatter(from, outer, at[dim], inner, values, shape[dim], dense);
+    if (add) backend.scatterAdd(from, outer, at[dim], inner, values, shape[dim], dense, initial);
+    else backend.scatter(from, outer, at[dim], inner, values, shape[dim], dense, initial);
   });
   if (!whole) backend.copyStrided(block, blockView, { data: target, offset: 0, strides });
 }
@@ -214,13 +221,23 @@ function checkScatter(op: string, x: Tensor, dim: number, index: Tensor, src: Te
 }
 
 /**
+ * The output of an out-of-place scatter: a dense copy of x, or, when x is contiguous, a new tensor
+ * that the scatter fills from x's values (`base`) as it goes.
+ */
+function startFrom(x: Tensor): { out: Tensor; base?: DataArray } {
+  if (!x.isContiguous()) return { out: denseCopy(x) };
+  assertReadable('scatter (its input)', x.storage.data);
+  return { out: uninitTensor(x.shape, x.dtype), base: x.storage.data.subarray(x.offset, x.offset + x.numel) };
+}
+
+/**
  * A copy of x with out[p with p[dim] = index[p]] = src[p] (or the number src). Where index names
  * one position twice the later write wins (PyTorch leaves the winner unspecified).
  */
 export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
   const d = checkScatter('scatter', x, dim, index, src);
-  const out = denseCopy(x);
-  scatterInto('scatter', out.storage.data, x.dtype, shapeOf(x), d, index, src, false);
+  const { out, base } = startFrom(x);
+  scatterInto('scatter', out.storage.data, x.dtype, shapeOf(x), d, index, src, false, base);
   const inputs = src instanceof Tensor ? [x, src] : [x];
   return record('scatter', out, inputs, (g) => scatterGrads(g, x, d, index, src), [index]);
 }
@@ -250,8 +267,8 @@ function scatterGrads(g: Tensor, x: Tensor, d: number, index: Tensor, src: Tenso
 /** A copy of x with src[p] added at out[p with p[dim] = index[p]]; duplicate indices accumulate. */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const d = checkScatter('scatterAdd', x, dim, index, src);
-  const out = denseCopy(x);
-  scatterInto('scatterAdd', out.storage.data, x.dtype, shapeOf(x), d, index, src, true);
+  const { out, base } = startFrom(x);
+  scatterInto('scatterAdd', out.storage.data, x.dtype, shapeOf(x), d, index, src, true, base);
   return record('scatterAdd', out, [x, src], (g) => scatterAddGrads(g, x, d, index, src), [index]);
 }
 

@@ -131,6 +131,41 @@ describe('gather kernels: native matches the reference', () => {
     }
   });
 
+  it('scatter and scatterAdd with a base start out as base, on both backends, split either way', () => {
+    // [outer, n, inner, k]: rows split over threads, then columns split (outer below the thread count).
+    for (const dims of [
+      [700, 211, 1, 199],
+      [1, 300, 499, 257],
+      [3, 7, 5, 9],
+    ] as [number, number, number, number][]) {
+      for (const kernel of ['scatter', 'scatterAdd'] as const) {
+        const [outer, n, inner, k] = dims;
+        const rnd = generator(outer + n + inner + k);
+        const src = randomArray('float32', outer * k * inner, rnd);
+        const index = indices(outer * k * inner, n, rnd);
+        const base = randomArray('float32', outer * n * inner, rnd);
+        const expected = base.slice();
+        reference[kernel](src, outer, k, inner, index, n, expected);
+        for (const b of [native, reference]) {
+          const got = poisoned('float32', outer * n * inner);
+          b[kernel](src, outer, k, inner, index, n, got, base);
+          expectSame(got, expected, `${b.name} ${kernel} with base [${dims.join(',')}]`);
+        }
+      }
+    }
+  });
+
+  it('a base that overlaps out or has another type is refused, naming the kernel', () => {
+    const out = new Float32Array(8);
+    const src = new Float32Array(4);
+    const index = new Int32Array([0, 1, 2, 3]);
+    expect(() => native.scatterAdd(src, 1, 4, 1, index, 8, out, out.subarray(0, 8))).toThrow(
+      /^native scatterAdd: base must not overlap out/,
+    );
+    expect(() => native.scatter(src, 1, 4, 1, index, 8, out, new Float64Array(8))).toThrow(/^native scatter: /);
+    expect(() => native.scatter(src, 1, 4, 1, index, 8, out, new Float32Array(3))).toThrow(/^native scatter: /);
+  });
+
   it('scatter: the last of duplicate indices wins, on both backends', () => {
     for (const b of [native, reference]) {
       const out = new Float64Array(3).fill(NaN);
@@ -221,6 +256,36 @@ describe('gather ops: the native and reference backends agree', () => {
       const [a, b] = onBoth(fn);
       expect(a).toEqual(b);
     }
+  });
+
+  it('scatter and scatterAdd start from a contiguous input at an offset and leave it unchanged', () => {
+    const whole = ng.arange(0, 40, 1, { dtype: 'float64' }).reshape([8, 5]);
+    const x = whole.narrow(0, 3, 4);
+    const before = whole.toArray();
+    const index = int([
+      [4, 4, 0, 1, 4],
+      [2, 2, 2, 0, 1],
+      [0, 1, 2, 3, 4],
+      [3, 3, 3, 3, 3],
+    ]);
+    const src = ng.arange(100, 120, 1, { dtype: 'float64' }).reshape([4, 5]);
+    for (const fn of [
+      () => x.scatterAdd(1, index, src),
+      () => x.scatter(1, index, src),
+      () => x.scatterAdd(0, index.narrow(0, 0, 2).remainder(4), src.narrow(0, 0, 2)),
+      () => x.scatter(0, index.narrow(1, 0, 3).remainder(4), 7),
+    ]) {
+      const [a, b] = onBoth(fn);
+      expect(a).toEqual(b);
+      expect(whole.toArray()).toEqual(before);
+    }
+    expect((x.scatterAdd(1, index, src).toArray() as number[][])[3]).toEqual([
+      30,
+      31,
+      32,
+      33 + 115 + 116 + 117 + 118 + 119,
+      34,
+    ]);
   });
 
   it('indexPut on int32: duplicates take the last value, or all add up with accumulate', () => {
