@@ -1,7 +1,9 @@
 // Gather and scatter along the middle axis of contiguous [outer, n, inner] layouts with an int32
-// index. The glue has checked every index (and offset) against its range, so no kernel
-// bounds-checks.
+// index. The glue checks every index (and offset) against its range before a kernel runs, except
+// for gather, which checks each stretch of indices just before it reads through them.
 #include <algorithm>
+#include <atomic>
+#include <climits>
 #include <cstdint>
 
 #include "kernels.h"
@@ -75,10 +77,25 @@ void scatterImpl(const T* src, int64_t outer, int64_t k, int64_t inner, const in
   });
 }
 
-// out[j] = from[index[j]] for j < n: AVX2 and AVX-512 gather instructions in the clones.
+// out[j] = from[index[j]] for j < n. Eight loads, then eight stores: one load after each store let
+// the CPU's memory disambiguation hold loads behind stores that might alias them (25-30% slower on a
+// [1024, 1024] gather; the compilers emit no vector gathers for this loop).
 template <typename T>
 NODEGRAD_CLONES void gatherRow(const T* from, const int32_t* index, int64_t n, T* out) {
-  for (int64_t j = 0; j < n; ++j) out[j] = from[index[j]];
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const T a0 = from[index[j]], a1 = from[index[j + 1]], a2 = from[index[j + 2]], a3 = from[index[j + 3]];
+    const T a4 = from[index[j + 4]], a5 = from[index[j + 5]], a6 = from[index[j + 6]], a7 = from[index[j + 7]];
+    out[j] = a0;
+    out[j + 1] = a1;
+    out[j + 2] = a2;
+    out[j + 3] = a3;
+    out[j + 4] = a4;
+    out[j + 5] = a5;
+    out[j + 6] = a6;
+    out[j + 7] = a7;
+  }
+  for (; j < n; ++j) out[j] = from[index[j]];
 }
 
 // to[i] = from[i] for i < inner: an inline vector loop (a memmove call per short row costs as much
@@ -110,10 +127,23 @@ void forStretches(int64_t outer, int64_t k, int64_t inner, Fn&& fn) {
 
 }  // namespace
 
+NODEGRAD_CLONES bool anyIndexAtLeast(const int32_t* index, int64_t n, uint32_t cap) {
+  uint32_t found = 0;
+  for (int64_t j = 0; j < n; ++j) found |= static_cast<uint32_t>(static_cast<uint32_t>(index[j]) >= cap);
+  return found != 0;
+}
+
 template <typename T>
-void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
-  // index and out are [outer, k, inner]: element (o, j, i) reads src (o, index, i).
+bool gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out) {
+  // index and out are [outer, k, inner]: element (o, j, i) reads src (o, index, i). Each stretch's
+  // indices are checked right before they are used (still in cache), not in a pass of their own.
+  const uint32_t cap = n > INT32_MAX ? 0x80000000u : static_cast<uint32_t>(n);
+  std::atomic<bool> bad{false};
   forStretches(outer, k, inner, [&](int64_t o, int64_t r, int64_t stop) {
+    if (bad.load(std::memory_order_relaxed) || anyIndexAtLeast(index + r * inner, (stop - r) * inner, cap)) {
+      bad = true;
+      return;
+    }
     const T* from = src + o * n * inner;
     if (inner == 1) {
       gatherRow(from, index + r, stop - r, out + r);
@@ -125,6 +155,7 @@ void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t
       for (int64_t i = 0; i < inner; ++i) to[i] = from[int64_t(idx[i]) * inner + i];
     }
   });
+  return !bad;
 }
 
 template <typename T>
@@ -221,7 +252,7 @@ void indexPutAt(const T* src, int64_t k, const int32_t* offsets, int64_t h, cons
 
 // NOLINTBEGIN(bugprone-macro-parentheses): T is a type, which cannot be parenthesized.
 #define NODEGRAD_GATHER_INSTANTIATE(T)                                                                     \
-  template void gather<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);               \
+  template bool gather<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);               \
   template void indexSelect<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*);          \
   template void scatter<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, const T*);    \
   template void scatterAdd<T>(const T*, int64_t, int64_t, int64_t, const int32_t*, int64_t, T*, const T*); \

@@ -203,9 +203,14 @@ const char* gemmIsa();
 bool setGemmIsa(const std::string& name);
 
 // ---- gather / scatter along the middle axis (native/gather.cc) ----
+// Whether any of n indices, read as unsigned, is >= cap (a negative one always is). Or-ing 0/1
+// words vectorizes (10 us for 65536 indices on the baseline ISA, against 23 us for a bool |=); the
+// AVX2 and AVX-512 clones take 2-3 us.
+bool anyIndexAtLeast(const int32_t* index, int64_t n, uint32_t cap);
 // out[o, j, i] = src[o, index[o, j, i], i]; src is [outer, n, inner], index and out [outer, k, inner].
+// Returns false, out partly written, when an index lies outside [0, n).
 template <typename T>
-void gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out);
+bool gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t* index, int64_t k, T* out);
 // out[o, index[o, j, i], i] = src[o, j, i]; src and index are [outer, k, inner], out [outer, n, inner].
 // Where index repeats a position, the largest j wins. With base (out's size, not overlapping it),
 // out starts as a copy of base: each thread copies the block it then scatters into, so the block

@@ -538,7 +538,8 @@ export interface Backend {
   firstOutOfRange(index: Int32Array, limit: number): number;
   /**
    * out[o, j, i] = src[o, index[o, j, i], i]: src is [outer, n, inner], index and out are
-   * [outer, k, inner]. Every index must lie in [0, n); an invalid one throws before anything is written.
+   * [outer, k, inner]. Every index must lie in [0, n); an invalid one throws, leaving out's contents
+   * unspecified (out is the op's own new tensor).
    */
   gather(src: DataArray, outer: number, n: number, inner: number, index: Int32Array, k: number, out: DataArray): void;
   /**
