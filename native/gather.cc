@@ -139,20 +139,37 @@ bool gather(const T* src, int64_t outer, int64_t n, int64_t inner, const int32_t
   // indices are checked right before they are used (still in cache), not in a pass of their own.
   const uint32_t cap = n > INT32_MAX ? 0x80000000u : static_cast<uint32_t>(n);
   std::atomic<bool> bad{false};
-  forStretches(outer, k, inner, [&](int64_t o, int64_t r, int64_t stop) {
-    if (bad.load(std::memory_order_relaxed) || anyIndexAtLeast(index + r * inner, (stop - r) * inner, cap)) {
-      bad = true;
-      return;
-    }
-    const T* from = src + o * n * inner;
-    if (inner == 1) {
-      gatherRow(from, index + r, stop - r, out + r);
-      return;
-    }
-    for (; r < stop; ++r) {
-      const int32_t* idx = index + r * inner;
-      T* to = out + r * inner;
-      for (int64_t i = 0; i < inner; ++i) to[i] = from[int64_t(idx[i]) * inner + i];
+  if (inner == 1) {
+    forStretches(outer, k, inner, [&](int64_t o, int64_t r, int64_t stop) {
+      if (bad.load(std::memory_order_relaxed) || anyIndexAtLeast(index + r, stop - r, cap)) {
+        bad = true;
+        return;
+      }
+      gatherRow(src + o * n, index + r, stop - r, out + r);
+    });
+    return !bad;
+  }
+  // Columns in blocks whose n source rows fit in ~256 KiB, every output row of a block before the
+  // next: the block stays in cache while all k rows pick from it (row by row, each output row read
+  // its elements from all over src: gather along dim 0 of [64, 65536] went to memory for each).
+  constexpr int64_t kBlockBytes = int64_t{256} * 1024;
+  if (outer == 0 || k == 0 || inner == 0) return true;
+  const int64_t width =
+      std::min(inner, std::max<int64_t>(16, kBlockBytes / int64_t(sizeof(T)) / std::max<int64_t>(n, 1)));
+  const int64_t blocks = (inner + width - 1) / width;
+  parallelRange(outer * blocks, indexedWork(outer * k * inner), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t o = b / blocks, i0 = (b % blocks) * width, i1 = std::min(inner, i0 + width);
+      const T* from = src + o * n * inner;
+      for (int64_t r = o * k; r < (o + 1) * k; ++r) {
+        const int32_t* idx = index + r * inner;
+        if (bad.load(std::memory_order_relaxed) || anyIndexAtLeast(idx + i0, i1 - i0, cap)) {
+          bad = true;
+          return;
+        }
+        T* to = out + r * inner;
+        for (int64_t i = i0; i < i1; ++i) to[i] = from[int64_t(idx[i]) * inner + i];
+      }
     }
   });
   return !bad;
